@@ -1,0 +1,5 @@
+"""`python -m policyc`."""
+
+from policyc.cli.main import run
+
+run()

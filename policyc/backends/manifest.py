@@ -1,0 +1,29 @@
+"""The value every backend produces: one Kubernetes object and where it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One Kubernetes object to emit.
+
+    `body` is the complete object (apiVersion, kind, metadata, ...) as plain dicts, lists,
+    strings, ints and bools. `sources` are the policy files it came from (for the
+    `policyc.dev/source` annotation). Backends never print, write files or read the clock.
+    """
+
+    api_version: str
+    kind: str
+    name: str
+    namespace: str | None
+    body: dict[str, Any] = field(compare=False, hash=False)
+    sources: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """Identity of the object in a cluster: (namespace, kind, apiVersion group, name)."""
+        group = self.api_version.rpartition("/")[0]
+        return (self.namespace or "", self.kind, group, self.name)

@@ -1,0 +1,56 @@
+"""RBAC backend: Namespaces, ServiceAccounts, Roles, ClusterRoles and their bindings."""
+
+from __future__ import annotations
+
+from policyc.backends.manifest import Manifest
+from policyc.backends.meta import metadata
+from policyc.check.program import Binding, CompiledRole, Program
+from policyc.diagnostics import Diagnostic
+
+RBAC_V1 = "rbac.authorization.k8s.io/v1"
+
+
+def role_manifest(role: CompiledRole) -> Manifest:
+    """A Role or ClusterRole; aggregated ClusterRoles get an aggregationRule and no rules of their own."""
+    body: dict = {
+        "apiVersion": RBAC_V1,
+        "kind": role.kind,
+        "metadata": metadata(role.name, role.namespace, role.sources, dict(role.labels)),
+    }
+    if role.selectors:
+        body["aggregationRule"] = {"clusterRoleSelectors": [{"matchLabels": {k: v}} for k, v in role.selectors]}
+    body["rules"] = [r.to_dict() for r in role.rules]
+    return Manifest(RBAC_V1, role.kind, role.name, role.namespace, body, role.sources)
+
+
+def binding_manifest(b: Binding) -> Manifest:
+    """A RoleBinding or ClusterRoleBinding with its subjects sorted."""
+    body = {
+        "apiVersion": RBAC_V1,
+        "kind": b.kind,
+        "metadata": metadata(b.name, b.namespace, b.sources),
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": b.role_kind, "name": b.role_name},
+        "subjects": [s.to_dict() for s in b.subjects],
+    }
+    return Manifest(RBAC_V1, b.kind, b.name, b.namespace, body, b.sources)
+
+
+def emit(program: Program) -> tuple[list[Manifest], list[Diagnostic]]:
+    """Every RBAC object of the program, plus the Namespaces and ServiceAccounts it declares."""
+    out: list[Manifest] = []
+    for name, blocks in sorted(program.namespaces.items()):
+        labels = {k.text: v.text for b in blocks for k, v in b.labels}
+        sources = tuple(sorted({b.span.file for b in blocks}))
+        body = {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata(name, None, sources, labels)}
+        out.append(Manifest("v1", "Namespace", name, None, body, sources))
+    for _ref, sa in sorted(program.serviceaccounts.items()):
+        sources = (sa.span.file,)
+        body = {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": metadata(sa.name, sa.namespace, sources),
+        }
+        out.append(Manifest("v1", "ServiceAccount", sa.name, sa.namespace, body, sources))
+    out.extend(role_manifest(r) for r in program.compiled_roles)
+    out.extend(binding_manifest(b) for b in program.bindings)
+    return out, []

@@ -1,0 +1,58 @@
+"""The check stage: from the lowered model to a checked Program, collecting every diagnostic.
+
+Stages run in order; each is a function of the model that appends diagnostics:
+versions (PC2xx/PC4xx), resolve (PC10x-PC13x), rules (PC14x-PC16x), grants (PC17x).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from policyc import model as m
+from policyc.check import grants, resolve, rules
+from policyc.check.cluster import oidc_username_prefix
+from policyc.check.context import Context
+from policyc.check.program import Program
+from policyc.check.versions import resolve_release
+from policyc.diagnostics import Diagnostic, sort_diagnostics
+from policyc.k8s.releases import load_release
+
+
+def check(policy: m.Policy, kubernetes: str | None = None) -> tuple[Program | None, list[Diagnostic]]:
+    """Check a policy; returns the Program (None when the release is unusable) and diagnostics."""
+    version, diags = resolve_release(policy, kubernetes)
+    if version is None:
+        return None, sort_diagnostics(diags)
+    ctx = Context(policy, load_release(version), diags)
+    tables = resolve.symbol_tables(ctx)
+    resolve.check_role_names(ctx)
+    resolve.check_declarations(ctx, tables)
+    resolve.check_psp_refs(ctx, tables["psps"])
+    rules.check_all_rules(ctx)
+    members = resolve.expand_members(ctx, tables["teams"])
+    prefix = oidc_username_prefix(policy)
+    oidc_users = {u.name.text for u in policy.users if u.auth.text == "oidc"}
+    compiled = grants.compile_roles(ctx, tables["roles"])
+    synthesized, bindings = grants.compile_grants(ctx, tables["roles"], members, oidc_users, prefix)
+    namespaces: dict[str, list[m.Namespace]] = defaultdict(list)
+    for ns in policy.namespaces:
+        namespaces[ns.name.text].append(ns)
+    team_members = {
+        name: tuple(sorted({s for mem in subs for s in grants.rbac_subjects(mem, members, oidc_users, prefix)}))
+        for name, subs in members.items()
+    }
+    program = Program(
+        policy=policy,
+        release=version,
+        roles=tables["roles"],
+        teams=tables["teams"],
+        team_members=team_members,
+        psps=tables["psps"],
+        namespaces={k: tuple(v) for k, v in namespaces.items()},
+        users=tables["users"],
+        serviceaccounts=tables["serviceaccounts"],
+        compiled_roles=compiled + synthesized,
+        bindings=bindings,
+        oidc_username_prefix=prefix,
+    )
+    return program, sort_diagnostics(ctx.diags)

@@ -1,0 +1,284 @@
+"""Resolve roles and grants into the Roles, ClusterRoles and bindings to emit (PC10x, PC17x).
+
+Names of generated objects (documented in docs/language.md):
+- a declared role keeps its name; an aggregated role selects `rbac.policyc.dev/aggregate-to-NAME`;
+- inline rules of one owner in one scope become one role `policyc:OWNER` (a Role in a
+  namespace, a ClusterRole for `in cluster`), bound by a binding of the same name;
+- a declared or built-in role granted to an owner in a scope is bound by `policyc:OWNER:ROLE`.
+OWNER is `team:T` for grants of team T, else the subject (`user:bob`, `group:dev`,
+`serviceaccount:NS:NAME`, `everyone`), or `subjects:HASH` for several subjects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from policyc import model as m
+from policyc.check.context import Context
+from policyc.check.program import Binding, CompiledRole, RbacSubject
+from policyc.check.resolve import role_did_you_mean
+from policyc.k8s.bootstrap import AGGREGATE_LABELS, builtin_cluster_roles, is_builtin_role
+from policyc.k8s.names import path_segment
+from policyc.k8s.rules import Atom, atoms_of, merge
+
+_LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?\Z")
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def aggregation_label(role: str) -> str:
+    """The label an aggregated role NAME selects its members by."""
+    name = f"aggregate-to-{role}"
+    if len(name) <= 63 and _LABEL_NAME.match(name):
+        return f"rbac.policyc.dev/{name}"
+    safe = re.sub(r"[^-A-Za-z0-9_.]", "-", role)[:40].strip("-_.") or "role"
+    return f"rbac.policyc.dev/aggregate-to-{safe}-{_short_hash(role)}"
+
+
+def safe_name(name: str) -> str:
+    """`name` if it is a valid RBAC object name, else a valid one with a stable hash suffix."""
+    if path_segment(name) is None:
+        return name
+    return re.sub(r"[/%]", "-", name) + "-" + _short_hash(name)
+
+
+def rbac_subjects(
+    s: m.Subject, members: dict[str, tuple[m.Subject, ...]], oidc_users: set[str], prefix: str
+) -> list[RbacSubject]:
+    """The RBAC subjects a language subject stands for (teams expanded, OIDC prefix applied)."""
+    if s.kind == "user":
+        name = prefix + s.name if s.name in oidc_users else s.name
+        return [RbacSubject("User", name)]
+    if s.kind == "group":
+        return [RbacSubject("Group", s.name)]
+    if s.kind == "serviceaccount":
+        return [RbacSubject("ServiceAccount", s.sa_name, s.namespace)]
+    if s.kind == "everyone":
+        return [RbacSubject("Group", "system:authenticated")]
+    out: list[RbacSubject] = []
+    for member in members.get(s.name, ()):
+        out.extend(rbac_subjects(member, members, oidc_users, prefix))
+    return out
+
+
+def owner_of(g: m.Grant) -> str:
+    """Who a grant's binding belongs to: its team, or its subjects."""
+    if g.team and all(s.kind == "team" and s.name == g.team for s in g.subjects):
+        return f"team:{g.team}"
+    if len(g.subjects) == 1:
+        s = g.subjects[0]
+        if s.kind == "everyone":
+            return "everyone"
+        if s.kind == "serviceaccount":
+            return f"serviceaccount:{s.namespace}:{s.sa_name}"
+        return f"{s.kind}:{s.name}"
+    key = ",".join(sorted(str(s) for s in g.subjects))
+    return f"subjects:{_short_hash(key)}"
+
+
+@dataclass
+class _Acc:
+    """Bindings and synthesized roles being assembled."""
+
+    subjects: dict[tuple, set[RbacSubject]] = field(default_factory=lambda: defaultdict(set))
+    grants: dict[tuple, list[m.Grant]] = field(default_factory=lambda: defaultdict(list))
+    atoms: dict[tuple, list[Atom]] = field(default_factory=lambda: defaultdict(list))
+
+
+def _role_atoms(role: m.Role) -> list[Atom]:
+    atoms: list[Atom] = []
+    for r in role.rules:
+        atoms += atoms_of([v.text for v in r.verbs], [t.text for t in r.resources], [n.text for n in r.names])
+    return atoms
+
+
+def compile_roles(ctx: Context, roles: dict[tuple[str, str], m.Role]) -> list[CompiledRole]:
+    """Declared roles as Roles and ClusterRoles, with aggregation labels and selectors (PC173/174)."""
+    labels: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
+    for role in ctx.policy.roles:
+        key = (role.namespace.text if role.namespace else "", role.name.text)
+        if roles.get(key) is not role:
+            continue
+        for member in role.aggregates:
+            target = roles.get(("", member.text))
+            if target is None:
+                if is_builtin_role(member.text):
+                    ctx.error(
+                        "PC173",
+                        f"built-in role `{member.text}` cannot be aggregated into `{role.name.text}`",
+                        member.span,
+                        "Kubernetes manages the labels of built-in roles; grant it alongside instead",
+                    )
+                elif any(n == member.text for (_, n) in roles):
+                    ctx.error(
+                        "PC173",
+                        f"namespaced role `{member.text}` cannot be aggregated",
+                        member.span,
+                        "aggregation selects ClusterRoles only: declare the member without `in`",
+                    )
+                else:
+                    ctx.error("PC101", f"undefined role `{member.text}`", member.span,
+                              role_did_you_mean(member.text, roles))
+                continue
+            labels[("", member.text)][aggregation_label(role.name.text)] = "true"
+        for target_word in role.aggregate_to:
+            target = target_word.text
+            if role.namespace is not None:
+                ctx.error(
+                    "PC174",
+                    f"namespaced role `{role.name.text}` cannot aggregate into `{target}`",
+                    target_word.span,
+                    "only ClusterRoles aggregate: declare the role without `in`",
+                )
+            elif target in AGGREGATE_LABELS:
+                labels[key][AGGREGATE_LABELS[target]] = "true"
+            elif ("", target) in roles and roles[("", target)].is_aggregate:
+                labels[key][aggregation_label(target)] = "true"
+            elif ("", target) in roles or is_builtin_role(target):
+                ctx.error(
+                    "PC174",
+                    f"role `{target}` does not aggregate other roles",
+                    target_word.span,
+                    "`aggregate-to` names `admin`, `edit`, `view` or a role declared with `aggregates`",
+                )
+            else:
+                ctx.error("PC101", f"undefined role `{target}`", target_word.span, role_did_you_mean(target, roles))
+    out = []
+    for key, role in sorted(roles.items()):
+        ns, name = key
+        selectors = ((aggregation_label(name), "true"),) if role.is_aggregate else ()
+        out.append(
+            CompiledRole(
+                kind="Role" if ns else "ClusterRole",
+                name=name,
+                namespace=ns or None,
+                rules=() if role.is_aggregate else merge(_role_atoms(role)),
+                labels=tuple(sorted(labels[key].items())),
+                selectors=selectors,
+                declared=role,
+                sources=(role.span.file,),
+            )
+        )
+    return out
+
+
+def _has_urls(role: m.Role) -> bool:
+    return any(r.is_nonresource for r in role.rules)
+
+
+def compile_grants(
+    ctx: Context,
+    roles: dict[tuple[str, str], m.Role],
+    members: dict[str, tuple[m.Subject, ...]],
+    oidc_users: set[str],
+    prefix: str,
+) -> tuple[list[CompiledRole], list[Binding]]:
+    """Grants as bindings (one per role, scope and owner) and roles synthesized for inline rules."""
+    acc = _Acc()
+    for g in ctx.policy.grants:
+        if not g.subjects:
+            ctx.error(
+                "PC170",
+                "grant has no subjects",
+                g.span,
+                "add `to user NAME`, `to group NAME`, `to serviceaccount NS/NAME`, `to team NAME` or `to everyone`",
+            )
+            continue
+        if not g.namespaces and not g.cluster:
+            ctx.error(
+                "PC171",
+                "grant does not say where it applies",
+                g.span,
+                "add `in NAMESPACE, ...` for RoleBindings or `in cluster` for a ClusterRoleBinding",
+            )
+            continue
+        subjects: set[RbacSubject] = set()
+        for s in g.subjects:
+            subjects.update(rbac_subjects(s, members, oidc_users, prefix))
+        owner = owner_of(g)
+        scopes = [None] if g.cluster else [ns.text for ns in g.namespaces]
+        if g.rule is not None:
+            atoms = atoms_of([v.text for v in g.rule.verbs], [t.text for t in g.rule.resources],
+                             [n.text for n in g.rule.names])
+            for scope in scopes:
+                key = (scope, "inline", owner)
+                acc.atoms[key] += atoms
+                acc.subjects[key] |= subjects
+                acc.grants[key].append(g)
+            continue
+        assert g.role is not None
+        for scope in scopes:
+            role_kind = _resolve_role(ctx, g, scope, roles)
+            if role_kind is None:
+                continue
+            key = (scope, role_kind, g.role.text, owner)
+            acc.subjects[key] |= subjects
+            acc.grants[key].append(g)
+    return _assemble(acc)
+
+
+def _resolve_role(ctx: Context, g: m.Grant, scope: str | None, roles: dict) -> str | None:
+    """`Role` or `ClusterRole` for a granted role in a scope; None (and a diagnostic) if invalid."""
+    assert g.role is not None
+    name = g.role.text
+    if scope is not None and (scope, name) in roles:
+        return "Role"
+    if ("", name) in roles:
+        declared = roles[("", name)]
+        if scope is not None and _has_urls(declared):
+            ctx.error(
+                "PC141",
+                f"role `{name}` holds non-resource URLs but is granted in namespace `{scope}`",
+                g.span,
+                "non-resource URLs only work through a ClusterRoleBinding: grant it `in cluster`",
+            )
+            return None
+        return "ClusterRole"
+    if is_builtin_role(name):
+        if name not in builtin_cluster_roles():
+            ctx.warn(
+                "PC104",
+                f"built-in role `{name}` is not in policyc's bootstrap data; its rules are not checked",
+                g.role.span,
+                "check the name against `kubectl get clusterroles`",
+            )
+        return "ClusterRole"
+    elsewhere = sorted(ns for (ns, n) in roles if n == name and ns)
+    if elsewhere:
+        place = "the cluster" if scope is None else f"namespace `{scope}`"
+        ctx.error(
+            "PC172",
+            f"role `{name}` is declared in namespace `{elsewhere[0]}` and cannot be granted in {place}",
+            g.role.span,
+            f"grant it `in {elsewhere[0]}`, or declare the role without `in` to reuse it in other namespaces",
+        )
+        return None
+    ctx.error("PC101", f"undefined role `{name}`", g.role.span, role_did_you_mean(name, roles))
+    return None
+
+
+def _assemble(acc: _Acc) -> tuple[list[CompiledRole], list[Binding]]:
+    synthesized: list[CompiledRole] = []
+    bindings: list[Binding] = []
+    for key in sorted(acc.subjects, key=lambda k: tuple("" if x is None else x for x in k)):
+        scope = key[0]
+        grants = tuple(acc.grants[key])
+        sources = tuple(sorted({g.span.file for g in grants}))
+        subjects = tuple(sorted(acc.subjects[key]))
+        if key[1] == "inline":
+            owner = key[2]
+            name = safe_name(f"policyc:{owner}")
+            role_kind = "ClusterRole" if scope is None else "Role"
+            synthesized.append(CompiledRole(role_kind, name, scope, merge(acc.atoms[key]), sources=sources))
+            role_name = name
+        else:
+            role_kind, role_name, owner = key[1], key[2], key[3]
+            name = safe_name(f"policyc:{owner}:{role_name}")
+        kind = "ClusterRoleBinding" if scope is None else "RoleBinding"
+        bindings.append(Binding(kind, name, scope, role_kind, role_name, subjects, owner, grants, sources))
+    return synthesized, bindings

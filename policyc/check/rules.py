@@ -1,0 +1,90 @@
+"""Verbs, resources and `named` in rules and guards, against the target release (PC14x-PC16x)."""
+
+from __future__ import annotations
+
+from policyc import model as m
+from policyc.check.context import Context
+from policyc.k8s import releases
+from policyc.k8s.rules import VERB_ALIASES
+
+# Verbs whose requests carry no object name, so resourceNames cannot restrict them
+# (kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-resources).
+_UNNAMED_VERBS = {"list", "watch", "create", "deletecollection"}
+
+
+def check_verbs(ctx: Context, verbs: tuple[m.Word, ...]) -> None:
+    """PC150: every verb is a Kubernetes verb, `*`, or an alias."""
+    for v in verbs:
+        if v.text == "*" or v.text in VERB_ALIASES:
+            continue
+        problem = releases.check_verb(ctx.release, v.text)
+        if problem is not None:
+            hint = f"did you mean `{problem.suggestion}`?" if problem.suggestion else (
+                "use a Kubernetes verb, `*`, `read` or `write`"
+            )
+            ctx.error("PC150", problem.message, v.span, hint)
+
+
+def check_targets(ctx: Context, targets: tuple[m.Word, ...]) -> None:
+    """PC151/PC152: resources and subresources of built-in groups exist in the release."""
+    for t in targets:
+        if t.text.startswith("/"):
+            continue
+        ref = releases.parse_resource(t.text)
+        problem = releases.check_resource(ctx.release, ref)
+        if problem is None:
+            continue
+        code = "PC152" if problem.kind == "unknown-subresource" else "PC151"
+        hint = f"did you mean `{problem.suggestion}`?" if problem.suggestion else (
+            "write resources as kubectl does: `pods`, `pods/log`, `deployments.apps`"
+        )
+        ctx.error(code, problem.message, t.span, hint)
+
+
+def check_rule(ctx: Context, rule: m.Rule, namespaced: bool, what: str) -> None:
+    """Every check of one rule; `namespaced` rules may not use non-resource URLs (PC140/PC141)."""
+    urls = [r for r in rule.resources if r.text.startswith("/")]
+    if urls and len(urls) != len(rule.resources):
+        ctx.error(
+            "PC142",
+            "a rule cannot mix non-resource URLs and resources",
+            rule.span,
+            "write the URLs and the resources as two rules",
+        )
+    elif urls and rule.names:
+        ctx.error("PC142", "non-resource URLs cannot be `named`", rule.names[0].span, "remove `named ...`")
+    if urls and namespaced:
+        code = "PC140" if what == "role" else "PC141"
+        where = "a namespaced role" if what == "role" else "a namespaced grant"
+        ctx.error(
+            code,
+            f"non-resource URL `{urls[0].text}` in {where}",
+            urls[0].span,
+            "non-resource URLs are cluster-wide: put them in a role without `in` and grant it `in cluster`",
+        )
+    check_verbs(ctx, rule.verbs)
+    check_targets(ctx, rule.resources)
+    if rule.names:
+        verbs = {x for v in rule.verbs for x in VERB_ALIASES.get(v.text, (v.text,))}
+        unnamed = sorted(verbs & _UNNAMED_VERBS)
+        if unnamed:
+            ctx.warn(
+                "PC160",
+                f"`named` cannot restrict {', '.join(f'`{v}`' for v in unnamed)}: "
+                "those requests carry no object name",
+                rule.span,
+                "grant those verbs in a rule without `named`, or drop them",
+            )
+
+
+def check_all_rules(ctx: Context) -> None:
+    """Rules of roles and inline grants, and the verbs and resources of guards."""
+    for role in ctx.policy.roles:
+        for rule in role.rules:
+            check_rule(ctx, rule, role.namespace is not None, "role")
+    for g in ctx.policy.grants:
+        if g.rule is not None:
+            check_rule(ctx, g.rule, not g.cluster, "grant")
+    for guard in ctx.policy.guards:
+        check_verbs(ctx, guard.verbs)
+        check_targets(ctx, guard.resources)

@@ -1,0 +1,57 @@
+"""Helpers shared by the commands: reporting diagnostics and exiting with the right code."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from policyc.diagnostics import Diagnostic, Severity, render_json, render_text, summary
+from policyc.loader import UsageError
+from policyc.pipeline import Result, compile_path
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+class Format(StrEnum):
+    """Diagnostic output formats."""
+
+    text = "text"
+    json = "json"
+
+
+def fail_usage(message: str) -> typer.Exit:
+    """Print a usage or I/O error and return the exit to raise (code 2)."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+def compile_or_exit(policy: Path, kubernetes: str | None) -> Result:
+    """Compile a policy folder; usage errors (missing path, no files) exit 2."""
+    try:
+        return compile_path(policy, kubernetes)
+    except UsageError as exc:
+        raise fail_usage(str(exc)) from None
+
+
+def promote_warnings(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """With --deny-warnings, warnings count as errors."""
+    from dataclasses import replace
+
+    return [replace(d, severity=Severity.ERROR) if d.severity is Severity.WARNING else d for d in diags]
+
+
+def report(result: Result, fmt: Format = Format.text, stream=None) -> None:
+    """Print the diagnostics of a result in the chosen format (text goes to stderr)."""
+    if fmt is Format.json:
+        sys.stdout.write(render_json(result.diagnostics))
+        return
+    out = stream or sys.stderr
+    text = render_text(result.diagnostics, result.sources)
+    if text:
+        out.write(text + "\n")
+    if result.diagnostics:
+        out.write(summary(result.diagnostics) + "\n")

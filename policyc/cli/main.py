@@ -1,0 +1,33 @@
+"""The `policyc` command: a Typer app with one module per command."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from policyc.cli import build as build_cmd
+
+app = typer.Typer(
+    name="policyc",
+    help="Compile Kubernetes access policy into RBAC, admission and authentication manifests.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("build")(build_cmd.build)
+app.command("check")(build_cmd.check)
+
+
+def run() -> None:
+    """Entry point of the console script. Never shows a traceback: internal errors exit 2."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        raise SystemExit(130) from None
+    except Exception as exc:  # pragma: no cover - the fuzz tests keep this unreachable
+        sys.stderr.write(f"policyc: internal error: {type(exc).__name__}: {exc}\n")
+        raise SystemExit(2) from None

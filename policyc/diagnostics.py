@@ -1,0 +1,140 @@
+"""Diagnostics: every problem policyc finds, with a stable code, a location and a fix.
+
+Codes: PC0xx syntax, PC1xx names and references, PC2xx conflicts, PC3xx access and
+escalation, PC4xx release rules, PC5xx lints (mapped to CIS controls where one exists).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from policyc.source import SourceFile, Span
+
+
+class Severity(StrEnum):
+    """How bad a diagnostic is: errors fail the build, warnings do not (unless denied)."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True)
+class Label:
+    """A secondary location, such as the other declaration of a duplicate."""
+
+    span: Span
+    message: str
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem found in a policy."""
+
+    code: str
+    severity: Severity
+    message: str
+    span: Span
+    help: str = ""
+    labels: tuple[Label, ...] = field(default=())
+    cis: str = ""
+
+    @property
+    def sort_key(self) -> tuple:
+        """Order diagnostics by file, line, column, then code."""
+        return (self.span.file, self.span.line, self.span.col, self.code, self.message)
+
+    @property
+    def is_error(self) -> bool:
+        """Whether this diagnostic fails the build."""
+        return self.severity is Severity.ERROR
+
+
+def error(code: str, message: str, span: Span, help: str = "", labels: Iterable[Label] = ()) -> Diagnostic:
+    """An error diagnostic."""
+    return Diagnostic(code, Severity.ERROR, message, span, help, tuple(labels))
+
+
+def warning(
+    code: str, message: str, span: Span, help: str = "", labels: Iterable[Label] = (), cis: str = ""
+) -> Diagnostic:
+    """A warning diagnostic."""
+    return Diagnostic(code, Severity.WARNING, message, span, help, tuple(labels), cis)
+
+
+def sort_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Diagnostics sorted by file, line, column and code, without exact duplicates."""
+    seen: set[tuple] = set()
+    out = []
+    for d in sorted(diags, key=lambda d: d.sort_key):
+        key = (d.code, d.message, d.span.file, d.span.line, d.span.col)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out
+
+
+def _snippet(span: Span, sources: Mapping[str, SourceFile]) -> list[str]:
+    src = sources.get(span.file)
+    if src is None or span.line < 1:
+        return []
+    text = src.line_text(span.line).replace("\t", " ")
+    same_line = span.end_line == span.line
+    width = max(1, span.end_col - span.col) if same_line else max(1, len(text) - span.col + 1)
+    gutter = str(span.line)
+    pad = " " * len(gutter)
+    return [
+        f"{pad} |",
+        f"{gutter} | {text}",
+        f"{pad} | {' ' * (span.col - 1)}{'^' * width}",
+    ]
+
+
+def render_text(diags: Iterable[Diagnostic], sources: Mapping[str, SourceFile]) -> str:
+    """Render diagnostics as rustc/ruff do: location, message, source line with a caret, help."""
+    blocks = []
+    for d in diags:
+        cis = f" [CIS {d.cis}]" if d.cis else ""
+        lines = [f"{d.span}: {d.severity.value}[{d.code}]: {d.message}{cis}"]
+        lines += _snippet(d.span, sources)
+        for label in d.labels:
+            lines.append(f"  = note: {label.message} at {label.span}")
+        if d.help:
+            lines.append(f"  = help: {d.help}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + ("\n" if blocks else "")
+
+
+def to_json(d: Diagnostic) -> dict:
+    """A diagnostic as a JSON-ready dict (the schema documented in docs/diagnostics.md)."""
+    def loc(s: Span) -> dict:
+        return {"file": s.file, "line": s.line, "col": s.col, "end_line": s.end_line, "end_col": s.end_col}
+
+    out = {"code": d.code, "severity": d.severity.value, "message": d.message, **loc(d.span), "help": d.help}
+    if d.cis:
+        out["cis"] = d.cis
+    if d.labels:
+        out["labels"] = [{"message": lb.message, **loc(lb.span)} for lb in d.labels]
+    return out
+
+
+def render_json(diags: Iterable[Diagnostic]) -> str:
+    """Render diagnostics as a JSON document: {"diagnostics": [...], "errors": N, "warnings": N}."""
+    items = list(diags)
+    doc = {
+        "diagnostics": [to_json(d) for d in items],
+        "errors": sum(d.is_error for d in items),
+        "warnings": sum(d.severity is Severity.WARNING for d in items),
+    }
+    return json.dumps(doc, indent=2, sort_keys=False) + "\n"
+
+
+def summary(diags: Iterable[Diagnostic]) -> str:
+    """A one-line count such as `2 errors, 1 warning`."""
+    items = list(diags)
+    e = sum(d.is_error for d in items)
+    w = sum(d.severity is Severity.WARNING for d in items)
+    return f"{e} error{'s' if e != 1 else ''}, {w} warning{'s' if w != 1 else ''}"

@@ -1,0 +1,249 @@
+"""Model nodes. Tuples, not lists; spans never take part in equality."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from policyc.source import NO_SPAN, Span
+
+
+def _span() -> Span:
+    return field(default=NO_SPAN, compare=False, hash=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Word:
+    """A name or value as written, with where it was written."""
+
+    text: str
+    span: Span = _span()
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Rule:
+    """`VERBS RESOURCES [named NAMES]` or `VERBS /urls`: one permission statement."""
+
+    verbs: tuple[Word, ...]
+    resources: tuple[Word, ...]
+    names: tuple[Word, ...] = ()
+    span: Span = _span()
+
+    @property
+    def is_nonresource(self) -> bool:
+        """Whether the targets are non-resource URLs (`/healthz`)."""
+        return bool(self.resources) and all(r.text.startswith("/") for r in self.resources)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """`user NAME`, `group NAME`, `serviceaccount NS/NAME`, `team NAME` or `everyone`."""
+
+    kind: str  # user | group | serviceaccount | team | everyone
+    name: str = ""
+    span: Span = _span()
+
+    @property
+    def namespace(self) -> str:
+        """The namespace of a service account (`NS/NAME`); empty when there is none."""
+        return self.name.partition("/")[0] if self.kind == "serviceaccount" and "/" in self.name else ""
+
+    @property
+    def sa_name(self) -> str:
+        """The name part of a service account (`NS/NAME`)."""
+        return self.name.partition("/")[2] if "/" in self.name else self.name
+
+    def __str__(self) -> str:
+        return self.kind if self.kind == "everyone" else f"{self.kind} {self.name}"
+
+
+@dataclass(frozen=True)
+class Role:
+    """`role NAME [in NS] { rules }`, `role NAME aggregates A, B`, `role NAME aggregate-to R { rules }`."""
+
+    name: Word
+    namespace: Word | None
+    rules: tuple[Rule, ...] = ()
+    aggregates: tuple[Word, ...] = ()
+    aggregate_to: tuple[Word, ...] = ()
+    is_aggregate: bool = False
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A grant of a role or an inline rule to subjects, in namespaces or the cluster.
+
+    `team` and `namespace_block` record the block the grant was written in: they supply the
+    default subject and place, and name the origin in diagnostics and review output.
+    """
+
+    role: Word | None
+    rule: Rule | None
+    subjects: tuple[Subject, ...]
+    namespaces: tuple[Word, ...]
+    cluster: bool
+    team: str = ""
+    namespace_block: str = ""
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Team:
+    """`team NAME { members ...; grant ... }`; grants live in Policy.grants with `team` set."""
+
+    name: Word
+    members: tuple[Subject, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class User:
+    """`user NAME auth KIND [groups G, ...] [OPTION VALUE ...]`."""
+
+    name: Word
+    auth: Word
+    groups: tuple[Word, ...] = ()
+    options: tuple[tuple[Word, Word], ...] = ()
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class ServiceAccount:
+    """`serviceaccount NS/NAME [OPTIONS]`."""
+
+    ref: Word
+    options: tuple[Word, ...] = ()
+    span: Span = _span()
+
+    @property
+    def namespace(self) -> str:
+        """The service account's namespace."""
+        return self.ref.text.partition("/")[0]
+
+    @property
+    def name(self) -> str:
+        """The service account's name."""
+        return self.ref.text.partition("/")[2]
+
+
+@dataclass(frozen=True)
+class PodSecurityMode:
+    """One `MODE LEVEL` pair, or a bare `LEVEL`/`POLICY` (mode empty)."""
+
+    mode: Word | None
+    level: Word
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class PodSecurity:
+    """`pod-security LEVEL`, `pod-security enforce L1, warn L2`, or `pod-security POLICY`."""
+
+    modes: tuple[PodSecurityMode, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Amount:
+    """`RESOURCE QUANTITY`, as in a limit or a quota."""
+
+    resource: Word
+    quantity: Word
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class LimitItem:
+    """`TYPE KIND RESOURCE QTY`: one cell of a LimitRange (`container max memory 1Gi`)."""
+
+    type: Word
+    kind: Word
+    amount: Amount
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Namespace:
+    """One `namespace NAME { ... }` block; blocks for the same name merge in the check stage."""
+
+    name: Word
+    labels: tuple[tuple[Word, Word], ...] = ()
+    pod_security: tuple[PodSecurity, ...] = ()
+    limits: tuple[LimitItem, ...] = ()
+    limits_span: Span | None = field(default=None, compare=False, hash=False, repr=False)
+    quota: tuple[Amount, ...] = ()
+    quota_span: Span | None = field(default=None, compare=False, hash=False, repr=False)
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A settings line: comma-separated groups of words (`host-network no, host-pid no`)."""
+
+    groups: tuple[tuple[Word, ...], ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class PodSecurityPolicy:
+    """`pod-security-policy NAME { settings }`: a custom pod security profile."""
+
+    name: Word
+    settings: tuple[Setting, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class AuthSetting:
+    """One line of `authentication { }`: a method keyword and its `key value` options."""
+
+    method: Word
+    setting: Setting
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """`cluster { authorization ...; admission ...; authentication { ... } }`."""
+
+    authorization: tuple[Word, ...] = ()
+    authorization_span: Span | None = field(default=None, compare=False, hash=False, repr=False)
+    admission: tuple[Word, ...] = ()
+    admission_span: Span | None = field(default=None, compare=False, hash=False, repr=False)
+    authentication: tuple[AuthSetting, ...] = ()
+    settings: tuple[Setting, ...] = ()
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Guard:
+    """`forbid VERBS [RESOURCES] [for SUBJECTS] [except SUBJECTS] [in NAMESPACES | in cluster]`."""
+
+    verbs: tuple[Word, ...]
+    resources: tuple[Word, ...]
+    subjects: tuple[Subject, ...]
+    excepts: tuple[Subject, ...]
+    namespaces: tuple[Word, ...]
+    cluster: bool
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A whole program: every declaration of every file, in source order per file."""
+
+    kubernetes: Word | None = None
+    kubernetes_decls: tuple[Word, ...] = ()
+    clusters: tuple[Cluster, ...] = ()
+    users: tuple[User, ...] = ()
+    serviceaccounts: tuple[ServiceAccount, ...] = ()
+    teams: tuple[Team, ...] = ()
+    roles: tuple[Role, ...] = ()
+    namespaces: tuple[Namespace, ...] = ()
+    psps: tuple[PodSecurityPolicy, ...] = ()
+    grants: tuple[Grant, ...] = ()
+    guards: tuple[Guard, ...] = ()
+    files: tuple[str, ...] = ()

@@ -1,0 +1,59 @@
+"""The one-way pipeline: read -> parse/lower -> check -> emit -> (write)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from policyc import backends
+from policyc.backends.manifest import Manifest
+from policyc.check import check
+from policyc.check.program import Program
+from policyc.diagnostics import Diagnostic, sort_diagnostics
+from policyc.loader import read_sources
+from policyc.model import Policy
+from policyc.source import SourceFile
+from policyc.syntax.lower import lower
+
+
+@dataclass
+class Result:
+    """Everything one compilation produced."""
+
+    sources: dict[str, SourceFile] = field(default_factory=dict)
+    policy: Policy | None = None
+    program: Program | None = None
+    manifests: list[Manifest] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether no error was found (warnings allowed)."""
+        return not any(d.is_error for d in self.diagnostics)
+
+
+def compile_sources(sources: list[SourceFile], kubernetes: str | None = None) -> Result:
+    """Compile in-memory sources. Semantic checks run only when every file parsed."""
+    result = Result(sources={s.name: s for s in sources})
+    policy, diags = lower(sources)
+    result.policy = policy
+    if any(d.is_error for d in diags):
+        result.diagnostics = sort_diagnostics(diags)
+        return result
+    program, check_diags = check(policy, kubernetes)
+    diags += check_diags
+    result.program = program
+    if program is not None and not any(d.is_error for d in diags):
+        manifests, emit_diags = backends.emit_all(program)
+        diags += emit_diags
+        result.manifests = manifests
+    result.diagnostics = sort_diagnostics(diags)
+    return result
+
+
+def compile_path(path: Path, kubernetes: str | None = None) -> Result:
+    """Read a policy folder (or file) and compile it. Raises loader.UsageError for bad paths."""
+    sources, diags = read_sources(path)
+    if diags:
+        return Result(sources={s.name: s for s in sources}, diagnostics=sort_diagnostics(diags))
+    return compile_sources(sources, kubernetes)

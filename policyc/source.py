@@ -1,0 +1,63 @@
+"""Source files and spans: where every model node and diagnostic points back to."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Span:
+    """A region of one source file. Lines and columns are 1-based; offsets are 0-based."""
+
+    file: str
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+    start: int = 0
+    end: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+    @property
+    def sort_key(self) -> tuple[str, int, int]:
+        """Key that orders spans by file, line and column."""
+        return (self.file, self.line, self.col)
+
+
+NO_SPAN = Span("<none>", 0, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One policy file: the name shown to users (relative to the policy folder) and its text."""
+
+    name: str
+    text: str
+    _line_starts: tuple[int, ...] = field(default=(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        starts = [0]
+        starts.extend(i + 1 for i, ch in enumerate(self.text) if ch == "\n")
+        object.__setattr__(self, "_line_starts", tuple(starts))
+
+    def line_text(self, line: int) -> str:
+        """The text of a 1-based line, without its newline."""
+        if line < 1 or line > len(self._line_starts):
+            return ""
+        start = self._line_starts[line - 1]
+        end = self.text.find("\n", start)
+        return self.text[start : end if end >= 0 else len(self.text)].rstrip("\r")
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """The 1-based (line, column) of a 0-based character offset."""
+        idx = bisect.bisect_right(self._line_starts, offset) - 1
+        return idx + 1, offset - self._line_starts[idx] + 1
+
+    def span(self, start: int, end: int) -> Span:
+        """A span from 0-based character offsets."""
+        line, col = self.position(start)
+        end_line, end_col = self.position(max(start, end))
+        return Span(self.name, line, col, end_line, end_col, start, end)

@@ -1,0 +1,321 @@
+"""Lowering: syntax trees to the frozen model. With parser.py, the only lark importer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from lark import Token, Tree
+from lark.exceptions import UnexpectedInput
+
+from policyc import model as m
+from policyc.diagnostics import Diagnostic, error
+from policyc.source import SourceFile, Span
+from policyc.syntax.errors import syntax_diagnostic
+from policyc.syntax.parser import parse_text
+
+_ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"'}
+
+
+def unquote(raw: str) -> str:
+    """The value of a double-quoted string token (`\\"`, `\\\\`, `\\n`, `\\t` escapes)."""
+    body = raw[1:-1]
+    if "\\" not in body:
+        return body
+    out = []
+    it = iter(body)
+    for ch in it:
+        if ch == "\\":
+            nxt = next(it, "")
+            out.append(_ESCAPES.get(nxt, nxt))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+@dataclass
+class _Parts:
+    """Declarations collected from the files, in file order."""
+
+    kubernetes: list[m.Word] = field(default_factory=list)
+    clusters: list[m.Cluster] = field(default_factory=list)
+    users: list[m.User] = field(default_factory=list)
+    serviceaccounts: list[m.ServiceAccount] = field(default_factory=list)
+    teams: list[m.Team] = field(default_factory=list)
+    roles: list[m.Role] = field(default_factory=list)
+    namespaces: list[m.Namespace] = field(default_factory=list)
+    psps: list[m.PodSecurityPolicy] = field(default_factory=list)
+    grants: list[m.Grant] = field(default_factory=list)
+    guards: list[m.Guard] = field(default_factory=list)
+
+
+class _Lowerer:
+    """Walks one file's tree and appends model nodes to the shared parts."""
+
+    def __init__(self, src: SourceFile, parts: _Parts, diags: list[Diagnostic]) -> None:
+        self.src = src
+        self.parts = parts
+        self.diags = diags
+
+    # -- helpers --------------------------------------------------------------
+    def span(self, node: Tree | Token) -> Span:
+        if isinstance(node, Token):
+            return self.src.span(node.start_pos or 0, node.end_pos or 0)
+        meta = node.meta
+        if getattr(meta, "empty", True):
+            return self.src.span(0, 0)
+        return self.src.span(meta.start_pos, meta.end_pos)
+
+    def word(self, node: Tree) -> m.Word:
+        tok = node.children[0]
+        text = unquote(tok.value) if tok.type == "STRING" else tok.value
+        return m.Word(text, self.span(tok))
+
+    def words(self, node: Tree) -> tuple[m.Word, ...]:
+        return tuple(self.word(c) for c in node.children)
+
+    def setting(self, node: Tree) -> m.Setting:
+        return m.Setting(tuple(self.words(g) for g in node.children), self.span(node))
+
+    def subjects(self, node: Tree) -> tuple[m.Subject, ...]:
+        out = []
+        for sub in node.children:
+            kind_tok = sub.children[0]
+            kind = kind_tok.value
+            name = self.word(sub.children[1]).text if len(sub.children) > 1 else ""
+            out.append(m.Subject(kind, name, self.span(sub)))
+        return tuple(out)
+
+    def rule(self, node: Tree) -> m.Rule:
+        verbs = self.words(node.children[0])
+        resources = self.words(node.children[1])
+        names = self.words(node.children[2].children[0]) if len(node.children) > 2 else ()
+        return m.Rule(verbs, resources, names, self.span(node))
+
+    @staticmethod
+    def child(node: Tree, data: str) -> Tree | None:
+        for c in node.children:
+            if isinstance(c, Tree) and c.data == data:
+                return c
+        return None
+
+    # -- declarations ------------------------------------------------------------
+    def lower(self, tree: Tree) -> None:
+        for node in tree.children:
+            getattr(self, f"_{node.data}")(node)
+
+    def _kubernetes_decl(self, node: Tree) -> None:
+        self.parts.kubernetes.append(self.word(node.children[0]))
+
+    def _cluster_decl(self, node: Tree) -> None:
+        authz: tuple[m.Word, ...] = ()
+        admission: tuple[m.Word, ...] = ()
+        authz_span = admission_span = None
+        authn: list[m.AuthSetting] = []
+        settings: list[m.Setting] = []
+        for item in node.children:
+            if item.data == "authorization":
+                authz, authz_span = authz + self.words(item.children[0]), self.span(item)
+            elif item.data == "admission":
+                admission, admission_span = admission + self.words(item.children[0]), self.span(item)
+            elif item.data == "authentication":
+                for s in item.children:
+                    setting = self.setting(s)
+                    authn.append(m.AuthSetting(setting.groups[0][0], setting, setting.span))
+            else:
+                settings.append(self.setting(item))
+        self.parts.clusters.append(
+            m.Cluster(authz, authz_span, admission, admission_span, tuple(authn), tuple(settings), self.span(node))
+        )
+
+    def _user_decl(self, node: Tree) -> None:
+        name, auth, *rest = node.children
+        groups: tuple[m.Word, ...] = ()
+        options = []
+        for item in rest:
+            if item.data == "user_groups":
+                groups += self.words(item.children[0])
+            else:
+                options.append((self.word(item.children[0]), self.word(item.children[1])))
+        self.parts.users.append(m.User(self.word(name), self.word(auth), groups, tuple(options), self.span(node)))
+
+    def _serviceaccount_decl(self, node: Tree) -> None:
+        ref, *opts = node.children
+        self.parts.serviceaccounts.append(
+            m.ServiceAccount(self.word(ref), tuple(self.word(o) for o in opts), self.span(node))
+        )
+
+    def _team_decl(self, node: Tree) -> None:
+        name = self.word(node.children[0])
+        members: tuple[m.Subject, ...] = ()
+        for item in node.children[1:]:
+            if item.data == "members":
+                members += self.subjects(item.children[0])
+            else:
+                self._grant(item, team=name.text)
+        self.parts.teams.append(m.Team(name, members, self.span(node)))
+
+    def _role_decl(self, node: Tree) -> None:
+        name = self.word(node.children[0])
+        scope = self.child(node, "role_scope")
+        aggregates = self.child(node, "aggregates")
+        aggregate_to = self.child(node, "aggregate_to")
+        block = self.child(node, "rule_block")
+        self.parts.roles.append(
+            m.Role(
+                name=name,
+                namespace=self.word(scope.children[0]) if scope else None,
+                rules=tuple(self.rule(r) for r in block.children) if block else (),
+                aggregates=self.words(aggregates.children[0]) if aggregates else (),
+                aggregate_to=self.words(aggregate_to.children[0]) if aggregate_to else (),
+                is_aggregate=aggregates is not None,
+                span=self.span(node),
+            )
+        )
+
+    def _namespace_decl(self, node: Tree) -> None:
+        name = self.word(node.children[0])
+        labels: list[tuple[m.Word, m.Word]] = []
+        pod_security: list[m.PodSecurity] = []
+        limits: list[m.LimitItem] = []
+        quota: list[m.Amount] = []
+        limits_span = quota_span = None
+        for item in node.children[1:]:
+            kind = item.data
+            if kind == "labels":
+                for w in self.words(item.children[0]):
+                    labels.append(self._label(w))
+            elif kind == "pod_security":
+                modes = []
+                for pm in item.children:
+                    ws = self.words(pm)
+                    modes.append(m.PodSecurityMode(ws[0] if len(ws) == 2 else None, ws[-1], self.span(pm)))
+                pod_security.append(m.PodSecurity(tuple(modes), self.span(item)))
+            elif kind == "limits":
+                limits_span = limits_span or self.span(item)
+                for line in item.children:
+                    typ, knd = self.word(line.children[0]), self.word(line.children[1])
+                    for amount in line.children[2:]:
+                        limits.append(m.LimitItem(typ, knd, self.amount(amount), self.span(amount)))
+            elif kind == "quota":
+                quota_span = quota_span or self.span(item)
+                quota.extend(self.amount(a) for a in item.children)
+            else:
+                self._grant(item, namespace=name.text)
+        self.parts.namespaces.append(
+            m.Namespace(
+                name,
+                tuple(labels),
+                tuple(pod_security),
+                tuple(limits),
+                limits_span,
+                tuple(quota),
+                quota_span,
+                self.span(node),
+            )
+        )
+
+    def amount(self, node: Tree) -> m.Amount:
+        res, qty = self.words(node)
+        return m.Amount(res, qty, self.span(node))
+
+    def _label(self, w: m.Word) -> tuple[m.Word, m.Word]:
+        key, eq, value = w.text.partition("=")
+        if not eq:
+            self.diags.append(
+                error("PC010", f"label `{w.text}` has no value", w.span, "write labels as `key=value`")
+            )
+        s = w.span
+        value_span = Span(s.file, s.line, s.col + len(key) + 1, s.end_line, s.end_col, s.start + len(key) + 1, s.end)
+        key_span = Span(s.file, s.line, s.col, s.line, s.col + len(key), s.start, s.start + len(key))
+        return m.Word(key, key_span), m.Word(value, value_span)
+
+    def _psp_decl(self, node: Tree) -> None:
+        name = self.word(node.children[0])
+        settings = tuple(self.setting(s) for s in node.children[1:])
+        self.parts.psps.append(m.PodSecurityPolicy(name, settings, self.span(node)))
+
+    def _grant(self, node: Tree, team: str = "", namespace: str = "") -> None:
+        what = node.children[0]
+        role = self.word(what.children[0]) if what.data == "grant_role" else None
+        rule = self.rule(what) if what.data == "rule" else None
+        to = self.child(node, "grant_to")
+        where = self.child(node, "grant_in")
+        subjects = self.subjects(to.children[0]) if to else ()
+        if not subjects and team:
+            subjects = (m.Subject("team", team, self.span(node)),)
+        namespaces, cluster = self._place(where)
+        if where is None and namespace:
+            namespaces = (m.Word(namespace, self.span(node)),)
+        self.parts.grants.append(
+            m.Grant(role, rule, subjects, namespaces, cluster, team, namespace, self.span(node))
+        )
+
+    def _place(self, where: Tree | None) -> tuple[tuple[m.Word, ...], bool]:
+        if where is None:
+            return (), False
+        target = where.children[0]
+        if target.data == "in_cluster":
+            return (), True
+        return self.words(target), False
+
+    def _forbid(self, node: Tree) -> None:
+        verbs = self.words(node.children[0])
+        resources: tuple[m.Word, ...] = ()
+        subjects: tuple[m.Subject, ...] = ()
+        excepts: tuple[m.Subject, ...] = ()
+        namespaces: tuple[m.Word, ...] = ()
+        cluster = False
+        for item in node.children[1:]:
+            if item.data == "names":
+                resources = self.words(item)
+            elif item.data == "forbid_for":
+                subjects = self.subjects(item.children[0])
+            elif item.data == "forbid_except":
+                excepts = self.subjects(item.children[0])
+            else:
+                namespaces, cluster = self._place(item)
+        self.parts.guards.append(
+            m.Guard(verbs, resources, subjects, excepts, namespaces, cluster, self.span(node))
+        )
+
+
+
+
+def lower_file(src: SourceFile, parts: _Parts, diags: list[Diagnostic]) -> None:
+    """Parse and lower one file into `parts`; syntax errors become diagnostics."""
+    try:
+        tree = parse_text(src.text)
+    except UnexpectedInput as exc:
+        diags.append(syntax_diagnostic(exc, src))
+        return
+    lowerer = _Lowerer(src, parts, diags)
+    for node in tree.children:
+        if node.data == "grant":
+            lowerer._grant(node)
+        else:
+            getattr(lowerer, f"_{node.data}")(node)
+
+
+def lower(sources: Iterable[SourceFile]) -> tuple[m.Policy, list[Diagnostic]]:
+    """Parse and lower every source file into one Policy, in sorted file order."""
+    parts = _Parts()
+    diags: list[Diagnostic] = []
+    srcs = sorted(sources, key=lambda s: s.name)
+    for src in srcs:
+        lower_file(src, parts, diags)
+    policy = m.Policy(
+        kubernetes=parts.kubernetes[0] if parts.kubernetes else None,
+        kubernetes_decls=tuple(parts.kubernetes),
+        clusters=tuple(parts.clusters),
+        users=tuple(parts.users),
+        serviceaccounts=tuple(parts.serviceaccounts),
+        teams=tuple(parts.teams),
+        roles=tuple(parts.roles),
+        namespaces=tuple(parts.namespaces),
+        psps=tuple(parts.psps),
+        grants=tuple(parts.grants),
+        guards=tuple(parts.guards),
+        files=tuple(s.name for s in srcs),
+    )
+    return policy, diags
