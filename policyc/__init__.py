@@ -25,5 +25,5 @@ def build(path: str | Path, out: str | Path, kubernetes: str | None = None) -> R
 
     result = load(path, kubernetes)
     if result.ok:
-        write_tree(Path(out), layout(result.manifests))
+        write_tree(Path(out), layout(result.manifests, result.files))
     return result

@@ -24,6 +24,7 @@ class Result:
     policy: Policy | None = None
     program: Program | None = None
     manifests: list[Manifest] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     @property
@@ -45,8 +46,10 @@ def compile_sources(sources: list[SourceFile], kubernetes: str | None = None) ->
     result.program = program
     if program is not None and not any(d.is_error for d in diags):
         manifests, emit_diags = backends.emit_all(program)
-        diags += emit_diags
+        files, file_diags = backends.emit_files(program)
+        diags += emit_diags + file_diags
         result.manifests = manifests
+        result.files = files
     result.diagnostics = sort_diagnostics(diags)
     return result
 

@@ -17,6 +17,25 @@ BACKENDS: dict[str, Backend] = {
 }
 
 
+FileBackend = Callable[[Program], tuple[dict[str, str], list[Diagnostic]]]
+
+# Backends that write files which are not Kubernetes objects to apply (for example the
+# kube-apiserver patches under `apiserver/`): relative path -> text. They are written into the
+# output tree but not listed in kustomization.yaml. Secrets never go here.
+FILE_BACKENDS: dict[str, FileBackend] = {}
+
+
+def emit_files(program: Program) -> tuple[dict[str, str], list[Diagnostic]]:
+    """Run every file backend; the files of all of them (relative path -> text) and diagnostics."""
+    files: dict[str, str] = {}
+    diags: list[Diagnostic] = []
+    for backend in FILE_BACKENDS.values():
+        fs, ds = backend(program)
+        files.update(fs)
+        diags += ds
+    return files, diags
+
+
 def emit_all(program: Program) -> tuple[list[Manifest], list[Diagnostic]]:
     """Run every backend; the manifests of all of them and their diagnostics."""
     manifests: list[Manifest] = []

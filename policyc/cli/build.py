@@ -27,7 +27,7 @@ def build(
     report(result)
     if not result.ok:
         raise typer.Exit(EXIT_ERRORS)
-    files = layout(result.manifests)
+    files = layout(result.manifests, result.files)
     try:
         write_tree(out, files)
     except ForeignFilesError as exc:
