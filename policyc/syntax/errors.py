@@ -6,6 +6,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from policyc.diagnostics import Diagnostic, error
 from policyc.source import SourceFile
+from policyc.syntax.parser import parser
 
 # Terminal names as a person would call them.
 _TERMINALS = {
@@ -22,9 +23,11 @@ _TERMINALS = {
 def _describe(term: str) -> str:
     if term in _TERMINALS:
         return _TERMINALS[term]
-    if term.startswith("__ANON"):
-        return "a keyword"
-    return f"`{term.lower().replace('_', '-')}`"
+    try:
+        pattern = parser().get_terminal(term).pattern
+    except KeyError:
+        return f"`{term.lower()}`"
+    return f"`{pattern.value}`" if pattern.type == "str" else f"`{term.lower()}`"
 
 
 def _expected(names: set[str] | frozenset[str]) -> str:
@@ -59,7 +62,8 @@ def syntax_diagnostic(exc: UnexpectedInput, src: SourceFile) -> Diagnostic:
         tok = exc.token
         expected = _expected(exc.accepts or exc.expected)
         if tok.type == "$END":
-            end = len(src.text.rstrip("\n"))
+            # Point at the last character written: the caret then sits under real text.
+            end = max(0, len(src.text.rstrip("\n")) - 1)
             return error(
                 "PC001",
                 "unexpected end of file",

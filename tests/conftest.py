@@ -1,0 +1,37 @@
+"""Shared test fixtures: where the repository, the shared folder and the console script are."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared, or skip the test with the reason when it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent (../shared sits beside a developer's or CI's checkout only)")
+    return path
+
+
+def policyc_command() -> list[str]:
+    """The installed console script (the real entry point users run)."""
+    script = Path(sys.executable).parent / "policyc"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("policyc")
+    if found is None:
+        pytest.skip("the policyc console script is not installed (run `pip install -e .`)")
+    return [found]
+
+
+@pytest.fixture
+def policyc() -> list[str]:
+    """The console script as an argv prefix."""
+    return policyc_command()

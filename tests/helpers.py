@@ -1,0 +1,26 @@
+"""Small helpers for compiling policy text in tests."""
+
+from __future__ import annotations
+
+from policyc.diagnostics import Diagnostic
+from policyc.pipeline import Result, compile_sources
+from policyc.source import SourceFile
+
+
+def compile_text(text: str, name: str = "test.policy", kubernetes: str | None = None, **more: str) -> Result:
+    """Compile one file (plus `more` files by name) in memory."""
+    sources = [SourceFile(name, text)] + [SourceFile(n.replace("__", "/"), t) for n, t in more.items()]
+    return compile_sources(sources, kubernetes)
+
+
+def underlined(result: Result, d: Diagnostic) -> str:
+    """The source text a diagnostic's caret underlines (its first line)."""
+    src = result.sources[d.span.file]
+    line = src.line_text(d.span.line)
+    end = d.span.end_col if d.span.end_line == d.span.line else len(line) + 1
+    return line[d.span.col - 1 : end - 1]
+
+
+def codes(result: Result) -> list[str]:
+    """The codes of a result's diagnostics, in order."""
+    return [d.code for d in result.diagnostics]
