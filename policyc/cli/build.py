@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from policyc.cli.common import EXIT_ERRORS, Format, compile_or_exit, fail_usage, promote_warnings, report
-from policyc.output.tree import ForeignFilesError, layout, write_tree
+from policyc.output.tree import ForeignFilesError, diff_tree, layout, write_tree
 
 POLICY_ARG = typer.Argument(Path("policies"), help="Policy folder (or one .policy file).")
 KUBERNETES_OPT = typer.Option(None, "--kubernetes", help="Target release, e.g. 1.30 (overrides the policy).")
@@ -19,6 +19,9 @@ def build(
     out: Path = typer.Option(Path("out"), "-o", "--out", help="Output folder, replaced atomically."),
     kubernetes: str | None = KUBERNETES_OPT,
     deny_warnings: bool = DENY_OPT,
+    check_only: bool = typer.Option(
+        False, "--check", help="Write nothing; exit 1 listing the files of OUT that differ from the policy."
+    ),
 ) -> None:
     """Check the policy and write the manifest tree (a failed build leaves OUT untouched)."""
     result = compile_or_exit(policy, kubernetes)
@@ -28,6 +31,9 @@ def build(
     if not result.ok:
         raise typer.Exit(EXIT_ERRORS)
     files = layout(result.manifests, result.files)
+    if check_only:
+        _check_tree(out, files)
+        return
     try:
         write_tree(out, files)
     except ForeignFilesError as exc:
@@ -38,6 +44,26 @@ def build(
     except OSError as exc:
         raise fail_usage(f"cannot write {out}: {exc.strerror or exc}") from None
     typer.echo(f"wrote {len(result.manifests)} objects in {len(files)} files to {out}")
+
+
+def _check_tree(out: Path, files: dict[str, str]) -> None:
+    """`build --check`: compare OUT with what the policy compiles to, write nothing, exit 1 if they differ."""
+    differ = diff_tree(out, files)
+    if not differ:
+        typer.echo(f"{out} is up to date ({len(files)} files)")
+        return
+    lines = []
+    for rel in differ:
+        if rel not in files:
+            state = "obsolete"  # policyc wrote it once; the policy no longer produces it
+        elif not (out / rel).is_file():
+            state = "missing"
+        else:
+            state = "differs"  # stale or edited by hand: the bytes are not what the policy compiles to
+        lines.append(f"  {state:9} {rel}")
+    typer.echo(f"{out} does not match the policy: {len(differ)} file(s)\n" + "\n".join(lines))
+    typer.echo(f"help: run `policyc build` and commit {out}, or undo the hand edits", err=True)
+    raise typer.Exit(EXIT_ERRORS)
 
 
 def check(
