@@ -7,6 +7,7 @@ import sys
 import typer
 
 from policyc.cli import build as build_cmd
+from policyc.cli import fmt as fmt_cmd
 
 app = typer.Typer(
     name="policyc",
@@ -17,6 +18,7 @@ app = typer.Typer(
 )
 app.command("build")(build_cmd.build)
 app.command("check")(build_cmd.check)
+app.command("fmt")(fmt_cmd.fmt)
 
 
 def run() -> None:

@@ -1,0 +1,69 @@
+"""`policyc fmt`: the one canonical layout of policy files.
+
+The formatter reads a file through the compiler's own parser (tokens.py), groups the tokens
+into statements and blocks and prints them in the canonical layout (layout.py). It refuses a
+file with a syntax error (the compiler's PC0xx diagnostic) rather than guessing, and checks
+its own output: the output must parse to the same tokens as the input, so formatting can
+never change what a policy compiles to (PC020 if it ever would).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lark.exceptions import UnexpectedInput
+
+from policyc.diagnostics import Diagnostic, error
+from policyc.fmt import layout
+from policyc.fmt.tokens import pieces, signature
+from policyc.source import SourceFile
+from policyc.syntax.errors import syntax_diagnostic
+
+__all__ = ["Formatted", "format_source", "format_text"]
+
+
+@dataclass(frozen=True)
+class Formatted:
+    """The outcome of formatting one file: the canonical text, or why there is none."""
+
+    source: SourceFile
+    text: str | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """Whether the canonical text differs from the file as it is."""
+        return self.text is not None and self.text != self.source.text
+
+
+def format_source(src: SourceFile) -> Formatted:
+    """Format one source file; a syntax error gives diagnostics and no text."""
+    try:
+        stream = list(pieces(src.text))
+    except UnexpectedInput as exc:
+        return Formatted(src, None, [syntax_diagnostic(exc, src)])
+    text = layout.render(layout.build(stream))
+    before = [(p.kind, p.text) for p in stream if p.kind not in ("_NL", "COMMENT")]
+    try:
+        same = signature(text) == before
+    except UnexpectedInput:
+        same = False
+    if not same:
+        return Formatted(
+            src,
+            None,
+            [
+                error(
+                    "PC020",
+                    "formatting would change what this file means, so it is left as it is",
+                    src.span(0, 0),
+                    "this is a bug in `policyc fmt`: please report it with the file",
+                )
+            ],
+        )
+    return Formatted(src, text)
+
+
+def format_text(text: str, name: str = "<stdin>") -> Formatted:
+    """Format policy text given in memory (`name` is used in diagnostics)."""
+    return format_source(SourceFile(name, text))
