@@ -35,8 +35,20 @@ class Result:
 
 def compile_sources(sources: list[SourceFile], kubernetes: str | None = None) -> Result:
     """Compile in-memory sources. Semantic checks run only when every file parsed."""
-    result = Result(sources={s.name: s for s in sources})
     policy, diags = lower(sources)
+    return compile_lowered(sources, policy, diags, kubernetes)
+
+
+def compile_lowered(
+    sources: list[SourceFile], policy: Policy, diags: list[Diagnostic], kubernetes: str | None = None
+) -> Result:
+    """Check and emit a policy already lowered from `sources` (with the lowering's diagnostics).
+
+    The language server lowers file by file and caches the results; everything after lowering
+    is this function, shared with `compile_sources`.
+    """
+    result = Result(sources={s.name: s for s in sources})
+    diags = list(diags)
     result.policy = policy
     if any(d.is_error for d in diags):
         result.diagnostics = sort_diagnostics(diags)
