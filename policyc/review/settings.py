@@ -1,0 +1,164 @@
+"""Changes to what is not access: limits, quotas, pod security, guards and cluster settings.
+
+They are compared on the checked models of both sides (not on the emitted YAML), so they are
+reported the same whichever backend emits them for the target release: a LimitRange cell, a
+ResourceQuota key, a Pod Security level (labels on 1.23+, PodSecurityPolicies before), a guard
+(checked at build time, never emitted), a kube-apiserver setting of the `cluster` block.
+Moving a declaration to another file, reordering a list or reformatting changes nothing here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from policyc import model as m
+from policyc.check.program import Program
+from policyc.k8s.rules import expand_verbs
+from policyc.review.model import SettingChange, location
+
+# `pod-security LEVEL` sets all three modes (docs/language.md, Pod Security Admission's modes).
+PSA_MODES = ("enforce", "warn", "audit")
+PSA_LEVELS = ("privileged", "baseline", "restricted")
+
+Entries = dict[tuple[str, str, str], tuple[str, str]]  # (area, scope, key) -> (value, source)
+
+
+def _words(words: Iterable[m.Word]) -> str:
+    return ", ".join(w.text for w in words)
+
+
+def _setting_pairs(groups: tuple[tuple[m.Word, ...], ...]) -> Iterator[tuple[str, str]]:
+    """`host-network no, host-pid no` -> two pairs; `volumes a, b, c` -> (`volumes`, `a, b, c`).
+
+    A group of one word continues the list of the group before it.
+    """
+    pairs: list[tuple[str, list[str]]] = []
+    for group in groups:
+        texts = [w.text for w in group]
+        if len(texts) == 1 and pairs:
+            pairs[-1][1].append(texts[0])
+        else:
+            pairs.append((texts[0], [" ".join(texts[1:])] if len(texts) > 1 else []))
+    for key, values in pairs:
+        yield key, ", ".join(values)
+
+
+def _namespace_entries(program: Program) -> Entries:
+    out: Entries = {}
+    for name, blocks in program.namespaces.items():
+        for block in blocks:
+            for item in block.limits:
+                key = f"{item.type.text} {item.kind.text} {item.amount.resource.text}"
+                out[("limits", name, key)] = (item.amount.quantity.text, location(item.span))
+            for amount in block.quota:
+                out[("quota", name, amount.resource.text)] = (amount.quantity.text, location(amount.span))
+            for ps in block.pod_security:
+                for mode in ps.modes:
+                    level, where = mode.level.text, location(mode.span)
+                    if mode.mode is not None:
+                        out[("pod-security", name, mode.mode.text)] = (level, where)
+                    elif level in PSA_LEVELS:
+                        for each in PSA_MODES:
+                            out[("pod-security", name, each)] = (level, where)
+                    else:
+                        out[("pod-security", name, "policy")] = (level, where)
+    return out
+
+
+def _psp_entries(program: Program) -> Entries:
+    out: Entries = {}
+    for name, psp in program.psps.items():
+        for setting in psp.settings:
+            for key, value in _setting_pairs(setting.groups):
+                out[("pod-security-policy", name, key)] = (value, location(setting.span))
+    return out
+
+
+def guard_text(g: m.Guard) -> str:
+    """A guard as a reviewer reads it (the policy's own syntax)."""
+    parts = ["forbid", _words(g.verbs)]
+    if g.resources:
+        parts.append(_words(g.resources))
+    if g.subjects:
+        parts.append("for " + ", ".join(str(s) for s in g.subjects))
+    if g.excepts:
+        parts.append("except " + ", ".join(str(s) for s in g.excepts))
+    if g.cluster:
+        parts.append("in cluster")
+    elif g.namespaces:
+        parts.append("in " + _words(g.namespaces))
+    return " ".join(parts)
+
+
+def _guard_key(g: m.Guard) -> str:
+    """What a guard means: order inside its lists and verb aliases (`read`) do not change it."""
+    def norm(items: Iterable[object]) -> str:
+        return ",".join(sorted(str(i) for i in items))
+
+    return "|".join([norm(expand_verbs(v.text for v in g.verbs)), norm(g.resources), norm(g.subjects), norm(g.excepts),
+                     "cluster" if g.cluster else norm(g.namespaces)])
+
+
+def _guard_entries(program: Program) -> dict[str, tuple[str, str]]:
+    return {_guard_key(g): (guard_text(g), location(g.span)) for g in program.policy.guards}
+
+
+def _cluster_entries(program: Program) -> Entries:
+    """The `cluster` block, one entry per kube-apiserver setting the policy states."""
+    out: Entries = {}
+    for c in program.policy.clusters:
+        if c.authorization:
+            out[("cluster", "", "authorization")] = (_words(c.authorization), location(c.authorization_span))
+        if c.admission:
+            out[("cluster", "", "admission")] = (_words(c.admission), location(c.admission_span))
+        for auth in c.authentication:
+            method = auth.method.text
+            first, *rest = auth.setting.groups
+            words = [w.text for w in first][1:]  # the first word repeats the method
+            extra = [w.text for g in rest for w in g]
+            where = location(auth.span)
+            if len(words) == 1:
+                out[("cluster", "", f"authentication {method}")] = (", ".join(words + extra), where)
+                continue
+            pairs = list(zip(words[0::2], words[1::2], strict=False))
+            for i, (option, value) in enumerate(pairs):
+                more = extra if i == len(pairs) - 1 else []  # `allowed-names a, b, c`
+                out[("cluster", "", f"authentication {method} {option}")] = (", ".join([value, *more]), where)
+            if len(words) % 2:
+                out[("cluster", "", f"authentication {method} {words[-1]}")] = ("", where)
+        for setting in c.settings:
+            for key, value in _setting_pairs(setting.groups):
+                out[("cluster", "", key)] = (value, location(setting.span))
+    return out
+
+
+def _entries(program: Program | None) -> Entries:
+    if program is None:
+        return {}
+    out = {**_namespace_entries(program), **_psp_entries(program), **_cluster_entries(program)}
+    for key, value in _guard_entries(program).items():
+        out[("guard", "", key)] = value
+    return out
+
+
+def setting_changes(base: Program | None, head: Program | None) -> list[SettingChange]:
+    """Every setting added, removed or changed from `base` to `head`, sorted."""
+    before, after = _entries(base), _entries(head)
+    changes: list[SettingChange] = []
+    for key in sorted(set(before) | set(after)):
+        area, scope, name = key
+        old, new = before.get(key), after.get(key)
+        if old is not None and new is not None and (old[0] == new[0] or area == "guard"):
+            continue  # a guard's key is its meaning: the same guard written another way is no change
+        if area == "guard":  # a guard is its own text: only added or removed
+            text = (new or old)[0]  # type: ignore[index]
+            changes.append(SettingChange(area, "", text, None if new else text, text if new else None,
+                                         (new or old)[1]))  # type: ignore[index]
+            continue
+        changes.append(SettingChange(
+            area, scope, name,
+            old[0] if old is not None else None,
+            new[0] if new is not None else None,
+            (new or old)[1],  # type: ignore[index]
+        ))
+    return sorted(changes)

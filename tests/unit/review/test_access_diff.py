@@ -1,0 +1,170 @@
+"""Effective-access changes between two policies: added, removed, and through every indirection."""
+
+from __future__ import annotations
+
+from review_cases import added, diff, lines_for, removed
+
+BASE = """
+kubernetes 1.30
+serviceaccount ci/runner
+serviceaccount checkout/deployer
+role secret-reader {
+  get secrets
+}
+grant role secret-reader to serviceaccount checkout/deployer in checkout
+team ci {
+  members serviceaccount ci/runner
+  grant read, write services, configmaps in checkout
+}
+"""
+
+
+def with_lines(text: str, *more: str) -> str:
+    """BASE with lines appended (line numbers continue from 12)."""
+    return text + "".join(line + "\n" for line in more)
+
+
+def test_access_added_names_the_grant_line_and_team() -> None:
+    head = BASE.replace("  grant read, write", "  grant get secrets in checkout\n  grant read, write")
+    report = diff(BASE, head)
+    assert added(report) == ["+ serviceaccount ci/runner: get secrets in checkout  (a.policy:10, team ci)"]
+    assert removed(report) == []
+    assert report.access_changed
+    assert report.summary == "access changes for 1 subject: 1 added, 0 removed; no setting changes"
+
+
+def test_access_removed_is_the_mirror_image() -> None:
+    head = BASE.replace("  grant read, write", "  grant get secrets in checkout\n  grant read, write")
+    report = diff(head, BASE)
+    assert added(report) == []
+    assert removed(report) == ["- serviceaccount ci/runner: get secrets in checkout  (a.policy:10, team ci)"]
+
+
+def test_verbs_and_targets_merge_into_one_line_per_scope() -> None:
+    head = with_lines(BASE, "grant get, list configmaps, secrets to user bob in checkout, payments")
+    assert added(diff(BASE, head)) == [
+        "+ user bob: get, list configmaps, secrets in checkout  (a.policy:12)",
+        "+ user bob: get, list configmaps, secrets in payments  (a.policy:12)",
+    ]
+
+
+def test_change_through_an_aggregated_role_declared_in_another_file() -> None:
+    base = with_lines(BASE, "role monitoring aggregates metrics", "role metrics {", "  get nodes", "}",
+                      "grant role monitoring to user alice in cluster")
+    extra = "role metrics-extra aggregate-to monitoring {\n  list nodes, pods\n}\n"
+    report = diff(base, {"a.policy": base, "z/extra.policy": extra})
+    assert added(report) == [
+        "+ user alice: list nodes, pods in cluster  [aggregated into `monitoring` from `metrics-extra`]"
+        "  (a.policy:16, z/extra.policy:2)"
+    ]
+    (line,) = report.added
+    assert [(o.via, o.role, o.from_role) for o in line.origins] == [("aggregated", "monitoring", "metrics-extra")]
+
+
+def test_change_through_aggregation_into_a_builtin_role() -> None:
+    base = with_lines(BASE, "grant role view to group dev in checkout")
+    head = with_lines(base, "role metrics-viewer aggregate-to view {", "  read pods.metrics.k8s.io", "}")
+    assert added(diff(base, head)) == [
+        "+ group dev: get, list, watch pods.metrics.k8s.io in checkout"
+        "  [aggregated into `view` from `metrics-viewer`]  (a.policy:12, a.policy:14)"
+    ]
+
+
+def test_change_through_a_builtin_role_shows_what_it_really_holds() -> None:
+    head = with_lines(BASE, "grant role edit to group dev in checkout")
+    report = diff(BASE, head)
+    dev = lines_for(report.added, "group dev")
+    assert dev and all(line.scope == "checkout" for line in dev)
+    direct = [line for line in dev if not line.escalation]
+    assert {line.via for line in direct} == {"built-in role `edit`"}
+    # The bootstrap `edit` role (aggregated from system:aggregate-to-edit) grants both of these.
+    assert any("impersonate" in line.verbs and "serviceaccounts" in line.targets for line in direct)
+    assert any("create" in line.verbs and "pods/exec" in line.targets for line in direct)
+    assert all(line.sources == "a.policy:12" for line in direct)
+
+
+def test_change_through_team_membership() -> None:
+    head = BASE.replace("members serviceaccount ci/runner", "members serviceaccount ci/runner, serviceaccount ci/b")
+    report = diff(BASE, head)
+    assert added(report) == [
+        "+ serviceaccount ci/b: get, list, watch, create, update, patch, delete, deletecollection"
+        " configmaps, services in checkout  (a.policy:10, team ci)"
+    ]
+    assert removed(report) == []
+
+
+def test_escalation_path_is_reported_first_and_marked() -> None:
+    head = with_lines(BASE, "grant create pods to group dev in checkout")
+    report = diff(BASE, head)
+    assert added(report) == [
+        "+ group dev: get secrets in checkout  [escalation: can create pods in namespace `checkout` (pods run as"
+        " any service account there), so acts as serviceaccount `checkout/deployer`]  (a.policy:7, a.policy:12)",
+        "+ group dev: create pods in checkout  (a.policy:12)",
+    ]
+    first = report.added[0]
+    assert first.escalation and first.origins[0].via == "escalation"
+    assert report.summary.startswith("access changes for 1 subject: 2 added (1 through escalation)")
+
+
+def test_change_at_the_end_of_an_escalation_path() -> None:
+    """The subject's own grants stay; what the service account it can become holds changes."""
+    base = with_lines(BASE, "grant create pods to group dev in checkout")
+    head = base.replace("grant role secret-reader to serviceaccount checkout/deployer in checkout\n", "")
+    report = diff(base, head)
+    assert [(line.subject, line.escalation, line.what) for line in report.removed] == [
+        ("group dev", True, "get secrets"),
+        ("serviceaccount checkout/deployer", False, "get secrets"),
+    ]
+    assert report.added == ()
+
+
+def test_pure_refactor_reports_no_access_change() -> None:
+    """Rename a role and its grants, turn inline rules into a named role in another file."""
+    head = {
+        "a.policy": BASE.replace("secret-reader", "secrets-get").replace(
+            "grant read, write services, configmaps in checkout", "grant role rollout in checkout"
+        ),
+        "roles/rollout.policy": "role rollout {\n  write configmaps, services\n  read services, configmaps\n}\n",
+    }
+    report = diff(BASE, head, manifests=True)
+    assert report.added == () and report.removed == ()
+    assert report.summary == "no access changes; no setting changes"
+    # The generated YAML did change: the diff is about effective access, not object names.
+    assert "+  name: secrets-get" in report.manifests
+    assert "-  name: secret-reader" in report.manifests
+
+
+def test_access_already_held_is_no_change() -> None:
+    head = with_lines(BASE, "grant get secrets to serviceaccount checkout/deployer in checkout")
+    assert diff(BASE, head).access_changed is False
+
+
+def test_cluster_wide_grant_covers_namespaces_but_not_the_reverse() -> None:
+    wide = with_lines(BASE, "grant role secret-reader to serviceaccount checkout/deployer in cluster")
+    report = diff(BASE, wide)
+    deployer = lines_for(report.added, "serviceaccount checkout/deployer")
+    assert [line for line in deployer if not line.escalation] == [
+        line for line in report.added if line.what == "get secrets" and line.scope == ""
+    ]
+    assert added(report)[-1] == "+ serviceaccount checkout/deployer: get secrets in cluster  (a.policy:12)"
+    # Reading every secret means reading ci/runner's token: its access is reachable too.
+    (escalated,) = [line for line in deployer if line.escalation]
+    assert (escalated.what, escalated.scope) == ("get, list, watch, create, update, patch, delete, deletecollection"
+                                                 " configmaps, services", "checkout")
+    assert escalated.origins[0].path == (
+        "can read secrets in namespace `ci` (service account tokens), so acts as serviceaccount `ci/runner`",
+    )
+    narrowed = with_lines(wide, "grant get secrets to serviceaccount checkout/deployer in payments")
+    assert diff(wide, narrowed).access_changed is False
+
+
+def test_everyone_is_reported_once_under_system_authenticated() -> None:
+    base = with_lines(BASE, "grant get pods to user alice in checkout")
+    head = with_lines(base, "grant get pods/log to everyone in checkout")
+    report = diff(base, head)
+    assert added(report) == ["+ group system:authenticated (everyone): get pods/log in checkout  (a.policy:13)"]
+
+
+def test_empty_base_grants_nothing() -> None:
+    report = diff(BASE, BASE)
+    assert report.summary == "no access changes; no setting changes"
