@@ -1,0 +1,87 @@
+"""`policyc import PATH... [-o DIR] [--kubernetes 1.N] [--exclude-system/--include-system] [--verify]`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from policyc.cli.common import EXIT_ERRORS, fail_usage
+from policyc.diagnostics import Diagnostic, error, render_text, sort_diagnostics, summary
+from policyc.importer import ImportResult, import_docs
+from policyc.importer.reader import ReadError, read_paths
+from policyc.importer.verify import Verification, verify_objects
+from policyc.k8s.releases import NEWEST, SUPPORTED, format_version, parse_version
+from policyc.output.tree import ForeignFilesError, write_tree
+from policyc.pipeline import Result, compile_sources
+from policyc.source import SourceFile, Span
+
+
+def compile_files(files: dict[str, str]) -> Result:
+    """Compile imported policy files in memory, as `policyc build` would read them from the folder."""
+    return compile_sources([SourceFile(name, text) for name, text in sorted(files.items())])
+
+
+def check_compiles(result: ImportResult, compiled: Result) -> list[Diagnostic]:
+    """PC617 for every error the compiler finds in the imported policy (a bug of the importer)."""
+    out = []
+    for d in compiled.diagnostics:
+        if d.is_error:
+            out.append(error("PC617", f"the imported policy does not compile: {d.code} {d.message} at {d.span}",
+                             Span("<import>", 0, 0, 0, 0),
+                             "please report this with the input; the objects can stay unmanaged meanwhile"))
+    return out
+
+
+def run_verify(result: ImportResult, docs_before: list[dict], compiled: Result) -> Verification:
+    """Effective access and admission of the input against the compiled policy plus what stays."""
+    after = [m.body for m in compiled.manifests] + [d.obj for d in result.remaining]
+    return verify_objects(docs_before, after, result.release)
+
+
+def import_(
+    paths: list[str] = typer.Argument(..., help="Kubernetes YAML files or folders (`-` reads standard input)."),
+    out: Path = typer.Option(Path("policies"), "-o", "--out", help="Policy folder to write (replaced atomically)."),
+    kubernetes: str | None = typer.Option(None, "--kubernetes", help="Target release, e.g. 1.30 (default: newest)."),
+    exclude_system: bool = typer.Option(True, "--exclude-system/--include-system",
+                                        help="Leave out built-in roles, default bindings and `system:` objects."),
+    verify: bool = typer.Option(False, "--verify", help="Prove that effective access is unchanged (exit 1 if not)."),
+) -> None:
+    """Bring an existing cluster's access objects under policy, and prove nothing changed."""
+    release = NEWEST
+    if kubernetes is not None:
+        parsed = parse_version(kubernetes)
+        if parsed is None or parsed not in SUPPORTED:
+            raise fail_usage(f"unsupported Kubernetes release `{kubernetes}` (supported: "
+                             f"{format_version(SUPPORTED[0])} to {format_version(NEWEST)})")
+        release = parsed
+    stdin = sys.stdin.read() if "-" in paths else None
+    try:
+        docs, sources, diags = read_paths(paths, stdin)
+    except ReadError as exc:
+        raise fail_usage(str(exc)) from None
+    result = import_docs(docs, release, exclude_system)
+    compiled = compile_files(result.files)
+    all_diags = sort_diagnostics(diags + result.diagnostics + check_compiles(result, compiled))
+    if all_diags:
+        sys.stderr.write(render_text(all_diags, sources) + summary(all_diags) + "\n")
+    if any(d.is_error for d in all_diags):
+        raise typer.Exit(EXIT_ERRORS)
+    try:
+        write_tree(out, result.files)
+    except ForeignFilesError as exc:
+        listed = "\n".join(f"  {p}" for p in exc.paths)
+        raise fail_usage(f"{out} holds files policyc did not write; choose another --out:\n{listed}") from None
+    except OSError as exc:
+        raise fail_usage(f"cannot write {out}: {exc.strerror or exc}") from None
+    for line in result.summary():
+        typer.echo(line)
+    typer.echo(f"wrote {out} for Kubernetes {format_version(release)}")
+    if verify:
+        report = run_verify(result, [d.obj for d in docs], compiled)
+        typer.echo("")
+        for line in report.lines(release):
+            typer.echo(line)
+        if not report.unchanged:
+            raise typer.Exit(EXIT_ERRORS)

@@ -1,0 +1,223 @@
+"""Proof that an import changes nothing: effective access and admission, before and after.
+
+Before: every input object (plus the built-in roles and default bindings of the release, as
+the access engine adds them). After: the objects the imported policy compiles to, plus the
+input objects that stay in the cluster (system objects skipped with `--exclude-system`, and
+objects the language cannot express). Names do not matter: a binding regenerated under
+another name, or a quota merged from two, is compared by what it allows.
+
+Access is compared subject by subject (every user, group and service account named by a
+binding on either side) and scope by scope with the access engine (policyc/access): for the
+cluster scope, the rules bound cluster-wide; for each namespace, the rules bound there. Each
+side must cover the other (the API server's own coverage check, matching.covers), which is
+exact: the effective access in every namespace and in the cluster is then the same.
+Permissions on resources that the release does not serve (importer/rules.py, `is_dead`) are
+listed apart: they never allowed a request that could succeed.
+
+Admission is compared namespace by namespace: labels (Pod Security ones included), every
+LimitRange cell, the binding value of every quota key, and the PodSecurityPolicies by content.
+Differences are printed as `policyc diff` prints them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from policyc.access.matching import covers
+from policyc.access.model import AccessModel, Permission
+from policyc.access.request import UserInfo, sa_username
+from policyc.check.program import RbacSubject
+from policyc.importer.rules import is_dead, target_text
+from policyc.k8s.quantity import QuantityError, parse_quantity
+from policyc.k8s.releases import load_release
+from policyc.k8s.rules import Atom, PolicyRule
+from policyc.review.model import AccessLine, SettingChange
+from policyc.review.render import access_text
+
+Obj = Mapping[str, Any]
+NOISE_LABELS = {("app.kubernetes.io/managed-by", "policyc")}
+NOISE_LABEL_KEYS = {"kubernetes.io/metadata.name"}
+
+
+@dataclass
+class Verification:
+    """Access added and removed, admission changes, and dead permissions left out."""
+
+    added: list[AccessLine] = field(default_factory=list)
+    removed: list[AccessLine] = field(default_factory=list)
+    settings: list[SettingChange] = field(default_factory=list)
+    dead: list[AccessLine] = field(default_factory=list)
+    subjects: int = 0
+    scopes: int = 0
+
+    @property
+    def unchanged(self) -> bool:
+        """Whether nobody's access and no admission setting changed."""
+        return not (self.added or self.removed or self.settings)
+
+    def lines(self, release: tuple[int, int]) -> list[str]:
+        """The report as `policyc diff` writes it."""
+        out: list[str] = []
+        if self.unchanged:
+            out.append(f"no access changes ({self.subjects} subjects compared in {self.scopes} scopes)")
+        else:
+            out.append(f"access changes: {len(self.added)} added, {len(self.removed)} removed, "
+                       f"{len(self.settings)} other")
+        if self.added:
+            out += ["", "access added:", *(access_text(x, "+") for x in self.added)]
+        if self.removed:
+            out += ["", "access removed:", *(access_text(x, "-") for x in self.removed)]
+        if self.settings:
+            out += ["", "other changes:", *(f"{c.sign} {c.subject}: {c.text}" for c in self.settings)]
+        if self.dead:
+            out += ["", f"left out: permissions on what Kubernetes {release[0]}.{release[1]} does not serve "
+                    "(they allowed nothing):", *(access_text(x, "-") for x in self.dead)]
+        return out
+
+
+def _user_of(s: RbacSubject) -> UserInfo:
+    """Exactly the subject, without the groups a real login would add: its own bindings only."""
+    if s.kind == "User":
+        return UserInfo(s.name, ())
+    if s.kind == "Group":
+        return UserInfo("", (s.name,))
+    return UserInfo(sa_username(s.namespace, s.name), ())
+
+
+def _subject_text(s: RbacSubject) -> str:
+    if s.kind == "ServiceAccount":
+        return f"serviceaccount {s.namespace}/{s.name}"
+    return f"{s.kind.lower()} {s.name}"
+
+
+def _scoped(perms: Iterable[Permission]) -> tuple[list[PolicyRule], dict[str, list[PolicyRule]]]:
+    cluster: list[PolicyRule] = []
+    spaces: dict[str, list[PolicyRule]] = defaultdict(list)
+    for p in perms:
+        (cluster if p.scope is None else spaces[p.scope]).append(p.rule)
+    return cluster, spaces
+
+
+def _atom(piece: PolicyRule) -> Atom:
+    if piece.non_resource_urls:
+        return Atom(piece.verbs[0], "", "", (), piece.non_resource_urls[0])
+    return Atom(piece.verbs[0], piece.api_groups[0], piece.resources[0], piece.resource_names)
+
+
+def _lines(subject: str, scope: str, pieces: list[PolicyRule]) -> list[AccessLine]:
+    """Pieces of one subject and scope merged into lines: one per target and names, verbs joined."""
+    verbs: dict[tuple[str, tuple[str, ...]], list[str]] = defaultdict(list)
+    for p in pieces:
+        a = _atom(p)
+        target = a.url or target_text(a.group, a.resource) or f"{a.resource} (group {a.group or 'core'})"
+        verbs[(target, a.names)].append(a.verb)
+    by_verbs: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = defaultdict(list)
+    for (target, names), vs in verbs.items():
+        by_verbs[(tuple(sorted(set(vs))), names)].append(target)
+    return [AccessLine(False, subject, scope, vs, tuple(sorted(ts)), names) for (vs, names), ts in by_verbs.items()]
+
+
+def compare_access(before: AccessModel, after: AccessModel, release: tuple[int, int]) -> Verification:
+    """Subject by subject, scope by scope: what `after` allows that `before` did not, and back."""
+    rel = load_release(release)
+    out = Verification()
+    subjects = sorted({s for m in (before, after) for b in m.bindings for s in b.subjects})
+    scopes: set[str] = set()
+    for s in subjects:
+        user = _user_of(s)
+        bc, bn = _scoped(before.permissions(user))
+        ac, an = _scoped(after.permissions(user))
+        text = _subject_text(s)
+        checks = [("", ac, bc), ("", bc, ac)]
+        for ns in sorted(set(bn) | set(an)):
+            scopes.add(ns)
+            checks += [(ns, ac + an.get(ns, []), bn.get(ns, [])), (ns, bc + bn.get(ns, []), an.get(ns, []))]
+        for i, (scope, owners, servants) in enumerate(checks):
+            ok, missing = covers(owners, servants)
+            if ok:
+                continue
+            removed = i % 2 == 0  # before's rules that after does not cover
+            dead = [p for p in missing if removed and is_dead(_atom(p), rel)]
+            live = [p for p in missing if p not in dead]
+            out.dead += _lines(text, scope, dead)
+            (out.removed if removed else out.added).extend(_lines(text, scope, live))
+    out.subjects, out.scopes = len(subjects), len(scopes) + 1
+    for name in ("added", "removed", "dead"):
+        setattr(out, name, sorted(set(getattr(out, name))))
+    return out
+
+
+# ------------------------------------------------------------------ admission
+
+
+def _qty(value: Any) -> str:
+    try:
+        return parse_quantity(str(value)).canonical()
+    except (QuantityError, ValueError):
+        return str(value)
+
+
+def admission_state(objs: Iterable[Obj]) -> dict[tuple[str, str, str], str]:
+    """(area, scope, key) -> value for every admission setting the objects make."""
+    state: dict[tuple[str, str, str], str] = {}
+    quota_min: dict[tuple[str, str], Any] = {}
+    for o in objs:
+        kind = o.get("kind")
+        meta = o.get("metadata") or {}
+        ns = str(meta.get("namespace") or "")
+        if kind == "Namespace":
+            for k, v in sorted((meta.get("labels") or {}).items()):
+                if (str(k), str(v)) in NOISE_LABELS or k in NOISE_LABEL_KEYS:
+                    continue
+                area = "pod-security" if str(k).startswith("pod-security.kubernetes.io/") else "labels"
+                state[(area, str(meta.get("name")), str(k))] = str(v)
+        elif kind == "LimitRange":
+            for item in (o.get("spec") or {}).get("limits") or []:
+                for field_, values in item.items():
+                    if field_ == "type" or not isinstance(values, dict):
+                        continue
+                    for res, q in values.items():
+                        state[("limits", ns, f"{item.get('type')} {field_} {res}")] = _qty(q)
+        elif kind == "ResourceQuota":
+            spec = o.get("spec") or {}
+            if any(k != "hard" for k in spec):
+                state[("quota", ns, "scoped " + json.dumps(spec, sort_keys=True))] = "present"
+                continue
+            for key, q in (spec.get("hard") or {}).items():
+                try:
+                    value = parse_quantity(str(q))
+                except (QuantityError, ValueError):
+                    state[("quota", ns, str(key))] = str(q)
+                    continue
+                prev = quota_min.get((ns, str(key)))
+                if prev is None or value < prev:
+                    quota_min[(ns, str(key))] = value
+                    state[("quota", ns, str(key))] = value.canonical()
+        elif kind == "PodSecurityPolicy":
+            body = {"annotations": {k: v for k, v in (meta.get("annotations") or {}).items()
+                                    if "seccomp" in k or "apparmor" in k}, "spec": o.get("spec") or {}}
+            state[("pod-security-policy", str(meta.get("name")), json.dumps(body, sort_keys=True))] = "present"
+    return state
+
+
+def compare_admission(before: Iterable[Obj], after: Iterable[Obj]) -> list[SettingChange]:
+    """Admission settings that differ, as `policyc diff` lists them."""
+    b, a = admission_state(before), admission_state(after)
+    out = []
+    for key in sorted(set(b) | set(a)):
+        if b.get(key) != a.get(key):
+            area, scope, k = key
+            out.append(SettingChange(area, scope, k, b.get(key), a.get(key)))
+    return out
+
+
+def verify_objects(before: list[Obj], after: list[Obj], release: tuple[int, int]) -> Verification:
+    """Compare two sets of Kubernetes objects: effective access and admission."""
+    result = compare_access(AccessModel.from_objects(before, release), AccessModel.from_objects(after, release),
+                            release)
+    result.settings = compare_admission(before, after)
+    return result
