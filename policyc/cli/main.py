@@ -9,6 +9,7 @@ import typer
 from policyc.cli import build as build_cmd
 from policyc.cli import diff as diff_cmd
 from policyc.cli import fmt as fmt_cmd
+from policyc.cli import importer as importer_cmd
 
 app = typer.Typer(
     name="policyc",
@@ -21,6 +22,7 @@ app.command("build")(build_cmd.build)
 app.command("check")(build_cmd.check)
 app.command("diff")(diff_cmd.diff)
 app.command("fmt")(fmt_cmd.fmt)
+app.command("import")(importer_cmd.import_)
 
 
 def run() -> None:
