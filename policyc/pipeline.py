@@ -7,7 +7,7 @@ from pathlib import Path
 
 from policyc import backends
 from policyc.backends.manifest import Manifest
-from policyc.check import check
+from policyc.check import check, check_emitted, suppress
 from policyc.check.program import Program
 from policyc.diagnostics import Diagnostic, sort_diagnostics
 from policyc.loader import read_sources
@@ -26,6 +26,7 @@ class Result:
     manifests: list[Manifest] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    suppressed: list[Diagnostic] = field(default_factory=list)  # warnings silenced by `# policyc: allow`
 
     @property
     def ok(self) -> bool:
@@ -33,14 +34,15 @@ class Result:
         return not any(d.is_error for d in self.diagnostics)
 
 
-def compile_sources(sources: list[SourceFile], kubernetes: str | None = None) -> Result:
-    """Compile in-memory sources. Semantic checks run only when every file parsed."""
+def compile_sources(sources: list[SourceFile], kubernetes: str | None = None, *, lints: bool = False) -> Result:
+    """Compile in-memory sources. Semantic checks run only when every file parsed; `lints` adds PC5xx."""
     policy, diags = lower(sources)
-    return compile_lowered(sources, policy, diags, kubernetes)
+    return compile_lowered(sources, policy, diags, kubernetes, lints=lints)
 
 
 def compile_lowered(
-    sources: list[SourceFile], policy: Policy, diags: list[Diagnostic], kubernetes: str | None = None
+    sources: list[SourceFile], policy: Policy, diags: list[Diagnostic], kubernetes: str | None = None,
+    *, lints: bool = False,
 ) -> Result:
     """Check and emit a policy already lowered from `sources` (with the lowering's diagnostics).
 
@@ -60,15 +62,17 @@ def compile_lowered(
         manifests, emit_diags = backends.emit_all(program)
         files, file_diags = backends.emit_files(program)
         diags += emit_diags + file_diags
+        diags += check_emitted(program, manifests, lints=lints)  # guards and lints need the emitted RBAC
         result.manifests = manifests
         result.files = files
-    result.diagnostics = sort_diagnostics(diags)
+    diags += suppress.malformed(result.sources)
+    result.diagnostics, result.suppressed = suppress.apply_suppressions(sort_diagnostics(diags), result.sources)
     return result
 
 
-def compile_path(path: Path, kubernetes: str | None = None) -> Result:
+def compile_path(path: Path, kubernetes: str | None = None, *, lints: bool = False) -> Result:
     """Read a policy folder (or file) and compile it. Raises loader.UsageError for bad paths."""
     sources, diags = read_sources(path)
     if diags:
         return Result(sources={s.name: s for s in sources}, diagnostics=sort_diagnostics(diags))
-    return compile_sources(sources, kubernetes)
+    return compile_sources(sources, kubernetes, lints=lints)

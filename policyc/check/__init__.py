@@ -12,6 +12,7 @@ from policyc import model as m
 from policyc.check import grants, resolve, rules
 from policyc.check.cluster import oidc_username_prefix
 from policyc.check.context import Context
+from policyc.check.emitted import check_emitted  # noqa: F401  (post-emit stages: guards PC30x, lints PC5xx)
 from policyc.check.program import Program
 from policyc.check.versions import resolve_release
 from policyc.diagnostics import Diagnostic, sort_diagnostics

@@ -76,7 +76,7 @@ def check(
     result = compile_or_exit(policy, kubernetes)
     if deny_warnings:
         result.diagnostics = promote_warnings(result.diagnostics)
-    report(result, fmt)
+    report(result, fmt, base=policy)
     if not result.ok:
         raise typer.Exit(EXIT_ERRORS)
     if fmt is Format.text:

@@ -11,6 +11,7 @@ import typer
 
 from policyc.diagnostics import Diagnostic, Severity, render_json, render_text, summary
 from policyc.loader import UsageError
+from policyc.output.sarif import render_github, render_sarif
 from policyc.pipeline import Result, compile_path
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -21,6 +22,8 @@ class Format(StrEnum):
 
     text = "text"
     json = "json"
+    sarif = "sarif"
+    github = "github"
 
 
 def fail_usage(message: str) -> typer.Exit:
@@ -29,10 +32,10 @@ def fail_usage(message: str) -> typer.Exit:
     return typer.Exit(EXIT_USAGE)
 
 
-def compile_or_exit(policy: Path, kubernetes: str | None) -> Result:
-    """Compile a policy folder; usage errors (missing path, no files) exit 2."""
+def compile_or_exit(policy: Path, kubernetes: str | None, lints: bool = True) -> Result:
+    """Compile a policy folder (access lints on by default); usage errors (missing path, no files) exit 2."""
     try:
-        return compile_path(policy, kubernetes)
+        return compile_path(policy, kubernetes, lints=lints)
     except UsageError as exc:
         raise fail_usage(str(exc)) from None
 
@@ -44,14 +47,26 @@ def promote_warnings(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
     return [replace(d, severity=Severity.ERROR) if d.severity is Severity.WARNING else d for d in diags]
 
 
-def report(result: Result, fmt: Format = Format.text, stream=None) -> None:
-    """Print the diagnostics of a result in the chosen format (text goes to stderr)."""
+def report(result: Result, fmt: Format = Format.text, stream=None, base: Path | None = None) -> None:
+    """Print the diagnostics of a result in the chosen format (text goes to stderr).
+
+    `base` is the policy folder: SARIF and GitHub annotations name files relative to where
+    the command runs (the repository root in CI), so `base/file`.
+    """
     if fmt is Format.json:
         sys.stdout.write(render_json(result.diagnostics))
+        return
+    prefix = "" if base is None else (base if base.is_dir() else base.parent).as_posix()
+    if fmt is Format.sarif:
+        sys.stdout.write(render_sarif(result.diagnostics, result.suppressed, prefix))
+        return
+    if fmt is Format.github:
+        sys.stdout.write(render_github(result.diagnostics, prefix))
         return
     out = stream or sys.stderr
     text = render_text(result.diagnostics, result.sources)
     if text:
         out.write(text + "\n")
-    if result.diagnostics:
-        out.write(summary(result.diagnostics) + "\n")
+    if result.diagnostics or result.suppressed:
+        quiet = f" ({len(result.suppressed)} suppressed)" if result.suppressed else ""
+        out.write(summary(result.diagnostics) + quiet + "\n")

@@ -7,9 +7,12 @@ import sys
 import typer
 
 from policyc.cli import build as build_cmd
+from policyc.cli import can_i as can_i_cmd
 from policyc.cli import diff as diff_cmd
+from policyc.cli import explain as explain_cmd
 from policyc.cli import fmt as fmt_cmd
 from policyc.cli import importer as importer_cmd
+from policyc.cli import who_can as who_can_cmd
 
 app = typer.Typer(
     name="policyc",
@@ -22,6 +25,9 @@ app.command("build")(build_cmd.build)
 app.command("check")(build_cmd.check)
 app.command("diff")(diff_cmd.diff)
 app.command("fmt")(fmt_cmd.fmt)
+app.command("can-i")(can_i_cmd.can_i)
+app.command("who-can")(who_can_cmd.who_can)
+app.command("explain")(explain_cmd.explain)
 app.command("import")(importer_cmd.import_)
 
 

@@ -1,0 +1,52 @@
+"""Words for rules, permissions and paths, shared by commands and diagnostics."""
+
+from __future__ import annotations
+
+from policyc.access.matching import Pattern, rule_overlaps
+from policyc.access.model import Permission
+from policyc.k8s.rules import PolicyRule
+
+
+def resource_text(group: str, resource: str) -> str:
+    """A rule's resource as the policy language writes it: `pods`, `deployments.apps/scale`, `*`."""
+    if group in ("", "*"):
+        return resource if group == "" or resource == "*" else f"{resource} (every group)"
+    base, slash, sub = resource.partition("/")
+    return f"{base}.{group}{slash}{sub}"
+
+
+def rule_text(rule: PolicyRule) -> str:
+    """`get, list secrets`, `impersonate serviceaccounts`, `get /healthz, /readyz`."""
+    verbs = ", ".join(rule.verbs)
+    if rule.non_resource_urls:
+        return f"{verbs} {', '.join(rule.non_resource_urls)}"
+    targets = ", ".join(resource_text(g, r) for g in rule.api_groups for r in rule.resources)
+    named = f" named {', '.join(rule.resource_names)}" if rule.resource_names else ""
+    return f"{verbs} {targets}{named}"
+
+
+def narrow(rule: PolicyRule, pattern: Pattern) -> PolicyRule:
+    """The part of a rule a pattern matches, for display (`edit`'s pods/exec rule -> `create pods/exec`)."""
+    if "*" in pattern.verbs:
+        verbs = rule.verbs
+    elif "*" in rule.verbs:
+        verbs = pattern.verbs
+    else:
+        verbs = tuple(v for v in rule.verbs if v in pattern.verbs)
+    if pattern.url:
+        urls = tuple(u for u in rule.non_resource_urls if rule_overlaps(PolicyRule(non_resource_urls=(u,), verbs=verbs),
+                                                                        pattern))
+        return PolicyRule(non_resource_urls=urls or rule.non_resource_urls, verbs=verbs)
+    resources = tuple(r for r in rule.resources
+                      if rule_overlaps(PolicyRule(rule.api_groups, (r,), (), (), verbs), pattern))
+    return PolicyRule(rule.api_groups, resources or rule.resources, rule.resource_names, (), verbs)
+
+
+def scope_text(scope: str | None) -> str:
+    """`in namespace `dev`` or `cluster-wide`."""
+    return f"in namespace `{scope}`" if scope else "cluster-wide"
+
+
+def permission_text(p: Permission) -> str:
+    """`get, list secrets in namespace `dev` (RoleBinding dev/x of ClusterRole edit to group g)`."""
+    return f"{rule_text(p.rule)} {scope_text(p.scope)} ({p.reason})"

@@ -1,0 +1,381 @@
+"""The access model: RBAC objects indexed for authorization, who-can and effective access.
+
+Semantics are those of the RBAC authorizer (plugin/pkg/auth/authorizer/rbac/rbac.go and
+pkg/registry/rbac/validation/rule.go, VisitRulesFor):
+- ClusterRoleBindings apply to every request; RoleBindings only to requests in their namespace,
+  so cluster-scoped resources and non-resource URLs (namespace `""`) are reachable only through
+  ClusterRoleBindings, and a RoleBinding to a ClusterRole grants it inside that namespace only;
+- a subject applies by user name, by group, or (service accounts) by
+  `system:serviceaccount:NS:NAME`; a RoleBinding's service account without namespace is taken
+  from the binding (appliesToUser);
+- a binding to a missing role grants nothing (the resolver reports an error and goes on);
+- the group `system:masters` is allowed everything before RBAC runs (kube-apiserver puts the
+  privileged-groups authorizer first: pkg/kubeapiserver/authorizer/config.go).
+
+Indexes: bindings by subject (user, group, service account), rules by (verb, group, resource)
+within each role and across roles (who-can), non-resource rules by verb. A query looks up a few
+keys (the exact values and `*`); it never scans every rule of the cluster.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from policyc.access import matching
+from policyc.access.aggregation import aggregate
+from policyc.access.objects import (
+    BINDING_KINDS,
+    ROLE_KINDS,
+    BindingObj,
+    ObjRef,
+    RoleObj,
+    parse_binding,
+    parse_role,
+)
+from policyc.access.request import (
+    ALL_SERVICE_ACCOUNTS,
+    AUTHENTICATED,
+    MASTERS,
+    UNAUTHENTICATED,
+    Request,
+    UserInfo,
+    split_sa_username,
+)
+from policyc.check.program import RbacSubject
+from policyc.k8s.bootstrap import bootstrap_objects
+from policyc.k8s.rules import PolicyRule
+
+ALL = "*"
+EVERYTHING = (
+    PolicyRule(api_groups=(ALL,), resources=(ALL,), verbs=(ALL,)),
+    PolicyRule(non_resource_urls=(ALL,), verbs=(ALL,)),
+)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a rule applies to someone: the binding, the subject it matched, the role and the rule.
+
+    For aggregated roles `via_role` names the ClusterRole the rule was aggregated from. A
+    reason without binding is a superuser (`system:masters`) or an acquired permission (`note`).
+    """
+
+    binding: ObjRef | None
+    role: ObjRef | None
+    rule: PolicyRule
+    subject: RbacSubject | None = None
+    via_role: str = ""
+    note: str = ""
+
+    @property
+    def sort_key(self) -> tuple:
+        """A total order (None sorts first)."""
+        none = ObjRef("", "", "")
+        return (self.binding or none, self.role or none, self.rule, self.subject or RbacSubject("", ""),
+                self.via_role, self.note)
+
+    def __str__(self) -> str:
+        if self.binding is None:
+            return self.note
+        via = f" (rule from ClusterRole `{self.via_role}`)" if self.via_role else ""
+        who = f" to {self.subject}" if self.subject else ""
+        return f"{self.binding} of {self.role}{who}{via}"
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A rule someone holds and where: `scope` is a RoleBinding's namespace, None for cluster-wide."""
+
+    scope: str | None
+    rule: PolicyRule
+    reason: Reason
+
+    @property
+    def sort_key(self) -> tuple:
+        """A total order: cluster-wide first, then by namespace, rule and reason."""
+        return (self.scope is not None, self.scope or "", self.rule, self.reason.sort_key)
+
+    def applies_in(self, namespace: str) -> bool:
+        """Whether the permission counts for a request in `namespace` (`""`: cluster scope)."""
+        return self.scope is None or (bool(namespace) and self.scope == namespace)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer to one request: allowed or not, and every rule that allows it."""
+
+    allowed: bool
+    reasons: tuple[Reason, ...] = ()
+    user: UserInfo | None = None
+    request: Request | None = None
+
+
+@dataclass(frozen=True)
+class WhoCan:
+    """One subject allowed a request, and why."""
+
+    subject: RbacSubject
+    reason: Reason
+
+
+class RuleIndex:
+    """Rules keyed by (verb, group, resource) as written (wildcards included), URLs by verb."""
+
+    def __init__(self) -> None:
+        self._resource: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
+        self._url: dict[str, list[Any]] = defaultdict(list)
+
+    def add(self, rule: PolicyRule, value: Any) -> None:
+        """Index `value` under every key of `rule`."""
+        for v in rule.verbs:
+            for g in rule.api_groups:
+                for r in rule.resources:
+                    self._resource[(v, g, r)].append(value)
+            if rule.non_resource_urls:
+                self._url[v].append(value)
+
+    def candidates(self, request: Request) -> Iterator[Any]:
+        """Every indexed value whose rule may allow the request (at most 12 lookups), once each."""
+        seen: set[int] = set()
+        if request.is_resource_request:
+            resources = [request.combined_resource, ALL]
+            if request.subresource:
+                resources.append(f"*/{request.subresource}")
+            keys = [(v, g, r) for v in (request.verb, ALL) for g in (request.group, ALL) for r in resources]
+            buckets = [self._resource.get(k, ()) for k in keys]
+        else:
+            buckets = [self._url.get(v, ()) for v in (request.verb, ALL)]
+        for bucket in buckets:
+            for value in bucket:
+                if id(value) not in seen:
+                    seen.add(id(value))
+                    yield value
+
+
+@dataclass
+class _IndexedRole:
+    role: RoleObj
+    index: RuleIndex = field(default_factory=RuleIndex)
+
+
+class AccessModel:
+    """Roles, bindings, service accounts and namespaces of a cluster, indexed.
+
+    Build it with `from_objects` (Kubernetes dicts: YAML or emitted manifests) or
+    `policyc.access.policy.model_from_result` (a compiled policy, with provenance).
+    """
+
+    def __init__(
+        self,
+        roles: Mapping[ObjRef, RoleObj],
+        bindings: Iterable[BindingObj],
+        serviceaccounts: Iterable[tuple[str, str]] = (),
+        namespaces: Iterable[str] = (),
+        release: tuple[int, int] | None = None,
+    ) -> None:
+        """Index the given objects; aggregated ClusterRoles are computed here."""
+        self.release = release
+        self.roles: dict[ObjRef, RoleObj] = aggregate(roles)
+        self.bindings: list[BindingObj] = sorted(bindings, key=lambda b: b.ref)
+        self._roles = {ref: _IndexedRole(r) for ref, r in self.roles.items()}
+        for ir in self._roles.values():
+            for i, rule in enumerate(ir.role.rules):
+                ir.index.add(rule, (ir.role, i))
+        self._by_user: dict[str, list[tuple[BindingObj, RbacSubject]]] = defaultdict(list)
+        self._by_group: dict[str, list[tuple[BindingObj, RbacSubject]]] = defaultdict(list)
+        self._by_sa: dict[tuple[str, str], list[tuple[BindingObj, RbacSubject]]] = defaultdict(list)
+        self._by_role: dict[ObjRef, list[BindingObj]] = defaultdict(list)
+        for b in self.bindings:
+            self._by_role[b.role].append(b)
+            for s in b.subjects:
+                if s.kind == "User":
+                    self._by_user[s.name].append((b, s))
+                elif s.kind == "Group":
+                    self._by_group[s.name].append((b, s))
+                else:
+                    self._by_sa[(s.namespace, s.name)].append((b, s))
+        self._who = RuleIndex()
+        for ir in self._roles.values():
+            for i, rule in enumerate(ir.role.rules):
+                self._who.add(rule, (ir.role, i))
+        sas = set(serviceaccounts)
+        sas.update(k for k in self._by_sa)
+        self.serviceaccounts: frozenset[tuple[str, str]] = frozenset(sas)
+        ns = set(namespaces)
+        ns.update(b.ref.namespace for b in self.bindings if b.ref.namespace)
+        ns.update(r.namespace for r in self.roles if r.namespace)
+        ns.update(n for n, _ in sas)
+        self.namespaces: frozenset[str] = frozenset(ns)
+        self._permissions: dict[UserInfo, tuple[Permission, ...]] = {}
+        # Set by policyc.access.policy when the objects come from a compiled policy.
+        self.provenance: Any = None
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def from_objects(
+        cls, objs: Iterable[Mapping[str, Any] | tuple[Mapping[str, Any], str]],
+        release: tuple[int, int] | None = None, *, bootstrap: bool = True,
+    ) -> AccessModel:
+        """A model from Kubernetes objects (dicts, or (dict, origin) pairs).
+
+        With `bootstrap`, the built-in ClusterRoles and default ClusterRoleBindings
+        (policyc/k8s/bootstrap.py) are present unless an object of the same kind and name
+        replaces them. Objects other than Roles, ClusterRoles, their bindings, ServiceAccounts
+        and Namespaces are ignored.
+        """
+        roles: dict[ObjRef, RoleObj] = {}
+        bindings: dict[ObjRef, BindingObj] = {}
+        sas: set[tuple[str, str]] = set()
+        namespaces: set[str] = set()
+        items: list[tuple[Mapping[str, Any], str]] = []
+        if bootstrap:
+            items += [(o, "bootstrap") for o in bootstrap_objects()]
+        for o in objs:
+            items.append(o if isinstance(o, tuple) else (o, ""))
+        for obj, origin in items:
+            if not isinstance(obj, Mapping):
+                continue
+            kind = obj.get("kind")
+            meta = obj.get("metadata") or {}
+            if kind in ROLE_KINDS:
+                role = parse_role(obj, origin)
+                roles[role.ref] = role
+            elif kind in BINDING_KINDS:
+                binding = parse_binding(obj, origin)
+                bindings[binding.ref] = binding
+            elif kind == "ServiceAccount" and meta.get("namespace") and meta.get("name"):
+                sas.add((str(meta["namespace"]), str(meta["name"])))
+            elif kind == "Namespace" and meta.get("name"):
+                namespaces.add(str(meta["name"]))
+        return cls(roles, bindings.values(), sas, namespaces, release)
+
+    # ------------------------------------------------------------------ lookups
+
+    def role(self, ref: ObjRef) -> RoleObj | None:
+        """A role by reference (aggregated rules computed), or None when it does not exist."""
+        return self.roles.get(ref)
+
+    def bindings_of_role(self, ref: ObjRef) -> list[BindingObj]:
+        """The bindings that reference a role."""
+        return list(self._by_role.get(ref, ()))
+
+    def users(self) -> list[str]:
+        """Names of every user a binding names."""
+        return sorted(self._by_user)
+
+    def dangling_bindings(self) -> list[BindingObj]:
+        """Bindings whose role does not exist (they grant nothing, as in a cluster)."""
+        return [b for b in self.bindings if b.role not in self.roles]
+
+    def serviceaccounts_in(self, namespace: str) -> list[tuple[str, str]]:
+        """Known service accounts of a namespace, always including its `default`."""
+        out = {sa for sa in self.serviceaccounts if sa[0] == namespace}
+        out.add((namespace, "default"))
+        return sorted(out)
+
+    def bindings_for(self, user: UserInfo) -> list[tuple[BindingObj, RbacSubject]]:
+        """Every binding with a subject that applies to the user, and the first such subject."""
+        found: dict[ObjRef, tuple[BindingObj, RbacSubject]] = {}
+        hits = list(self._by_user.get(user.name, ()))
+        for g in user.groups:
+            hits += self._by_group.get(g, ())
+        if (sa := split_sa_username(user.name)) is not None:
+            hits += self._by_sa.get(sa, ())
+        for b, s in hits:
+            prev = found.get(b.ref)
+            if prev is None or b.subjects.index(s) < b.subjects.index(prev[1]):
+                found[b.ref] = (b, s)
+        return [found[k] for k in sorted(found)]
+
+    # ------------------------------------------------------------------ authorization
+
+    def _reason(self, b: BindingObj, s: RbacSubject, role: RoleObj, i: int) -> Reason:
+        return Reason(b.ref, role.ref, role.rules[i], s, role.source_of(i))
+
+    def authorize(self, user: UserInfo, request: Request) -> Decision:
+        """Decide a request as the API server would; every allowing rule is a reason (sorted)."""
+        reasons: list[Reason] = []
+        if MASTERS in user.groups:
+            reasons.append(superuser_reason())
+        for b, s in self.bindings_for(user):
+            if b.scope is not None and (not request.namespace or b.scope != request.namespace):
+                continue
+            ir = self._roles.get(b.role)
+            if ir is None:
+                continue
+            for role, i in ir.index.candidates(request):
+                if matching.rule_allows(role.rules[i], request):
+                    reasons.append(self._reason(b, s, role, i))
+        ordered = ([reasons[0]] if reasons and reasons[0].binding is None else []) + sorted(
+            (r for r in reasons if r.binding is not None), key=lambda r: r.sort_key
+        )
+        return Decision(bool(reasons), tuple(ordered), user, request)
+
+    def permissions(self, user: UserInfo) -> tuple[Permission, ...]:
+        """Every rule the user holds, with its scope and reason (cached)."""
+        cached = self._permissions.get(user)
+        if cached is not None:
+            return cached
+        out: list[Permission] = []
+        if MASTERS in user.groups:
+            out += [Permission(None, rule, superuser_reason()) for rule in EVERYTHING]
+        for b, s in self.bindings_for(user):
+            role = self.roles.get(b.role)
+            if role is None:
+                continue
+            out += [Permission(b.scope, rule, self._reason(b, s, role, i)) for i, rule in enumerate(role.rules)]
+        result = tuple(out)
+        self._permissions[user] = result
+        return result
+
+    def who_can(self, request: Request) -> list[WhoCan]:
+        """Every subject of a binding that allows the request, with the reason (sorted).
+
+        The group `system:masters` is always listed: it bypasses authorization.
+        """
+        out: list[WhoCan] = [WhoCan(RbacSubject("Group", MASTERS), superuser_reason())]
+        for role, i in self._who.candidates(request):
+            if not matching.rule_allows(role.rules[i], request):
+                continue
+            for b in self._by_role.get(role.ref, ()):
+                if b.scope is not None and (not request.namespace or b.scope != request.namespace):
+                    continue
+                out.extend(WhoCan(s, self._reason(b, s, role, i)) for s in b.subjects)
+        head, rest = out[0], sorted(set(out[1:]), key=lambda w: (w.subject, w.reason.sort_key))
+        return [head, *rest]
+
+
+def superuser_reason() -> Reason:
+    """The reason the group `system:masters` is allowed everything."""
+    return Reason(None, None, EVERYTHING[0], RbacSubject("Group", MASTERS),
+                  note="the group `system:masters` bypasses authorization (superuser)")
+
+
+def group_member(group: str) -> UserInfo:
+    """A member of `group` with no other binding: what membership alone grants.
+
+    Members of any group but `system:unauthenticated` are authenticated; members of a service
+    account group are service accounts and so also in `system:serviceaccounts`.
+    """
+    groups = [group]
+    if group.startswith(ALL_SERVICE_ACCOUNTS + ":"):
+        groups.append(ALL_SERVICE_ACCOUNTS)
+    if group != UNAUTHENTICATED:
+        groups.append(AUTHENTICATED)
+    return UserInfo("", tuple(dict.fromkeys(groups)))
+
+
+__all__ = [
+    "AccessModel",
+    "Decision",
+    "Permission",
+    "Reason",
+    "RuleIndex",
+    "WhoCan",
+    "group_member",
+    "superuser_reason",
+]

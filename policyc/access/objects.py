@@ -1,0 +1,185 @@
+"""RBAC objects as the access engine reads them, from Kubernetes dicts (YAML or emitted manifests).
+
+Only what authorization depends on is kept: rules, labels and aggregation selectors of roles;
+roleRef and subjects of bindings; names of ServiceAccounts and Namespaces. Each object remembers
+where it came from (`origin`: a file and document, `bootstrap`, or `policy`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from policyc.check.program import RbacSubject
+from policyc.k8s.rules import PolicyRule
+
+RBAC_GROUP = "rbac.authorization.k8s.io"
+ROLE_KINDS = ("Role", "ClusterRole")
+BINDING_KINDS = ("RoleBinding", "ClusterRoleBinding")
+
+
+@dataclass(frozen=True, order=True)
+class ObjRef:
+    """An object's identity: kind, namespace (`""` for cluster-scoped objects) and name."""
+
+    kind: str
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One matchExpressions entry of a label selector."""
+
+    key: str
+    operator: str  # In | NotIn | Exists | DoesNotExist
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LabelSelector:
+    """metav1.LabelSelector: matchLabels AND matchExpressions; empty selects everything."""
+
+    match_labels: tuple[tuple[str, str], ...] = ()
+    match_expressions: tuple[Requirement, ...] = ()
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        """LabelSelectorAsSelector(...).Matches(labels) (apimachinery/pkg/apis/meta/v1/helpers.go).
+
+        NotIn and DoesNotExist hold for objects without the key; an unknown operator makes
+        the selector invalid, which selects nothing here (the controller fails the sync).
+        """
+        if any(labels.get(k) != v for k, v in self.match_labels):
+            return False
+        for req in self.match_expressions:
+            present = req.key in labels
+            if req.operator == "In":
+                ok = present and labels[req.key] in req.values
+            elif req.operator == "NotIn":
+                ok = not present or labels[req.key] not in req.values
+            elif req.operator == "Exists":
+                ok = present
+            elif req.operator == "DoesNotExist":
+                ok = not present
+            else:
+                return False
+            if not ok:
+                return False
+        return True
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> LabelSelector:
+        """From a `clusterRoleSelectors` entry."""
+        d = d or {}
+        labels = tuple(sorted((str(k), str(v)) for k, v in (d.get("matchLabels") or {}).items()))
+        exprs = tuple(
+            Requirement(str(e.get("key", "")), str(e.get("operator", "")), tuple(str(v) for v in e.get("values") or ()))
+            for e in d.get("matchExpressions") or ()
+            if isinstance(e, Mapping)
+        )
+        return cls(labels, exprs)
+
+
+@dataclass(frozen=True)
+class RoleObj:
+    """A Role or ClusterRole.
+
+    `selectors` is None for a role without aggregationRule. `rule_sources[i]` names the
+    ClusterRole rule i was aggregated from (`""` for a role's own rules).
+    """
+
+    ref: ObjRef
+    rules: tuple[PolicyRule, ...]
+    labels: tuple[tuple[str, str], ...] = ()
+    selectors: tuple[LabelSelector, ...] | None = None
+    origin: str = ""
+    rule_sources: tuple[str, ...] = field(default=())
+
+    @property
+    def is_aggregated(self) -> bool:
+        """Whether the aggregation controller owns this role's rules."""
+        return self.selectors is not None
+
+    def source_of(self, index: int) -> str:
+        """The member ClusterRole a rule was aggregated from, or `""`."""
+        return self.rule_sources[index] if index < len(self.rule_sources) else ""
+
+
+@dataclass(frozen=True)
+class BindingObj:
+    """A RoleBinding or ClusterRoleBinding with its role reference resolved to an ObjRef.
+
+    A RoleBinding's `Role` lives in the binding's namespace; a `ClusterRole` is cluster-scoped
+    (GetRoleReferenceRules in pkg/registry/rbac/validation/rule.go).
+    """
+
+    ref: ObjRef
+    role: ObjRef
+    subjects: tuple[RbacSubject, ...]
+    origin: str = ""
+
+    @property
+    def scope(self) -> str | None:
+        """The namespace a RoleBinding grants in; None for a ClusterRoleBinding (everywhere)."""
+        return self.ref.namespace if self.ref.kind == "RoleBinding" else None
+
+
+def _meta(obj: Mapping[str, Any]) -> tuple[str, str, dict[str, str]]:
+    meta = obj.get("metadata") or {}
+    labels = {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}
+    return str(meta.get("name") or ""), str(meta.get("namespace") or ""), labels
+
+
+def _rule(d: Any) -> PolicyRule | None:
+    return PolicyRule.from_dict(d) if isinstance(d, Mapping) else None
+
+
+def parse_role(obj: Mapping[str, Any], origin: str = "") -> RoleObj:
+    """A Role or ClusterRole from its dict."""
+    name, namespace, labels = _meta(obj)
+    kind = str(obj["kind"])
+    rules = tuple(r for r in (_rule(d) for d in obj.get("rules") or ()) if r is not None)
+    selectors = None
+    agg = obj.get("aggregationRule")
+    if kind == "ClusterRole" and isinstance(agg, Mapping):
+        selectors = tuple(LabelSelector.from_dict(s) for s in agg.get("clusterRoleSelectors") or ())
+    return RoleObj(
+        ObjRef(kind, namespace if kind == "Role" else "", name), rules, tuple(sorted(labels.items())), selectors, origin
+    )
+
+
+def _subject(d: Any, binding_namespace: str) -> RbacSubject | None:
+    """A binding subject; a RoleBinding's service account without namespace is in the binding's."""
+    if not isinstance(d, Mapping):
+        return None
+    kind, name = str(d.get("kind") or ""), str(d.get("name") or "")
+    if kind == "ServiceAccount":
+        ns = str(d.get("namespace") or binding_namespace)
+        return RbacSubject(kind, name, ns) if ns else None  # appliesToUser: no namespace, no match
+    if kind in ("User", "Group"):
+        return RbacSubject(kind, name)
+    return None
+
+
+def parse_binding(obj: Mapping[str, Any], origin: str = "") -> BindingObj:
+    """A RoleBinding or ClusterRoleBinding from its dict."""
+    name, namespace, _ = _meta(obj)
+    kind = str(obj["kind"])
+    if kind == "ClusterRoleBinding":
+        namespace = ""
+    ref = obj.get("roleRef") or {}
+    role_kind, role_name = str(ref.get("kind") or ""), str(ref.get("name") or "")
+    role = ObjRef(role_kind, namespace if role_kind == "Role" else "", role_name)
+    subjects = tuple(s for s in (_subject(d, namespace) for d in obj.get("subjects") or ()) if s is not None)
+    return BindingObj(ObjRef(kind, namespace, name), role, subjects, origin)
+
+
+def is_rbac_object(obj: Any) -> bool:
+    """Whether `obj` is an RBAC role or binding the engine reads."""
+    return isinstance(obj, Mapping) and obj.get("kind") in ROLE_KINDS + BINDING_KINDS and bool(
+        str(obj.get("apiVersion") or "").startswith(RBAC_GROUP)
+    )

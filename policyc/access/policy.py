@@ -1,0 +1,207 @@
+"""The access engine on a compiled policy: the model of its manifests, provenance, and its subjects.
+
+Provenance maps every emitted binding and role back to the policy: `Program.bindings` keep the
+grants (with spans) behind each binding, `Program.compiled_roles` the declared role behind each
+role. A reason (binding + role + rule) is traced to the grant lines that made the binding and
+the role rules that made the rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from policyc import model as m
+from policyc.access import matching
+from policyc.access.escalation import EscalationGraph, Identity
+from policyc.access.model import AccessModel, Reason
+from policyc.access.objects import ObjRef
+from policyc.access.request import ALL_SERVICE_ACCOUNTS, AUTHENTICATED, UNAUTHENTICATED, Request, sa_groups
+from policyc.check.program import Binding, CompiledRole, Program, RbacSubject
+from policyc.k8s.rules import Atom, PolicyRule, atoms_of
+from policyc.source import Span
+
+if TYPE_CHECKING:
+    from policyc.backends.manifest import Manifest
+
+
+def _atom_request(a: Atom) -> Request:
+    if a.url:
+        return Request(a.verb, path=a.url)
+    resource, _, sub = a.resource.partition("/")
+    return Request(a.verb, a.group, resource, sub, a.names[0] if a.names else "")
+
+
+def _rule_atoms(rule: m.Rule) -> list[Atom]:
+    return atoms_of([v.text for v in rule.verbs], [t.text for t in rule.resources], [n.text for n in rule.names])
+
+
+def _produces(source: m.Rule, rule: PolicyRule) -> bool:
+    """Whether a language rule contributed to an emitted PolicyRule (some atom the rule allows)."""
+    for a in _rule_atoms(source):
+        if a.url:
+            if a.url in rule.non_resource_urls and matching.verb_matches(rule, a.verb):
+                return True
+            continue
+        if (a.group in rule.api_groups and a.resource in rule.resources and matching.verb_matches(rule, a.verb)
+                and set(a.names) == set(rule.resource_names)):
+            return True
+        if matching.rule_allows(rule, _atom_request(a)) and not a.names and not rule.resource_names:
+            return True
+    return False
+
+
+@dataclass
+class Provenance:
+    """Emitted objects mapped back to the policy text."""
+
+    bindings: dict[ObjRef, Binding] = field(default_factory=dict)
+    roles: dict[ObjRef, CompiledRole] = field(default_factory=dict)
+
+    @classmethod
+    def from_program(cls, program: Program) -> Provenance:
+        """The provenance of a checked program's bindings and roles."""
+        bindings = {ObjRef(b.kind, b.namespace or "", b.name): b for b in program.bindings}
+        roles = {ObjRef(r.kind, r.namespace or "", r.name): r for r in program.compiled_roles}
+        return cls(bindings, roles)
+
+    def grants_for(self, reason: Reason) -> tuple[m.Grant, ...]:
+        """The grants behind a reason's binding; for inline rules, those that wrote the rule."""
+        b = self.bindings.get(reason.binding) if reason.binding else None
+        if b is None:
+            return ()
+        inline = [g for g in b.grants if g.rule is not None]
+        if inline:
+            hits = tuple(g for g in inline if g.rule is not None and _produces(g.rule, reason.rule))
+            if hits:
+                return hits
+        return tuple(b.grants)
+
+    def grant_spans(self, reason: Reason) -> tuple[Span, ...]:
+        """Where the grants behind a reason are written."""
+        return tuple(g.span for g in self.grants_for(reason))
+
+    def role_spans(self, reason: Reason) -> tuple[Span, ...]:
+        """Where the rules of a declared role behind a reason are written (aggregation followed)."""
+        ref = reason.role
+        if reason.via_role:
+            ref = ObjRef("ClusterRole", "", reason.via_role)
+        role = self.roles.get(ref) if ref else None
+        if role is None or role.declared is None:
+            return ()
+        return tuple(r.span for r in role.declared.rules if _produces(r, reason.rule))
+
+    def describe(self, reason: Reason) -> str:
+        """`team ci at teams.policy:20` style origin of a reason, or its binding when not from the policy."""
+        grants = self.grants_for(reason)
+        if not grants:
+            return str(reason)
+        return ", ".join(f"{_origin(g)} at {g.span}" for g in grants)
+
+
+def _origin(g: m.Grant) -> str:
+    if g.team:
+        return f"grant of team `{g.team}`"
+    if g.namespace_block:
+        return f"grant in namespace `{g.namespace_block}`"
+    return "grant"
+
+
+def model_from_manifests(
+    manifests: Sequence[Manifest], release: tuple[int, int] | None = None, provenance: Provenance | None = None
+) -> AccessModel:
+    """The access model of emitted manifests (every backend's), with the built-in roles."""
+    objs = [(mf.body, "policy") for mf in manifests]
+    model = AccessModel.from_objects(objs, release)
+    model.provenance = provenance
+    return model
+
+
+def model_from_program(program: Program, manifests: Sequence[Manifest]) -> AccessModel:
+    """The access model of a compiled program, with provenance attached as `model.provenance`."""
+    return model_from_manifests(manifests, program.release, Provenance.from_program(program))
+
+
+# ------------------------------------------------------------------ subjects of a policy
+
+
+def user_groups(program: Program) -> dict[str, tuple[str, ...]]:
+    """Declared users by the name the API server sees (OIDC prefix applied) -> declared groups."""
+    out: dict[str, tuple[str, ...]] = {}
+    for name, u in program.users.items():
+        rbac_name = program.oidc_username_prefix + name if u.auth.text == "oidc" else name
+        out[rbac_name] = tuple(g.text for g in u.groups)
+    return out
+
+
+def identity_of(s: RbacSubject, program: Program | None) -> Identity:
+    """The identity an RBAC subject stands for; declared users carry their declared groups."""
+    if s.kind == "ServiceAccount":
+        return Identity.service_account(s.namespace, s.name)
+    if s.kind == "Group":
+        return Identity.group(s.name)
+    groups = user_groups(program).get(s.name, ()) if program is not None else ()
+    return Identity.user(s.name, groups)
+
+
+def rbac_subjects_of(subject: m.Subject, program: Program) -> list[RbacSubject]:
+    """The RBAC subjects a language subject names (teams expanded; `everyone` not included)."""
+    from policyc.check.grants import rbac_subjects
+
+    if subject.kind == "team":
+        return list(program.team_members.get(subject.name, ()))
+    if subject.kind == "everyone":
+        return []
+    members = {n: t.members for n, t in program.teams.items()}
+    oidc = {n for n, u in program.users.items() if u.auth.text == "oidc"}
+    return rbac_subjects(subject, members, oidc, program.oidc_username_prefix)
+
+
+def _named_subjects(program: Program) -> Iterable[m.Subject]:
+    p = program.policy
+    for t in p.teams:
+        yield from t.members
+    for g in p.grants:
+        yield from g.subjects
+    for guard in p.guards:
+        yield from guard.subjects
+        yield from guard.excepts
+
+
+def everyone(program: Program) -> list[Identity]:
+    """What `everyone` ranges over in a guard (docs/access.md).
+
+    Every user, group and service account the policy names (declared, granted, team members,
+    guards), the groups of those users and service accounts, `system:authenticated`,
+    `system:unauthenticated` and `system:serviceaccounts`.
+    """
+    subjects: set[RbacSubject] = set()
+    declared = user_groups(program)
+    for name in declared:
+        subjects.add(RbacSubject("User", name))
+    for ref in program.serviceaccounts:
+        ns, _, name = ref.partition("/")
+        subjects.add(RbacSubject("ServiceAccount", name, ns))
+    for s in _named_subjects(program):
+        subjects.update(rbac_subjects_of(s, program))
+    for b in program.bindings:
+        subjects.update(b.subjects)
+    groups = {AUTHENTICATED, UNAUTHENTICATED, ALL_SERVICE_ACCOUNTS}
+    for s in list(subjects):
+        if s.kind == "User":
+            groups.update(declared.get(s.name, ()))
+        elif s.kind == "ServiceAccount":
+            groups.update(sa_groups(s.namespace))
+    subjects.update(RbacSubject("Group", g) for g in groups)
+    return [identity_of(s, program) for s in sorted(subjects)]
+
+
+def graph_for(model: AccessModel, program: Program | None = None) -> EscalationGraph:
+    """An escalation graph whose "every namespace" includes the policy's namespaces."""
+    extra: set[str] = set()
+    if program is not None:
+        extra.update(program.namespaces)
+        extra.update(ns.text for g in program.policy.grants for ns in g.namespaces)
+        extra.update(ns.text for g in program.policy.guards for ns in g.namespaces)
+    return EscalationGraph(model, extra)

@@ -1,0 +1,251 @@
+"""Access lints (PC501-PC522): warnings with CIS Kubernetes Benchmark ids where one exists.
+
+Each grant is judged by what it really allows: the rules of its role after aggregation (built-in
+roles included, so `edit` counts as reading secrets and creating pods) or its inline rule.
+CIS ids are those of section 5.1 of the CIS Kubernetes Benchmark (v1.9 numbering, as
+kube-bench's cfg/cis-1.9/policies.yaml lists them).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from policyc import model as m
+from policyc.access import matching
+from policyc.access.model import AccessModel
+from policyc.access.objects import ObjRef
+from policyc.check.program import Binding, Program, RbacSubject
+from policyc.diagnostics import Diagnostic, Label, warning
+from policyc.k8s.rules import PolicyRule, atoms_of, merge
+
+_READ = ("get", "list", "watch")
+_WRITE = ("create", "update", "patch", "delete", "deletecollection")
+
+
+def _allows(rules: Iterable[PolicyRule], verbs: Iterable[str], group: str, resource: str, sub: str = "") -> bool:
+    """Whether a rule allows one of the verbs on the resource, for some object name."""
+    combined = f"{resource}/{sub}" if sub else resource
+    return any(
+        matching.verb_matches(r, v) and matching.group_matches(r, group) and matching.resource_matches(r, combined, sub)
+        for r in rules for v in verbs
+    )
+
+
+def _is_everything(rules: Iterable[PolicyRule]) -> bool:
+    return any("*" in r.verbs and "*" in r.api_groups and "*" in r.resources for r in rules)
+
+
+@dataclass(frozen=True)
+class _Lint:
+    code: str
+    cis: str
+    test: Callable[[tuple[PolicyRule, ...]], bool]
+    what: str
+    help: str
+
+
+_LINTS = (
+    _Lint("PC502", "5.1.2", lambda rs: _allows(rs, _READ, "", "secrets"), "reading secrets",
+          "grant only the secrets it needs (`get secrets named ...`), or a role without secrets "
+          "(`view` instead of `edit`)"),
+    _Lint("PC504", "5.1.4", lambda rs: _allows(rs, ("create",), "", "pods"), "creating pods",
+          "a pod runs as any service account of its namespace; grant pod creation to deployment tooling only"),
+    _Lint("PC506", "5.1.8", lambda rs: (
+        _allows(rs, ("bind", "escalate"), "rbac.authorization.k8s.io", "roles")
+        or _allows(rs, ("bind", "escalate"), "rbac.authorization.k8s.io", "clusterroles")
+        or any(_allows(rs, ("impersonate",), g, r) for g, r in (
+            ("", "users"), ("", "groups"), ("", "serviceaccounts"), ("authentication.k8s.io", "uids"),
+            ("authentication.k8s.io", "userextras")))),
+        "`bind`, `escalate` or `impersonate`",
+        "these verbs step around RBAC's escalation checks; grant them to administrators only"),
+    _Lint("PC507", "5.1.9", lambda rs: _allows(rs, ("create",), "", "persistentvolumes"),
+          "creating persistent volumes",
+          "a hostPath persistent volume reads and writes the node's disk; let a storage class provision volumes"),
+    _Lint("PC508", "5.1.10", lambda rs: _allows(rs, ("get", "create", "update", "patch", "delete", "list", "watch"),
+                                                "", "nodes", "proxy"),
+          "access to nodes/proxy",
+          "nodes/proxy reaches the kubelet API, which runs commands in any pod of the node; "
+          "grant nodes/metrics or nodes/stats instead"),
+    _Lint("PC509", "5.1.11", lambda rs: _allows(rs, ("update", "patch"), "certificates.k8s.io",
+                                                "certificatesigningrequests", "approval"),
+          "approving certificate signing requests",
+          "an approver can issue a client certificate for any user or group; keep approval with the cluster admins"),
+    _Lint("PC510", "5.1.12", lambda rs: any(_allows(rs, _WRITE, "admissionregistration.k8s.io", r) for r in (
+        "validatingwebhookconfigurations", "mutatingwebhookconfigurations")),
+          "writing admission webhook configurations",
+          "a webhook sees and may change every object it selects; keep webhook configuration with the cluster admins"),
+    _Lint("PC511", "5.1.13", lambda rs: _allows(rs, ("create",), "", "serviceaccounts", "token"),
+          "creating service account tokens",
+          "a token request acts as the service account; grant it by name (`named`) to what needs it"),
+)
+
+
+@dataclass
+class _GrantUse:
+    """One grant: its bindings' scopes, the subjects they bind, and the rules it gives."""
+
+    grant: m.Grant
+    scopes: list[str | None]
+    subjects: set[RbacSubject]
+    rules: tuple[PolicyRule, ...]
+
+
+def _grant_rules(b: Binding, g: m.Grant, model: AccessModel) -> tuple[PolicyRule, ...]:
+    if g.rule is not None:
+        return merge(atoms_of([v.text for v in g.rule.verbs], [t.text for t in g.rule.resources],
+                              [n.text for n in g.rule.names]))
+    ref = ObjRef(b.role_kind, (b.namespace or "") if b.role_kind == "Role" else "", b.role_name)
+    role = model.role(ref)
+    return role.rules if role is not None else ()
+
+
+def grant_uses(program: Program, model: AccessModel) -> list[_GrantUse]:
+    """Every grant of the program with what it allows, in source order."""
+    uses: dict[int, _GrantUse] = {}
+    for b in program.bindings:
+        for g in b.grants:
+            use = uses.get(id(g))
+            if use is None:
+                use = uses[id(g)] = _GrantUse(g, [], set(), _grant_rules(b, g, model))
+            use.scopes.append(b.namespace)
+            use.subjects.update(b.subjects)
+    return sorted(uses.values(), key=lambda u: u.grant.span.sort_key)
+
+
+def _places(scopes: list[str | None]) -> str:
+    if None in scopes:
+        return "cluster-wide"
+    names = sorted({s for s in scopes if s})
+    return ("in namespace " if len(names) == 1 else "in namespaces ") + ", ".join(f"`{n}`" for n in names)
+
+
+def _granted(g: m.Grant) -> str:
+    return f"grant of role `{g.role.text}`" if g.role is not None else "grant"
+
+
+def cis_lints(uses: list[_GrantUse]) -> list[Diagnostic]:
+    """PC501, PC502, PC504-PC511 on every grant."""
+    out: list[Diagnostic] = []
+    for u in uses:
+        g, where = u.grant, _places(u.scopes)
+        if (g.role is not None and g.role.text == "cluster-admin") or _is_everything(u.rules):
+            out.append(warning("PC501", f"{_granted(g)} gives every permission {where}", g.span,
+                               "grant a narrower role (`admin`, `edit` or one of your own); keep cluster-admin for "
+                               "break-glass accounts", cis="5.1.1"))
+            continue
+        for lint in _LINTS:
+            if lint.test(u.rules):
+                out.append(warning(lint.code, f"{_granted(g)} allows {lint.what} {where}", g.span, lint.help,
+                                   cis=lint.cis))
+        for s in sorted(u.subjects):
+            if s.kind == "ServiceAccount" and s.name == "default":
+                out.append(warning(
+                    "PC505", f"{_granted(g)} gives rights to the `default` service account of `{s.namespace}`",
+                    g.span, "every pod that names no service account runs as `default`; create a service account "
+                    "for the workload and grant it instead", cis="5.1.5"))
+    return out
+
+
+def wildcard_lints(program: Program) -> list[Diagnostic]:
+    """PC503: rules written with `*` in declared roles and inline grants."""
+    rules = [r for role in program.policy.roles for r in role.rules]
+    rules += [g.rule for g in program.policy.grants if g.rule is not None]
+    out = []
+    for r in rules:
+        words = [w for w in (*r.verbs, *r.resources) if "*" in w.text]
+        if words:
+            out.append(warning("PC503", f"rule uses the wildcard `{words[0].text}`", words[0].span,
+                               "name the verbs and resources it needs; a wildcard also grants whatever later "
+                               "releases and custom resources add", cis="5.1.3"))
+    return out
+
+
+def _covered(use: _GrantUse, scope: str | None, subject: RbacSubject, others: list[_GrantUse]) -> list[_GrantUse]:
+    """The other grants of `subject` that together cover `use` in `scope`, or [] if they do not."""
+    owners = [o for o in others if subject in o.subjects and (None in o.scopes or scope in o.scopes)]
+    if scope is None:
+        owners = [o for o in owners if None in o.scopes]
+    rules = [(r, o) for o in owners for r in o.rules]
+    used: dict[int, _GrantUse] = {}
+    for rule in use.rules:
+        for piece in matching.breakdown(rule):
+            hit = next((o for r, o in rules if matching.rule_covers(r, piece)), None)
+            if hit is None:
+                return []
+            used[id(hit)] = hit
+    return sorted(used.values(), key=lambda o: o.grant.span.sort_key)
+
+
+def redundancy_lints(uses: list[_GrantUse]) -> list[Diagnostic]:
+    """PC520: a grant whose every permission its subjects already have through other grants.
+
+    Of two grants that cover each other, the later one is reported.
+    """
+    out: list[Diagnostic] = []
+    flagged: set[int] = set()
+    for use in reversed(uses):
+        if not use.rules or not use.subjects:
+            continue
+        others = [o for o in uses if o is not use and id(o) not in flagged]
+        covering: dict[int, _GrantUse] = {}
+        ok = True
+        for subject in use.subjects:
+            for scope in use.scopes:
+                found = _covered(use, scope, subject, others)
+                if not found:
+                    ok = False
+                    break
+                covering.update((id(o), o) for o in found)
+            if not ok:
+                break
+        if not ok:
+            continue
+        flagged.add(id(use))
+        labels = tuple(Label(o.grant.span, "already granted here") for o in
+                       sorted(covering.values(), key=lambda o: o.grant.span.sort_key))
+        out.append(warning("PC520", f"{_granted(use.grant)} is redundant: its subjects already have everything it "
+                           "allows through other grants", use.grant.span,
+                           "remove it, or narrow the broader grant if this one states the intended access", labels))
+    return out
+
+
+def unused_role_lints(program: Program) -> list[Diagnostic]:
+    """PC521: declared roles no grant uses (directly or through aggregation)."""
+    used = {((b.namespace or "") if b.role_kind == "Role" else "", b.role_name) for b in program.bindings}
+    members: dict[str, list[str]] = defaultdict(list)
+    for (ns, name), role in program.roles.items():
+        if not ns:
+            for member in role.aggregates:
+                members[name].append(member.text)
+    stack = [name for ns, name in used if not ns]
+    while stack:
+        for member in members.get(stack.pop(), ()):
+            if ("", member) not in used:
+                used.add(("", member))
+                stack.append(member)
+    out = []
+    for key, role in sorted(program.roles.items()):
+        if key in used or role.aggregate_to:
+            continue
+        out.append(warning("PC521", f"role `{role.name.text}` is never granted", role.name.span,
+                           f"grant it (`grant role {role.name.text} to ... in ...`) or delete it"))
+    return out
+
+
+def empty_team_lints(program: Program) -> list[Diagnostic]:
+    """PC522: teams without members (their grants bind nobody)."""
+    return [
+        warning("PC522", f"team `{name}` has no members", team.name.span,
+                "add `members ...`, or delete the team: its grants bind nobody")
+        for name, team in sorted(program.teams.items())
+        if not program.team_members.get(name)
+    ]
+
+
+def lint_all(program: Program, model: AccessModel) -> list[Diagnostic]:
+    """Every access lint."""
+    uses = grant_uses(program, model)
+    return (cis_lints(uses) + wildcard_lints(program) + redundancy_lints(uses) + unused_role_lints(program)
+            + empty_team_lints(program))

@@ -1,0 +1,26 @@
+"""Check stages that need the emitted RBAC objects: guards (PC30x) and access lints (PC5xx).
+
+They run after the backends (policyc/pipeline.py), on the access model of every emitted object
+plus the built-in roles and default bindings of the release, so that they see exactly what a
+cluster holding the output would authorize.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from policyc.access.policy import graph_for, model_from_program
+from policyc.backends.manifest import Manifest
+from policyc.check.access_guards import check_guards
+from policyc.check.access_lints import lint_all
+from policyc.check.program import Program
+from policyc.diagnostics import Diagnostic
+
+
+def check_emitted(program: Program, manifests: Sequence[Manifest], *, lints: bool = False) -> list[Diagnostic]:
+    """Guards always; the access lints when `lints` (the CLI turns them on)."""
+    model = model_from_program(program, manifests)
+    diags = check_guards(program, model, graph_for(model, program))
+    if lints:
+        diags += lint_all(program, model)
+    return diags

@@ -1,0 +1,92 @@
+"""Inline suppression of warnings: `# policyc: allow CODE[, CODE] reason` on the line above.
+
+The comment may be anywhere in the block of comment lines right above the warned line. A reason
+is required; a suppression without one, or without a code, suppresses nothing and is itself a
+warning (PC530). Errors are never suppressed: a guard violation must be fixed, not silenced.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+
+from policyc.diagnostics import Diagnostic, Label, Severity, warning
+from policyc.source import SourceFile, Span
+
+_MARK = re.compile(r"#\s*policyc:\s*allow\b(?P<rest>.*)$")
+_CODES = re.compile(r"\s*(?P<codes>PC\d{3}(?:\s*,\s*PC\d{3})*)(?P<reason>.*)$")
+
+
+SUPPRESSED = "suppressed by this comment: "
+
+
+def reason_for(d: Diagnostic) -> str:
+    """The reason a suppressed diagnostic (from `apply_suppressions`) was allowed."""
+    for lb in d.labels:
+        if lb.message.startswith(SUPPRESSED):
+            return lb.message[len(SUPPRESSED):]
+    return ""
+
+
+def _suppressions(src: SourceFile, line: int) -> dict[str, tuple[str, int]]:
+    """Codes -> (reason, comment line) suppressed for `line` by the comment block right above it."""
+    out: dict[str, tuple[str, int]] = {}
+    n = line - 1
+    while n >= 1:
+        text = src.line_text(n).strip()
+        if not text.startswith("#"):
+            break
+        mark = _MARK.match(text)
+        if mark and (codes := _CODES.match(mark.group("rest"))):
+            reason = codes.group("reason").strip(" \t:-")
+            if reason:
+                for code in re.split(r"\s*,\s*", codes.group("codes").strip()):
+                    out.setdefault(code, (reason, n))
+        n -= 1
+    return out
+
+
+def malformed(sources: Mapping[str, SourceFile]) -> list[Diagnostic]:
+    """PC530: `# policyc: allow` comments that name no code or give no reason."""
+    out = []
+    for _name, src in sorted(sources.items()):
+        offset = 0
+        for raw in src.text.split("\n"):
+            col = raw.find("#")
+            mark = _MARK.match(raw[col:]) if col >= 0 else None
+            if mark is not None:
+                codes = _CODES.match(mark.group("rest"))
+                problem = "names no diagnostic code" if codes is None else (
+                    "gives no reason" if not codes.group("reason").strip(" \t:-") else "")
+                if problem:
+                    span = src.span(offset + col, offset + len(raw.rstrip("\r")))
+                    out.append(warning("PC530", f"suppression comment {problem}", span,
+                                       "write `# policyc: allow PCNNN why this is acceptable` on the line above "
+                                       "the warned line"))
+            offset += len(raw) + 1
+    return out
+
+
+def apply_suppressions(
+    diags: list[Diagnostic], sources: Mapping[str, SourceFile]
+) -> tuple[list[Diagnostic], list[Diagnostic]]:
+    """(kept, suppressed): warnings suppressed by a comment move to the second list.
+
+    A suppressed warning gains a label on the comment that carries its reason (`reason_for`).
+    """
+    kept: list[Diagnostic] = []
+    suppressed: list[Diagnostic] = []
+    for d in diags:
+        src = sources.get(d.span.file)
+        found = _suppressions(src, d.span.line).get(d.code) if src is not None and d.span.line > 1 else None
+        if d.severity is Severity.WARNING and found is not None:
+            reason, line = found
+            text = src.line_text(line) if src is not None else ""
+            start = sum(len(x) + 1 for x in src.text.split("\n")[: line - 1]) if src is not None else 0
+            label = Label(Span(d.span.file, line, 1, line, len(text) + 1, start, start + len(text)),
+                          SUPPRESSED + reason)
+            suppressed.append(replace(d, labels=(*d.labels, label)))
+        else:
+            kept.append(d)
+    return kept, suppressed

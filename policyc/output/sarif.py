@@ -1,0 +1,180 @@
+"""Diagnostics as SARIF 2.1.0 (what GitHub code scanning uploads) and as GitHub workflow commands.
+
+SARIF: one run of the `policyc` driver; one reporting descriptor per code that occurs (with
+its level, family and CIS id as tags); one result per diagnostic with its location in the policy
+sources (relative URIs under `%SRCROOT%`, 1-based lines and columns, `endColumn` exclusive, as
+SARIF §3.30 defines regions), secondary locations for labels, and suppressed warnings marked
+`inSource` with their reason. Validated in tests against the OASIS schema
+(tests/data/sarif-schema-2.1.0.json).
+
+GitHub: `::error file=F,line=L,endLine=E,col=C,endColumn=EC,title=T::message` per diagnostic,
+escaped as the workflow-command toolkit does (`%`, CR and LF in data; also `:` and `,` in
+properties).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import PurePosixPath
+from typing import Any
+
+from policyc.diagnostics import Diagnostic, Severity
+from policyc.source import Span
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+# Families of codes (docs/diagnostics.md); a code's own description comes from DESCRIPTIONS.
+_FAMILIES = (
+    ("PC0", "syntax"),
+    ("PC1", "names and references"),
+    ("PC2", "conflicts"),
+    ("PC3", "access and escalation"),
+    ("PC4", "release rules"),
+    ("PC5", "lint"),
+)
+
+DESCRIPTIONS: dict[str, str] = {
+    "PC301": "A guard is broken by a grant",
+    "PC302": "A guard is broken through an escalation path",
+    "PC310": "Invalid Kubernetes YAML given to the access engine",
+    "PC501": "cluster-admin is granted",
+    "PC502": "A grant allows reading secrets",
+    "PC503": "A rule uses a wildcard",
+    "PC504": "A grant allows creating pods",
+    "PC505": "The default service account is granted rights",
+    "PC506": "A grant allows bind, escalate or impersonate",
+    "PC507": "A grant allows creating persistent volumes",
+    "PC508": "A grant allows nodes/proxy",
+    "PC509": "A grant allows approving certificate signing requests",
+    "PC510": "A grant allows writing admission webhook configurations",
+    "PC511": "A grant allows creating service account tokens",
+    "PC520": "A grant is redundant",
+    "PC521": "A role is never granted",
+    "PC522": "A team has no members",
+    "PC530": "A suppression comment is malformed",
+}
+
+_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
+
+
+def _family(code: str) -> str:
+    return next((name for prefix, name in _FAMILIES if code.startswith(prefix)), "other")
+
+
+def artifact_uri(file: str, base: str = "") -> str:
+    """The path of a policy file relative to the repository root (`base` is the policy folder)."""
+    path = PurePosixPath(base) / file if base and base != "." else PurePosixPath(file)
+    return path.as_posix().removeprefix("./")
+
+
+def _has_location(span: Span) -> bool:
+    return span.line >= 1 and not span.file.startswith("<")
+
+
+def _region(span: Span) -> dict[str, int]:
+    region = {"startLine": span.line, "startColumn": max(1, span.col)}
+    if span.end_line >= span.line:
+        region["endLine"] = span.end_line
+        if span.end_col > 0 and (span.end_line > span.line or span.end_col > span.col):
+            region["endColumn"] = span.end_col
+    return region
+
+
+def _location(span: Span, base: str) -> dict[str, Any]:
+    return {"physicalLocation": {
+        "artifactLocation": {"uri": artifact_uri(span.file, base), "uriBaseId": "%SRCROOT%"},
+        "region": _region(span),
+    }}
+
+
+def _rule(code: str, level: str, cis: str) -> dict[str, Any]:
+    tags = ["security", _family(code)]
+    if cis:
+        tags.append(f"CIS-{cis}")
+    text = DESCRIPTIONS.get(code, f"policyc {_family(code)} check {code}")
+    return {
+        "id": code,
+        "name": code,
+        "shortDescription": {"text": text},
+        "help": {"text": f"See {code} in docs/diagnostics.md."},
+        "defaultConfiguration": {"level": level},
+        "properties": {"tags": tags},
+    }
+
+
+def to_sarif(
+    diags: Iterable[Diagnostic], suppressed: Iterable[Diagnostic] = (), base: str = "", version: str = ""
+) -> dict[str, Any]:
+    """A SARIF 2.1.0 log of the diagnostics (suppressed ones included, marked as such)."""
+    from policyc.check.suppress import reason_for
+
+    items = [(d, None) for d in diags] + [(d, reason_for(d)) for d in suppressed]
+    items.sort(key=lambda it: it[0].sort_key)
+    rules: dict[str, dict[str, Any]] = {}
+    for d, _ in items:
+        if d.code not in rules:
+            rules[d.code] = _rule(d.code, _LEVEL[d.severity], d.cis)
+    order = sorted(rules)
+    results = []
+    for d, reason in items:
+        message = d.message + (f" [CIS {d.cis}]" if d.cis else "") + (f"\nhelp: {d.help}" if d.help else "")
+        result: dict[str, Any] = {
+            "ruleId": d.code,
+            "ruleIndex": order.index(d.code),
+            "level": _LEVEL[d.severity],
+            "message": {"text": message},
+        }
+        if _has_location(d.span):
+            result["locations"] = [_location(d.span, base)]
+        related = [lb for lb in d.labels if _has_location(lb.span)]
+        if related:
+            result["relatedLocations"] = [
+                {"id": i, **_location(lb.span, base), "message": {"text": lb.message}}
+                for i, lb in enumerate(related, 1)
+            ]
+        if reason is not None:
+            result["suppressions"] = [{"kind": "inSource", "justification": reason}]
+        results.append(result)
+    driver: dict[str, Any] = {"name": "policyc", "rules": [rules[c] for c in order]}
+    if version:
+        driver["version"] = version
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": driver}, "columnKind": "unicodeCodePoints", "results": results}],
+    }
+
+
+def render_sarif(diags: Iterable[Diagnostic], suppressed: Iterable[Diagnostic] = (), base: str = "") -> str:
+    """The SARIF log as deterministic JSON text."""
+    from policyc import __version__
+
+    return json.dumps(to_sarif(diags, suppressed, base, __version__), indent=2) + "\n"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(diags: Iterable[Diagnostic], base: str = "") -> str:
+    """GitHub Actions workflow commands, one annotation per diagnostic."""
+    command = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
+    lines = []
+    for d in diags:
+        props: Mapping[str, object] = {}
+        if _has_location(d.span):
+            props = {"file": artifact_uri(d.span.file, base), "line": d.span.line,
+                     "endLine": max(d.span.line, d.span.end_line), "col": max(1, d.span.col)}
+            if d.span.end_line == d.span.line and d.span.end_col > d.span.col:
+                props = {**props, "endColumn": d.span.end_col}
+        props = {**props, "title": f"{d.code}" + (f" (CIS {d.cis})" if d.cis else "")}
+        text = d.message + (f"\nhelp: {d.help}" if d.help else "")
+        text += "".join(f"\nnote: {lb.message} at {lb.span}" for lb in d.labels)
+        prop_text = ",".join(f"{k}={_escape_property(str(v))}" for k, v in props.items())
+        lines.append(f"::{command[d.severity]} {prop_text}::{_escape_data(text)}")
+    return "\n".join(lines) + ("\n" if lines else "")
