@@ -11,16 +11,11 @@ from policyc.cli.common import EXIT_ERRORS, fail_usage
 from policyc.diagnostics import Diagnostic, error, render_text, sort_diagnostics, summary
 from policyc.importer import ImportResult, import_docs
 from policyc.importer.reader import ReadError, read_paths
-from policyc.importer.verify import Verification, verify_objects
+from policyc.importer.verify import compile_files, verify_import
 from policyc.k8s.releases import NEWEST, SUPPORTED, format_version, parse_version
 from policyc.output.tree import ForeignFilesError, write_tree
-from policyc.pipeline import Result, compile_sources
-from policyc.source import SourceFile, Span
-
-
-def compile_files(files: dict[str, str]) -> Result:
-    """Compile imported policy files in memory, as `policyc build` would read them from the folder."""
-    return compile_sources([SourceFile(name, text) for name, text in sorted(files.items())])
+from policyc.pipeline import Result
+from policyc.source import Span
 
 
 def check_compiles(result: ImportResult, compiled: Result) -> list[Diagnostic]:
@@ -32,12 +27,6 @@ def check_compiles(result: ImportResult, compiled: Result) -> list[Diagnostic]:
                              Span("<import>", 0, 0, 0, 0),
                              "please report this with the input; the objects can stay unmanaged meanwhile"))
     return out
-
-
-def run_verify(result: ImportResult, docs_before: list[dict], compiled: Result) -> Verification:
-    """Effective access and admission of the input against the compiled policy plus what stays."""
-    after = [m.body for m in compiled.manifests] + [d.obj for d in result.remaining]
-    return verify_objects(docs_before, after, result.release)
 
 
 def import_(
@@ -79,7 +68,7 @@ def import_(
         typer.echo(line)
     typer.echo(f"wrote {out} for Kubernetes {format_version(release)}")
     if verify:
-        report = run_verify(result, [d.obj for d in docs], compiled)
+        report = verify_import(result, docs, compiled)
         typer.echo("")
         for line in report.lines(release):
             typer.echo(line)

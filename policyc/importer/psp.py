@@ -44,7 +44,7 @@ _SORTED_LISTS = ("volumes", "allowedCapabilities", "requiredDropCapabilities", "
                  "forbiddenSysctls", "allowedProcMountTypes")
 
 
-def _normal(annotations: dict[str, Any], spec: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
+def normal(annotations: dict[str, Any], spec: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
     """Annotations that matter and the spec with API defaults filled in and unordered lists sorted."""
     ann = {k: str(v) for k, v in annotations.items() if k in _ANNOTATION_KEYS}
     out = {**_SPEC_DEFAULTS, **spec}
@@ -180,11 +180,11 @@ def translate(t: Translator, docs: list[Doc]) -> set[int]:
         if not isinstance(spec, dict) or not isinstance(annotations, dict):
             t.keep(doc, "PC613", "it has no readable spec", "fix the PodSecurityPolicy", "spec")
             continue
-        given = _normal(annotations, spec)
+        given = normal(annotations, spec)
         users = _users(model, doc.name, namespaces)
         level = doc.name.removeprefix(BUILTIN_PREFIX)
         if doc.name.startswith(BUILTIN_PREFIX) and level in ps.LEVELS:
-            if _normal(*ps.builtin_psp(level, release)) != given:
+            if normal(*ps.builtin_psp(level, release)) != given:
                 t.keep(doc, "PC613", "it is named like policyc's PodSecurityPolicy for a built-in level but "
                        "differs from it", f"rename it, or make it equal to policyc's `{level}`", "spec")
                 continue
@@ -197,7 +197,7 @@ def translate(t: Translator, docs: list[Doc]) -> set[int]:
         else:
             profile = read_profile(annotations, spec, release)
             compiled = ps.custom_psp(profile, release)
-            diff = _differences(given, _normal(compiled[0], compiled[1]))
+            diff = _differences(given, normal(compiled[0], compiled[1]))
             if diff:
                 t.keep(doc, "PC613", f"{', '.join(f'`{d}`' for d in diff)} cannot be expressed by a "
                        "`pod-security-policy` block", "manage this PodSecurityPolicy outside policyc", "spec")

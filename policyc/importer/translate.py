@@ -11,6 +11,7 @@ needs a declared role), and so is a role whose aggregation would change if it we
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -39,7 +40,7 @@ FIELDS = {
     "ClusterRole": ("rules", "aggregationRule"),
     "RoleBinding": ("roleRef", "subjects"),
     "ClusterRoleBinding": ("roleRef", "subjects"),
-    "ServiceAccount": (),
+    "ServiceAccount": ("secrets", "imagePullSecrets", "automountServiceAccountToken"),
     "Namespace": ("spec", "status"),
     "LimitRange": ("spec",),
     "ResourceQuota": ("spec", "status"),
@@ -57,6 +58,12 @@ IGNORED_ANNOTATIONS = (
 )
 IGNORED_LABELS = ("kubernetes.io/metadata.name", "app.kubernetes.io/managed-by=policyc", "kubernetes.io/bootstrapping")
 POLICYC_LABEL_PREFIX = "rbac.policyc.dev/"
+
+
+def _is_token_ref(sa: str, ref: Any) -> bool:
+    """`{name: SA-token-xxxxx}`: a token Secret the token controller made and listed (up to 1.23)."""
+    name = str(ref.get("name") or "") if isinstance(ref, dict) else ""
+    return len(ref) == 1 and re.fullmatch(re.escape(sa) + r"-token-[a-z0-9]{5}", name) is not None
 
 
 def _is_ignored_label(k: str, v: str) -> bool:
@@ -123,6 +130,8 @@ class Translator:
                           "set it again by other means after the migration, or leave this object out", key)
         if doc.kind == "ServiceAccount":
             for key in ("imagePullSecrets", "automountServiceAccountToken", "secrets"):
+                if key == "secrets" and all(_is_token_ref(doc.name, s) for s in doc.obj.get(key) or []):
+                    continue  # filled in by the token controller (before 1.24), not by the owner
                 if key in doc.obj and doc.obj[key] not in (None, [], {}):
                     self.warn("PC603", doc, f"field `{key}` cannot be expressed in the policy and is not carried over",
                               "set it again by other means after the migration", key)

@@ -25,18 +25,25 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from policyc.access.matching import covers
 from policyc.access.model import AccessModel, Permission
 from policyc.access.request import UserInfo, sa_username
 from policyc.check.program import RbacSubject
+from policyc.importer.psp import normal as psp_normal
 from policyc.importer.rules import is_dead, target_text
 from policyc.k8s.quantity import QuantityError, parse_quantity
 from policyc.k8s.releases import load_release
 from policyc.k8s.rules import Atom, PolicyRule
+from policyc.pipeline import Result, compile_sources
 from policyc.review.model import AccessLine, SettingChange
 from policyc.review.render import access_text
+from policyc.source import SourceFile
+
+if TYPE_CHECKING:
+    from policyc.importer import ImportResult
+    from policyc.importer.reader import Doc
 
 Obj = Mapping[str, Any]
 NOISE_LABELS = {("app.kubernetes.io/managed-by", "policyc")}
@@ -198,9 +205,9 @@ def admission_state(objs: Iterable[Obj]) -> dict[tuple[str, str, str], str]:
                     quota_min[(ns, str(key))] = value
                     state[("quota", ns, str(key))] = value.canonical()
         elif kind == "PodSecurityPolicy":
-            body = {"annotations": {k: v for k, v in (meta.get("annotations") or {}).items()
-                                    if "seccomp" in k or "apparmor" in k}, "spec": o.get("spec") or {}}
-            state[("pod-security-policy", str(meta.get("name")), json.dumps(body, sort_keys=True))] = "present"
+            annotations, spec = psp_normal(meta.get("annotations") or {}, o.get("spec") or {})
+            state[("pod-security-policy", str(meta.get("name")), "spec")] = json.dumps(
+                {"annotations": annotations, "spec": spec}, sort_keys=True)
     return state
 
 
@@ -213,6 +220,18 @@ def compare_admission(before: Iterable[Obj], after: Iterable[Obj]) -> list[Setti
             area, scope, k = key
             out.append(SettingChange(area, scope, k, b.get(key), a.get(key)))
     return out
+
+
+def compile_files(files: Mapping[str, str]) -> Result:
+    """Compile imported policy files in memory, as `policyc build` reads them from the folder."""
+    return compile_sources([SourceFile(name, text) for name, text in sorted(files.items())])
+
+
+def verify_import(result: ImportResult, docs: Iterable[Doc], compiled: Result | None = None) -> Verification:
+    """The input objects against what the imported policy compiles to plus the objects that stay."""
+    compiled = compiled or compile_files(result.files)
+    after = [m.body for m in compiled.manifests] + [d.obj for d in result.remaining]
+    return verify_objects([d.obj for d in docs], after, result.release)
 
 
 def verify_objects(before: list[Obj], after: list[Obj], release: tuple[int, int]) -> Verification:
