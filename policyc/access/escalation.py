@@ -56,12 +56,15 @@ _POD_ENTRY = (("create", "exec"), ("create", "attach"), ("update", "ephemeralcon
 _STEP_ORDER = ("impersonate", "csr", "bind", "escalate", "webhooks", "nodes-proxy", "pods", "token", "secrets")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Acquired:
     """A role an identity gave itself through `bind`, or everything (`role` None) through `escalate`."""
 
     scope: str | None
     role: ObjRef | None
+
+    def __lt__(self, other: Acquired) -> bool:
+        return _acq_key(self) < _acq_key(other)
 
     def __str__(self) -> str:
         where = f"in namespace `{self.scope}`" if self.scope else "cluster-wide"
@@ -381,8 +384,11 @@ class EscalationGraph:
     def _gain(self, ident: Identity, gains: set[Acquired]) -> Identity | None:
         if any(a.role is None and a.scope is None for a in gains):
             return Identity.superuser()
-        new = set(ident.acquired) | gains
-        if new == set(ident.acquired):
+        held = set(ident.acquired)
+        # A role in a scope where everything is already held adds nothing.
+        gains = {a for a in gains if Acquired(a.scope, None) not in held}
+        new = held | gains
+        if new == held:
             return None
         return Identity(ident.kind, ident.name, ident.namespace, ident.groups, tuple(sorted(new, key=_acq_key)))
 
