@@ -55,3 +55,18 @@ def test_markdown_is_a_pr_comment(policyc: list[str]) -> None:
     assert added[1].startswith("| ⚠️ escalation |")
     # Every table row has the same number of cells as its header (no unescaped `|`).
     assert all(row.count(" | ") in (3, 5) for row in rows if not row.startswith("|---"))
+
+
+def test_reports_do_not_depend_on_hash_seed_or_file_order(policyc: list[str], tmp_path: Path) -> None:
+    """Same bytes with other hash seeds and with the files written in the opposite order."""
+    for side in ("base", "head"):
+        (tmp_path / side).mkdir()
+        for src in sorted((CASE / side).glob("*.policy"), reverse=True):
+            (tmp_path / side / src.name).write_bytes(src.read_bytes())
+    outputs = set()
+    for seed, cwd in (("1", CASE), ("2", tmp_path), ("3", tmp_path)):
+        r = subprocess.run([*policyc, "diff", "base", "head", "--format", "json", "--manifests"], cwd=cwd,
+                           capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONHASHSEED": seed})
+        assert r.returncode == 0, r.stderr
+        outputs.add(r.stdout)
+    assert len(outputs) == 1
