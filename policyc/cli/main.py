@@ -12,6 +12,7 @@ from policyc.cli import diff as diff_cmd
 from policyc.cli import explain as explain_cmd
 from policyc.cli import fmt as fmt_cmd
 from policyc.cli import importer as importer_cmd
+from policyc.cli import lsp as lsp_cmd
 from policyc.cli import who_can as who_can_cmd
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app.command("build")(build_cmd.build)
 app.command("check")(build_cmd.check)
 app.command("diff")(diff_cmd.diff)
 app.command("fmt")(fmt_cmd.fmt)
+app.command("lsp")(lsp_cmd.lsp)
 app.command("can-i")(can_i_cmd.can_i)
 app.command("who-can")(who_can_cmd.who_can)
 app.command("explain")(explain_cmd.explain)

@@ -1,0 +1,13 @@
+"""`policyc lsp`: a Language Server Protocol server for `.policy` files, on pygls.
+
+It reuses the compiler's stages and adds nothing to the language: the whole program (a folder
+of `.policy` files, with the editor's unsaved text in place of the files on disk) is compiled
+by `policyc.pipeline` after every pause in typing, and the answers to the editor come from the
+lowered model, the checked Program and the release tables.
+
+- workspace.py: programs, the per-file lowering cache, analysis;
+- index.py: where every declared and referenced name occurs, and what it resolves to;
+- hover.py, complete.py, outline.py, builtin.py: the editor features;
+- positions.py: spans to LSP positions (UTF-16);
+- server.py: the pygls server; client.py: a small blocking client for tests and benchmarks.
+"""

@@ -1,0 +1,465 @@
+"""The pygls server: documents in, diagnostics and answers out.
+
+Every open or changed document schedules an analysis of its program (see `schedule`: an
+isolated edit is analysed at once, a burst of edits waits for `debounceMs` of quiet, and never
+more than one analysis of a program runs at a time), in a worker thread; then the diagnostics
+of the program's files are published (an error in one file may be reported in another, and
+fixing it must clear the other file too). Requests (hover, definition, ...) use the latest
+analysis, made fresh first if the files changed since.
+
+Initialization options (all optional): `kubernetes` ("1.30", like `--kubernetes`),
+`debounceMs` (int), `programRoots` (folders, relative to the first workspace folder, that are
+separate programs; by default each workspace folder is one program).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import re
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path, to_fs_path
+
+from policyc import __version__
+from policyc.diagnostics import Diagnostic, Severity
+from policyc.fmt import format_source
+from policyc.k8s.releases import NEWEST, load_release
+from policyc.lsp.builtin import description_file
+from policyc.lsp.complete import candidates, context, needs_quotes
+from policyc.lsp.hover import hover_text, target_release
+from policyc.lsp.index import Builtin, Occurrence
+from policyc.lsp.outline import document_symbols
+from policyc.lsp.positions import LineMap
+from policyc.lsp.workspace import Analysis, Program, Snapshot
+from policyc.source import SourceFile
+from policyc.syntax.lexer import WORD_RE
+
+log = logging.getLogger("policyc.lsp")
+
+DEFAULT_DEBOUNCE_MS = 75
+_WORD = re.compile(WORD_RE)
+
+_SEVERITY = {
+    Severity.ERROR: types.DiagnosticSeverity.Error,
+    Severity.WARNING: types.DiagnosticSeverity.Warning,
+    Severity.NOTE: types.DiagnosticSeverity.Information,
+}
+
+
+@dataclass
+class _Schedule:
+    """When a program was last changed and whether an analysis of it waits or runs."""
+
+    last_change: float = float("-inf")
+    waiting: asyncio.Future | None = None
+    running: bool = False
+    again: bool = False
+
+
+_gc_lock = threading.Lock()
+_gc_paused = 0
+_gc_frozen = False
+
+
+def _analyse(program: Program, snap: Snapshot) -> Analysis:
+    """Analyse with Python's cyclic garbage collector paused.
+
+    A compilation allocates hundreds of thousands of small acyclic objects (freed by reference
+    counting); the collector's passes over them cost about a quarter of the time (measured in
+    bench/lsp_latency.py). After the first analysis, the long-lived data (release tables,
+    bootstrap roles, cached lowerings) is frozen out of the collector's reach.
+    """
+    global _gc_paused, _gc_frozen
+    with _gc_lock:
+        _gc_paused += 1
+        gc.disable()
+    try:
+        return program.analyse(snap)
+    finally:
+        with _gc_lock:
+            _gc_paused -= 1
+            if _gc_paused == 0:
+                gc.enable()
+                if not _gc_frozen:
+                    gc.freeze()
+                    _gc_frozen = True
+
+
+class PolicyServer(LanguageServer):
+    """The policyc language server: programs by root folder, analyses, published diagnostics."""
+
+    def __init__(self) -> None:
+        super().__init__("policyc", __version__)
+        self.programs: dict[Path, Program] = {}
+        self.kubernetes: str | None = None
+        self.debounce = DEFAULT_DEBOUNCE_MS / 1000
+        self.program_roots: list[Path] = []
+        self.open_uris: dict[Path, str] = {}  # file -> the URI the editor opened it under
+        self._schedules: dict[Path, _Schedule] = defaultdict(_Schedule)
+        self._published: dict[Path, dict[str, list[types.Diagnostic]]] = defaultdict(dict)
+
+    # -- programs ---------------------------------------------------------------
+    def folders(self) -> list[Path]:
+        """The workspace folders, as paths."""
+        out = []
+        for folder in self.workspace.folders.values():
+            path = to_fs_path(folder.uri)
+            if path:
+                out.append(Path(path).resolve())
+        if not out and self.workspace.root_path:
+            out.append(Path(self.workspace.root_path).resolve())
+        return out
+
+    def root_of(self, path: Path) -> Path:
+        """The program folder of a file: the deepest configured program root or workspace
+        folder holding it, else the file's own folder."""
+        holders = [r for r in self.program_roots + self.folders() if path.is_relative_to(r)]
+        return max(holders, key=lambda r: len(r.parts)) if holders else path.parent
+
+    def program_of(self, uri: str) -> tuple[Program, str] | None:
+        """The program of a document and the document's name in it (None for non-file URIs)."""
+        fs = to_fs_path(uri)
+        if not fs or not uri.startswith("file:"):
+            return None
+        path = Path(fs).resolve()
+        root = self.root_of(path)
+        program = self.programs.get(root)
+        if program is None:
+            program = Program(root, kubernetes=self.kubernetes)
+            program.scan()
+            self.programs[root] = program
+        return program, program.name_of(path)
+
+    def uri_of(self, program: Program, name: str) -> str:
+        """The URI to publish a file's diagnostics under (the editor's own for open files)."""
+        path = program.path_of(name)
+        return self.open_uris.get(path) or from_fs_path(str(path)) or path.as_uri()
+
+    # -- analysis ---------------------------------------------------------------
+    def schedule(self, program: Program, changed: bool = True) -> None:
+        """Analyse `program` soon, then publish its diagnostics.
+
+        One analysis per program at a time. A change after a quiet spell (at least the debounce
+        time since the previous change) is analysed at once; a change inside a burst waits for
+        the debounce time of quiet; a change that arrives while an analysis runs is picked up
+        by one more analysis when it ends. So an isolated edit costs one analysis of latency,
+        and fast typing costs at most one analysis in flight plus one more.
+        """
+        state = self._schedules[program.root]
+        now = asyncio.get_running_loop().time()
+        quiet = now - state.last_change >= self.debounce
+        if changed:
+            state.last_change = now
+        if state.running:
+            state.again = True
+            return
+        if state.waiting is not None:
+            state.waiting.cancel()
+        state.waiting = asyncio.ensure_future(self._analyse_later(program, 0 if quiet else self.debounce))
+
+    async def _analyse_later(self, program: Program, delay: float) -> None:
+        state = self._schedules[program.root]
+        if delay > 0:
+            await asyncio.sleep(delay)  # a later change cancels this wait
+        state.waiting, state.running = None, True
+        try:
+            snap = program.snapshot()
+            analysis = await asyncio.get_running_loop().run_in_executor(None, _analyse, program, snap)
+            self.publish(program, analysis)
+        finally:
+            state.running = False
+        if state.again:
+            state.again = False
+            self.schedule(program, changed=False)
+
+    async def fresh(self, program: Program) -> Analysis:
+        """The program's analysis, redone first if a file changed since the last one."""
+        if program.is_current(program.analysis):
+            assert program.analysis is not None
+            return program.analysis
+        return await asyncio.get_running_loop().run_in_executor(None, _analyse, program, program.snapshot())
+
+    def publish(self, program: Program, analysis: Analysis) -> None:
+        """Publish the diagnostics of the program's files: always for open documents (with their
+        version), for the others when they differ from what the editor was last told (an empty
+        list clears an error fixed from another file)."""
+        by_file: dict[str, list[Diagnostic]] = defaultdict(list)
+        names = sorted(analysis.sources)
+        for d in analysis.result.diagnostics:
+            # A diagnostic without a file of its own (the command line) goes on the first file.
+            by_file[d.span.file if d.span.file in analysis.sources else (names[0] if names else "")].append(d)
+        lines = {name: self.lines(src) for name, src in analysis.sources.items()}
+        published = self._published[program.root]
+        now: dict[str, list[types.Diagnostic]] = {}
+        for name in names:
+            uri = self.uri_of(program, name)
+            diags = [self.to_lsp(d, lines, program) for d in by_file.get(name, ())]
+            is_open = program.path_of(name) in self.open_uris
+            if is_open or diags != published.get(uri, []):
+                self.text_document_publish_diagnostics(
+                    types.PublishDiagnosticsParams(uri=uri, diagnostics=diags, version=analysis.versions.get(name))
+                )
+            if diags:
+                now[uri] = diags
+        for gone in set(published) - {self.uri_of(program, n) for n in names}:
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=gone, diagnostics=[]))
+        self._published[program.root] = now
+
+    def to_lsp(self, d: Diagnostic, lines: dict[str, LineMap], program: Program) -> types.Diagnostic:
+        """A compiler diagnostic as an LSP diagnostic (help and CIS id in the message)."""
+        own = lines.get(d.span.file)
+        rng = own.span_range(d.span) if own else types.Range(types.Position(0, 0), types.Position(0, 0))
+        message = d.message + (f" [CIS {d.cis}]" if d.cis else "") + (f"\nhelp: {d.help}" if d.help else "")
+        related = [
+            types.DiagnosticRelatedInformation(
+                types.Location(self.uri_of(program, label.span.file), lines[label.span.file].span_range(label.span)),
+                label.message,
+            )
+            for label in d.labels
+            if label.span.file in lines
+        ]
+        return types.Diagnostic(
+            range=rng,
+            message=message,
+            severity=_SEVERITY.get(d.severity, types.DiagnosticSeverity.Error),
+            code=d.code,
+            source="policyc",
+            related_information=related or None,
+        )
+
+    # -- queries ----------------------------------------------------------------
+    async def occurrence_at(
+        self, uri: str, position: types.Position
+    ) -> tuple[Program, Analysis, Occurrence, LineMap] | None:
+        """The name under the cursor, with the program it belongs to."""
+        found = self.program_of(uri)
+        if found is None:
+            return None
+        program, name = found
+        analysis = await self.fresh(program)
+        src = analysis.sources.get(name)
+        if src is None:
+            return None
+        lines = self.lines(src)
+        occ = analysis.index.at(name, lines.offset(position))
+        return (program, analysis, occ, lines) if occ else None
+
+    def lines(self, src: SourceFile) -> LineMap:
+        """Position conversions for a file, in the negotiated encoding."""
+        return LineMap(src.text, self.workspace.position_encoding or "utf-16")
+
+    def location(self, program: Program, analysis: Analysis, occ: Occurrence) -> types.Location:
+        """Where an occurrence is, as an LSP location."""
+        src = analysis.sources[occ.span.file]
+        return types.Location(self.uri_of(program, occ.span.file), self.lines(src).span_range(occ.span))
+
+
+server = PolicyServer()
+
+
+def _options(params: types.InitializeParams) -> dict[str, Any]:
+    opts = params.initialization_options
+    return opts if isinstance(opts, dict) else {}
+
+
+@server.feature(types.INITIALIZE)
+def initialize(ls: PolicyServer, params: types.InitializeParams) -> None:
+    """Read the initialization options."""
+    opts = _options(params)
+    if isinstance(opts.get("kubernetes"), str):
+        ls.kubernetes = opts["kubernetes"]
+    if isinstance(opts.get("debounceMs"), int | float) and opts["debounceMs"] >= 0:
+        ls.debounce = opts["debounceMs"] / 1000
+    base = ls.folders()[0] if ls.folders() else Path.cwd()
+    roots = opts.get("programRoots")
+    if isinstance(roots, list):
+        ls.program_roots = [(base / str(r)).resolve() for r in roots if isinstance(r, str)]
+
+
+@server.feature(types.INITIALIZED)
+async def initialized(ls: PolicyServer, params: types.InitializedParams) -> None:
+    """Ask the editor to tell us about `.policy` files changed outside it, if it can."""
+    caps = ls.client_capabilities.workspace
+    watched = caps.did_change_watched_files if caps else None
+    if watched is not None and watched.dynamic_registration:
+        options = types.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[types.FileSystemWatcher(glob_pattern="**/*.policy")]
+        )
+        registration = types.Registration(
+            id="policyc-watch-policy-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES, register_options=options
+        )
+        try:
+            await ls.client_register_capability_async(types.RegistrationParams(registrations=[registration]))
+        except Exception as exc:  # an editor that refuses: we still see its own documents
+            log.warning("file watcher registration refused: %s", exc)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: PolicyServer, params: types.DidOpenTextDocumentParams) -> None:
+    """A document opened: it joins its program, which is analysed at once."""
+    doc = params.text_document
+    found = ls.program_of(doc.uri)
+    if found is None:
+        return
+    program, name = found
+    ls.open_uris[program.path_of(name)] = doc.uri
+    program.open(name, doc.text, doc.version)
+    ls.schedule(program)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: PolicyServer, params: types.DidChangeTextDocumentParams) -> None:
+    """A document changed: analyse its program once typing pauses."""
+    found = ls.program_of(params.text_document.uri)
+    if found is None:
+        return
+    program, name = found
+    doc = ls.workspace.get_text_document(params.text_document.uri)
+    program.open(name, doc.source, params.text_document.version)
+    ls.schedule(program)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: PolicyServer, params: types.DidCloseTextDocumentParams) -> None:
+    """A document closed: the file on disk counts again."""
+    found = ls.program_of(params.text_document.uri)
+    if found is None:
+        return
+    program, name = found
+    ls.open_uris.pop(program.path_of(name), None)
+    program.close(name)
+    ls.schedule(program)
+
+
+@server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+def did_change_watched_files(ls: PolicyServer, params: types.DidChangeWatchedFilesParams) -> None:
+    """Files changed on disk (a checkout, another tool): re-read the programs they belong to."""
+    touched: dict[Path, Program] = {}
+    for change in params.changes:
+        fs = to_fs_path(change.uri)
+        if not fs:
+            continue
+        root = ls.root_of(Path(fs).resolve())
+        if root in ls.programs:
+            touched[root] = ls.programs[root]
+    for program in touched.values():
+        program.scan()
+        ls.schedule(program)
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+async def hover(ls: PolicyServer, params: types.HoverParams) -> types.Hover | None:
+    """What the name under the cursor is: rules of a role, members of a team, ..."""
+    found = await ls.occurrence_at(params.text_document.uri, params.position)
+    if found is None:
+        return None
+    program, analysis, occ, lines = found
+    text = hover_text(analysis.index, occ)
+    if text is None:
+        return None
+    return types.Hover(
+        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text), range=lines.span_range(occ.span)
+    )
+
+
+@server.feature(types.TEXT_DOCUMENT_DEFINITION)
+async def definition(ls: PolicyServer, params: types.DefinitionParams) -> list[types.Location] | None:
+    """Where the role, team, namespace, user, service account or pod-security policy is declared."""
+    found = await ls.occurrence_at(params.text_document.uri, params.position)
+    if found is None:
+        return None
+    program, analysis, occ, _ = found
+    target = analysis.index.definitions(occ)
+    if isinstance(target, Builtin):
+        path = description_file(target.name)
+        uri = from_fs_path(str(path)) or path.as_uri()
+        return [types.Location(uri, types.Range(types.Position(0, 0), types.Position(0, 0)))]
+    if not target:
+        return None
+    return [ls.location(program, analysis, d) for d in target]
+
+
+@server.feature(types.TEXT_DOCUMENT_REFERENCES)
+async def references(ls: PolicyServer, params: types.ReferenceParams) -> list[types.Location] | None:
+    """Every place the name under the cursor is used, across the program."""
+    found = await ls.occurrence_at(params.text_document.uri, params.position)
+    if found is None:
+        return None
+    program, analysis, occ, _ = found
+    refs = analysis.index.references(occ, params.context.include_declaration)
+    return [ls.location(program, analysis, o) for o in refs]
+
+
+@server.feature(types.TEXT_DOCUMENT_COMPLETION)
+async def completion(ls: PolicyServer, params: types.CompletionParams) -> types.CompletionList:
+    """Keywords the grammar accepts here, and the names that fit."""
+    doc = ls.workspace.get_text_document(params.text_document.uri)
+    text = doc.source
+    lines = LineMap(text, ls.workspace.position_encoding or "utf-16")
+    offset = lines.offset(params.position)
+    start = offset
+    # The word being typed: the longest run of word characters before the cursor ("a" + run
+    # is a whole word exactly when every character of the run may continue one).
+    while start > 0 and _WORD.fullmatch("a" + text[start - 1 : offset]):
+        start -= 1
+    found = ls.program_of(params.text_document.uri)
+    analysis = None
+    if found is not None:
+        program, _ = found
+        analysis = program.analysis or await ls.fresh(program)
+    index = analysis.index if analysis else None
+    release = target_release(index) if index else load_release(NEWEST)
+    replace = lines.range(start, offset)
+    items = []
+    for c in candidates(context(text[:start]), index, release):
+        new_text = c.label if not needs_quotes(c.label) else '"' + c.label.replace('"', '\\"') + '"'
+        items.append(
+            types.CompletionItem(
+                label=c.label,
+                kind=types.CompletionItemKind[c.kind],
+                detail=c.detail or None,
+                text_edit=types.TextEdit(replace, new_text),
+                filter_text=new_text,
+            )
+        )
+    return types.CompletionList(is_incomplete=False, items=items)
+
+
+@server.feature(types.TEXT_DOCUMENT_FORMATTING)
+def formatting(ls: PolicyServer, params: types.DocumentFormattingParams) -> list[types.TextEdit] | None:
+    """`policyc fmt` on the document; nothing when it has a syntax error (the diagnostic says why)."""
+    doc = ls.workspace.get_text_document(params.text_document.uri)
+    result = format_source(SourceFile(doc.filename or "document.policy", doc.source))
+    if result.text is None:
+        return None
+    if not result.changed:
+        return []
+    lines = LineMap(doc.source, ls.workspace.position_encoding or "utf-16")
+    return [types.TextEdit(lines.whole(), result.text)]
+
+
+@server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+async def symbols(ls: PolicyServer, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
+    """The declarations of the document, nested."""
+    found = ls.program_of(params.text_document.uri)
+    if found is None:
+        return []
+    program, name = found
+    analysis = await ls.fresh(program)
+    lowered = analysis.files.get(name)
+    if lowered is None:
+        return []
+    return document_symbols(lowered.policy, lowered.text, ls.lines(analysis.sources[name]))
+
+
+def serve() -> None:
+    """Run the server over stdin and stdout until the editor says exit."""
+    server.start_io()
