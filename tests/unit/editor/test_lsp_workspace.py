@@ -1,0 +1,90 @@
+"""The server's incremental analysis gives exactly what the compiler gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lsp_fixture import write_program
+
+from conftest import REPO, SHARED
+from policyc.loader import read_sources
+from policyc.lsp.workspace import Program, merge_policies
+from policyc.pipeline import compile_sources
+from policyc.syntax.lower import lower
+
+FOLDERS = [REPO / "policies", REPO / "docs" / "examples" / "org", *sorted((REPO / "tests" / "golden").glob("*/policy"))]
+FOLDERS += sorted(p for p in SHARED.glob("spec/*") if p.is_dir())
+
+
+def _summary(result) -> tuple:
+    return (
+        [(d.code, d.message, d.span) for d in result.diagnostics],
+        [(m.kind, m.namespace, m.name, m.body) for m in result.manifests],
+        sorted(result.files.items()),
+    )
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name if p.name != "policy" else p.parent.name)
+def test_per_file_lowering_merges_into_what_lower_makes(folder: Path) -> None:
+    sources, _ = read_sources(folder)
+    whole, _ = lower(sources)
+    parts = [lower([s])[0] for s in sorted(sources, key=lambda s: s.name)]
+    assert merge_policies(parts) == whole
+    assert merge_policies(parts).kubernetes == whole.kubernetes
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name if p.name != "policy" else p.parent.name)
+def test_analysis_equals_compile_sources(folder: Path) -> None:
+    sources, _ = read_sources(folder)
+    program = Program(folder)
+    program.scan()
+    analysis = program.analyse()
+    assert _summary(analysis.result) == _summary(compile_sources(sources))
+
+
+def test_a_change_relowers_only_the_changed_file(tmp_path: Path) -> None:
+    program = Program(write_program(tmp_path))
+    program.scan()
+    first = program.analyse()
+    program.open("teams.policy", program.disk["teams.policy"].replace("pod-reader in apps", "nope in apps"), 2)
+    second = program.analyse()
+    assert second.files["roles.policy"] is first.files["roles.policy"]
+    assert second.files["teams.policy"] is not first.files["teams.policy"]
+    assert [d.code for d in second.result.diagnostics] == ["PC101"]
+    assert second.versions == {"teams.policy": 2}
+    sources = [second.sources[n] for n in sorted(second.sources)]
+    assert _summary(second.result) == _summary(compile_sources(sources))
+
+
+def test_editor_text_wins_until_closed(tmp_path: Path) -> None:
+    program = Program(write_program(tmp_path))
+    program.scan()
+    program.open("teams.policy", "user x auth oidc\n", 3)
+    assert program.snapshot().texts["teams.policy"] == "user x auth oidc\n"
+    assert not program.is_current(program.analysis)
+    program.analyse()
+    assert program.is_current(program.analysis)
+    (tmp_path / "teams.policy").write_text("user y auth oidc\n")
+    program.close("teams.policy")
+    assert program.snapshot().texts["teams.policy"] == "user y auth oidc\n"
+    assert program.snapshot().versions == {}
+
+
+def test_an_unsaved_new_file_joins_the_program(tmp_path: Path) -> None:
+    program = Program(write_program(tmp_path))
+    program.scan()
+    program.open("more.policy", "grant role ops to user bob in cluster\n", 1)
+    analysis = program.analyse()
+    assert analysis.result.ok
+    assert "more.policy" in analysis.sources
+    program.close("more.policy")  # never saved: gone again
+    assert "more.policy" not in program.snapshot().texts
+
+
+def test_an_empty_folder_is_an_empty_program(tmp_path: Path) -> None:
+    program = Program(tmp_path)
+    program.scan()
+    analysis = program.analyse()
+    assert analysis.sources == {}
+    assert analysis.result.diagnostics == []
