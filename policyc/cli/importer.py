@@ -9,7 +9,7 @@ import typer
 
 from policyc.cli.common import EXIT_ERRORS, fail_usage
 from policyc.diagnostics import Diagnostic, error, render_text, sort_diagnostics, summary
-from policyc.importer import ImportResult, import_docs
+from policyc.importer import REPLACED_FILE, ImportResult, import_docs, replaced_objects
 from policyc.importer.reader import ReadError, read_paths
 from policyc.importer.verify import compile_files, verify_import
 from policyc.k8s.releases import NEWEST, SUPPORTED, format_version, parse_version
@@ -57,8 +57,10 @@ def import_(
         sys.stderr.write(render_text(all_diags, sources) + summary(all_diags) + "\n")
     if any(d.is_error for d in all_diags):
         raise typer.Exit(EXIT_ERRORS)
+    emitted = [(m.kind, m.namespace or "", m.name) for m in compiled.manifests]
+    files = {**result.files, REPLACED_FILE: replaced_objects(result, emitted)}
     try:
-        write_tree(out, result.files)
+        write_tree(out, files)
     except ForeignFilesError as exc:
         listed = "\n".join(f"  {p}" for p in exc.paths)
         raise fail_usage(f"{out} holds files policyc did not write; choose another --out:\n{listed}") from None
@@ -66,7 +68,8 @@ def import_(
         raise fail_usage(f"cannot write {out}: {exc.strerror or exc}") from None
     for line in result.summary():
         typer.echo(line)
-    typer.echo(f"wrote {out} for Kubernetes {format_version(release)}")
+    typer.echo(f"wrote {out} for Kubernetes {format_version(release)}; {out / REPLACED_FILE} deletes the "
+               "objects it replaces once the policy is applied")
     if verify:
         report = verify_import(result, docs, compiled)
         typer.echo("")

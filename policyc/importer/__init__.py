@@ -10,7 +10,9 @@ docs/migrating.md walks through a migration; docs/diagnostics.md lists the PC6xx
 
 from __future__ import annotations
 
+import shlex
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from policyc.diagnostics import Diagnostic, sort_diagnostics
@@ -68,6 +70,30 @@ class ImportResult:
             lines.append(f"kept {len(kept)} objects that the policy language cannot express (see the warnings):")
             lines += [f"        {o.doc.ref}  ({o.doc.file}, {o.doc.where})" for o in kept]
         return lines
+
+
+REPLACED_FILE = "replaced-objects.sh"
+
+
+def replaced_objects(result: ImportResult, emitted: Iterable[tuple[str, str, str]]) -> str:
+    """A script deleting the imported objects that the policy does not emit under the same identity.
+
+    `emitted` holds (kind, namespace, name) of every object the imported policy compiles to.
+    Objects emitted under the same identity are updated in place by `kubectl apply` instead.
+    """
+    same = set(emitted)
+    lines = [
+        "#!/bin/sh",
+        "# Objects `policyc import` replaced with objects of other names (bindings, LimitRanges, quotas).",
+        "# Run this only after the built policy is applied and verified (docs/migrating.md, step 6).",
+        "set -eu",
+    ]
+    for doc in sorted(result.docs("imported"), key=lambda d: (d.kind, d.namespace, d.name)):
+        if (doc.kind, doc.namespace, doc.name) in same or not doc.name:
+            continue
+        ns = f" -n {shlex.quote(doc.namespace)}" if doc.namespace else ""
+        lines.append(f"kubectl delete {doc.kind.lower()}{ns} {shlex.quote(doc.name)}")
+    return "\n".join(lines) + "\n"
 
 
 def import_docs(docs: list[Doc], release: tuple[int, int], exclude_system: bool = True) -> ImportResult:

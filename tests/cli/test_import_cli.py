@@ -25,6 +25,11 @@ def test_import_verify_then_check_build_and_fmt(policyc: list[str], tmp_path: Pa
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.policy")) == [
         "cluster.policy", "namespaces/checkout.policy", "namespaces/ci.policy", "namespaces/monitoring.policy",
         "namespaces/payments.policy"]
+    replaced = (out / "replaced-objects.sh").read_text()
+    assert "kubectl delete rolebinding -n payments payments-devs-edit\n" in replaced
+    assert "kubectl delete resourcequota -n payments objects\n" in replaced
+    # Roles keep their names: `kubectl apply` updates them in place, so they are not deleted.
+    assert "clusterrole deployer" not in replaced and "serviceaccount" not in replaced
     check = run([*policyc, "check", str(out)])
     assert check.returncode == 0, check.stderr
     fmt = run([*policyc, "fmt", "--check", str(out)])
