@@ -33,6 +33,19 @@ def _allows(rules: Iterable[PolicyRule], verbs: Iterable[str], group: str, resou
     )
 
 
+def _special_verbs(rules: tuple[PolicyRule, ...]) -> list[str]:
+    """Which of bind, escalate (on roles) and impersonate (on identities) the rules allow."""
+    out = []
+    for verb in ("bind", "escalate"):
+        if any(_allows(rules, (verb,), "rbac.authorization.k8s.io", r) for r in ("roles", "clusterroles")):
+            out.append(verb)
+    identities = (("", "users"), ("", "groups"), ("", "serviceaccounts"), ("authentication.k8s.io", "uids"),
+                  ("authentication.k8s.io", "userextras"))
+    if any(_allows(rules, ("impersonate",), g, r) for g, r in identities):
+        out.append("impersonate")
+    return out
+
+
 def _is_everything(rules: Iterable[PolicyRule]) -> bool:
     return any("*" in r.verbs and "*" in r.api_groups and "*" in r.resources for r in rules)
 
@@ -52,14 +65,8 @@ _LINTS = (
           "(`view` instead of `edit`)"),
     _Lint("PC504", "5.1.4", lambda rs: _allows(rs, ("create",), "", "pods"), "creating pods",
           "a pod runs as any service account of its namespace; grant pod creation to deployment tooling only"),
-    _Lint("PC506", "5.1.8", lambda rs: (
-        _allows(rs, ("bind", "escalate"), "rbac.authorization.k8s.io", "roles")
-        or _allows(rs, ("bind", "escalate"), "rbac.authorization.k8s.io", "clusterroles")
-        or any(_allows(rs, ("impersonate",), g, r) for g, r in (
-            ("", "users"), ("", "groups"), ("", "serviceaccounts"), ("authentication.k8s.io", "uids"),
-            ("authentication.k8s.io", "userextras")))),
-        "`bind`, `escalate` or `impersonate`",
-        "these verbs step around RBAC's escalation checks; grant them to administrators only"),
+    _Lint("PC506", "5.1.8", lambda rs: bool(_special_verbs(rs)), "`bind`, `escalate` or `impersonate`",
+          "these verbs step around RBAC's escalation checks; grant them to administrators only"),
     _Lint("PC507", "5.1.9", lambda rs: _allows(rs, ("create",), "", "persistentvolumes"),
           "creating persistent volumes",
           "a hostPath persistent volume reads and writes the node's disk; let a storage class provision volumes"),
@@ -137,7 +144,10 @@ def cis_lints(uses: list[_GrantUse]) -> list[Diagnostic]:
             continue
         for lint in _LINTS:
             if lint.test(u.rules):
-                out.append(warning(lint.code, f"{_granted(g)} allows {lint.what} {where}", g.span, lint.help,
+                what = lint.what
+                if lint.code == "PC506":
+                    what = " and ".join(f"`{v}`" for v in _special_verbs(u.rules))
+                out.append(warning(lint.code, f"{_granted(g)} allows {what} {where}", g.span, lint.help,
                                    cis=lint.cis))
         for s in sorted(u.subjects):
             if s.kind == "ServiceAccount" and s.name == "default":

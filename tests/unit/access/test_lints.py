@@ -34,7 +34,7 @@ CASES = [
     ("default-sa", "grant role view to serviceaccount app/default in app\n", "PC505", "5.1.5",
      "grant role view to serviceaccount app/default in app", "`default` service account of `app`"),
     ("impersonate", "grant impersonate users to group g in cluster\n", "PC506", "5.1.8",
-     "grant impersonate users to group g in cluster", "`bind`, `escalate` or `impersonate`"),
+     "grant impersonate users to group g in cluster", "allows `impersonate` cluster-wide"),
     ("pv", "grant create persistentvolumes to group g in cluster\n", "PC507", "5.1.9",
      "grant create persistentvolumes to group g in cluster", "persistent volumes"),
     ("nodes-proxy", "grant get nodes/proxy to group g in cluster\n", "PC508", "5.1.10",
