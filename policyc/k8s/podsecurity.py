@@ -1,0 +1,662 @@
+"""Pod security: the Pod Security Standards as data, and what each release enforces them with.
+
+One model, `Profile`, holds a value per control of the Pod Security Standards
+(kubernetes.io/docs/concepts/security/pod-security-standards/, checks in
+staging/src/k8s.io/pod-security-admission/policy/check_*.go). The built-in levels are
+`Profile`s; a custom `pod-security-policy` block starts from one and changes controls.
+
+From a profile this module builds, per release:
+
+* Pod Security Admission namespace labels (`psa_labels`), 1.22+ (1.22 behind a feature gate);
+* PodSecurityPolicy specs (`builtin_psp` for the levels, as the Kubernetes documentation's
+  example policies define them; `custom_psp` for custom profiles), up to 1.24;
+* ValidatingAdmissionPolicy validations in CEL (`cel_validations`), one per control, 1.30+.
+
+docs/pod-security.md documents the mapping control by control.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+LEVELS = ("privileged", "baseline", "restricted")
+# Label order: Kubernetes documents enforce, audit, warn; the writer sorts keys anyway.
+MODES = ("enforce", "audit", "warn")
+PSA_LABEL_PREFIX = "pod-security.kubernetes.io/"
+
+# PSS baseline "Capabilities": what may be added (check_capabilities_baseline.go).
+BASELINE_CAPABILITIES = frozenset(
+    {
+        "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE",
+        "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
+    }
+)  # fmt: skip
+RESTRICTED_CAPABILITIES = frozenset({"NET_BIND_SERVICE"})
+
+# Volume types as PodSecurityPolicy names them (pkg/apis/policy/types.go FSType), with the
+# Volume field of a pod that selects each one and the first release whose Pod API has it.
+VOLUME_TYPES: dict[str, tuple[str, tuple[int, int]]] = {
+    "awsElasticBlockStore": ("awsElasticBlockStore", (1, 0)),
+    "azureDisk": ("azureDisk", (1, 0)),
+    "azureFile": ("azureFile", (1, 0)),
+    "cephFS": ("cephfs", (1, 0)),
+    "cinder": ("cinder", (1, 0)),
+    "configMap": ("configMap", (1, 0)),
+    "csi": ("csi", (1, 0)),
+    "downwardAPI": ("downwardAPI", (1, 0)),
+    "emptyDir": ("emptyDir", (1, 0)),
+    "ephemeral": ("ephemeral", (1, 19)),
+    "fc": ("fc", (1, 0)),
+    "flexVolume": ("flexVolume", (1, 0)),
+    "flocker": ("flocker", (1, 0)),
+    "gcePersistentDisk": ("gcePersistentDisk", (1, 0)),
+    "gitRepo": ("gitRepo", (1, 0)),
+    "glusterfs": ("glusterfs", (1, 0)),
+    "hostPath": ("hostPath", (1, 0)),
+    "image": ("image", (1, 31)),
+    "iscsi": ("iscsi", (1, 0)),
+    "nfs": ("nfs", (1, 0)),
+    "persistentVolumeClaim": ("persistentVolumeClaim", (1, 0)),
+    "photonPersistentDisk": ("photonPersistentDisk", (1, 0)),
+    "portworxVolume": ("portworxVolume", (1, 0)),
+    "projected": ("projected", (1, 0)),
+    "quobyte": ("quobyte", (1, 0)),
+    "rbd": ("rbd", (1, 0)),
+    "scaleIO": ("scaleIO", (1, 0)),
+    "secret": ("secret", (1, 0)),
+    "storageos": ("storageos", (1, 0)),
+    "vsphereVolume": ("vsphereVolume", (1, 0)),
+}
+# PSS restricted "Volume Types" (check_restrictedVolumes.go).
+RESTRICTED_VOLUMES = frozenset(
+    {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"}
+)
+
+# Safe sysctls by the release that added them (kubernetes.io/docs/tasks/administer-cluster/sysctl-cluster/;
+# PSS baseline "Sysctls", check_sysctls.go).
+_SAFE_SYSCTLS: tuple[tuple[str, tuple[int, int]], ...] = (
+    ("kernel.shm_rmid_forced", (1, 0)),
+    ("net.ipv4.ip_local_port_range", (1, 0)),
+    ("net.ipv4.tcp_syncookies", (1, 0)),
+    ("net.ipv4.ping_group_range", (1, 18)),
+    ("net.ipv4.ip_unprivileged_port_start", (1, 22)),
+    ("net.ipv4.ip_local_reserved_ports", (1, 27)),
+    ("net.ipv4.tcp_keepalive_time", (1, 29)),
+    ("net.ipv4.tcp_fin_timeout", (1, 29)),
+    ("net.ipv4.tcp_keepalive_intvl", (1, 29)),
+    ("net.ipv4.tcp_keepalive_probes", (1, 29)),
+    ("net.ipv4.tcp_rmem", (1, 32)),
+    ("net.ipv4.tcp_wmem", (1, 32)),
+)
+
+# PSS baseline "SELinux" types (check_seLinuxOptions.go; container_engine_t since 1.31).
+_SELINUX_TYPES: tuple[tuple[str, tuple[int, int]], ...] = (
+    ("", (1, 0)),
+    ("container_t", (1, 0)),
+    ("container_init_t", (1, 0)),
+    ("container_kvm_t", (1, 0)),
+    ("container_engine_t", (1, 31)),
+)
+
+SAFE = "safe"  # sysctls: the safe set of the target release
+SECCOMP_VALUES = ("runtime/default", "localhost/*", "unconfined", "unset")
+APPARMOR_VALUES = ("runtime/default", "localhost/*", "unconfined")
+
+
+def safe_sysctls(release: tuple[int, int]) -> tuple[str, ...]:
+    """The sysctls Kubernetes `release` considers safe, sorted."""
+    return tuple(sorted(name for name, since in _SAFE_SYSCTLS if release >= since))
+
+
+def selinux_types(release: tuple[int, int]) -> tuple[str, ...]:
+    """The SELinux types the baseline level allows in `release` ("" is unset)."""
+    return tuple(t for t, since in _SELINUX_TYPES if release >= since)
+
+
+def volume_types(release: tuple[int, int]) -> tuple[str, ...]:
+    """Volume type names (PSP spelling) the Pod API of `release` has, sorted."""
+    return tuple(sorted(n for n, (_, since) in VOLUME_TYPES.items() if release >= since))
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a pod may do, control by control. `None` means anything is allowed for that control.
+
+    Booleans named `*` allow something when True; `require_*` demand something when True.
+    Seccomp and AppArmor hold the allowed profiles (`runtime/default`, `localhost/*`,
+    `localhost/NAME`, `unconfined`, and for seccomp `unset`).
+    """
+
+    privileged: bool = True
+    allow_privilege_escalation: bool = True
+    require_non_root: bool = False
+    host_network: bool = True
+    host_pid: bool = True
+    host_ipc: bool = True
+    host_process: bool = True
+    host_ports: tuple[tuple[int, int], ...] | None = None  # allowed ranges; () = none
+    capabilities_add: frozenset[str] | None = None
+    capabilities_drop: frozenset[str] = frozenset()
+    seccomp: frozenset[str] | None = None
+    apparmor: frozenset[str] | None = None
+    restrict_selinux: bool = False
+    unmasked_proc_mount: bool = True
+    sysctls: frozenset[str] | str | None = None  # None any, SAFE, or an explicit set
+    volumes: frozenset[str] | None = None
+    require_read_only_root: bool = False
+
+
+PRIVILEGED = Profile()
+BASELINE = Profile(
+    privileged=False,
+    host_network=False,
+    host_pid=False,
+    host_ipc=False,
+    host_process=False,
+    host_ports=(),
+    capabilities_add=BASELINE_CAPABILITIES,
+    seccomp=frozenset({"runtime/default", "localhost/*", "unset"}),
+    apparmor=frozenset({"runtime/default", "localhost/*"}),
+    restrict_selinux=True,
+    unmasked_proc_mount=False,
+    sysctls=SAFE,
+    volumes=frozenset(VOLUME_TYPES) - {"hostPath"},
+)
+RESTRICTED = replace(
+    BASELINE,
+    allow_privilege_escalation=False,
+    require_non_root=True,
+    capabilities_add=RESTRICTED_CAPABILITIES,
+    capabilities_drop=frozenset({"ALL"}),
+    seccomp=frozenset({"runtime/default", "localhost/*"}),
+    volumes=RESTRICTED_VOLUMES,
+)
+LEVEL_PROFILES = {"privileged": PRIVILEGED, "baseline": BASELINE, "restricted": RESTRICTED}
+
+
+# --------------------------------------------------------------------------------------
+# Comparing profiles
+# --------------------------------------------------------------------------------------
+
+
+def _covered(value: str, allowed: frozenset[str]) -> bool:
+    return value in allowed or (value.startswith("localhost/") and "localhost/*" in allowed)
+
+
+def _subset(mine: frozenset[str] | None, theirs: frozenset[str] | None) -> bool:
+    if theirs is None:
+        return True
+    if mine is None:
+        return False
+    return all(_covered(v, theirs) for v in mine)
+
+
+def _sysctl_set(value: frozenset[str] | str | None, release: tuple[int, int]) -> frozenset[str] | None:
+    if value == SAFE:
+        return frozenset(safe_sysctls(release))
+    return value  # type: ignore[return-value]
+
+
+def _ports_within(mine: tuple[tuple[int, int], ...] | None, theirs: tuple[tuple[int, int], ...] | None) -> bool:
+    if theirs is None:
+        return True
+    if mine is None:
+        return False
+    return all(any(lo >= a and hi <= b for a, b in theirs) for lo, hi in mine)
+
+
+def weaker_controls(profile: Profile, level: Profile, release: tuple[int, int]) -> list[str]:
+    """The controls where `profile` allows something `level` forbids (empty: at least as strict)."""
+    out = []
+    for name, allows in (
+        ("privileged", "privileged"),
+        ("allow-privilege-escalation", "allow_privilege_escalation"),
+        ("host-network", "host_network"),
+        ("host-pid", "host_pid"),
+        ("host-ipc", "host_ipc"),
+        ("host-process", "host_process"),
+        ("proc-mount", "unmasked_proc_mount"),
+    ):
+        if getattr(profile, allows) and not getattr(level, allows):
+            out.append(name)
+    for name, requires in (
+        ("run-as-user", "require_non_root"),
+        ("selinux", "restrict_selinux"),
+        ("read-only-root-filesystem", "require_read_only_root"),
+    ):
+        if getattr(level, requires) and not getattr(profile, requires):
+            out.append(name)
+    if not _ports_within(profile.host_ports, level.host_ports):
+        out.append("host-ports")
+    if not _subset(profile.capabilities_add, level.capabilities_add):
+        out.append("capabilities add")
+    if "ALL" not in profile.capabilities_drop and not level.capabilities_drop <= profile.capabilities_drop:
+        out.append("capabilities drop")
+    if not _subset(profile.seccomp, level.seccomp):
+        out.append("seccomp")
+    if not _subset(profile.apparmor, level.apparmor):
+        out.append("apparmor")
+    if not _subset(_sysctl_set(profile.sysctls, release), _sysctl_set(level.sysctls, release)):
+        out.append("sysctls")
+    if not _subset(profile.volumes, level.volumes):
+        out.append("volumes")
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Pod Security Admission
+# --------------------------------------------------------------------------------------
+
+
+def psa_labels(levels: dict[str, str], release: tuple[int, int]) -> dict[str, str]:
+    """`pod-security.kubernetes.io/MODE` and `MODE-version` (pinned to `release`) for each mode set.
+
+    Pinning the version keeps a cluster upgrade from tightening the checks under running workloads
+    (kubernetes.io/docs/concepts/security/pod-security-admission/, "labels for namespaces").
+    """
+    version = f"v{release[0]}.{release[1]}"
+    out: dict[str, str] = {}
+    for mode in MODES:
+        if mode in levels:
+            out[f"{PSA_LABEL_PREFIX}{mode}"] = levels[mode]
+            out[f"{PSA_LABEL_PREFIX}{mode}-version"] = version
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# PodSecurityPolicy (policy/v1beta1, up to 1.24)
+# --------------------------------------------------------------------------------------
+
+SECCOMP_ALLOWED = "seccomp.security.alpha.kubernetes.io/allowedProfileNames"
+SECCOMP_DEFAULT = "seccomp.security.alpha.kubernetes.io/defaultProfileName"
+APPARMOR_ALLOWED = "apparmor.security.beta.kubernetes.io/allowedProfileNames"
+APPARMOR_DEFAULT = "apparmor.security.beta.kubernetes.io/defaultProfileName"
+
+# The PodSecurityPolicy versions of the levels, as the Kubernetes documentation publishes them:
+# kubernetes/website content/en/examples/policy/{privileged,baseline,restricted}-psp.yaml
+# (linked from pod-security-standards.md "Policy Instantiation", release-1.24).
+_DOC_PSPS: dict[str, tuple[dict[str, str], dict]] = {
+    "privileged": (
+        {SECCOMP_ALLOWED: "*"},
+        {
+            "privileged": True,
+            "allowPrivilegeEscalation": True,
+            "allowedCapabilities": ["*"],
+            "volumes": ["*"],
+            "hostNetwork": True,
+            "hostPorts": [{"min": 0, "max": 65535}],
+            "hostIPC": True,
+            "hostPID": True,
+            "runAsUser": {"rule": "RunAsAny"},
+            "seLinux": {"rule": "RunAsAny"},
+            "supplementalGroups": {"rule": "RunAsAny"},
+            "fsGroup": {"rule": "RunAsAny"},
+        },
+    ),
+    "baseline": (
+        {
+            APPARMOR_ALLOWED: "runtime/default",
+            APPARMOR_DEFAULT: "runtime/default",
+            SECCOMP_ALLOWED: "docker/default,runtime/default,unconfined",
+            SECCOMP_DEFAULT: "unconfined",
+        },
+        {
+            "privileged": False,
+            # The moby default capability set (the example's list).
+            "allowedCapabilities": [
+                "CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID", "SETUID", "SETFCAP",
+                "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE",
+            ],
+            "volumes": [
+                "configMap", "emptyDir", "projected", "secret", "downwardAPI", "persistentVolumeClaim",
+                "awsElasticBlockStore", "azureDisk", "azureFile", "cephFS", "cinder", "csi", "fc", "flexVolume",
+                "flocker", "gcePersistentDisk", "gitRepo", "glusterfs", "iscsi", "nfs", "photonPersistentDisk",
+                "portworxVolume", "quobyte", "rbd", "scaleIO", "storageos", "vsphereVolume",
+            ],
+            "hostNetwork": False,
+            "hostIPC": False,
+            "hostPID": False,
+            "readOnlyRootFilesystem": False,
+            "runAsUser": {"rule": "RunAsAny"},
+            "seLinux": {"rule": "RunAsAny"},
+            "supplementalGroups": {"rule": "RunAsAny"},
+            "fsGroup": {"rule": "RunAsAny"},
+        },
+    ),  # fmt: skip
+    "restricted": (
+        {
+            SECCOMP_ALLOWED: "docker/default,runtime/default",
+            APPARMOR_ALLOWED: "runtime/default",
+            APPARMOR_DEFAULT: "runtime/default",
+        },
+        {
+            "privileged": False,
+            "allowPrivilegeEscalation": False,
+            "requiredDropCapabilities": ["ALL"],
+            "volumes": [
+                "configMap", "emptyDir", "projected", "secret", "downwardAPI", "csi", "persistentVolumeClaim",
+                "ephemeral",
+            ],
+            "hostNetwork": False,
+            "hostIPC": False,
+            "hostPID": False,
+            "runAsUser": {"rule": "MustRunAsNonRoot"},
+            "seLinux": {"rule": "RunAsAny"},
+            "supplementalGroups": {"rule": "MustRunAs", "ranges": [{"min": 1, "max": 65535}]},
+            "fsGroup": {"rule": "MustRunAs", "ranges": [{"min": 1, "max": 65535}]},
+            "readOnlyRootFilesystem": False,
+        },
+    ),  # fmt: skip
+}
+
+
+def _psp_volumes(names: Iterable[str], release: tuple[int, int]) -> list[str]:
+    """PSP volume names the release's API server accepts (`ephemeral` is an FSType from 1.19)."""
+    return sorted(n for n in names if n == "*" or VOLUME_TYPES[n][1] <= release)
+
+
+def builtin_psp(level: str, release: tuple[int, int]) -> tuple[dict[str, str], dict]:
+    """(annotations, spec) of the PodSecurityPolicy for a built-in level, as the docs define it."""
+    annotations, spec = _DOC_PSPS[level]
+    out = {k: (list(v) if isinstance(v, list) else v) for k, v in spec.items()}
+    out["volumes"] = _psp_volumes(spec["volumes"], release)
+    for key in ("allowedCapabilities", "requiredDropCapabilities"):
+        if key in out and out[key] != ["*"]:
+            out[key] = sorted(out[key])
+    return dict(sorted(annotations.items())), out
+
+
+def _profile_names(allowed: frozenset[str], aliases: dict[str, tuple[str, ...]]) -> list[str]:
+    names: set[str] = set()
+    for value in allowed:
+        names.update(aliases.get(value, (value,)))
+    return sorted(names)
+
+
+def custom_psp(profile: Profile, release: tuple[int, int]) -> tuple[dict[str, str], dict, list[str]]:
+    """(annotations, spec, notes) of the PodSecurityPolicy for a custom profile.
+
+    `notes` name what a PodSecurityPolicy cannot express; the policy compiles to the nearest
+    PSP that still forbids what the profile forbids where PSP can, and the notes become warnings.
+    """
+    notes: list[str] = []
+    annotations: dict[str, str] = {}
+    spec: dict = {
+        "privileged": profile.privileged,
+        "allowPrivilegeEscalation": profile.allow_privilege_escalation,
+        "hostNetwork": profile.host_network,
+        "hostPID": profile.host_pid,
+        "hostIPC": profile.host_ipc,
+    }
+    if profile.host_ports is None:
+        spec["hostPorts"] = [{"min": 0, "max": 65535}]
+    elif profile.host_ports:
+        spec["hostPorts"] = [{"min": lo, "max": hi} for lo, hi in profile.host_ports]
+    spec["readOnlyRootFilesystem"] = profile.require_read_only_root
+    if profile.capabilities_drop:
+        spec["requiredDropCapabilities"] = sorted(profile.capabilities_drop)
+    if profile.capabilities_add is None:
+        spec["allowedCapabilities"] = ["*"]
+    elif profile.capabilities_add:
+        spec["allowedCapabilities"] = sorted(profile.capabilities_add)
+    spec["volumes"] = ["*"] if profile.volumes is None else _psp_volumes(profile.volumes, release)
+    spec["runAsUser"] = {"rule": "MustRunAsNonRoot" if profile.require_non_root else "RunAsAny"}
+    spec["seLinux"] = {"rule": "RunAsAny"}
+    if profile.restrict_selinux:
+        notes.append("a PodSecurityPolicy cannot limit SELinux types to a list: `selinux` compiles to "
+                     "`RunAsAny`, as the Kubernetes example policies do")
+    spec["supplementalGroups"] = {"rule": "RunAsAny"}
+    spec["fsGroup"] = {"rule": "RunAsAny"}
+    if profile.unmasked_proc_mount:
+        spec["allowedProcMountTypes"] = ["Default", "Unmasked"]
+    if not profile.host_process and profile.host_network:
+        notes.append("a PodSecurityPolicy cannot forbid Windows HostProcess pods on its own: "
+                     "forbid `host-network`, which HostProcess pods require")
+    sysctls = _sysctl_set(profile.sysctls, release)
+    if sysctls is None:
+        spec["allowedUnsafeSysctls"] = ["*"]
+    elif profile.sysctls != SAFE:
+        safe = set(safe_sysctls(release))
+        if sysctls - safe:
+            spec["allowedUnsafeSysctls"] = sorted(sysctls - safe)
+        if safe - sysctls:
+            spec["forbiddenSysctls"] = sorted(safe - sysctls)
+    if profile.seccomp is None:
+        annotations[SECCOMP_ALLOWED] = "*"
+    else:
+        allowed = {v for v in profile.seccomp if v not in ("unset", "localhost/*")}
+        if "localhost/*" in profile.seccomp:
+            notes.append("a PodSecurityPolicy cannot allow every localhost seccomp profile: "
+                         "name them (`seccomp localhost/NAME`)")
+        names = _profile_names(frozenset(allowed), {"runtime/default": ("runtime/default", "docker/default")})
+        annotations[SECCOMP_ALLOWED] = ",".join(names)
+        if "unset" in profile.seccomp:
+            default = "runtime/default" if "runtime/default" in allowed else (
+                "unconfined" if "unconfined" in allowed else None)
+            if default is None:
+                notes.append("a PodSecurityPolicy admits pods without a seccomp profile only by setting one: "
+                             "allow `runtime/default` or `unconfined` as well as `unset`")
+            else:
+                annotations[SECCOMP_DEFAULT] = default
+    if profile.apparmor is not None:
+        allowed = {v for v in profile.apparmor if v != "localhost/*"}
+        if "localhost/*" in profile.apparmor:
+            notes.append("a PodSecurityPolicy cannot allow every localhost AppArmor profile: "
+                         "name them (`apparmor localhost/NAME`)")
+        annotations[APPARMOR_ALLOWED] = ",".join(sorted(allowed))
+        # Without a default, pods that set no AppArmor profile would be refused (PSS allows them).
+        if "runtime/default" in allowed:
+            annotations[APPARMOR_DEFAULT] = "runtime/default"
+    return dict(sorted(annotations.items())), spec, notes
+
+
+# --------------------------------------------------------------------------------------
+# ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1, 1.30+): CEL per control
+# --------------------------------------------------------------------------------------
+
+_CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
+_POD_SC = "object.spec.securityContext"
+
+
+def _str_list(values: Iterable[str]) -> str:
+    return "[" + ", ".join("'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'" for v in sorted(values)) + "]"
+
+
+def _all_containers(predicate: str) -> str:
+    """`predicate` (over `c`) holds for every container, init container and ephemeral container."""
+    parts = ["object.spec.containers.all(c, " + predicate + ")"]
+    for name in _CONTAINER_LISTS[1:]:
+        parts.append(f"(!has(object.spec.{name}) || object.spec.{name}.all(c, {predicate}))")
+    return " && ".join(parts)
+
+
+def _field(base: str, *path: str) -> str:
+    """`has(base.a) && has(base.a.b) ...`: every step of `path` below `base` is set."""
+    checks, cur = [], base
+    for step in path:
+        cur = f"{cur}.{step}"
+        checks.append(f"has({cur})")
+    return " && ".join(checks)
+
+
+def _is_true(base: str, *path: str) -> str:
+    return f"({_field(base, *path)} && {base}.{'.'.join(path)} == true)"
+
+
+def _profile_ok(var: str, allowed: frozenset[str], unconfined: str = "Unconfined") -> str:
+    """CEL that a seccomp/AppArmor profile object `var` is one of `allowed`."""
+    terms = []
+    if "runtime/default" in allowed:
+        terms.append(f"{var}.type == 'RuntimeDefault'")
+    if "localhost/*" in allowed:
+        terms.append(f"{var}.type == 'Localhost'")
+    else:
+        named = [v.partition("/")[2] for v in allowed if v.startswith("localhost/")]
+        if named:
+            terms.append(f"({var}.type == 'Localhost' && has({var}.localhostProfile) && "
+                         f"{var}.localhostProfile in {_str_list(named)})")
+    if "unconfined" in allowed:
+        terms.append(f"{var}.type == '{unconfined}'")
+    return "(" + " || ".join(terms) + ")" if terms else "false"
+
+
+def _annotation_ok(var: str, allowed: frozenset[str]) -> str:
+    """CEL that an AppArmor annotation value `var` is allowed (empty means unset)."""
+    terms = [f"{var} == ''"]
+    if "runtime/default" in allowed:
+        terms.append(f"{var} == 'runtime/default'")
+    if "localhost/*" in allowed:
+        terms.append(f"{var}.startsWith('localhost/')")
+    else:
+        named = [v for v in allowed if v.startswith("localhost/")]
+        if named:
+            terms.append(f"{var} in {_str_list(named)}")
+    if "unconfined" in allowed:
+        terms.append(f"{var} == 'unconfined'")
+    return "(" + " || ".join(terms) + ")"
+
+
+@dataclass(frozen=True)
+class Validation:
+    """One ValidatingAdmissionPolicy validation: the control it enforces, its CEL and its message."""
+
+    control: str
+    expression: str
+    message: str
+
+
+def cel_validations(name: str, profile: Profile, release: tuple[int, int]) -> list[Validation]:
+    """One CEL validation per restricted control of `profile`, over containers, init and ephemeral containers.
+
+    The expressions use only `object`, `has()`, `all()`, `in`, `startsWith` and comparisons,
+    which Kubernetes' CEL environment accepts and the tests evaluate with cel-python.
+    """
+    out: list[Validation] = []
+
+    def add(control: str, expression: str, what: str) -> None:
+        out.append(Validation(control, expression, f"{name}: {what} (control {control})"))
+
+    for control, field in (("host-network", "hostNetwork"), ("host-pid", "hostPID"), ("host-ipc", "hostIPC")):
+        if not getattr(profile, control.replace("-", "_")):
+            add(control, f"!{_is_true('object.spec', field)}", f"spec.{field} must not be true")
+    if not profile.host_process:
+        add(
+            "host-process",
+            f"!{_is_true('object.spec', 'securityContext', 'windowsOptions', 'hostProcess')} && "
+            + _all_containers(f"!{_is_true('c', 'securityContext', 'windowsOptions', 'hostProcess')}"),
+            "Windows HostProcess pods are not allowed",
+        )
+    if not profile.privileged:
+        add("privileged", _all_containers(f"!{_is_true('c', 'securityContext', 'privileged')}"),
+            "containers must not be privileged")
+    if not profile.allow_privilege_escalation:
+        add(
+            "allow-privilege-escalation",
+            _all_containers(f"({_field('c', 'securityContext', 'allowPrivilegeEscalation')} && "
+                            "c.securityContext.allowPrivilegeEscalation == false)"),
+            "containers must set securityContext.allowPrivilegeEscalation to false",
+        )
+    if profile.require_non_root:
+        pod_non_root = f"({_field('object.spec', 'securityContext', 'runAsNonRoot')} && {_POD_SC}.runAsNonRoot == true)"
+        c_set = _field("c", "securityContext", "runAsNonRoot")
+        add(
+            "run-as-user",
+            f"({pod_non_root} ? {_all_containers(f'!({c_set} && c.securityContext.runAsNonRoot == false)')} : "
+            f"{_all_containers(f'({c_set} && c.securityContext.runAsNonRoot == true)')}) && "
+            f"!({_field('object.spec', 'securityContext', 'runAsUser')} && {_POD_SC}.runAsUser == 0) && "
+            + _all_containers(f"!({_field('c', 'securityContext', 'runAsUser')} && c.securityContext.runAsUser == 0)"),
+            "pods must set runAsNonRoot to true and must not run as user 0",
+        )
+    if profile.host_ports is not None:
+        ranges = " || ".join(f"(p.hostPort >= {lo} && p.hostPort <= {hi})" for lo, hi in profile.host_ports)
+        allowed = "!has(p.hostPort) || p.hostPort == 0" + (f" || {ranges}" if ranges else "")
+        shown = ", ".join(f"{lo}-{hi}" if lo != hi else str(lo) for lo, hi in profile.host_ports) or "none"
+        add("host-ports", _all_containers(f"(!has(c.ports) || c.ports.all(p, {allowed}))"),
+            f"host ports are limited to: {shown}")
+    if profile.capabilities_add is not None:
+        caps = profile.capabilities_add
+        ok = f"x in {_str_list(caps)}" if caps else "false"
+        add(
+            "capabilities add",
+            _all_containers(f"(!({_field('c', 'securityContext', 'capabilities', 'add')}) || "
+                            f"c.securityContext.capabilities.add.all(x, {ok}))"),
+            "containers may add only these capabilities: " + (", ".join(sorted(caps)) or "none"),
+        )
+    if profile.capabilities_drop:
+        drop = "c.securityContext.capabilities.drop"
+        need = "'ALL' in " + drop
+        if profile.capabilities_drop != {"ALL"}:
+            need = f"({need} || {_str_list(profile.capabilities_drop - {'ALL'})}.all(x, x in {drop}))"
+        add(
+            "capabilities drop",
+            _all_containers(f"({_field('c', 'securityContext', 'capabilities', 'drop')} && {need})"),
+            "containers must drop these capabilities: " + ", ".join(sorted(profile.capabilities_drop)),
+        )
+    if profile.seccomp is not None:
+        allowed = profile.seccomp
+        pod_set = _field("object.spec", "securityContext", "seccompProfile")
+        pod_ok = f"(!({pod_set}) || {_profile_ok(_POD_SC + '.seccompProfile', allowed)})"
+        unset = "true" if "unset" in allowed else "false"
+        per_c = (f"({_field('c', 'securityContext', 'seccompProfile')} ? "
+                 f"{_profile_ok('c.securityContext.seccompProfile', allowed)} : ({pod_set} || {unset}))")
+        add("seccomp", f"{pod_ok} && " + _all_containers(per_c),
+            "the seccomp profile must be one of: " + ", ".join(sorted(allowed)))
+    if profile.apparmor is not None:
+        allowed = profile.apparmor
+        ann = "object.metadata.annotations"
+        key = "container.apparmor.security.beta.kubernetes.io/"
+        ann_ok = (f"(!has({ann}) || {ann}.all(k, !k.startsWith('{key}') || "
+                  f"{_annotation_ok(ann + '[k]', allowed)}))")
+        pod_set = _field("object.spec", "securityContext", "appArmorProfile")
+        pod_ok = f"(!({pod_set}) || {_profile_ok(_POD_SC + '.appArmorProfile', allowed)})"
+        c_ok = (f"(!({_field('c', 'securityContext', 'appArmorProfile')}) || "
+                f"{_profile_ok('c.securityContext.appArmorProfile', allowed)})")
+        add("apparmor", f"{ann_ok} && {pod_ok} && " + _all_containers(c_ok),
+            "the AppArmor profile must be unset or one of: " + ", ".join(sorted(allowed)))
+    if profile.restrict_selinux:
+        types = _str_list(selinux_types(release))
+
+        def se_ok(base: str) -> str:
+            o = f"{base}.seLinuxOptions"
+            return (f"(!has({o}) || ((!has({o}.type) || {o}.type in {types}) && "
+                    f"(!has({o}.user) || {o}.user == '') && (!has({o}.role) || {o}.role == '')))")
+
+        add(
+            "selinux",
+            f"(!has({_POD_SC}) || {se_ok(_POD_SC)}) && "
+            + _all_containers(f"(!has(c.securityContext) || {se_ok('c.securityContext')})"),
+            "SELinux options may set only an allowed type, and no user or role",
+        )
+    if not profile.unmasked_proc_mount:
+        add(
+            "proc-mount",
+            _all_containers(f"(!({_field('c', 'securityContext', 'procMount')}) || "
+                            "c.securityContext.procMount == 'Default')"),
+            "procMount must be Default",
+        )
+    sysctls = _sysctl_set(profile.sysctls, release)
+    if sysctls is not None:
+        ok = f"s.name in {_str_list(sysctls)}" if sysctls else "false"
+        add(
+            "sysctls",
+            f"!({_field('object.spec', 'securityContext', 'sysctls')}) || {_POD_SC}.sysctls.all(s, {ok})",
+            "sysctls are limited to: " + (", ".join(sorted(sysctls)) or "none"),
+        )
+    if profile.volumes is not None:
+        forbidden = [VOLUME_TYPES[n][0] for n in volume_types(release) if n not in profile.volumes]
+        if forbidden:
+            cond = " && ".join(f"!has(v.{f})" for f in sorted(forbidden))
+            add(
+                "volumes",
+                f"!has(object.spec.volumes) || object.spec.volumes.all(v, {cond})",
+                "volumes are limited to: " + (", ".join(sorted(profile.volumes)) or "none"),
+            )
+    if profile.require_read_only_root:
+        add(
+            "read-only-root-filesystem",
+            _all_containers(f"({_field('c', 'securityContext', 'readOnlyRootFilesystem')} && "
+                            "c.securityContext.readOnlyRootFilesystem == true)"),
+            "containers must set securityContext.readOnlyRootFilesystem to true",
+        )
+    return out
