@@ -1,0 +1,698 @@
+"""Authentication, authorization modes and admission plugins of `cluster`; users' credentials.
+
+The `authentication { }` lines are parsed into typed settings (`ApiserverSettings`) that the
+apiserver backend turns into flags and files. Checks, by code range:
+
+* PC19x users, service accounts and their credentials (method configured, `system:` groups,
+  options, duplicate identities);
+* PC26x the authentication block itself (unknown methods and options, missing or invalid
+  values, a method or list given twice, settings a release's files cannot express);
+* PC43x-PC44x release rules for plugins, modes and flags (sources in
+  `policyc/data/apiserver/releases.yaml`);
+* PC54x the CIS Kubernetes Benchmark kube-apiserver controls (v1.10.0 numbering, as encoded in
+  kube-bench `cfg/cis-1.10/master.yaml`); docs/cis.md maps each control to its code.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from policyc import model as m
+from policyc.check.context import Context
+from policyc.diagnostics import Diagnostic, Label, Severity
+from policyc.k8s import apiserver as api
+from policyc.k8s.releases import format_version
+from policyc.source import Span
+
+# ---------------------------------------------------------------------------------------------
+# The checked settings handed to backends
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    """`oidc issuer URL client-id ID ...`: flags, or an AuthenticationConfiguration at `config_file`."""
+
+    issuer: str
+    client_id: str
+    username_claim: str | None = None
+    groups_claim: str | None = None
+    username_prefix: str | None = None
+    groups_prefix: str | None = None
+    ca_file: str | None = None
+    config_file: str | None = None
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    """`proxy client-ca P username-header H ...`: the --requestheader-* flags."""
+
+    client_ca: str
+    username_headers: tuple[str, ...]
+    group_headers: tuple[str, ...] = ()
+    allowed_names: tuple[str, ...] = ()
+    extra_headers_prefix: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ApiserverSettings:
+    """What the `cluster` block says about kube-apiserver; None fields are left as they are."""
+
+    authorization: tuple[str, ...] | None = None
+    admission: tuple[str, ...] | None = None
+    anonymous: bool | None = None
+    client_ca: str | None = None
+    token_file: str | None = None
+    basic_auth_file: str | None = None
+    oidc: OidcSettings | None = None
+    webhook_config: str | None = None
+    webhook_cache_ttl: str | None = None
+    proxy: ProxySettings | None = None
+
+
+@dataclass(frozen=True)
+class UserCredential:
+    """A user policyc issues a credential for: `token`, `basic` or `certificate`."""
+
+    name: str
+    method: str
+    groups: tuple[str, ...]
+    uid: str
+    expiration_seconds: int | None = None
+    key_size: int = 2048
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServiceAccountToken:
+    """A service account that asks for a long-lived token Secret (`serviceaccount NS/NAME token`)."""
+
+    namespace: str
+    name: str
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuthnPlan:
+    """Everything the authentication backends need, checked."""
+
+    apiserver: ApiserverSettings | None = None
+    credentials: tuple[UserCredential, ...] = ()
+    sa_tokens: tuple[ServiceAccountToken, ...] = ()
+    oidc_username_prefix: str = ""
+
+    def credential(self, user: str) -> UserCredential | None:
+        """The credential of `user`, or None when policyc issues none for it."""
+        return next((c for c in self.credentials if c.name == user), None)
+
+
+# ---------------------------------------------------------------------------------------------
+# The language of `authentication { }`
+# ---------------------------------------------------------------------------------------------
+
+PATH, URL, TEXT, DURATION, LIST = "path", "url", "text", "duration", "list"
+
+
+@dataclass(frozen=True)
+class _Option:
+    kind: str
+    required: bool = False
+
+
+# method -> option -> kind. `anonymous` takes one positional value (yes|no).
+METHODS: dict[str, dict[str, _Option]] = {
+    "anonymous": {},
+    "certificates": {"ca": _Option(PATH, True)},
+    "tokens": {"file": _Option(PATH, True)},
+    "basic-auth": {"file": _Option(PATH, True)},
+    "oidc": {
+        "issuer": _Option(URL, True),
+        "client-id": _Option(TEXT, True),
+        "username-claim": _Option(TEXT),
+        "groups-claim": _Option(TEXT),
+        "username-prefix": _Option(TEXT),
+        "groups-prefix": _Option(TEXT),
+        "ca": _Option(PATH),
+        "config": _Option(PATH),
+    },
+    "webhook": {"config": _Option(PATH, True), "cache-ttl": _Option(DURATION)},
+    "proxy": {
+        "client-ca": _Option(PATH, True),
+        # Without username headers the API server builds no request-header authenticator
+        # (staging/src/k8s.io/apiserver/pkg/server/options/authentication.go).
+        "username-header": _Option(LIST, True),
+        "group-header": _Option(LIST),
+        "allowed-names": _Option(LIST),
+        "extra-headers-prefix": _Option(LIST),
+    },
+}
+_ALIASES = {"username-headers": "username-header", "group-headers": "group-header"}
+USER_METHODS = ("certificate", "token", "basic", "oidc")
+# user option -> methods that accept it
+USER_OPTIONS = {"expires": ("certificate",), "key-size": ("certificate",), "uid": ("token", "basic")}
+KEY_SIZES = (2048, 3072, 4096)
+# CertificateSigningRequest validation: "may not specify a duration less than 600 seconds".
+MIN_EXPIRATION_SECONDS = 600
+# A stable namespace for the uid column of the static token file (uuid5 of the user name).
+UID_NAMESPACE = uuid.UUID("6f1c0a63-8a7d-5d1e-9c1e-7b2f4f0a9d51")
+
+_GO_DURATION = re.compile(r"(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+")
+_EXPIRES = re.compile(r"(\d+[dhms])+")
+_BOOL = {"yes": True, "true": True, "no": False, "false": False}
+
+
+@dataclass
+class _Line:
+    """One parsed authentication line: its setting and `option -> (key word, values)`."""
+
+    setting: m.AuthSetting
+    options: dict[str, tuple[m.Word, tuple[m.Word, ...]]] = field(default_factory=dict)
+
+    def text(self, key: str) -> str | None:
+        found = self.options.get(key)
+        return found[1][0].text if found else None
+
+    def texts(self, key: str) -> tuple[str, ...]:
+        found = self.options.get(key)
+        return tuple(w.text for w in found[1]) if found else ()
+
+    def word(self, key: str) -> m.Word | None:
+        found = self.options.get(key)
+        return found[1][0] if found else None
+
+
+@dataclass
+class _Cluster:
+    """The cluster blocks of a policy, merged, with the words diagnostics point at."""
+
+    span: Span
+    authorization: tuple[m.Word, ...] | None = None
+    authorization_span: Span | None = None
+    admission: tuple[m.Word, ...] | None = None
+    admission_span: Span | None = None
+    lines: dict[str, _Line] = field(default_factory=dict)
+
+
+def _error(ctx: Context, code: str, message: str, span: Span, help: str, cis: str = "", labels=()) -> None:
+    ctx.diags.append(Diagnostic(code, Severity.ERROR, message, span, help, tuple(labels), cis))
+
+
+def _parse_options(ctx: Context, setting: m.AuthSetting) -> dict[str, tuple[m.Word, tuple[m.Word, ...]]]:
+    """`key value key value, value ...` -> {key: (key word, values)}; commas continue a list."""
+    items: list[tuple[m.Word, bool]] = []
+    for gi, group in enumerate(setting.setting.groups):
+        for wi, word in enumerate(group):
+            if gi == 0 and wi == 0:
+                continue
+            items.append((word, gi > 0 and wi == 0))
+    options: dict[str, tuple[m.Word, tuple[m.Word, ...]]] = {}
+    i = 0
+    while i < len(items):
+        key, after_comma = items[i]
+        i += 1
+        if after_comma:
+            _error(ctx, "PC261", f"unexpected list item `{key.text}`", key.span,
+                   "a comma continues the list of the option before it; write `OPTION VALUE, VALUE`")
+            continue
+        if i >= len(items) or items[i][1]:
+            _error(ctx, "PC261", f"option `{key.text}` has no value", key.span,
+                   f"write `{key.text} VALUE`")
+            continue
+        values = [items[i][0]]
+        i += 1
+        while i < len(items) and items[i][1]:
+            values.append(items[i][0])
+            i += 1
+        name = _ALIASES.get(key.text, key.text)
+        if name in options:
+            _error(ctx, "PC264", f"option `{key.text}` is given twice", key.span,
+                   "give each option once; list several values with commas",
+                   labels=(Label(options[name][0].span, "first given here"),))
+            continue
+        options[name] = (key, tuple(values))
+    return options
+
+
+def _is_clean_path(text: str) -> bool:
+    parts = text.split("/")
+    return (
+        text.startswith("/")
+        and len(text) > 1
+        and not text.endswith("/")
+        and all(p not in ("", ".", "..") for p in parts[1:])
+        and not any(ch.isspace() or ch == "," for ch in text)
+    )
+
+
+def _check_value(ctx: Context, method: str, key: str, opt: _Option, values: tuple[m.Word, ...]) -> None:
+    """PC261 a list where one value is expected; PC263 an invalid value."""
+    if opt.kind != LIST and len(values) > 1:
+        _error(ctx, "PC261", f"option `{key}` of `{method}` takes one value", values[1].span,
+               "remove the extra values")
+    for w in values if opt.kind == LIST else values[:1]:
+        if opt.kind == PATH and not _is_clean_path(w.text):
+            _error(ctx, "PC263", f"`{w.text}` is not an absolute file path", w.span,
+                   "write the path the API server reads on the control-plane node, such as "
+                   "`/etc/kubernetes/auth/tokens.csv` (no `..`, no trailing `/`)")
+        elif opt.kind == URL and not re.fullmatch(r"https://[^\s?#]+", w.text):
+            # kube-apiserver: "--oidc-issuer-url must use the https scheme", no query or fragment.
+            _error(ctx, "PC263", f"issuer `{w.text}` must be an https URL without query or fragment", w.span,
+                   "write the issuer exactly as the identity provider's discovery document gives it")
+        elif opt.kind == DURATION and not _GO_DURATION.fullmatch(w.text):
+            _error(ctx, "PC263", f"`{w.text}` is not a duration", w.span, "write it like `2m`, `30s` or `1h30m`")
+        elif opt.kind in (TEXT, LIST) and not w.text:
+            _error(ctx, "PC263", f"option `{key}` of `{method}` is empty", w.span, "give it a value")
+
+
+def _parse_line(ctx: Context, setting: m.AuthSetting) -> _Line | None:
+    """Parse and check one authentication line; None for an unknown method."""
+    method = setting.method.text
+    if method not in METHODS:
+        near = api.closest(method, set(METHODS))
+        _error(ctx, "PC260", f"unknown authentication method `{method}`", setting.method.span,
+               f"did you mean `{near}`?" if near else "use one of " + ", ".join(f"`{k}`" for k in METHODS))
+        return None
+    line = _Line(setting)
+    if method == "anonymous":
+        words = [w for g in setting.setting.groups for w in g][1:]
+        if len(words) != 1 or words[0].text.lower() not in _BOOL:
+            _error(ctx, "PC263", "`anonymous` takes one value, `yes` or `no`", setting.span,
+                   "write `anonymous no` to refuse unauthenticated requests")
+            return None
+        line.options["value"] = (setting.method, (words[0],))
+        return line
+    errors_before = sum(d.is_error for d in ctx.diags)
+    line.options = _parse_options(ctx, setting)
+    malformed = sum(d.is_error for d in ctx.diags) > errors_before
+    schema = METHODS[method]
+    for key, (kword, values) in list(line.options.items()):
+        if key not in schema:
+            near = api.closest(key, set(schema))
+            _error(ctx, "PC261", f"unknown option `{kword.text}` for `{method}`", kword.span,
+                   f"did you mean `{near}`?" if near else "options of `" + method + "`: "
+                   + ", ".join(f"`{k}`" for k in schema))
+            del line.options[key]
+            continue
+        _check_value(ctx, method, key, schema[key], values)
+    missing = [k for k, o in schema.items() if o.required and k not in line.options]
+    if missing:
+        if not malformed:  # a malformed option was reported already; "missing" would say it twice
+            _error(ctx, "PC262", f"`{method}` needs " + ", ".join(f"`{k}`" for k in missing), setting.span,
+                   "add " + " and ".join(f"`{k} VALUE`" for k in missing) + f" to the `{method}` line")
+        return None
+    return line
+
+
+def _merge_clusters(ctx: Context) -> _Cluster | None:
+    """All `cluster` blocks as one; PC264 when two of them set the same thing."""
+    clusters = ctx.policy.clusters
+    if not clusters:
+        return None
+    merged = _Cluster(clusters[0].span)
+    for c in clusters:
+        for attr in ("authorization", "admission"):
+            words, span = getattr(c, attr), getattr(c, f"{attr}_span")
+            if not words:
+                continue
+            if getattr(merged, attr) is not None:
+                _error(ctx, "PC264", f"`{attr}` is set twice", span or c.span,
+                       f"set `{attr}` once, in one `cluster` block",
+                       labels=(Label(getattr(merged, f"{attr}_span") or merged.span, "first set here"),))
+                continue
+            setattr(merged, attr, words)
+            setattr(merged, f"{attr}_span", span or c.span)
+        for setting in c.authentication:
+            line = _parse_line(ctx, setting)
+            if line is None:
+                continue
+            method = setting.method.text
+            if method in merged.lines:
+                _error(ctx, "PC264", f"authentication method `{method}` is configured twice", setting.method.span,
+                       "configure each method once",
+                       labels=(Label(merged.lines[method].setting.method.span, "first configured here"),))
+                continue
+            merged.lines[method] = line
+    return merged
+
+
+# ---------------------------------------------------------------------------------------------
+# Release rules (PC43x-PC44x) and conflicts of the settings
+# ---------------------------------------------------------------------------------------------
+
+
+def _release(ctx: Context) -> tuple[int, int]:
+    return ctx.release.version
+
+
+def _check_admission(ctx: Context, words: tuple[m.Word, ...]) -> None:
+    """PC430 a plugin the release lacks; PC432 AlwaysAdmit; PC266 listed twice; PC269 needs a file."""
+    release = _release(ctx)
+    rel = format_version(release)
+    seen: dict[str, m.Word] = {}
+    for w in words:
+        name = w.text
+        if name in seen:
+            ctx.diags.append(
+                Diagnostic("PC266", Severity.WARNING, f"admission plugin `{name}` is listed twice", w.span,
+                           "list each plugin once", (Label(seen[name].span, "first listed here"),))
+            )
+            continue
+        seen[name] = w
+        info = api.admission_plugin(name)
+        if info is None:
+            near = api.closest(name, api.admission_plugins(release))
+            _error(ctx, "PC430", f"unknown admission plugin `{name}` in Kubernetes {rel}", w.span,
+                   f"did you mean `{near}`?" if near else "see `kube-apiserver --help` for the plugins of the release")
+            continue
+        if not info.exists_in(release):
+            if name == "PodSecurityPolicy" and info.removed is not None and release >= info.removed:
+                continue  # the admission checks report PodSecurityPolicy on 1.25+ (one diagnostic, not two)
+            _error(ctx, "PC430", f"admission plugin `{name}` does not exist in Kubernetes {rel}: "
+                   f"{info.describe_absence(release)}", w.span,
+                   "remove it from `admission`, or target a release that has it")
+            continue
+        if name == "AlwaysAdmit":
+            _error(ctx, "PC432", "admission plugin `AlwaysAdmit` admits every request", w.span,
+                   "remove it; it admits every request and has no place in a real cluster (CIS 1.2.10)", cis="1.2.10")
+        elif name in api.plugins_needing_config():
+            ctx.warn("PC269", f"admission plugin `{name}` needs an admission configuration file", w.span,
+                     "give the API server --admission-control-config-file with its configuration; "
+                     "policyc does not write that file and the API server exits without it")
+
+
+def _check_authorization(ctx: Context, words: tuple[m.Word, ...]) -> None:
+    """PC433 unknown mode; PC434 AlwaysAllow; PC265 a mode twice; PC268 a mode needing a flag."""
+    seen: dict[str, m.Word] = {}
+    for w in words:
+        name = w.text
+        if name in seen:
+            # pkg/kubeapiserver/options/authorization.go: "... has mode specified more than once"
+            _error(ctx, "PC265", f"authorization mode `{name}` is listed twice", w.span,
+                   "list each mode once; the API server refuses to start otherwise",
+                   labels=(Label(seen[name].span, "first listed here"),))
+            continue
+        seen[name] = w
+        if api.authorization_mode(name) is None:
+            near = api.closest(name, {"AlwaysAllow", "AlwaysDeny", "ABAC", "Webhook", "RBAC", "Node"})
+            _error(ctx, "PC433", f"unknown authorization mode `{name}`", w.span,
+                   f"did you mean `{near}`?" if near else "use `Node, RBAC`")
+        elif name == "AlwaysAllow":
+            _error(ctx, "PC434", "authorization mode `AlwaysAllow` allows every request", w.span,
+                   "use `authorization Node, RBAC` and grant what is needed (CIS 1.2.6)", cis="1.2.6")
+        elif name in api.modes_needing_flag():
+            flag = api.modes_needing_flag()[name]
+            ctx.warn("PC268", f"authorization mode `{name}` needs {flag}", w.span,
+                     f"set {flag} on the API server yourself; policyc does not manage it and the API server "
+                     "exits without it")
+
+
+def _check_flags_in_release(ctx: Context, cluster: _Cluster) -> None:
+    """PC435 --basic-auth-file after 1.18; PC437/PC438 structured authentication config; PC267."""
+    release = _release(ctx)
+    rel = format_version(release)
+    basic = cluster.lines.get("basic-auth")
+    if basic is not None and not api.flag("basic-auth-file").exists_in(release):
+        _error(ctx, "PC435", f"`basic-auth` authentication was removed in Kubernetes "
+               f"{format_version(api.flag('basic-auth-file').removed)} and cannot be used on {rel}",
+               basic.setting.method.span, "use `tokens file PATH` or `oidc`, and `auth token` users")
+    oidc = cluster.lines.get("oidc")
+    config = oidc.word("config") if oidc else None
+    if oidc is None or config is None:
+        return
+    supported = api.authentication_config(release)
+    if supported is None:
+        _error(ctx, "PC437", f"structured authentication configuration (`config`) needs Kubernetes "
+               f"{format_version(api.flag('authentication-config').since)} or later, not {rel}",
+               oidc.options["config"][0].span, "remove `config PATH` to use the --oidc-* flags")
+    elif supported[1]:
+        ctx.warn("PC438", f"structured authentication configuration is alpha in Kubernetes {rel}", config.span,
+                 f"start the API server with --feature-gates={supported[1]}=true, or remove `config PATH`")
+    if "ca" in oidc.options:
+        _error(ctx, "PC267", "`ca` cannot be used with `config`", oidc.options["ca"][0].span,
+               "AuthenticationConfiguration takes the CA as inline PEM (jwt.issuer.certificateAuthority); "
+               "remove `ca` if the issuer's certificate is publicly trusted, or drop `config` to use --oidc-ca-file")
+
+
+# ---------------------------------------------------------------------------------------------
+# CIS Kubernetes Benchmark, kube-apiserver (section 1.2)
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_cis(ctx: Context, cluster: _Cluster) -> None:
+    """PC540-PC547: the CIS 1.2.x controls that the policy's settings decide."""
+    anonymous = cluster.lines.get("anonymous")
+    if anonymous is None or _BOOL[anonymous.text("value").lower()]:
+        span = anonymous.setting.span if anonymous else cluster.span
+        ctx.warn("PC540", "anonymous requests are allowed" + ("" if anonymous else " (the API server's default)"),
+                 span, "write `anonymous no` in `authentication { }` (CIS 1.2.1)", cis="1.2.1")
+    tokens = cluster.lines.get("tokens")
+    if tokens is not None:
+        ctx.warn("PC541", "a static token file authenticates users with tokens that never expire", tokens.setting.span,
+                 "prefer certificates or OIDC for people; the token file can only change with an API server "
+                 "restart (CIS 1.2.2)", cis="1.2.2")
+    if cluster.authorization is not None:
+        modes = {w.text for w in cluster.authorization}
+        span = cluster.authorization_span or cluster.span
+        if "Node" not in modes:
+            ctx.warn("PC543", "authorization modes do not include `Node`", span,
+                     "add `Node` before `RBAC` so kubelets can read only what their pods need (CIS 1.2.7)",
+                     cis="1.2.7")
+        if "RBAC" not in modes:
+            ctx.warn("PC544", "authorization modes do not include `RBAC`", span,
+                     "add `RBAC`: without it the roles and bindings policyc writes have no effect (CIS 1.2.8)",
+                     cis="1.2.8")
+    if cluster.admission is not None:
+        plugins = {w.text for w in cluster.admission}
+        span = cluster.admission_span or cluster.span
+        release = _release(ctx)
+        if "DenyServiceExternalIPs" in api.admission_plugins(release) and "DenyServiceExternalIPs" not in plugins:
+            ctx.warn("PC542", "admission plugin `DenyServiceExternalIPs` is not enabled", span,
+                     "add it unless services need spec.externalIPs (CIS 1.2.3, a manual control)", cis="1.2.3")
+        if "EventRateLimit" not in plugins:
+            ctx.warn("PC545", "admission plugin `EventRateLimit` is not enabled", span,
+                     "add it with an admission configuration that sets limits (CIS 1.2.9, a manual control)",
+                     cis="1.2.9")
+        if "AlwaysPullImages" not in plugins:
+            ctx.warn("PC546", "admission plugin `AlwaysPullImages` is not enabled", span,
+                     "add it on multi-tenant clusters so pods cannot use images pulled for others "
+                     "(CIS 1.2.11, a manual control)", cis="1.2.11")
+        if "NodeRestriction" not in plugins:
+            uses_node = cluster.authorization is not None and any(w.text == "Node" for w in cluster.authorization)
+            ctx.warn("PC547", "admission plugin `NodeRestriction` is not enabled"
+                     + (" although authorization uses `Node`" if uses_node else ""), span,
+                     "add `NodeRestriction` so a kubelet can only modify its own Node and its pods (CIS 1.2.14)",
+                     cis="1.2.14")
+
+
+# ---------------------------------------------------------------------------------------------
+# Users and service accounts (PC19x) and their release rules
+# ---------------------------------------------------------------------------------------------
+
+_METHOD_LINE = {"token": "tokens", "basic": "basic-auth", "oidc": "oidc", "certificate": "certificates"}
+_METHOD_HELP = {
+    "token": "add `tokens file /etc/kubernetes/auth/tokens.csv` to `cluster { authentication { } }`",
+    "basic": "add `basic-auth file /etc/kubernetes/auth/basic-auth.csv` to `cluster { authentication { } }`",
+    "oidc": "add `oidc issuer URL client-id ID` to `cluster { authentication { } }`",
+    "certificate": "add `certificates ca /etc/kubernetes/pki/ca.crt` to `cluster { authentication { } }`",
+}
+
+
+def parse_expires(text: str) -> int | None:
+    """`90d`, `24h`, `30m`, `3600s` or a mix (`1d12h`) in seconds; None if it is not such a duration."""
+    if not _EXPIRES.fullmatch(text):
+        return None
+    unit = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+    return sum(int(n) * unit[u] for n, u in re.findall(r"(\d+)([dhms])", text))
+
+
+def default_uid(user: str) -> str:
+    """The stable uid column of a token or basic user: a UUID derived from the user name."""
+    return str(uuid.uuid5(UID_NAMESPACE, user))
+
+
+def _user_options(ctx: Context, user: m.User, method: str) -> dict[str, m.Word]:
+    """PC195 an option the method does not take; PC196 an invalid value. Returns the valid ones."""
+    valid: dict[str, m.Word] = {}
+    for key, value in user.options:
+        methods = USER_OPTIONS.get(key.text)
+        if methods is None or method not in methods:
+            known = [k for k, ms in USER_OPTIONS.items() if method in ms]
+            _error(ctx, "PC195", f"`{method}` users take no option `{key.text}`", key.span,
+                   ("options of `" + method + "` users: " + ", ".join(f"`{k}`" for k in known)) if known
+                   else f"remove it; `{method}` users have no options")
+            continue
+        if key.text in valid:
+            _error(ctx, "PC195", f"option `{key.text}` is given twice", key.span, "give it once")
+            continue
+        if key.text == "expires":
+            seconds = parse_expires(value.text)
+            if seconds is None or seconds < MIN_EXPIRATION_SECONDS:
+                _error(ctx, "PC196", f"invalid certificate lifetime `{value.text}`", value.span,
+                       "write a duration of at least 10 minutes, such as `90d`, `24h` or `30m` (the API server's "
+                       "minimum is 600 seconds)")
+                continue
+        elif key.text == "key-size" and value.text not in {str(k) for k in KEY_SIZES}:
+            _error(ctx, "PC196", f"invalid RSA key size `{value.text}`", value.span,
+                   "use " + ", ".join(str(k) for k in KEY_SIZES))
+            continue
+        elif key.text == "uid" and (not value.text or any(c in value.text for c in ',"\n\r')):
+            _error(ctx, "PC196", f"invalid uid `{value.text}`", value.span,
+                   "a uid may not be empty or contain commas or quotes")
+            continue
+        valid[key.text] = value
+    return valid
+
+
+def _check_users(ctx: Context, users: dict[str, m.User], cluster: _Cluster | None) -> tuple[UserCredential, ...]:
+    """The credentials to issue, with PC190-PC198, PC436 and PC439 along the way."""
+    release = _release(ctx)
+    configured = set(cluster.lines) if cluster else set()
+    creds: list[UserCredential] = []
+    uids: dict[str, m.User] = {}
+    for name in sorted(users):
+        user = users[name]
+        method = user.auth.text
+        if method not in USER_METHODS:
+            near = api.closest(method, set(USER_METHODS))
+            _error(ctx, "PC190", f"unknown authentication method `{method}` for user `{name}`", user.auth.span,
+                   f"did you mean `{near}`?" if near else "use `certificate`, `token`, `basic` or `oidc`")
+            continue
+        options = _user_options(ctx, user, method)
+        if method == "basic" and not api.flag("basic-auth-file").exists_in(release):
+            removed = api.flag("basic-auth-file").removed
+            assert removed is not None
+            _error(ctx, "PC436", f"user `{name}` uses basic authentication, which Kubernetes removed in "
+                   f"{format_version(removed)}", user.auth.span, "use `auth token` or `auth certificate`")
+        elif _METHOD_LINE[method] not in configured:
+            _error(ctx, "PC191", f"user `{name}` logs on with `{method}`, which the cluster does not configure",
+                   user.auth.span, _METHOD_HELP[method])
+        if method == "oidc":
+            if user.groups:
+                ctx.warn("PC198", f"the groups of OIDC user `{name}` come from the identity provider",
+                         user.groups[0].span, "remove `groups`; the token's groups claim decides them")
+            continue
+        for g in user.groups:
+            # system:masters has its own error (PC131); other system: groups impersonate components
+            # (O=system:nodes is a kubelet identity to the Node authorizer).
+            if g.text.startswith("system:") and g.text != "system:masters":
+                _error(ctx, "PC192", f"group `{g.text}` is reserved for Kubernetes and cannot be put in a "
+                       "credential", g.span, "name a group of your own and grant it what it needs")
+        if "expires" in options and not api.csr_api(release).expiration:
+            _error(ctx, "PC439", f"certificate lifetimes (`expires`) need Kubernetes 1.22 or later, not "
+                   f"{format_version(release)}", options["expires"].span,
+                   "remove `expires`; the signer's --cluster-signing-duration decides the lifetime")
+        uid = options["uid"].text if "uid" in options else default_uid(name)
+        if method in ("token", "basic"):
+            if uid in uids:
+                _error(ctx, "PC194", f"users `{uids[uid].name.text}` and `{name}` have the same uid `{uid}`",
+                       (options["uid"].span if "uid" in options else user.name.span),
+                       "give every user its own uid; the API server would treat them as one identity in audit "
+                       "logs", labels=(Label(uids[uid].name.span, "the other user"),))
+            uids[uid] = user
+        expires = parse_expires(options["expires"].text) if "expires" in options else None
+        creds.append(
+            UserCredential(
+                name=name,
+                method=method,
+                groups=tuple(dict.fromkeys(g.text for g in user.groups)),
+                uid=uid,
+                expiration_seconds=expires,
+                key_size=int(options["key-size"].text) if "key-size" in options else 2048,
+                sources=(user.span.file,),
+            )
+        )
+    return tuple(creds)
+
+
+def _check_serviceaccounts(ctx: Context, sas: dict[str, m.ServiceAccount]) -> tuple[ServiceAccountToken, ...]:
+    """PC197 an unknown service-account option; the service accounts that ask for a token Secret."""
+    out = []
+    for ref in sorted(sas):
+        sa = sas[ref]
+        wants = False
+        for opt in sa.options:
+            if opt.text == "token":
+                wants = True
+            else:
+                _error(ctx, "PC197", f"unknown service-account option `{opt.text}`", opt.span,
+                       "the only option is `token` (a long-lived token Secret)")
+        if wants and "/" in ref:
+            out.append(ServiceAccountToken(sa.namespace, sa.name, (sa.span.file,)))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry point
+# ---------------------------------------------------------------------------------------------
+
+
+def _settings(cluster: _Cluster) -> ApiserverSettings:
+    lines = cluster.lines
+
+    def opt(method: str, key: str) -> str | None:
+        line = lines.get(method)
+        return line.text(key) if line else None
+
+    oidc = None
+    if "oidc" in lines:
+        line = lines["oidc"]
+        oidc = OidcSettings(
+            issuer=line.text("issuer") or "",
+            client_id=line.text("client-id") or "",
+            username_claim=line.text("username-claim"),
+            groups_claim=line.text("groups-claim"),
+            username_prefix=line.text("username-prefix"),
+            groups_prefix=line.text("groups-prefix"),
+            ca_file=line.text("ca"),
+            config_file=line.text("config"),
+        )
+    proxy = None
+    if "proxy" in lines:
+        line = lines["proxy"]
+        proxy = ProxySettings(
+            client_ca=line.text("client-ca") or "",
+            username_headers=line.texts("username-header"),
+            group_headers=line.texts("group-header"),
+            allowed_names=line.texts("allowed-names"),
+            extra_headers_prefix=line.texts("extra-headers-prefix"),
+        )
+    anonymous = opt("anonymous", "value")
+    return ApiserverSettings(
+        authorization=_texts(cluster.authorization),
+        admission=_texts(cluster.admission),
+        anonymous=None if anonymous is None else _BOOL[anonymous.lower()],
+        client_ca=opt("certificates", "ca"),
+        token_file=opt("tokens", "file"),
+        basic_auth_file=opt("basic-auth", "file"),
+        oidc=oidc,
+        webhook_config=opt("webhook", "config"),
+        webhook_cache_ttl=opt("webhook", "cache-ttl"),
+        proxy=proxy,
+    )
+
+
+def _texts(words: Iterable[m.Word] | None) -> tuple[str, ...] | None:
+    return None if words is None else tuple(w.text for w in words)
+
+
+def check_authn(ctx: Context, program) -> AuthnPlan:
+    """Check the cluster block, users and service accounts; the plan the backends emit from."""
+    cluster = _merge_clusters(ctx)
+    if cluster is not None:
+        if cluster.admission is not None:
+            _check_admission(ctx, cluster.admission)
+        if cluster.authorization is not None:
+            _check_authorization(ctx, cluster.authorization)
+        _check_flags_in_release(ctx, cluster)
+        _check_cis(ctx, cluster)
+    credentials = _check_users(ctx, program.users, cluster)
+    sa_tokens = _check_serviceaccounts(ctx, program.serviceaccounts)
+    return AuthnPlan(
+        apiserver=_settings(cluster) if cluster is not None else None,
+        credentials=credentials,
+        sa_tokens=sa_tokens,
+        oidc_username_prefix=program.oidc_username_prefix,
+    )
