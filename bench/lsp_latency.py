@@ -36,7 +36,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-import gen_org  # noqa: E402  (bench/gen_org.py, beside this script)
+try:
+    import gen_org  # noqa: E402  (bench/gen_org.py, beside this script: the organisation generator)
+except ImportError:  # pragma: no cover
+    sys.exit("lsp_latency: bench/gen_org.py (the generator of the benchmark organisation) is missing")
 
 from policyc.lsp.client import LspClient  # noqa: E402
 from policyc.lsp.workspace import Program  # noqa: E402
