@@ -139,3 +139,27 @@ def test_undefined_role_references_find_each_other(tmp_path: Path) -> None:
     occ = analysis.index.at("a.policy", 12)
     assert occ is not None and analysis.index.definitions(occ) is None
     assert [o.span.line for o in analysis.index.references(occ)] == [1, 2]
+
+
+def test_pod_security_policy_and_user_definitions(tmp_path: Path) -> None:
+    text = (
+        "pod-security-policy hardened {\n  privileged no\n}\n\n"
+        "namespace a {\n  pod-security hardened\n}\n\n"
+        "namespace b {\n  pod-security restricted\n}\n\n"
+        "user alice auth oidc\n"
+        "grant role view to user alice in a\n"
+    )
+    program = Program(tmp_path)
+    program.open("p.policy", text, 1)
+    analysis = program.analyse()
+    index = analysis.index
+    psp_ref = index.at("p.policy", text.index("hardened\n}") + 1)
+    assert psp_ref is not None and (psp_ref.kind, psp_ref.decl) == ("psp", False)
+    [decl] = index.definitions(psp_ref)
+    assert (decl.span.line, decl.span.col) == (1, 21)
+    assert [o.span.line for o in index.references(psp_ref)] == [1, 6]
+    assert index.at("p.policy", text.index("restricted") + 1) is None  # a built-in level, not a policy
+    user_ref = index.at("p.policy", text.rindex("alice") + 1)
+    assert user_ref is not None and user_ref.kind == "user"
+    [decl] = index.definitions(user_ref)
+    assert (decl.span.line, decl.decl) == (13, True)
