@@ -19,11 +19,20 @@ def load(path: str | Path, kubernetes: str | None = None) -> Result:
     return compile_path(Path(path), kubernetes)
 
 
-def build(path: str | Path, out: str | Path, kubernetes: str | None = None) -> Result:
-    """Compile a policy folder and, when it has no errors, replace `out` with the manifests."""
+def build(
+    path: str | Path, out: str | Path, kubernetes: str | None = None, secrets_dir: str | Path | None = None
+) -> Result:
+    """Compile a policy folder and, when it has no errors, replace `out` with the manifests.
+
+    With `secrets_dir`, users' credentials are issued there first (and the CSR objects emitted).
+    """
     from policyc.output.tree import layout, write_tree
 
     result = load(path, kubernetes)
+    if result.ok and secrets_dir is not None:
+        from policyc.output.credentials import attach_credentials
+
+        attach_credentials(result, secrets_dir)
     if result.ok:
         write_tree(Path(out), layout(result.manifests, result.files))
     return result

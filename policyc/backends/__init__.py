@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from policyc.backends import rbac
+from policyc.backends import apiserver, authn, rbac
 from policyc.backends.manifest import Manifest
 from policyc.check.program import Program
 from policyc.diagnostics import Diagnostic
@@ -14,6 +14,7 @@ Backend = Callable[[Program], tuple[list[Manifest], list[Diagnostic]]]
 # Order matters only for readability of diagnostics; output is sorted by the writer.
 BACKENDS: dict[str, Backend] = {
     "rbac": rbac.emit,
+    "authn": authn.emit,
 }
 
 
@@ -22,7 +23,9 @@ FileBackend = Callable[[Program], tuple[dict[str, str], list[Diagnostic]]]
 # Backends that write files which are not Kubernetes objects to apply (for example the
 # kube-apiserver patches under `apiserver/`): relative path -> text. They are written into the
 # output tree but not listed in kustomization.yaml. Secrets never go here.
-FILE_BACKENDS: dict[str, FileBackend] = {}
+FILE_BACKENDS: dict[str, FileBackend] = {
+    "apiserver": apiserver.emit,
+}
 
 
 def emit_files(program: Program) -> tuple[dict[str, str], list[Diagnostic]]:

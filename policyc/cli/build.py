@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from policyc.cli.common import EXIT_ERRORS, Format, compile_or_exit, fail_usage, promote_warnings, report
+from policyc.output.secrets import DEFAULT_SECRETS_DIR, SecretsError
 from policyc.output.tree import ForeignFilesError, diff_tree, layout, write_tree
 
 POLICY_ARG = typer.Argument(Path("policies"), help="Policy folder (or one .policy file).")
@@ -22,6 +23,7 @@ def build(
     check_only: bool = typer.Option(
         False, "--check", help="Write nothing; exit 1 listing the files of OUT that differ from the policy."
     ),
+    secrets: Path = typer.Option(DEFAULT_SECRETS_DIR, "--secrets", help="Folder for tokens, keys and CSRs (0700)."),
 ) -> None:
     """Check the policy and write the manifest tree (a failed build leaves OUT untouched)."""
     result = compile_or_exit(policy, kubernetes)
@@ -30,6 +32,12 @@ def build(
     report(result)
     if not result.ok:
         raise typer.Exit(EXIT_ERRORS)
+    from policyc.output.credentials import attach_credentials  # cryptography: imported when building
+
+    try:  # credentials first: the CSR objects carry requests from the secrets folder
+        issued = attach_credentials(result, secrets, write=not check_only, out_dir=out)
+    except SecretsError as exc:
+        raise fail_usage(str(exc)) from None
     files = layout(result.manifests, result.files)
     if check_only:
         _check_tree(out, files)
@@ -44,6 +52,8 @@ def build(
     except OSError as exc:
         raise fail_usage(f"cannot write {out}: {exc.strerror or exc}") from None
     typer.echo(f"wrote {len(result.manifests)} objects in {len(files)} files to {out}")
+    if issued.written:
+        typer.echo(f"wrote {len(issued.written)} credential files to {issued.root} (kept {len(issued.kept)})")
 
 
 def _check_tree(out: Path, files: dict[str, str]) -> None:

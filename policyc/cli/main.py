@@ -6,8 +6,10 @@ import sys
 
 import typer
 
+from policyc.cli import apiserver as apiserver_cmd
 from policyc.cli import build as build_cmd
 from policyc.cli import can_i as can_i_cmd
+from policyc.cli import credentials as credentials_cmd
 from policyc.cli import diff as diff_cmd
 from policyc.cli import explain as explain_cmd
 from policyc.cli import fmt as fmt_cmd
@@ -24,6 +26,9 @@ app = typer.Typer(
 )
 app.command("build")(build_cmd.build)
 app.command("check")(build_cmd.check)
+app.add_typer(apiserver_cmd.app, name="apiserver")
+app.command("kubeconfig")(credentials_cmd.kubeconfig)
+app.command("rotate")(credentials_cmd.rotate)
 app.command("diff")(diff_cmd.diff)
 app.command("fmt")(fmt_cmd.fmt)
 app.command("lsp")(lsp_cmd.lsp)

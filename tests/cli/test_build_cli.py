@@ -53,9 +53,12 @@ def test_build_is_deterministic_across_file_order_cwd_and_hash_seed(policyc: lis
         folder.mkdir(parents=True)
         for src in order:
             (folder / src.name).write_bytes(src.read_bytes())
-    r1 = run([*policyc, "build", str(first), "-o", str(tmp_path / "out1")], cwd=tmp_path / "a",
+    # The secrets folder is an input (the CSR objects carry requests made with its keys): one for both.
+    secrets = ["--secrets", str(tmp_path / "secrets")]
+    r1 = run([*policyc, "build", str(first), "-o", str(tmp_path / "out1"), *secrets], cwd=tmp_path / "a",
              env={"PYTHONHASHSEED": "1"})
-    r2 = run([*policyc, "build", "policy", "-o", "../../out2"], cwd=second.parent, env={"PYTHONHASHSEED": "2"})
+    r2 = run([*policyc, "build", "policy", "-o", "../../out2", *secrets], cwd=second.parent,
+             env={"PYTHONHASHSEED": "2"})
     assert r1.returncode == 0 and r2.returncode == 0, r1.stderr + r2.stderr
     assert tree(tmp_path / "out1") == tree(tmp_path / "out2")
 

@@ -1,0 +1,128 @@
+"""`policyc kubeconfig USER` and `policyc rotate USER`: credentials in the secrets directory.
+
+Both print paths and next steps, never a token, password or key.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from policyc.backends.authn import csr_name
+from policyc.check.program import Program
+from policyc.cli.common import EXIT_ERRORS, compile_or_exit, fail_usage, report
+from policyc.output.secrets import DEFAULT_SECRETS_DIR, SecretsError, SecretStore
+
+POLICY_OPT = typer.Option(Path("policies"), "--policy", help="Policy folder that declares the user.")
+SECRETS_OPT = typer.Option(DEFAULT_SECRETS_DIR, "--secrets", help="Secrets folder.")
+KUBERNETES_OPT = typer.Option(None, "--kubernetes", help="Target release (overrides the policy).")
+
+
+def _program(policy: Path, kubernetes: str | None) -> Program:
+    result = compile_or_exit(policy, kubernetes)
+    report(result)
+    if not result.ok or result.program is None:
+        raise typer.Exit(EXIT_ERRORS)
+    return result.program
+
+
+def _read(path: Path | None, what: str) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    except OSError as exc:
+        raise fail_usage(f"cannot read the {what} {path}: {exc.strerror or exc}") from None
+
+
+def _serviceaccount(program: Program, who: str) -> tuple[str, str] | None:
+    """(namespace, name) when `who` names a declared service account (`NS/NAME` or its username)."""
+    if who.startswith("system:serviceaccount:"):
+        parts = who.split(":")
+        who = f"{parts[2]}/{parts[3]}" if len(parts) == 4 else who
+    sa = program.serviceaccounts.get(who)
+    return (sa.namespace, sa.name) if sa is not None else None
+
+
+def kubeconfig(
+    user: str = typer.Argument(..., help="A declared user, or a service account as NS/NAME."),
+    server: str = typer.Option(..., "--server", help="The API server URL, e.g. https://10.0.0.10:6443."),
+    ca: Path | None = typer.Option(None, "--ca", help="CA certificate of the API server (embedded)."),
+    cert: Path | None = typer.Option(None, "--cert", help="The signed certificate of a certificate user."),
+    token_file: Path | None = typer.Option(
+        None, "--token-file", help="A service account's token (`-` for stdin), read from its token Secret."
+    ),
+    cluster_name: str = typer.Option("kubernetes", "--cluster-name", help="Cluster name in the kubeconfig."),
+    policy: Path = POLICY_OPT,
+    secrets_dir: Path = SECRETS_OPT,
+    kubernetes: str | None = KUBERNETES_OPT,
+) -> None:
+    """Write a kubeconfig for USER into the secrets folder and print its path."""
+    from policyc.output.kubeconfig import write_serviceaccount, write_user  # cryptography, on demand
+
+    if not server.startswith("https://"):
+        raise fail_usage("--server must be an https:// URL")
+    program = _program(policy, kubernetes)
+    store = SecretStore(secrets_dir)
+    ca_pem = _read(ca, "CA file")
+    try:
+        sa = _serviceaccount(program, user)
+        if sa is not None:
+            token = _read(token_file, "token file")
+            if token is None:
+                raise fail_usage(
+                    f"a service account's token comes from the cluster: pass --token-file FILE (or - for stdin), "
+                    f"e.g. kubectl -n {sa[0]} get secret {sa[1]}-token -o jsonpath='{{.data.token}}' | base64 -d"
+                )
+            result = write_serviceaccount(
+                store, sa[0], sa[1], token.decode("utf-8", "replace"), server=server, cluster=cluster_name,
+                ca_pem=ca_pem,
+            )
+        else:
+            cred = program.authn.credential(user)
+            if cred is None:
+                declared = program.users.get(user)
+                reason = (
+                    f"user `{user}` logs on with `{declared.auth.text}`, which needs no kubeconfig credential from "
+                    "policyc" if declared else f"`{user}` is not a declared user or service account"
+                )
+                raise fail_usage(reason)
+            result = write_user(
+                store, cred, server=server, cluster=cluster_name, ca_pem=ca_pem, cert_pem=_read(cert, "certificate")
+            )
+    except SecretsError as exc:
+        raise fail_usage(str(exc)) from None
+    for note in result.notes:
+        typer.echo(f"warning: {note}", err=True)
+    typer.echo(f"wrote {store.path(result.path)}")
+
+
+def rotate(
+    user: str = typer.Argument(..., help="A token, basic or certificate user."),
+    policy: Path = POLICY_OPT,
+    secrets_dir: Path = SECRETS_OPT,
+    kubernetes: str | None = KUBERNETES_OPT,
+) -> None:
+    """Replace USER's credential on purpose (a new token, password, or key and CSR)."""
+    from policyc.output.credentials import rotate as rotate_credential  # cryptography, on demand
+
+    program = _program(policy, kubernetes)
+    store = SecretStore(secrets_dir)
+    try:
+        issued = rotate_credential(program, store, user)
+    except SecretsError as exc:
+        raise fail_usage(str(exc)) from None
+    cred = program.authn.credential(user)
+    assert cred is not None
+    for rel in issued.written:
+        typer.echo(f"wrote {store.path(rel)}")
+    steps = {
+        "token": "copy apiserver/tokens.csv to the --token-auth-file path on every control-plane node and restart "
+        "the API server; then `policyc kubeconfig` for a new kubeconfig",
+        "basic": "copy apiserver/basic-auth.csv to the --basic-auth-file path and restart the API server",
+        "certificate": f"run `policyc build`, delete the old request (`kubectl delete csr {csr_name(user)}`), apply, "
+        "approve it and `policyc kubeconfig --cert` with the new certificate",
+    }
+    typer.echo(f"next: {steps[cred.method]}")
