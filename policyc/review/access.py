@@ -26,10 +26,10 @@ from dataclasses import dataclass
 
 from policyc.access.describe import resource_text
 from policyc.access.escalation import EffectiveGrant, EscalationGraph
-from policyc.access.matching import breakdown, rule_covers
-from policyc.access.model import Permission
+from policyc.access.matching import breakdown, covers, rule_covers
+from policyc.access.model import EVERYTHING, Permission, RuleIndex
 from policyc.access.policy import everyone, graph_for, identity_of, model_from_program
-from policyc.access.request import AUTHENTICATED
+from policyc.access.request import AUTHENTICATED, Request
 from policyc.check.program import Program, RbacSubject
 from policyc.k8s.bootstrap import builtin_cluster_roles
 from policyc.k8s.rules import PolicyRule, expand_verbs
@@ -70,7 +70,14 @@ class _Side:
         if self.graph is None:
             return []
         if subject not in self._cache:
-            self._cache[subject] = self.graph.effective_access(identity_of(subject, self.program))
+            ident = identity_of(subject, self.program)
+            own = self.graph.permissions(ident)
+            if covers([p.rule for p in own if p.scope is None], EVERYTHING)[0]:
+                # Every verb on everything, cluster-wide (cluster-admin): no escalation can add to it, and
+                # the engine's search would enumerate every identity and acquired-role set on the way.
+                self._cache[subject] = [EffectiveGrant(p, ident) for p in own]
+            else:
+                self._cache[subject] = self.graph.effective_access(ident)
         return self._cache[subject]
 
 
@@ -81,9 +88,26 @@ def _own(grant: EffectiveGrant, subject: RbacSubject) -> bool:
     return any(p.reason.subject == subject for p in grant.path[0].grants)
 
 
-def _covered(piece: PolicyRule, scope: str | None, perms: Iterable[Permission]) -> bool:
-    """Whether some permission covers the piece in its scope (cluster-wide covers every namespace)."""
-    return any((p.scope is None or p.scope == scope) and rule_covers(p.rule, piece) for p in perms)
+def _index(perms: Iterable[Permission]) -> RuleIndex:
+    """Permissions indexed by (verb, group, resource) as written, so coverage looks up a few keys."""
+    index = RuleIndex()
+    for p in perms:
+        index.add(p.rule, p)
+    return index
+
+
+def _covered(piece: PolicyRule, scope: str | None, index: RuleIndex) -> bool:
+    """Whether some permission covers the piece in its scope (cluster-wide covers every namespace).
+
+    A piece has one verb and one resource or URL; only permissions indexed under its exact or
+    wildcard keys can cover it (ruleCovers needs `*` or the same verb, group and resource).
+    """
+    if piece.non_resource_urls:
+        probe = Request(piece.verbs[0], path=piece.non_resource_urls[0])
+    else:
+        resource, _, sub = piece.resources[0].partition("/")
+        probe = Request(piece.verbs[0], piece.api_groups[0], resource, sub)
+    return any((p.scope is None or p.scope == scope) and rule_covers(p.rule, piece) for p in index.candidates(probe))
 
 
 def _sources(side: _Side, perm: Permission) -> tuple[list[str], str]:
@@ -123,6 +147,11 @@ def _origin(side: _Side, grant: EffectiveGrant) -> Origin:
 
 
 
+def _url_text(url: str) -> str:
+    """A non-resource URL as the language writes it: `*` (every path) is `/*`, since every path starts with `/`."""
+    return "/*" if url == "*" else url
+
+
 def _subject_text(s: RbacSubject) -> str:
     text = str(s)
     return f"{text} (everyone)" if s.kind == "Group" and s.name == AUTHENTICATED else text
@@ -133,9 +162,9 @@ Piece = tuple[str, str, str, tuple[str, ...], str]  # (scope, verb, target, name
 
 def _gained(subject: RbacSubject, mine: _Side, other: _Side) -> dict[tuple[bool, Piece], set[Origin]]:
     """Pieces of access the subject holds on `mine` that `other` does not give it, with origins."""
-    others = [g.permission for g in other.effective(subject)]
+    others = _index(g.permission for g in other.effective(subject))
     effective = mine.effective(subject)
-    direct = [g.permission for g in effective if not g.path]
+    direct = _index(g.permission for g in effective if not g.path)
     out: dict[tuple[bool, Piece], set[Origin]] = defaultdict(set)
     for grant in effective:
         if not _own(grant, subject):
@@ -151,7 +180,7 @@ def _gained(subject: RbacSubject, mine: _Side, other: _Side) -> dict[tuple[bool,
                 piece.verbs[0],
                 resource_text(piece.api_groups[0], piece.resources[0]) if piece.resources else "",
                 piece.resource_names,
-                piece.non_resource_urls[0] if piece.non_resource_urls else "",
+                _url_text(piece.non_resource_urls[0]) if piece.non_resource_urls else "",
             )
             out[(bool(grant.path), key)].add(_origin(mine, grant))
     return out

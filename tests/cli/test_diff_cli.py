@@ -162,3 +162,23 @@ def test_manifests_flag_adds_the_yaml_diff(policyc: list[str], repo: Path) -> No
     assert "--- a/namespaces/checkout/roles.yaml\n+++ b/namespaces/checkout/roles.yaml\n" in r.stdout
     assert "+  - secrets\n" in r.stdout
     assert "--- a/" not in run([*policyc, "diff"], repo).stdout
+
+
+def test_cluster_admin_over_many_namespaces_finishes(policyc: list[str], tmp_path: Path) -> None:
+    """A cluster-admin subject next to namespace admins: every verb on everything, reported as one line.
+
+    Escalation cannot add to `*` on everything, so the search is skipped for such a subject; the
+    engine's exhaustive search over identities and acquired roles would not finish here.
+    """
+    base = "kubernetes 1.30\n" + "".join(
+        f"serviceaccount ns{i}/app\ngrant role admin to serviceaccount ns{i}/app in ns{i}\n" for i in range(16)
+    )
+    head = base + "team platform {\n  members group platform-admins\n  grant role cluster-admin in cluster\n}\n"
+    for name, text in (("a", base), ("b", head)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "a.policy").write_text(text)
+    r = subprocess.run([*policyc, "diff", "a", "b"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[-1] == (
+        "+ group platform-admins: * *, /* in cluster  [built-in role `cluster-admin`]  (a.policy:36, team platform)"
+    )
