@@ -436,6 +436,21 @@ def _check_flags_in_release(ctx: Context, cluster: _Cluster) -> None:
                "remove `ca` if the issuer's certificate is publicly trusted, or drop `config` to use --oidc-ca-file")
 
 
+def _check_anonymous_probes(ctx: Context, cluster: _Cluster) -> None:
+    """PC270: refusing anonymous requests also refuses the kubelet's probes of the API server."""
+    anonymous = cluster.lines.get("anonymous")
+    if anonymous is None or _BOOL[anonymous.text("value").lower()]:
+        return
+    # kubeadm's kube-apiserver pod probes /livez, /readyz (/healthz before 1.20) over HTTPS without
+    # credentials; with --anonymous-auth=false they get 401 (kubernetes/kubeadm#798, #3174).
+    ctx.warn("PC270", "with `anonymous no` the kubelet's health probes of the API server are refused",
+             anonymous.setting.span,
+             "kubeadm's probes carry no credentials, so the kubelet would restart the API server in a loop: "
+             "change the probes (e.g. to tcpSocket) before `policyc apiserver patch`, which refuses until then, "
+             "or keep `anonymous yes` (RBAC lets anonymous requests read only /healthz, /livez, /readyz and "
+             "/version)")
+
+
 # ---------------------------------------------------------------------------------------------
 # CIS Kubernetes Benchmark, kube-apiserver (section 1.2)
 # ---------------------------------------------------------------------------------------------
@@ -447,7 +462,8 @@ def _check_cis(ctx: Context, cluster: _Cluster) -> None:
     if anonymous is None or _BOOL[anonymous.text("value").lower()]:
         span = anonymous.setting.span if anonymous else cluster.span
         ctx.warn("PC540", "anonymous requests are allowed" + ("" if anonymous else " (the API server's default)"),
-                 span, "write `anonymous no` in `authentication { }` (CIS 1.2.1)", cis="1.2.1")
+                 span, "write `anonymous no` in `authentication { }` once the API server's probes do not need "
+                 "anonymous access (CIS 1.2.1, a manual control; see PC270)", cis="1.2.1")
     tokens = cluster.lines.get("tokens")
     if tokens is not None:
         ctx.warn("PC541", "a static token file authenticates users with tokens that never expire", tokens.setting.span,
@@ -687,6 +703,7 @@ def check_authn(ctx: Context, program) -> AuthnPlan:
         if cluster.authorization is not None:
             _check_authorization(ctx, cluster.authorization)
         _check_flags_in_release(ctx, cluster)
+        _check_anonymous_probes(ctx, cluster)
         _check_cis(ctx, cluster)
     credentials = _check_users(ctx, program.users, cluster)
     sa_tokens = _check_serviceaccounts(ctx, program.serviceaccounts)

@@ -45,6 +45,10 @@ def patch(
     backup_dir: Path | None = typer.Option(
         None, "--backup-dir", help="Where to keep the backup (default: a dot-file beside the manifest)."
     ),
+    allow_failing_probes: bool = typer.Option(
+        False, "--allow-failing-probes", help="Turn anonymous requests off even though the pod's HTTP probes "
+        "carry no credentials (they will fail)."
+    ),
 ) -> None:
     """Set the policy's flags and volumes in MANIFEST, keeping everything else; idempotent and atomic."""
     change = _change_from_file(patch_file) if patch_file is not None else _change_from_policy(policy, kubernetes)
@@ -55,7 +59,7 @@ def patch(
     except (OSError, UnicodeDecodeError) as exc:
         raise fail_usage(f"cannot read {manifest}: {getattr(exc, 'strerror', None) or exc}") from None
     try:
-        result = patch_text(text, change)
+        result = patch_text(text, change, allow_failing_probes)
     except ManifestError as exc:
         raise fail_usage(f"{manifest}: {exc}; nothing was changed") from None
     for note in result.notes:

@@ -392,9 +392,35 @@ def _verify(original: str, patched: str, change: ApiserverChange) -> None:
         raise ManifestError("internal check failed: the patch would change parts of the manifest it does not own")
 
 
-def patch_text(text: str, change: ApiserverChange) -> PatchResult:
-    """Apply `change` to the text of a kube-apiserver static pod; ManifestError if it is not one."""
+def _anonymous_refused(container: Any) -> bool:
+    """Whether the container's flags turn anonymous requests off (`--anonymous-auth=false`)."""
+    values = [v for n, v in _current_flags(container) if n == "anonymous-auth"]
+    return bool(values) and values[-1].lower() in ("false", "0", "f")
+
+
+def _unauthenticated_probes(container: Any) -> list[str]:
+    """The container's HTTP probes that send no Authorization header (the kubelet adds none)."""
+    found = []
+    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+        spec = container.get(probe)
+        get = spec.get("httpGet") if isinstance(spec, dict) else None
+        if not isinstance(get, dict):
+            continue
+        headers = get.get("httpHeaders") or []
+        if not any(isinstance(h, dict) and str(h.get("name", "")).lower() == "authorization" for h in headers):
+            found.append(probe)
+    return found
+
+
+def patch_text(text: str, change: ApiserverChange, allow_failing_probes: bool = False) -> PatchResult:
+    """Apply `change` to the text of a kube-apiserver static pod; ManifestError if it is not one.
+
+    Refuses to turn anonymous requests off while the pod's HTTP probes carry no credentials:
+    they would get 401 and the kubelet would restart the API server in a loop (kubeadm's
+    probes of /livez and /readyz; kubernetes/kubeadm#798), unless `allow_failing_probes`.
+    """
     pod, container = _load_pod(text)
+    anonymous_before = _anonymous_refused(container)
     notes: list[str] = []
     running = _image_release(container)
     if running is not None and running != change.release:
@@ -403,6 +429,18 @@ def patch_text(text: str, change: ApiserverChange) -> PatchResult:
             f"{format_version(change.release)}; build it with --kubernetes {format_version(running)}"
         )
     _apply_flags(container, change)
+    probes = _unauthenticated_probes(container)
+    if _anonymous_refused(container) and not anonymous_before and probes:
+        message = (
+            "--anonymous-auth=false would make the kubelet's probes (" + ", ".join(probes) + ") fail with 401, "
+            "since the kubelet sends no credentials, and it would restart the API server in a loop"
+        )
+        if not allow_failing_probes:
+            raise ManifestError(
+                message + ": change those probes first (e.g. to tcpSocket), or write `anonymous yes` (RBAC lets "
+                "anonymous requests read only the health endpoints and /version), or pass --allow-failing-probes"
+            )
+        notes.append(message)
     _apply_volumes(pod, container)
     out = io.StringIO()
     _yaml().dump(pod, out)

@@ -103,6 +103,16 @@ def test_build_refuses_secrets_git_would_commit(policyc: list[str], tmp_path: Pa
 
 
 @pytest.fixture
+def policy(tmp_path: Path) -> Path:
+    """The article with `anonymous yes`: kubeadm's probes need anonymous requests (PC270)."""
+    folder = tmp_path / "policy"
+    shutil.copytree(ARTICLE, folder)
+    cluster = folder / "cluster.policy"
+    cluster.write_text(cluster.read_text().replace("anonymous no", "anonymous yes"))
+    return folder
+
+
+@pytest.fixture
 def manifest(tmp_path: Path) -> Path:
     folder = tmp_path / "manifests"
     folder.mkdir()
@@ -117,9 +127,9 @@ def visible(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
 
 
-def test_apiserver_patch_in_place_then_idempotent(policyc: list[str], manifest: Path) -> None:
+def test_apiserver_patch_in_place_then_idempotent(policyc: list[str], manifest: Path, policy: Path) -> None:
     original = manifest.read_bytes()
-    r = run([*policyc, "apiserver", "patch", str(manifest), "--policy", str(ARTICLE)])
+    r = run([*policyc, "apiserver", "patch", str(manifest), "--policy", str(policy)])
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith(f"patched {manifest} (backup: ")
     patched = manifest.read_bytes()
@@ -128,31 +138,34 @@ def test_apiserver_patch_in_place_then_idempotent(policyc: list[str], manifest: 
     (backup,) = [p for p in manifest.parent.iterdir() if p.name.endswith(".policyc-backup")]
     assert backup.read_bytes() == original and backup.name.startswith(".")
     assert "does not exist on this machine" in r.stderr  # the token file is not on this test machine
-    again = run([*policyc, "apiserver", "patch", str(manifest), "--policy", str(ARTICLE)])
+    again = run([*policyc, "apiserver", "patch", str(manifest), "--policy", str(policy)])
     assert again.returncode == 0 and "already up to date" in again.stderr
     assert manifest.read_bytes() == patched
     assert len(list(manifest.parent.iterdir())) == 2  # no second backup
 
 
-def test_apiserver_patch_dry_run_prints_a_diff_and_writes_nothing(policyc: list[str], manifest: Path) -> None:
+def test_apiserver_patch_dry_run_prints_a_diff_and_writes_nothing(policyc: list[str], manifest: Path,
+                                                                   policy: Path) -> None:
     original = manifest.read_bytes()
-    r = run([*policyc, "apiserver", "patch", str(manifest), "--policy", str(ARTICLE), "--dry-run"])
+    r = run([*policyc, "apiserver", "patch", str(manifest), "--policy", str(policy), "--dry-run"])
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("--- a/kube-apiserver.yaml\n+++ b/kube-apiserver.yaml\n")
-    assert "+    - --anonymous-auth=false\n" in r.stdout
+    assert "+    - --anonymous-auth=true\n" in r.stdout
     assert "-    - --enable-admission-plugins=NodeRestriction\n" in r.stdout
     assert manifest.read_bytes() == original and visible(manifest.parent) == ["kube-apiserver.yaml"]
     assert len(list(manifest.parent.iterdir())) == 1
 
 
-def test_apiserver_patch_from_the_built_patch_file(policyc: list[str], built, manifest: Path,
+def test_apiserver_patch_from_the_built_patch_file(policyc: list[str], manifest: Path, policy: Path,
                                                     tmp_path: Path) -> None:
-    out, _, _ = built
+    out = tmp_path / "out"
+    built = run([*policyc, "build", str(policy), "-o", str(out), "--secrets", str(tmp_path / "secrets")])
+    assert built.returncode == 0, built.stderr
     other = tmp_path / "other.yaml"
     other.write_bytes(manifest.read_bytes())
     r1 = run([*policyc, "apiserver", "patch", str(manifest), "--patch-file", str(out / "apiserver" /
                                                                                   "kube-apiserver.patch")])
-    r2 = run([*policyc, "apiserver", "patch", str(other), "--policy", str(ARTICLE), "--backup-dir",
+    r2 = run([*policyc, "apiserver", "patch", str(other), "--policy", str(policy), "--backup-dir",
               str(tmp_path / "backups")])
     assert r1.returncode == 0 and r2.returncode == 0, r1.stderr + r2.stderr
     assert manifest.read_bytes() == other.read_bytes()
@@ -178,10 +191,20 @@ def test_apiserver_patch_refuses_a_wrong_file(policyc: list[str], tmp_path: Path
     assert target.read_text() == content and sorted(p.name for p in tmp_path.iterdir()) == ["kube-scheduler.yaml"]
 
 
+def test_apiserver_patch_refuses_to_fail_the_probes(policyc: list[str], manifest: Path) -> None:
+    """The article's `anonymous no` on a stock kubeadm pod: its probes would get 401 (kubeadm#798)."""
+    original = manifest.read_bytes()
+    r = run([*policyc, "apiserver", "patch", str(manifest), "--policy", str(ARTICLE)])
+    assert r.returncode == 2
+    assert "fail with 401" in r.stderr and "nothing was changed" in r.stderr
+    assert manifest.read_bytes() == original and len(list(manifest.parent.iterdir())) == 1
+    forced = run([*policyc, "apiserver", "patch", str(manifest), "--policy", str(ARTICLE), "--allow-failing-probes"])
+    assert forced.returncode == 0, forced.stderr
+    assert b"--anonymous-auth=false" in manifest.read_bytes() and "fail with 401" in forced.stderr
+
+
 def test_apiserver_patch_with_a_broken_policy_changes_nothing(policyc: list[str], manifest: Path,
-                                                              tmp_path: Path) -> None:
-    policy = tmp_path / "policy"
-    shutil.copytree(ARTICLE, policy)
+                                                              policy: Path) -> None:
     (policy / "broken.policy").write_text("cluster {\n  authorization Node, RBAK\n}\n")
     original = manifest.read_bytes()
     r = run([*policyc, "apiserver", "patch", str(manifest), "--policy", str(policy)])

@@ -110,6 +110,9 @@ CASES = [
      "authorization mode `Webhook` needs --authorization-webhook-config-file", "Webhook", "does not manage"),
     ("abac-mode", cluster(authz="ABAC, RBAC"), None, "PC268", "warning",
      "authorization mode `ABAC` needs --authorization-policy-file", "ABAC", "does not manage"),
+    ("anonymous-probes", cluster("anonymous no"), None, "PC270", "warning",
+     "with `anonymous no` the kubelet's health probes of the API server are refused", "anonymous no",
+     "tcpSocket"),
     ("eventratelimit-config", cluster(admission="EventRateLimit, NodeRestriction"), None, "PC269", "warning",
      "admission plugin `EventRateLimit` needs an admission configuration file", "EventRateLimit",
      "--admission-control-config-file"),
@@ -198,8 +201,9 @@ def test_cis_ids_are_attached(code: str, cis: str) -> None:
     assert found[code] == cis
 
 
-def test_hardened_cluster_has_only_the_event_rate_limit_config_note() -> None:
-    """CIS-clean settings: what is left is the reminder that EventRateLimit needs its config file."""
+def test_hardened_cluster_has_only_the_config_file_and_probe_notes() -> None:
+    """CIS-clean settings: left are the reminders that EventRateLimit needs its config file and that
+    refusing anonymous requests refuses the kubelet's probes."""
     text = (
         "kubernetes 1.30\n"
         + cluster(
@@ -216,7 +220,7 @@ def test_hardened_cluster_has_only_the_event_rate_limit_config_note() -> None:
         + "serviceaccount ci/runner token\n"
     )
     result = compile_text(text)
-    assert [(d.code, d.severity.value) for d in result.diagnostics] == [("PC269", "warning")]
+    assert [(d.code, d.severity.value) for d in result.diagnostics] == [("PC269", "warning"), ("PC270", "warning")]
     plan = result.program.authn
     assert plan.apiserver.proxy.allowed_names == ("front-proxy-client", "aggregator")
     assert [(c.name, c.expiration_seconds) for c in plan.credentials] == [("alice", 30 * 86400)]

@@ -36,7 +36,7 @@ cluster {
   authorization Node, RBAC
   admission NodeRestriction, LimitRanger
   authentication {
-    anonymous no
+    anonymous yes
     tokens file /etc/kubernetes/auth/tokens.csv
   }
 }
@@ -245,3 +245,37 @@ def test_a_failed_write_changes_nothing(tmp_path: Path, monkeypatch: pytest.Monk
         write_patched(target, result)
     assert target.read_bytes() == original
     assert not [n for n in _dir_listing(manifests) if "policyc-tmp" in n]
+
+
+NO_ANONYMOUS = "cluster {\n  authentication {\n    anonymous no\n  }\n}\n"
+
+
+@pytest.mark.parametrize("manifest", MANIFESTS, ids=lambda p: p.name)
+def test_refusing_anonymous_requests_while_probes_need_them_is_refused(manifest: Path) -> None:
+    """kubeadm's probes carry no credentials: with --anonymous-auth=false they get 401 (kubeadm#798)."""
+    with pytest.raises(ManifestError, match=r"fail with 401.*--allow-failing-probes"):
+        patch_text(manifest.read_text(), change_for(NO_ANONYMOUS))
+    allowed = patch_text(manifest.read_text(), change_for(NO_ANONYMOUS), allow_failing_probes=True)
+    assert "--anonymous-auth=false" in flags(yaml.safe_load(allowed.patched))
+    assert any("livenessProbe" in note for note in allowed.notes)
+
+
+def test_probes_that_need_no_anonymous_access_let_it_be_refused() -> None:
+    text = (FIXTURES / "kube-apiserver-1.24.yaml").read_text()
+    doc = yaml.safe_load(text)
+    container = doc["spec"]["containers"][0]
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        container[probe] = {"tcpSocket": {"host": "192.168.56.10", "port": 6443}, "periodSeconds": 10}
+    result = patch_text(yaml.safe_dump(doc), change_for(NO_ANONYMOUS))
+    assert "--anonymous-auth=false" in flags(yaml.safe_load(result.patched))
+    headers = [{"name": "Authorization", "value": "Bearer x"}]
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        container[probe] = {"httpGet": {"path": "/livez", "port": 6443, "scheme": "HTTPS", "httpHeaders": headers}}
+    assert patch_text(yaml.safe_dump(doc), change_for(NO_ANONYMOUS)).changed
+
+
+def test_a_manifest_that_already_refuses_anonymous_requests_is_not_blocked() -> None:
+    text = (FIXTURES / "kube-apiserver-1.24.yaml").read_text().replace(
+        "    - --allow-privileged=true\n", "    - --allow-privileged=true\n    - --anonymous-auth=false\n"
+    )
+    assert patch_text(text, change_for(NO_ANONYMOUS)).changed is False
