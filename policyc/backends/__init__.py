@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from policyc.backends import apiserver, authn, rbac
+from policyc.backends import admission, apiserver, authn, rbac
 from policyc.backends.manifest import Manifest
 from policyc.check.program import Program
 from policyc.diagnostics import Diagnostic
@@ -15,6 +15,7 @@ Backend = Callable[[Program], tuple[list[Manifest], list[Diagnostic]]]
 BACKENDS: dict[str, Backend] = {
     "rbac": rbac.emit,
     "authn": authn.emit,
+    "admission": admission.emit,
 }
 
 

@@ -1,4 +1,4 @@
-"""RBAC backend: Namespaces, ServiceAccounts, Roles, ClusterRoles and their bindings."""
+"""RBAC backend: ServiceAccounts, Roles, ClusterRoles and their bindings."""
 
 from __future__ import annotations
 
@@ -36,13 +36,11 @@ def binding_manifest(b: Binding) -> Manifest:
 
 
 def emit(program: Program) -> tuple[list[Manifest], list[Diagnostic]]:
-    """Every RBAC object of the program, plus the Namespaces and ServiceAccounts it declares."""
+    """Every RBAC object of the program, plus the ServiceAccounts it declares.
+
+    Namespaces are written by the admission backend, which adds their Pod Security Admission labels.
+    """
     out: list[Manifest] = []
-    for name, blocks in sorted(program.namespaces.items()):
-        labels = {k.text: v.text for b in blocks for k, v in b.labels}
-        sources = tuple(sorted({b.span.file for b in blocks}))
-        body = {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata(name, None, sources, labels)}
-        out.append(Manifest("v1", "Namespace", name, None, body, sources))
     for _ref, sa in sorted(program.serviceaccounts.items()):
         sources = (sa.span.file,)
         body = {

@@ -10,6 +10,7 @@ from collections import defaultdict
 
 from policyc import model as m
 from policyc.check import grants, resolve, rules
+from policyc.check.admission import check_admission
 from policyc.check.authn import check_authn
 from policyc.check.cluster import oidc_username_prefix
 from policyc.check.context import Context
@@ -58,4 +59,5 @@ def check(policy: m.Policy, kubernetes: str | None = None) -> tuple[Program | No
         oidc_username_prefix=prefix,
     )
     program.authn = check_authn(ctx, program)
+    program.admission = check_admission(ctx, program)
     return program, sort_diagnostics(ctx.diags)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from policyc import model as m
 from policyc.check.authn import AuthnPlan
 from policyc.k8s.rules import PolicyRule
+
+if TYPE_CHECKING:  # check/admission.py builds on this module
+    from policyc.check.admission import AdmissionPlan
 
 
 @dataclass(frozen=True, order=True)
@@ -76,3 +80,4 @@ class Program:
     oidc_username_prefix: str = ""
     authn: AuthnPlan = field(default_factory=AuthnPlan)  # cluster authentication, users' credentials
     csr_requests: dict[str, str] = field(default_factory=dict)  # user -> CSR PEM, set by the build step
+    admission: AdmissionPlan | None = None  # limits, quotas, pod security (check/admission.py)

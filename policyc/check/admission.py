@@ -1,0 +1,406 @@
+"""The admission stage: limits, quotas and pod security of every namespace, for the target release.
+
+It decides what each release enforces pod security with and records it in an `AdmissionPlan`
+(`Program.admission`) that backends/admission.py turns into objects:
+
+* Pod Security Admission labels for the levels, 1.22 and later (1.22 only behind a feature
+  gate: PC412);
+* PodSecurityPolicies, a `use` ClusterRole per policy and a RoleBinding per namespace for the
+  group `system:serviceaccounts:<ns>`, when the cluster's `admission` list enables
+  `PodSecurityPolicy` (1.24 and older; PC410 on 1.25+);
+* a ValidatingAdmissionPolicy and its binding for a custom profile, 1.30 and later (PC413/PC414
+  say what to do on other releases).
+
+Codes: PC187 pod-security values, PC220-PC224 and PC230 conflicts, PC410-PC418 release rules,
+PC575 an unused profile (limits and quotas: check/limits.py; profiles: check/profiles.py).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from policyc import model as m
+from policyc.check import limits as limit_checks
+from policyc.check import profiles
+from policyc.check.context import Context
+from policyc.check.program import Binding, CompiledRole, Program, RbacSubject
+from policyc.diagnostics import Label
+from policyc.k8s import podsecurity as ps
+from policyc.k8s.rules import PolicyRule
+from policyc.source import Span
+
+PSP_PLUGIN = "PodSecurityPolicy"
+PSP_REMOVED = (1, 25)  # policy/v1beta1 PodSecurityPolicy is served up to 1.24
+PSA_ALPHA = (1, 22)  # PodSecurity admission: alpha (feature gate) in 1.22, beta and on by default in 1.23
+PSA_DEFAULT_ON = (1, 23)
+VAP_GA = (1, 30)  # admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy
+BUILTIN_PSP_PREFIX = profiles.RESERVED_PREFIX
+
+
+@dataclass
+class NamespaceAdmission:
+    """What one namespace gets at admission: labels, limits and quota, pod security."""
+
+    name: str
+    sources: tuple[str, ...]
+    labels: dict[str, str]  # the namespace's own labels plus Pod Security Admission labels
+    limits: limit_checks.NamespaceLimits
+    levels: dict[str, str] = field(default_factory=dict)  # mode -> level
+    profile: str | None = None  # custom profile
+    psp: str | None = None  # the PodSecurityPolicy its service accounts may use
+    limit_sources: tuple[str, ...] = ()
+    quota_sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PspObject:
+    """A PodSecurityPolicy to emit."""
+
+    name: str
+    annotations: dict[str, str] = field(hash=False)
+    spec: dict = field(hash=False)
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VapObject:
+    """A ValidatingAdmissionPolicy and the binding that selects the namespaces using it."""
+
+    name: str
+    validations: tuple[ps.Validation, ...]
+    namespaces: tuple[str, ...]
+    sources: tuple[str, ...] = ()
+
+
+@dataclass
+class AdmissionPlan:
+    """Everything the admission backend emits, decided by the check stage."""
+
+    namespaces: dict[str, NamespaceAdmission] = field(default_factory=dict)
+    psps: list[PspObject] = field(default_factory=list)
+    vaps: list[VapObject] = field(default_factory=list)
+    roles: list[CompiledRole] = field(default_factory=list)  # the `use` ClusterRole of each PSP
+    bindings: list[Binding] = field(default_factory=list)  # one RoleBinding per namespace and PSP
+
+
+@dataclass
+class _PodSecurityAsk:
+    levels: dict[str, tuple[str, Span]] = field(default_factory=dict)
+    profile: tuple[str, Span] | None = None
+
+    @property
+    def any(self) -> bool:
+        return bool(self.levels) or self.profile is not None
+
+
+def _fmt(v: tuple[int, int]) -> str:
+    return f"{v[0]}.{v[1]}"
+
+
+def _plugins(policy: m.Policy) -> list[m.Word]:
+    return [w for c in policy.clusters for w in c.admission]
+
+
+def check_psp_plugin(ctx: Context) -> m.Word | None:
+    """PC410: PodSecurityPolicy admission on a release that removed it. Returns the plugin word if usable."""
+    words = [w for w in _plugins(ctx.policy) if w.text == PSP_PLUGIN]
+    if ctx.release.version < PSP_REMOVED:
+        return words[0] if words else None
+    for w in words:
+        ctx.error(
+            "PC410",
+            f"the `{PSP_PLUGIN}` admission plugin was removed in Kubernetes 1.25 and the API server of "
+            f"{ctx.release.label} refuses to start with it",
+            w.span,
+            "remove it: Pod Security Admission (`PodSecurity`, on by default) enforces `pod-security` levels, "
+            "and custom profiles compile to ValidatingAdmissionPolicies on 1.30+",
+        )
+    return None
+
+
+def _ask(ctx: Context, name: str, blocks: tuple[m.Namespace, ...], declared: set[str]) -> _PodSecurityAsk:
+    """The levels (per mode) and custom profile a namespace asks for; PC187, PC220, PC223."""
+    ask = _PodSecurityAsk()
+
+    def set_level(mode: str, level: str, span: Span) -> None:
+        first = ask.levels.get(mode)
+        if first is None:
+            ask.levels[mode] = (level, span)
+        elif first[0] != level:
+            ctx.error(
+                "PC220",
+                f"namespace `{name}` sets pod-security `{mode}` to `{first[0]}` and to `{level}`",
+                span,
+                "keep one level per mode: the blocks of a namespace merge",
+                (Label(first[1], f"`{mode}` is `{first[0]}` here"),),
+            )
+
+    for block in blocks:
+        for line in block.pod_security:
+            for pm in line.modes:
+                level = pm.level.text
+                if pm.mode is None:
+                    if level in ps.LEVELS:
+                        for mode in ps.MODES:
+                            set_level(mode, level, pm.span)
+                    elif level in declared:
+                        if ask.profile is not None and ask.profile[0] != level:
+                            ctx.error(
+                                "PC223",
+                                f"namespace `{name}` uses pod-security-policy `{ask.profile[0]}` and `{level}`",
+                                pm.span,
+                                "use one custom profile per namespace, or merge the two",
+                                (Label(ask.profile[1], f"`{ask.profile[0]}` is used here"),),
+                            )
+                        elif ask.profile is None:
+                            ask.profile = (level, pm.span)
+                    continue  # anything else is PC103 (resolve)
+                mode = pm.mode.text
+                if mode not in ps.MODES:
+                    close = difflib.get_close_matches(mode, ps.MODES, n=1, cutoff=0.6)
+                    ctx.error("PC187", f"unknown pod-security mode `{mode}`", pm.mode.span,
+                              f"did you mean `{close[0]}`?" if close else "modes are `enforce`, `warn` and `audit`")
+                elif level in ps.LEVELS:
+                    set_level(mode, level, pm.span)
+                elif level in declared:
+                    ctx.error(
+                        "PC187",
+                        f"pod-security-policy `{level}` takes no mode: a custom profile is always enforced",
+                        pm.span,
+                        f"write `pod-security {level}`; modes apply to the levels privileged, baseline and restricted",
+                    )
+                else:
+                    close = difflib.get_close_matches(level, ps.LEVELS, n=1, cutoff=0.6)
+                    ctx.error("PC187", f"unknown pod-security level `{level}`", pm.level.span,
+                              f"did you mean `{close[0]}`?" if close else
+                              "levels are `privileged`, `baseline` and `restricted`")
+    return ask
+
+
+def _release_rules(ctx: Context, name: str, ask: _PodSecurityAsk, psp: m.Word | None) -> bool:
+    """PC411-PC414, PC418 for one namespace. Returns whether Pod Security Admission labels apply."""
+    release = ctx.release.version
+    label = ctx.release.label
+    psa = release >= PSA_ALPHA
+    if ask.levels:
+        span = next(iter(ask.levels.values()))[1]
+        if psp is None and not psa:
+            ctx.error(
+                "PC411",
+                f"namespace `{name}` asks for pod security, but Kubernetes {label} has no Pod Security Admission "
+                "and the cluster does not enable PodSecurityPolicy admission",
+                span,
+                f"add `{PSP_PLUGIN}` to `admission` in the cluster block, or target Kubernetes 1.23 or later",
+            )
+        elif psp is None and release < PSA_DEFAULT_ON:
+            ctx.warn(
+                "PC412",
+                f"Pod Security Admission is alpha in Kubernetes {label}: the pod-security labels of namespace "
+                f"`{name}` take effect only with the `PodSecurity` feature gate",
+                span,
+                "start kube-apiserver with `--feature-gates=PodSecurity=true` and `PodSecurity` in the admission "
+                "plugins, or target Kubernetes 1.23 or later",
+            )
+        enforced = ask.levels["enforce"][0] if "enforce" in ask.levels else "privileged"
+        soft = sorted(mode for mode, (lvl, _) in ask.levels.items() if mode != "enforce" and lvl != enforced)
+        if psp is not None and release < PSA_DEFAULT_ON and soft:
+            ctx.warn(
+                "PC418",
+                f"PodSecurityPolicy only enforces: the `{'`, `'.join(soft)}` level of namespace `{name}` needs "
+                f"Pod Security Admission, which Kubernetes {label} does not run by default",
+                ask.levels[soft[0]][1],
+                "the PodSecurityPolicy follows the `enforce` level (privileged when none is set); "
+                "warn and audit work from Kubernetes 1.23",
+            )
+    if ask.profile is not None and psp is None:
+        profile, span = ask.profile
+        if release >= VAP_GA:
+            pass
+        elif release >= PSP_REMOVED:
+            stage = ("beta (admissionregistration.k8s.io/v1beta1), off unless its feature gate and API are enabled"
+                     if release >= (1, 28) else "alpha" if release >= (1, 26) else "not available")
+            ctx.error(
+                "PC413",
+                f"pod-security-policy `{profile}` of namespace `{name}` needs a ValidatingAdmissionPolicy, which is "
+                f"{stage} in Kubernetes {label}, and PodSecurityPolicy was removed in 1.25",
+                span,
+                "use a built-in level (`pod-security restricted`), which Pod Security Admission enforces, "
+                "or target Kubernetes 1.30 or later",
+            )
+        else:
+            ctx.error(
+                "PC414",
+                f"pod-security-policy `{profile}` of namespace `{name}` needs PodSecurityPolicy admission on "
+                f"Kubernetes {label}, and the cluster does not enable it",
+                span,
+                f"add `{PSP_PLUGIN}` to `admission` in the cluster block, or use a built-in level "
+                "(`pod-security restricted`)",
+            )
+    return psa
+
+
+def _strictest_weakness(ctx: Context, name: str, ask: _PodSecurityAsk, custom: profiles.CustomProfile) -> None:
+    """PC230: a custom profile that allows what a level the namespace also asks for forbids."""
+    assert ask.profile is not None
+    for level in reversed(ps.LEVELS):
+        modes = [mode for mode, (lvl, _) in ask.levels.items() if lvl == level]
+        if not modes:
+            continue
+        weaker = ps.weaker_controls(custom.profile, ps.LEVEL_PROFILES[level], ctx.release.version)
+        if weaker:
+            ctx.error(
+                "PC230",
+                f"pod-security-policy `{custom.name}` of namespace `{name}` is weaker than the level `{level}` it "
+                f"also asks for: it allows more in {', '.join(f'`{w}`' for w in weaker)}",
+                ask.profile[1],
+                f"tighten those controls in `{custom.name}`, or drop the `{level}` level",
+                (Label(ask.levels[modes[0]][1], f"`{level}` is asked for here"),
+                 Label(custom.decl.name.span, f"`{custom.name}` is declared here")),
+            )
+            return
+
+
+def _labels(ctx: Context, name: str, blocks: tuple[m.Namespace, ...], psa: dict[str, str],
+            ask: _PodSecurityAsk) -> dict[str, str]:
+    """The namespace's labels with the Pod Security Admission labels; PC224 when they disagree."""
+    labels: dict[str, str] = {}
+    spans: dict[str, Span] = {}
+    for block in blocks:
+        for key, value in block.labels:
+            labels[key.text] = value.text
+            spans[key.text] = key.span
+    for key, value in psa.items():
+        if key in labels and labels[key] != value:
+            mode = key.removeprefix(ps.PSA_LABEL_PREFIX).removesuffix("-version")
+            ctx.error(
+                "PC224",
+                f"label `{key}={labels[key]}` of namespace `{name}` disagrees with its pod-security, which sets "
+                f"`{value}`",
+                spans[key],
+                "remove the label: `pod-security` writes the Pod Security Admission labels",
+                (Label(ask.levels[mode][1], "pod-security is set here"),),
+            )
+        labels[key] = value
+    return dict(sorted(labels.items()))
+
+
+def _sources(*groups: tuple[m.Namespace, ...]) -> tuple[str, ...]:
+    return tuple(sorted({b.span.file for blocks in groups for b in blocks}))
+
+
+def check_admission(ctx: Context, program: Program) -> AdmissionPlan:
+    """The admission stage; returns the plan the admission backend emits."""
+    plan = AdmissionPlan()
+    release = ctx.release.version
+    psp = check_psp_plugin(ctx)
+    customs: dict[str, profiles.CustomProfile] = {}
+    for name, decl in sorted(program.psps.items()):
+        if profiles.check_profile_name(ctx, decl.name):
+            customs[name] = profiles.check_profile(ctx, decl)
+        else:
+            profiles.check_profile(ctx, decl)
+    used: dict[str, list[str]] = {}
+    for name, blocks in sorted(program.namespaces.items()):
+        ask = _ask(ctx, name, blocks, set(program.psps))
+        limits = limit_checks.check_namespace_limits(ctx, name, blocks)
+        psa_ok = _release_rules(ctx, name, ask, psp) if ask.any else False
+        levels = {mode: lvl for mode, (lvl, _) in ask.levels.items()}
+        profile = ask.profile[0] if ask.profile else None
+        if profile is not None and profile in customs:
+            used.setdefault(profile, []).append(name)
+            _strictest_weakness(ctx, name, ask, customs[profile])
+        psa = ps.psa_labels(levels, release) if levels and psa_ok else {}
+        ns = NamespaceAdmission(
+            name=name,
+            sources=_sources(blocks),
+            labels=_labels(ctx, name, blocks, psa, ask),
+            limits=limits,
+            levels=levels,
+            profile=profile,
+            limit_sources=tuple(sorted({b.span.file for b in blocks if b.limits})),
+            quota_sources=tuple(sorted({b.span.file for b in blocks if b.quota})),
+        )
+        if psp is not None:
+            if profile is not None:
+                ns.psp = profile if profile in customs else None
+            elif levels:
+                ns.psp = BUILTIN_PSP_PREFIX + levels.get("enforce", "privileged")
+            else:
+                ctx.warn(
+                    "PC415",
+                    f"PodSecurityPolicy admission is on and namespace `{name}` asks for no pod security: "
+                    "pods its controllers create match no policy and are refused",
+                    blocks[0].name.span,
+                    f"add `pod-security LEVEL` to namespace `{name}` (`privileged` keeps today's behaviour)",
+                )
+        plan.namespaces[name] = ns
+    _unused_profiles(ctx, customs, used)
+    if psp is not None:
+        _check_system_namespace(ctx, psp, plan)
+        _plan_psps(ctx, plan, customs)
+    elif release >= VAP_GA:
+        for name, namespaces in sorted(used.items()):
+            custom = customs[name]
+            sources = tuple(sorted({custom.decl.span.file, *(f for n in namespaces
+                                                             for f in plan.namespaces[n].sources)}))
+            plan.vaps.append(
+                VapObject(name, tuple(ps.cel_validations(name, custom.profile, release)), tuple(sorted(namespaces)),
+                          sources)
+            )
+    return plan
+
+
+def _unused_profiles(ctx: Context, customs: dict[str, profiles.CustomProfile], used: dict[str, list[str]]) -> None:
+    for name, custom in sorted(customs.items()):
+        if name not in used:
+            ctx.warn(
+                "PC575",
+                f"pod-security-policy `{name}` is not used by any namespace, so nothing is emitted for it",
+                custom.decl.name.span,
+                f"add `pod-security {name}` to the namespaces it should protect, or remove it",
+            )
+
+
+def _check_system_namespace(ctx: Context, psp: m.Word, plan: AdmissionPlan) -> None:
+    """PC416: with PodSecurityPolicy on, kube-system's pods need a policy too."""
+    system = plan.namespaces.get("kube-system")
+    if system is None or system.psp is None:
+        ctx.warn(
+            "PC416",
+            "PodSecurityPolicy admission is on and no policy grants namespace `kube-system`: the pods of "
+            "kube-proxy, CoreDNS and other system workloads will be refused when they are recreated",
+            psp.span,
+            "add `namespace kube-system { pod-security privileged }`",
+        )
+
+
+def _plan_psps(ctx: Context, plan: AdmissionPlan, customs: dict[str, profiles.CustomProfile]) -> None:
+    """The PodSecurityPolicies in use, their `use` ClusterRoles, and a RoleBinding per namespace."""
+    release = ctx.release.version
+    users: dict[str, list[NamespaceAdmission]] = {}
+    for ns in plan.namespaces.values():
+        if ns.psp is not None:
+            users.setdefault(ns.psp, []).append(ns)
+    for psp_name, namespaces in sorted(users.items()):
+        ns_files = {f for ns in namespaces for f in ns.sources}
+        if psp_name.startswith(BUILTIN_PSP_PREFIX):
+            annotations, spec = ps.builtin_psp(psp_name.removeprefix(BUILTIN_PSP_PREFIX), release)
+            sources = tuple(sorted(ns_files))
+        else:
+            custom = customs[psp_name]
+            annotations, spec, notes = ps.custom_psp(custom.profile, release)
+            for note in notes:
+                ctx.warn("PC417", f"pod-security-policy `{psp_name}` on Kubernetes {ctx.release.label}: {note}",
+                         custom.decl.name.span, "see docs/pod-security.md for what each control compiles to")
+            sources = tuple(sorted(ns_files | {custom.decl.span.file}))
+        plan.psps.append(PspObject(psp_name, annotations, spec, sources))
+        role = f"policyc:psp:{psp_name}"
+        rule = PolicyRule(("policy",), ("podsecuritypolicies",), (psp_name,), (), ("use",))
+        plan.roles.append(CompiledRole("ClusterRole", role, None, (rule,), sources=sources))
+        for ns in sorted(namespaces, key=lambda n: n.name):
+            subject = RbacSubject("Group", f"system:serviceaccounts:{ns.name}")
+            plan.bindings.append(
+                Binding("RoleBinding", role, ns.name, "ClusterRole", role, (subject,), f"psp:{psp_name}",
+                        sources=ns.sources)
+            )
