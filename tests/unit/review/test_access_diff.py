@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from review_cases import added, diff, lines_for, removed
+from review_cases import added, diff, lines_for, removed, side
+
+from policyc.access.policy import identity_of
+from policyc.review import compile_side
+from policyc.review.access import _Side, bounded_effective_access
 
 BASE = """
 kubernetes 1.30
@@ -165,6 +169,37 @@ def test_everyone_is_reported_once_under_system_authenticated() -> None:
     assert added(report) == ["+ group system:authenticated (everyone): get pods/log in checkout  (a.policy:13)"]
 
 
-def test_empty_base_grants_nothing() -> None:
+def test_identical_policies_report_nothing() -> None:
     report = diff(BASE, BASE)
     assert report.summary == "no access changes; no setting changes"
+
+
+def test_bounded_search_is_the_engines_search_below_the_bound() -> None:
+    head = with_lines(BASE, "grant create pods to group dev in checkout", "grant role edit to user bob in checkout")
+    s = _Side.of(compile_side(side(head, "head")).result)
+    assert s.graph is not None
+    for subject in sorted(s.subjects()):
+        ident = identity_of(subject, s.program)
+        grants, complete = bounded_effective_access(s.graph, ident)
+        assert complete
+        assert grants == s.graph.effective_access(ident)
+
+
+def test_escalation_search_is_bounded_and_says_so() -> None:
+    """Cluster-wide `bind` + `create rolebindings`: one acquired role per namespace, 2^14 sets of them."""
+    namespaces = "".join(f"namespace ns{i:02} {{\n  labels x=y\n}}\n" for i in range(14))
+    base = "kubernetes 1.30\n" + namespaces
+    head = base + (
+        "role binder {\n  bind clusterroles.rbac.authorization.k8s.io\n"
+        "  create rolebindings.rbac.authorization.k8s.io\n}\n"
+        "grant role binder to user binder in cluster\n"
+    )
+    report = diff(base, head)
+    escalations = [line for line in report.added if line.escalation]
+    assert [(line.what, line.scope) for line in escalations] == [("* *", f"ns{i:02}") for i in range(14)]
+    assert escalations[0].origins[0].path == (
+        "can bind clusterroles and write rolebindings in namespace `ns00`, so acts as user `binder` holding every"
+        " permission in namespace `ns00`",
+    )
+    (note,) = report.notes
+    assert note.startswith("HEAD: the escalation search for user binder stopped after 2000 identities")
