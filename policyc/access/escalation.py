@@ -273,8 +273,7 @@ class EscalationGraph:
             steps += self._secret_steps(ident)
             steps += self._token_steps(ident)
             steps += self._impersonate_steps(ident)
-            steps += self._bind_steps(ident)
-            steps += self._escalate_steps(ident)
+            steps += self._acquire_step(ident, self._bind_steps(ident) + self._escalate_steps(ident))
             steps += self._cluster_steps(ident)
         best: dict[Identity, Step] = {}
         for s in sorted(steps, key=lambda s: (_STEP_ORDER.index(s.kind), s.target, s.action)):
@@ -380,6 +379,32 @@ class EscalationGraph:
                 for g in sorted(group_names):
                     out.append(Step("impersonate", f"can impersonate group `{g}`", Identity.group(g), basis))
         return out
+
+    def _acquire_step(self, ident: Identity, steps: list[Step]) -> list[Step]:
+        """The bind and escalate steps of an identity merged into one step to the union of their gains.
+
+        Acquisitions only ever add permissions, so taking them all at once reaches the same
+        permissions as taking them one by one; one merged step per identity keeps the search a
+        fixpoint (a chain of ever larger identities) instead of a walk over every subset of gains.
+        """
+        if len(steps) <= 1:
+            return steps
+        ordered = sorted(steps, key=lambda s: (_STEP_ORDER.index(s.kind), s.target, s.action))
+        for step in ordered:
+            if step.target.kind == "superuser":
+                return [step]
+        gained: set[Acquired] = set()
+        for step in ordered:
+            gained.update(step.target.acquired)
+        target = self._gain(ident, gained - set(ident.acquired))
+        if target is None:
+            return []
+        basis: dict[int, Permission] = {}
+        for step in ordered:
+            for p in step.grants:
+                basis.setdefault(id(p), p)
+        action = "; ".join(dict.fromkeys(step.action for step in ordered))
+        return [Step(ordered[0].kind, action, target, tuple(sorted(basis.values(), key=lambda p: p.sort_key)))]
 
     def _gain(self, ident: Identity, gains: set[Acquired]) -> Identity | None:
         if any(a.role is None and a.scope is None for a in gains):

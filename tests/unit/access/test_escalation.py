@@ -127,3 +127,30 @@ def test_role_escalation_in_a_namespace() -> None:
     # holding everything in `app`, she can then act as its service accounts
     assert [s.kind for s in g.reach(ALICE)[SA_APP_DEFAULT]][0] == "escalate"
     assert [str(a) for a in ident.acquired] == ["every permission in namespace `app`"]
+
+
+def test_bind_across_many_namespaces_is_a_fixpoint_not_a_walk_over_subsets() -> None:
+    """Cluster-wide `bind clusterroles` + `create rolebindings` gains a role in every namespace.
+
+    Acquisitions only add permissions, so the engine merges them into one step; a search over
+    every subset of namespaces would visit 2^40 identities and never finish.
+    """
+    namespaces = [f"ns{i:02d}" for i in range(40)]
+    model = AccessModel.from_objects(
+        [
+            cr("binder", rule("bind", "rbac.authorization.k8s.io", "clusterroles", names="reader"),
+               rule("create", "rbac.authorization.k8s.io", "rolebindings")),
+            cr("reader", rule("get", "", "configmaps")),
+            crb("b", "binder", "User:alice"),
+        ],
+        bootstrap=False,
+    )
+    g = EscalationGraph(model, namespaces)
+    reached = g.reach(ALICE)
+    assert len(reached) == 2
+    (ident, path), = [(i, p) for i, p in reached.items() if i.acquired]
+    assert [s.kind for s in path] == ["bind"]
+    assert sorted(a.scope for a in ident.acquired) == namespaces
+    assert "rolebindings in namespace `ns00`" in path[0].action and "`ns39`" in path[0].action
+    readable = {e.permission.scope for e in g.effective_access(ALICE) if "configmaps" in e.permission.rule.resources}
+    assert readable == set(namespaces)
