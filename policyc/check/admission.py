@@ -94,10 +94,6 @@ class _PodSecurityAsk:
         return bool(self.levels) or self.profile is not None
 
 
-def _fmt(v: tuple[int, int]) -> str:
-    return f"{v[0]}.{v[1]}"
-
-
 def _plugins(policy: m.Policy) -> list[m.Word]:
     return [w for c in policy.clusters for w in c.admission]
 
@@ -213,11 +209,9 @@ def _release_rules(ctx: Context, name: str, ask: _PodSecurityAsk, psp: m.Word | 
                 "the PodSecurityPolicy follows the `enforce` level (privileged when none is set); "
                 "warn and audit work from Kubernetes 1.23",
             )
-    if ask.profile is not None and psp is None:
+    if ask.profile is not None and psp is None and release < VAP_GA:
         profile, span = ask.profile
-        if release >= VAP_GA:
-            pass
-        elif release >= PSP_REMOVED:
+        if release >= PSP_REMOVED:
             stage = ("beta (admissionregistration.k8s.io/v1beta1), off unless its feature gate and API are enabled"
                      if release >= (1, 28) else "alpha" if release >= (1, 26) else "not available")
             ctx.error(

@@ -17,7 +17,6 @@ from policyc.check.context import Context
 from policyc.diagnostics import Label
 from policyc.k8s import names
 from policyc.k8s import podsecurity as ps
-from policyc.source import Span
 
 # key -> whether it takes a list of values
 KEYS: dict[str, bool] = {
@@ -338,8 +337,3 @@ def check_profile(ctx: Context, decl: m.PodSecurityPolicy) -> CustomProfile:
         if entry.key != "base" and entry.values:
             profile = _apply(ctx, entry, profile)
     return CustomProfile(decl, profile)
-
-
-def profile_span(decl: m.PodSecurityPolicy) -> Span:
-    """Where to point at a profile as a whole: its name."""
-    return decl.name.span
