@@ -89,6 +89,86 @@ def _marks(node: yaml.Node, path: Path_, out: dict[Path_, tuple[int, int]]) -> N
             _marks(item, (*path, i), out)
 
 
+NAMESPACED = ("Role", "RoleBinding", "ServiceAccount", "LimitRange", "ResourceQuota")
+
+
+def _str_list(v: Any) -> bool:
+    return v is None or (isinstance(v, list) and all(isinstance(x, str) for x in v))
+
+
+def _scalar(x: Any) -> bool:
+    return isinstance(x, str | int | float) and not isinstance(x, bool)
+
+
+def _str_map(v: Any) -> bool:
+    """None, or a mapping of string keys to scalars (labels, annotations, quantities)."""
+    return v is None or (isinstance(v, dict) and all(isinstance(k, str) and _scalar(x) for k, x in v.items()))
+
+
+def _selector_ok(s: Any) -> bool:
+    if not isinstance(s, dict) or not _str_map(s.get("matchLabels")):
+        return False
+    exprs = s.get("matchExpressions")
+    return exprs is None or (isinstance(exprs, list) and all(
+        isinstance(e, dict) and isinstance(e.get("key"), str) and isinstance(e.get("operator"), str)
+        and _str_list(e.get("values")) for e in exprs))
+
+
+def shape_problem(obj: dict[str, Any]) -> str:
+    """Why an object cannot be a Kubernetes object of its kind (the API server would refuse it), or `""`.
+
+    Only the fields the importer and the access engine read are checked, so that malformed
+    input gives a diagnostic and never a crash further on.
+    """
+    if not isinstance(obj.get("kind"), str):
+        return "`kind` is not a string"
+    meta = obj.get("metadata", {})
+    if not isinstance(meta, dict):
+        return "`metadata` is not a mapping"
+    for key in ("name", "namespace"):
+        if meta.get(key) is not None and not isinstance(meta.get(key), str):
+            return f"`metadata.{key}` is not a string"
+    for key in ("labels", "annotations"):
+        if not _str_map(meta.get(key)):
+            return f"`metadata.{key}` is not a mapping of strings"
+    kind = obj["kind"]
+    if not meta.get("name"):
+        return "it has no `metadata.name`"
+    if kind in NAMESPACED and not meta.get("namespace"):
+        return f"a {kind} needs `metadata.namespace`"
+    if kind in ("Role", "ClusterRole"):
+        rules = obj.get("rules")
+        if rules is not None and not (isinstance(rules, list) and all(
+                isinstance(r, dict) and all(_str_list(r.get(k)) for k in
+                                            ("apiGroups", "resources", "resourceNames", "nonResourceURLs", "verbs"))
+                for r in rules)):
+            return "`rules` is not a list of rules with lists of strings"
+        agg = obj.get("aggregationRule")
+        if agg is not None and not (isinstance(agg, dict) and isinstance(agg.get("clusterRoleSelectors") or [], list)
+                                    and all(_selector_ok(x) for x in agg.get("clusterRoleSelectors") or [])):
+            return "`aggregationRule` is not a list of label selectors"
+    if kind in ("RoleBinding", "ClusterRoleBinding"):
+        ref = obj.get("roleRef")
+        if not isinstance(ref, dict) or not all(isinstance(ref.get(k), str) for k in ("kind", "name")):
+            return "`roleRef` needs a `kind` and a `name`"
+        subjects = obj.get("subjects")
+        if subjects is not None and not (isinstance(subjects, list) and all(
+                isinstance(x, dict) and all(isinstance(x.get(k), str | None) for k in ("kind", "name", "namespace"))
+                for x in subjects)):
+            return "`subjects` is not a list of subjects"
+    for key in ("spec", "status"):
+        if key in obj and obj[key] is not None and not isinstance(obj[key], dict):
+            return f"`{key}` is not a mapping"
+    spec = obj.get("spec") or {}
+    if kind == "LimitRange" and "limits" in spec and not (isinstance(spec["limits"], list) and all(
+            isinstance(i, dict) and all(isinstance(v, dict) and _str_map(v) for k, v in i.items() if k != "type")
+            for i in spec["limits"])):
+        return "`spec.limits` is not a list of limits"
+    if kind == "ResourceQuota" and not _str_map(spec.get("hard")):
+        return "`spec.hard` is not a mapping of quantities"
+    return ""
+
+
 def _split_list(doc: Doc) -> list[Doc]:
     """A `List` (kubectl's `-o yaml` of several objects) as its items; other objects as themselves."""
     kind = doc.obj.get("kind")
@@ -131,7 +211,13 @@ def parse_stream(name: str, text: str) -> tuple[list[Doc], list[Diagnostic]]:
                     )
                 )
                 continue
-            docs.extend(_split_list(doc))
+            for d in _split_list(doc):
+                problem = shape_problem(d.obj)
+                if problem:
+                    diags.append(warning("PC602", f"{d.where} is not a valid Kubernetes object and is skipped: "
+                                         f"{problem}", d.span(), "fix the object; the API server would refuse it"))
+                else:
+                    docs.append(d)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)

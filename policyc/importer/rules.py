@@ -64,10 +64,20 @@ def is_dead(atom: Atom, release: Release) -> bool:
     return check_resource(release, ref, verbs=(atom.verb,)) is not None
 
 
+def url_text(url: str) -> str:
+    """A non-resource URL as the language writes it: `*` becomes `/*`.
+
+    Every request path starts with `/`, so `/*` (the prefix `/`) matches exactly the paths `*`
+    matches (NonResourceURLMatches in pkg/apis/rbac/v1/evaluation_helpers.go), and the
+    language reads a target that does not start with `/` as a resource.
+    """
+    return "/*" if url == ALL else url
+
+
 def rule_atoms(rule: PolicyRule) -> list[Atom]:
     """The atoms of a Kubernetes PolicyRule (groups x resources x verbs, or URLs x verbs)."""
     names = tuple(sorted(set(rule.resource_names)))
-    out = [Atom(v, "", "", (), u) for u in rule.non_resource_urls for v in rule.verbs]
+    out = [Atom(v, "", "", (), url_text(u)) for u in rule.non_resource_urls for v in rule.verbs]
     out += [Atom(v, g, r, names) for g in rule.api_groups for r in rule.resources for v in rule.verbs]
     return out
 

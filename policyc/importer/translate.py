@@ -215,6 +215,10 @@ class Translator:
             tr = translate_rules(parsed.rules, self.release)
             if doc.kind == "ClusterRole" and parsed.is_aggregated:
                 tr.problems, tr.dead = [], []  # its rules are the controller's, recomputed from members
+            if doc.kind == "Role" and any(r.non_resource_urls for r in parsed.rules):
+                # The API server refuses these (ValidatePolicyRule: "namespaced rules cannot apply to
+                # non-resource URLs"), so such a Role only comes from files, never from a cluster.
+                tr.problems.append("a Role cannot hold non-resource URLs")
             if tr.problems:
                 self.keep(doc, "PC607", "; ".join(tr.problems),
                           "rewrite the rule so that the language can express it, or manage this role outside "
@@ -226,7 +230,8 @@ class Translator:
                           f"{dead}", "they grant nothing on this release; `--verify` lists them", "rules")
             key = (doc.namespace if doc.kind == "Role" else "", doc.name)
             labels = {str(k): str(v) for k, v in (doc.meta.get("labels") or {}).items()}
-            aggregate_to = tuple(t for t, lbl in AGGREGATE_LABELS.items() if labels.get(lbl) == "true")
+            aggregate_to = tuple(t for t, lbl in AGGREGATE_LABELS.items()
+                                 if doc.kind == "ClusterRole" and labels.get(lbl) == "true")
             candidates[key] = (doc, PRole(doc.name, key[0] or None, tr.rules, None, aggregate_to, doc))
         self._aggregation(candidates)
         for key, (doc, role) in sorted(candidates.items()):

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from policyc.access.matching import covers
@@ -32,7 +32,7 @@ from policyc.access.model import AccessModel, Permission
 from policyc.access.request import UserInfo, sa_username
 from policyc.check.program import RbacSubject
 from policyc.importer.psp import normal as psp_normal
-from policyc.importer.rules import is_dead, target_text
+from policyc.importer.rules import is_dead, target_text, url_text
 from policyc.k8s.quantity import QuantityError, parse_quantity
 from policyc.k8s.releases import load_release
 from policyc.k8s.rules import Atom, PolicyRule
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 Obj = Mapping[str, Any]
 NOISE_LABELS = {("app.kubernetes.io/managed-by", "policyc")}
 NOISE_LABEL_KEYS = {"kubernetes.io/metadata.name"}
+ALL_URLS = "*"
 
 
 @dataclass
@@ -101,11 +102,18 @@ def _subject_text(s: RbacSubject) -> str:
     return f"{s.kind.lower()} {s.name}"
 
 
+def _same_urls(rule: PolicyRule) -> PolicyRule:
+    """URL `*` as `/*`: they match the same paths (every path starts with `/`; importer/rules.py)."""
+    if ALL_URLS not in rule.non_resource_urls:
+        return rule
+    return replace(rule, non_resource_urls=tuple(sorted({url_text(u) for u in rule.non_resource_urls})))
+
+
 def _scoped(perms: Iterable[Permission]) -> tuple[list[PolicyRule], dict[str, list[PolicyRule]]]:
     cluster: list[PolicyRule] = []
     spaces: dict[str, list[PolicyRule]] = defaultdict(list)
     for p in perms:
-        (cluster if p.scope is None else spaces[p.scope]).append(p.rule)
+        (cluster if p.scope is None else spaces[p.scope]).append(_same_urls(p.rule))
     return cluster, spaces
 
 
