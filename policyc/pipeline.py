@@ -10,6 +10,7 @@ from policyc.backends.manifest import Manifest
 from policyc.check import check, check_emitted, suppress
 from policyc.check.program import Program
 from policyc.diagnostics import Diagnostic, sort_diagnostics
+from policyc.gcpause import gc_paused
 from policyc.loader import read_sources
 from policyc.model import Policy
 from policyc.source import SourceFile
@@ -40,6 +41,7 @@ def compile_sources(sources: list[SourceFile], kubernetes: str | None = None, *,
     return compile_lowered(sources, policy, diags, kubernetes, lints=lints)
 
 
+@gc_paused  # what it builds lives until it returns: see policyc/gcpause.py
 def compile_lowered(
     sources: list[SourceFile], policy: Policy, diags: list[Diagnostic], kubernetes: str | None = None,
     *, lints: bool = False,

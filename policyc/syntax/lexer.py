@@ -9,12 +9,14 @@ Speed: one compiled regex and a tight loop, instead of Lark's general-purpose le
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from lark.exceptions import UnexpectedCharacters
 from lark.lexer import Lexer, LexerState, Token
+from lark.parsers.lalr_analysis import Shift
 
 WORD_RE = r"[A-Za-z0-9/*][A-Za-z0-9._@:/=+*\-]*"
 _TOKEN = re.compile(
@@ -28,24 +30,98 @@ _TOKEN = re.compile(
 _WORD_FULL = re.compile(WORD_RE + r"\Z")
 
 
-def _can_shift(parser_state: Any, term: str) -> bool:
-    """Whether the LALR parser, from its current stack, would shift `term` (after reductions)."""
-    states = parser_state.parse_conf.parse_table.states
-    stack = list(parser_state.state_stack)
+# One action of a compact parse table: (state to shift to, or None to reduce; for a reduction,
+# the number of symbols popped, the rule's nonterminal and the rule itself).
+Action = tuple[Any, int, str, Any]
+
+
+@functools.cache
+def compact_table(parse_table: Any) -> dict[Any, dict[str, Action]]:
+    """Lark's LALR parse table as {state: {symbol: Action}}, keyed by plain strings.
+
+    Lark's keys are Token objects whose Python-level `__eq__` slows every lookup by a str.
+    """
+    out: dict[Any, dict[str, Action]] = {}
+    for state, actions in parse_table.states.items():
+        row: dict[str, Action] = {}
+        for symbol, (kind, arg) in actions.items():
+            if kind is Shift:
+                row[str(symbol)] = (arg, 0, "", None)
+            else:
+                row[str(symbol)] = (None, len(arg.expansion), str(arg.origin.name), arg)
+        out[state] = row
+    return out
+
+
+def can_shift(table: dict[Any, dict[str, Action]], stack: list[Any], term: str) -> bool:
+    """Whether an LALR parser with `stack` would shift `term` after the reductions it makes.
+
+    `table` is a `compact_table`. The reductions are simulated on a small overlay, so the
+    stack itself is neither copied nor changed.
+    """
+    depth = len(stack)  # the simulated stack is stack[:depth] + pushed
+    pushed: list[Any] = []
+    state = stack[-1]
     while True:
-        action = states[stack[-1]].get(term)
+        action = table[state].get(term)
         if action is None:
             return False
-        kind, arg = action
-        if kind.name == "Shift":
+        target, size, origin, _ = action
+        if target is not None:
             return True
-        size = len(arg.expansion)
-        if size:
-            del stack[-size:]
-        goto = states[stack[-1]].get(arg.origin.name)
+        if size >= len(pushed):
+            depth -= size - len(pushed)
+            pushed.clear()
+        elif size:
+            del pushed[-size:]
+        top = pushed[-1] if pushed else stack[depth - 1]
+        goto = table[top].get(origin)
         if goto is None:
             return False
-        stack.append(goto[1])
+        state = goto[0]
+        pushed.append(state)
+
+
+# A raw token: (terminal, text, start offset, end offset, line, column, end line, end column).
+RawToken = tuple[str, str, int, int, int, int, int, int]
+
+
+def scan(
+    text: str, keywords: dict[str, str], punct: dict[str, str], is_keyword: Callable[[str], bool]
+) -> Iterator[RawToken]:
+    """Tokenize `text`, blanks and end-of-line comments skipped.
+
+    A bare word in `keywords` becomes that keyword's terminal when `is_keyword(terminal)` says
+    the parser can shift it now; otherwise it stays a WORD. Raises UnexpectedCharacters.
+    """
+    pos, line, line_start = 0, 1, 0
+    end = len(text)
+    match = _TOKEN.match
+    while pos < end:
+        m = match(text, pos)
+        if m is None:
+            raise UnexpectedCharacters(text, pos, line, pos - line_start + 1, allowed={"WORD", "STRING"})
+        kind = m.lastgroup
+        value = m.group()
+        new_pos = m.end()
+        if kind == "WS" or kind == "COMMENT":
+            pos = new_pos
+            continue
+        col = pos - line_start + 1
+        if kind == "_NL":
+            newlines = value.count("\n")
+            line_start = pos + value.rfind("\n") + 1
+            tok = ("_NL", value, pos, new_pos, line, col, line + newlines, new_pos - line_start + 1)
+            line += newlines
+            pos = new_pos
+            yield tok
+            continue
+        if kind == "PUNCT":
+            kind = punct[value]
+        elif kind == "WORD" and value in keywords and is_keyword(keywords[value]):
+            kind = keywords[value]
+        yield (kind, value, pos, new_pos, line, col, line, col + new_pos - pos)
+        pos = new_pos
 
 
 class PolicyLexer(Lexer):
@@ -66,33 +142,12 @@ class PolicyLexer(Lexer):
 
     def lex(self, lexer_state: LexerState, parser_state: Any) -> Iterator[Token]:
         """Tokenize the whole text, deciding keywords against the live parser state."""
-        text: str = lexer_state.text.text
-        pos, line, line_start = 0, 1, 0
-        end = len(text)
-        match = _TOKEN.match
-        keywords, punct = self.keywords, self.punct
-        while pos < end:
-            m = match(text, pos)
-            if m is None:
-                raise UnexpectedCharacters(text, pos, line, pos - line_start + 1, allowed={"WORD", "STRING"})
-            kind = m.lastgroup
-            value = m.group()
-            new_pos = m.end()
-            if kind == "WS" or kind == "COMMENT":
-                pos = new_pos
-                continue
-            col = pos - line_start + 1
-            if kind == "_NL":
-                newlines = value.count("\n")
-                tok = Token("_NL", value, pos, line, col, line + newlines, 1, new_pos)
-                line += newlines
-                line_start = pos + value.rfind("\n") + 1
-                pos = new_pos
-                yield tok
-                continue
-            if kind == "PUNCT":
-                kind = punct[value]
-            elif kind == "WORD" and value in keywords and _can_shift(parser_state, keywords[value]):
-                kind = keywords[value]
-            yield Token(kind, value, pos, line, col, line, col + len(value), new_pos)
-            pos = new_pos
+        table = compact_table(parser_state.parse_conf.parse_table)
+
+        def is_keyword(term: str) -> bool:
+            return can_shift(table, parser_state.state_stack, term)
+
+        for kind, value, start, end, line, col, end_line, end_col in scan(
+            lexer_state.text.text, self.keywords, self.punct, is_keyword
+        ):
+            yield Token(kind, value, start, line, col, end_line, end_col, end)

@@ -10,6 +10,7 @@ from lark.exceptions import UnexpectedInput
 
 from policyc import model as m
 from policyc.diagnostics import Diagnostic, error
+from policyc.gcpause import gc_paused
 from policyc.source import SourceFile, Span
 from policyc.syntax.errors import syntax_diagnostic
 from policyc.syntax.parser import parse_text
@@ -54,22 +55,25 @@ class _Lowerer:
 
     def __init__(self, src: SourceFile, parts: _Parts, diags: list[Diagnostic]) -> None:
         self.src = src
+        self.name = src.name
         self.parts = parts
         self.diags = diags
 
     # -- helpers --------------------------------------------------------------
+    # Spans come from the line and column the lexer gave each token and node (the same figures
+    # SourceFile.span computes from offsets), which saves two searches per span.
     def span(self, node: Tree | Token) -> Span:
         if isinstance(node, Token):
-            return self.src.span(node.start_pos or 0, node.end_pos or 0)
+            return Span(self.name, node.line, node.column, node.end_line, node.end_column, node.start_pos, node.end_pos)
         meta = node.meta
         if getattr(meta, "empty", True):
             return self.src.span(0, 0)
-        return self.src.span(meta.start_pos, meta.end_pos)
+        return Span(self.name, meta.line, meta.column, meta.end_line, meta.end_column, meta.start_pos, meta.end_pos)
 
     def word(self, node: Tree) -> m.Word:
         tok = node.children[0]
-        text = unquote(tok.value) if tok.type == "STRING" else tok.value
-        return m.Word(text, self.span(tok))
+        span = Span(self.name, tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos)
+        return m.Word(unquote(tok.value) if tok.type == "STRING" else tok.value, span)
 
     def words(self, node: Tree) -> tuple[m.Word, ...]:
         return tuple(self.word(c) for c in node.children)
@@ -297,6 +301,7 @@ def lower_file(src: SourceFile, parts: _Parts, diags: list[Diagnostic]) -> None:
             getattr(lowerer, f"_{node.data}")(node)
 
 
+@gc_paused  # what it builds lives until it returns: see policyc/gcpause.py
 def lower(sources: Iterable[SourceFile]) -> tuple[m.Policy, list[Diagnostic]]:
     """Parse and lower every source file into one Policy, in sorted file order."""
     parts = _Parts()

@@ -1,13 +1,29 @@
-"""The cached LALR parser over grammar/policy.lark."""
+"""The cached LALR parser over grammar/policy.lark, and a fast driver for its parse table.
+
+`parser()` is the Lark object (our lexer, positions propagated); interactive tools and the
+error path use it. `parse_text` runs the same LALR table with a lean loop of our own: the
+lexer is fed the live state stack directly, only the tokens the tree keeps become Token
+objects, trees are shaped by Lark's own tree-builder callbacks, and positions are carried on
+a side stack instead of Lark's position-propagation wrappers (which cost as much as the rest
+of the parse). The tree, including every node's `meta` positions, is the one Lark builds;
+tests/unit/test_fast_parser.py compares the two. On any syntax error the text is handed to
+Lark's parser, so errors are exactly Lark's.
+"""
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from importlib import resources
+from itertools import chain
+from typing import Any
 
-from lark import Lark, Tree
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters
+from lark.parse_tree_builder import ParseTreeBuilder
+from lark.tree import Meta
 
-from policyc.syntax.lexer import PolicyLexer
+from policyc.syntax.lexer import PolicyLexer, can_shift, compact_table, scan
 
 
 @functools.cache
@@ -17,8 +33,113 @@ def parser() -> Lark:
     return Lark(grammar, parser="lalr", lexer=PolicyLexer, propagate_positions=True, maybe_placeholders=False)
 
 
+@dataclass(frozen=True)
+class _Tables:
+    """What the fast driver needs from the Lark parser, computed once."""
+
+    # {state: {symbol: (state to shift to or None, symbols popped, rule name, tree callback)}}
+    states: dict[Any, dict[str, tuple[Any, int, str, Any]]]
+    start: Any
+    end: Any
+    kept: frozenset[str]  # terminals that appear in trees (the others are filtered out)
+    keywords: dict[str, str]
+    punct: dict[str, str]
+
+
+# The end-of-input token fed after the last one (never shifted, so its position is unused).
+_END = ("$END", "", 0, 0, 0, 0, 0, 0)
+
+
+class _SyntaxError(Exception):
+    """The fast driver met input it cannot parse: Lark's parser reports it."""
+
+
+@functools.cache
+def _tables() -> _Tables:
+    lark = parser()
+    table = lark.parser.parser.parser.parse_table
+    # The same tree shaping as `lark` (child filtering, `_rule` inlining), minus positions.
+    builder = ParseTreeBuilder(lark.rules, Tree, propagate_positions=False, maybe_placeholders=False)
+    callbacks = builder.create_callback(None)
+    states = {
+        state: {
+            sym: (target, size, origin, None if rule is None else callbacks[rule])
+            for sym, (target, size, origin, rule) in row.items()
+        }
+        for state, row in compact_table(table).items()
+    }
+    kept = frozenset(
+        str(sym.name) for rule in lark.rules for sym in rule.expansion if sym.is_term and not sym.filter_out
+    )
+    lexer = PolicyLexer(lark.lexer_conf)
+    return _Tables(
+        states,
+        table.start_states["start"],
+        table.end_states["start"],
+        kept,
+        {k: str(v) for k, v in lexer.keywords.items()},
+        {k: str(v) for k, v in lexer.punct.items()},
+    )
+
+
+def _fast_parse(text: str) -> Tree:
+    """Parse `text` (ending in a newline) with the LALR table; _SyntaxError on bad input."""
+    t = _tables()
+    states, kept, end_state = t.states, t.kept, t.end
+    stack: list[Any] = [t.start]
+    values: list[Any] = []
+    # One entry per stack value: (start, end, line, col, end_line, end_col), or None for an empty node.
+    spans: list[tuple | None] = []
+
+    def is_keyword(term: str) -> bool:
+        return can_shift(states, stack, term)
+
+    tokens = scan(text, t.keywords, t.punct, is_keyword)
+    for kind, value, start, end, line, col, end_line, end_col in chain(tokens, [_END]):
+        while True:
+            action = states[stack[-1]].get(kind)
+            if action is None:
+                raise _SyntaxError
+            target, size, origin, callback = action
+            if target is not None:
+                stack.append(target)
+                values.append(Token(kind, value, start, line, col, end_line, end_col, end) if kind in kept else None)
+                spans.append((start, end, line, col, end_line, end_col))
+                break
+            node_span = None
+            if size:
+                children = values[-size:]
+                child_spans = spans[-size:]
+                del stack[-size:], values[-size:], spans[-size:]
+                for first in child_spans:
+                    if first is not None:
+                        for last in reversed(child_spans):
+                            if last is not None:
+                                break
+                        # From the node's first token to its last, filtered tokens included (as Lark does).
+                        node_span = (first[0], last[1], first[2], first[3], last[4], last[5])
+                        break
+            else:
+                children = []
+            node = callback(children)
+            if node_span is not None and type(node) is Tree:
+                meta = node._meta = Meta()
+                meta.empty = False
+                meta.start_pos, meta.end_pos, meta.line, meta.column, meta.end_line, meta.end_column = node_span
+            new_state = states[stack[-1]][origin][0]
+            if new_state == end_state and kind == "$END":
+                return node
+            stack.append(new_state)
+            values.append(node)
+            spans.append(node_span)
+    raise _SyntaxError
+
+
 def parse_text(text: str) -> Tree:
     """Parse one file's text into a syntax tree; raises lark's exceptions on bad input."""
     if not text.endswith("\n"):
         text += "\n"
-    return parser().parse(text)
+    try:
+        return _fast_parse(text)
+    except (_SyntaxError, UnexpectedCharacters):
+        return parser().parse(text)

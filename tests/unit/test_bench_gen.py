@@ -1,0 +1,108 @@
+"""bench/gen_org.py: a small generated organisation compiles without errors, deterministically.
+
+The benchmark is only meaningful if what it builds is a valid program that uses the language
+broadly; these tests check that through the real pipeline (no timing assertions).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from conftest import REPO
+from policyc.pipeline import compile_path
+
+GEN = REPO / "bench" / "gen_org.py"
+
+
+def _gen() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("gen_org", GEN)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def small_org(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 60-namespace organisation written by the command line, as bench/run.py does."""
+    out = tmp_path_factory.mktemp("org") / "policy"
+    done = subprocess.run(
+        [sys.executable, str(GEN), "--namespaces", "60", "--seed", "7", "-o", str(out)],
+        capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "60 namespaces" in done.stdout
+    return out
+
+
+def test_small_organisation_compiles_without_errors(small_org: Path) -> None:
+    result = compile_path(small_org)
+    errors = [f"{d.span}: {d.code} {d.message}" for d in result.diagnostics if d.is_error]
+    assert errors == []
+    assert result.ok and result.manifests
+
+
+def test_it_uses_the_language_broadly(small_org: Path) -> None:
+    result = compile_path(small_org)
+    policy = result.policy
+    assert policy is not None and result.program is not None
+    assert len(policy.namespaces) == 60
+    assert len({ns.name.text for ns in policy.namespaces}) == 60, "namespace names are unique"
+    assert len(policy.teams) >= 6 + 2  # one team per ten namespaces, plus platform and auditors
+    assert policy.kubernetes is not None and policy.kubernetes.text == "1.30"
+    assert any(r.is_aggregate for r in policy.roles), "aggregated roles"
+    assert any(r.aggregate_to and r.aggregate_to[0].text == "view" for r in policy.roles), "aggregate-to view"
+    assert any(r.namespace is not None for r in policy.roles), "namespaced roles"
+    assert any(g.cluster for g in policy.grants), "cluster grants"
+    assert any(g.rule is not None and g.rule.names for g in policy.grants), "inline grants with `named`"
+    assert any(r.is_nonresource for role in policy.roles for r in role.rules), "non-resource URLs"
+    kinds = Counter(s.kind for t in policy.teams for s in t.members)
+    assert {"user", "group", "serviceaccount", "team"} <= set(kinds)
+    assert policy.guards, "guards"
+    assert len(policy.files) > 10, "spread over many files"
+    emitted = Counter(m.kind for m in result.manifests)
+    for kind in ("Namespace", "ServiceAccount", "ClusterRole", "Role", "RoleBinding", "ClusterRoleBinding"):
+        assert emitted[kind] > 0, kind
+    aggregated = [m for m in result.manifests if m.kind == "ClusterRole" and "aggregationRule" in m.body]
+    assert aggregated
+
+
+def test_same_seed_same_files_other_seed_other_files() -> None:
+    gen = _gen()
+    first = gen.generate(30, seed=5)
+    assert gen.generate(30, seed=5) == first
+    assert gen.generate(30, seed=6) != first
+
+
+def test_everything_scales_with_the_namespaces() -> None:
+    gen = _gen()
+    small, large = gen.generate(50), gen.generate(500)
+    small_lines = sum(t.count("\n") for t in small.values())
+    large_lines = sum(t.count("\n") for t in large.values())
+    assert 8 * small_lines < large_lines < 12 * small_lines
+    assert sum(p.startswith("teams/") for p in small) == 5
+    assert sum(p.startswith("teams/") for p in large) == 50
+    assert sum(p.startswith("namespaces/") for p in large) == 50
+
+
+def test_refuses_a_non_empty_folder(tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("mine")
+    done = subprocess.run(
+        [sys.executable, str(GEN), "--namespaces", "10", "-o", str(tmp_path)],
+        capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 2
+    assert "not empty" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
+
+
+def test_too_small_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least 10"):
+        _gen().generate(5)
