@@ -39,7 +39,10 @@ def import_(
 ) -> None:
     """Bring an existing cluster's access objects under policy, and prove nothing changed."""
     release = NEWEST
-    if kubernetes is not None:
+    if kubernetes is None:
+        typer.echo(f"note: no --kubernetes given: the policy targets {format_version(NEWEST)}, the newest release "
+                   "policyc knows; pass the cluster's release", err=True)
+    else:
         parsed = parse_version(kubernetes)
         if parsed is None or parsed not in SUPPORTED:
             raise fail_usage(f"unsupported Kubernetes release `{kubernetes}` (supported: "

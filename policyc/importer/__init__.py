@@ -56,9 +56,9 @@ class ImportResult:
     def summary(self) -> list[str]:
         """Human-readable lines: what was imported, skipped (and why) and kept."""
         imported = Counter(o.doc.kind for o in self.outcomes if o.status == "imported")
+        kinds = f" ({', '.join(f'{n} {k}' for k, n in sorted(imported.items()))})" if imported else ""
         lines = [
-            f"imported {sum(imported.values())} objects ("
-            + ", ".join(f"{n} {k}" for k, n in sorted(imported.items())) + f") into {len(self.files)} files"
+            f"imported {sum(imported.values())} objects{kinds} into {len(self.files)} files"
             + (f"; {len(self.teams)} team{'s' if len(self.teams) != 1 else ''} formed" if self.teams else "")
         ]
         skipped = Counter(o.reason for o in self.outcomes if o.status == "skipped")

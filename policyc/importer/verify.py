@@ -71,7 +71,8 @@ class Verification:
         """The report as `policyc diff` writes it."""
         out: list[str] = []
         if self.unchanged:
-            out.append(f"no access changes ({self.subjects} subjects compared in {self.scopes} scopes)")
+            out.append(f"no access changes ({self.subjects} subject{'s' if self.subjects != 1 else ''} compared in "
+                       f"{self.scopes} scope{'s' if self.scopes != 1 else ''})")
         else:
             out.append(f"access changes: {len(self.added)} added, {len(self.removed)} removed, "
                        f"{len(self.settings)} other")

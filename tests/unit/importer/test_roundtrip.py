@@ -153,3 +153,39 @@ def test_spec_folders_come_back_with_the_same_access(case: str, release, tmp_pat
         assert "team payments {" in result.files["namespaces/payments.policy"]
         # The ValidatingAdmissionPolicy is not read back: it stays, with PC613.
         assert status(result, "ValidatingAdmissionPolicy hardened") == "kept"
+
+
+def test_names_the_lexer_cannot_read_bare_are_quoted() -> None:
+    """Kubernetes allows names the language writes only quoted: spaces, quotes, a namespace `cluster`."""
+    text = """\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "my role"}
+rules:
+- {apiGroups: [""], resources: [pods], verbs: [get], resourceNames: ["pod one", "x\\\\y"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: b, namespace: cluster}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "my role"}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: "Alice Smith"}
+- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: 'say "hi"'}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: c, namespace: cluster}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: "Alice Smith"}
+- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: 'say "hi"'}
+"""
+    from importer_cases import docs_from
+
+    result, compiled, v = run(docs_from(text), (1, 30))
+    assert v.unchanged, v.lines((1, 30))
+    cluster = result.files["cluster.policy"]
+    assert 'role "my role" {' in cluster
+    assert 'get pods named "pod one", "x\\\\y"' in cluster
+    assert 'members group "say \\"hi\\"", user "Alice Smith"' in result.files["namespaces/cluster.policy"]
+    assert 'grant role "my role" in "cluster"' in result.files["namespaces/cluster.policy"]
