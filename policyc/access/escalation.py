@@ -27,6 +27,7 @@ the first path found to an identity is a shortest one. Docs: docs/access.md.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -403,7 +404,7 @@ class EscalationGraph:
         for step in ordered:
             for p in step.grants:
                 basis.setdefault(id(p), p)
-        action = "; ".join(dict.fromkeys(step.action for step in ordered))
+        action = _merge_actions([step.action for step in ordered])
         return [Step(ordered[0].kind, action, target, tuple(sorted(basis.values(), key=lambda p: p.sort_key)))]
 
     def _gain(self, ident: Identity, gains: set[Acquired]) -> Identity | None:
@@ -547,6 +548,28 @@ class EscalationGraph:
     def escalation_paths(self, start: Identity) -> list[tuple[Identity, tuple[Step, ...]]]:
         """Every identity `start` can become (other than itself), with the path."""
         return [(i, p) for i, p in self.reach(start).items() if p]
+
+
+_IN_NAMESPACE = re.compile(r"(.*) in namespace `([^`]*)`")
+
+
+def _merge_actions(actions: list[str]) -> str:
+    """`X in namespace `a``, `X in namespace `b`` -> `X in namespaces `a`, `b``; other actions kept."""
+    merged: dict[str, list[str]] = {}
+    for action in actions:
+        m = _IN_NAMESPACE.fullmatch(action)
+        prefix, ns = (m.group(1), m.group(2)) if m else (action, "")
+        merged.setdefault(prefix, [])
+        if ns and ns not in merged[prefix]:
+            merged[prefix].append(ns)
+    parts = []
+    for prefix, namespaces in merged.items():
+        if not namespaces:
+            parts.append(prefix)
+        else:
+            where = "namespace" if len(namespaces) == 1 else "namespaces"
+            parts.append(f"{prefix} in {where} " + ", ".join(f"`{n}`" for n in namespaces))
+    return "; ".join(parts)
 
 
 def _acq_key(a: Acquired) -> tuple:

@@ -88,6 +88,18 @@ def kind_plural(kind: str) -> str:
     return lower + "s"
 
 
+def _file_kind(m: Manifest) -> str:
+    """The file a manifest goes to (by kind plural).
+
+    A service account token Secret shares its ServiceAccount's file, after the accounts: the
+    token controller deletes a token Secret whose ServiceAccount does not exist yet, and
+    `kubectl apply -R -f out/` applies files in name order (`secrets.yaml` would come first).
+    """
+    if m.kind == "Secret" and m.body.get("type") == "kubernetes.io/service-account-token":
+        return "serviceaccounts"
+    return kind_plural(m.kind)
+
+
 def _check_manifest(m: Manifest) -> None:
     """The body must agree with the fields the layout trusts (a backend bug otherwise)."""
     if not _KIND.fullmatch(m.kind):
@@ -137,13 +149,13 @@ def layout(manifests: Iterable[Manifest], extra_files: Mapping[str, str] | None 
         if m.key in seen:
             raise ValueError(f"two objects with the same identity {m.key!r}")
         seen[m.key] = m
-        plural = kind_plural(m.kind)
+        plural = _file_kind(m)
         path = f"cluster/{plural}.yaml" if m.namespace is None else f"namespaces/{m.namespace}/{plural}.yaml"
         groups.setdefault(path, []).append(m)
 
     files: dict[str, str] = {}
     for path, members in groups.items():
-        members.sort(key=lambda m: (m.name, m.api_version, m.kind))
+        members.sort(key=lambda m: (m.kind != "ServiceAccount", m.name, m.api_version, m.kind))
         files[path] = HEADER + dump_all(m.body for m in members)
 
     resources = sorted(files)

@@ -49,11 +49,11 @@ def _info(c: Compiled) -> SideInfo:
 
 def compare(base: Compiled, head: Compiled, manifests: bool = False) -> DiffReport:
     """The report for two sides that compiled (callers check `Compiled.ok` first)."""
-    added, removed, access_notes = access_changes(base.result, head.result)
+    added, removed = access_changes(base.result, head.result)
     settings = setting_changes(
         base.result.program if base.result else None, head.result.program if head.result else None
     )
-    notes = [*base.notes, *head.notes, *access_notes]
+    notes = [*base.notes, *head.notes]
     b_release = base.result.program.release if base.result and base.result.program else None
     h_release = head.result.program.release if head.result and head.result.program else None
     if b_release and h_release and b_release != h_release:

@@ -20,12 +20,12 @@ escalate, CSR approval, nodes/proxy, webhooks). Then, subject by subject:
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from policyc.access.describe import resource_text
-from policyc.access.escalation import EffectiveGrant, EscalationGraph, Identity, Step
+from policyc.access.escalation import EffectiveGrant, EscalationGraph
 from policyc.access.matching import breakdown, covers, rule_covers
 from policyc.access.model import EVERYTHING, Permission, RuleIndex
 from policyc.access.policy import everyone, graph_for, identity_of, model_from_program
@@ -46,7 +46,6 @@ class _Side:
     program: Program | None
     graph: EscalationGraph | None
     _cache: dict[RbacSubject, list[EffectiveGrant]] = field(default_factory=dict)
-    incomplete: list[str] = field(default_factory=list)  # subjects whose escalation search hit the bound
 
     @classmethod
     def of(cls, result: Result | None) -> _Side:
@@ -78,47 +77,8 @@ class _Side:
                 # the engine's search would enumerate every identity and acquired-role set on the way.
                 self._cache[subject] = [EffectiveGrant(p, ident) for p in own]
             else:
-                grants, complete = bounded_effective_access(self.graph, ident)
-                self._cache[subject] = grants
-                if not complete:
-                    self.incomplete.append(str(subject))
+                self._cache[subject] = self.graph.effective_access(ident)
         return self._cache[subject]
-
-
-# The engine's EscalationGraph.effective_access, with a bound on the identities explored.
-# TO BE REPLACED by the engine's own call once its search is bounded: today a subject holding
-# `bind clusterroles` and `create rolebindings` cluster-wide makes it visit every subset of the
-# namespaces (an identity per set of acquired roles), which does not finish on 14 namespaces.
-# Same order and result as the engine below the bound (breadth-first, shortest path first).
-SEARCH_LIMIT = 2000
-
-
-def bounded_effective_access(graph: EscalationGraph, start: Identity) -> tuple[list[EffectiveGrant], bool]:
-    """(every permission `start` can use, whether the search finished within SEARCH_LIMIT identities)."""
-    paths: dict[Identity, tuple[Step, ...]] = {start: ()}
-    queue = deque([start])
-    complete = True
-    while queue:
-        ident = queue.popleft()
-        for step in graph.edges(ident):
-            if step.target in paths:
-                continue
-            if len(paths) >= SEARCH_LIMIT:
-                complete = False
-                break
-            paths[step.target] = (*paths[ident], step)
-            queue.append(step.target)
-        if not complete:
-            break
-    seen: set[tuple] = set()
-    out: list[EffectiveGrant] = []
-    for ident, path in paths.items():
-        for p in graph.permissions(ident):
-            key = (p.scope, p.rule, p.reason)
-            if key not in seen:
-                seen.add(key)
-                out.append(EffectiveGrant(p, ident, path))
-    return out, complete
 
 
 def _own(grant: EffectiveGrant, subject: RbacSubject) -> bool:
@@ -245,21 +205,15 @@ def _merge(subject: RbacSubject, pieces: dict[tuple[bool, Piece], set[Origin]]) 
 
 def access_changes(
     base: Result | None, head: Result | None
-) -> tuple[list[AccessLine], list[AccessLine], list[str]]:
-    """(added, removed, notes): effective access from `base` to `head`, each sorted, escalations first."""
+) -> tuple[list[AccessLine], list[AccessLine]]:
+    """(added, removed): effective access from `base` to `head`, each sorted, escalations first."""
     before, after = _Side.of(base), _Side.of(head)
     added: list[AccessLine] = []
     removed: list[AccessLine] = []
     for subject in sorted(before.subjects() | after.subjects()):
         added += _merge(subject, _gained(subject, after, before))
         removed += _merge(subject, _gained(subject, before, after))
-    notes = [
-        f"{name}: the escalation search for {subject} stopped after {SEARCH_LIMIT} identities; "
-        "access it reaches only through longer escalation paths may be missing"
-        for name, side in (("BASE", before), ("HEAD", after))
-        for subject in side.incomplete
-    ]
-    return sorted(added, key=_line_order), sorted(removed, key=_line_order), notes
+    return sorted(added, key=_line_order), sorted(removed, key=_line_order)
 
 
 def _line_order(line: AccessLine) -> tuple:

@@ -335,3 +335,13 @@ def test_diff_tree(tmp_path: Path) -> None:
         "cluster/namespaces.yaml",
         "namespaces/staging/limitranges.yaml",
     ]
+
+
+def test_token_secrets_follow_their_service_accounts_in_one_file() -> None:
+    """`kubectl apply -R` applies files in name order; the token controller deletes orphan token Secrets."""
+    token = _m("v1", "Secret", "ci-token", "ci", type="kubernetes.io/service-account-token")
+    other = _m("v1", "Secret", "app-config", "ci", type="Opaque")
+    files = layout([token, other, _m("v1", "ServiceAccount", "runner", "ci")])
+    docs = list(yaml.safe_load_all(files["namespaces/ci/serviceaccounts.yaml"]))
+    assert [(d["kind"], d["metadata"]["name"]) for d in docs] == [("ServiceAccount", "runner"), ("Secret", "ci-token")]
+    assert [d["metadata"]["name"] for d in yaml.safe_load_all(files["namespaces/ci/secrets.yaml"])] == ["app-config"]
