@@ -15,7 +15,10 @@ Permissions on resources that the release does not serve (importer/rules.py, `is
 listed apart: they never allowed a request that could succeed.
 
 Admission is compared namespace by namespace: labels (Pod Security ones included), every
-LimitRange cell, the binding value of every quota key, and the PodSecurityPolicies by content.
+LimitRange cell, the binding value of every quota key, and the PodSecurityPolicies by content;
+so are the namespaces and service accounts that exist. With the same permissions per subject
+and the same service accounts, what each subject can reach through escalation (creating pods
+that run as a namespace's service accounts, docs/access.md) is the same too.
 Differences are printed as `policyc diff` prints them.
 """
 
@@ -185,7 +188,11 @@ def admission_state(objs: Iterable[Obj]) -> dict[tuple[str, str, str], str]:
         kind = o.get("kind")
         meta = o.get("metadata") or {}
         ns = str(meta.get("namespace") or "")
+        if kind == "ServiceAccount":
+            # Who can act as which service account (escalation through pods) depends on which exist.
+            state[("serviceaccounts", ns, f"{ns}/{meta.get('name')}")] = "exists"
         if kind == "Namespace":
+            state[("namespaces", "", str(meta.get("name")))] = "exists"
             for k, v in sorted((meta.get("labels") or {}).items()):
                 if (str(k), str(v)) in NOISE_LABELS or k in NOISE_LABEL_KEYS:
                     continue

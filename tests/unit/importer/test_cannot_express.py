@@ -187,3 +187,18 @@ def test_include_system_imports_default_bindings_but_never_built_in_roles() -> N
     assert status(result, "ClusterRoleBinding system:controller:deployment-controller") == "imported"
     assert status(result, "RoleBinding kube-system/system::leader-locking-kube-controller-manager") == "kept"
     assert "grant role system:basic-user to everyone in cluster" in result.files["cluster.policy"]
+
+
+def test_psa_namespace_on_a_psp_cluster_gets_the_level_psp_and_verify_says_so() -> None:
+    """docs/migrating.md: policyc adds `policyc-LEVEL` for a labelled namespace once PSPs are on."""
+    keep = [d for d in docs_of("cluster-1.24.yaml") if d.name in ("apps-restricted", "psp:apps-restricted", "apps")
+            and d.namespace in ("", "apps")]
+    web = docs_from("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n  labels:\n"
+                    "    pod-security.kubernetes.io/enforce: restricted\n"
+                    "    pod-security.kubernetes.io/enforce-version: v1.24\n")
+    result, _c, v = run(keep + web, (1, 24))
+    assert "cluster {\n  admission PodSecurityPolicy\n}" in result.files["cluster.policy"]
+    assert [(x.subject, x.scope, x.verbs, x.targets, x.names) for x in v.added] == [
+        ("group system:serviceaccounts:web", "web", ("use",), ("podsecuritypolicies.policy",),
+         ("policyc-restricted",))]
+    assert [(c.area, c.scope) for c in v.settings] == [("pod-security-policy", "policyc-restricted")]
