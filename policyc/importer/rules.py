@@ -18,11 +18,12 @@ Two kinds of atoms need care:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from policyc.importer.plan import LRule
-from policyc.k8s.releases import Release, check_resource, parse_resource
+from policyc.k8s.releases import Release, check_resource, load_release, parse_resource
 from policyc.k8s.rules import VERB_ALIASES, Atom, PolicyRule, expand_verbs, merge, split_resource
 
 ALL = "*"
@@ -48,6 +49,12 @@ def target_text(group: str, resource: str) -> str | None:
 
 def is_dead(atom: Atom, release: Release) -> bool:
     """Whether the atom names something a built-in group of the release can never serve."""
+    return _is_dead(Atom(atom.verb, atom.group, atom.resource, (), atom.url), release.version)
+
+
+@functools.lru_cache(maxsize=65536)
+def _is_dead(atom: Atom, version: tuple[int, int]) -> bool:
+    release = load_release(version)
     if atom.url or atom.group == ALL or not release.has_group(atom.group):
         return False
     if atom.verb != ALL and not release.is_known_verb(atom.verb):

@@ -161,7 +161,8 @@ def compare_access(before: AccessModel, after: AccessModel, release: tuple[int, 
                 continue
             removed = i % 2 == 0  # before's rules that after does not cover
             dead = [p for p in missing if removed and is_dead(_atom(p), rel)]
-            live = [p for p in missing if p not in dead]
+            dead_set = set(dead)
+            live = [p for p in missing if p not in dead_set]
             out.dead += _lines(text, scope, dead)
             (out.removed if removed else out.added).extend(_lines(text, scope, live))
     out.subjects, out.scopes = len(subjects), len(scopes) + 1
