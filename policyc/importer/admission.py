@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from policyc.importer.plan import Plan, PNamespace
 from policyc.importer.reader import Doc
 from policyc.k8s import podsecurity as ps
 from policyc.k8s.quantity import QuantityError, parse_quantity
@@ -42,6 +43,36 @@ def translate(t: Translator, by_kind: dict[str, list[Doc]]) -> None:
         quotas.setdefault(doc.namespace, []).append(doc)
     for ns, docs in sorted(quotas.items()):
         _quotas(t, ns, docs)
+    for ns in sorted(t.plan.namespaces):
+        _trial(t, ns)
+
+
+def _trial(t: Translator, name: str) -> None:
+    """Compile the namespace's limits and its quota alone; what policyc's checks refuse is kept.
+
+    The API server has already accepted these objects, so a refusal means policyc is stricter
+    than Kubernetes (or the input never came from a cluster): keep the objects, say why.
+    """
+    from policyc.importer.render import namespace_block
+    from policyc.importer.verify import compile_files
+
+    ns = t.plan.namespaces[name]
+    version = f"kubernetes {t.release.version[0]}.{t.release.version[1]}"
+    for part, code in (("limits", "PC611"), ("quota", "PC605")):
+        if not getattr(ns, part):
+            continue
+        alone = PNamespace(name, limits=ns.limits if part == "limits" else [],
+                           quota=ns.quota if part == "quota" else [])
+        plan = Plan(t.release.version, namespaces={name: alone})
+        text = version + "\n\n" + "\n".join(namespace_block(plan, name, [])) + "\n"
+        errors = [d for d in compile_files({"trial.policy": text}).diagnostics if d.is_error]
+        if not errors:
+            continue
+        setattr(ns, part, [])
+        for doc in getattr(ns, f"{'limit' if part == 'limits' else 'quota'}_docs"):
+            t.keep(doc, code, f"policyc's checks refuse the namespace's {part}: {errors[0].message} "
+                   f"({errors[0].code})", "manage it outside policyc, or report the check if Kubernetes "
+                   "accepts it", "spec")
 
 
 def _namespace(t: Translator, doc: Doc) -> None:
@@ -126,6 +157,7 @@ def _limit_range(t: Translator, doc: Doc) -> None:
         if cell[:3] not in have:
             ns.limits.append(cell)
             have[cell[:3]] = cell[3]
+    ns.limit_docs.append(doc)
     t.check_fields(doc)
     t._set(doc, "imported")
 
@@ -162,3 +194,4 @@ def _quotas(t: Translator, namespace: str, docs: list[Doc]) -> None:
                "smaller value of each key", "every quota must hold, so this admits exactly the same pods", "spec")
     if taken:
         t.plan.namespace(namespace).quota = sorted(merged.items())
+        t.plan.namespace(namespace).quota_docs.extend(taken)

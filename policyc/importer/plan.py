@@ -75,6 +75,8 @@ class PNamespace:
     limits: list[tuple[str, str, str, str]] = field(default_factory=list)  # type, kind, resource, qty
     quota: list[tuple[str, str]] = field(default_factory=list)
     profile: str = ""  # a `pod-security-policy` its pods must pass
+    limit_docs: list[Doc] = field(default_factory=list)
+    quota_docs: list[Doc] = field(default_factory=list)
 
 
 @dataclass

@@ -185,10 +185,16 @@ def admission_state(objs: Iterable[Obj]) -> dict[tuple[str, str, str], str]:
     """(area, scope, key) -> value for every admission setting the objects make."""
     state: dict[tuple[str, str, str], str] = {}
     quota_min: dict[tuple[str, str], Any] = {}
+    latest: dict[tuple[str, str, str], Obj] = {}  # an object given twice: the later one counts
     for o in objs:
+        meta = o.get("metadata") or {}
+        latest[(str(o.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name") or ""))] = o
+    for o in latest.values():
         kind = o.get("kind")
         meta = o.get("metadata") or {}
         ns = str(meta.get("namespace") or "")
+        if ns:  # a namespaced object lives in a namespace that exists, listed in the dump or not
+            state[("namespaces", "", ns)] = "exists"
         if kind == "ServiceAccount":
             # Who can act as which service account (escalation through pods) depends on which exist.
             state[("serviceaccounts", ns, f"{ns}/{meta.get('name')}")] = "exists"
@@ -205,7 +211,8 @@ def admission_state(objs: Iterable[Obj]) -> dict[tuple[str, str, str], str]:
                     if field_ == "type" or not isinstance(values, dict):
                         continue
                     for res, q in values.items():
-                        state[("limits", ns, f"{item.get('type')} {field_} {res}")] = _qty(q)
+                        # Every LimitRange applies on its own: the cells are a set, values included.
+                        state[("limits", ns, f"{item.get('type')} {field_} {res} {_qty(q)}")] = "set"
         elif kind == "ResourceQuota":
             spec = o.get("spec") or {}
             if any(k != "hard" for k in spec):

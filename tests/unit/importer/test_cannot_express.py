@@ -202,3 +202,23 @@ def test_psa_namespace_on_a_psp_cluster_gets_the_level_psp_and_verify_says_so() 
         ("group system:serviceaccounts:web", "web", ("use",), ("podsecuritypolicies.policy",),
          ("policyc-restricted",))]
     assert [(c.area, c.scope) for c in v.settings] == [("pod-security-policy", "policyc-restricted")]
+
+
+def test_what_policyc_checks_refuse_is_kept_not_written() -> None:
+    """A quota the checks refuse (`pods` must be an integer) stays as it is: the policy still compiles."""
+    result = _one("""\
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: odd, namespace: n}
+spec: {hard: {pods: 500m}}
+---
+apiVersion: v1
+kind: LimitRange
+metadata: {name: fine, namespace: n}
+spec: {limits: [{type: Container, max: {memory: 1Gi}}]}
+""")
+    assert status(result, "ResourceQuota n/odd") == "kept"
+    assert status(result, "LimitRange n/fine") == "imported"
+    d = [d for d in result.diagnostics if d.code == "PC605"][0]
+    assert "policyc's checks refuse the namespace's quota" in d.message and "(PC186)" in d.message
+    assert "quota" not in result.files["namespaces/n.policy"]

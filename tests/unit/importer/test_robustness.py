@@ -109,3 +109,48 @@ def test_generated_rbac_round_trips_with_the_same_access(roles: list, bindings: 
     result, _compiled, v = run(docs, (1, 30))
     live = [x for x in v.added + v.removed]
     assert not live, v.lines((1, 30)) + [result.files]
+
+
+def _limit_item(kind: str, cpu: list[int], memory: list[int]) -> dict:
+    """A valid LimitRange item: per resource min <= defaultRequest <= default <= max (the API server's rule)."""
+    c, m = sorted(cpu), sorted(memory)
+    if kind == "PersistentVolumeClaim":
+        return {"type": kind, "max": {"storage": f"{m[3]}Gi"}, "min": {"storage": f"{m[0]}Gi"}}
+    item = {"type": kind, "max": {"cpu": f"{c[3] * 100}m", "memory": f"{m[3] * 64}Mi"},
+            "min": {"cpu": f"{c[0] * 100}m"}}
+    if kind == "Container":
+        item |= {"default": {"cpu": f"{c[2] * 100}m", "memory": f"{m[2] * 64}Mi"},
+                 "defaultRequest": {"cpu": f"{c[1] * 100}m", "memory": f"{m[1] * 64}Mi"}}
+    return item
+
+
+QTY = st.lists(st.integers(min_value=1, max_value=40), min_size=4, max_size=4)
+LIMIT_RANGES = st.lists(st.builds(
+    lambda name, ns, items: {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": name, "namespace": ns},
+                             "spec": {"limits": items}},
+    st.sampled_from(["l1", "l2"]), NAMESPACES,
+    st.lists(st.builds(_limit_item, st.sampled_from(["Container", "Pod", "PersistentVolumeClaim"]), QTY, QTY),
+             min_size=1, max_size=2, unique_by=lambda i: i["type"])), max_size=3)
+QUOTAS = st.lists(st.builds(
+    lambda name, ns, hard: {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": name, "namespace": ns},
+                            "spec": {"hard": hard}},
+    st.sampled_from(["q1", "q2", "q3"]), NAMESPACES,
+    st.dictionaries(st.sampled_from(["pods", "requests.cpu", "limits.memory", "configmaps", "count/jobs.batch"]),
+                    st.sampled_from(["1", "10", "500m", "2Gi", "3"]), min_size=1, max_size=3)), max_size=3)
+LEVEL = st.sampled_from(["privileged", "baseline", "restricted"])
+NAMESPACE_OBJS = st.lists(st.builds(
+    lambda ns, modes, extra: {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": {
+        **{f"pod-security.kubernetes.io/{m}": lvl for m, lvl in modes.items()},
+        **{f"pod-security.kubernetes.io/{m}-version": "v1.30" for m in modes}, **extra}}},
+    NAMESPACES, st.dictionaries(st.sampled_from(["enforce", "warn", "audit"]), LEVEL, max_size=3),
+    st.sampled_from([{}, {"team": "a"}, {"tier": "prod", "team": "b"}])), max_size=2)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(namespaces=NAMESPACE_OBJS, limits=LIMIT_RANGES, quotas=QUOTAS)
+def test_generated_admission_objects_round_trip_unchanged(namespaces: list, limits: list, quotas: list) -> None:
+    """Property: namespaces, LimitRanges and quotas (several per namespace) come back with the same effect."""
+    text = yaml.safe_dump_all(namespaces + limits + quotas)
+    docs, _diags = parse_stream("gen.yaml", text)
+    result, _compiled, v = run(docs, (1, 30))
+    assert v.unchanged, v.lines((1, 30)) + [result.files]
