@@ -194,6 +194,10 @@ def translate(t: Translator, docs: list[Doc]) -> set[int]:
                        f"enforce `{level}`, and {('namespace `' + off[0] + '` does not') if off else 'none does'}",
                        "label the namespaces with pod-security.kubernetes.io/enforce, or keep the policy", "metadata")
                 continue
+        elif doc.name.startswith(BUILTIN_PREFIX):
+            t.keep(doc, "PC613", f"names starting with `{BUILTIN_PREFIX}` are reserved for policyc's own "
+                   "PodSecurityPolicies", "rename it, or manage it outside policyc", "metadata", "name")
+            continue
         else:
             profile = read_profile(annotations, spec, release)
             compiled = ps.custom_psp(profile, release)
