@@ -222,3 +222,15 @@ spec: {limits: [{type: Container, max: {memory: 1Gi}}]}
     d = [d for d in result.diagnostics if d.code == "PC605"][0]
     assert "policyc's checks refuse the namespace's quota" in d.message and "(PC186)" in d.message
     assert "quota" not in result.files["namespaces/n.policy"]
+
+
+def test_psp_with_policyc_reserved_name_is_kept() -> None:
+    result = _one("""\
+apiVersion: policy/v1beta1
+kind: PodSecurityPolicy
+metadata: {name: policyc-custom}
+spec: {privileged: false, runAsUser: {rule: RunAsAny}, seLinux: {rule: RunAsAny}, volumes: ["*"],
+       supplementalGroups: {rule: RunAsAny}, fsGroup: {rule: RunAsAny}}
+""", (1, 24))
+    assert status(result, "PodSecurityPolicy policyc-custom") == "kept"
+    assert "reserved for policyc's own PodSecurityPolicies" in result.diagnostics[0].message
