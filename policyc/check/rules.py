@@ -12,10 +12,23 @@ from policyc.k8s.rules import VERB_ALIASES
 _UNNAMED_VERBS = {"list", "watch", "create", "deletecollection"}
 
 
-def check_verbs(ctx: Context, verbs: tuple[m.Word, ...]) -> None:
-    """PC150: every verb is a Kubernetes verb, `*`, or an alias."""
+# Non-resource requests are authorized with the request's HTTP method, lowercased
+# (apiserver/pkg/endpoints/request/requestinfo.go: `requestInfo.Verb = strings.ToLower(req.Method)`).
+HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
+
+
+def check_verbs(ctx: Context, verbs: tuple[m.Word, ...], targets: tuple[m.Word, ...] = ()) -> None:
+    """PC150: every verb is a Kubernetes verb, `*`, or an alias.
+
+    URL rules take HTTP methods; a rule whose resources all belong to groups the release does
+    not build in (custom resources, aggregated APIs) may use the verbs those APIs define.
+    """
+    urls = bool(targets) and all(t.text.startswith("/") for t in targets)
+    refs = [releases.parse_resource(t.text) for t in targets if not t.text.startswith("/")]
     for v in verbs:
-        if v.text == "*" or v.text in VERB_ALIASES:
+        if v.text == "*" or v.text in VERB_ALIASES or (urls and v.text in HTTP_VERBS):
+            continue
+        if refs and all(releases.check_verb(ctx.release, v.text, resource=r) is None for r in refs):
             continue
         problem = releases.check_verb(ctx.release, v.text)
         if problem is not None:
@@ -62,7 +75,7 @@ def check_rule(ctx: Context, rule: m.Rule, namespaced: bool, what: str) -> None:
             urls[0].span,
             "non-resource URLs are cluster-wide: put them in a role without `in` and grant it `in cluster`",
         )
-    check_verbs(ctx, rule.verbs)
+    check_verbs(ctx, rule.verbs, rule.resources)
     check_targets(ctx, rule.resources)
     if rule.names:
         verbs = {x for v in rule.verbs for x in VERB_ALIASES.get(v.text, (v.text,))}
@@ -86,5 +99,5 @@ def check_all_rules(ctx: Context) -> None:
         if g.rule is not None:
             check_rule(ctx, g.rule, not g.cluster, "grant")
     for guard in ctx.policy.guards:
-        check_verbs(ctx, guard.verbs)
+        check_verbs(ctx, guard.verbs, guard.resources)
         check_targets(ctx, guard.resources)

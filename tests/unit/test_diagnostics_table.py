@@ -83,6 +83,9 @@ CASES = [
      "x", "remove"),
     ("verb", "role r {\n  gett pods\n}\n", "PC150", "unknown verb `gett` in Kubernetes 1.37", "gett",
      "did you mean `get`?"),
+    ("verb-url", "role r {\n  post pods\n}\n", "PC150", "unknown verb `post` in Kubernetes 1.37", "post", ""),
+    ("verb-mixed-groups", "role r {\n  frobnicate pods, widgets.example.com\n}\n", "PC150",
+     "unknown verb `frobnicate` in Kubernetes 1.37", "frobnicate", ""),
     ("resource-typo", "role r {\n  get deploymens.apps\n}\n", "PC151",
      "unknown resource `deploymens.apps` in Kubernetes 1.37", "deploymens.apps",
      "did you mean `deployments.apps`?"),
@@ -161,6 +164,8 @@ def test_duplicate_names_the_first_declaration() -> None:
         "role h {\n  get /healthz, /api/*\n}\ngrant role h to group g in cluster\n",
         "grant role cluster-admin to group ops in default\n",  # built-in roles with URLs may be bound per namespace
         "role r in a {\n  get pods\n}\ngrant role r to user u in a\n",
+        "role h {\n  post, put, head, options /api/hooks/*\n}\n",  # URL rules take HTTP methods
+        "role r {\n  approve, frobnicate widgets.example.com\n}\n",  # custom groups define their verbs
         "grant role view to everyone in a\n",
     ],
 )
