@@ -13,13 +13,13 @@ Rules (docs/authentication.md, "Secrets"):
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import quote
+
+from policyc.output.atomic import write_atomic
 
 __all__ = ["DEFAULT_SECRETS_DIR", "SecretStore", "SecretsError", "file_component"]
 
@@ -81,7 +81,7 @@ class SecretStore:
                 os.chmod(self.root, DIR_MODE)
             gitignore = self.root / GITIGNORE
             if not gitignore.exists():
-                self._atomic_write(gitignore, GITIGNORE_TEXT.encode(), 0o644)
+                write_atomic(gitignore, GITIGNORE_TEXT.encode(), 0o644)
         except OSError as exc:
             raise SecretsError(f"cannot prepare the secrets folder {self.root}: {exc.strerror or exc}") from None
 
@@ -137,30 +137,6 @@ class SecretStore:
         except OSError as exc:
             raise SecretsError(f"cannot read {self.path(rel)}: {exc.strerror or exc}") from None
 
-    def _atomic_write(self, target: Path, data: bytes, mode: int) -> None:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            os.fchmod(fd, mode)
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-            os.close(fd)
-            fd = -1
-            os.replace(tmp, target)
-        except BaseException:
-            if fd >= 0:
-                os.close(fd)
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        with contextlib.suppress(OSError):
-            dir_fd = os.open(target.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-
     def write(self, rel: str, data: bytes) -> bool:
         """Write `rel` (0600, atomically) unless it already holds `data`; whether it changed."""
         target = self.path(rel)
@@ -170,7 +146,7 @@ class SecretStore:
             return False
         try:
             self._mkdir(target.parent)
-            self._atomic_write(target, data, FILE_MODE)
+            write_atomic(target, data, FILE_MODE)
         except OSError as exc:
             raise SecretsError(f"cannot write {target}: {exc.strerror or exc}") from None
         return True

@@ -15,12 +15,10 @@ dot-files; the new manifest replaces the old one with one rename.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import difflib
 import io
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +39,7 @@ from policyc.backends.apiserver import (
     mounts_for,
 )
 from policyc.k8s.releases import format_version, parse_version
+from policyc.output.atomic import write_atomic
 
 __all__ = ["ManifestError", "PatchResult", "load_patch_file", "patch_text", "write_patched"]
 
@@ -449,35 +448,6 @@ def patch_text(text: str, change: ApiserverChange, allow_failing_probes: bool = 
     return PatchResult(text, patched, notes)
 
 
-def _write(path: Path, data: bytes, mode: int, owner: tuple[int, int] | None) -> None:
-    """Write `path` atomically through a hidden temporary file in its directory."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".policyc-tmp")
-    try:
-        os.fchmod(fd, mode)
-        if owner is not None:
-            with contextlib.suppress(PermissionError):
-                os.fchown(fd, *owner)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-        os.close(fd)
-        fd = -1
-        os.replace(tmp, path)
-    except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
 def write_patched(path: Path, result: PatchResult, backup_dir: Path | None = None) -> Path:
     """Keep a backup, then replace the manifest atomically; the backup's path.
 
@@ -495,6 +465,6 @@ def write_patched(path: Path, result: PatchResult, backup_dir: Path | None = Non
     backup, n = target_dir / base, 1
     while backup.exists():
         backup, n = target_dir / f"{base}-{n}", n + 1
-    _write(backup, result.original.encode("utf-8"), mode, owner)
-    _write(real, result.patched.encode("utf-8"), mode, owner)
+    write_atomic(backup, result.original.encode("utf-8"), mode, owner)
+    write_atomic(real, result.patched.encode("utf-8"), mode, owner)
     return backup
