@@ -24,7 +24,6 @@ import operator
 import os
 import platform
 import pstats
-import shutil
 import sys
 import tempfile
 import time
@@ -39,6 +38,7 @@ import yaml
 import policyc
 from policyc import backends
 from policyc.check import check, check_emitted
+from policyc.gcpause import paused_gc
 from policyc.loader import read_sources
 from policyc.output.tree import layout, write_tree
 from policyc.syntax.lower import lower
@@ -69,8 +69,8 @@ class Timing:
         return Timing(self.wall + other.wall, self.cpu + other.cpu)
 
 
-def best_of(repeat: int, fn: Callable[[], Any], after: Callable[[], None] | None = None) -> tuple[Timing, Any]:
-    """The best times of `repeat` calls of `fn`, and the last result; `after` runs untimed."""
+def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[Timing, Any]:
+    """The best times of `repeat` calls of `fn`, and the last result (a full collection precedes each)."""
     best = Timing()
     result = None
     for _ in range(repeat):
@@ -79,13 +79,26 @@ def best_of(repeat: int, fn: Callable[[], Any], after: Callable[[], None] | None
         result = fn()
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         best = Timing(min(best.wall, wall), min(best.cpu, cpu))
-        if after is not None:
-            after()
     return best, result
 
 
+def paused(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """`fn` run with the cyclic collector paused, as the pipeline runs it."""
+
+    def run() -> Any:
+        with paused_gc():
+            return fn()
+
+    return run
+
+
 class _Scratch:
-    """Fresh output folders under one temporary directory, removed after each timed write."""
+    """Fresh output folders under one temporary directory.
+
+    Trees are only deleted when the run ends: ext4 skips inodes deleted in the last minute when
+    it allocates new ones, so writing right after deleting a tree of 10,000 files measures
+    that search more than policyc (docs/performance.md).
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -94,10 +107,6 @@ class _Scratch:
     def fresh(self) -> Path:
         self.count += 1
         return self.root / f"out-{self.count}"
-
-    def clean(self) -> None:
-        for p in self.root.glob("out-*"):
-            shutil.rmtree(p)
 
 
 def measure(policy_dir: Path, repeat: int, scratch: _Scratch) -> dict[str, Any]:
@@ -108,7 +117,8 @@ def measure(policy_dir: Path, repeat: int, scratch: _Scratch) -> dict[str, Any]:
     assert not diags, diags
     times["parse+lower"], (policy, diags) = best_of(repeat, lambda: lower(sources))
     assert not any(d.is_error for d in diags), diags[:3]
-    times["check"], (program, diags) = best_of(repeat, lambda: check(policy))
+    # compile_lowered runs check, emit and guards with the collector paused (policyc/gcpause.py).
+    times["check"], (program, diags) = best_of(repeat, paused(lambda: check(policy)))
     errors = [d for d in diags if d.is_error]
     assert program is not None and not errors, errors[:3]
 
@@ -117,17 +127,17 @@ def measure(policy_dir: Path, repeat: int, scratch: _Scratch) -> dict[str, Any]:
         files, _ = backends.emit_files(program)
         return manifests, files
 
-    times["emit"], (manifests, extra) = best_of(repeat, emit)
-    times["guards"], diags = best_of(repeat, lambda: check_emitted(program, manifests))
+    times["emit"], (manifests, extra) = best_of(repeat, paused(emit))
+    times["guards"], diags = best_of(repeat, paused(lambda: check_emitted(program, manifests)))
     errors = [d for d in diags if d.is_error]
     assert not errors, errors[:3]
     times["layout/yaml"], files = best_of(repeat, lambda: layout(manifests, extra))
-    times["write"], _ = best_of(repeat, lambda: write_tree(scratch.fresh(), files), scratch.clean)
+    times["write"], _ = best_of(repeat, lambda: write_tree(scratch.fresh(), files))
 
     def build() -> policyc.Result:
         return policyc.build(policy_dir, scratch.fresh())
 
-    build_time, result = best_of(repeat, build, scratch.clean)
+    build_time, result = best_of(repeat, build)
     assert result.ok and len(result.manifests) == len(manifests)
 
     bodies = [m.body for m in manifests]
@@ -202,13 +212,15 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"also write the figures as JSON (default path {RESULTS / 'bench.json'})")
     ap.add_argument("--profile", action="store_true", help="cProfile one build of the 10N organisation")
     ap.add_argument("--top", type=int, default=30, help="functions shown per profile listing")
+    ap.add_argument("--scratch", type=Path, default=None,
+                    help="where the organisations and output trees go (default: the system's temporary folder)")
     args = ap.parse_args(argv)
 
     load_before = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     gen = _load_generator()
     sizes = (args.namespaces, 10 * args.namespaces)
     rows: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory(prefix="policyc-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="policyc-bench-", dir=args.scratch) as tmp:
         root = Path(tmp)
         scratch = _Scratch(root / "scratch")
         scratch.root.mkdir()

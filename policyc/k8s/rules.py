@@ -7,6 +7,7 @@ permissions always produce the same, sorted list of rules.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,6 +29,12 @@ _VERB_ORDER = {
 
 def expand_verbs(verbs: Iterable[str]) -> tuple[str, ...]:
     """Verbs with aliases expanded, deduplicated, in canonical order (`*` absorbs the rest)."""
+    return _expand_verbs(frozenset(verbs))
+
+
+@functools.lru_cache(maxsize=4096)
+def _expand_verbs(verbs: frozenset[str]) -> tuple[str, ...]:
+    # Cached: the result depends on the set of verbs only, and policies repeat a few verb sets.
     out: set[str] = set()
     for v in verbs:
         out.update(VERB_ALIASES.get(v, (v,)))

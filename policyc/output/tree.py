@@ -341,12 +341,11 @@ def write_tree(out_dir: Path, files: Mapping[str, str]) -> WriteResult:
         if old.exists():
             leftover = old
 
-    new_bytes = {rel: text.encode("utf-8") for rel, text in files.items()}
     return WriteResult(
         out_dir=out_dir,
         written=tuple(sorted(files)),
         added=tuple(sorted(set(files) - set(previous))),
-        changed=tuple(sorted(rel for rel in files if rel in previous and previous[rel] != new_bytes[rel])),
+        changed=tuple(sorted(rel for rel in previous if rel in files and previous[rel] != files[rel].encode("utf-8"))),
         removed=tuple(sorted(set(previous) - set(files))),
         leftover=leftover,
     )

@@ -34,6 +34,11 @@ def unquote(raw: str) -> str:
     return "".join(out)
 
 
+def _text(tok: Token) -> str:
+    """The text of a WORD or STRING token."""
+    return unquote(tok.value) if tok.type == "STRING" else tok.value
+
+
 @dataclass
 class _Parts:
     """Declarations collected from the files, in file order."""
@@ -73,10 +78,11 @@ class _Lowerer:
     def word(self, node: Tree) -> m.Word:
         tok = node.children[0]
         span = Span(self.name, tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos)
-        return m.Word(unquote(tok.value) if tok.type == "STRING" else tok.value, span)
+        return m.Word(_text(tok), span)
 
     def words(self, node: Tree) -> tuple[m.Word, ...]:
-        return tuple(self.word(c) for c in node.children)
+        word = self.word
+        return tuple([word(c) for c in node.children])
 
     def setting(self, node: Tree) -> m.Setting:
         return m.Setting(tuple(self.words(g) for g in node.children), self.span(node))
@@ -86,7 +92,7 @@ class _Lowerer:
         for sub in node.children:
             kind_tok = sub.children[0]
             kind = kind_tok.value
-            name = self.word(sub.children[1]).text if len(sub.children) > 1 else ""
+            name = _text(sub.children[1].children[0]) if len(sub.children) > 1 else ""
             out.append(m.Subject(kind, name, self.span(sub)))
         return tuple(out)
 

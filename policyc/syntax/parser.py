@@ -12,6 +12,7 @@ Lark's parser, so errors are exactly Lark's.
 
 from __future__ import annotations
 
+import copy
 import functools
 from dataclasses import dataclass
 from importlib import resources
@@ -60,7 +61,7 @@ def _tables() -> _Tables:
     table = lark.parser.parser.parser.parse_table
     # The same tree shaping as `lark` (child filtering, `_rule` inlining), minus positions.
     builder = ParseTreeBuilder(lark.rules, Tree, propagate_positions=False, maybe_placeholders=False)
-    callbacks = builder.create_callback(None)
+    callbacks = {rule: _plain_name(cb) for rule, cb in builder.create_callback(None).items()}
     states = {
         state: {
             sym: (target, size, origin, None if rule is None else callbacks[rule])
@@ -82,10 +83,27 @@ def _tables() -> _Tables:
     )
 
 
+def _plain_name(callback: Any) -> Any:
+    """`callback` naming its trees with a plain str instead of Lark's Token rule name.
+
+    The name is the same text; a str compares in C, where a Token's Python-level `__eq__`
+    made every `tree.data == "..."` of the lowering a function call. Callbacks of another
+    shape are returned as they are.
+    """
+    if isinstance(callback, functools.partial) and callback.func is Tree and callback.args:
+        return functools.partial(Tree, str(callback.args[0]), *callback.args[1:])
+    inner = getattr(callback, "node_builder", None)
+    if inner is not None and _plain_name(inner) is not inner:
+        callback = copy.copy(callback)
+        callback.node_builder = _plain_name(inner)
+    return callback
+
+
 def _fast_parse(text: str) -> Tree:
     """Parse `text` (ending in a newline) with the LALR table; _SyntaxError on bad input."""
     t = _tables()
     states, kept, end_state = t.states, t.kept, t.end
+    new_meta = object.__new__
     stack: list[Any] = [t.start]
     values: list[Any] = []
     # One entry per stack value: (start, end, line, col, end_line, end_col), or None for an empty node.
@@ -123,7 +141,7 @@ def _fast_parse(text: str) -> Tree:
                 children = []
             node = callback(children)
             if node_span is not None and type(node) is Tree:
-                meta = node._meta = Meta()
+                meta = node._meta = new_meta(Meta)  # every attribute is set here: no __init__ needed
                 meta.empty = False
                 meta.start_pos, meta.end_pos, meta.line, meta.column, meta.end_line, meta.end_column = node_span
             new_state = states[stack[-1]][origin][0]
