@@ -135,6 +135,8 @@ def _granted(g: m.Grant) -> str:
 def cis_lints(uses: list[_GrantUse]) -> list[Diagnostic]:
     """PC501, PC502, PC504-PC511 on every grant."""
     out: list[Diagnostic] = []
+    # Grants of one role share its rules: test each set of rules once, not once per grant.
+    fired: dict[tuple[PolicyRule, ...], list[_Lint]] = {}
     for u in uses:
         g, where = u.grant, _places(u.scopes)
         if (g.role is not None and g.role.text == "cluster-admin") or _is_everything(u.rules):
@@ -142,13 +144,15 @@ def cis_lints(uses: list[_GrantUse]) -> list[Diagnostic]:
                                "grant a narrower role (`admin`, `edit` or one of your own); keep cluster-admin for "
                                "break-glass accounts", cis="5.1.1"))
             continue
-        for lint in _LINTS:
-            if lint.test(u.rules):
-                what = lint.what
-                if lint.code == "PC506":
-                    what = " and ".join(f"`{v}`" for v in _special_verbs(u.rules))
-                out.append(warning(lint.code, f"{_granted(g)} allows {what} {where}", g.span, lint.help,
-                                   cis=lint.cis))
+        lints = fired.get(u.rules)
+        if lints is None:
+            lints = fired[u.rules] = [lint for lint in _LINTS if lint.test(u.rules)]
+        for lint in lints:
+            what = lint.what
+            if lint.code == "PC506":
+                what = " and ".join(f"`{v}`" for v in _special_verbs(u.rules))
+            out.append(warning(lint.code, f"{_granted(g)} allows {what} {where}", g.span, lint.help,
+                               cis=lint.cis))
         for s in sorted(u.subjects):
             if s.kind == "ServiceAccount" and s.name == "default":
                 out.append(warning(
@@ -195,13 +199,19 @@ def redundancy_lints(uses: list[_GrantUse]) -> list[Diagnostic]:
     """
     out: list[Diagnostic] = []
     flagged: set[int] = set()
+    # Only grants that bind a subject can cover it: index them once (in source order, which
+    # _covered relies on) instead of passing over every grant for every grant.
+    by_subject: dict[RbacSubject, list[_GrantUse]] = defaultdict(list)
+    for o in uses:
+        for subject in o.subjects:
+            by_subject[subject].append(o)
     for use in reversed(uses):
         if not use.rules or not use.subjects:
             continue
-        others = [o for o in uses if o is not use and id(o) not in flagged]
         covering: dict[int, _GrantUse] = {}
         ok = True
         for subject in use.subjects:
+            others = [o for o in by_subject[subject] if o is not use and id(o) not in flagged]
             for scope in use.scopes:
                 found = _covered(use, scope, subject, others)
                 if not found:
