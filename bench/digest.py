@@ -2,8 +2,9 @@
 """Digests of what `policyc.build` writes, to prove an optimisation changes no byte.
 
 For each policy folder (and each generated organisation asked for), build into a temporary
-folder and print one SHA-256 over every written file (path and bytes) and one over the
-rendered diagnostics. Run it with the code before and after a change and compare:
+folder and print one SHA-256 over every written file (path and bytes), one over the rendered
+diagnostics and one over the diagnostics with the access lints on (as `policyc build` has
+them). Run it with the code before and after a change and compare:
 
     git worktree add /tmp/before HEAD~1
     PYTHONPATH=/tmp/before .venv/bin/python bench/digest.py --generated 300 --generated 3000 ../shared/spec/* > /tmp/a
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import policyc
 from policyc.diagnostics import render_text
+from policyc.pipeline import compile_path
 
 HERE = Path(__file__).resolve().parent
 
@@ -35,12 +37,18 @@ def tree_digest(root: Path) -> str:
     return h.hexdigest()
 
 
+def _diagnostics_digest(result: policyc.Result) -> str:
+    return hashlib.sha256(render_text(result.diagnostics, result.sources).encode()).hexdigest()
+
+
 def digest(folder: Path, out: Path) -> str:
-    """One line: the output tree's digest, the diagnostics' digest, counts and the folder."""
+    """One line: digests of the output tree, of the diagnostics, of the diagnostics with the
+    access lints on (as the console script runs), then counts and the folder's name."""
     result = policyc.build(folder, out)
-    diags = hashlib.sha256(render_text(result.diagnostics, result.sources).encode()).hexdigest()
     files = tree_digest(out) if out.exists() else "-"
-    return f"{files[:16]} {diags[:16]} objects={len(result.manifests)} ok={result.ok} {folder.name}"
+    linted = compile_path(folder, lints=True)
+    return (f"{files[:16]} {_diagnostics_digest(result)[:16]} {_diagnostics_digest(linted)[:16]} "
+            f"objects={len(result.manifests)} warnings={len(linted.diagnostics)} ok={result.ok} {folder.name}")
 
 
 def main(argv: list[str] | None = None) -> int:
