@@ -24,3 +24,21 @@ def underlined(result: Result, d: Diagnostic) -> str:
 def codes(result: Result) -> list[str]:
     """The codes of a result's diagnostics, in order."""
     return [d.code for d in result.diagnostics]
+
+
+def schema_problems(result: Result) -> list[str]:
+    """Every schema error of a result's objects against its target release (skips without schemas)."""
+    import pytest
+
+    from policyc.k8s import schemas
+
+    assert result.ok, [(d.code, d.message) for d in result.diagnostics if d.is_error]
+    assert result.program is not None
+    problems = []
+    for m in result.manifests:
+        try:
+            errors = schemas.validate(m.body, result.program.release)
+        except schemas.SchemaUnavailable as exc:
+            pytest.skip(str(exc))
+        problems += [f"{m.kind}/{m.name}: {e}" for e in errors]
+    return problems

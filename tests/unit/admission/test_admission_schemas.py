@@ -11,8 +11,7 @@ import pytest
 
 import policyc
 from conftest import shared_path
-from helpers import compile_text
-from policyc.k8s import schemas
+from helpers import compile_text, schema_problems
 from policyc.k8s.releases import NEWEST, format_version
 
 PSP_CLUSTER = "cluster {\n  admission NamespaceLifecycle, LimitRanger, ResourceQuota, PodSecurityPolicy\n}\n"
@@ -63,19 +62,6 @@ def _policy(release: tuple[int, int]) -> str:
     return text
 
 
-def _validate(result: policyc.Result) -> list[str]:
-    assert result.ok, [(d.code, d.message) for d in result.diagnostics if d.is_error]
-    assert result.program is not None
-    problems = []
-    for m in result.manifests:
-        try:
-            errors = schemas.validate(m.body, result.program.release)
-        except schemas.SchemaUnavailable as exc:
-            pytest.skip(str(exc))
-        problems += [f"{m.kind}/{m.name}: {e}" for e in errors]
-    return problems
-
-
 @pytest.mark.parametrize("release", [(1, 18), (1, 24), (1, 25), (1, 30), NEWEST], ids=format_version)
 def test_every_admission_object_is_schema_valid(release: tuple[int, int]) -> None:
     result = compile_text(_policy(release))
@@ -85,7 +71,7 @@ def test_every_admission_object_is_schema_valid(release: tuple[int, int]) -> Non
         assert {"PodSecurityPolicy", "ClusterRole", "RoleBinding"} <= kinds
     if release >= (1, 30):
         assert {"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"} <= kinds
-    assert _validate(result) == []
+    assert schema_problems(result) == []
 
 
 def test_quantities_are_written_canonically() -> None:
@@ -99,7 +85,7 @@ def test_quantities_are_written_canonically() -> None:
 
 def test_the_article_builds_with_limits_quota_and_a_usable_restricted_psp() -> None:
     result = policyc.load(shared_path("spec", "article"))
-    assert _validate(result) == []
+    assert schema_problems(result) == []
     objects = {(m.kind, m.namespace, m.name): m.body for m in result.manifests}
     limits = objects[("LimitRange", "development", "limits")]["spec"]["limits"]
     assert limits == [{"type": "Container", "max": {"cpu": "2", "memory": "1Gi"},
@@ -118,7 +104,7 @@ def test_the_article_builds_with_limits_quota_and_a_usable_restricted_psp() -> N
 
 def test_the_org_builds_with_psa_labels_and_a_vap_bound_to_payments() -> None:
     result = policyc.load(shared_path("spec", "org"))
-    assert _validate(result) == []
+    assert schema_problems(result) == []
     objects = {(m.kind, m.name): m.body for m in result.manifests if m.namespace is None}
     checkout = objects[("Namespace", "checkout")]["metadata"]["labels"]
     assert (checkout["pod-security.kubernetes.io/enforce"], checkout["pod-security.kubernetes.io/warn"],
