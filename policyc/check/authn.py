@@ -24,6 +24,7 @@ from policyc import model as m
 from policyc.check.context import Context
 from policyc.diagnostics import Diagnostic, Label, Severity
 from policyc.k8s import apiserver as api
+from policyc.k8s import credfile
 from policyc.k8s.releases import format_version
 from policyc.source import Span
 
@@ -562,6 +563,45 @@ def _user_options(ctx: Context, user: m.User, method: str) -> dict[str, m.Word]:
     return valid
 
 
+# RFC 5280 Appendix A: ub-common-name and ub-organization-name are 64 characters; the CSR
+# cannot be built with a longer subject (and the CA would refuse it).
+X509_NAME_LIMIT = 64
+
+
+def _check_credential_fields(ctx: Context, user: m.User, method: str) -> None:
+    """PC193: a name, uid or group the credential's reader would not read back as written.
+
+    Token and basic users land in kube-apiserver's static CSV files (policyc/k8s/credfile.py:
+    groups split on commas, nothing trimmed); certificate users in an X.509 subject (CN, O).
+    """
+    fields: list[tuple[str, m.Word]] = [(credfile.USER, user.name)]
+    fields += [(credfile.GROUP, g) for g in user.groups]
+    if method in ("token", "basic"):
+        fields += [(credfile.UID, v) for k, v in user.options if k.text == "uid"]
+        where = "the API server's " + ("token" if method == "token" else "password") + " file"
+    elif method == "certificate":
+        where = "a client certificate"
+    else:
+        return
+    for column, word in fields:
+        reason = credfile.field_problem(word.text, column if method != "certificate" else credfile.USER)
+        if reason is None and method == "certificate" and len(word.text) > X509_NAME_LIMIT:
+            part = "common name (CN)" if column == credfile.USER else "organization (O)"
+            reason = (f"is {len(word.text)} characters long; an X.509 {part} holds at most "
+                      f"{X509_NAME_LIMIT}")
+        if reason is not None:
+            _error(ctx, "PC193", f"{column} `{_shown(word.text)}` cannot be written into {where}: it {reason}",
+                   word.span, "use a name without commas, line breaks, control characters or surrounding blanks"
+                   + (f", of at most {X509_NAME_LIMIT} characters" if method == "certificate" else "")
+                   + "; give a user several groups as `groups a, b`")
+
+
+def _shown(text: str) -> str:
+    """A name for a message: control characters escaped, long names cut."""
+    shown = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+    return shown if len(shown) <= 80 else shown[:77] + "..."
+
+
 def _check_users(ctx: Context, users: dict[str, m.User], cluster: _Cluster | None) -> tuple[UserCredential, ...]:
     """The credentials to issue, with PC190-PC198, PC436 and PC439 along the way."""
     release = _release(ctx)
@@ -596,6 +636,7 @@ def _check_users(ctx: Context, users: dict[str, m.User], cluster: _Cluster | Non
             if g.text.startswith("system:") and g.text != "system:masters":
                 _error(ctx, "PC192", f"group `{g.text}` is reserved for Kubernetes and cannot be put in a "
                        "credential", g.span, "name a group of your own and grant it what it needs")
+        _check_credential_fields(ctx, user, method)
         if "expires" in options and not api.csr_api(release).expiration:
             _error(ctx, "PC439", f"certificate lifetimes (`expires`) need Kubernetes 1.22 or later, not "
                    f"{format_version(release)}", options["expires"].span,

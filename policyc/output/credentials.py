@@ -34,6 +34,7 @@ from policyc import backends
 from policyc.backends.authn import USER_ANNOTATION
 from policyc.check.authn import UserCredential
 from policyc.check.program import Program
+from policyc.k8s import credfile
 from policyc.output.secrets import SecretsError, SecretStore, file_component
 from policyc.output.tree import kind_plural
 from policyc.pipeline import Result
@@ -153,9 +154,20 @@ def static_file(rows: list[tuple[str, str, str, tuple[str, ...]]]) -> str:
     """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    for secret, user, uid, groups in sorted(rows, key=lambda r: r[1]):
+    ordered = sorted(rows, key=lambda r: r[1])
+    for secret, user, uid, groups in ordered:
         writer.writerow([secret, user, uid, ",".join(groups)] if groups else [secret, user, uid])
-    return out.getvalue()
+    text = out.getvalue()
+    # Fail closed: the file must read back, with the API server's reader, as exactly these identities
+    # (the checks refuse what would not, PC193; this guards the writer itself).
+    expected = [credfile.Record(s, u, i, tuple(g) if g else None) for s, u, i, g in ordered]
+    try:
+        same = credfile.read(text) == expected
+    except credfile.CsvError:
+        same = False
+    if not same:
+        raise SecretsError("a static credential file would not read back as written; no file was written")
+    return text
 
 
 class _Issuer:
@@ -244,7 +256,7 @@ def issue_credentials(program: Program, store: SecretStore, write: bool = True) 
     if write:
         for method, rel in (("token", TOKEN_FILE), ("basic", BASIC_AUTH_FILE)):
             if rows[method]:
-                issuer._put(rel, static_file(rows[method]).encode("ascii"))
+                issuer._put(rel, static_file(rows[method]).encode("utf-8"))
     program.csr_requests = requests
     issuer.report.written.sort()
     issuer.report.kept = sorted(set(issuer.report.kept))

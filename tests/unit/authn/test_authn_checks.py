@@ -49,6 +49,26 @@ CASES = [
     ("system-group-token", cluster(TOKENS) + "user a auth token groups system:authenticated\n", None, "PC192",
      "error", "group `system:authenticated` is reserved for Kubernetes and cannot be put in a credential",
      "system:authenticated", "group of your own"),
+    ("group-with-comma-in-token-file", cluster(TOKENS) + 'user eve auth token groups "dev,system:masters"\n', None,
+     "PC193", "error", "group `dev,system:masters` cannot be written into the API server's token file: it contains a "
+     "comma; the API server splits the groups column on commas and would read `dev` and `system:masters`",
+     '"dev,system:masters"', "groups a, b"),
+    ("group-with-comma-in-basic-file", "kubernetes 1.18\n" + cluster("basic-auth file /etc/b.csv")
+     + 'user eve auth basic groups "a,b"\n', None, "PC193", "error",
+     "group `a,b` cannot be written into the API server's password file: it contains a comma; the API server "
+     "splits the groups column on commas and would read `a` and `b`", '"a,b"', "without commas"),
+    ("user-with-blanks", cluster(TOKENS) + 'user " eve" auth token\n', None, "PC193", "error",
+     "user ` eve` cannot be written into the API server's token file: it has leading or trailing blanks, which "
+     "the API server keeps as part of the name", '" eve"', "surrounding blanks"),
+    ("uid-with-newline", cluster(TOKENS) + 'user eve auth token uid "1\\n2"\n', None, "PC193", "error",
+     "uid `1\\n2` cannot be written into the API server's token file: it contains a line break, which ends a "
+     "record of the credential file", '"1\\n2"', "line breaks"),
+    ("certificate-cn-too-long", cluster(CERTS) + f"user {'u' * 65} auth certificate\n", None, "PC193", "error",
+     f"user `{'u' * 65}` cannot be written into a client certificate: it is 65 characters long; an X.509 common "
+     "name (CN) holds at most 64", "u" * 65, "at most 64 characters"),
+    ("certificate-o-too-long", cluster(CERTS) + f"user u auth certificate groups {'g' * 70}\n", None, "PC193",
+     "error", f"group `{'g' * 70}` cannot be written into a client certificate: it is 70 characters long; an X.509 "
+     "organization (O) holds at most 64", "g" * 70, "at most 64 characters"),
     ("duplicate-uid", cluster(TOKENS) + "user a auth token uid 1000\nuser b auth token uid 1000\n", None, "PC194",
      "error", "users `a` and `b` have the same uid `1000`", "1000", "its own uid"),
     ("option-wrong-method", cluster(TOKENS) + "user a auth token expires 90d\n", None, "PC195", "error",
@@ -260,3 +280,9 @@ def test_uid_is_stable_and_distinct() -> None:
 
     assert default_uid("jack@test.com") == default_uid("jack@test.com")
     assert default_uid("jack@test.com") != default_uid("jill@test.com")
+
+
+def test_non_ascii_and_comma_names_where_the_reader_keeps_them() -> None:
+    """Non-ASCII names are valid; a comma in a certificate's O is one group (x509: one O, one group)."""
+    text = cluster(TOKENS, CERTS) + 'user "jörg" auth token groups "équipe"\nuser c auth certificate groups "a,b"\n'
+    assert [d.code for d in compile_text(text).diagnostics if d.is_error] == []

@@ -19,6 +19,7 @@ from cryptography.x509.oid import NameOID
 import policyc
 from conftest import REPO
 from helpers import compile_text
+from policyc.k8s import credfile
 from policyc.output.credentials import TOKEN_FILE, attach_credentials, issue_credentials, rotate, static_file
 from policyc.output.secrets import SecretsError, SecretStore
 
@@ -32,7 +33,7 @@ cluster {
   }
 }
 user jack@test.com auth token groups dev1
-user ann auth token groups dev1, "team, with comma", ops
+user ann auth token groups dev1, "équipe \\"a\\"", ops
 user solo auth token
 user testuser auth certificate groups app1
 user hvapour auth certificate groups group1, group2 expires 30d
@@ -141,21 +142,29 @@ def test_token_file_reads_back_with_csv_as_the_api_server_does(tmp_path: Path) -
     result = compiled()
     store = SecretStore(tmp_path / "s")
     issue_credentials(result.program, store)
-    text = store.path(TOKEN_FILE).read_text()
+    text = store.path(TOKEN_FILE).read_bytes().decode("utf-8")  # non-ASCII names are UTF-8
     rows = list(csv.reader(io.StringIO(text)))
-    by_user = {row[1]: row for row in rows}
+    assert [r.user for r in credfile.read(text)] == [row[1] for row in rows]  # Go's reader and Python's agree
+    by_user = {r.user: r for r in credfile.read(text)}
     assert sorted(by_user) == ["ann", "jack@test.com", "solo"]
-    for row in rows:
-        token = row[0]
-        assert len(token) >= 32 and all(c.isalnum() or c in "-_" for c in token)
-        assert store.read(f"users/{row[1]}/token").strip().decode() == token
+    for r in by_user.values():
+        assert len(r.secret) >= 32 and all(c.isalnum() or c in "-_" for c in r.secret)
+        assert store.read(f"users/{r.user}/token").strip().decode() == r.secret
     # The fourth column is split on commas by the API server (tokenfile: strings.Split(record[3], ",")).
-    assert by_user["jack@test.com"][3].split(",") == ["dev1"]
-    assert by_user["ann"][3].split(",") == ["dev1", "team", " with comma", "ops"]
-    assert len(by_user["solo"]) == 3  # no groups: no empty fourth column, which would be the group ""
-    assert by_user["jack@test.com"][2] == result.program.authn.credential("jack@test.com").uid
-    assert len({row[0] for row in rows}) == 3
-    assert '"dev1,team, with comma,ops"' in text  # more than one group: double-quoted
+    assert by_user["jack@test.com"].groups == ("dev1",)
+    assert by_user["ann"].groups == ("dev1", 'équipe "a"', "ops")
+    assert by_user["solo"].groups is None  # no groups: no empty fourth column, which would be the group ""
+    assert by_user["jack@test.com"].uid == result.program.authn.credential("jack@test.com").uid
+    assert len({r.secret for r in by_user.values()}) == 3
+    assert '"dev1,équipe ""a"",ops"' in text  # more than one group: double-quoted, quotes doubled
+
+
+def test_token_file_refuses_to_write_what_would_read_back_differently() -> None:
+    """Defence in depth behind PC193: a row whose group holds a comma never reaches the disk."""
+    with pytest.raises(SecretsError, match="would not read back"):
+        static_file([("t", "eve", "1", ("dev,system:masters",))])
+    with pytest.raises(SecretsError):
+        static_file([("t", "eve\r\nmallory", "1", ())])  # Go's reader turns \r\n into \n
 
 
 def test_static_file_format() -> None:
