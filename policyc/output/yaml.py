@@ -37,13 +37,15 @@ _SPECIAL_WORDS = frozenset(
 # strconv accepts behind go-yaml: decimal, octal (010, 0o17), hex (0x1F, hex floats), binary,
 # underscores (1_000), sexagesimal (1:20, 190:20:30.15), exponents with or without a sign or
 # a dot (1e3, 1.0e+3, .5E-2), version-like 1.2.3, infinities and NaNs with optional sign/dot,
-# and "." / "+." / "1..", which the published YAML 1.1 float regex ([0-9.]* after a dot) matches.
+# and "." / "+." / "1..", which the published YAML 1.1 float regex ([0-9.]* after a dot) matches;
+# "+_" and "-_", which ruamel.yaml's YAML 1.2 int rule ([-+]?[0-9_]+) takes for an int and fails on.
 _NUMBER = re.compile(
     r"""[-+]?(?:
         [0-9_.:,]*[0-9.][0-9_.:,]*(?:e[-+]?[0-9_]*)?
       | 0x[0-9a-f_.]*(?:p[-+]?[0-9_]*)?
       | 0[ob][0-9_]*
       | \.?(?:inf|infinity|nan)
+      | _+
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
