@@ -65,6 +65,18 @@ def warning(
     return Diagnostic(code, Severity.WARNING, message, span, help, tuple(labels), cis)
 
 
+# The label a suppressed warning gains on its `# policyc: allow` comment (check/suppress.py).
+SUPPRESSED = "suppressed by this comment: "
+
+
+def suppression_reason(d: Diagnostic) -> str:
+    """The reason a suppressed diagnostic (from `check.suppress.apply_suppressions`) was allowed."""
+    for lb in d.labels:
+        if lb.message.startswith(SUPPRESSED):
+            return lb.message[len(SUPPRESSED):]
+    return ""
+
+
 def sort_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
     """Diagnostics sorted by file, line, column and code, without exact duplicates."""
     seen: set[tuple] = set()

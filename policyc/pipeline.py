@@ -8,11 +8,11 @@ from pathlib import Path
 from policyc import backends
 from policyc.backends.manifest import Manifest
 from policyc.check import check, check_emitted, suppress
-from policyc.check.program import Program
 from policyc.diagnostics import Diagnostic, sort_diagnostics
 from policyc.gcpause import gc_paused
 from policyc.loader import read_sources
 from policyc.model import Policy
+from policyc.model.program import Program
 from policyc.source import SourceFile
 from policyc.syntax.lower import lower
 

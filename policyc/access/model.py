@@ -44,9 +44,9 @@ from policyc.access.request import (
     UserInfo,
     split_sa_username,
 )
-from policyc.check.program import RbacSubject
 from policyc.k8s.bootstrap import bootstrap_objects
 from policyc.k8s.rules import PolicyRule
+from policyc.model.rbac import RbacSubject
 
 ALL = "*"
 EVERYTHING = (

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from policyc.check.program import RbacSubject
 from policyc.k8s.rules import PolicyRule
+from policyc.model.rbac import RbacSubject
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
 ROLE_KINDS = ("Role", "ClusterRole")

@@ -18,8 +18,9 @@ from policyc.access.escalation import EscalationGraph, Identity
 from policyc.access.model import AccessModel, Reason
 from policyc.access.objects import ObjRef
 from policyc.access.request import ALL_SERVICE_ACCOUNTS, AUTHENTICATED, UNAUTHENTICATED, Request, sa_groups
-from policyc.check.program import Binding, CompiledRole, Program, RbacSubject
 from policyc.k8s.rules import Atom, PolicyRule, atoms_of
+from policyc.model.program import Program
+from policyc.model.rbac import Binding, CompiledRole, RbacSubject
 from policyc.source import Span
 
 if TYPE_CHECKING:
@@ -130,8 +131,7 @@ def user_groups(program: Program) -> dict[str, tuple[str, ...]]:
     """Declared users by the name the API server sees (OIDC prefix applied) -> declared groups."""
     out: dict[str, tuple[str, ...]] = {}
     for name, u in program.users.items():
-        rbac_name = program.oidc_username_prefix + name if u.auth.text == "oidc" else name
-        out[rbac_name] = tuple(g.text for g in u.groups)
+        out[program.user_name(name)] = tuple(g.text for g in u.groups)
     return out
 
 
@@ -147,15 +147,11 @@ def identity_of(s: RbacSubject, program: Program | None) -> Identity:
 
 def rbac_subjects_of(subject: m.Subject, program: Program) -> list[RbacSubject]:
     """The RBAC subjects a language subject names (teams expanded; `everyone` not included)."""
-    from policyc.check.grants import rbac_subjects
-
     if subject.kind == "team":
         return list(program.team_members.get(subject.name, ()))
     if subject.kind == "everyone":
         return []
-    members = {n: t.members for n, t in program.teams.items()}
-    oidc = {n for n, u in program.users.items() if u.auth.text == "oidc"}
-    return rbac_subjects(subject, members, oidc, program.oidc_username_prefix)
+    return program.rbac_subjects(subject)
 
 
 def _named_subjects(program: Program) -> Iterable[m.Subject]:

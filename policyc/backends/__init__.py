@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from policyc.backends import admission, apiserver, authn, rbac
 from policyc.backends.manifest import Manifest
-from policyc.check.program import Program
 from policyc.diagnostics import Diagnostic
+from policyc.model.program import Program
 
 Backend = Callable[[Program], tuple[list[Manifest], list[Diagnostic]]]
 

@@ -14,10 +14,10 @@ from typing import Any
 from policyc.backends.manifest import Manifest
 from policyc.backends.meta import metadata
 from policyc.backends.rbac import binding_manifest, role_manifest
-from policyc.check.admission import AdmissionPlan, NamespaceAdmission, PspObject, VapObject
-from policyc.check.program import Program
 from policyc.diagnostics import Diagnostic
 from policyc.k8s.limitrange import LIMIT_TYPES
+from policyc.model.admission import AdmissionPlan, NamespaceAdmission, PspObject, VapObject
+from policyc.model.program import Program
 
 PSP_API = "policy/v1beta1"
 VAP_API = "admissionregistration.k8s.io/v1"

@@ -21,11 +21,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from policyc.check.authn import ApiserverSettings
-from policyc.check.program import Program
 from policyc.diagnostics import Diagnostic
 from policyc.k8s import apiserver as api
 from policyc.k8s.releases import format_version
+from policyc.model.authn import ApiserverSettings
+from policyc.model.program import Program
 from policyc.output.yaml import dump
 
 CONTAINER = "kube-apiserver"

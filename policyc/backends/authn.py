@@ -12,11 +12,11 @@ import re
 
 from policyc.backends.manifest import Manifest
 from policyc.backends.meta import metadata
-from policyc.check.authn import ServiceAccountToken, UserCredential
-from policyc.check.program import Program
 from policyc.diagnostics import Diagnostic
 from policyc.k8s import apiserver as api
 from policyc.k8s.names import dns1123_subdomain
+from policyc.model.authn import ServiceAccountToken, UserCredential
+from policyc.model.program import Program
 
 # The signer for client certificates the API server accepts (certificates.k8s.io signers:
 # "kubernetes.io/kube-apiserver-client ... usages must include client auth").

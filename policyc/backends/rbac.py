@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from policyc.backends.manifest import Manifest
 from policyc.backends.meta import metadata
-from policyc.check.program import Binding, CompiledRole, Program
 from policyc.diagnostics import Diagnostic
+from policyc.model.program import Program
+from policyc.model.rbac import Binding, CompiledRole
 
 RBAC_V1 = "rbac.authorization.k8s.io/v1"
 

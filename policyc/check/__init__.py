@@ -7,6 +7,7 @@ versions (PC2xx/PC4xx), resolve (PC10x-PC13x), rules (PC14x-PC16x), grants (PC17
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 from policyc import model as m
 from policyc.check import grants, resolve, rules
@@ -15,10 +16,11 @@ from policyc.check.authn import check_authn
 from policyc.check.cluster import oidc_username_prefix
 from policyc.check.context import Context
 from policyc.check.emitted import check_emitted  # noqa: F401  (post-emit stages: guards PC30x, lints PC5xx)
-from policyc.check.program import Program
 from policyc.check.versions import resolve_release
 from policyc.diagnostics import Diagnostic, sort_diagnostics
 from policyc.k8s.releases import load_release
+from policyc.model.program import Program
+from policyc.model.rbac import rbac_subjects
 
 
 def check(policy: m.Policy, kubernetes: str | None = None) -> tuple[Program | None, list[Diagnostic]]:
@@ -41,7 +43,7 @@ def check(policy: m.Policy, kubernetes: str | None = None) -> tuple[Program | No
     for ns in policy.namespaces:
         namespaces[ns.name.text].append(ns)
     team_members = {
-        name: tuple(sorted({s for mem in subs for s in grants.rbac_subjects(mem, members, oidc_users, prefix)}))
+        name: tuple(sorted({s for mem in subs for s in rbac_subjects(mem, members, oidc_users, prefix)}))
         for name, subs in members.items()
     }
     program = Program(
@@ -58,6 +60,6 @@ def check(policy: m.Policy, kubernetes: str | None = None) -> tuple[Program | No
         bindings=bindings,
         oidc_username_prefix=prefix,
     )
-    program.authn = check_authn(ctx, program)
-    program.admission = check_admission(ctx, program)
+    authn = check_authn(ctx, program)
+    program = replace(program, authn=authn, admission=check_admission(ctx, program))
     return program, sort_diagnostics(ctx.diags)

@@ -18,8 +18,8 @@ from policyc.access.guards import GuardSpec, Violation, check_guard
 from policyc.access.matching import rule_overlaps
 from policyc.access.model import AccessModel, Permission
 from policyc.access.policy import everyone, identity_of, rbac_subjects_of
-from policyc.check.program import Program
 from policyc.diagnostics import Diagnostic, Label, error
+from policyc.model.program import Program
 
 _MAX_SUBJECTS = 4
 

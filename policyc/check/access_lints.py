@@ -16,9 +16,10 @@ from policyc import model as m
 from policyc.access import matching
 from policyc.access.model import AccessModel
 from policyc.access.objects import ObjRef
-from policyc.check.program import Binding, Program, RbacSubject
 from policyc.diagnostics import Diagnostic, Label, warning
 from policyc.k8s.rules import PolicyRule, atoms_of, merge
+from policyc.model.program import Program
+from policyc.model.rbac import Binding, RbacSubject
 
 _READ = ("get", "list", "watch")
 _WRITE = ("create", "update", "patch", "delete", "deletecollection")

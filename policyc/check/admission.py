@@ -21,13 +21,15 @@ import difflib
 from dataclasses import dataclass, field
 
 from policyc import model as m
-from policyc.check import limits as limit_checks
 from policyc.check import profiles
 from policyc.check.context import Context
-from policyc.check.program import Binding, CompiledRole, Program, RbacSubject
+from policyc.check.limits import check_namespace_limits
 from policyc.diagnostics import Label
 from policyc.k8s import podsecurity as ps
 from policyc.k8s.rules import PolicyRule
+from policyc.model.admission import AdmissionPlan, NamespaceAdmission, PspObject, VapObject
+from policyc.model.program import Program
+from policyc.model.rbac import Binding, CompiledRole, RbacSubject
 from policyc.source import Span
 
 PSP_PLUGIN = "PodSecurityPolicy"
@@ -36,52 +38,6 @@ PSA_ALPHA = (1, 22)  # PodSecurity admission: alpha (feature gate) in 1.22, beta
 PSA_DEFAULT_ON = (1, 23)
 VAP_GA = (1, 30)  # admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy
 BUILTIN_PSP_PREFIX = profiles.RESERVED_PREFIX
-
-
-@dataclass
-class NamespaceAdmission:
-    """What one namespace gets at admission: labels, limits and quota, pod security."""
-
-    name: str
-    sources: tuple[str, ...]
-    labels: dict[str, str]  # the namespace's own labels plus Pod Security Admission labels
-    limits: limit_checks.NamespaceLimits
-    levels: dict[str, str] = field(default_factory=dict)  # mode -> level
-    profile: str | None = None  # custom profile
-    psp: str | None = None  # the PodSecurityPolicy its service accounts may use
-    limit_sources: tuple[str, ...] = ()
-    quota_sources: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class PspObject:
-    """A PodSecurityPolicy to emit."""
-
-    name: str
-    annotations: dict[str, str] = field(hash=False)
-    spec: dict = field(hash=False)
-    sources: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class VapObject:
-    """A ValidatingAdmissionPolicy and the binding that selects the namespaces using it."""
-
-    name: str
-    validations: tuple[ps.Validation, ...]
-    namespaces: tuple[str, ...]
-    sources: tuple[str, ...] = ()
-
-
-@dataclass
-class AdmissionPlan:
-    """Everything the admission backend emits, decided by the check stage."""
-
-    namespaces: dict[str, NamespaceAdmission] = field(default_factory=dict)
-    psps: list[PspObject] = field(default_factory=list)
-    vaps: list[VapObject] = field(default_factory=list)
-    roles: list[CompiledRole] = field(default_factory=list)  # the `use` ClusterRole of each PSP
-    bindings: list[Binding] = field(default_factory=list)  # one RoleBinding per namespace and PSP
 
 
 @dataclass
@@ -285,7 +241,6 @@ def _sources(*groups: tuple[m.Namespace, ...]) -> tuple[str, ...]:
 
 def check_admission(ctx: Context, program: Program) -> AdmissionPlan:
     """The admission stage; returns the plan the admission backend emits."""
-    plan = AdmissionPlan()
     release = ctx.release.version
     psp = check_psp_plugin(ctx)
     customs: dict[str, profiles.CustomProfile] = {}
@@ -295,9 +250,10 @@ def check_admission(ctx: Context, program: Program) -> AdmissionPlan:
         else:
             profiles.check_profile(ctx, decl)
     used: dict[str, list[str]] = {}
+    namespaces: dict[str, NamespaceAdmission] = {}
     for name, blocks in sorted(program.namespaces.items()):
         ask = _ask(ctx, name, blocks, set(program.psps))
-        limits = limit_checks.check_namespace_limits(ctx, name, blocks)
+        limits = check_namespace_limits(ctx, name, blocks)
         psa_ok = _release_rules(ctx, name, ask, psp) if ask.any else False
         levels = {mode: lvl for mode, (lvl, _) in ask.levels.items()}
         profile = ask.profile[0] if ask.profile else None
@@ -305,21 +261,13 @@ def check_admission(ctx: Context, program: Program) -> AdmissionPlan:
             used.setdefault(profile, []).append(name)
             _strictest_weakness(ctx, name, ask, customs[profile])
         psa = ps.psa_labels(levels, release) if levels and psa_ok else {}
-        ns = NamespaceAdmission(
-            name=name,
-            sources=_sources(blocks),
-            labels=_labels(ctx, name, blocks, psa, ask),
-            limits=limits,
-            levels=levels,
-            profile=profile,
-            limit_sources=tuple(sorted({b.span.file for b in blocks if b.limits})),
-            quota_sources=tuple(sorted({b.span.file for b in blocks if b.quota})),
-        )
+        labels = _labels(ctx, name, blocks, psa, ask)
+        ns_psp: str | None = None
         if psp is not None:
             if profile is not None:
-                ns.psp = profile if profile in customs else None
+                ns_psp = profile if profile in customs else None
             elif levels:
-                ns.psp = BUILTIN_PSP_PREFIX + levels.get("enforce", "privileged")
+                ns_psp = BUILTIN_PSP_PREFIX + levels.get("enforce", "privileged")
             else:
                 ctx.warn(
                     "PC415",
@@ -328,21 +276,31 @@ def check_admission(ctx: Context, program: Program) -> AdmissionPlan:
                     blocks[0].name.span,
                     f"add `pod-security LEVEL` to namespace `{name}` (`privileged` keeps today's behaviour)",
                 )
-        plan.namespaces[name] = ns
+        namespaces[name] = NamespaceAdmission(
+            name=name,
+            sources=_sources(blocks),
+            labels=labels,
+            limits=limits,
+            levels=levels,
+            profile=profile,
+            psp=ns_psp,
+            limit_sources=tuple(sorted({b.span.file for b in blocks if b.limits})),
+            quota_sources=tuple(sorted({b.span.file for b in blocks if b.quota})),
+        )
     _unused_profiles(ctx, customs, used)
     if psp is not None:
-        _check_system_namespace(ctx, psp, plan)
-        _plan_psps(ctx, plan, customs)
-    elif release >= VAP_GA:
-        for name, namespaces in sorted(used.items()):
+        _check_system_namespace(ctx, psp, namespaces)
+        return _plan_psps(ctx, namespaces, customs)
+    vaps: list[VapObject] = []
+    if release >= VAP_GA:
+        for name, users in sorted(used.items()):
             custom = customs[name]
-            sources = tuple(sorted({custom.decl.span.file, *(f for n in namespaces
-                                                             for f in plan.namespaces[n].sources)}))
-            plan.vaps.append(
-                VapObject(name, tuple(ps.cel_validations(name, custom.profile, release)), tuple(sorted(namespaces)),
+            sources = tuple(sorted({custom.decl.span.file, *(f for n in users for f in namespaces[n].sources)}))
+            vaps.append(
+                VapObject(name, tuple(ps.cel_validations(name, custom.profile, release)), tuple(sorted(users)),
                           sources)
             )
-    return plan
+    return AdmissionPlan(namespaces=namespaces, vaps=tuple(vaps))
 
 
 def _unused_profiles(ctx: Context, customs: dict[str, profiles.CustomProfile], used: dict[str, list[str]]) -> None:
@@ -356,9 +314,9 @@ def _unused_profiles(ctx: Context, customs: dict[str, profiles.CustomProfile], u
             )
 
 
-def _check_system_namespace(ctx: Context, psp: m.Word, plan: AdmissionPlan) -> None:
+def _check_system_namespace(ctx: Context, psp: m.Word, namespaces: dict[str, NamespaceAdmission]) -> None:
     """PC416: with PodSecurityPolicy on, kube-system's pods need a policy too."""
-    system = plan.namespaces.get("kube-system")
+    system = namespaces.get("kube-system")
     if system is None or system.psp is None:
         ctx.warn(
             "PC416",
@@ -369,15 +327,20 @@ def _check_system_namespace(ctx: Context, psp: m.Word, plan: AdmissionPlan) -> N
         )
 
 
-def _plan_psps(ctx: Context, plan: AdmissionPlan, customs: dict[str, profiles.CustomProfile]) -> None:
-    """The PodSecurityPolicies in use, their `use` ClusterRoles, and a RoleBinding per namespace."""
+def _plan_psps(
+    ctx: Context, namespaces: dict[str, NamespaceAdmission], customs: dict[str, profiles.CustomProfile]
+) -> AdmissionPlan:
+    """The plan with the PodSecurityPolicies in use, their `use` ClusterRoles, a RoleBinding per namespace."""
     release = ctx.release.version
+    psps: list[PspObject] = []
+    roles: list[CompiledRole] = []
+    bindings: list[Binding] = []
     users: dict[str, list[NamespaceAdmission]] = {}
-    for ns in plan.namespaces.values():
+    for ns in namespaces.values():
         if ns.psp is not None:
             users.setdefault(ns.psp, []).append(ns)
-    for psp_name, namespaces in sorted(users.items()):
-        ns_files = {f for ns in namespaces for f in ns.sources}
+    for psp_name, members in sorted(users.items()):
+        ns_files = {f for ns in members for f in ns.sources}
         if psp_name.startswith(BUILTIN_PSP_PREFIX):
             annotations, spec = ps.builtin_psp(psp_name.removeprefix(BUILTIN_PSP_PREFIX), release)
             sources = tuple(sorted(ns_files))
@@ -388,13 +351,14 @@ def _plan_psps(ctx: Context, plan: AdmissionPlan, customs: dict[str, profiles.Cu
                 ctx.warn("PC417", f"pod-security-policy `{psp_name}` on Kubernetes {ctx.release.label}: {note}",
                          custom.decl.name.span, "see docs/pod-security.md for what each control compiles to")
             sources = tuple(sorted(ns_files | {custom.decl.span.file}))
-        plan.psps.append(PspObject(psp_name, annotations, spec, sources))
+        psps.append(PspObject(psp_name, annotations, spec, sources))
         role = f"policyc:psp:{psp_name}"
         rule = PolicyRule(("policy",), ("podsecuritypolicies",), (psp_name,), (), ("use",))
-        plan.roles.append(CompiledRole("ClusterRole", role, None, (rule,), sources=sources))
-        for ns in sorted(namespaces, key=lambda n: n.name):
+        roles.append(CompiledRole("ClusterRole", role, None, (rule,), sources=sources))
+        for ns in sorted(members, key=lambda n: n.name):
             subject = RbacSubject("Group", f"system:serviceaccounts:{ns.name}")
-            plan.bindings.append(
+            bindings.append(
                 Binding("RoleBinding", role, ns.name, "ClusterRole", role, (subject,), f"psp:{psp_name}",
                         sources=ns.sources)
             )
+    return AdmissionPlan(namespaces=namespaces, psps=tuple(psps), roles=tuple(roles), bindings=tuple(bindings))

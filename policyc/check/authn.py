@@ -26,89 +26,15 @@ from policyc.diagnostics import Diagnostic, Label, Severity
 from policyc.k8s import apiserver as api
 from policyc.k8s import credfile
 from policyc.k8s.releases import format_version
+from policyc.model.authn import (
+    ApiserverSettings,
+    AuthnPlan,
+    OidcSettings,
+    ProxySettings,
+    ServiceAccountToken,
+    UserCredential,
+)
 from policyc.source import Span
-
-# ---------------------------------------------------------------------------------------------
-# The checked settings handed to backends
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OidcSettings:
-    """`oidc issuer URL client-id ID ...`: flags, or an AuthenticationConfiguration at `config_file`."""
-
-    issuer: str
-    client_id: str
-    username_claim: str | None = None
-    groups_claim: str | None = None
-    username_prefix: str | None = None
-    groups_prefix: str | None = None
-    ca_file: str | None = None
-    config_file: str | None = None
-
-
-@dataclass(frozen=True)
-class ProxySettings:
-    """`proxy client-ca P username-header H ...`: the --requestheader-* flags."""
-
-    client_ca: str
-    username_headers: tuple[str, ...]
-    group_headers: tuple[str, ...] = ()
-    allowed_names: tuple[str, ...] = ()
-    extra_headers_prefix: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ApiserverSettings:
-    """What the `cluster` block says about kube-apiserver; None fields are left as they are."""
-
-    authorization: tuple[str, ...] | None = None
-    admission: tuple[str, ...] | None = None
-    anonymous: bool | None = None
-    client_ca: str | None = None
-    token_file: str | None = None
-    basic_auth_file: str | None = None
-    oidc: OidcSettings | None = None
-    webhook_config: str | None = None
-    webhook_cache_ttl: str | None = None
-    proxy: ProxySettings | None = None
-
-
-@dataclass(frozen=True)
-class UserCredential:
-    """A user policyc issues a credential for: `token`, `basic` or `certificate`."""
-
-    name: str
-    method: str
-    groups: tuple[str, ...]
-    uid: str
-    expiration_seconds: int | None = None
-    key_size: int = 2048
-    sources: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ServiceAccountToken:
-    """A service account that asks for a long-lived token Secret (`serviceaccount NS/NAME token`)."""
-
-    namespace: str
-    name: str
-    sources: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class AuthnPlan:
-    """Everything the authentication backends need, checked."""
-
-    apiserver: ApiserverSettings | None = None
-    credentials: tuple[UserCredential, ...] = ()
-    sa_tokens: tuple[ServiceAccountToken, ...] = ()
-    oidc_username_prefix: str = ""
-
-    def credential(self, user: str) -> UserCredential | None:
-        """The credential of `user`, or None when policyc issues none for it."""
-        return next((c for c in self.credentials if c.name == user), None)
-
 
 # ---------------------------------------------------------------------------------------------
 # The language of `authentication { }`

@@ -13,8 +13,8 @@ from policyc.access.policy import graph_for, model_from_program
 from policyc.backends.manifest import Manifest
 from policyc.check.access_guards import check_guards
 from policyc.check.access_lints import lint_all
-from policyc.check.program import Program
 from policyc.diagnostics import Diagnostic
+from policyc.model.program import Program
 
 
 def check_emitted(program: Program, manifests: Sequence[Manifest], *, lints: bool = False) -> list[Diagnostic]:

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 
 from policyc import model as m
 from policyc.check.context import Context
-from policyc.check.program import Binding, CompiledRole, RbacSubject
 from policyc.check.resolve import role_did_you_mean
 from policyc.k8s.bootstrap import AGGREGATE_LABELS, builtin_cluster_roles, is_builtin_role
 from policyc.k8s.names import path_segment
 from policyc.k8s.rules import Atom, atoms_of, merge
+from policyc.model.rbac import Binding, CompiledRole, RbacSubject, rbac_subjects
 
 _LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?\Z")
 
@@ -45,25 +45,6 @@ def safe_name(name: str) -> str:
     if path_segment(name) is None:
         return name
     return re.sub(r"[/%]", "-", name) + "-" + _short_hash(name)
-
-
-def rbac_subjects(
-    s: m.Subject, members: dict[str, tuple[m.Subject, ...]], oidc_users: set[str], prefix: str
-) -> list[RbacSubject]:
-    """The RBAC subjects a language subject stands for (teams expanded, OIDC prefix applied)."""
-    if s.kind == "user":
-        name = prefix + s.name if s.name in oidc_users else s.name
-        return [RbacSubject("User", name)]
-    if s.kind == "group":
-        return [RbacSubject("Group", s.name)]
-    if s.kind == "serviceaccount":
-        return [RbacSubject("ServiceAccount", s.sa_name, s.namespace)]
-    if s.kind == "everyone":
-        return [RbacSubject("Group", "system:authenticated")]
-    out: list[RbacSubject] = []
-    for member in members.get(s.name, ()):
-        out.extend(rbac_subjects(member, members, oidc_users, prefix))
-    return out
 
 
 def owner_of(g: m.Grant) -> str:

@@ -8,41 +8,14 @@ the namespace's quota can never admit).
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
 
 from policyc import model as m
 from policyc.check.context import Context
 from policyc.diagnostics import Label
 from policyc.k8s import limitrange as lr
 from policyc.k8s.quantity import Quantity, QuantityError, parse_quantity
+from policyc.model.admission import LimitCell, NamespaceLimits
 from policyc.source import Span
-
-
-@dataclass(frozen=True)
-class LimitCell:
-    """One checked value of a LimitRange: `container max memory 1Gi`."""
-
-    limit_type: str  # API type: Container, Pod, PersistentVolumeClaim
-    kind: str  # API field: max, min, default, defaultRequest, maxLimitRequestRatio
-    resource: str
-    quantity: Quantity
-    item: m.LimitItem = field(compare=False)
-
-
-@dataclass
-class NamespaceLimits:
-    """The merged, checked limits and quota of one namespace."""
-
-    cells: dict[tuple[str, str, str], LimitCell] = field(default_factory=dict)
-    quota: dict[str, tuple[Quantity, m.Amount]] = field(default_factory=dict)
-
-    def limit_values(self, limit_type: str) -> dict[str, dict[str, Quantity]]:
-        """field -> resource -> quantity for one LimitRange type."""
-        out: dict[str, dict[str, Quantity]] = {}
-        for (t, kind, res), cell in self.cells.items():
-            if t == limit_type:
-                out.setdefault(kind, {})[res] = cell.quantity
-        return out
 
 
 def _hint(word: str, choices: list[str], fallback: str) -> str:

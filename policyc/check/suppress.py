@@ -11,22 +11,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 
-from policyc.diagnostics import Diagnostic, Label, Severity, warning
+from policyc.diagnostics import SUPPRESSED, Diagnostic, Label, Severity, warning
 from policyc.source import SourceFile, Span
 
 _MARK = re.compile(r"#\s*policyc:\s*allow\b(?P<rest>.*)$")
 _CODES = re.compile(r"\s*(?P<codes>PC\d{3}(?:\s*,\s*PC\d{3})*)(?P<reason>.*)$")
-
-
-SUPPRESSED = "suppressed by this comment: "
-
-
-def reason_for(d: Diagnostic) -> str:
-    """The reason a suppressed diagnostic (from `apply_suppressions`) was allowed."""
-    for lb in d.labels:
-        if lb.message.startswith(SUPPRESSED):
-            return lb.message[len(SUPPRESSED):]
-    return ""
 
 
 def _suppressions(src: SourceFile, line: int) -> dict[str, tuple[str, int]]:
@@ -73,7 +62,7 @@ def apply_suppressions(
 ) -> tuple[list[Diagnostic], list[Diagnostic]]:
     """(kept, suppressed): warnings suppressed by a comment move to the second list.
 
-    A suppressed warning gains a label on the comment that carries its reason (`reason_for`).
+    A suppressed warning gains a label on the comment that carries its reason (`diagnostics.suppression_reason`).
     """
     kept: list[Diagnostic] = []
     suppressed: list[Diagnostic] = []

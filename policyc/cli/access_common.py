@@ -15,11 +15,11 @@ from policyc.access.load import read_objects
 from policyc.access.model import AccessModel, Reason
 from policyc.access.policy import graph_for, model_from_program
 from policyc.access.request import Request
-from policyc.check.program import Program
 from policyc.cli.common import EXIT_USAGE, compile_or_exit, fail_usage, report
 from policyc.diagnostics import render_text
 from policyc.k8s import releases
 from policyc.loader import UsageError
+from policyc.model.program import Program
 from policyc.pipeline import Result
 
 POLICY_OPT = typer.Option(None, "--policy", help="Policy folder to compile (default: policies/).")

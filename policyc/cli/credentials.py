@@ -11,8 +11,8 @@ from pathlib import Path
 import typer
 
 from policyc.backends.authn import csr_name
-from policyc.check.program import Program
 from policyc.cli.common import EXIT_ERRORS, compile_or_exit, fail_usage, report
+from policyc.model.program import Program
 from policyc.output.secrets import DEFAULT_SECRETS_DIR, SecretsError, SecretStore
 
 POLICY_OPT = typer.Option(Path("policies"), "--policy", help="Policy folder that declares the user.")

@@ -35,8 +35,8 @@ def subject_identities(loaded: Loaded, text: str) -> list[Identity]:
         raise fail_usage(f"subject `{text}` must be user:NAME, group:NAME, serviceaccount:NS/NAME or team:NAME")
     program = loaded.program
     if kind == "user":
-        if program is not None and name in program.users and program.users[name].auth.text == "oidc":
-            name = program.oidc_username_prefix + name
+        if program is not None:
+            name = program.user_name(name)
         groups = user_groups(program).get(name, ()) if program is not None else ()
         return [Identity.user(name, groups)]
     if kind == "group":

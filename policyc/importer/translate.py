@@ -18,7 +18,6 @@ from typing import Any
 
 from policyc.access.objects import LabelSelector, parse_binding, parse_role
 from policyc.check.grants import aggregation_label
-from policyc.check.program import RbacSubject
 from policyc.diagnostics import Diagnostic, warning
 from policyc.importer import psp, system
 from policyc.importer.plan import Outcome, PGrant, Plan, PRole, PSubject
@@ -27,6 +26,7 @@ from policyc.importer.rules import describe_atom, translate_rules
 from policyc.k8s.bootstrap import AGGREGATE_LABELS, builtin_cluster_roles, is_builtin_role
 from policyc.k8s.releases import Release
 from policyc.k8s.rules import PolicyRule
+from policyc.model.rbac import RbacSubject
 
 HANDLED = (
     "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ServiceAccount", "Namespace",

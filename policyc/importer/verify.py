@@ -33,12 +33,12 @@ from typing import TYPE_CHECKING, Any
 from policyc.access.matching import covers
 from policyc.access.model import AccessModel, Permission
 from policyc.access.request import UserInfo, sa_username
-from policyc.check.program import RbacSubject
 from policyc.importer.psp import normal as psp_normal
 from policyc.importer.rules import is_dead, target_text, url_text
 from policyc.k8s.quantity import QuantityError, parse_quantity
 from policyc.k8s.releases import load_release
 from policyc.k8s.rules import Atom, PolicyRule
+from policyc.model.rbac import RbacSubject
 from policyc.pipeline import Result, compile_sources
 from policyc.review.model import AccessLine, SettingChange
 from policyc.review.render import access_text

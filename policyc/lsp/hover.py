@@ -197,9 +197,9 @@ def _user(index: Index, occ: Occurrence) -> str:
     lines = [f"**user** `{user.name.text}`: auth `{user.auth.text}` ({_where(user.name.span)})"]
     if user.groups:
         lines.append("- groups: " + ", ".join(f"`{g.text}`" for g in user.groups))
-    prefix = index.program.oidc_username_prefix if index.program else ""
-    if user.auth.text == "oidc" and prefix:
-        lines.append(f"- bound as `{prefix}{user.name.text}` (the API server's OIDC username prefix)")
+    bound = index.program.user_name(user.name.text) if index.program else user.name.text
+    if bound != user.name.text:
+        lines.append(f"- bound as `{bound}` (the API server's OIDC username prefix)")
     return "\n".join(lines)
 
 

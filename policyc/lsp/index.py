@@ -16,8 +16,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from policyc import model as m
-from policyc.check.program import Program
 from policyc.k8s.bootstrap import is_builtin_role
+from policyc.model.program import Program
 from policyc.source import SourceFile, Span
 
 LEVELS = ("privileged", "baseline", "restricted")

@@ -10,9 +10,10 @@ import yaml
 
 from policyc.access.aggregation import aggregate
 from policyc.access.objects import LabelSelector, ObjRef, RoleObj, parse_role
-from policyc.check.program import CompiledRole, Program
 from policyc.k8s.bootstrap import bootstrap_objects
 from policyc.k8s.rules import PolicyRule
+from policyc.model.program import Program
+from policyc.model.rbac import CompiledRole
 
 
 @functools.cache

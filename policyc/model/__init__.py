@@ -1,10 +1,21 @@
-"""The policy model: frozen dataclasses lowered from the syntax tree.
+"""The policy model: frozen dataclasses lowered from the syntax tree, and the checked model.
 
 Every node carries a `span` excluded from equality and hashing, so two policies that say
 the same thing in different places compare equal. References stay names; the check stage
-resolves them once into a symbol table.
+resolves them once into a symbol table and produces the checked model (`Program`, its
+compiled roles and bindings, the authentication and admission plans) that every later
+stage only reads.
 """
 
+from policyc.model.admission import AdmissionPlan, LimitCell, NamespaceAdmission, NamespaceLimits, PspObject, VapObject
+from policyc.model.authn import (
+    ApiserverSettings,
+    AuthnPlan,
+    OidcSettings,
+    ProxySettings,
+    ServiceAccountToken,
+    UserCredential,
+)
 from policyc.model.nodes import (
     Amount,
     AuthSetting,
@@ -26,25 +37,44 @@ from policyc.model.nodes import (
     User,
     Word,
 )
+from policyc.model.program import Program
+from policyc.model.rbac import Binding, CompiledRole, RbacSubject, rbac_subjects
 
 __all__ = [
+    "AdmissionPlan",
     "Amount",
+    "ApiserverSettings",
     "AuthSetting",
+    "AuthnPlan",
+    "Binding",
     "Cluster",
+    "CompiledRole",
     "Grant",
     "Guard",
+    "LimitCell",
     "LimitItem",
     "Namespace",
+    "NamespaceAdmission",
+    "NamespaceLimits",
+    "OidcSettings",
     "Policy",
     "PodSecurity",
     "PodSecurityMode",
     "PodSecurityPolicy",
+    "Program",
+    "ProxySettings",
+    "PspObject",
+    "RbacSubject",
     "Role",
     "Rule",
     "ServiceAccount",
+    "ServiceAccountToken",
     "Setting",
     "Subject",
     "Team",
     "User",
+    "UserCredential",
+    "VapObject",
     "Word",
+    "rbac_subjects",
 ]

@@ -21,7 +21,7 @@ import base64
 import csv
 import io
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -32,9 +32,9 @@ from cryptography.x509.oid import NameOID
 
 from policyc import backends
 from policyc.backends.authn import USER_ANNOTATION
-from policyc.check.authn import UserCredential
-from policyc.check.program import Program
 from policyc.k8s import credfile
+from policyc.model.authn import UserCredential
+from policyc.model.program import Program
 from policyc.output.secrets import SecretsError, SecretStore, file_component
 from policyc.output.tree import kind_plural
 from policyc.pipeline import Result
@@ -65,6 +65,7 @@ class IssueReport:
     root: Path
     written: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    requests: dict[str, str] = field(default_factory=dict)  # certificate user -> CSR PEM (public)
 
     @property
     def files(self) -> list[str]:
@@ -229,7 +230,7 @@ def _plan_paths(program: Program) -> list[str]:
 
 
 def issue_credentials(program: Program, store: SecretStore, write: bool = True) -> IssueReport:
-    """Ensure every credential of `program` exists in `store`; set `program.csr_requests`.
+    """Ensure every credential of `program` exists in `store`; the report holds the CSR PEMs.
 
     With `write=False` nothing is created: existing CSRs are read (for `build --check` and
     `diff`, which must not change secrets). Raises SecretsError (git would commit a secret,
@@ -243,7 +244,7 @@ def issue_credentials(program: Program, store: SecretStore, write: bool = True) 
         store.prepare()
         store.check_git([*_plan_paths(program), *store_listing(store)])
     rows: dict[str, list[tuple[str, str, str, tuple[str, ...]]]] = {"token": [], "basic": []}
-    requests: dict[str, str] = {}
+    requests = issuer.report.requests
     for cred in creds:
         if cred.method in rows:
             value = issuer.secret(cred)
@@ -257,7 +258,6 @@ def issue_credentials(program: Program, store: SecretStore, write: bool = True) 
         for method, rel in (("token", TOKEN_FILE), ("basic", BASIC_AUTH_FILE)):
             if rows[method]:
                 issuer._put(rel, static_file(rows[method]).encode("utf-8"))
-    program.csr_requests = requests
     issuer.report.written.sort()
     issuer.report.kept = sorted(set(issuer.report.kept))
     return issuer.report
@@ -313,10 +313,12 @@ def attach_credentials(
     program = result.program
     assert program is not None and result.ok
     report = issue_credentials(program, SecretStore(secrets_dir), write)
+    requests = dict(report.requests)
     if not write and out_dir is not None:
         for user, pem in requests_in_tree(out_dir, program).items():
-            program.csr_requests.setdefault(user, pem)
-    if program.csr_requests:
+            requests.setdefault(user, pem)
+    if requests:
+        program = result.program = replace(program, csr_requests=requests)
         manifests, diags = backends.emit_all(program)
         result.manifests = manifests
         result.diagnostics = result.diagnostics + [d for d in diags if d not in result.diagnostics]

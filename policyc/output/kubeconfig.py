@@ -15,7 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from policyc.backends.authn import csr_name
-from policyc.check.authn import UserCredential
+from policyc.model.authn import UserCredential
 from policyc.output.credentials import serviceaccount_kubeconfig, user_dir, user_files, user_kubeconfig
 from policyc.output.secrets import SecretsError, SecretStore
 from policyc.output.yaml import dump

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
-from policyc.diagnostics import Diagnostic, Severity
+from policyc.diagnostics import Diagnostic, Severity, suppression_reason
 from policyc.source import Span
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -107,9 +107,7 @@ def to_sarif(
     diags: Iterable[Diagnostic], suppressed: Iterable[Diagnostic] = (), base: str = "", version: str = ""
 ) -> dict[str, Any]:
     """A SARIF 2.1.0 log of the diagnostics (suppressed ones included, marked as such)."""
-    from policyc.check.suppress import reason_for
-
-    items = [(d, None) for d in diags] + [(d, reason_for(d)) for d in suppressed]
+    items = [(d, None) for d in diags] + [(d, suppression_reason(d)) for d in suppressed]
     items.sort(key=lambda it: it[0].sort_key)
     rules: dict[str, dict[str, Any]] = {}
     for d, _ in items:

@@ -30,9 +30,10 @@ from policyc.access.matching import breakdown, covers, rule_covers
 from policyc.access.model import EVERYTHING, Permission, RuleIndex
 from policyc.access.policy import everyone, graph_for, identity_of, model_from_program
 from policyc.access.request import AUTHENTICATED, Request
-from policyc.check.program import Program, RbacSubject
 from policyc.k8s.bootstrap import builtin_cluster_roles
 from policyc.k8s.rules import PolicyRule, expand_verbs
+from policyc.model.program import Program
+from policyc.model.rbac import RbacSubject
 from policyc.pipeline import Result
 from policyc.review.model import AccessLine, Origin, location, source_order
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from policyc import model as m
-from policyc.check.program import Program
 from policyc.k8s.rules import expand_verbs
+from policyc.model.program import Program
 from policyc.review.model import SettingChange, location
 
 # `pod-security LEVEL` sets all three modes (docs/language.md, Pod Security Admission's modes).

@@ -9,6 +9,7 @@ import os
 import shutil
 import stat
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -285,11 +286,11 @@ def test_check_mode_writes_nothing_and_falls_back_to_the_tree(tmp_path: Path) ->
     assert csrs == ["hvapour", "testuser"]
     # A request whose subject no longer matches the policy is not taken from the tree.
     changed = policyc.load(ARTICLE)
-    changed.program.authn = changed.program.authn.__class__(
+    changed.program = replace(changed.program, authn=changed.program.authn.__class__(
         apiserver=changed.program.authn.apiserver,
         credentials=tuple(c if c.name != "testuser" else c.__class__(**{**c.__dict__, "groups": ("other",)})
                           for c in changed.program.authn.credentials),
-    )
+    ))
     attach_credentials(changed, tmp_path / "missing", write=False, out_dir=out)
     assert sorted(m.name for m in changed.manifests if m.kind == "CertificateSigningRequest") == ["hvapour"]
 

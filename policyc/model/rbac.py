@@ -1,16 +1,13 @@
-"""The checked model: what the check stage hands to backends and the access engine."""
+"""The RBAC objects the check stage compiles: subjects, roles, bindings; and the one rule that
+turns a language subject into the RBAC subjects the API server sees."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from policyc import model as m
-from policyc.check.authn import AuthnPlan
 from policyc.k8s.rules import PolicyRule
-
-if TYPE_CHECKING:  # check/admission.py builds on this module
-    from policyc.check.admission import AdmissionPlan
+from policyc.model.nodes import Grant, Role, Subject
 
 
 @dataclass(frozen=True, order=True)
@@ -43,7 +40,7 @@ class CompiledRole:
     rules: tuple[PolicyRule, ...]
     labels: tuple[tuple[str, str], ...] = ()
     selectors: tuple[tuple[str, str], ...] = ()  # aggregationRule matchLabels, one selector each
-    declared: m.Role | None = field(default=None, compare=False)
+    declared: Role | None = field(default=None, compare=False)
     sources: tuple[str, ...] = ()
 
 
@@ -58,26 +55,28 @@ class Binding:
     role_name: str
     subjects: tuple[RbacSubject, ...]
     owner: str
-    grants: tuple[m.Grant, ...] = field(default=(), compare=False)
+    grants: tuple[Grant, ...] = field(default=(), compare=False)
     sources: tuple[str, ...] = ()
 
 
-@dataclass
-class Program:
-    """A policy that passed the checks, with every reference resolved."""
+def rbac_subjects(
+    s: Subject, members: Mapping[str, tuple[Subject, ...]], oidc_users: Collection[str], prefix: str
+) -> list[RbacSubject]:
+    """The RBAC subjects a language subject stands for (teams expanded, OIDC prefix applied).
 
-    policy: m.Policy
-    release: tuple[int, int]
-    roles: dict[tuple[str, str], m.Role]  # (namespace or "", name) -> declaration
-    teams: dict[str, m.Team]
-    team_members: dict[str, tuple[RbacSubject, ...]]
-    psps: dict[str, m.PodSecurityPolicy]
-    namespaces: dict[str, tuple[m.Namespace, ...]]  # merged blocks per namespace
-    users: dict[str, m.User]
-    serviceaccounts: dict[str, m.ServiceAccount]  # "ns/name" -> declaration
-    compiled_roles: list[CompiledRole] = field(default_factory=list)
-    bindings: list[Binding] = field(default_factory=list)
-    oidc_username_prefix: str = ""
-    authn: AuthnPlan = field(default_factory=AuthnPlan)  # cluster authentication, users' credentials
-    csr_requests: dict[str, str] = field(default_factory=dict)  # user -> CSR PEM, set by the build step
-    admission: AdmissionPlan | None = None  # limits, quotas, pod security (check/admission.py)
+    The one place the OIDC username rule lives: the API server names an OIDC user
+    `prefix + claim` (see policyc/check/cluster.py for how the prefix is derived).
+    """
+    if s.kind == "user":
+        name = prefix + s.name if s.name in oidc_users else s.name
+        return [RbacSubject("User", name)]
+    if s.kind == "group":
+        return [RbacSubject("Group", s.name)]
+    if s.kind == "serviceaccount":
+        return [RbacSubject("ServiceAccount", s.sa_name, s.namespace)]
+    if s.kind == "everyone":
+        return [RbacSubject("Group", "system:authenticated")]
+    out: list[RbacSubject] = []
+    for member in members.get(s.name, ()):
+        out.extend(rbac_subjects(member, members, oidc_users, prefix))
+    return out
