@@ -43,6 +43,7 @@ from policyc import backends
 from policyc.check import check, check_emitted
 from policyc.loader import read_sources
 from policyc.output.tree import layout, write_tree
+from policyc.output.yaml import render_file
 from policyc.syntax.lower import lower
 
 try:
@@ -130,9 +131,8 @@ def measure(policy_dir: Path, repeat: int, scratch: _Scratch) -> dict[str, Any]:
     assert program is not None and not errors, errors[:3]
 
     def emit() -> tuple[list, dict]:
-        manifests, _ = backends.emit_all(program)
-        files, _ = backends.emit_files(program)
-        return manifests, files
+        emitted = backends.emit(program)
+        return list(emitted.manifests), {f.path: render_file(f) for f in emitted.files}
 
     times["emit"], (manifests, extra) = best_of(repeat, paused(emit))
     times["guards"], diags = best_of(repeat, paused(lambda: check_emitted(program, manifests)))

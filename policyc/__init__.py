@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from policyc.pipeline import Result, compile_path
+from policyc.pipeline import Options, Result, compile_path, run
 
 __all__ = ["Result", "build", "load"]
 __version__ = "0.1.0"
@@ -24,15 +24,8 @@ def build(
 ) -> Result:
     """Compile a policy folder and, when it has no errors, replace `out` with the manifests.
 
-    With `secrets_dir`, users' credentials are issued there first (and the CSR objects emitted).
+    With `secrets_dir`, users' credentials are issued there (and the CSR objects emitted).
+    Raises output.secrets.SecretsError when the secrets folder cannot be used.
     """
-    from policyc.output.tree import layout, write_tree
-
-    result = load(path, kubernetes)
-    if result.ok and secrets_dir is not None:
-        from policyc.output.credentials import attach_credentials
-
-        attach_credentials(result, secrets_dir)
-    if result.ok:
-        write_tree(Path(out), layout(result.manifests, result.files))
-    return result
+    return run(Options(path=Path(path), kubernetes=kubernetes, out=Path(out),
+                       secrets=None if secrets_dir is None else Path(secrets_dir)))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from policyc.diagnostics import Diagnostic
-from policyc.pipeline import Result, compile_sources
+from policyc.pipeline import Options, Result, compile_sources, run
 from policyc.source import SourceFile
 
 
@@ -11,6 +13,24 @@ def compile_text(text: str, name: str = "test.policy", kubernetes: str | None = 
     """Compile one file (plus `more` files by name) in memory."""
     sources = [SourceFile(name, text)] + [SourceFile(n.replace("__", "/"), t) for n, t in more.items()]
     return compile_sources(sources, kubernetes)
+
+
+def build_credentials(result: Result, secrets: Path, write: bool = True, out: Path | None = None):
+    """The stages `policyc build --secrets` runs after checking, on a compiled result: issue the
+    credentials, emit (with the CSRs) and, when `write`, commit the secrets (no tree is written).
+
+    With `write=False` (`build --check`) nothing is made and CSRs committed in `out` stand in.
+    The result's manifests are replaced; returns the IssueReport.
+    """
+    options = Options(secrets=secrets, write_secrets=write, out=None if write else out)
+    staged = Result(sources=result.sources, policy=result.policy, program=result.program)
+    run(options, staged, start="issue credentials", until="check emitted")
+    if staged.issue_error is not None:
+        raise staged.issue_error
+    if write:
+        run(options, staged, start="write")
+    result.manifests = staged.manifests
+    return staged.issued
 
 
 def underlined(result: Result, d: Diagnostic) -> str:

@@ -24,7 +24,7 @@ from policyc.model.rbac import Binding, CompiledRole, RbacSubject
 from policyc.source import Span
 
 if TYPE_CHECKING:
-    from policyc.backends.manifest import Manifest
+    from policyc.model.manifest import Manifest
 
 
 def _atom_request(a: Atom) -> Request:

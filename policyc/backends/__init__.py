@@ -1,51 +1,27 @@
-"""Backends turn the checked Program into Manifests. An explicit, ordered registry."""
+"""Backends turn the checked Program into what is written: one contract, one ordered registry.
+
+Each entry is a `Backend` (backends/contract.py): `emit(program, credentials) -> Emitted`,
+run for a program whose release it `supports`. Adding a target is one module and one line
+here (docs/contributing.md).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from policyc.backends import admission, apiserver, authn, rbac
-from policyc.backends.manifest import Manifest
-from policyc.diagnostics import Diagnostic
+from policyc.backends.contract import NO_CREDENTIALS, Backend, Credentials, Emitted
 from policyc.model.program import Program
 
-Backend = Callable[[Program], tuple[list[Manifest], list[Diagnostic]]]
+__all__ = ["BACKENDS", "NO_CREDENTIALS", "Backend", "Credentials", "Emitted", "emit"]
 
 # Order matters only for readability of diagnostics; output is sorted by the writer.
-BACKENDS: dict[str, Backend] = {
-    "rbac": rbac.emit,
-    "authn": authn.emit,
-    "admission": admission.emit,
-}
+BACKENDS: tuple[Backend, ...] = (
+    rbac.BACKEND,
+    authn.BACKEND,
+    admission.BACKEND,
+    apiserver.BACKEND,
+)
 
 
-FileBackend = Callable[[Program], tuple[dict[str, str], list[Diagnostic]]]
-
-# Backends that write files which are not Kubernetes objects to apply (for example the
-# kube-apiserver patches under `apiserver/`): relative path -> text. They are written into the
-# output tree but not listed in kustomization.yaml. Secrets never go here.
-FILE_BACKENDS: dict[str, FileBackend] = {
-    "apiserver": apiserver.emit,
-}
-
-
-def emit_files(program: Program) -> tuple[dict[str, str], list[Diagnostic]]:
-    """Run every file backend; the files of all of them (relative path -> text) and diagnostics."""
-    files: dict[str, str] = {}
-    diags: list[Diagnostic] = []
-    for backend in FILE_BACKENDS.values():
-        fs, ds = backend(program)
-        files.update(fs)
-        diags += ds
-    return files, diags
-
-
-def emit_all(program: Program) -> tuple[list[Manifest], list[Diagnostic]]:
-    """Run every backend; the manifests of all of them and their diagnostics."""
-    manifests: list[Manifest] = []
-    diags: list[Diagnostic] = []
-    for backend in BACKENDS.values():
-        ms, ds = backend(program)
-        manifests += ms
-        diags += ds
-    return manifests, diags
+def emit(program: Program, credentials: Credentials = NO_CREDENTIALS) -> Emitted:
+    """Run every backend that supports the program's release; what they emitted, in registry order."""
+    return Emitted.join(b.emit(program, credentials) for b in BACKENDS if b.supports(program.release))

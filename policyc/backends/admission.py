@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from policyc.backends.manifest import Manifest
+from policyc.backends.contract import Backend, Credentials, Emitted
 from policyc.backends.meta import metadata
 from policyc.backends.rbac import binding_manifest, role_manifest
-from policyc.diagnostics import Diagnostic
 from policyc.k8s.limitrange import LIMIT_TYPES
 from policyc.model.admission import AdmissionPlan, NamespaceAdmission, PspObject, VapObject
+from policyc.model.manifest import Manifest
 from policyc.model.program import Program
 
 PSP_API = "policy/v1beta1"
@@ -133,11 +133,11 @@ def _namespaces_without_plan(program: Program) -> list[Manifest]:
     return out
 
 
-def emit(program: Program) -> tuple[list[Manifest], list[Diagnostic]]:
+def emit(program: Program, credentials: Credentials) -> Emitted:
     """Every admission object of the program, and the Namespaces it declares."""
     plan: AdmissionPlan | None = program.admission
     if plan is None:
-        return _namespaces_without_plan(program), []
+        return Emitted(tuple(_namespaces_without_plan(program)))
     out: list[Manifest] = []
     for ns in plan.namespaces.values():
         out.append(namespace_manifest(ns.name, ns.labels, ns.sources))
@@ -147,4 +147,7 @@ def emit(program: Program) -> tuple[list[Manifest], list[Diagnostic]]:
     out.extend(binding_manifest(b) for b in plan.bindings)
     for vap in plan.vaps:
         out.extend(vap_manifests(vap))
-    return out, []
+    return Emitted(tuple(out))
+
+
+BACKEND = Backend("admission", emit)

@@ -21,12 +21,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from policyc.diagnostics import Diagnostic
+from policyc.backends.contract import Backend, Credentials, Emitted
 from policyc.k8s import apiserver as api
 from policyc.k8s.releases import format_version
 from policyc.model.authn import ApiserverSettings
+from policyc.model.manifest import ConfigFile
 from policyc.model.program import Program
-from policyc.output.yaml import dump
 
 CONTAINER = "kube-apiserver"
 PATCH_FILE = "apiserver/kube-apiserver.patch"
@@ -216,7 +216,7 @@ def authentication_configuration(program: Program) -> dict[str, Any] | None:
     }
 
 
-def render_patch(change: ApiserverChange) -> str:
+def patch_file(change: ApiserverChange) -> ConfigFile:
     """The static-pod patch file: what `policyc apiserver patch` applies, readable by a person."""
     release = format_version(change.release)
     doc: dict[str, Any] = {
@@ -238,10 +238,10 @@ def render_patch(change: ApiserverChange) -> str:
         + ", ".join(KUBEADM_MOUNTED_DIRS)
         + " are\n# already mounted by kubeadm. Every file a flag names must exist on the node first.\n"
     )
-    return HEADER + intro + dump(doc)
+    return ConfigFile(PATCH_FILE, HEADER + intro, doc)
 
 
-def render_kubeadm(change: ApiserverChange) -> str:
+def kubeadm_file(change: ApiserverChange) -> ConfigFile:
     """The kubeadm ClusterConfiguration snippet (v1beta4 takes extraArgs as a name/value list)."""
     version = api.kubeadm_api_version(change.release)
     if version.endswith("/v1beta4"):
@@ -266,10 +266,10 @@ def render_kubeadm(change: ApiserverChange) -> str:
             + ", ".join(f"--{f}" for f in change.remove_flags)
             + "\n"
         )
-    return HEADER + intro + dump(doc)
+    return ConfigFile(KUBEADM_FILE, HEADER + intro, doc)
 
 
-def render_authentication_config(program: Program) -> str | None:
+def authentication_config_file(program: Program) -> ConfigFile | None:
     """The AuthenticationConfiguration file, with a header saying where it goes."""
     doc = authentication_configuration(program)
     s = program.authn.apiserver
@@ -279,16 +279,17 @@ def render_authentication_config(program: Program) -> str | None:
         f"# Copy to {s.oidc.config_file} on every control-plane node (--authentication-config).\n"
         "# The API server reloads it when it changes.\n"
     )
-    return HEADER + intro + dump(doc)
+    return ConfigFile(AUTHN_CONFIG_FILE, HEADER + intro, doc)
 
 
-def emit(program: Program) -> tuple[dict[str, str], list[Diagnostic]]:
-    """FILE backend: the three forms of the kube-apiserver change, when the policy has a cluster block."""
+def emit(program: Program, credentials: Credentials) -> Emitted:
+    """The three forms of the kube-apiserver change, when the policy has a cluster block."""
     change = apiserver_change(program)
     if change is None:
-        return {}, []
-    files = {PATCH_FILE: render_patch(change), KUBEADM_FILE: render_kubeadm(change)}
-    config = render_authentication_config(program)
-    if config is not None:
-        files[AUTHN_CONFIG_FILE] = config
-    return files, []
+        return Emitted()
+    config = authentication_config_file(program)
+    files = (patch_file(change), kubeadm_file(change)) + ((config,) if config is not None else ())
+    return Emitted(files=files)
+
+
+BACKEND = Backend("apiserver", emit)

@@ -1,7 +1,7 @@
 """Authentication objects: CertificateSigningRequests for certificate users, token Secrets for service accounts.
 
-The CSR of a user is only emitted once the build step has put its PEM (generated in the
-secrets directory, never the key) into `program.csr_requests`; a backend reads no files.
+The CSR of a user is only emitted when the credential stage issued its request (generated in
+the secrets directory, never the key): it comes in `Credentials`; a backend reads no files.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ import base64
 import hashlib
 import re
 
-from policyc.backends.manifest import Manifest
+from policyc.backends.contract import Backend, Credentials, Emitted
 from policyc.backends.meta import metadata
-from policyc.diagnostics import Diagnostic
 from policyc.k8s import apiserver as api
 from policyc.k8s.names import dns1123_subdomain
 from policyc.model.authn import ServiceAccountToken, UserCredential
+from policyc.model.manifest import Manifest
 from policyc.model.program import Program
 
 # The signer for client certificates the API server accepts (certificates.k8s.io signers:
@@ -71,13 +71,16 @@ def token_secret_manifest(sa: ServiceAccountToken) -> Manifest:
     return Manifest("v1", "Secret", name, sa.namespace, body, sa.sources)
 
 
-def emit(program: Program) -> tuple[list[Manifest], list[Diagnostic]]:
-    """CSRs of certificate users whose request is known; token Secrets on releases that need them."""
+def emit(program: Program, credentials: Credentials) -> Emitted:
+    """CSRs of certificate users whose request was issued; token Secrets on releases that need them."""
     out: list[Manifest] = []
     for cred in program.authn.credentials:
-        pem = program.csr_requests.get(cred.name)
+        pem = credentials.csr_requests.get(cred.name)
         if cred.method == "certificate" and pem is not None:
             out.append(csr_manifest(cred, pem, program.release))
     if api.sa_token_secret_needed(program.release):
         out.extend(token_secret_manifest(sa) for sa in program.authn.sa_tokens)
-    return out, []
+    return Emitted(tuple(out))
+
+
+BACKEND = Backend("authn", emit)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from policyc.backends.manifest import Manifest
+from policyc.backends.contract import Backend, Credentials, Emitted
 from policyc.backends.meta import metadata
-from policyc.diagnostics import Diagnostic
+from policyc.model.manifest import Manifest
 from policyc.model.program import Program
 from policyc.model.rbac import Binding, CompiledRole
 
@@ -36,7 +36,7 @@ def binding_manifest(b: Binding) -> Manifest:
     return Manifest(RBAC_V1, b.kind, b.name, b.namespace, body, b.sources)
 
 
-def emit(program: Program) -> tuple[list[Manifest], list[Diagnostic]]:
+def emit(program: Program, credentials: Credentials) -> Emitted:
     """Every RBAC object of the program, plus the ServiceAccounts it declares.
 
     Namespaces are written by the admission backend, which adds their Pod Security Admission labels.
@@ -52,4 +52,7 @@ def emit(program: Program) -> tuple[list[Manifest], list[Diagnostic]]:
         out.append(Manifest("v1", "ServiceAccount", sa.name, sa.namespace, body, sources))
     out.extend(role_manifest(r) for r in program.compiled_roles)
     out.extend(binding_manifest(b) for b in program.bindings)
-    return out, []
+    return Emitted(tuple(out))
+
+
+BACKEND = Backend("rbac", emit)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from policyc.access.policy import graph_for, model_from_program
-from policyc.backends.manifest import Manifest
 from policyc.check.access_guards import check_guards
 from policyc.check.access_lints import lint_all
 from policyc.diagnostics import Diagnostic
+from policyc.model.manifest import Manifest
 from policyc.model.program import Program
 
 

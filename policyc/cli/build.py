@@ -6,9 +6,10 @@ from pathlib import Path
 
 import typer
 
-from policyc.cli.common import EXIT_ERRORS, Format, compile_or_exit, fail_usage, promote_warnings, report
+from policyc.cli.common import EXIT_ERRORS, Format, fail_usage, report, run_or_exit
 from policyc.output.secrets import DEFAULT_SECRETS_DIR, SecretsError
-from policyc.output.tree import ForeignFilesError, diff_tree, layout, write_tree
+from policyc.output.tree import ForeignFilesError, diff_tree, layout
+from policyc.pipeline import Options, run
 
 POLICY_ARG = typer.Argument(Path("policies"), help="Policy folder (or one .policy file).")
 KUBERNETES_OPT = typer.Option(None, "--kubernetes", help="Target release, e.g. 1.30 (overrides the policy).")
@@ -26,24 +27,21 @@ def build(
     secrets: Path = typer.Option(DEFAULT_SECRETS_DIR, "--secrets", help="Folder for tokens, keys and CSRs (0700)."),
 ) -> None:
     """Check the policy and write the manifest tree (a failed build leaves OUT untouched)."""
-    result = compile_or_exit(policy, kubernetes)
-    if deny_warnings:
-        result.diagnostics = promote_warnings(result.diagnostics)
+    options = Options(policy, kubernetes, lints=True, deny_warnings=deny_warnings, secrets=secrets,
+                      write_secrets=not check_only, out=out)
+    result = run_or_exit(options, until="write")
     report(result)
     if not result.ok:
         raise typer.Exit(EXIT_ERRORS)
-    from policyc.output.credentials import attach_credentials  # cryptography: imported when building
-
-    try:  # credentials first: the CSR objects carry requests from the secrets folder
-        issued = attach_credentials(result, secrets, write=not check_only, out_dir=out)
-    except SecretsError as exc:
-        raise fail_usage(str(exc)) from None
-    files = layout(result.manifests, result.files)
     if check_only:
-        _check_tree(out, files)
+        if result.issue_error is not None:
+            raise fail_usage(str(result.issue_error))
+        _check_tree(out, layout(result.manifests, result.files))
         return
     try:
-        write_tree(out, files)
+        run(options, result, start="write")
+    except SecretsError as exc:
+        raise fail_usage(str(exc)) from None
     except ForeignFilesError as exc:
         listed = "\n".join(f"  {p}" for p in exc.paths)
         raise fail_usage(
@@ -51,8 +49,10 @@ def build(
         ) from None
     except OSError as exc:
         raise fail_usage(f"cannot write {out}: {exc.strerror or exc}") from None
+    files = layout(result.manifests, result.files)
     typer.echo(f"wrote {len(result.manifests)} objects in {len(files)} files to {out}")
-    if issued.written:
+    issued = result.issued
+    if issued is not None and issued.written:
         typer.echo(f"wrote {len(issued.written)} credential files to {issued.root} (kept {len(issued.kept)})")
 
 
@@ -83,9 +83,7 @@ def check(
     deny_warnings: bool = DENY_OPT,
 ) -> None:
     """Run every check without writing anything."""
-    result = compile_or_exit(policy, kubernetes)
-    if deny_warnings:
-        result.diagnostics = promote_warnings(result.diagnostics)
+    result = run_or_exit(Options(policy, kubernetes, lints=True, deny_warnings=deny_warnings), until="write")
     report(result, fmt, base=policy)
     if not result.ok:
         raise typer.Exit(EXIT_ERRORS)

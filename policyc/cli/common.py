@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from policyc.diagnostics import Diagnostic, Severity, render_json, render_text, summary
+from policyc.diagnostics import render_json, render_text, summary
 from policyc.loader import UsageError
 from policyc.output.sarif import render_github, render_sarif
-from policyc.pipeline import Result, compile_path
+from policyc.pipeline import Options, Result, compile_path, run
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -40,11 +39,12 @@ def compile_or_exit(policy: Path, kubernetes: str | None, lints: bool = True) ->
         raise fail_usage(str(exc)) from None
 
 
-def promote_warnings(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
-    """With --deny-warnings, warnings count as errors."""
-    from dataclasses import replace
-
-    return [replace(d, severity=Severity.ERROR) if d.severity is Severity.WARNING else d for d in diags]
+def run_or_exit(options: Options, **stages: str) -> Result:
+    """Run the pipeline (or the stages named by `start=`/`until=`); usage errors exit 2."""
+    try:
+        return run(options, **stages)
+    except UsageError as exc:
+        raise fail_usage(str(exc)) from None
 
 
 def report(result: Result, fmt: Format = Format.text, stream=None, base: Path | None = None) -> None:

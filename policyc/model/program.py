@@ -27,7 +27,6 @@ class Program:
     bindings: list[Binding] = field(default_factory=list)
     oidc_username_prefix: str = ""
     authn: AuthnPlan = field(default_factory=AuthnPlan)  # cluster authentication, users' credentials
-    csr_requests: dict[str, str] = field(default_factory=dict)  # user -> CSR PEM, set by the build step
     admission: AdmissionPlan | None = None  # limits, quotas, pod security (check/admission.py)
 
     def rbac_subjects(self, subject: Subject) -> list[RbacSubject]:

@@ -21,7 +21,7 @@ import base64
 import csv
 import io
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -30,22 +30,22 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from policyc import backends
 from policyc.backends.authn import USER_ANNOTATION
 from policyc.k8s import credfile
 from policyc.model.authn import UserCredential
 from policyc.model.program import Program
 from policyc.output.secrets import SecretsError, SecretStore, file_component
 from policyc.output.tree import kind_plural
-from policyc.pipeline import Result
 
 __all__ = [
     "BASIC_AUTH_FILE",
     "TOKEN_FILE",
     "IssueReport",
-    "attach_credentials",
+    "commit_credentials",
     "csr_subject",
     "issue_credentials",
+    "plan_credentials",
+    "requests_in_tree",
     "rotate",
     "serviceaccount_kubeconfig",
     "static_file",
@@ -66,6 +66,8 @@ class IssueReport:
     written: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     requests: dict[str, str] = field(default_factory=dict)  # certificate user -> CSR PEM (public)
+    pending: dict[str, bytes] = field(default_factory=dict, repr=False)  # to write on commit
+    exposed: list[str] = field(default_factory=list, repr=False)  # paths the git check covers
 
     @property
     def files(self) -> list[str]:
@@ -172,7 +174,8 @@ def static_file(rows: list[tuple[str, str, str, tuple[str, ...]]]) -> str:
 
 
 class _Issuer:
-    """Ensures the credentials of a program exist, recording what it wrote and what it kept."""
+    """Works out the credentials of a program: what exists is kept, what is missing is made in
+    memory (`report.pending`) and written only by `commit_credentials`."""
 
     def __init__(self, store: SecretStore, write: bool) -> None:
         self.store = store
@@ -180,10 +183,7 @@ class _Issuer:
         self.report = IssueReport(store.root)
 
     def _put(self, rel: str, data: bytes) -> None:
-        if self.store.write(rel, data):
-            self.report.written.append(rel)
-        else:
-            self.report.kept.append(rel)
+        self.report.pending[rel] = data
 
     def secret(self, cred: UserCredential) -> bytes | None:
         rel = user_files(cred)[0]
@@ -229,20 +229,20 @@ def _plan_paths(program: Program) -> list[str]:
     return paths
 
 
-def issue_credentials(program: Program, store: SecretStore, write: bool = True) -> IssueReport:
-    """Ensure every credential of `program` exists in `store`; the report holds the CSR PEMs.
+def plan_credentials(program: Program, store: SecretStore, write: bool = True) -> IssueReport:
+    """The pipeline's "issue credentials" stage: read what `store` holds, make what is missing.
 
-    With `write=False` nothing is created: existing CSRs are read (for `build --check` and
-    `diff`, which must not change secrets). Raises SecretsError (git would commit a secret,
-    an unreadable key, an I/O error); nothing secret is in its message.
+    Nothing is written: new secrets wait in `report.pending` for `commit_credentials` (the
+    "write" stage), so a build that fails later leaves the secrets folder as it was. The
+    report's `requests` are the CSR PEMs the authentication backend emits. With
+    `write=False` nothing is made (for `build --check` and `diff`, which must not change
+    secrets). Raises SecretsError (an unreadable key, an I/O error); nothing secret is in
+    its message.
     """
     issuer = _Issuer(store, write)
     creds = program.authn.credentials
     if not creds or (not write and not store.exists()):
         return issuer.report
-    if write:
-        store.prepare()
-        store.check_git([*_plan_paths(program), *store_listing(store)])
     rows: dict[str, list[tuple[str, str, str, tuple[str, ...]]]] = {"token": [], "basic": []}
     requests = issuer.report.requests
     for cred in creds:
@@ -258,9 +258,34 @@ def issue_credentials(program: Program, store: SecretStore, write: bool = True) 
         for method, rel in (("token", TOKEN_FILE), ("basic", BASIC_AUTH_FILE)):
             if rows[method]:
                 issuer._put(rel, static_file(rows[method]).encode("utf-8"))
-    issuer.report.written.sort()
-    issuer.report.kept = sorted(set(issuer.report.kept))
+        issuer.report.exposed = _plan_paths(program)
     return issuer.report
+
+
+def commit_credentials(report: IssueReport, store: SecretStore) -> IssueReport:
+    """Write what `plan_credentials` made: prepare the folder (0700), refuse a folder git would
+    commit, then write each file (0600) that differs. Raises SecretsError."""
+    if report.pending or report.exposed:
+        store.prepare()
+        store.check_git([*report.exposed, *store_listing(store)])
+    for rel, data in report.pending.items():
+        if store.write(rel, data):
+            report.written.append(rel)
+        else:
+            report.kept.append(rel)
+    report.pending = {}
+    report.written.sort()
+    report.kept = sorted(set(report.kept))
+    return report
+
+
+def issue_credentials(program: Program, store: SecretStore, write: bool = True) -> IssueReport:
+    """Ensure every credential of `program` exists in `store` (plan, then commit at once)."""
+    report = plan_credentials(program, store, write)
+    if not write:
+        report.kept = sorted(set(report.kept))
+        return report
+    return commit_credentials(report, store)
 
 
 def store_listing(store: SecretStore) -> list[str]:
@@ -298,31 +323,6 @@ def requests_in_tree(out_dir: str | Path, program: Program) -> dict[str, str]:
         if usable and csr.subject == csr_subject(cred):
             found[user] = pem.decode("ascii")
     return found
-
-
-def attach_credentials(
-    result: Result, secrets_dir: str | Path, write: bool = True, out_dir: str | Path | None = None
-) -> IssueReport:
-    """The build step: issue the credentials of a compiled result, then emit its CSR objects.
-
-    Called after a successful compile and before the tree is written: the CSR PEMs come from
-    the secrets directory, so the authentication backend runs again with them. With
-    `write=False` (build --check) nothing is written and, for requests the secrets folder does
-    not hold, those of `out_dir` are used when they still match the policy. Raises SecretsError.
-    """
-    program = result.program
-    assert program is not None and result.ok
-    report = issue_credentials(program, SecretStore(secrets_dir), write)
-    requests = dict(report.requests)
-    if not write and out_dir is not None:
-        for user, pem in requests_in_tree(out_dir, program).items():
-            requests.setdefault(user, pem)
-    if requests:
-        program = result.program = replace(program, csr_requests=requests)
-        manifests, diags = backends.emit_all(program)
-        result.manifests = manifests
-        result.diagnostics = result.diagnostics + [d for d in diags if d not in result.diagnostics]
-    return report
 
 
 def rotate(program: Program, store: SecretStore, user: str) -> IssueReport:

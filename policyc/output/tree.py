@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from policyc.backends.manifest import Manifest
+from policyc.model.manifest import Manifest
 from policyc.output.yaml import dump, dump_all
 
 __all__ = [

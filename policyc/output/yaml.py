@@ -18,7 +18,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["dump", "dump_all"]
+from policyc.model.manifest import ConfigFile
+
+__all__ = ["dump", "dump_all", "render_file"]
 
 # A string starting with one of these is a YAML indicator (sequence entry, key, value, flow
 # collection, comment, anchor, alias, tag, block scalar, quote, directive, reserved).
@@ -344,3 +346,8 @@ def dump_all(objs: Iterable[Any]) -> str:
         first = False
         writer.document(obj)
     return "".join(out)
+
+
+def render_file(f: ConfigFile) -> str:
+    """A file of the output tree that is not an object to apply: its comment, then its document."""
+    return f.comment + dump(f.body)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from policyc.backends.manifest import Manifest
+from policyc.model.manifest import Manifest
 from policyc.output import tree
 from policyc.output.tree import (
     HEADER,

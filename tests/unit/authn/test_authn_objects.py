@@ -9,9 +9,8 @@ import yaml
 
 import policyc
 from conftest import REPO
-from helpers import compile_text
+from helpers import build_credentials, compile_text
 from policyc.k8s import schemas
-from policyc.output.credentials import attach_credentials
 
 ARTICLE = REPO / "tests" / "golden" / "article" / "policy"
 
@@ -39,7 +38,7 @@ def test_csr_secret_and_serviceaccount_validate(tmp_path: Path, release: str) ->
     expires = "expires 90d" if tuple(map(int, release.split("."))) >= (1, 22) else ""
     result = compile_text(POLICY.replace("EXPIRES", expires), kubernetes=release)
     assert result.ok, [(d.code, d.message) for d in result.diagnostics if d.is_error]
-    attach_credentials(result, tmp_path / "s")
+    build_credentials(result, tmp_path / "s")
     kinds = sorted({m.kind for m in result.manifests})
     assert {"CertificateSigningRequest", "ServiceAccount"} <= set(kinds)
     assert ("Secret" in kinds) is (release not in ("1.16", "1.18", "1.22"))

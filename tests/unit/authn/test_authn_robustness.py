@@ -6,7 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from helpers import compile_text
-from policyc.backends.apiserver import apiserver_change, render_kubeadm, render_patch
+from policyc.backends.apiserver import apiserver_change, kubeadm_file, patch_file
+from policyc.output.yaml import render_file
 
 WORDS = st.sampled_from([
     "anonymous", "certificates", "tokens", "basic-auth", "oidc", "webhook", "proxy", "ca", "file", "issuer",
@@ -47,5 +48,5 @@ def test_never_raises(lines, users, release, modes, plugins) -> None:
     if result.ok:
         change = apiserver_change(result.program)
         assert change is not None
-        render_patch(change)
-        render_kubeadm(change)
+        render_file(patch_file(change))
+        render_file(kubeadm_file(change))

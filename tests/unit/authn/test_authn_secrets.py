@@ -19,9 +19,9 @@ from cryptography.x509.oid import NameOID
 
 import policyc
 from conftest import REPO
-from helpers import compile_text
+from helpers import build_credentials, compile_text
 from policyc.k8s import credfile
-from policyc.output.credentials import TOKEN_FILE, attach_credentials, issue_credentials, rotate, static_file
+from policyc.output.credentials import TOKEN_FILE, issue_credentials, rotate, static_file
 from policyc.output.secrets import SecretsError, SecretStore
 
 ARTICLE = REPO / "tests" / "golden" / "article" / "policy"
@@ -230,7 +230,7 @@ def test_an_unreadable_key_is_an_error_not_a_silent_new_key(tmp_path: Path) -> N
 @pytest.mark.parametrize(("user", "groups"), [("testuser", ["app1"]), ("hvapour", ["group1", "group2"])])
 def test_csr_subject_key_and_object(tmp_path: Path, user: str, groups: list[str]) -> None:
     result = compiled()
-    attach_credentials(result, tmp_path / "s")
+    build_credentials(result, tmp_path / "s")
     store = SecretStore(tmp_path / "s")
     key = serialization.load_pem_private_key(store.read(f"users/{user}/key.pem"), password=None)
     assert key.key_size == 2048
@@ -253,7 +253,7 @@ def test_csr_subject_key_and_object(tmp_path: Path, user: str, groups: list[str]
 
 def test_key_size_option(tmp_path: Path) -> None:
     result = compiled(POLICY.replace("groups app1", "groups app1 key-size 3072"))
-    attach_credentials(result, tmp_path / "s")
+    build_credentials(result, tmp_path / "s")
     key = serialization.load_pem_private_key(SecretStore(tmp_path / "s").read("users/testuser/key.pem"), None)
     assert key.key_size == 3072
 
@@ -267,7 +267,7 @@ def test_csr_object_per_release(tmp_path: Path, release: str, api_version: str, 
                                 expiration: bool) -> None:
     text = POLICY.replace(" expires 30d", "") if not expiration else POLICY
     result = compiled(text, release)
-    attach_credentials(result, tmp_path / "s")
+    build_credentials(result, tmp_path / "s")
     (obj,) = [m for m in result.manifests if m.kind == "CertificateSigningRequest" and m.name == "hvapour"]
     assert obj.api_version == api_version
     assert ("signerName" in obj.body["spec"]) is signer
@@ -280,7 +280,7 @@ def test_check_mode_writes_nothing_and_falls_back_to_the_tree(tmp_path: Path) ->
     built = policyc.build(ARTICLE, out, secrets_dir=tmp_path / "s")
     assert built.ok
     again = policyc.load(ARTICLE)
-    report = attach_credentials(again, tmp_path / "missing", write=False, out_dir=out)
+    report = build_credentials(again, tmp_path / "missing", write=False, out=out)
     assert report.written == [] and not (tmp_path / "missing").exists()
     csrs = sorted(m.name for m in again.manifests if m.kind == "CertificateSigningRequest")
     assert csrs == ["hvapour", "testuser"]
@@ -291,7 +291,7 @@ def test_check_mode_writes_nothing_and_falls_back_to_the_tree(tmp_path: Path) ->
         credentials=tuple(c if c.name != "testuser" else c.__class__(**{**c.__dict__, "groups": ("other",)})
                           for c in changed.program.authn.credentials),
     ))
-    attach_credentials(changed, tmp_path / "missing", write=False, out_dir=out)
+    build_credentials(changed, tmp_path / "missing", write=False, out=out)
     assert sorted(m.name for m in changed.manifests if m.kind == "CertificateSigningRequest") == ["hvapour"]
 
 

@@ -12,9 +12,10 @@ import yaml
 import policyc
 from conftest import REPO
 from helpers import compile_text
-from policyc.backends.apiserver import apiserver_change, render_patch, volume_name
+from policyc.backends.apiserver import apiserver_change, patch_file, volume_name
 from policyc.output import static_pod
 from policyc.output.static_pod import ManifestError, load_patch_file, patch_text, write_patched
+from policyc.output.yaml import render_file
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ARTICLE = REPO / "tests" / "golden" / "article" / "policy"
@@ -173,7 +174,7 @@ def test_a_release_mismatch_is_noted() -> None:
 
 def test_the_patch_file_of_build_is_the_same_change() -> None:
     change = apiserver_change(policyc.load(ARTICLE).program)
-    assert load_patch_file(render_patch(change)) == change
+    assert load_patch_file(render_file(patch_file(change))) == change
 
 
 @pytest.mark.parametrize(

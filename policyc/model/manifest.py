@@ -27,3 +27,16 @@ class Manifest:
         """Identity of the object in a cluster: (namespace, kind, apiVersion group, name)."""
         group = self.api_version.rpartition("/")[0]
         return (self.namespace or "", self.kind, group, self.name)
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """A file written beside the objects that is not one to apply (the kube-apiserver change).
+
+    `comment` is `#` lines (each ending in a newline) put before the one YAML document `body`;
+    output/yaml.py renders it. Secrets never go here.
+    """
+
+    path: str
+    comment: str
+    body: dict[str, Any] = field(compare=False, hash=False)
