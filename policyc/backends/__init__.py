@@ -7,7 +7,7 @@ here (docs/contributing.md).
 
 from __future__ import annotations
 
-from policyc.backends import admission, apiserver, authn, rbac
+from policyc.backends import admission, apiserver, authn, psp, rbac, vap
 from policyc.backends.contract import NO_CREDENTIALS, Backend, Credentials, Emitted
 from policyc.model.program import Program
 
@@ -18,6 +18,8 @@ BACKENDS: tuple[Backend, ...] = (
     rbac.BACKEND,
     authn.BACKEND,
     admission.BACKEND,
+    psp.BACKEND,
+    vap.BACKEND,
     apiserver.BACKEND,
 )
 

@@ -1,18 +1,20 @@
 """The admission stage: limits, quotas and pod security of every namespace, for the target release.
 
-It decides what each release enforces pod security with and records it in an `AdmissionPlan`
-(`Program.admission`) that backends/admission.py turns into objects:
+It checks what each namespace asks for and records it in an `AdmissionPlan` (`Program.admission`,
+policyc/model/admission.py). Which mechanism enforces pod security is the backends' business,
+each with `supports(release)` reading the one table in k8s/podsecurity.py:
 
-* Pod Security Admission labels for the levels, 1.22 and later (1.22 only behind a feature
-  gate: PC412);
-* PodSecurityPolicies, a `use` ClusterRole per policy and a RoleBinding per namespace for the
-  group `system:serviceaccounts:<ns>`, when the cluster's `admission` list enables
-  `PodSecurityPolicy` (1.24 and older; PC410 on 1.25+);
-* a ValidatingAdmissionPolicy and its binding for a custom profile, 1.30 and later (PC413/PC414
-  say what to do on other releases).
+* Pod Security Admission labels for the levels, 1.22 and later (backends/psa.py; 1.22 only
+  behind a feature gate: PC412);
+* PodSecurityPolicies with their `use` grants when the cluster's `admission` list enables
+  `PodSecurityPolicy`, 1.24 and older (backends/psp.py; PC410 on 1.25+);
+* a ValidatingAdmissionPolicy and its binding for a custom profile, 1.30 and later
+  (backends/vap.py; PC413/PC414 say what to do on other releases).
 
-Codes: PC187 pod-security values, PC220-PC224 and PC230 conflicts, PC410-PC418 release rules,
-PC575 an unused profile (limits and quotas: check/limits.py; profiles: check/profiles.py).
+This stage reports what no mechanism of the release can enforce. Codes: PC187 pod-security
+values, PC220-PC224 and PC230 conflicts, PC410-PC418 release rules (PC417, what a
+PodSecurityPolicy cannot express, comes from backends/psp.py), PC575 an unused profile
+(limits and quotas: check/limits.py; profiles: check/profiles.py).
 """
 
 from __future__ import annotations
@@ -26,18 +28,12 @@ from policyc.check.context import Context
 from policyc.check.limits import check_namespace_limits
 from policyc.diagnostics import Label
 from policyc.k8s import podsecurity as ps
-from policyc.k8s.rules import PolicyRule
-from policyc.model.admission import AdmissionPlan, NamespaceAdmission, PspObject, VapObject
+from policyc.model.admission import AdmissionPlan, CustomProfile, NamespaceAdmission
 from policyc.model.program import Program
-from policyc.model.rbac import Binding, CompiledRole, RbacSubject
 from policyc.source import Span
 
-PSP_PLUGIN = "PodSecurityPolicy"
-PSP_REMOVED = (1, 25)  # policy/v1beta1 PodSecurityPolicy is served up to 1.24
-PSA_ALPHA = (1, 22)  # PodSecurity admission: alpha (feature gate) in 1.22, beta and on by default in 1.23
-PSA_DEFAULT_ON = (1, 23)
-VAP_GA = (1, 30)  # admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy
-BUILTIN_PSP_PREFIX = profiles.RESERVED_PREFIX
+# Which release has which enforcement: one table in k8s/podsecurity.py, also read by the backends.
+PSP_PLUGIN = ps.PSP_PLUGIN
 
 
 @dataclass
@@ -57,7 +53,7 @@ def _plugins(policy: m.Policy) -> list[m.Word]:
 def check_psp_plugin(ctx: Context) -> m.Word | None:
     """PC410: PodSecurityPolicy admission on a release that removed it. Returns the plugin word if usable."""
     words = [w for w in _plugins(ctx.policy) if w.text == PSP_PLUGIN]
-    if ctx.release.version < PSP_REMOVED:
+    if ps.psp_served(ctx.release.version):
         return words[0] if words else None
     for w in words:
         ctx.error(
@@ -134,7 +130,7 @@ def _release_rules(ctx: Context, name: str, ask: _PodSecurityAsk, psp: m.Word | 
     """PC411-PC414, PC418 for one namespace. Returns whether Pod Security Admission labels apply."""
     release = ctx.release.version
     label = ctx.release.label
-    psa = release >= PSA_ALPHA
+    psa = ps.psa_served(release)
     if ask.levels:
         span = next(iter(ask.levels.values()))[1]
         if psp is None and not psa:
@@ -145,7 +141,7 @@ def _release_rules(ctx: Context, name: str, ask: _PodSecurityAsk, psp: m.Word | 
                 span,
                 f"add `{PSP_PLUGIN}` to `admission` in the cluster block, or target Kubernetes 1.23 or later",
             )
-        elif psp is None and release < PSA_DEFAULT_ON:
+        elif psp is None and release < ps.PSA_DEFAULT_ON:
             ctx.warn(
                 "PC412",
                 f"Pod Security Admission is alpha in Kubernetes {label}: the pod-security labels of namespace "
@@ -156,7 +152,7 @@ def _release_rules(ctx: Context, name: str, ask: _PodSecurityAsk, psp: m.Word | 
             )
         enforced = ask.levels["enforce"][0] if "enforce" in ask.levels else "privileged"
         soft = sorted(mode for mode, (lvl, _) in ask.levels.items() if mode != "enforce" and lvl != enforced)
-        if psp is not None and release < PSA_DEFAULT_ON and soft:
+        if psp is not None and release < ps.PSA_DEFAULT_ON and soft:
             ctx.warn(
                 "PC418",
                 f"PodSecurityPolicy only enforces: the `{'`, `'.join(soft)}` level of namespace `{name}` needs "
@@ -165,11 +161,11 @@ def _release_rules(ctx: Context, name: str, ask: _PodSecurityAsk, psp: m.Word | 
                 "the PodSecurityPolicy follows the `enforce` level (privileged when none is set); "
                 "warn and audit work from Kubernetes 1.23",
             )
-    if ask.profile is not None and psp is None and release < VAP_GA:
+    if ask.profile is not None and psp is None and not ps.vap_served(release):
         profile, span = ask.profile
-        if release >= PSP_REMOVED:
+        if not ps.psp_served(release):
             stage = ("beta (admissionregistration.k8s.io/v1beta1), off unless its feature gate and API are enabled"
-                     if release >= (1, 28) else "alpha" if release >= (1, 26) else "not available")
+                     if release >= ps.VAP_BETA else "alpha" if release >= ps.VAP_ALPHA else "not available")
             ctx.error(
                 "PC413",
                 f"pod-security-policy `{profile}` of namespace `{name}` needs a ValidatingAdmissionPolicy, which is "
@@ -190,7 +186,7 @@ def _release_rules(ctx: Context, name: str, ask: _PodSecurityAsk, psp: m.Word | 
     return psa
 
 
-def _strictest_weakness(ctx: Context, name: str, ask: _PodSecurityAsk, custom: profiles.CustomProfile) -> None:
+def _strictest_weakness(ctx: Context, name: str, ask: _PodSecurityAsk, custom: CustomProfile) -> None:
     """PC230: a custom profile that allows what a level the namespace also asks for forbids."""
     assert ask.profile is not None
     for level in reversed(ps.LEVELS):
@@ -213,7 +209,7 @@ def _strictest_weakness(ctx: Context, name: str, ask: _PodSecurityAsk, custom: p
 
 def _labels(ctx: Context, name: str, blocks: tuple[m.Namespace, ...], psa: dict[str, str],
             ask: _PodSecurityAsk) -> dict[str, str]:
-    """The namespace's labels with the Pod Security Admission labels; PC224 when they disagree."""
+    """The namespace's own labels; PC224 where one disagrees with its Pod Security Admission labels."""
     labels: dict[str, str] = {}
     spans: dict[str, Span] = {}
     for block in blocks:
@@ -231,8 +227,7 @@ def _labels(ctx: Context, name: str, blocks: tuple[m.Namespace, ...], psa: dict[
                 "remove the label: `pod-security` writes the Pod Security Admission labels",
                 (Label(ask.levels[mode][1], "pod-security is set here"),),
             )
-        labels[key] = value
-    return dict(sorted(labels.items()))
+    return labels
 
 
 def _sources(*groups: tuple[m.Namespace, ...]) -> tuple[str, ...]:
@@ -240,10 +235,10 @@ def _sources(*groups: tuple[m.Namespace, ...]) -> tuple[str, ...]:
 
 
 def check_admission(ctx: Context, program: Program) -> AdmissionPlan:
-    """The admission stage; returns the plan the admission backend emits."""
+    """The admission stage; returns the plan the admission backends emit from."""
     release = ctx.release.version
     psp = check_psp_plugin(ctx)
-    customs: dict[str, profiles.CustomProfile] = {}
+    customs: dict[str, CustomProfile] = {}
     for name, decl in sorted(program.psps.items()):
         if profiles.check_profile_name(ctx, decl.name):
             customs[name] = profiles.check_profile(ctx, decl)
@@ -262,20 +257,14 @@ def check_admission(ctx: Context, program: Program) -> AdmissionPlan:
             _strictest_weakness(ctx, name, ask, customs[profile])
         psa = ps.psa_labels(levels, release) if levels and psa_ok else {}
         labels = _labels(ctx, name, blocks, psa, ask)
-        ns_psp: str | None = None
-        if psp is not None:
-            if profile is not None:
-                ns_psp = profile if profile in customs else None
-            elif levels:
-                ns_psp = BUILTIN_PSP_PREFIX + levels.get("enforce", "privileged")
-            else:
-                ctx.warn(
-                    "PC415",
-                    f"PodSecurityPolicy admission is on and namespace `{name}` asks for no pod security: "
-                    "pods its controllers create match no policy and are refused",
-                    blocks[0].name.span,
-                    f"add `pod-security LEVEL` to namespace `{name}` (`privileged` keeps today's behaviour)",
-                )
+        if psp is not None and profile is None and not levels:
+            ctx.warn(
+                "PC415",
+                f"PodSecurityPolicy admission is on and namespace `{name}` asks for no pod security: "
+                "pods its controllers create match no policy and are refused",
+                blocks[0].name.span,
+                f"add `pod-security LEVEL` to namespace `{name}` (`privileged` keeps today's behaviour)",
+            )
         namespaces[name] = NamespaceAdmission(
             name=name,
             sources=_sources(blocks),
@@ -283,27 +272,16 @@ def check_admission(ctx: Context, program: Program) -> AdmissionPlan:
             limits=limits,
             levels=levels,
             profile=profile,
-            psp=ns_psp,
             limit_sources=tuple(sorted({b.span.file for b in blocks if b.limits})),
             quota_sources=tuple(sorted({b.span.file for b in blocks if b.quota})),
         )
     _unused_profiles(ctx, customs, used)
     if psp is not None:
-        _check_system_namespace(ctx, psp, namespaces)
-        return _plan_psps(ctx, namespaces, customs)
-    vaps: list[VapObject] = []
-    if release >= VAP_GA:
-        for name, users in sorted(used.items()):
-            custom = customs[name]
-            sources = tuple(sorted({custom.decl.span.file, *(f for n in users for f in namespaces[n].sources)}))
-            vaps.append(
-                VapObject(name, tuple(ps.cel_validations(name, custom.profile, release)), tuple(sorted(users)),
-                          sources)
-            )
-    return AdmissionPlan(namespaces=namespaces, vaps=tuple(vaps))
+        _check_system_namespace(ctx, psp, namespaces, customs)
+    return AdmissionPlan(namespaces=namespaces, profiles=customs, psp_admission=psp is not None)
 
 
-def _unused_profiles(ctx: Context, customs: dict[str, profiles.CustomProfile], used: dict[str, list[str]]) -> None:
+def _unused_profiles(ctx: Context, customs: dict[str, CustomProfile], used: dict[str, list[str]]) -> None:
     for name, custom in sorted(customs.items()):
         if name not in used:
             ctx.warn(
@@ -314,10 +292,11 @@ def _unused_profiles(ctx: Context, customs: dict[str, profiles.CustomProfile], u
             )
 
 
-def _check_system_namespace(ctx: Context, psp: m.Word, namespaces: dict[str, NamespaceAdmission]) -> None:
+def _check_system_namespace(ctx: Context, psp: m.Word, namespaces: dict[str, NamespaceAdmission],
+                            customs: dict[str, CustomProfile]) -> None:
     """PC416: with PodSecurityPolicy on, kube-system's pods need a policy too."""
     system = namespaces.get("kube-system")
-    if system is None or system.psp is None:
+    if system is None or ps.psp_for(system.levels, system.profile, customs) is None:
         ctx.warn(
             "PC416",
             "PodSecurityPolicy admission is on and no policy grants namespace `kube-system`: the pods of "
@@ -325,40 +304,3 @@ def _check_system_namespace(ctx: Context, psp: m.Word, namespaces: dict[str, Nam
             psp.span,
             "add `namespace kube-system { pod-security privileged }`",
         )
-
-
-def _plan_psps(
-    ctx: Context, namespaces: dict[str, NamespaceAdmission], customs: dict[str, profiles.CustomProfile]
-) -> AdmissionPlan:
-    """The plan with the PodSecurityPolicies in use, their `use` ClusterRoles, a RoleBinding per namespace."""
-    release = ctx.release.version
-    psps: list[PspObject] = []
-    roles: list[CompiledRole] = []
-    bindings: list[Binding] = []
-    users: dict[str, list[NamespaceAdmission]] = {}
-    for ns in namespaces.values():
-        if ns.psp is not None:
-            users.setdefault(ns.psp, []).append(ns)
-    for psp_name, members in sorted(users.items()):
-        ns_files = {f for ns in members for f in ns.sources}
-        if psp_name.startswith(BUILTIN_PSP_PREFIX):
-            annotations, spec = ps.builtin_psp(psp_name.removeprefix(BUILTIN_PSP_PREFIX), release)
-            sources = tuple(sorted(ns_files))
-        else:
-            custom = customs[psp_name]
-            annotations, spec, notes = ps.custom_psp(custom.profile, release)
-            for note in notes:
-                ctx.warn("PC417", f"pod-security-policy `{psp_name}` on Kubernetes {ctx.release.label}: {note}",
-                         custom.decl.name.span, "see docs/pod-security.md for what each control compiles to")
-            sources = tuple(sorted(ns_files | {custom.decl.span.file}))
-        psps.append(PspObject(psp_name, annotations, spec, sources))
-        role = f"policyc:psp:{psp_name}"
-        rule = PolicyRule(("policy",), ("podsecuritypolicies",), (psp_name,), (), ("use",))
-        roles.append(CompiledRole("ClusterRole", role, None, (rule,), sources=sources))
-        for ns in sorted(members, key=lambda n: n.name):
-            subject = RbacSubject("Group", f"system:serviceaccounts:{ns.name}")
-            bindings.append(
-                Binding("RoleBinding", role, ns.name, "ClusterRole", role, (subject,), f"psp:{psp_name}",
-                        sources=ns.sources)
-            )
-    return AdmissionPlan(namespaces=namespaces, psps=tuple(psps), roles=tuple(roles), bindings=tuple(bindings))

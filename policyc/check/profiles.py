@@ -17,6 +17,7 @@ from policyc.check.context import Context
 from policyc.diagnostics import Label
 from policyc.k8s import names
 from policyc.k8s import podsecurity as ps
+from policyc.model.admission import CustomProfile
 
 # key -> whether it takes a list of values
 KEYS: dict[str, bool] = {
@@ -42,7 +43,7 @@ _CAPABILITY = re.compile(r"[A-Z][A-Z0-9_]*\Z")
 _SYSCTL = re.compile(r"[a-z0-9]([-_a-z0-9]*[a-z0-9])?([./][a-z0-9]([-_a-z0-9]*[a-z0-9])?)*\Z")
 _PORTS = re.compile(r"(\d+)(?:-(\d+))?\Z")
 # Names PodSecurityPolicies of the built-in levels use.
-RESERVED_PREFIX = "policyc-"
+RESERVED_PREFIX = ps.BUILTIN_PSP_PREFIX
 
 
 @dataclass
@@ -50,19 +51,6 @@ class _Entry:
     key: str  # `capabilities add` for the capability sub-lists
     word: m.Word
     values: list[m.Word] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class CustomProfile:
-    """A checked custom profile: its declaration and the controls it sets."""
-
-    decl: m.PodSecurityPolicy
-    profile: ps.Profile
-
-    @property
-    def name(self) -> str:
-        """The declared name."""
-        return self.decl.name.text
 
 
 def _entries(ctx: Context, decl: m.PodSecurityPolicy) -> list[_Entry]:

@@ -25,6 +25,52 @@ LEVELS = ("privileged", "baseline", "restricted")
 MODES = ("enforce", "audit", "warn")
 PSA_LABEL_PREFIX = "pod-security.kubernetes.io/"
 
+# What each release enforces pod security with: the one table the release rules
+# (check/admission.py) and the pod-security backends' `supports` (backends/psa.py, psp.py,
+# vap.py) read.
+# - Pod Security Admission: alpha behind the PodSecurity feature gate in 1.22, beta and on by
+#   default in 1.23, GA in 1.25 (KEP-2579; kubernetes.io/docs/concepts/security/pod-security-admission/).
+# - PodSecurityPolicy (policy/v1beta1): removed in 1.25 (kubernetes.io/docs/reference/using-api/
+#   deprecation-guide/#psp-v125); the API server of 1.25+ refuses the admission plugin.
+# - ValidatingAdmissionPolicy (admissionregistration.k8s.io/v1): alpha 1.26, beta (v1beta1, off by
+#   default) 1.28, GA 1.30 (KEP-3488).
+PSA_ALPHA = (1, 22)
+PSA_DEFAULT_ON = (1, 23)
+PSP_REMOVED = (1, 25)
+VAP_ALPHA = (1, 26)
+VAP_BETA = (1, 28)
+VAP_GA = (1, 30)
+PSP_PLUGIN = "PodSecurityPolicy"  # the admission plugin that enforces PodSecurityPolicies
+BUILTIN_PSP_PREFIX = "policyc-"  # PodSecurityPolicies for the levels: `policyc-restricted`, ...
+
+
+def psa_served(release: tuple[int, int]) -> bool:
+    """Whether the release has Pod Security Admission (namespace labels)."""
+    return release >= PSA_ALPHA
+
+
+def psp_served(release: tuple[int, int]) -> bool:
+    """Whether the release serves PodSecurityPolicy (when its admission plugin is on)."""
+    return release < PSP_REMOVED
+
+
+def vap_served(release: tuple[int, int]) -> bool:
+    """Whether the release serves ValidatingAdmissionPolicy without a feature gate."""
+    return release >= VAP_GA
+
+
+def psp_for(levels: dict[str, str], profile: str | None, profiles: Iterable[str]) -> str | None:
+    """The PodSecurityPolicy a namespace's service accounts may use when PSP admission is on.
+
+    Its custom profile when it names a checked one (`profiles`), else the built-in policy of
+    its `enforce` level (privileged when only warn or audit are set), else none.
+    """
+    if profile is not None:
+        return profile if profile in profiles else None
+    if levels:
+        return BUILTIN_PSP_PREFIX + levels.get("enforce", "privileged")
+    return None
+
 # PSS baseline "Capabilities": what may be added (check_capabilities_baseline.go).
 BASELINE_CAPABILITIES = frozenset(
     {

@@ -7,7 +7,7 @@ compiled roles and bindings, the authentication and admission plans) that every 
 stage only reads.
 """
 
-from policyc.model.admission import AdmissionPlan, LimitCell, NamespaceAdmission, NamespaceLimits, PspObject, VapObject
+from policyc.model.admission import AdmissionPlan, CustomProfile, LimitCell, NamespaceAdmission, NamespaceLimits
 from policyc.model.authn import (
     ApiserverSettings,
     AuthnPlan,
@@ -48,6 +48,7 @@ __all__ = [
     "AuthnPlan",
     "Binding",
     "Cluster",
+    "CustomProfile",
     "CompiledRole",
     "Grant",
     "Guard",
@@ -63,7 +64,6 @@ __all__ = [
     "PodSecurityPolicy",
     "Program",
     "ProxySettings",
-    "PspObject",
     "RbacSubject",
     "Role",
     "Rule",
@@ -74,7 +74,6 @@ __all__ = [
     "Team",
     "User",
     "UserCredential",
-    "VapObject",
     "Word",
     "rbac_subjects",
 ]

@@ -1,17 +1,17 @@
-"""The checked admission plan: what each namespace gets at admission (labels, limits and quota,
-pod security) and the PodSecurityPolicies and ValidatingAdmissionPolicies to emit.
+"""The checked admission plan: what each namespace asks for at admission (labels, limits and
+quota, pod security) and the custom pod-security profiles.
 
-check/admission.py and check/limits.py decide it; backends/admission.py only writes it.
+check/admission.py and check/limits.py decide it; backends/admission.py, psa.py, psp.py and
+vap.py only write it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from policyc.k8s.podsecurity import Validation
+from policyc.k8s.podsecurity import Profile
 from policyc.k8s.quantity import Quantity
-from policyc.model.nodes import Amount, LimitItem
-from policyc.model.rbac import Binding, CompiledRole
+from policyc.model.nodes import Amount, LimitItem, PodSecurityPolicy
 
 
 @dataclass(frozen=True)
@@ -43,45 +43,39 @@ class NamespaceLimits:
 
 @dataclass(frozen=True)
 class NamespaceAdmission:
-    """What one namespace gets at admission: labels, limits and quota, pod security."""
+    """What one namespace asks for at admission: its labels, limits and quota, pod security."""
 
     name: str
     sources: tuple[str, ...]
-    labels: dict[str, str]  # the namespace's own labels plus Pod Security Admission labels
+    labels: dict[str, str]  # the namespace's own labels (the PSA backend adds its labels)
     limits: NamespaceLimits
     levels: dict[str, str] = field(default_factory=dict)  # mode -> level
     profile: str | None = None  # custom profile
-    psp: str | None = None  # the PodSecurityPolicy its service accounts may use
     limit_sources: tuple[str, ...] = ()
     quota_sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
-class PspObject:
-    """A PodSecurityPolicy to emit."""
+class CustomProfile:
+    """A checked custom profile (`pod-security-policy NAME { ... }`): declaration and controls."""
 
-    name: str
-    annotations: dict[str, str] = field(hash=False)
-    spec: dict = field(hash=False)
-    sources: tuple[str, ...] = ()
+    decl: PodSecurityPolicy
+    profile: Profile
 
-
-@dataclass(frozen=True)
-class VapObject:
-    """A ValidatingAdmissionPolicy and the binding that selects the namespaces using it."""
-
-    name: str
-    validations: tuple[Validation, ...]
-    namespaces: tuple[str, ...]
-    sources: tuple[str, ...] = ()
+    @property
+    def name(self) -> str:
+        """The declared name."""
+        return self.decl.name.text
 
 
 @dataclass(frozen=True)
 class AdmissionPlan:
-    """Everything the admission backend emits, decided by the check stage."""
+    """What the admission backends emit from: decided by the check stage, one entry per namespace.
+
+    Which mechanism enforces pod security (Pod Security Admission labels, PodSecurityPolicy,
+    ValidatingAdmissionPolicy) is not decided here but by the backends' `supports(release)`.
+    """
 
     namespaces: dict[str, NamespaceAdmission] = field(default_factory=dict)
-    psps: tuple[PspObject, ...] = ()
-    vaps: tuple[VapObject, ...] = ()
-    roles: tuple[CompiledRole, ...] = ()  # the `use` ClusterRole of each PSP
-    bindings: tuple[Binding, ...] = ()  # one RoleBinding per namespace and PSP
+    profiles: dict[str, CustomProfile] = field(default_factory=dict)  # the checked custom profiles
+    psp_admission: bool = False  # the cluster enables PodSecurityPolicy admission (and the release has it)
