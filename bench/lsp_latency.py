@@ -12,7 +12,7 @@ notification for that document version; the contents are checked too.
 An isolated edit is analysed at once (the debounce applies to bursts of edits), so the figure
 is one incremental analysis plus the protocol round trip: what a person waits after a pause.
 Wall-clock figures depend on what else the machine runs, so the script also reports the CPU
-time of one incremental analysis measured in-process (`Program.analyse` with the collector
+time of one incremental analysis measured in-process (`PolicyFolder.analyse` with the collector
 paused, as the server runs it) and the load average while it ran.
 Target (issue 7): diagnostics within 300 ms of a change on a 5,000-line workspace.
 
@@ -35,14 +35,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE.parent / "tests"))  # tests/lsp_client.py, the LSP test client
 
 try:
     import gen_org  # noqa: E402  (bench/gen_org.py, beside this script: the organisation generator)
 except ImportError:  # pragma: no cover
     sys.exit("lsp_latency: bench/gen_org.py (the generator of the benchmark organisation) is missing")
 
-from policyc.lsp.client import LspClient  # noqa: E402
-from policyc.lsp.workspace import Program  # noqa: E402
+from lsp_client import LspClient  # noqa: E402
+
+from policyc.lsp.workspace import PolicyFolder  # noqa: E402
 
 TARGET_MS = 300.0
 
@@ -78,7 +80,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def analysis_cpu_ms(root: Path, target: Path, broken: str, changes: int) -> list[float]:
     """CPU milliseconds of each incremental analysis after an edit, in this process."""
-    program = Program(root)
+    program = PolicyFolder(root)
     program.scan()
     program.analyse()
     name = program.name_of(target)

@@ -48,9 +48,8 @@ def codes(result: Result) -> list[str]:
 
 def schema_problems(result: Result) -> list[str]:
     """Every schema error of a result's objects against its target release (skips without schemas)."""
+    import k8s_schemas as schemas
     import pytest
-
-    from policyc.k8s import schemas
 
     assert result.ok, [(d.code, d.message) for d in result.diagnostics if d.is_error]
     assert result.program is not None

@@ -7,7 +7,7 @@ Where the schemas come from:
   one missing from an older install uses the nearest shipped release.
 * 1.24 and 1.18: ``v1.24.0-local-strict`` and ``v1.18.0-local-strict`` in the shared schema
   folder: the `schemas_dir` argument, else the environment variable ``POLICYC_K8S_SCHEMAS``,
-  else the first ``shared/k8s-schemas`` found walking up from this package (in a checkout,
+  else the first ``shared/k8s-schemas`` found walking up from this file (in a checkout,
   ``<repo>/../shared/k8s-schemas``).
 * Releases without schemas of their own use the nearest release that has them: 1.22-1.23
   use 1.24; 1.21 and older (1.16-1.17, 1.19-1.21) use 1.18. 1.21 is as far from 1.18 as from

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from policyc.access.matching import Pattern, rule_overlaps
-from policyc.access.model import Permission
 from policyc.k8s.rules import PolicyRule
 
 
@@ -45,8 +44,3 @@ def narrow(rule: PolicyRule, pattern: Pattern) -> PolicyRule:
 def scope_text(scope: str | None) -> str:
     """`in namespace `dev`` or `cluster-wide`."""
     return f"in namespace `{scope}`" if scope else "cluster-wide"
-
-
-def permission_text(p: Permission) -> str:
-    """`get, list secrets in namespace `dev` (RoleBinding dev/x of ClusterRole edit to group g)`."""
-    return f"{rule_text(p.rule)} {scope_text(p.scope)} ({p.reason})"

@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from policyc.access import matching
-from policyc.access.model import EVERYTHING, AccessModel, Permission, Reason, RuleIndex, group_member
+from policyc.access.authorizer import EVERYTHING, AccessModel, Permission, Reason, RuleIndex, group_member
 from policyc.access.objects import ObjRef
 from policyc.access.request import (
     MASTERS,

@@ -14,9 +14,9 @@ from collections.abc import Set
 from dataclasses import dataclass
 
 from policyc import model as m
+from policyc.access.authorizer import Permission
 from policyc.access.escalation import EscalationGraph, Identity, Step
 from policyc.access.matching import Pattern, rule_overlaps
-from policyc.access.model import Permission
 from policyc.k8s.rules import expand_verbs, split_resource
 
 

@@ -176,10 +176,3 @@ def parse_binding(obj: Mapping[str, Any], origin: str = "") -> BindingObj:
     role = ObjRef(role_kind, namespace if role_kind == "Role" else "", role_name)
     subjects = tuple(s for s in (_subject(d, namespace) for d in obj.get("subjects") or ()) if s is not None)
     return BindingObj(ObjRef(kind, namespace, name), role, subjects, origin)
-
-
-def is_rbac_object(obj: Any) -> bool:
-    """Whether `obj` is an RBAC role or binding the engine reads."""
-    return isinstance(obj, Mapping) and obj.get("kind") in ROLE_KINDS + BINDING_KINDS and bool(
-        str(obj.get("apiVersion") or "").startswith(RBAC_GROUP)
-    )

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from policyc import model as m
 from policyc.access import matching
+from policyc.access.authorizer import AccessModel, Reason
 from policyc.access.escalation import EscalationGraph, Identity
-from policyc.access.model import AccessModel, Reason
 from policyc.access.objects import ObjRef
 from policyc.access.request import ALL_SERVICE_ACCOUNTS, AUTHENTICATED, UNAUTHENTICATED, Request, sa_groups
 from policyc.k8s.rules import Atom, PolicyRule, atoms_of

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections import defaultdict
 
 from policyc import model as m
+from policyc.access.authorizer import AccessModel, Permission
 from policyc.access.describe import narrow, rule_text, scope_text
 from policyc.access.escalation import EscalationGraph, Identity
 from policyc.access.guards import GuardSpec, Violation, check_guard
 from policyc.access.matching import rule_overlaps
-from policyc.access.model import AccessModel, Permission
 from policyc.access.policy import everyone, identity_of, rbac_subjects_of
 from policyc.diagnostics import Diagnostic, Label, error
 from policyc.model.program import Program

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from policyc import model as m
 from policyc.access import matching
-from policyc.access.model import AccessModel
+from policyc.access.authorizer import AccessModel
 from policyc.access.objects import ObjRef
 from policyc.diagnostics import Diagnostic, Label, warning
 from policyc.k8s.rules import PolicyRule, atoms_of, merge

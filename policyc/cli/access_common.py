@@ -10,9 +10,9 @@ from typing import Any
 
 import typer
 
+from policyc.access.authorizer import AccessModel, Reason
 from policyc.access.escalation import EscalationGraph
 from policyc.access.load import read_objects
-from policyc.access.model import AccessModel, Reason
 from policyc.access.policy import graph_for, model_from_program
 from policyc.access.request import Request
 from policyc.cli.common import EXIT_USAGE, compile_or_exit, fail_usage, report

@@ -22,7 +22,7 @@ import json
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from policyc.access.model import AccessModel, group_member
+from policyc.access.authorizer import AccessModel, group_member
 from policyc.access.request import Request
 from policyc.importer.plan import PPsp
 from policyc.importer.reader import Doc

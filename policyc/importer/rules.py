@@ -27,7 +27,6 @@ from policyc.k8s.releases import Release, check_resource, load_release, parse_re
 from policyc.k8s.rules import VERB_ALIASES, Atom, PolicyRule, expand_verbs, merge, split_resource
 
 ALL = "*"
-RULE_KEYS = ("apiGroups", "resources", "resourceNames", "nonResourceURLs", "verbs")
 
 
 def target_text(group: str, resource: str) -> str | None:

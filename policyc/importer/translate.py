@@ -26,7 +26,6 @@ from policyc.importer.rules import describe_atom, translate_rules
 from policyc.k8s.bootstrap import AGGREGATE_LABELS, builtin_cluster_roles, is_builtin_role
 from policyc.k8s.releases import Release
 from policyc.k8s.rules import PolicyRule
-from policyc.model.rbac import RbacSubject
 
 HANDLED = (
     "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ServiceAccount", "Namespace",
@@ -453,13 +452,3 @@ def _subject(kind: str, name: str, namespace: str) -> PSubject | str:
             return PSubject("everyone")
         return PSubject("group", name)
     return f"subject kind `{kind}` is not User, Group or ServiceAccount"
-
-
-def rbac_subject(s: PSubject) -> RbacSubject:
-    """The RBAC subject a plan subject binds (teams are expanded before this)."""
-    if s.kind == "serviceaccount":
-        ns, _, name = s.name.partition("/")
-        return RbacSubject("ServiceAccount", name, ns)
-    if s.kind == "everyone":
-        return RbacSubject("Group", "system:authenticated")
-    return RbacSubject("User" if s.kind == "user" else "Group", s.name)

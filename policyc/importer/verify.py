@@ -30,8 +30,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from policyc.access.authorizer import AccessModel, Permission
 from policyc.access.matching import covers
-from policyc.access.model import AccessModel, Permission
 from policyc.access.request import UserInfo, sa_username
 from policyc.importer.psp import normal as psp_normal
 from policyc.importer.rules import is_dead, target_text, url_text
@@ -40,8 +40,8 @@ from policyc.k8s.releases import load_release
 from policyc.k8s.rules import Atom, PolicyRule
 from policyc.model.rbac import RbacSubject
 from policyc.pipeline import Result, compile_sources
-from policyc.review.model import AccessLine, SettingChange
 from policyc.review.render import access_text
+from policyc.review.report import AccessLine, SettingChange
 from policyc.source import SourceFile
 
 if TYPE_CHECKING:

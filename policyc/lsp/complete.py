@@ -43,7 +43,7 @@ def keyword_terminals() -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class Context:
+class CompletionContext:
     """What fits at the cursor: keywords the parser accepts, and the kind of name (if any)."""
 
     keywords: tuple[str, ...]
@@ -73,14 +73,14 @@ def _rule_part(tokens: list[Token]) -> str | None:
     return ("verb", "resource")[index] if index < 2 else None
 
 
-def context(before: str) -> Context:
+def context(before: str) -> CompletionContext:
     """The completion context for a word starting right after `before` (the text up to it)."""
     try:
         ip = parser().parse_interactive(before)
         tokens = list(ip.iter_parse())
         accepts = ip.accepts()
     except UnexpectedInput:
-        return Context(tuple(sorted(keyword_terminals().values())), None, parsed=False)
+        return CompletionContext(tuple(sorted(keyword_terminals().values())), None, parsed=False)
     words = keyword_terminals()
     keywords = tuple(sorted(words[t] for t in accepts if t in words))
     heads: list[str] = []
@@ -98,7 +98,7 @@ def context(before: str) -> Context:
         else:
             stmt.append(tok)
     want = _want(stmt, heads[-1] if heads else "") if "WORD" in accepts else None
-    return Context(keywords, want)
+    return CompletionContext(keywords, want)
 
 
 def _want(stmt: list[Token], head: str) -> str | None:
@@ -162,7 +162,7 @@ def _resources(release: Release) -> list[Candidate]:
     return out
 
 
-def candidates(ctx: Context, index: Index | None, release: Release) -> list[Candidate]:
+def candidates(ctx: CompletionContext, index: Index | None, release: Release) -> list[Candidate]:
     """Every completion for a context: keywords first, then names."""
     out = [Candidate(k, "Keyword") for k in ctx.keywords]
     want = ctx.want

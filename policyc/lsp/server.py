@@ -38,7 +38,7 @@ from policyc.lsp.hover import hover_text, target_release
 from policyc.lsp.index import Builtin, Occurrence
 from policyc.lsp.outline import document_symbols
 from policyc.lsp.positions import LineMap
-from policyc.lsp.workspace import Analysis, Program, Snapshot
+from policyc.lsp.workspace import Analysis, PolicyFolder, Snapshot
 from policyc.source import SourceFile
 from policyc.syntax.lexer import WORD_RE
 
@@ -69,7 +69,7 @@ _gc_paused = 0
 _gc_frozen = False
 
 
-def _analyse(program: Program, snap: Snapshot) -> Analysis:
+def _analyse(program: PolicyFolder, snap: Snapshot) -> Analysis:
     """Analyse with Python's cyclic garbage collector paused.
 
     A compilation allocates hundreds of thousands of small acyclic objects (freed by reference
@@ -98,7 +98,7 @@ class PolicyServer(LanguageServer):
 
     def __init__(self) -> None:
         super().__init__("policyc", __version__)
-        self.programs: dict[Path, Program] = {}
+        self.programs: dict[Path, PolicyFolder] = {}
         self.kubernetes: str | None = None
         self.debounce = DEFAULT_DEBOUNCE_MS / 1000
         self.program_roots: list[Path] = []
@@ -124,7 +124,7 @@ class PolicyServer(LanguageServer):
         holders = [r for r in self.program_roots + self.folders() if path.is_relative_to(r)]
         return max(holders, key=lambda r: len(r.parts)) if holders else path.parent
 
-    def program_of(self, uri: str) -> tuple[Program, str] | None:
+    def program_of(self, uri: str) -> tuple[PolicyFolder, str] | None:
         """The program of a document and the document's name in it (None for non-file URIs)."""
         fs = to_fs_path(uri)
         if not fs or not uri.startswith("file:"):
@@ -133,18 +133,18 @@ class PolicyServer(LanguageServer):
         root = self.root_of(path)
         program = self.programs.get(root)
         if program is None:
-            program = Program(root, kubernetes=self.kubernetes)
+            program = PolicyFolder(root, kubernetes=self.kubernetes)
             program.scan()
             self.programs[root] = program
         return program, program.name_of(path)
 
-    def uri_of(self, program: Program, name: str) -> str:
+    def uri_of(self, program: PolicyFolder, name: str) -> str:
         """The URI to publish a file's diagnostics under (the editor's own for open files)."""
         path = program.path_of(name)
         return self.open_uris.get(path) or from_fs_path(str(path)) or path.as_uri()
 
     # -- analysis ---------------------------------------------------------------
-    def schedule(self, program: Program, changed: bool = True) -> None:
+    def schedule(self, program: PolicyFolder, changed: bool = True) -> None:
         """Analyse `program` soon, then publish its diagnostics.
 
         One analysis per program at a time. A change after a quiet spell (at least the debounce
@@ -165,7 +165,7 @@ class PolicyServer(LanguageServer):
             state.waiting.cancel()
         state.waiting = asyncio.ensure_future(self._analyse_later(program, 0 if quiet else self.debounce))
 
-    async def _analyse_later(self, program: Program, delay: float) -> None:
+    async def _analyse_later(self, program: PolicyFolder, delay: float) -> None:
         state = self._schedules[program.root]
         if delay > 0:
             await asyncio.sleep(delay)  # a later change cancels this wait
@@ -180,14 +180,14 @@ class PolicyServer(LanguageServer):
             state.again = False
             self.schedule(program, changed=False)
 
-    async def fresh(self, program: Program) -> Analysis:
+    async def fresh(self, program: PolicyFolder) -> Analysis:
         """The program's analysis, redone first if a file changed since the last one."""
         if program.is_current(program.analysis):
             assert program.analysis is not None
             return program.analysis
         return await asyncio.get_running_loop().run_in_executor(None, _analyse, program, program.snapshot())
 
-    def publish(self, program: Program, analysis: Analysis) -> None:
+    def publish(self, program: PolicyFolder, analysis: Analysis) -> None:
         """Publish the diagnostics of the program's files: always for open documents (with their
         version), for the others when they differ from what the editor was last told (an empty
         list clears an error fixed from another file)."""
@@ -213,7 +213,7 @@ class PolicyServer(LanguageServer):
             self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=gone, diagnostics=[]))
         self._published[program.root] = now
 
-    def to_lsp(self, d: Diagnostic, lines: dict[str, LineMap], program: Program) -> types.Diagnostic:
+    def to_lsp(self, d: Diagnostic, lines: dict[str, LineMap], program: PolicyFolder) -> types.Diagnostic:
         """A compiler diagnostic as an LSP diagnostic (help and CIS id in the message)."""
         own = lines.get(d.span.file)
         rng = own.span_range(d.span) if own else types.Range(types.Position(0, 0), types.Position(0, 0))
@@ -238,7 +238,7 @@ class PolicyServer(LanguageServer):
     # -- queries ----------------------------------------------------------------
     async def occurrence_at(
         self, uri: str, position: types.Position
-    ) -> tuple[Program, Analysis, Occurrence, LineMap] | None:
+    ) -> tuple[PolicyFolder, Analysis, Occurrence, LineMap] | None:
         """The name under the cursor, with the program it belongs to."""
         found = self.program_of(uri)
         if found is None:
@@ -256,7 +256,7 @@ class PolicyServer(LanguageServer):
         """Position conversions for a file, in the negotiated encoding."""
         return LineMap(src.text, self.workspace.position_encoding or "utf-16")
 
-    def location(self, program: Program, analysis: Analysis, occ: Occurrence) -> types.Location:
+    def location(self, program: PolicyFolder, analysis: Analysis, occ: Occurrence) -> types.Location:
         """Where an occurrence is, as an LSP location."""
         src = analysis.sources[occ.span.file]
         return types.Location(self.uri_of(program, occ.span.file), self.lines(src).span_range(occ.span))
@@ -342,7 +342,7 @@ def did_close(ls: PolicyServer, params: types.DidCloseTextDocumentParams) -> Non
 @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
 def did_change_watched_files(ls: PolicyServer, params: types.DidChangeWatchedFilesParams) -> None:
     """Files changed on disk (a checkout, another tool): re-read the programs they belong to."""
-    touched: dict[Path, Program] = {}
+    touched: dict[Path, PolicyFolder] = {}
     for change in params.changes:
         fs = to_fs_path(change.uri)
         if not fs:

@@ -69,7 +69,7 @@ class Snapshot:
 
 
 @dataclass
-class Program:
+class PolicyFolder:
     """One policy folder: `root`, its files by name (relative POSIX path), the open editors' text."""
 
     root: Path

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from policyc.pipeline import Result, compile_sources
 from policyc.review.access import access_changes
 from policyc.review.manifests import tree_of, unified_tree_diff
-from policyc.review.model import DiffReport, SideInfo
+from policyc.review.report import DiffReport, SideInfo
 from policyc.review.settings import setting_changes
 from policyc.review.sources import Side
 

@@ -24,10 +24,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from policyc.access.authorizer import EVERYTHING, Permission, RuleIndex
 from policyc.access.describe import resource_text
 from policyc.access.escalation import EffectiveGrant, EscalationGraph
 from policyc.access.matching import breakdown, covers, rule_covers
-from policyc.access.model import EVERYTHING, Permission, RuleIndex
 from policyc.access.policy import everyone, graph_for, identity_of, model_from_program
 from policyc.access.request import AUTHENTICATED, Request
 from policyc.k8s.bootstrap import builtin_cluster_roles
@@ -35,7 +35,7 @@ from policyc.k8s.rules import PolicyRule, expand_verbs
 from policyc.model.program import Program
 from policyc.model.rbac import RbacSubject
 from policyc.pipeline import Result
-from policyc.review.model import AccessLine, Origin, location, source_order
+from policyc.review.report import AccessLine, Origin, location, source_order
 
 _KINDS = {"user": "User", "group": "Group", "serviceaccount": "ServiceAccount"}
 

@@ -7,7 +7,7 @@ import re
 
 import jinja2
 
-from policyc.review.model import AccessLine, DiffReport
+from policyc.review.report import AccessLine, DiffReport
 
 _MD_SPECIAL = re.compile(r"([\\|*_\[\]<>#])")
 

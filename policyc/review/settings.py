@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from policyc import model as m
 from policyc.k8s.rules import expand_verbs
 from policyc.model.program import Program
-from policyc.review.model import SettingChange, location
+from policyc.review.report import SettingChange, location
 
 # `pod-security LEVEL` sets all three modes (docs/language.md, Pod Security Admission's modes).
 PSA_MODES = ("enforce", "warn", "audit")

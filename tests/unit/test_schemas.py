@@ -5,10 +5,9 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import k8s_schemas as schemas
 import pytest
-
-from policyc.k8s import schemas
-from policyc.k8s.schemas import SchemaUnavailable, has_schema, schema_release, validate
+from k8s_schemas import SchemaUnavailable, has_schema, schema_release, validate
 
 HAVE_PACKAGE = importlib.util.find_spec("kubernetes_validate") is not None
 try:

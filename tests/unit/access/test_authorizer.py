@@ -13,8 +13,8 @@ from __future__ import annotations
 import pytest
 from rbac_fixtures import cr, crb, rb, role, rule
 
+from policyc.access.authorizer import AccessModel
 from policyc.access.matching import covers, rule_allows
-from policyc.access.model import AccessModel
 from policyc.access.request import Request, UserInfo
 from policyc.k8s.rules import PolicyRule
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from rbac_fixtures import cr, crb, rb, role, rule
 
+from policyc.access.authorizer import AccessModel
 from policyc.access.escalation import EscalationGraph, Identity
-from policyc.access.model import AccessModel
 
 ALICE = Identity.user("alice")
 

@@ -2,7 +2,7 @@
 build with the objects the issue asks for.
 
 Schemas: 1.18 and 1.24 from ../shared/k8s-schemas, 1.25 and later from kubernetes-validate
-(policyc/k8s/schemas.py); tests skip with the reason when they are absent.
+(tests/k8s_schemas.py); tests skip with the reason when they are absent.
 """
 
 from __future__ import annotations

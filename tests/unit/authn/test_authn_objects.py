@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import k8s_schemas as schemas
 import pytest
 import yaml
 
 import policyc
 from conftest import REPO
 from helpers import build_credentials, compile_text
-from policyc.k8s import schemas
 
 ARTICLE = REPO / "tests" / "golden" / "article" / "policy"
 
@@ -31,7 +31,7 @@ serviceaccount default/testserviceaccount
 KUBECTL_EXTENSIONS = (".json", ".yaml", ".yml")
 
 
-# 1.19-1.21 are validated with the 1.18 schemas (policyc.k8s.schemas), which have no certificates.k8s.io/v1:
+# 1.19-1.21 are validated with the 1.18 schemas (tests/k8s_schemas.py), which have no certificates.k8s.io/v1:
 # v1 is covered from 1.22 (1.24 schemas) on.
 @pytest.mark.parametrize("release", ["1.16", "1.18", "1.22", "1.24", "1.25", "1.30", "1.34", "1.37"])
 def test_csr_secret_and_serviceaccount_validate(tmp_path: Path, release: str) -> None:

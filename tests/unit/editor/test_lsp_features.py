@@ -17,13 +17,13 @@ from policyc.lsp.complete import candidates, context, needs_quotes
 from policyc.lsp.hover import hover_text, target_release
 from policyc.lsp.outline import document_symbols
 from policyc.lsp.positions import LineMap
-from policyc.lsp.workspace import Analysis, Program
+from policyc.lsp.workspace import Analysis, PolicyFolder
 from policyc.source import SourceFile
 
 
 @pytest.fixture(scope="module")
 def analysis(tmp_path_factory: pytest.TempPathFactory) -> Analysis:
-    program = Program(write_program(tmp_path_factory.mktemp("prog")))
+    program = PolicyFolder(write_program(tmp_path_factory.mktemp("prog")))
     program.scan()
     return program.analyse()
 
@@ -180,7 +180,7 @@ def test_hover_resource_group_and_scope(analysis: Analysis) -> None:
 
 
 def test_hover_cluster_scoped_and_custom_resources(tmp_path: Path) -> None:
-    program = Program(tmp_path)
+    program = PolicyFolder(tmp_path)
     program.open("a.policy", "kubernetes 1.24\nrole r {\n  get nodes, widgets.example.com, pods/log\n}\n", 1)
     analysis = program.analyse()
 

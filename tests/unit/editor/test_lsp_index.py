@@ -8,14 +8,14 @@ import pytest
 from lsp_fixture import ROLES, TEAMS, write_program
 
 from policyc.lsp.index import Builtin
-from policyc.lsp.workspace import Analysis, Program
+from policyc.lsp.workspace import Analysis, PolicyFolder
 
 TEXTS = {"roles.policy": ROLES, "teams.policy": TEAMS}
 
 
 @pytest.fixture(scope="module")
 def analysis(tmp_path_factory: pytest.TempPathFactory) -> Analysis:
-    program = Program(write_program(tmp_path_factory.mktemp("prog")))
+    program = PolicyFolder(write_program(tmp_path_factory.mktemp("prog")))
     program.scan()
     return program.analyse()
 
@@ -133,7 +133,7 @@ def test_undeclared_things_have_no_definition(analysis: Analysis) -> None:
 
 
 def test_undefined_role_references_find_each_other(tmp_path: Path) -> None:
-    program = Program(tmp_path)
+    program = PolicyFolder(tmp_path)
     program.open("a.policy", "grant role nope to user a in x\ngrant role nope to user b in y\n", 1)
     analysis = program.analyse()
     occ = analysis.index.at("a.policy", 12)
@@ -149,7 +149,7 @@ def test_pod_security_policy_and_user_definitions(tmp_path: Path) -> None:
         "user alice auth oidc\n"
         "grant role view to user alice in a\n"
     )
-    program = Program(tmp_path)
+    program = PolicyFolder(tmp_path)
     program.open("p.policy", text, 1)
     analysis = program.analyse()
     index = analysis.index

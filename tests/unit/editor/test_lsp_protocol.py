@@ -1,6 +1,6 @@
 """`policyc lsp` spoken to over stdio, as an editor does: JSON-RPC with Content-Length framing.
 
-Each test starts the real console script in a subprocess (policyc/lsp/client.py) and every
+Each test starts the real console script in a subprocess (tests/lsp_client.py) and every
 wait has a timeout, so a hung server fails the test instead of blocking CI.
 """
 
@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from lsp_client import LspClient
 from lsp_fixture import ROLES, TEAMS, at, write_program
 
 from conftest import policyc_command
-from policyc.lsp.client import LspClient
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from lsp_fixture import write_program
 
 from conftest import REPO, SHARED
 from policyc.loader import read_sources
-from policyc.lsp.workspace import Program, merge_policies
+from policyc.lsp.workspace import PolicyFolder, merge_policies
 from policyc.pipeline import compile_sources
 from policyc.syntax.lower import lower
 
@@ -37,14 +37,14 @@ def test_per_file_lowering_merges_into_what_lower_makes(folder: Path) -> None:
 @pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name if p.name != "policy" else p.parent.name)
 def test_analysis_equals_compile_sources(folder: Path) -> None:
     sources, _ = read_sources(folder)
-    program = Program(folder)
+    program = PolicyFolder(folder)
     program.scan()
     analysis = program.analyse()
     assert _summary(analysis.result) == _summary(compile_sources(sources))
 
 
 def test_a_change_relowers_only_the_changed_file(tmp_path: Path) -> None:
-    program = Program(write_program(tmp_path))
+    program = PolicyFolder(write_program(tmp_path))
     program.scan()
     first = program.analyse()
     program.open("teams.policy", program.disk["teams.policy"].replace("pod-reader in apps", "nope in apps"), 2)
@@ -58,7 +58,7 @@ def test_a_change_relowers_only_the_changed_file(tmp_path: Path) -> None:
 
 
 def test_editor_text_wins_until_closed(tmp_path: Path) -> None:
-    program = Program(write_program(tmp_path))
+    program = PolicyFolder(write_program(tmp_path))
     program.scan()
     program.open("teams.policy", "user x auth oidc\n", 3)
     assert program.snapshot().texts["teams.policy"] == "user x auth oidc\n"
@@ -72,7 +72,7 @@ def test_editor_text_wins_until_closed(tmp_path: Path) -> None:
 
 
 def test_an_unsaved_new_file_joins_the_program(tmp_path: Path) -> None:
-    program = Program(write_program(tmp_path))
+    program = PolicyFolder(write_program(tmp_path))
     program.scan()
     program.open("more.policy", "grant role ops to user bob in cluster\n", 1)
     analysis = program.analyse()
@@ -83,7 +83,7 @@ def test_an_unsaved_new_file_joins_the_program(tmp_path: Path) -> None:
 
 
 def test_an_empty_folder_is_an_empty_program(tmp_path: Path) -> None:
-    program = Program(tmp_path)
+    program = PolicyFolder(tmp_path)
     program.scan()
     analysis = program.analyse()
     assert analysis.sources == {}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import textwrap
 
 from policyc.review import compare, compile_side
-from policyc.review.model import AccessLine, DiffReport
 from policyc.review.render import access_text
+from policyc.review.report import AccessLine, DiffReport
 from policyc.review.sources import Side
 from policyc.source import SourceFile
 
