@@ -3,7 +3,7 @@
 
 A generated organisation (bench/gen_org.py, grown until it holds at least --lines lines) is
 written to a temporary workspace folder. The real server (`python -m policyc lsp`) is started
-as a subprocess and driven over stdio like an editor would (policyc/lsp/client.py): initialize,
+as a subprocess and driven over stdio like an editor would (tests/lsp_client.py): initialize,
 open the largest team file, then --changes edits, alternating between breaking a grant (an
 undefined role: PC101 expected) and restoring it (no diagnostics expected). For each edit the
 latency is the time from writing the didChange notification to reading the publishDiagnostics

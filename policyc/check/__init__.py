@@ -56,8 +56,8 @@ def check(policy: m.Policy, kubernetes: str | None = None) -> tuple[Program | No
         namespaces={k: tuple(v) for k, v in namespaces.items()},
         users=tables["users"],
         serviceaccounts=tables["serviceaccounts"],
-        compiled_roles=compiled + synthesized,
-        bindings=bindings,
+        compiled_roles=tuple(compiled + synthesized),
+        bindings=tuple(bindings),
         oidc_username_prefix=prefix,
     )
     authn = check_authn(ctx, program)

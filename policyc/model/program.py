@@ -23,8 +23,8 @@ class Program:
     namespaces: dict[str, tuple[Namespace, ...]]  # merged blocks per namespace
     users: dict[str, User]
     serviceaccounts: dict[str, ServiceAccount]  # "ns/name" -> declaration
-    compiled_roles: list[CompiledRole] = field(default_factory=list)
-    bindings: list[Binding] = field(default_factory=list)
+    compiled_roles: tuple[CompiledRole, ...] = ()
+    bindings: tuple[Binding, ...] = ()
     oidc_username_prefix: str = ""
     authn: AuthnPlan = field(default_factory=AuthnPlan)  # cluster authentication, users' credentials
     admission: AdmissionPlan | None = None  # limits, quotas, pod security (check/admission.py)
