@@ -12,13 +12,12 @@ import typer
 
 from policyc.access.authorizer import AccessModel, Reason
 from policyc.access.escalation import EscalationGraph
-from policyc.access.load import read_objects
 from policyc.access.policy import graph_for, model_from_program
 from policyc.access.request import Request
 from policyc.cli.common import EXIT_USAGE, compile_or_exit, fail_usage, report
 from policyc.diagnostics import render_text
 from policyc.k8s import releases
-from policyc.loader import UsageError
+from policyc.k8s.yamlread import ReadError, read_paths
 from policyc.model.program import Program
 from policyc.pipeline import Result
 
@@ -69,13 +68,15 @@ def load_model(policy: Path | None, sources: list[Path] | None, kubernetes: str 
                 raise fail_usage(f"unsupported Kubernetes release `{kubernetes}`")
             version = parsed
         try:
-            objs, diags = read_objects(sources)
-        except UsageError as exc:
+            # The importer's reader: an object it cannot read as Kubernetes would is an error here,
+            # since the answer would silently leave it out.
+            docs, files, diags = read_paths([str(s) for s in sources], strict="PC310")
+        except ReadError as exc:
             raise fail_usage(str(exc)) from None
         if diags:
-            sys.stderr.write(render_text(diags, {}))
+            sys.stderr.write(render_text(diags, files))
             raise typer.Exit(EXIT_USAGE)
-        model = AccessModel.from_objects(objs, version)
+        model = AccessModel.from_objects([(d.obj, f"{d.file}#{d.index}") for d in docs], version)
         return Loaded(model, EscalationGraph(model))
     result = compile_or_exit(policy or Path("policies"), kubernetes, lints=False)
     if result.program is None or not result.manifests:

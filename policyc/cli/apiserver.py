@@ -8,7 +8,9 @@ import typer
 
 from policyc.backends.apiserver import ApiserverChange, apiserver_change
 from policyc.cli.common import EXIT_ERRORS, compile_or_exit, fail_usage, report
+from policyc.diagnostics import render_text
 from policyc.output.static_pod import ManifestError, load_patch_file, patch_text, write_patched
+from policyc.source import SourceFile
 
 app = typer.Typer(help="Change the kube-apiserver of a node to match the policy.", no_args_is_help=True)
 
@@ -24,13 +26,23 @@ def _change_from_policy(policy: Path, kubernetes: str | None) -> ApiserverChange
     return change
 
 
+def _refuse(path: Path, text: str, exc: ManifestError, then: str = "") -> typer.Exit:
+    """A ManifestError as a usage error; one of reading the YAML is shown at its line, with a caret."""
+    if exc.diagnostic is None:
+        return fail_usage(f"{path}: {exc}{then}")
+    typer.echo(render_text([exc.diagnostic], {str(path): SourceFile(str(path), text)}), err=True, nl=False)
+    return fail_usage(f"{path}: {exc.diagnostic.message}{then}")
+
+
 def _change_from_file(path: Path) -> ApiserverChange:
     try:
-        return load_patch_file(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise fail_usage(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        return load_patch_file(text, str(path))
     except ManifestError as exc:
-        raise fail_usage(f"{path}: {exc}") from None
+        raise _refuse(path, text, exc) from None
 
 
 @app.command("patch")
@@ -59,9 +71,9 @@ def patch(
     except (OSError, UnicodeDecodeError) as exc:
         raise fail_usage(f"cannot read {manifest}: {getattr(exc, 'strerror', None) or exc}") from None
     try:
-        result = patch_text(text, change, allow_failing_probes)
+        result = patch_text(text, change, allow_failing_probes, str(manifest))
     except ManifestError as exc:
-        raise fail_usage(f"{manifest}: {exc}; nothing was changed") from None
+        raise _refuse(manifest, text, exc, "; nothing was changed") from None
     for note in result.notes:
         typer.echo(f"warning: {note}", err=True)
     for path in change.files:

@@ -10,9 +10,9 @@ import typer
 from policyc.cli.common import EXIT_ERRORS, fail_usage
 from policyc.diagnostics import Diagnostic, error, render_text, sort_diagnostics, summary
 from policyc.importer import REPLACED_FILE, ImportResult, import_docs, replaced_objects
-from policyc.importer.reader import ReadError, read_paths
 from policyc.importer.verify import compile_files, verify_import
 from policyc.k8s.releases import NEWEST, SUPPORTED, format_version, parse_version
+from policyc.k8s.yamlread import ReadError, read_paths
 from policyc.output.tree import ForeignFilesError, write_tree
 from policyc.pipeline import Result
 from policyc.source import Span

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 
 from policyc.diagnostics import Diagnostic, sort_diagnostics
 from policyc.importer.plan import Outcome, Plan, PTeam
-from policyc.importer.reader import Doc
 from policyc.importer.render import render
 from policyc.importer.teams import form_teams
 from policyc.importer.translate import Translator
 from policyc.k8s.releases import load_release
+from policyc.k8s.yamlread import Doc
 
 __all__ = ["ImportResult", "import_docs"]
 

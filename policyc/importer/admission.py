@@ -17,9 +17,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from policyc.importer.plan import Plan, PNamespace
-from policyc.importer.reader import Doc
 from policyc.k8s import podsecurity as ps
 from policyc.k8s.quantity import QuantityError, parse_quantity
+from policyc.k8s.yamlread import Doc
 
 if TYPE_CHECKING:
     from policyc.importer.translate import Translator

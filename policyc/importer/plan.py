@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from policyc.importer.reader import Doc
+from policyc.k8s.yamlread import Doc
 
 
 @dataclass(frozen=True, order=True)

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 from policyc.access.authorizer import AccessModel, group_member
 from policyc.access.request import Request
 from policyc.importer.plan import PPsp
-from policyc.importer.reader import Doc
 from policyc.k8s import podsecurity as ps
+from policyc.k8s.yamlread import Doc
 
 if TYPE_CHECKING:
     from policyc.importer.translate import Translator

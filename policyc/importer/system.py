@@ -11,8 +11,8 @@ namespaces `default`, `kube-system`, `kube-public` and `kube-node-lease`
 
 from __future__ import annotations
 
-from policyc.importer.reader import Doc
 from policyc.k8s.bootstrap import builtin_cluster_roles
+from policyc.k8s.yamlread import Doc
 
 BOOTSTRAP_LABEL = ("kubernetes.io/bootstrapping", "rbac-defaults")
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")

@@ -21,11 +21,11 @@ from policyc.check.grants import aggregation_label
 from policyc.diagnostics import Diagnostic, warning
 from policyc.importer import psp, system
 from policyc.importer.plan import Outcome, PGrant, Plan, PRole, PSubject
-from policyc.importer.reader import Doc
 from policyc.importer.rules import describe_atom, translate_rules
 from policyc.k8s.bootstrap import AGGREGATE_LABELS, builtin_cluster_roles, is_builtin_role
 from policyc.k8s.releases import Release
 from policyc.k8s.rules import PolicyRule
+from policyc.k8s.yamlread import Doc
 
 HANDLED = (
     "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ServiceAccount", "Namespace",

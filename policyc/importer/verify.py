@@ -46,7 +46,7 @@ from policyc.source import SourceFile
 
 if TYPE_CHECKING:
     from policyc.importer import ImportResult
-    from policyc.importer.reader import Doc
+    from policyc.k8s.yamlread import Doc
 
 Obj = Mapping[str, Any]
 NOISE_LABELS = {("app.kubernetes.io/managed-by", "policyc")}

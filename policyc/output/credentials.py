@@ -24,7 +24,6 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -32,6 +31,7 @@ from cryptography.x509.oid import NameOID
 
 from policyc.backends.authn import USER_ANNOTATION
 from policyc.k8s import credfile
+from policyc.k8s.yamlread import load_all
 from policyc.model.authn import UserCredential
 from policyc.model.program import Program
 from policyc.output.secrets import SecretsError, SecretStore, file_component
@@ -307,8 +307,10 @@ def requests_in_tree(out_dir: str | Path, program: Program) -> dict[str, str]:
     """
     path = Path(out_dir) / "cluster" / f"{kind_plural('CertificateSigningRequest')}.yaml"
     try:
-        docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        docs, problems = load_all(path.as_posix(), path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return {}
+    if problems:  # not the tree policyc wrote (the one reader refuses it within its bounds): nothing to reuse
         return {}
     found: dict[str, str] = {}
     for doc in docs:
@@ -317,6 +319,8 @@ def requests_in_tree(out_dir: str | Path, program: Program) -> dict[str, str]:
             pem = base64.b64decode(doc["spec"]["request"], validate=True)
             csr = x509.load_pem_x509_csr(pem)
         except (KeyError, TypeError, ValueError):
+            continue
+        if not isinstance(user, str):
             continue
         cred = program.authn.credential(user)
         usable = cred is not None and cred.method == "certificate" and csr.is_signature_valid

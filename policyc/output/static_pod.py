@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
@@ -38,7 +37,9 @@ from policyc.backends.apiserver import (
     files_of,
     mounts_for,
 )
+from policyc.diagnostics import Diagnostic
 from policyc.k8s.releases import format_version, parse_version
+from policyc.k8s.yamlread import load_all
 from policyc.output.atomic import write_atomic
 
 __all__ = ["ManifestError", "PatchResult", "load_patch_file", "patch_text", "write_patched"]
@@ -48,7 +49,22 @@ _BOOL_FLAGS = frozenset({"anonymous-auth"})
 
 
 class ManifestError(Exception):
-    """The manifest (or patch file) cannot be patched; nothing was changed."""
+    """The manifest (or patch file) cannot be patched; nothing was changed.
+
+    `diagnostic` locates the problem when it is one of reading the YAML (line, column, document).
+    """
+
+    def __init__(self, message: str, diagnostic: Diagnostic | None = None) -> None:
+        super().__init__(message)
+        self.diagnostic = diagnostic
+
+
+def _read(name: str, text: str, what: str) -> list[Any]:
+    """The documents of `text` through the one Kubernetes-YAML reader (bounded aliases, depth, size, tags)."""
+    docs, diags = load_all(name, text)
+    if diags:
+        raise ManifestError(f"{what}: {diags[0].message} (line {diags[0].span.line})", diags[0])
+    return docs
 
 
 @dataclass
@@ -92,12 +108,10 @@ def _yaml() -> YAML:
 # ---------------------------------------------------------------------------------------------
 
 
-def load_patch_file(text: str) -> ApiserverChange:
+def load_patch_file(text: str, name: str = "kube-apiserver.patch") -> ApiserverChange:
     """Read `apiserver/kube-apiserver.patch`; its volumes are recomputed from its flags."""
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ManifestError(f"the patch file is not YAML: {exc}") from None
+    docs = _read(name, text, "the patch file is not YAML")
+    doc = docs[0] if len(docs) == 1 else None
     if not isinstance(doc, dict) or doc.get("policycPatch") != 1:
         raise ManifestError("not a policyc kube-apiserver patch (no `policycPatch: 1`)")
     release = parse_version(str(doc.get("release", "")))
@@ -137,11 +151,16 @@ def _is_apiserver(container: Any) -> bool:
     return container.get("name") == CONTAINER or binary.rsplit("/", 1)[-1] == "kube-apiserver"
 
 
-def _load_pod(text: str) -> tuple[Any, Any]:
-    """(document, kube-apiserver container); ManifestError when it is not such a static pod."""
+def _load_pod(text: str, name: str) -> tuple[Any, Any]:
+    """(document, kube-apiserver container); ManifestError when it is not such a static pod.
+
+    The text goes through the bounded reader first, so that ruamel.yaml (which keeps the
+    layout but has no bounds) only ever sees YAML that costs what its size says.
+    """
+    _read(name, text, "not valid YAML")
     try:
         docs = list(_yaml().load_all(text))
-    except YAMLError as exc:
+    except (YAMLError, ValueError, TypeError) as exc:
         raise ManifestError(f"not valid YAML: {exc}") from None
     docs = [d for d in docs if d is not None]
     if len(docs) != 1:
@@ -377,7 +396,7 @@ def _not_ours(items: Any) -> list[Any]:
 
 def _verify(original: str, patched: str, change: ApiserverChange) -> None:
     """Everything the change does not own is identical before and after; a guard against bugs."""
-    old, new = yaml.safe_load(original), yaml.safe_load(patched)
+    old, new = _read("manifest", original, "not valid YAML")[0], _read("patched", patched, "internal check failed")[0]
     owned = {n for n, _ in change.flags} | set(change.remove_flags)
     old_c = next(c for c in old["spec"]["containers"] if _is_apiserver(c))
     new_c = next(c for c in new["spec"]["containers"] if _is_apiserver(c))
@@ -411,14 +430,15 @@ def _unauthenticated_probes(container: Any) -> list[str]:
     return found
 
 
-def patch_text(text: str, change: ApiserverChange, allow_failing_probes: bool = False) -> PatchResult:
+def patch_text(text: str, change: ApiserverChange, allow_failing_probes: bool = False,
+               name: str = "kube-apiserver.yaml") -> PatchResult:
     """Apply `change` to the text of a kube-apiserver static pod; ManifestError if it is not one.
 
     Refuses to turn anonymous requests off while the pod's HTTP probes carry no credentials:
     they would get 401 and the kubelet would restart the API server in a loop (kubeadm's
     probes of /livez and /readyz; kubernetes/kubeadm#798), unless `allow_failing_probes`.
     """
-    pod, container = _load_pod(text)
+    pod, container = _load_pod(text, name)
     anonymous_before = _anonymous_refused(container)
     notes: list[str] = []
     running = _image_release(container)

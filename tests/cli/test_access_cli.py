@@ -118,7 +118,7 @@ def test_bad_yaml_is_a_diagnostic(policyc: list[str], tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("kind: Role\nmetadata: [\n")
     r = run([*policyc, "can-i", "get", "pods", "--as", "x", "--from", str(tmp_path / "bad.yaml")])
     assert r.returncode == 2
-    assert "bad.yaml:3:1: error[PC310]: invalid YAML" in r.stderr
+    assert "bad.yaml:3:1: error[PC310]: cannot read document 1: did not find expected node content" in r.stderr
 
 
 def test_who_can(policyc: list[str]) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from policyc.importer import ImportResult, import_docs
-from policyc.importer.reader import Doc, parse_stream, read_paths
 from policyc.importer.verify import Verification, compile_files, verify_import
+from policyc.k8s.yamlread import Doc, parse_stream, read_paths
 from policyc.pipeline import Result
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from importer_cases import run
 
-from policyc.importer.reader import parse_stream
+from policyc.k8s.yamlread import parse_stream
 
 MALFORMED = [
     ("kind: Role\nmetadata: just-a-string\n", "`metadata` is not a mapping"),

@@ -16,8 +16,8 @@ import pytest
 from importer_cases import codes, docs_of, run, status
 
 from conftest import shared_path
-from policyc.importer.reader import read_paths
 from policyc.importer.verify import compile_files, verify_objects
+from policyc.k8s.yamlread import read_paths
 from policyc.output.tree import layout
 from policyc.pipeline import compile_path
 

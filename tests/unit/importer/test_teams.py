@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from policyc.importer.plan import PGrant, PSubject
-from policyc.importer.reader import Doc
 from policyc.importer.teams import form_teams
+from policyc.k8s.yamlread import Doc
 
 ALICE, BOB, CAROL = PSubject("user", "alice"), PSubject("user", "bob"), PSubject("user", "carol")
 DEVS = PSubject("group", "devs")

@@ -1,0 +1,522 @@
+"""The one reader of Kubernetes YAML: `import`, `--from`, `apiserver patch` and the credential reader.
+
+Files, folders, `---` streams and `List` kinds (kubectl's `-o yaml` of several objects). Every
+object keeps where it came from (file, document number, item index within a `List`) and the
+line and column of each of its fields, so that a diagnostic points at the field at fault.
+
+The cost of reading is bounded by the input, never by what the input asks for:
+
+- aliases: a document may take at most the share of its nodes from aliases that go-yaml allows
+  (gopkg.in/yaml.v2 v2.4.0 decode.go, `allowedAliasRatio`, the parser behind kubectl and the API
+  server through sigs.k8s.io/yaml): 99% up to 400,000 nodes, falling to 10% at 4,000,000. A
+  1 KB "billion laughs" is refused after composing about a hundred nodes, before anything walks
+  or constructs its expansion; an alias inside its own anchor is refused too;
+- nesting: at most `MAX_DEPTH` levels (libyaml stops at 1,000 flow levels itself);
+- size: a stream of more than `MAX_STREAM_CHARS` characters is refused before it is parsed;
+- scalars: an integer written with more than `MAX_INT_CHARS` characters is refused (Python's
+  own limit would raise an exception, and no Kubernetes field holds such a number);
+- tags: only YAML's standard ones (`!!python/...` and other application tags are refused);
+  timestamps stay strings, as go-yaml v2 gives them to kubectl (decode.go: "for backward
+  compatibility reasons we set it as a string").
+
+Every refusal is a diagnostic with the file, line, column and document number, never an
+exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+
+from policyc.diagnostics import Diagnostic, error, warning
+from policyc.source import SourceFile, Span
+
+YAML_SUFFIXES = (".yaml", ".yml", ".json")
+Path_ = tuple[Any, ...]
+
+MAX_STREAM_CHARS = 64 * 1024 * 1024
+MAX_DEPTH = 200
+MAX_INT_CHARS = 1000
+# gopkg.in/yaml.v2 v2.4.0 decode.go: alias_ratio_range_low / _high and the `> 100` / `> 1000` floor.
+_ALIAS_LOW, _ALIAS_HIGH = 400_000, 4_000_000
+
+# libyaml's loader when PyYAML was built with it (same nodes and marks, ten times faster).
+_BASE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BASE):  # type: ignore[misc, valid-type]
+    """The safe loader, with the scalar rules of the module docstring."""
+
+
+def _construct_int(loader: SafeConstructor, node: yaml.ScalarNode) -> int:
+    if len(node.value) > MAX_INT_CHARS:
+        raise ConstructorError(None, None, f"an integer of {len(node.value):,} characters is longer than any "
+                               f"Kubernetes field holds (policyc reads at most {MAX_INT_CHARS:,})", node.start_mark)
+    return SafeConstructor.construct_yaml_int(loader, node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor.construct_scalar)
+
+
+class _Refused(Exception):
+    """A document that costs more than its text: message and the node to point at."""
+
+    def __init__(self, message: str, node: yaml.Node) -> None:
+        super().__init__(message)
+        self.message, self.node = message, node
+
+
+def allowed_alias_ratio(nodes: int) -> float:
+    """go-yaml v2's allowedAliasRatio: the share of a document's nodes that may come from aliases."""
+    if nodes <= _ALIAS_LOW:
+        return 0.99
+    if nodes >= _ALIAS_HIGH:
+        return 0.10
+    return 0.99 - 0.89 * (nodes - _ALIAS_LOW) / (_ALIAS_HIGH - _ALIAS_LOW)
+
+
+def _measure(root: yaml.Node) -> None:
+    """Refuse a composed document whose expansion is too deep, recursive, or made mostly of aliases.
+
+    The composed graph shares the node of an anchor among its aliases, so sizes are memoized by
+    node: the cost is the number of distinct nodes, whatever the expansion.
+    """
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+    reused: list[tuple[int, yaml.Node]] = []  # (expanded size, node) of each anchor met again
+
+    def walk(node: yaml.Node, depth: int) -> int:
+        key = id(node)
+        if key in sizes:
+            reused.append((sizes[key], node))
+            return sizes[key]
+        if key in active:
+            raise _Refused("an alias refers to the node that contains it (a recursive anchor)", node)
+        if depth > MAX_DEPTH:
+            raise _Refused(f"the document nests deeper than {MAX_DEPTH} levels", node)
+        active.add(key)
+        size = 1
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                size += walk(k, depth + 1) + walk(v, depth + 1)
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                size += walk(item, depth + 1)
+        active.discard(key)
+        sizes[key] = size
+        return size
+
+    total = walk(root, 0)
+    from_aliases = total - len(sizes)
+    if from_aliases > 100 and total > 1000 and from_aliases / total > allowed_alias_ratio(total):
+        _size, node = max(reused, key=lambda r: r[0])
+        raise _Refused(f"aliases expand the document to {total:,} nodes from {len(sizes):,} written: more than "
+                       f"kubectl's YAML reader allows (go-yaml refuses \"excessive aliasing\")", node)
+
+
+def document_at(text: str, line: int) -> int:
+    """The 1-based number of the document that holds 0-based `line` (`---` starts one, as does text after `...`)."""
+    number, open_doc = 0, False
+    for i, raw in enumerate(text.splitlines()):
+        if i > line:
+            break
+        marker = raw[:3]
+        if marker in ("---", "...") and raw[3:4] in ("", " ", "\t"):
+            if marker == "---":
+                number, open_doc = number + 1, True
+            else:
+                open_doc = False
+        elif not open_doc and raw.strip() and not raw.lstrip().startswith("#") and not raw.startswith("%"):
+            number, open_doc = number + 1, True
+    return max(number, 1)
+
+
+def _at(name: str, line: int, col: int) -> Span:
+    return Span(name, line, col, line, col + 1)
+
+
+FIX = "fix the YAML (as `kubectl get ... -o yaml` writes it)"
+
+
+def documents(name: str, text: str, diags: list[Diagnostic], code: str = "PC601",
+              fix: str = FIX) -> Iterator[tuple[int, yaml.Node, Any]]:
+    """(1-based document number, composed node, value) of every non-empty document of a stream.
+
+    The first problem (YAML syntax, a bound of the module docstring, a refused tag) is appended
+    to `diags` as an error with `code`, located, and ends the stream: what follows a broken
+    document cannot be trusted to start where it seems to.
+    """
+    if len(text) > MAX_STREAM_CHARS:
+        diags.append(error(code, f"the file holds {len(text):,} characters; policyc reads at most "
+                           f"{MAX_STREAM_CHARS:,} (split it)", _at(name, 1, 1), fix))
+        return
+    loader = _Loader(text)
+    index = 0
+    node: yaml.Node | None = None
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            index += 1
+            if node is None:
+                continue
+            _measure(node)
+            value = loader.construct_document(node)
+            if value is not None:
+                yield index, node, value
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        problem = exc.problem or str(exc)
+        diags.append(error(code, f"cannot read document {document_at(text, line - 1)}: {problem}",
+                           _at(name, line, col), fix))
+    except yaml.YAMLError as exc:
+        diags.append(error(code, f"cannot read document {index + 1}: {exc}", _at(name, 1, 1), fix))
+    except _Refused as exc:
+        mark = exc.node.start_mark
+        diags.append(error(code, f"cannot read document {index}: {exc.message}",
+                           _at(name, mark.line + 1, mark.column + 1), fix))
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # a constructor's own failure
+        mark = node.start_mark if node is not None else None
+        line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        diags.append(error(code, f"cannot read document {max(index, 1)}: {exc}", _at(name, line, col), fix))
+    finally:
+        loader.dispose()
+
+
+def load_all(name: str, text: str, code: str = "PC601") -> tuple[list[Any], list[Diagnostic]]:
+    """The values of every non-empty document (no Kubernetes shape checks), within the reader's bounds."""
+    diags: list[Diagnostic] = []
+    values = [value for _i, _node, value in documents(name, text, diags, code)]
+    return values, diags
+
+
+@dataclass(frozen=True)
+class Doc:
+    """One Kubernetes object read from YAML, with its origin and the position of every field."""
+
+    obj: dict[str, Any]
+    file: str
+    index: int  # 1-based document number in the file
+    item: int | None = None  # 0-based position in a `List`'s items, if it came from one
+    marks: Mapping[Path_, tuple[int, int]] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def kind(self) -> str:
+        """The object's kind (empty when missing)."""
+        return str(self.obj.get("kind") or "")
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """The object's metadata (empty when missing or malformed)."""
+        meta = self.obj.get("metadata")
+        return meta if isinstance(meta, dict) else {}
+
+    @property
+    def name(self) -> str:
+        """metadata.name."""
+        return str(self.meta.get("name") or "")
+
+    @property
+    def namespace(self) -> str:
+        """metadata.namespace (empty for cluster-scoped objects)."""
+        return str(self.meta.get("namespace") or "")
+
+    @property
+    def where(self) -> str:
+        """`document N` (or `document N, item I`) for messages."""
+        item = f", item {self.item}" if self.item is not None else ""
+        return f"document {self.index}{item}"
+
+    @property
+    def ref(self) -> str:
+        """`Kind namespace/name` as kubectl names objects."""
+        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
+
+    def span(self, *path: Any) -> Span:
+        """The span of the field at `path` (or of the closest enclosing field that has one)."""
+        p: Path_ = tuple(path)
+        while True:
+            if p in self.marks:
+                line, col = self.marks[p]
+                return Span(self.file, line, col, line, col + 1)
+            if not p:
+                return Span(self.file, 1, 1, 1, 2)
+            p = p[:-1]
+
+
+def _marks(node: yaml.Node, path: Path_, out: dict[Path_, tuple[int, int]]) -> None:
+    """Record the 1-based line and column of every key and item below `node`."""
+    out.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                sub = (*path, key.value)
+                out[sub] = (key.start_mark.line + 1, key.start_mark.column + 1)
+                _marks(value, sub, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _marks(item, (*path, i), out)
+
+
+NAMESPACED = ("Role", "RoleBinding", "ServiceAccount", "LimitRange", "ResourceQuota")
+
+
+RULE_LISTS = ("apiGroups", "resources", "resourceNames", "nonResourceURLs", "verbs")
+Problem = tuple[str, Path_]  # what is wrong, and the path of the field at fault
+
+
+def _scalar(x: Any) -> bool:
+    return isinstance(x, str | int | float) and not isinstance(x, bool)
+
+
+def _bad_str_list(v: Any) -> Path_ | None:
+    """None when `v` is absent or a list of strings; else the path (within `v`) of what is not."""
+    if v is None:
+        return None
+    if not isinstance(v, list):
+        return ()
+    return next(((i,) for i, x in enumerate(v) if not isinstance(x, str)), None)
+
+
+def _bad_str_map(v: Any) -> Path_ | None:
+    """None when `v` is absent or maps string keys to scalars (labels, annotations, quantities)."""
+    if v is None:
+        return None
+    if not isinstance(v, dict):
+        return ()
+    return next(((k,) for k, x in v.items() if not (isinstance(k, str) and _scalar(x))), None)
+
+
+def _bad_selector(s: Any) -> Path_ | None:
+    if not isinstance(s, dict):
+        return ()
+    bad = _bad_str_map(s.get("matchLabels"))
+    if bad is not None:
+        return ("matchLabels", *bad)
+    exprs = s.get("matchExpressions")
+    if exprs is None:
+        return None
+    if not isinstance(exprs, list):
+        return ("matchExpressions",)
+    for i, e in enumerate(exprs):
+        if not (isinstance(e, dict) and isinstance(e.get("key"), str) and isinstance(e.get("operator"), str)):
+            return ("matchExpressions", i)
+        bad = _bad_str_list(e.get("values"))
+        if bad is not None:
+            return ("matchExpressions", i, "values", *bad)
+    return None
+
+
+def field_text(path: Path_) -> str:
+    """`rules[0].verbs[1]` for ("rules", 0, "verbs", 1)."""
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def _rbac_problem(obj: dict[str, Any], kind: str) -> Problem | None:
+    if kind in ("Role", "ClusterRole"):
+        rules = obj.get("rules")
+        if rules is not None:
+            if not isinstance(rules, list):
+                return "`rules` is not a list of rules with lists of strings", ("rules",)
+            for i, r in enumerate(rules):
+                if not isinstance(r, dict):
+                    return "`rules` is not a list of rules with lists of strings", ("rules", i)
+                for key in RULE_LISTS:
+                    bad = _bad_str_list(r.get(key))
+                    if bad is not None:
+                        return "`rules` is not a list of rules with lists of strings", ("rules", i, key, *bad)
+        agg = obj.get("aggregationRule")
+        if agg is not None:
+            selectors = agg.get("clusterRoleSelectors") if isinstance(agg, dict) else None
+            if not isinstance(agg, dict) or not isinstance(selectors or [], list):
+                return "`aggregationRule` is not a list of label selectors", ("aggregationRule",)
+            for i, sel in enumerate(selectors or []):
+                bad = _bad_selector(sel)
+                if bad is not None:
+                    return ("`aggregationRule` is not a list of label selectors",
+                            ("aggregationRule", "clusterRoleSelectors", i, *bad))
+    if kind in ("RoleBinding", "ClusterRoleBinding"):
+        ref = obj.get("roleRef")
+        if not isinstance(ref, dict):
+            return "`roleRef` needs a `kind` and a `name`", ("roleRef",)
+        for key in ("kind", "name"):
+            if not isinstance(ref.get(key), str):
+                return "`roleRef` needs a `kind` and a `name`", ("roleRef", key)
+        if ref.get("apiGroup") is not None and not isinstance(ref.get("apiGroup"), str):
+            return "`roleRef.apiGroup` is not a string", ("roleRef", "apiGroup")
+        subjects = obj.get("subjects")
+        if subjects is not None:
+            if not isinstance(subjects, list):
+                return "`subjects` is not a list of subjects", ("subjects",)
+            for i, x in enumerate(subjects):
+                if not isinstance(x, dict):
+                    return "`subjects` is not a list of subjects", ("subjects", i)
+                for key in ("kind", "name", "namespace", "apiGroup"):
+                    if not isinstance(x.get(key), str | None):
+                        return "`subjects` is not a list of subjects", ("subjects", i, key)
+    return None
+
+
+def shape_problem(obj: dict[str, Any]) -> Problem | None:
+    """Why an object cannot be a Kubernetes object of its kind (the API server would refuse it), and where.
+
+    Only the fields the importer and the access engine read are checked, so that malformed
+    input gives a diagnostic at the field and never a crash further on. None when it is fine.
+    """
+    if not isinstance(obj.get("kind"), str):
+        return "`kind` is not a string", ("kind",)
+    meta = obj.get("metadata", {})
+    if not isinstance(meta, dict):
+        return "`metadata` is not a mapping", ("metadata",)
+    for key in ("name", "namespace"):
+        if meta.get(key) is not None and not isinstance(meta.get(key), str):
+            return f"`metadata.{key}` is not a string", ("metadata", key)
+    for key in ("labels", "annotations"):
+        bad = _bad_str_map(meta.get(key))
+        if bad is not None:
+            return f"`metadata.{key}` is not a mapping of strings", ("metadata", key, *bad)
+    kind = obj["kind"]
+    if not meta.get("name"):
+        return "it has no `metadata.name`", ("metadata",)
+    if kind in NAMESPACED and not meta.get("namespace"):
+        return f"a {kind} needs `metadata.namespace`", ("metadata",)
+    problem = _rbac_problem(obj, kind)
+    if problem is not None:
+        return problem
+    for key in ("spec", "status"):
+        if key in obj and obj[key] is not None and not isinstance(obj[key], dict):
+            return f"`{key}` is not a mapping", (key,)
+    spec = obj.get("spec") or {}
+    if kind == "LimitRange" and "limits" in spec:
+        limits = spec["limits"]
+        if not isinstance(limits, list):
+            return "`spec.limits` is not a list of limits", ("spec", "limits")
+        for i, item in enumerate(limits):
+            if not isinstance(item, dict):
+                return "`spec.limits` is not a list of limits", ("spec", "limits", i)
+            for k, v in item.items():
+                if k == "type":
+                    continue
+                bad = _bad_str_map(v) if isinstance(v, dict) else ()
+                if bad is not None:
+                    return "`spec.limits` is not a list of limits", ("spec", "limits", i, k, *bad)
+    if kind == "ResourceQuota":
+        bad = _bad_str_map(spec.get("hard"))
+        if bad is not None:
+            return "`spec.hard` is not a mapping of quantities", ("spec", "hard", *bad)
+    return None
+
+
+def _split_list(doc: Doc) -> list[Doc]:
+    """A `List` (kubectl's `-o yaml` of several objects) as its items; other objects as themselves."""
+    kind = doc.obj.get("kind")
+    if not (isinstance(kind, str) and kind.endswith("List") and isinstance(doc.obj.get("items"), list)):
+        return [doc]
+    out: list[Doc] = []
+    by_item: dict[int, dict[Path_, tuple[int, int]]] = {}
+    for p, v in doc.marks.items():  # one pass over the marks, not one per item
+        if len(p) >= 2 and p[0] == "items" and isinstance(p[1], int):
+            by_item.setdefault(p[1], {})[p[2:]] = v
+    for i, item in enumerate(doc.obj["items"]):
+        sub = Doc(item if isinstance(item, dict) else {"": item}, doc.file, doc.index, i, by_item.get(i, {}))
+        out.extend(_split_list(sub))
+    return out
+
+
+def parse_stream(name: str, text: str, strict: str | None = None) -> tuple[list[Doc], list[Diagnostic]]:
+    """Every object of one YAML stream (`---`-separated documents, `List`s flattened).
+
+    Unreadable YAML is an error (PC601) that ends the stream; a document that is not a
+    Kubernetes object, or a malformed one, is a warning (PC602) at the field at fault and is
+    left out (`import`). With `strict` (a code), every one of them is an error with that code,
+    for callers whose answer would be wrong without the object (`--from`).
+    """
+    docs: list[Doc] = []
+    diags: list[Diagnostic] = []
+    skipped = "" if strict else " and is skipped"
+
+    def bad(message: str, span: Span, help: str) -> Diagnostic:
+        return error(strict, message, span, help) if strict else warning("PC602", message, span, help)
+
+    for index, node, obj in documents(name, text, diags, strict or "PC601"):
+        marks: dict[Path_, tuple[int, int]] = {}
+        _marks(node, (), marks)
+        doc = Doc(obj if isinstance(obj, dict) else {}, name, index, None, marks)
+        if not isinstance(obj, dict) or "kind" not in obj:
+            diags.append(bad(f"document {index} is not a Kubernetes object{skipped}", doc.span(),
+                             "give every document `apiVersion`, `kind` and `metadata`"))
+            continue
+        for d in _split_list(doc):
+            problem = shape_problem(d.obj)
+            if problem is None:
+                docs.append(d)
+                continue
+            message, path = problem
+            at = f" (at `{field_text(path)}`)" if len(path) > 1 else ""
+            diags.append(bad(f"{d.where} is not a valid Kubernetes object{skipped}: {message}{at}", d.span(*path),
+                             "fix the object; the API server would refuse it"))
+    return docs, diags
+
+
+class ReadError(Exception):
+    """A path that cannot be read at all (missing, unreadable, no YAML inside): exit code 2."""
+
+
+def _files(path: Path) -> list[Path]:
+    if not path.exists():
+        raise ReadError(f"no such file or folder: {path}")
+    if path.is_file():
+        return [path]
+    found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in YAML_SUFFIXES)
+    if not found:
+        raise ReadError(f"no .yaml, .yml or .json files in {path}")
+    return found
+
+
+def read_paths(paths: Iterable[str], stdin_text: str | None = None, strict: str | None = None,
+               ) -> tuple[list[Doc], dict[str, SourceFile], list[Diagnostic]]:
+    """Read every object of the given files and folders (`-` is standard input, given as text).
+
+    Returns the objects in input order, the sources (for diagnostic snippets) and the
+    diagnostics (`strict` as for parse_stream). Raises ReadError for a path that does not
+    exist or cannot be read.
+    """
+    docs: list[Doc] = []
+    sources: dict[str, SourceFile] = {}
+    diags: list[Diagnostic] = []
+    for raw in paths:
+        if raw == "-":
+            texts = [("<stdin>", stdin_text or "")]
+        else:
+            texts = []
+            for p in _files(Path(raw)):
+                name = p.as_posix()
+                try:
+                    size = p.stat().st_size
+                    if size > MAX_STREAM_CHARS:  # refused before it is read into memory
+                        diags.append(error(strict or "PC601", f"the file holds {size:,} bytes; policyc reads at most "
+                                           f"{MAX_STREAM_CHARS:,} (split it)", Span(name, 1, 1, 1, 2), FIX))
+                        continue
+                    data = p.read_bytes()
+                except OSError as exc:
+                    raise ReadError(f"cannot read {p}: {exc.strerror or exc}") from None
+                try:
+                    texts.append((name, data.decode("utf-8").removeprefix("\ufeff")))
+                except UnicodeDecodeError as exc:
+                    diags.append(error(strict or "PC601", f"file is not valid UTF-8 (offset {exc.start})",
+                                       Span(name, 1, 1, 1, 2), "save the file as UTF-8"))
+        for name, text in texts:
+            sources[name] = SourceFile(name, text)
+            ds, more = parse_stream(name, text, strict)
+            docs += ds
+            diags += more
+    return docs, sources, diags
