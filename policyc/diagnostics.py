@@ -89,6 +89,9 @@ def sort_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
     return out
 
 
+SNIPPET_WIDTH = 160
+
+
 def _snippet(span: Span, sources: Mapping[str, SourceFile]) -> list[str]:
     src = sources.get(span.file)
     if src is None or span.line < 1:
@@ -96,12 +99,19 @@ def _snippet(span: Span, sources: Mapping[str, SourceFile]) -> list[str]:
     text = src.line_text(span.line).replace("\t", " ")
     same_line = span.end_line == span.line
     width = max(1, span.end_col - span.col) if same_line else max(1, len(text) - span.col + 1)
+    col = span.col
+    if len(text) > SNIPPET_WIDTH:  # a 100,000-character line is shown around the caret, as rustc does
+        first = max(0, min(col - 1 - SNIPPET_WIDTH // 4, len(text) - SNIPPET_WIDTH))
+        text = ("..." if first else "") + text[first : first + SNIPPET_WIDTH] + \
+            ("..." if first + SNIPPET_WIDTH < len(text) else "")
+        col = col - first + (3 if first else 0)
+        width = min(width, SNIPPET_WIDTH - (col - 1) + 3)
     gutter = str(span.line)
     pad = " " * len(gutter)
     return [
         f"{pad} |",
         f"{gutter} | {text}",
-        f"{pad} | {' ' * (span.col - 1)}{'^' * width}",
+        f"{pad} | {' ' * (col - 1)}{'^' * width}",
     ]
 
 

@@ -101,7 +101,8 @@ def test_from_with_malformed_objects_gives_located_errors(policyc: list[str], tm
 
 def test_apiserver_patch_refuses_an_alias_bomb_and_a_python_tag(policyc: list[str], tmp_path: Path) -> None:
     pod = MANIFEST.read_text()
-    (tmp_path / "p.patch").write_text('policycPatch: 1\nrelease: "1.24"\nsetFlags: ["--authorization-mode=Node,RBAC"]\n')
+    patch = 'policycPatch: 1\nrelease: "1.24"\nsetFlags: ["--authorization-mode=Node,RBAC"]\n'
+    (tmp_path / "p.patch").write_text(patch)
     start = baseline(policyc)
     for name, text, where in [
         ("bomb.yaml", pod + laughs(), "bomb.yaml:{line}:5: error[PC601]: cannot read document 1: aliases expand"),

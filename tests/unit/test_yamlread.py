@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from policyc.diagnostics import render_text
 from policyc.k8s import yamlread
 from policyc.k8s.yamlread import (
     MAX_DEPTH,
@@ -18,6 +19,7 @@ from policyc.k8s.yamlread import (
     parse_stream,
     read_paths,
 )
+from policyc.source import SourceFile
 
 STREAM = """\
 apiVersion: v1
@@ -210,3 +212,14 @@ def test_a_stream_over_the_size_bound_is_refused_before_parsing(monkeypatch: pyt
     _docs, _s, diags = read_paths([str(tmp_path / "big.yaml")])
     assert [d.code for d in diags] == ["PC601"] and "bytes; policyc reads at most 100" in diags[0].message
     assert load_all("big.yaml", text)[0] == []
+
+
+def test_a_very_long_line_is_shown_around_the_caret() -> None:
+    text = "kind: ConfigMap\nmetadata: {name: c}\ndata: {a: " + "x" * 300 + ", n: " + "7" * 5000 + "}\n"
+    _docs, diags = parse_stream("long.yaml", text)
+    rendered = render_text(diags, {"long.yaml": SourceFile("long.yaml", text)}).splitlines()
+    assert rendered[0].startswith("long.yaml:3:316: error[PC601]: cannot read document 1: an integer of 5,000")
+    source, caret = rendered[2], rendered[3]
+    assert len(source) < 180 and source.startswith("3 | ...") and source.endswith("...")
+    assert source[caret.index("^") :].startswith("7777")
+    assert source[caret.index("^") - 4 : caret.index("^")] == " n: "
