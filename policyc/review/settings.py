@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from policyc import model as m
 from policyc.k8s.rules import expand_verbs
+from policyc.model.authn import ApiserverSettings
 from policyc.model.program import Program
 from policyc.review.report import SettingChange, location
 
@@ -103,32 +104,58 @@ def _guard_entries(program: Program) -> dict[str, tuple[str, str]]:
     return {_guard_key(g): (guard_text(g), location(g.span)) for g in program.policy.guards}
 
 
+def _authn_settings(a: ApiserverSettings) -> Iterator[tuple[str, str]]:
+    """(`method option`, value) of every authentication setting of the checked plan, as the language names them.
+
+    The values are the plan's (policyc/check/authn.py parsed the line once): `anonymous false`
+    and `anonymous no` are the same setting, and so is an option written in another order.
+    """
+    if a.anonymous is not None:
+        yield "anonymous", "yes" if a.anonymous else "no"
+    for key, value in (("certificates ca", a.client_ca), ("tokens file", a.token_file),
+                       ("basic-auth file", a.basic_auth_file), ("webhook config", a.webhook_config),
+                       ("webhook cache-ttl", a.webhook_cache_ttl)):
+        if value is not None:
+            yield key, value
+    if a.oidc is not None:
+        o = a.oidc
+        for option, value in (("issuer", o.issuer), ("client-id", o.client_id), ("username-claim", o.username_claim),
+                              ("groups-claim", o.groups_claim), ("username-prefix", o.username_prefix),
+                              ("groups-prefix", o.groups_prefix), ("ca", o.ca_file), ("config", o.config_file)):
+            if value is not None:
+                yield f"oidc {option}", value
+    if a.proxy is not None:
+        p = a.proxy
+        yield "proxy client-ca", p.client_ca
+        for option, values in (("username-header", p.username_headers), ("group-header", p.group_headers),
+                               ("allowed-names", p.allowed_names), ("extra-headers-prefix", p.extra_headers_prefix)):
+            if values:
+                yield f"proxy {option}", ", ".join(values)
+
+
 def _cluster_entries(program: Program) -> Entries:
-    """The `cluster` block, one entry per kube-apiserver setting the policy states."""
+    """The `cluster` block, one entry per kube-apiserver setting of the checked plan (program.authn)."""
     out: Entries = {}
+    settings = program.authn.apiserver
+    if settings is None:
+        return out
+    where: dict[str, str] = {}  # the line that states each setting (the last cluster block wins, as in the check)
     for c in program.policy.clusters:
         if c.authorization:
-            out[("cluster", "", "authorization")] = (_words(c.authorization), location(c.authorization_span))
+            where["authorization"] = location(c.authorization_span)
         if c.admission:
-            out[("cluster", "", "admission")] = (_words(c.admission), location(c.admission_span))
+            where["admission"] = location(c.admission_span)
         for auth in c.authentication:
-            method = auth.method.text
-            first, *rest = auth.setting.groups
-            words = [w.text for w in first][1:]  # the first word repeats the method
-            extra = [w.text for g in rest for w in g]
-            where = location(auth.span)
-            if len(words) == 1:
-                out[("cluster", "", f"authentication {method}")] = (", ".join(words + extra), where)
-                continue
-            pairs = list(zip(words[0::2], words[1::2], strict=False))
-            for i, (option, value) in enumerate(pairs):
-                more = extra if i == len(pairs) - 1 else []  # `allowed-names a, b, c`
-                out[("cluster", "", f"authentication {method} {option}")] = (", ".join([value, *more]), where)
-            if len(words) % 2:
-                out[("cluster", "", f"authentication {method} {words[-1]}")] = ("", where)
+            where[auth.method.text] = location(auth.span)
         for setting in c.settings:
             for key, value in _setting_pairs(setting.groups):
                 out[("cluster", "", key)] = (value, location(setting.span))
+    if settings.authorization is not None:
+        out[("cluster", "", "authorization")] = (", ".join(settings.authorization), where.get("authorization", ""))
+    if settings.admission is not None:
+        out[("cluster", "", "admission")] = (", ".join(settings.admission), where.get("admission", ""))
+    for key, value in _authn_settings(settings):
+        out[("cluster", "", f"authentication {key}")] = (value, where.get(key.split()[0], ""))
     return out
 
 

@@ -102,3 +102,15 @@ def test_settings_do_not_count_as_access_changes() -> None:
     report = diff(CLUSTER, CLUSTER.replace("quota pods 10", "quota pods 11"))
     assert not report.access_changed
     assert report.summary == "no access changes; 1 setting change"
+
+
+def test_authentication_is_compared_on_the_checked_plan() -> None:
+    """The values the check parsed (program.authn), not the words: the same setting written another way is no change."""
+    same = CLUSTER.replace("anonymous no", "anonymous false").replace(
+        'client-id k8s username-claim email username-prefix "oidc:"',
+        'username-prefix "oidc:" username-claim email client-id k8s')
+    assert same != CLUSTER and diff(CLUSTER, same).settings == ()
+    head = CLUSTER.replace("    anonymous no\n", "    anonymous no\n    tokens file /etc/kubernetes/auth/tokens.csv\n")
+    assert changes(head) == [("+", "cluster", "authentication tokens file /etc/kubernetes/auth/tokens.csv")]
+    (change,) = diff(CLUSTER, head).settings
+    assert change.source == "a.policy:7"  # the `tokens` line (the folder strips the leading blank line)
