@@ -7,10 +7,11 @@ objects the language cannot express). Names do not matter: a binding regenerated
 another name, or a quota merged from two, is compared by what it allows.
 
 Access is compared subject by subject (every user, group and service account named by a
-binding on either side) and scope by scope with the access engine (policyc/access): for the
-cluster scope, the rules bound cluster-wide; for each namespace, the rules bound there. Each
-side must cover the other (the API server's own coverage check, matching.covers), which is
-exact: the effective access in every namespace and in the cluster is then the same.
+binding on either side) with the one access diff of `policyc diff` (policyc/access/diff.py),
+on the subject's own grants: every verb on every resource it holds in each scope must be
+covered by the other side (the API server's own coverage check, ruleCovers; cluster-wide
+covers every namespace), which is exact: the effective access in every namespace and in the
+cluster is then the same.
 Permissions on resources that the release does not serve (importer/rules.py, `is_dead`) are
 listed apart: they never allowed a request that could succeed.
 
@@ -27,14 +28,14 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from policyc.access.authorizer import AccessModel, Permission
-from policyc.access.matching import covers
-from policyc.access.request import UserInfo, sa_username
+from policyc.access.authorizer import AccessModel
+from policyc.access.diff import Side, gained
+from policyc.access.escalation import EscalationGraph, Identity
 from policyc.importer.psp import normal as psp_normal
-from policyc.importer.rules import is_dead, target_text, url_text
+from policyc.importer.rules import is_dead, target_text
 from policyc.k8s.quantity import QuantityError, parse_quantity
 from policyc.k8s.releases import load_release
 from policyc.k8s.rules import Atom, PolicyRule
@@ -51,7 +52,6 @@ if TYPE_CHECKING:
 Obj = Mapping[str, Any]
 NOISE_LABELS = {("app.kubernetes.io/managed-by", "policyc")}
 NOISE_LABEL_KEYS = {"kubernetes.io/metadata.name"}
-ALL_URLS = "*"
 
 
 @dataclass
@@ -91,13 +91,13 @@ class Verification:
         return out
 
 
-def _user_of(s: RbacSubject) -> UserInfo:
-    """Exactly the subject, without the groups a real login would add: its own bindings only."""
+def _identity(s: RbacSubject) -> Identity:
+    """The identity the subject logs on as (its implied groups only: only its own grants count, access/diff.py)."""
     if s.kind == "User":
-        return UserInfo(s.name, ())
+        return Identity.user(s.name)
     if s.kind == "Group":
-        return UserInfo("", (s.name,))
-    return UserInfo(sa_username(s.namespace, s.name), ())
+        return Identity.group(s.name)
+    return Identity.service_account(s.namespace, s.name)
 
 
 def _subject_text(s: RbacSubject) -> str:
@@ -106,28 +106,13 @@ def _subject_text(s: RbacSubject) -> str:
     return f"{s.kind.lower()} {s.name}"
 
 
-def _same_urls(rule: PolicyRule) -> PolicyRule:
-    """URL `*` as `/*`: they match the same paths (every path starts with `/`; importer/rules.py)."""
-    if ALL_URLS not in rule.non_resource_urls:
-        return rule
-    return replace(rule, non_resource_urls=tuple(sorted({url_text(u) for u in rule.non_resource_urls})))
-
-
-def _scoped(perms: Iterable[Permission]) -> tuple[list[PolicyRule], dict[str, list[PolicyRule]]]:
-    cluster: list[PolicyRule] = []
-    spaces: dict[str, list[PolicyRule]] = defaultdict(list)
-    for p in perms:
-        (cluster if p.scope is None else spaces[p.scope]).append(_same_urls(p.rule))
-    return cluster, spaces
-
-
 def _atom(piece: PolicyRule) -> Atom:
     if piece.non_resource_urls:
         return Atom(piece.verbs[0], "", "", (), piece.non_resource_urls[0])
     return Atom(piece.verbs[0], piece.api_groups[0], piece.resources[0], piece.resource_names)
 
 
-def _lines(subject: str, scope: str, pieces: list[PolicyRule]) -> list[AccessLine]:
+def _lines(subject: str, scope: str, pieces: Iterable[PolicyRule]) -> list[AccessLine]:
     """Pieces of one subject and scope merged into lines: one per target and names, verbs joined."""
     verbs: dict[tuple[str, tuple[str, ...]], list[str]] = defaultdict(list)
     for p in pieces:
@@ -141,30 +126,31 @@ def _lines(subject: str, scope: str, pieces: list[PolicyRule]) -> list[AccessLin
 
 
 def compare_access(before: AccessModel, after: AccessModel, release: tuple[int, int]) -> Verification:
-    """Subject by subject, scope by scope: what `after` allows that `before` did not, and back."""
+    """Subject by subject, scope by scope: what `after` allows that `before` did not, and back.
+
+    The one access diff (policyc/access/diff.py) on the bindings' own permissions, without
+    escalation: with the same permissions per subject and the same service accounts, what each
+    subject reaches through escalation is the same too.
+    """
     rel = load_release(release)
     out = Verification()
     subjects = sorted({s for m in (before, after) for b in m.bindings for s in b.subjects})
+    sides = Side(EscalationGraph(before), _identity, escalation=False), Side(EscalationGraph(after), _identity,
+                                                                             escalation=False)
     scopes: set[str] = set()
     for s in subjects:
-        user = _user_of(s)
-        bc, bn = _scoped(before.permissions(user))
-        ac, an = _scoped(after.permissions(user))
         text = _subject_text(s)
-        checks = [("", ac, bc), ("", bc, ac)]
-        for ns in sorted(set(bn) | set(an)):
-            scopes.add(ns)
-            checks += [(ns, ac + an.get(ns, []), bn.get(ns, [])), (ns, bc + bn.get(ns, []), an.get(ns, []))]
-        for i, (scope, owners, servants) in enumerate(checks):
-            ok, missing = covers(owners, servants)
-            if ok:
-                continue
-            removed = i % 2 == 0  # before's rules that after does not cover
-            dead = [p for p in missing if removed and is_dead(_atom(p), rel)]
-            dead_set = set(dead)
-            live = [p for p in missing if p not in dead_set]
-            out.dead += _lines(text, scope, dead)
-            (out.removed if removed else out.added).extend(_lines(text, scope, live))
+        for side in sides:
+            scopes.update(g.permission.scope for g in side.effective(s) if g.permission.scope is not None and
+                          g.permission.reason.subject == s)
+        for removed, (mine, other) in ((True, sides), (False, sides[::-1])):
+            by_scope: dict[str, set[PolicyRule]] = defaultdict(set)
+            for gain in gained(s, mine, other):
+                by_scope[gain.scope].add(gain.piece)
+            for scope, pieces in by_scope.items():
+                dead = {p for p in pieces if removed and is_dead(_atom(p), rel)}
+                out.dead += _lines(text, scope, dead)
+                (out.removed if removed else out.added).extend(_lines(text, scope, pieces - dead))
     out.subjects, out.scopes = len(subjects), len(scopes) + 1
     for name in ("added", "removed", "dead"):
         setattr(out, name, sorted(set(getattr(out, name))))
