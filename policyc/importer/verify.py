@@ -43,6 +43,7 @@ from policyc.model.rbac import RbacSubject
 from policyc.pipeline import Result, compile_sources
 from policyc.review.render import access_text
 from policyc.review.report import AccessLine, SettingChange
+from policyc.review.settings import compare_entries
 from policyc.source import SourceFile
 
 if TYPE_CHECKING:
@@ -222,14 +223,9 @@ def admission_state(objs: Iterable[Obj]) -> dict[tuple[str, str, str], str]:
 
 
 def compare_admission(before: Iterable[Obj], after: Iterable[Obj]) -> list[SettingChange]:
-    """Admission settings that differ, as `policyc diff` lists them."""
+    """Admission settings that differ, compared and listed as `policyc diff` does (review/settings.py)."""
     b, a = admission_state(before), admission_state(after)
-    out = []
-    for key in sorted(set(b) | set(a)):
-        if b.get(key) != a.get(key):
-            area, scope, k = key
-            out.append(SettingChange(area, scope, k, b.get(key), a.get(key)))
-    return out
+    return compare_entries({k: (v, "") for k, v in b.items()}, {k: (v, "") for k, v in a.items()})
 
 
 def compile_files(files: Mapping[str, str]) -> Result:

@@ -45,24 +45,39 @@ def _setting_pairs(groups: tuple[tuple[m.Word, ...], ...]) -> Iterator[tuple[str
 
 
 def _namespace_entries(program: Program) -> Entries:
+    """Limits, quotas and pod security of every namespace, from the checked admission plan.
+
+    Values are the plan's: quantities in the canonical form the API server stores (`2048Mi` and
+    `2Gi` are the same limit), `pod-security LEVEL` as its three modes. The policy lines are
+    looked up only to say where each setting is written.
+    """
     out: Entries = {}
+    plan = program.admission
+    if plan is None:
+        return out
+    where: dict[tuple[str, str], str] = {}
     for name, blocks in program.namespaces.items():
         for block in blocks:
-            for item in block.limits:
-                key = f"{item.type.text} {item.kind.text} {item.amount.resource.text}"
-                out[("limits", name, key)] = (item.amount.quantity.text, location(item.span))
-            for amount in block.quota:
-                out[("quota", name, amount.resource.text)] = (amount.quantity.text, location(amount.span))
             for ps in block.pod_security:
                 for mode in ps.modes:
-                    level, where = mode.level.text, location(mode.span)
+                    level = mode.level.text
                     if mode.mode is not None:
-                        out[("pod-security", name, mode.mode.text)] = (level, where)
-                    elif level in PSA_LEVELS:
-                        for each in PSA_MODES:
-                            out[("pod-security", name, each)] = (level, where)
+                        modes: Iterable[str] = (mode.mode.text,)
                     else:
-                        out[("pod-security", name, "policy")] = (level, where)
+                        modes = PSA_MODES if level in PSA_LEVELS else ("policy",)
+                    for each in modes:
+                        where.setdefault((name, each), location(mode.span))
+    for name, ns in plan.namespaces.items():
+        for cell in ns.limits.cells.values():
+            item = cell.item
+            key = f"{item.type.text} {item.kind.text} {item.amount.resource.text}"
+            out[("limits", name, key)] = (cell.quantity.canonical(), location(item.span))
+        for quantity, amount in ns.limits.quota.values():
+            out[("quota", name, amount.resource.text)] = (quantity.canonical(), location(amount.span))
+        for mode, level in ns.levels.items():
+            out[("pod-security", name, mode)] = (level, where.get((name, mode), ""))
+        if ns.profile is not None:
+            out[("pod-security", name, "policy")] = (ns.profile, where.get((name, "policy"), ""))
     return out
 
 
@@ -170,7 +185,15 @@ def _entries(program: Program | None) -> Entries:
 
 def setting_changes(base: Program | None, head: Program | None) -> list[SettingChange]:
     """Every setting added, removed or changed from `base` to `head`, sorted."""
-    before, after = _entries(base), _entries(head)
+    return compare_entries(_entries(base), _entries(head))
+
+
+def compare_entries(before: Entries, after: Entries) -> list[SettingChange]:
+    """The one settings comparison: `(area, scope, key) -> (value, source)` before and after, as changes, sorted.
+
+    `policyc diff` builds the entries from the checked plans of two policies, `import --verify`
+    from the admission objects of two clusters (importer/verify.py).
+    """
     changes: list[SettingChange] = []
     for key in sorted(set(before) | set(after)):
         area, scope, name = key

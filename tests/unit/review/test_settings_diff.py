@@ -114,3 +114,12 @@ def test_authentication_is_compared_on_the_checked_plan() -> None:
     assert changes(head) == [("+", "cluster", "authentication tokens file /etc/kubernetes/auth/tokens.csv")]
     (change,) = diff(CLUSTER, head).settings
     assert change.source == "a.policy:7"  # the `tokens` line (the folder strips the leading blank line)
+
+
+def test_limits_and_quotas_are_compared_as_quantities() -> None:
+    """On the checked admission plan: `2048Mi` is `2Gi` and `4000m` is `4`, as the API server stores them."""
+    same = CLUSTER.replace("container max memory 2Gi, cpu 2", "container max memory 2048Mi, cpu 2000m").replace(
+        "requests.cpu 4", "requests.cpu 4000m")
+    assert same != CLUSTER and diff(CLUSTER, same).settings == ()
+    head = CLUSTER.replace("requests.cpu 4", "requests.cpu 4500m")
+    assert changes(head) == [("~", "namespace payments", "quota requests.cpu: 4 → 4500m")]
