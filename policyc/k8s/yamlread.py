@@ -85,39 +85,44 @@ def _measure(root: yaml.Node) -> None:
     """Refuse a composed document whose expansion is too deep, recursive, or made mostly of aliases.
 
     The composed graph shares the node of an anchor among its aliases, so sizes are memoized by
-    node: the cost is the number of distinct nodes, whatever the expansion.
+    node: the cost is the number of distinct nodes, whatever the expansion. (A node being walked
+    has size -1: meeting it again is an alias inside its own anchor.)
     """
     sizes: dict[int, int] = {}
-    active: set[int] = set()
-    reused: list[tuple[int, yaml.Node]] = []  # (expanded size, node) of each anchor met again
+    largest: list[Any] = [0, None]  # the expanded size and node of the largest anchor met again
+    mapping, sequence = yaml.MappingNode, yaml.SequenceNode
 
     def walk(node: yaml.Node, depth: int) -> int:
         key = id(node)
-        if key in sizes:
-            reused.append((sizes[key], node))
-            return sizes[key]
-        if key in active:
-            raise _Refused("an alias refers to the node that contains it (a recursive anchor)", node)
+        size = sizes.get(key)
+        if size is not None:
+            if size < 0:
+                raise _Refused("an alias refers to the node that contains it (a recursive anchor)", node)
+            if size > largest[0]:
+                largest[0], largest[1] = size, node
+            return size
+        cls = node.__class__
+        if cls is not mapping and cls is not sequence:
+            sizes[key] = 1
+            return 1
         if depth > MAX_DEPTH:
             raise _Refused(f"the document nests deeper than {MAX_DEPTH} levels", node)
-        active.add(key)
+        sizes[key] = -1
         size = 1
-        if isinstance(node, yaml.MappingNode):
+        if cls is mapping:
             for k, v in node.value:
                 size += walk(k, depth + 1) + walk(v, depth + 1)
-        elif isinstance(node, yaml.SequenceNode):
+        else:
             for item in node.value:
                 size += walk(item, depth + 1)
-        active.discard(key)
         sizes[key] = size
         return size
 
     total = walk(root, 0)
     from_aliases = total - len(sizes)
     if from_aliases > 100 and total > 1000 and from_aliases / total > allowed_alias_ratio(total):
-        _size, node = max(reused, key=lambda r: r[0])
         raise _Refused(f"aliases expand the document to {total:,} nodes from {len(sizes):,} written: more than "
-                       f"kubectl's YAML reader allows (go-yaml refuses \"excessive aliasing\")", node)
+                       f"kubectl's YAML reader allows (go-yaml refuses \"excessive aliasing\")", largest[1])
 
 
 def document_at(text: str, line: int) -> int:
