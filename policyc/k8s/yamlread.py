@@ -371,6 +371,70 @@ def _rbac_problem(obj: dict[str, Any], kind: str) -> Problem | None:
     return None
 
 
+# PodSecurityPolicySpec (k8s.io/api/policy/v1beta1/types.go): the field types the API server enforces.
+PSP_BOOLS = ("privileged", "hostNetwork", "hostPID", "hostIPC", "readOnlyRootFilesystem", "allowPrivilegeEscalation",
+             "defaultAllowPrivilegeEscalation")
+PSP_STRING_LISTS = ("defaultAddCapabilities", "requiredDropCapabilities", "allowedCapabilities", "volumes",
+                    "allowedUnsafeSysctls", "forbiddenSysctls", "allowedProcMountTypes")
+PSP_STRATEGIES = ("seLinux", "runAsUser", "runAsGroup", "supplementalGroups", "fsGroup")
+PSP_OBJECT_LISTS = {"allowedHostPaths": {"pathPrefix": str, "readOnly": bool}, "allowedFlexVolumes": {"driver": str},
+                    "allowedCSIDrivers": {"name": str}}
+
+
+def _int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _bad_ranges(v: Any) -> Path_ | None:
+    """None when `v` is absent or a list of `{min, max}` integers (HostPortRange, IDRange)."""
+    if v is None:
+        return None
+    if not isinstance(v, list):
+        return ()
+    for i, r in enumerate(v):
+        if not isinstance(r, dict):
+            return (i,)
+        for key in ("min", "max"):
+            if r.get(key) is not None and not _int(r.get(key)):
+                return (i, key)
+    return None
+
+
+def _psp_problem(spec: dict[str, Any]) -> Problem | None:
+    for key in PSP_BOOLS:
+        if spec.get(key) is not None and not isinstance(spec.get(key), bool):
+            return f"`spec.{key}` is not true or false", ("spec", key)
+    for key in PSP_STRING_LISTS:
+        bad = _bad_str_list(spec.get(key))
+        if bad is not None:
+            return f"`spec.{key}` is not a list of strings", ("spec", key, *bad)
+    bad = _bad_ranges(spec.get("hostPorts"))
+    if bad is not None:
+        return "`spec.hostPorts` is not a list of port ranges", ("spec", "hostPorts", *bad)
+    for key in PSP_STRATEGIES:
+        strategy = spec.get(key)
+        if strategy is None:
+            continue
+        if not isinstance(strategy, dict) or not isinstance(strategy.get("rule", ""), str):
+            return f"`spec.{key}` is not a strategy (`rule`, `ranges`)", ("spec", key)
+        bad = _bad_ranges(strategy.get("ranges"))
+        if bad is not None:
+            return f"`spec.{key}.ranges` is not a list of ranges", ("spec", key, "ranges", *bad)
+    for key, fields in PSP_OBJECT_LISTS.items():
+        items = spec.get(key)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            return f"`spec.{key}` is not a list", ("spec", key)
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                return f"`spec.{key}` is not a list of objects", ("spec", key, i)
+            for name, kind in fields.items():
+                if item.get(name) is not None and not isinstance(item.get(name), kind):
+                    return f"`spec.{key}[{i}].{name}` has the wrong type", ("spec", key, i, name)
+    return None
+
+
 def shape_problem(obj: dict[str, Any]) -> Problem | None:
     """Why an object cannot be a Kubernetes object of its kind (the API server would refuse it), and where.
 
@@ -418,6 +482,8 @@ def shape_problem(obj: dict[str, Any]) -> Problem | None:
         bad = _bad_str_map(spec.get("hard"))
         if bad is not None:
             return "`spec.hard` is not a mapping of quantities", ("spec", "hard", *bad)
+    if kind == "PodSecurityPolicy":
+        return _psp_problem(spec)
     return None
 
 
@@ -466,7 +532,7 @@ def parse_stream(name: str, text: str, strict: str | None = None) -> tuple[list[
                 docs.append(d)
                 continue
             message, path = problem
-            at = f" (at `{field_text(path)}`)" if len(path) > 1 else ""
+            at = f" (at `{field_text(path)}`)" if len(path) > 1 and f"`{field_text(path)}`" not in message else ""
             diags.append(bad(f"{d.where} is not a valid Kubernetes object{skipped}: {message}{at}", d.span(*path),
                              "fix the object; the API server would refuse it"))
     return docs, diags

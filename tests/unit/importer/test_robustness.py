@@ -22,6 +22,15 @@ MALFORMED = [
      "`spec.limits`"),
     ("kind: ResourceQuota\nmetadata: {name: q, namespace: n}\nspec: {hard: [pods]}\n", "`spec.hard`"),
     ("kind: Namespace\nmetadata: {name: n}\nspec: [x]\n", "`spec` is not a mapping"),
+    # PodSecurityPolicySpec's types (policy/v1beta1): before, an internal error or a string "false" read as true.
+    ("kind: PodSecurityPolicy\nmetadata: {name: p}\nspec: {runAsUser: 7}\n", "`spec.runAsUser` is not a strategy"),
+    ("kind: PodSecurityPolicy\nmetadata: {name: p}\nspec: {privileged: \"false\"}\n",
+     "`spec.privileged` is not true or false"),
+    ("kind: PodSecurityPolicy\nmetadata: {name: p}\nspec: {hostPorts: [{min: a, max: 2}]}\n",
+     "`spec.hostPorts` is not a list of port ranges (at `spec.hostPorts[0].min`)"),
+    ("kind: PodSecurityPolicy\nmetadata: {name: p}\nspec: {volumes: {a: b}}\n", "`spec.volumes` is not a list"),
+    ("kind: PodSecurityPolicy\nmetadata: {name: p}\nspec: {fsGroup: {rule: MustRunAs, ranges: [{min: x}]}}\n",
+     "`spec.fsGroup.ranges` is not a list of ranges (at `spec.fsGroup.ranges[0].min`)"),
 ]
 
 
