@@ -472,6 +472,8 @@ def shape_problem(obj: dict[str, Any]) -> Problem | None:
         for i, item in enumerate(limits):
             if not isinstance(item, dict):
                 return "`spec.limits` is not a list of limits", ("spec", "limits", i)
+            if item.get("type") is not None and not isinstance(item.get("type"), str):
+                return "`spec.limits` is not a list of limits", ("spec", "limits", i, "type")
             for k, v in item.items():
                 if k == "type":
                     continue
@@ -484,6 +486,25 @@ def shape_problem(obj: dict[str, Any]) -> Problem | None:
             return "`spec.hard` is not a mapping of quantities", ("spec", "hard", *bad)
     if kind == "PodSecurityPolicy":
         return _psp_problem(spec)
+    if kind == "ServiceAccount":
+        return _service_account_problem(obj)
+    return None
+
+
+def _service_account_problem(obj: dict[str, Any]) -> Problem | None:
+    """core/v1 ServiceAccount: `automountServiceAccountToken` a bool, `secrets` and `imagePullSecrets` references."""
+    auto = obj.get("automountServiceAccountToken")
+    if auto is not None and not isinstance(auto, bool):
+        return "`automountServiceAccountToken` is not true or false", ("automountServiceAccountToken",)
+    for key in ("secrets", "imagePullSecrets"):
+        refs = obj.get(key)
+        if refs is None:
+            continue
+        if not isinstance(refs, list):
+            return f"`{key}` is not a list of references", (key,)
+        for i, ref in enumerate(refs):
+            if not isinstance(ref, dict) or not all(isinstance(v, str | None) for v in ref.values()):
+                return f"`{key}` is not a list of references", (key, i)
     return None
 
 

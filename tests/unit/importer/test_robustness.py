@@ -23,6 +23,11 @@ MALFORMED = [
     ("kind: ResourceQuota\nmetadata: {name: q, namespace: n}\nspec: {hard: [pods]}\n", "`spec.hard`"),
     ("kind: Namespace\nmetadata: {name: n}\nspec: [x]\n", "`spec` is not a mapping"),
     # PodSecurityPolicySpec's types (policy/v1beta1): before, an internal error or a string "false" read as true.
+    ("kind: ServiceAccount\nmetadata: {name: s, namespace: n}\nsecrets: 7\n", "`secrets` is not a list of references"),
+    ("kind: ServiceAccount\nmetadata: {name: s, namespace: n}\nautomountServiceAccountToken: \"no\"\n",
+     "`automountServiceAccountToken` is not true or false"),
+    ("kind: LimitRange\nmetadata: {name: l, namespace: n}\nspec: {limits: [{type: [Pod]}]}\n",
+     "`spec.limits` is not a list of limits (at `spec.limits[0].type`)"),
     ("kind: PodSecurityPolicy\nmetadata: {name: p}\nspec: {runAsUser: 7}\n", "`spec.runAsUser` is not a strategy"),
     ("kind: PodSecurityPolicy\nmetadata: {name: p}\nspec: {privileged: \"false\"}\n",
      "`spec.privileged` is not true or false"),
