@@ -7,6 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from importer_cases import run
 
+from policyc.access.escalation import EscalationGraph, Identity
+from policyc.access.model import AccessModel
 from policyc.k8s.yamlread import parse_stream
 
 MALFORMED = [
@@ -53,7 +55,8 @@ VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=
                       max_leaves=12)
 KINDS = st.sampled_from(["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ServiceAccount", "Namespace",
                          "LimitRange", "ResourceQuota", "PodSecurityPolicy", "List"])
-FIELDS = st.sampled_from(["metadata", "rules", "aggregationRule", "roleRef", "subjects", "spec", "items"])
+FIELDS = st.sampled_from(["metadata", "rules", "aggregationRule", "roleRef", "subjects", "spec", "items", "secrets",
+                          "imagePullSecrets", "automountServiceAccountToken"])
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -63,6 +66,19 @@ def test_generated_documents_never_crash(kind: str, fields: dict) -> None:
     docs, _diags = parse_stream("gen.yaml", text)
     release = (1, 24) if kind == "PodSecurityPolicy" else (1, 30)
     run(docs, release)  # imports, compiles without errors and verifies, whatever the input
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kind=KINDS, fields=st.dictionaries(FIELDS, VALUES, max_size=4))
+def test_generated_documents_never_crash_the_access_engine(kind: str, fields: dict) -> None:
+    """`--from` reads strictly: what the reader accepts, the access engine can evaluate."""
+    text = yaml.safe_dump({"apiVersion": "v1", "kind": kind, **fields})
+    docs, _diags = parse_stream("gen.yaml", text, strict="PC310")
+    model = AccessModel.from_objects([(d.obj, f"{d.file}#{d.index}") for d in docs], (1, 30))
+    graph = EscalationGraph(model)
+    for subject in {s for b in model.bindings for s in b.subjects}:
+        graph.effective_access(Identity.user(subject.name) if subject.kind != "ServiceAccount"
+                               else Identity.service_account(subject.namespace, subject.name))
 
 
 GROUPS = st.sampled_from(["", "apps", "*", "example.com", "batch"])
