@@ -8,9 +8,10 @@ The cost of reading is bounded by the input, never by what the input asks for:
 
 - aliases: a document may take at most the share of its nodes from aliases that go-yaml allows
   (gopkg.in/yaml.v2 v2.4.0 decode.go, `allowedAliasRatio`, the parser behind kubectl and the API
-  server through sigs.k8s.io/yaml): 99% up to 400,000 nodes, falling to 10% at 4,000,000. A
-  1 KB "billion laughs" is refused after composing about a hundred nodes, before anything walks
-  or constructs its expansion; an alias inside its own anchor is refused too;
+  server through sigs.k8s.io/yaml): 99% up to 400,000 nodes, falling to 10% at 4,000,000, and
+  a file at most `MAX_STREAM_ALIAS_NODES` in all. A 1 KB "billion laughs" is refused after
+  composing about a hundred nodes, before anything walks or constructs its expansion; an alias
+  inside its own anchor is refused too;
 - nesting: at most `MAX_DEPTH` levels (libyaml stops at 1,000 flow levels itself);
 - size: a stream of more than `MAX_STREAM_CHARS` characters is refused before it is parsed;
 - scalars: an integer written with more than `MAX_INT_CHARS` characters is refused (Python's
@@ -44,6 +45,9 @@ MAX_DEPTH = 200
 MAX_INT_CHARS = 1000
 # gopkg.in/yaml.v2 v2.4.0 decode.go: alias_ratio_range_low / _high and the `> 100` / `> 1000` floor.
 _ALIAS_LOW, _ALIAS_HIGH = 400_000, 4_000_000
+# go-yaml's allowance is per document; without a bound per file, a stream of documents each just
+# under it would multiply the input a hundredfold. kubectl never writes aliases.
+MAX_STREAM_ALIAS_NODES = 400_000
 
 # libyaml's loader when PyYAML was built with it (same nodes and marks, ten times faster).
 _BASE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -81,7 +85,7 @@ def allowed_alias_ratio(nodes: int) -> float:
     return 0.99 - 0.89 * (nodes - _ALIAS_LOW) / (_ALIAS_HIGH - _ALIAS_LOW)
 
 
-def _measure(root: yaml.Node) -> None:
+def _measure(root: yaml.Node) -> int:
     """Refuse a composed document whose expansion is too deep, recursive, or made mostly of aliases.
 
     The composed graph shares the node of an anchor among its aliases, so sizes are memoized by
@@ -123,6 +127,7 @@ def _measure(root: yaml.Node) -> None:
     if from_aliases > 100 and total > 1000 and from_aliases / total > allowed_alias_ratio(total):
         raise _Refused(f"aliases expand the document to {total:,} nodes from {len(sizes):,} written: more than "
                        f"kubectl's YAML reader allows (go-yaml refuses \"excessive aliasing\")", largest[1])
+    return from_aliases
 
 
 def document_at(text: str, line: int) -> int:
@@ -164,13 +169,17 @@ def documents(name: str, text: str, diags: list[Diagnostic], code: str = "PC601"
     loader = _Loader(text)
     index = 0
     node: yaml.Node | None = None
+    from_aliases = 0  # go-yaml's budget is per document; a stream of many documents shares one
     try:
         while loader.check_node():
             node = loader.get_node()
             index += 1
             if node is None:
                 continue
-            _measure(node)
+            from_aliases += _measure(node)
+            if from_aliases > MAX_STREAM_ALIAS_NODES:
+                raise _Refused(f"aliases in the documents up to this one expand to {from_aliases:,} nodes; "
+                               f"policyc reads at most {MAX_STREAM_ALIAS_NODES:,} from aliases per file", node)
             value = loader.construct_document(node)
             if value is not None:
                 yield index, node, value
