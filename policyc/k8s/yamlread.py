@@ -9,9 +9,9 @@ The cost of reading is bounded by the input, never by what the input asks for:
 - aliases: a document may take at most the share of its nodes from aliases that go-yaml allows
   (gopkg.in/yaml.v2 v2.4.0 decode.go, `allowedAliasRatio`, the parser behind kubectl and the API
   server through sigs.k8s.io/yaml): 99% up to 400,000 nodes, falling to 10% at 4,000,000, and
-  a file at most `MAX_STREAM_ALIAS_NODES` in all. A 1 KB "billion laughs" is refused after
-  composing about a hundred nodes, before anything walks or constructs its expansion; an alias
-  inside its own anchor is refused too;
+  all the documents of one read (files, folders) at most `MAX_STREAM_ALIAS_NODES` together. A
+  1 KB "billion laughs" is refused after composing about a hundred nodes, before anything walks
+  or constructs its expansion; an alias inside its own anchor is refused too;
 - nesting: at most `MAX_DEPTH` levels (libyaml stops at 1,000 flow levels itself);
 - size: a stream of more than `MAX_STREAM_CHARS` characters is refused before it is parsed;
 - scalars: an integer written with more than `MAX_INT_CHARS` characters is refused (Python's
@@ -154,8 +154,15 @@ def _at(name: str, line: int, col: int) -> Span:
 FIX = "fix the YAML (as `kubectl get ... -o yaml` writes it)"
 
 
-def documents(name: str, text: str, diags: list[Diagnostic], code: str = "PC601",
-              fix: str = FIX) -> Iterator[tuple[int, yaml.Node, Any]]:
+@dataclass
+class AliasBudget:
+    """Nodes that aliases may still add, shared by every document of one read (files and folders alike)."""
+
+    left: int = MAX_STREAM_ALIAS_NODES
+
+
+def documents(name: str, text: str, diags: list[Diagnostic], code: str = "PC601", fix: str = FIX,
+              budget: AliasBudget | None = None) -> Iterator[tuple[int, yaml.Node, Any]]:
     """(1-based document number, composed node, value) of every non-empty document of a stream.
 
     The first problem (YAML syntax, a bound of the module docstring, a refused tag) is appended
@@ -169,17 +176,17 @@ def documents(name: str, text: str, diags: list[Diagnostic], code: str = "PC601"
     loader = _Loader(text)
     index = 0
     node: yaml.Node | None = None
-    from_aliases = 0  # go-yaml's budget is per document; a stream of many documents shares one
+    budget = budget or AliasBudget()  # go-yaml's allowance is per document; the documents of a read share one
     try:
         while loader.check_node():
             node = loader.get_node()
             index += 1
             if node is None:
                 continue
-            from_aliases += _measure(node)
-            if from_aliases > MAX_STREAM_ALIAS_NODES:
-                raise _Refused(f"aliases in the documents up to this one expand to {from_aliases:,} nodes; "
-                               f"policyc reads at most {MAX_STREAM_ALIAS_NODES:,} from aliases per file", node)
+            budget.left -= _measure(node)
+            if budget.left < 0:
+                raise _Refused(f"aliases in the documents read up to this one expand to more than "
+                               f"{MAX_STREAM_ALIAS_NODES:,} nodes, all that policyc reads from aliases", node)
             value = loader.construct_document(node)
             if value is not None:
                 yield index, node, value
@@ -533,7 +540,8 @@ def _split_list(doc: Doc) -> list[Doc]:
     return out
 
 
-def parse_stream(name: str, text: str, strict: str | None = None) -> tuple[list[Doc], list[Diagnostic]]:
+def parse_stream(name: str, text: str, strict: str | None = None,
+                 budget: AliasBudget | None = None) -> tuple[list[Doc], list[Diagnostic]]:
     """Every object of one YAML stream (`---`-separated documents, `List`s flattened).
 
     Unreadable YAML is an error (PC601) that ends the stream; a document that is not a
@@ -548,7 +556,7 @@ def parse_stream(name: str, text: str, strict: str | None = None) -> tuple[list[
     def bad(message: str, span: Span, help: str) -> Diagnostic:
         return error(strict, message, span, help) if strict else warning("PC602", message, span, help)
 
-    for index, node, obj in documents(name, text, diags, strict or "PC601"):
+    for index, node, obj in documents(name, text, diags, strict or "PC601", budget=budget):
         marks: dict[Path_, tuple[int, int]] = {}
         _marks(node, (), marks)
         doc = Doc(obj if isinstance(obj, dict) else {}, name, index, None, marks)
@@ -594,6 +602,7 @@ def read_paths(paths: Iterable[str], stdin_text: str | None = None, strict: str 
     docs: list[Doc] = []
     sources: dict[str, SourceFile] = {}
     diags: list[Diagnostic] = []
+    budget = AliasBudget()
     for raw in paths:
         if raw == "-":
             texts = [("<stdin>", stdin_text or "")]
@@ -617,7 +626,7 @@ def read_paths(paths: Iterable[str], stdin_text: str | None = None, strict: str 
                                        Span(name, 1, 1, 1, 2), "save the file as UTF-8"))
         for name, text in texts:
             sources[name] = SourceFile(name, text)
-            ds, more = parse_stream(name, text, strict)
+            ds, more = parse_stream(name, text, strict, budget)
             docs += ds
             diags += more
     return docs, sources, diags

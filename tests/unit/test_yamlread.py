@@ -236,5 +236,15 @@ def test_many_documents_each_under_go_yamls_allowance_share_one_budget() -> None
     assert time.perf_counter() - began < 2
     # 100 aliases of a 501-node list (50,100 nodes) per document: the 8th goes over 400,000, at its first line.
     assert [(d.code, d.span.line) for d in diags] == [("PC601", 1 + 7 * 7)]
-    assert diags[0].message.startswith("cannot read document 8: aliases in the documents up to this one expand to")
+    assert diags[0].message.startswith("cannot read document 8: aliases in the documents read up to this one expand")
     assert len(docs) == 7
+
+
+def test_the_files_of_one_read_share_the_alias_budget(tmp_path: Path) -> None:
+    doc = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  a: &a [" + ",".join(["x"] * 500) + "]\n"
+           "  b: [" + ",".join(["*a"] * 100) + "]\n")
+    for i in range(10):
+        (tmp_path / f"{i}.yaml").write_text(doc)
+    docs, _sources, diags = read_paths([str(tmp_path)])
+    assert len(docs) == 7
+    assert [(d.code, d.span.file.rsplit("/", 1)[-1]) for d in diags] == [("PC601", f"{i}.yaml") for i in (7, 8, 9)]
