@@ -5,7 +5,7 @@
 imported policy compiles to, on the bindings' own permissions. Both ask this module, subject
 by subject:
 
-1. what the subject can use on each side (`Side.effective`): its own bindings, its groups'
+1. what the subject can use on each side (`AccessSide.effective`): its own bindings, its groups'
    (`system:authenticated` for every logged-on subject) and, where asked, escalation;
 2. a permission counts for the subject only if it holds it in its own right: a binding names
    the subject itself, or the first escalation step uses such a binding. What a user has
@@ -35,7 +35,7 @@ ALL_URLS = "*"
 
 
 @dataclass
-class Side:
+class AccessSide:
     """One side of a diff: its escalation graph (None: an empty side) and how a subject logs on.
 
     With `escalation` off, a subject's access is its identity's own permissions (what its
@@ -115,7 +115,7 @@ def _covered(piece: PolicyRule, scope: str | None, index: RuleIndex) -> bool:
     return any((p.scope is None or p.scope == scope) and rule_covers(p.rule, piece) for p in index.candidates(probe))
 
 
-def gained(subject: RbacSubject, mine: Side, other: Side) -> list[Gain]:
+def gained(subject: RbacSubject, mine: AccessSide, other: AccessSide) -> list[Gain]:
     """Every piece of access the subject holds in its own right on `mine` that `other` does not give it.
 
     A piece reached through escalation that the subject also holds directly on `mine` is left

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from policyc.access.authorizer import AccessModel
-from policyc.access.diff import Side, gained
+from policyc.access.diff import AccessSide, gained
 from policyc.access.escalation import EscalationGraph, Identity
 from policyc.importer.psp import normal as psp_normal
 from policyc.importer.rules import is_dead, target_text
@@ -136,8 +136,8 @@ def compare_access(before: AccessModel, after: AccessModel, release: tuple[int, 
     rel = load_release(release)
     out = Verification()
     subjects = sorted({s for m in (before, after) for b in m.bindings for s in b.subjects})
-    sides = Side(EscalationGraph(before), _identity, escalation=False), Side(EscalationGraph(after), _identity,
-                                                                             escalation=False)
+    sides = (AccessSide(EscalationGraph(before), _identity, escalation=False),
+             AccessSide(EscalationGraph(after), _identity, escalation=False))
     scopes: set[str] = set()
     for s in subjects:
         text = _subject_text(s)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from policyc.access.authorizer import Permission
 from policyc.access.describe import resource_text
-from policyc.access.diff import Side, gained
+from policyc.access.diff import AccessSide, gained
 from policyc.access.escalation import EffectiveGrant, EscalationGraph
 from policyc.access.policy import everyone, graph_for, identity_of, model_from_program
 from policyc.access.request import AUTHENTICATED
@@ -38,15 +38,15 @@ class _Side:
     """One compiled side: its program and the access diff's view of it (an empty side grants nothing)."""
 
     program: Program | None
-    access: Side
+    access: AccessSide
 
     @classmethod
     def of(cls, result: Result | None) -> _Side:
         if result is None or result.program is None:
-            return cls(None, Side(None, lambda s: identity_of(s, None)))
+            return cls(None, AccessSide(None, lambda s: identity_of(s, None)))
         program = result.program
         model = model_from_program(program, result.manifests)
-        return cls(program, Side(graph_for(model, program), lambda s: identity_of(s, program)))
+        return cls(program, AccessSide(graph_for(model, program), lambda s: identity_of(s, program)))
 
     @property
     def graph(self) -> EscalationGraph | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from policyc.access.authorizer import AccessModel
-from policyc.access.diff import Side, gained
+from policyc.access.diff import AccessSide, gained
 from policyc.access.escalation import EscalationGraph, Identity
 from policyc.importer.verify import verify_objects
 from policyc.model.rbac import RbacSubject
@@ -26,11 +26,11 @@ def _identity(s: RbacSubject) -> Identity:
     return Identity.group(s.name) if s.kind == "Group" else Identity.user(s.name, ("devs",))
 
 
-def _side(objs: list[dict], escalation: bool = False) -> Side:
-    return Side(EscalationGraph(AccessModel.from_objects(objs, (1, 30))), _identity, escalation)
+def _side(objs: list[dict], escalation: bool = False) -> AccessSide:
+    return AccessSide(EscalationGraph(AccessModel.from_objects(objs, (1, 30))), _identity, escalation)
 
 
-def _texts(subject: RbacSubject, mine: Side, other: Side) -> list[str]:
+def _texts(subject: RbacSubject, mine: AccessSide, other: AccessSide) -> list[str]:
     return sorted(f"{g.scope or 'cluster'}: {g.piece.verbs[0]} {(g.piece.resources or g.piece.non_resource_urls)[0]}"
                   for g in gained(subject, mine, other))
 
