@@ -48,6 +48,9 @@ from policyc.k8s.bootstrap import bootstrap_objects
 from policyc.k8s.rules import PolicyRule
 from policyc.model.rbac import RbacSubject
 
+# The kinds from_objects reads; every other object is ignored.
+ACCESS_KINDS = (*ROLE_KINDS, *BINDING_KINDS, "ServiceAccount", "Namespace")
+
 ALL = "*"
 EVERYTHING = (
     PolicyRule(api_groups=(ALL,), resources=(ALL,), verbs=(ALL,)),

@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from policyc.access.authorizer import AccessModel, Reason
+from policyc.access.authorizer import ACCESS_KINDS, AccessModel, Reason
 from policyc.access.escalation import EscalationGraph
 from policyc.access.policy import graph_for, model_from_program
 from policyc.access.request import Request
@@ -68,9 +68,9 @@ def load_model(policy: Path | None, sources: list[Path] | None, kubernetes: str 
                 raise fail_usage(f"unsupported Kubernetes release `{kubernetes}`")
             version = parsed
         try:
-            # The importer's reader: an object it cannot read as Kubernetes would is an error here,
-            # since the answer would silently leave it out.
-            docs, files, diags = read_paths([str(s) for s in sources], strict="PC310")
+            # The importer's reader: an object the engine reads but cannot read as Kubernetes would
+            # is an error here, since the answer would silently leave it out.
+            docs, files, diags = read_paths([str(s) for s in sources], strict="PC310", kinds=ACCESS_KINDS)
         except ReadError as exc:
             raise fail_usage(str(exc)) from None
         if diags:

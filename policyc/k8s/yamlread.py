@@ -26,7 +26,7 @@ exception.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -540,14 +540,16 @@ def _split_list(doc: Doc) -> list[Doc]:
     return out
 
 
-def parse_stream(name: str, text: str, strict: str | None = None,
-                 budget: AliasBudget | None = None) -> tuple[list[Doc], list[Diagnostic]]:
+def parse_stream(name: str, text: str, strict: str | None = None, budget: AliasBudget | None = None,
+                 kinds: Collection[str] | None = None) -> tuple[list[Doc], list[Diagnostic]]:
     """Every object of one YAML stream (`---`-separated documents, `List`s flattened).
 
     Unreadable YAML is an error (PC601) that ends the stream; a document that is not a
     Kubernetes object, or a malformed one, is a warning (PC602) at the field at fault and is
     left out (`import`). With `strict` (a code), every one of them is an error with that code,
-    for callers whose answer would be wrong without the object (`--from`).
+    for callers whose answer would be wrong without the object (`--from`). With `kinds`, only
+    objects of those kinds are checked (the others are returned unchecked: the caller ignores
+    them, like the `Kustomization` beside a built tree).
     """
     docs: list[Doc] = []
     diags: list[Diagnostic] = []
@@ -565,6 +567,9 @@ def parse_stream(name: str, text: str, strict: str | None = None,
                              "give every document `apiVersion`, `kind` and `metadata`"))
             continue
         for d in _split_list(doc):
+            if kinds is not None and isinstance(d.obj.get("kind"), str) and d.obj["kind"] not in kinds:
+                docs.append(d)
+                continue
             problem = shape_problem(d.obj)
             if problem is None:
                 docs.append(d)
@@ -592,12 +597,12 @@ def _files(path: Path) -> list[Path]:
 
 
 def read_paths(paths: Iterable[str], stdin_text: str | None = None, strict: str | None = None,
-               ) -> tuple[list[Doc], dict[str, SourceFile], list[Diagnostic]]:
+               kinds: Collection[str] | None = None) -> tuple[list[Doc], dict[str, SourceFile], list[Diagnostic]]:
     """Read every object of the given files and folders (`-` is standard input, given as text).
 
     Returns the objects in input order, the sources (for diagnostic snippets) and the
-    diagnostics (`strict` as for parse_stream). Raises ReadError for a path that does not
-    exist or cannot be read.
+    diagnostics (`strict` and `kinds` as for parse_stream). Raises ReadError for a path that
+    does not exist or cannot be read.
     """
     docs: list[Doc] = []
     sources: dict[str, SourceFile] = {}
@@ -626,7 +631,7 @@ def read_paths(paths: Iterable[str], stdin_text: str | None = None, strict: str 
                                        Span(name, 1, 1, 1, 2), "save the file as UTF-8"))
         for name, text in texts:
             sources[name] = SourceFile(name, text)
-            ds, more = parse_stream(name, text, strict, budget)
+            ds, more = parse_stream(name, text, strict, budget, kinds)
             docs += ds
             diags += more
     return docs, sources, diags

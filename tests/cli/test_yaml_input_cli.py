@@ -119,3 +119,10 @@ def test_apiserver_patch_refuses_an_alias_bomb_and_a_python_tag(policyc: list[st
         assert "internal error" not in r.stderr and "Traceback" not in r.stderr
         assert took - start < 2, (name, took, start)
         assert target.read_text() == text and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_from_reads_a_built_tree_beside_its_kustomization(policyc: list[str]) -> None:
+    """Only the kinds the access engine reads are held to their shape: `kustomization.yaml` has no name."""
+    r, _took = run([*policyc, "can-i", "get", "secrets", "-n", "kube-system", "--as", "x", "--as-group",
+                    "system:masters", "--from", str(REPO / "tests" / "golden" / "article" / "expected")])
+    assert r.returncode == 0 and r.stdout.strip() == "yes", r.stderr
