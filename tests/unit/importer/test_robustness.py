@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from importer_cases import run
 
+from policyc.access.authorizer import AccessModel
 from policyc.access.escalation import EscalationGraph, Identity
-from policyc.access.model import AccessModel
 from policyc.k8s.yamlread import parse_stream
 
 MALFORMED = [
