@@ -40,7 +40,15 @@ class Diagnostic:
     span: Span
     help: str = ""
     labels: tuple[Label, ...] = field(default=())
-    cis: str = ""
+    cis: str = ""  # the CIS control id in the benchmark below (policyc/rules.py `cite`)
+    benchmark: str = ""  # kube-bench's name of that benchmark version, e.g. `cis-1.24`
+
+    @property
+    def cis_citation(self) -> str:
+        """`CIS 1.24 1.2.15`: the benchmark version and the id, as an auditor looks them up; '' if none."""
+        if not self.cis:
+            return ""
+        return f"CIS {self.benchmark.removeprefix('cis-')} {self.cis}" if self.benchmark else f"CIS {self.cis}"
 
     @property
     def sort_key(self) -> tuple:
@@ -119,7 +127,7 @@ def render_text(diags: Iterable[Diagnostic], sources: Mapping[str, SourceFile]) 
     """Render diagnostics as rustc/ruff do: location, message, source line with a caret, help."""
     blocks = []
     for d in diags:
-        cis = f" [CIS {d.cis}]" if d.cis else ""
+        cis = f" [{d.cis_citation}]" if d.cis else ""
         lines = [f"{d.span}: {d.severity.value}[{d.code}]: {d.message}{cis}"]
         lines += _snippet(d.span, sources)
         for label in d.labels:
@@ -138,6 +146,8 @@ def to_json(d: Diagnostic) -> dict:
     out = {"code": d.code, "severity": d.severity.value, "message": d.message, **loc(d.span), "help": d.help}
     if d.cis:
         out["cis"] = d.cis
+        if d.benchmark:
+            out["cis_benchmark"] = d.benchmark
     if d.labels:
         out["labels"] = [{"message": lb.message, **loc(lb.span)} for lb in d.labels]
     return out

@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from policyc.diagnostics import Diagnostic, error
+from policyc.rules import ERROR, Rule, register
 from policyc.source import SourceFile, Span
+
+# The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
+RULES = register(
+    "core",
+    Rule("PC004", ERROR, "the file is not valid UTF-8 (the offset of the bad byte is given)", example="a Latin-1 `é`"),
+)
 
 
 class UsageError(Exception):

@@ -20,6 +20,27 @@ from policyc.access.matching import rule_overlaps
 from policyc.access.policy import everyone, identity_of, rbac_subjects_of
 from policyc.diagnostics import Diagnostic, Label, error
 from policyc.model.program import Program
+from policyc.rules import ERROR, Rule, register
+
+# The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
+RULES = register(
+    "access",
+    Rule(
+        "PC301", ERROR, "a subject in a guard's range holds a forbidden permission through its grants, groups or teams",
+        example=(
+            "`grant role edit in app` in team dev, then `forbid create pods/exec for team dev`: ``guard `forbid "
+            "create pods/exec for team dev` is broken: group `devs` can create pods/exec in namespace `app` "
+            "through ClusterRole `edit` (grant of team `dev` at a.policy:3:3)``"
+        ),
+    ),
+    Rule(
+        "PC302", ERROR, "the same, through an escalation path; every step and its grant is named",
+        example=(
+            "``user `erin` can create deployments.apps in namespace `app` (...) (grant at a.policy:9:1), so acts "
+            "as serviceaccount `app/builder`; which can get secrets in namespace `app` ...``"
+        ),
+    ),
+)
 
 _MAX_SUBJECTS = 4
 

@@ -20,6 +20,87 @@ from policyc.diagnostics import Diagnostic, Label, warning
 from policyc.k8s.rules import PolicyRule, atoms_of, merge
 from policyc.model.program import Program
 from policyc.model.rbac import Binding, RbacSubject
+from policyc.rules import WARNING, Rule, register
+
+# The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
+RULES = register(
+    "access",
+    Rule(
+        "PC501", WARNING, "cluster-admin (or `* * *`) is granted",
+        example="``grant of role `cluster-admin` gives every permission cluster-wide``",
+        cis="rbac-cluster-admin",
+    ),
+    Rule(
+        "PC502", WARNING, "a grant allows get/list/watch secrets (built-in roles included)",
+        example="``grant of role `edit` allows reading secrets in namespace `app` ``",
+        cis="rbac-secrets",
+    ),
+    Rule(
+        "PC503", WARNING, "a rule of a role or inline grant uses `*` (verbs or resources)",
+        example="``rule uses the wildcard `*.apps` ``",
+        cis="rbac-wildcards",
+    ),
+    Rule(
+        "PC504", WARNING, "a grant allows creating pods",
+        example="``grant allows creating pods in namespace `dev` ``",
+        cis="rbac-create-pods",
+    ),
+    Rule(
+        "PC505", WARNING, "a grant gives rights to a namespace's `default` service account",
+        example="``grant of role `view` gives rights to the `default` service account of `app` ``",
+        cis="rbac-default-service-accounts",
+    ),
+    Rule(
+        "PC506", WARNING,
+        "a grant allows bind, escalate (roles) or impersonate (users, groups, serviceaccounts, uids, userextras)",
+        example=(
+            "``grant allows `impersonate` cluster-wide``, ``grant of role `edit` allows `impersonate` in "
+            "namespace `app` ``"
+        ),
+        cis="rbac-bind-impersonate-escalate",
+    ),
+    Rule(
+        "PC507", WARNING, "a grant allows creating persistent volumes",
+        example="``grant allows creating persistent volumes cluster-wide``",
+        cis="rbac-create-persistent-volumes",
+    ),
+    Rule(
+        "PC508", WARNING, "a grant allows nodes/proxy",
+        example="``grant allows access to nodes/proxy cluster-wide``",
+        cis="rbac-nodes-proxy",
+    ),
+    Rule(
+        "PC509", WARNING, "a grant allows update/patch certificatesigningrequests/approval",
+        example="``grant allows approving certificate signing requests cluster-wide``",
+        cis="rbac-csr-approval",
+    ),
+    Rule(
+        "PC510", WARNING, "a grant allows writing validating or mutating webhook configurations",
+        example="``grant allows writing admission webhook configurations cluster-wide``",
+        cis="rbac-webhook-configurations",
+    ),
+    Rule(
+        "PC511", WARNING, "a grant allows create serviceaccounts/token",
+        example="``grant allows creating service account tokens in namespace `a` ``",
+        cis="rbac-service-account-token-creation",
+    ),
+    Rule(
+        "PC520", WARNING,
+        "a grant whose every permission its subjects already get from other grants (the later of two equal grants is "
+        "reported; notes name the covering grants)",
+        example=(
+            "`grant role edit in payments` then `grant read pods/log, events in payments`: ``grant is redundant: "
+            "its subjects already have everything it allows through other grants``"
+        ),
+    ),
+    Rule(
+        "PC521", WARNING,
+        "a declared role no grant uses (directly, or through an aggregating role that is granted; `aggregate-to` "
+        "roles count as used)",
+        example="``role `lonely` is never granted``",
+    ),
+    Rule("PC522", WARNING, "a team without members", example="``team `ghosts` has no members``"),
+)
 
 _READ = ("get", "list", "watch")
 _WRITE = ("create", "update", "patch", "delete", "deletecollection")

@@ -30,7 +30,76 @@ from policyc.diagnostics import Label
 from policyc.k8s import podsecurity as ps
 from policyc.model.admission import AdmissionPlan, CustomProfile, NamespaceAdmission
 from policyc.model.program import Program
+from policyc.rules import ERROR, WARNING, Rule, register
 from policyc.source import Span
+
+# The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
+RULES = register(
+    "admission",
+    Rule(
+        "PC187", ERROR, "an unknown pod-security mode or level, or a mode on a custom profile",
+        example="`pod-security enfroce baseline`, `pod-security enforce hardened`",
+    ),
+    Rule(
+        "PC220", ERROR, "two blocks set one pod-security mode to different levels (both places named)",
+        example="`pod-security baseline` and `pod-security enforce restricted`",
+    ),
+    Rule(
+        "PC223", ERROR, "a namespace uses two custom profiles",
+        example="`pod-security hardened`, `pod-security other`",
+    ),
+    Rule(
+        "PC224", ERROR, "a hand-written `pod-security.kubernetes.io/*` label disagrees with `pod-security`",
+        example="`labels pod-security.kubernetes.io/enforce=privileged` with `pod-security baseline`",
+    ),
+    Rule(
+        "PC230", ERROR,
+        "a custom profile allows more than a level the namespace also asks for (the controls are named)",
+        example="`pod-security restricted` with a `base baseline` profile",
+    ),
+    Rule(
+        "PC410", ERROR, "`PodSecurityPolicy` in the admission list on 1.25+ (at its place in the list)",
+        example="`kubernetes 1.25` + `admission ..., PodSecurityPolicy`",
+    ),
+    Rule(
+        "PC411", ERROR, "pod security asked on a release with neither Pod Security Admission nor PSP admission",
+        example="`kubernetes 1.21` + `pod-security baseline`",
+    ),
+    Rule(
+        "PC412", WARNING, "Pod Security Admission on 1.22 needs the `PodSecurity` feature gate",
+        example="`kubernetes 1.22` + `pod-security baseline`",
+    ),
+    Rule(
+        "PC413", ERROR,
+        "a custom profile on 1.25-1.29 (no PSP, no GA ValidatingAdmissionPolicy): use a level or target 1.30+",
+        example="`kubernetes 1.29` + `pod-security hardened`",
+    ),
+    Rule(
+        "PC414", ERROR, "a custom profile on 1.24 or older without PSP admission",
+        example="`kubernetes 1.24` + `pod-security hardened`",
+    ),
+    Rule(
+        "PC415", WARNING, "PSP admission on, and a declared namespace without pod-security: its pods are refused",
+        example="`namespace default { ... }` in the article",
+    ),
+    Rule(
+        "PC416", WARNING, "PSP admission on, and no policy for `kube-system`",
+        example="the article's `admission` line",
+    ),
+    Rule(
+        "PC417", WARNING,
+        "a control of a custom profile that a PodSecurityPolicy cannot express (how it compiles instead)",
+        example="`selinux baseline` on 1.24",
+    ),
+    Rule(
+        "PC418", WARNING, "warn/audit levels on a PSP cluster before 1.23: PSP only enforces",
+        example="`kubernetes 1.21` + `pod-security enforce baseline, warn restricted`",
+    ),
+    Rule(
+        "PC575", WARNING, "a `pod-security-policy` no namespace uses (nothing is emitted for it)",
+        example="`pod-security-policy hardened { ... }` alone",
+    ),
+)
 
 # Which release has which enforcement: one table in k8s/podsecurity.py, also read by the backends.
 PSP_PLUGIN = ps.PSP_PLUGIN

@@ -34,7 +34,144 @@ from policyc.model.authn import (
     ServiceAccountToken,
     UserCredential,
 )
+from policyc.rules import ERROR, WARNING, Rule, register
 from policyc.source import Span
+
+# The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
+RULES = register(
+    "authn",
+    Rule("PC190", ERROR, "unknown `auth` method of a user", example="`user a auth password`"),
+    Rule(
+        "PC191", ERROR,
+        "a user's method is not configured in `authentication { }` (token without `tokens file`, basic without "
+        "`basic-auth file`, oidc without `oidc`, certificate without `certificates`)",
+        example="`user jack auth token` alone",
+    ),
+    Rule(
+        "PC192", ERROR,
+        "a `system:` group in a credential (certificate O=, token or password file); `system:masters` is PC131",
+        example="`user a auth certificate groups system:nodes`",
+    ),
+    Rule(
+        "PC193", ERROR,
+        "a name, uid or group the credential's reader would read differently: a comma in a token or password file "
+        "group (split into two groups), a line break, control character or surrounding blank, an empty value, a "
+        "certificate CN or O over 64 characters",
+        example="`user eve auth token groups \"dev,system:masters\"`",
+    ),
+    Rule("PC194", ERROR, "two token or basic users with the same uid", example="`uid 1000` twice"),
+    Rule(
+        "PC195", ERROR, "an option the user's method does not take, or given twice",
+        example="`user a auth token expires 90d`",
+    ),
+    Rule(
+        "PC196", ERROR,
+        "an invalid option value: lifetime under 10 minutes or not `90d`/`24h`/`30m`, key size, uid with a comma or "
+        "quote",
+        example="`expires 5m`, `key-size 1024`",
+    ),
+    Rule("PC197", ERROR, "unknown service-account option (only `token`)", example="`serviceaccount ci/runner tokn`"),
+    Rule(
+        "PC198", WARNING, "`groups` on an OIDC user (the token's claim decides them)",
+        example="`user a auth oidc groups devs`",
+    ),
+    Rule("PC260", ERROR, "unknown authentication method (with \"did you mean\")", example="`token file /a`"),
+    Rule(
+        "PC261", ERROR, "unknown option, option without value, a list where one value is expected",
+        example="`oidc ... issuer-url x`, `tokens file`",
+    ),
+    Rule("PC262", ERROR, "a required option is missing", example="`oidc issuer https://id.example.com`"),
+    Rule(
+        "PC263", ERROR,
+        "invalid value: a path that is not absolute and clean, an issuer that is not https, `anonymous` not yes/no, a"
+        " bad duration",
+        example="`tokens file tokens.csv`",
+    ),
+    Rule(
+        "PC264", ERROR,
+        "a method configured twice, an option given twice, `authorization`/`admission` set in two cluster blocks "
+        "(both places named)",
+        example="two `tokens` lines",
+    ),
+    Rule(
+        "PC265", ERROR, "an authorization mode listed twice (the API server refuses to start)",
+        example="`authorization Node, RBAC, Node`",
+    ),
+    Rule("PC266", WARNING, "an admission plugin listed twice", example="`admission NodeRestriction, NodeRestriction`"),
+    Rule(
+        "PC267", ERROR, "`ca` with `config`: AuthenticationConfiguration takes the CA inline",
+        example="`oidc ... ca /x.crt config /y.yaml`",
+    ),
+    Rule(
+        "PC268", WARNING, "`ABAC` or `Webhook` mode needs a flag policyc does not write",
+        example="`authorization Node, RBAC, Webhook`",
+    ),
+    Rule(
+        "PC269", WARNING,
+        "`EventRateLimit` or `ImagePolicyWebhook` needs an admission configuration file policyc does not write",
+        example="`admission EventRateLimit`",
+    ),
+    Rule(
+        "PC270", WARNING,
+        "`anonymous no`: the kubelet's unauthenticated probes of the API server get 401 (`policyc apiserver patch` "
+        "refuses until the probes change)",
+        example="`anonymous no`",
+    ),
+    Rule(
+        "PC430", ERROR,
+        "unknown admission plugin, or one the target release does not have (with the release that added or removed "
+        "it); PodSecurityPolicy on 1.25+ is PC410",
+        example="`kubernetes 1.21` + `admission PodSecurity`",
+    ),
+    Rule("PC432", ERROR, "`AlwaysAdmit`", example="`admission AlwaysAdmit`", cis="admission-always-admit"),
+    Rule("PC433", ERROR, "unknown authorization mode (with \"did you mean\")", example="`authorization Node, RBAK`"),
+    Rule("PC434", ERROR, "`AlwaysAllow`", example="`authorization AlwaysAllow`", cis="authorization-not-always-allow"),
+    Rule(
+        "PC435", ERROR, "`basic-auth` on 1.19+ (removed in 1.19)",
+        example="`kubernetes 1.19` + `basic-auth file /x.csv`",
+    ),
+    Rule("PC436", ERROR, "an `auth basic` user on 1.19+", example="`kubernetes 1.19` + `user d auth basic`"),
+    Rule(
+        "PC437", ERROR, "`oidc ... config` before 1.29 (no structured authentication configuration)",
+        example="`kubernetes 1.28` + `config /x.yaml`",
+    ),
+    Rule(
+        "PC438", WARNING, "`oidc ... config` on 1.29: alpha, needs the feature gate",
+        example="`kubernetes 1.29` + `config /x.yaml`",
+    ),
+    Rule(
+        "PC439", ERROR, "`expires` before 1.22 (no `spec.expirationSeconds`)",
+        example="`kubernetes 1.21` + `expires 90d`",
+    ),
+    Rule("PC540", WARNING, "anonymous requests allowed", example="no `anonymous no`", cis="anonymous-auth"),
+    Rule(
+        "PC541", WARNING, "a static token file",
+        example="`tokens file /etc/kubernetes/auth/tokens.csv`",
+        cis="token-auth-file",
+    ),
+    Rule(
+        "PC542", WARNING, "`DenyServiceExternalIPs` not enabled, 1.21+",
+        example="`admission NodeRestriction`",
+        cis="deny-service-external-ips",
+    ),
+    Rule("PC543", WARNING, "authorization without `Node`", example="`authorization RBAC`", cis="authorization-node"),
+    Rule("PC544", WARNING, "authorization without `RBAC`", example="`authorization Node`", cis="authorization-rbac"),
+    Rule(
+        "PC545", WARNING, "`EventRateLimit` not enabled",
+        example="`admission NodeRestriction`",
+        cis="admission-event-rate-limit",
+    ),
+    Rule(
+        "PC546", WARNING, "`AlwaysPullImages` not enabled",
+        example="`admission NodeRestriction`",
+        cis="admission-always-pull-images",
+    ),
+    Rule(
+        "PC547", WARNING, "`NodeRestriction` not enabled, saying so when `Node` authorization is used",
+        example="`admission LimitRanger`",
+        cis="admission-node-restriction",
+    ),
+)
 
 # ---------------------------------------------------------------------------------------------
 # The language of `authentication { }`

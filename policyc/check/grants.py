@@ -23,6 +23,31 @@ from policyc.k8s.bootstrap import AGGREGATE_LABELS, builtin_cluster_roles, is_bu
 from policyc.k8s.names import path_segment
 from policyc.k8s.rules import Atom, atoms_of, merge
 from policyc.model.rbac import Binding, CompiledRole, RbacSubject, rbac_subjects
+from policyc.rules import ERROR, WARNING, Rule, register
+
+# The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
+RULES = register(
+    "core",
+    Rule("PC101", ERROR, "undefined role (with \"did you mean\")", example="`grant role pod-reder ...`"),
+    Rule(
+        "PC104", WARNING, "a `system:` role not in policyc's bootstrap data: bound, but its rules are unknown",
+        example="`grant role system:node-proxier ...`",
+    ),
+    Rule("PC170", ERROR, "a grant without subjects", example="`grant role view in default`"),
+    Rule("PC171", ERROR, "a grant without a place", example="`grant role view to user a`"),
+    Rule(
+        "PC172", ERROR, "a namespaced role granted outside its namespace or in the cluster",
+        example="`role r in a ...; grant role r ... in b`",
+    ),
+    Rule(
+        "PC173", ERROR, "an invalid `aggregates` member (built-in or namespaced role)",
+        example="`role r aggregates view`",
+    ),
+    Rule(
+        "PC174", ERROR, "an invalid `aggregate-to` target, or `aggregate-to` on a namespaced role",
+        example="`role r aggregate-to x`",
+    ),
+)
 
 _LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?\Z")
 

@@ -15,7 +15,63 @@ from policyc.diagnostics import Label
 from policyc.k8s import limitrange as lr
 from policyc.k8s.quantity import Quantity, QuantityError, parse_quantity
 from policyc.model.admission import LimitCell, NamespaceLimits
+from policyc.rules import ERROR, WARNING, Rule, register
 from policyc.source import Span
+
+# The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
+RULES = register(
+    "admission",
+    Rule("PC180", ERROR, "unknown limit type (`container`, `pod`, `pvc`)", example="`volume max storage 1Gi`"),
+    Rule(
+        "PC181", ERROR, "unknown limit kind (`max`, `min`, `default`, `default-request`, `max-ratio`)",
+        example="`container maximum memory 1Gi`",
+    ),
+    Rule(
+        "PC182", ERROR, "not a Kubernetes quantity; the API server's reason is given",
+        example="`container max memory 1K`",
+    ),
+    Rule("PC183", ERROR, "a resource the limit type does not take", example="`container max storage 1Gi`"),
+    Rule("PC184", ERROR, "a quota key the API server refuses (with \"did you mean\")", example="`quota storage 10Gi`"),
+    Rule("PC185", WARNING, "a quota key the API server stores but no quota counts", example="`quota nvidia.com/gpu 2`"),
+    Rule("PC186", ERROR, "a negative limit, a negative quota, a fractional count", example="`quota pods 1.5`"),
+    Rule(
+        "PC221", ERROR, "two blocks set one limit to different values",
+        example="`container max memory 1Gi` and `... 2Gi`",
+    ),
+    Rule(
+        "PC222", ERROR, "two blocks set one quota key to different values",
+        example="`quota pods 10` and `quota pods 20`",
+    ),
+    Rule(
+        "PC250", ERROR, "min <= default-request <= default <= max broken (both values, both lines)",
+        example="`container max cpu 1`, `container default cpu 2000m`",
+    ),
+    Rule("PC251", ERROR, "max-ratio below 1", example="`pod max-ratio cpu 800m`"),
+    Rule("PC252", ERROR, "max-ratio above max/min", example="max 2Gi, min 512Mi, `max-ratio memory 10`"),
+    Rule(
+        "PC253", ERROR,
+        "a field the type does not take: `default`/`default-request` for `pod`; anything but `min`/`max` of `storage`"
+        " for `pvc`",
+        example="`pod default cpu 10m`",
+    ),
+    Rule("PC254", ERROR, "`pvc` limits without a `min` or `max` of `storage`", example="`pvc max-ratio storage 2`"),
+    Rule(
+        "PC255", ERROR, "hugepages or an extended resource whose default differs from its default-request",
+        example="`container default hugepages-2Mi 4Mi` with `default-request ... 2Mi`",
+    ),
+    Rule(
+        "PC560", WARNING, "a `max` above the namespace quota for that resource",
+        example="`container max memory 2Gi` with `quota limits.memory 1Gi`",
+    ),
+    Rule(
+        "PC561", WARNING, "a `default` or `default-request` above the namespace quota",
+        example="`container default memory 2Gi` with `quota requests.memory 1Gi`",
+    ),
+    Rule(
+        "PC570", WARNING, "`pods N` x the default per container exceeds the quota",
+        example="`container default memory 512Mi`, `quota limits.memory 8Gi, pods 20`",
+    ),
+)
 
 
 def _hint(word: str, choices: list[str], fallback: str) -> str:

@@ -18,6 +18,19 @@ from policyc.diagnostics import Label
 from policyc.k8s import names
 from policyc.k8s import podsecurity as ps
 from policyc.model.admission import CustomProfile
+from policyc.rules import ERROR, Rule, register
+
+# The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
+RULES = register(
+    "admission",
+    Rule(
+        "PC188", ERROR,
+        "`pod-security-policy`: an unknown or repeated setting, or an invalid name (a level's name, the `policyc-` "
+        "prefix)",
+        example="`privilegd no`",
+    ),
+    Rule("PC189", ERROR, "`pod-security-policy`: an invalid value for a setting", example="`volumes configmap`"),
+)
 
 # key -> whether it takes a list of values
 KEYS: dict[str, bool] = {

@@ -9,7 +9,36 @@ from policyc.check.context import Context
 from policyc.diagnostics import Label
 from policyc.k8s import names
 from policyc.k8s.bootstrap import builtin_cluster_roles, is_builtin_role
+from policyc.rules import ERROR, Rule, register
 from policyc.source import Span
+
+# The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
+RULES = register(
+    "core",
+    Rule("PC102", ERROR, "undefined team", example="`grant role view to team ops in default`"),
+    Rule("PC103", ERROR, "undefined pod-security policy or level", example="`pod-security hardend`"),
+    Rule(
+        "PC110", ERROR,
+        "a role, team, pod-security policy, user or service account declared twice (the first declaration is named)",
+        example="two `role r { }`",
+    ),
+    Rule("PC111", ERROR, "redefining a built-in ClusterRole or a `system:` name", example="`role edit { get pods }`"),
+    Rule("PC120", ERROR, "namespace name is not a DNS-1123 label", example="`namespace Team_A`"),
+    Rule("PC121", ERROR, "service account name is not a DNS-1123 subdomain", example="`serviceaccount ci/Runner_1`"),
+    Rule("PC122", ERROR, "role name is not a valid path segment (`/`, `%`, `.`, `..`)", example="`role \"a/b\"`"),
+    Rule("PC123", ERROR, "invalid label key or value", example="`labels team=-x`"),
+    Rule("PC130", ERROR, "a `system:` user name", example="`to user system:kube-proxy`"),
+    Rule(
+        "PC131", ERROR, "the group `system:masters` anywhere (it bypasses RBAC)",
+        example="`members group system:masters`",
+        cis="rbac-system-masters",
+    ),
+    Rule("PC132", ERROR, "a service account without a namespace", example="`serviceaccount runner`"),
+    Rule(
+        "PC175", ERROR, "a team that contains itself",
+        example="`team a { members team b }` / `team b { members team a }`",
+    ),
+)
 
 
 def _table(ctx: Context, what: str, items: Iterable[tuple[object, Span, object]]) -> dict:

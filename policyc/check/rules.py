@@ -6,6 +6,28 @@ from policyc import model as m
 from policyc.check.context import Context
 from policyc.k8s import releases
 from policyc.k8s.rules import VERB_ALIASES
+from policyc.rules import ERROR, WARNING, Rule, register
+
+# The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
+RULES = register(
+    "core",
+    Rule("PC140", ERROR, "a non-resource URL in a namespaced role", example="`role r in default { get /healthz }`"),
+    Rule(
+        "PC141", ERROR, "a non-resource URL in a namespaced grant, or a role with URLs granted in a namespace",
+        example="`grant get /healthz to group g in default`",
+    ),
+    Rule("PC142", ERROR, "a rule mixing URLs and resources, or a `named` URL", example="`get /healthz, pods`"),
+    Rule("PC150", ERROR, "unknown verb in the target release (with \"did you mean\")", example="`gett pods`"),
+    Rule(
+        "PC151", ERROR, "unknown resource of a built-in group (with \"did you mean\"; the releases that have it)",
+        example="`deploymens.apps`, `deployments`",
+    ),
+    Rule("PC152", ERROR, "unknown subresource", example="`pods/portfoward`"),
+    Rule(
+        "PC160", WARNING, "`named` with verbs it cannot restrict (list, watch, create, deletecollection)",
+        example="`list, get configmaps named a`",
+    ),
+)
 
 # Verbs whose requests carry no object name, so resourceNames cannot restrict them
 # (kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-resources).

@@ -12,7 +12,17 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from policyc.diagnostics import SUPPRESSED, Diagnostic, Label, Severity, warning
+from policyc.rules import WARNING, Rule, register
 from policyc.source import SourceFile, Span
+
+# The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
+RULES = register(
+    "access",
+    Rule(
+        "PC530", WARNING, "a `# policyc: allow` comment without a code or without a reason (it suppresses nothing)",
+        example="``suppression comment gives no reason``",
+    ),
+)
 
 _MARK = re.compile(r"#\s*policyc:\s*allow\b(?P<rest>.*)$")
 _CODES = re.compile(r"\s*(?P<codes>PC\d{3}(?:\s*,\s*PC\d{3})*)(?P<reason>.*)$")

@@ -5,7 +5,15 @@ from __future__ import annotations
 from policyc import model as m
 from policyc.diagnostics import Diagnostic, Label, error
 from policyc.k8s import releases
+from policyc.rules import ERROR, Rule, register
 from policyc.source import Span
+
+# The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
+RULES = register(
+    "core",
+    Rule("PC201", ERROR, "two `kubernetes` declarations disagree", example="`kubernetes 1.24` and `kubernetes 1.30`"),
+    Rule("PC401", ERROR, "a release outside 1.16 to 1.37", example="`kubernetes 1.12`"),
+)
 
 
 def _fmt(v: tuple[int, int]) -> str:

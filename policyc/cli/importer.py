@@ -15,7 +15,17 @@ from policyc.k8s.releases import NEWEST, SUPPORTED, format_version, parse_versio
 from policyc.k8s.yamlread import ReadError, read_paths
 from policyc.output.tree import ForeignFilesError, write_tree
 from policyc.pipeline import Result
+from policyc.rules import ERROR, Rule, register
 from policyc.source import Span
+
+# The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
+RULES = register(
+    "import",
+    Rule(
+        "PC617", ERROR, "the imported policy does not compile: a bug of the importer; nothing is written",
+        example="none known",
+    ),
+)
 
 
 def check_compiles(result: ImportResult, compiled: Result) -> list[Diagnostic]:

@@ -16,8 +16,25 @@ from lark.exceptions import UnexpectedInput
 from policyc.diagnostics import Diagnostic, error
 from policyc.fmt import layout
 from policyc.fmt.tokens import pieces, signature
+from policyc.rules import ERROR, Rule, register
 from policyc.source import SourceFile
 from policyc.syntax.errors import syntax_diagnostic
+
+# The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
+RULES = register(
+    "fmt",
+    Rule(
+        "PC020", ERROR,
+        "formatting would change the file's tokens (an internal safety net: the output must parse to exactly the "
+        "tokens of the input); the file is left unchanged. Please report it.",
+        example="none known",
+    ),
+    Rule(
+        "PC021", ERROR,
+        "`policyc fmt --check`: the file is not in the canonical layout; points at the first line that would change",
+        example="`user bob    auth oidc`",
+    ),
+)
 
 __all__ = ["Formatted", "format_source", "format_text"]
 

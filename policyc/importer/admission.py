@@ -20,6 +20,36 @@ from policyc.importer.plan import Plan, PNamespace
 from policyc.k8s import podsecurity as ps
 from policyc.k8s.quantity import QuantityError, parse_quantity
 from policyc.k8s.yamlread import Doc
+from policyc.rules import WARNING, Rule, register
+
+# The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
+RULES = register(
+    "import",
+    Rule(
+        "PC605", WARNING,
+        "a ResourceQuota with `scopes` or `scopeSelector`, without `spec.hard`, or whose values policyc's own checks "
+        "refuse (kept)",
+        example="`scopeSelector: {...}`; `pods: 500m`",
+    ),
+    Rule(
+        "PC611", WARNING,
+        "a LimitRange the language cannot write (type `Node`, an unknown field, a cell another LimitRange of the "
+        "namespace sets differently, values policyc's own checks refuse): kept",
+        example="`type: Node`",
+    ),
+    Rule(
+        "PC612", WARNING,
+        "Pod Security labels: a version pinned to another release or `latest` (policyc pins the target release: a "
+        "change `--verify` reports), or a level that does not exist (kept)",
+        example="`pod-security.kubernetes.io/enforce-version: v1.25`",
+    ),
+    Rule(
+        "PC616", WARNING,
+        "several ResourceQuotas of a namespace merged into one `quota` line with the smaller value of each key "
+        "(admits exactly the same)",
+        example="quotas `compute` and `objects`",
+    ),
+)
 
 if TYPE_CHECKING:
     from policyc.importer.translate import Translator

@@ -27,6 +27,19 @@ from policyc.access.request import Request
 from policyc.importer.plan import PPsp
 from policyc.k8s import podsecurity as ps
 from policyc.k8s.yamlread import Doc
+from policyc.rules import WARNING, Rule, register
+
+# The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
+RULES = register(
+    "import",
+    Rule(
+        "PC613", WARNING,
+        "a PodSecurityPolicy that cannot be imported (the release has none, fields a `pod-security-policy` block "
+        "cannot write, no namespace's service accounts may use it, a name starting with `policyc-` that is not "
+        "policyc's own), or a ValidatingAdmissionPolicy: kept",
+        example="`allowedHostPaths: [...]`",
+    ),
+)
 
 if TYPE_CHECKING:
     from policyc.importer.translate import Translator

@@ -26,6 +26,61 @@ from policyc.k8s.bootstrap import AGGREGATE_LABELS, builtin_cluster_roles, is_bu
 from policyc.k8s.releases import Release
 from policyc.k8s.rules import PolicyRule
 from policyc.k8s.yamlread import Doc
+from policyc.rules import WARNING, Rule, register
+
+# The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
+RULES = register(
+    "import",
+    Rule(
+        "PC603", WARNING,
+        "a field, label or annotation the policy does not carry over (the object is imported without it)",
+        example="`automountServiceAccountToken: false`; Helm's labels on a Role",
+    ),
+    Rule(
+        "PC604", WARNING, "a binding to a role that does not exist, or an invalid `roleRef` (kept; it grants nothing)",
+        example="`roleRef: {kind: Role, name: gone}`",
+    ),
+    Rule(
+        "PC606", WARNING,
+        "a binding subject the language cannot bind: `system:masters`, a `system:` user, no subjects, an unknown kind"
+        " (kept)",
+        example="`{kind: Group, name: system:masters}`",
+    ),
+    Rule(
+        "PC607", WARNING,
+        "a rule the language cannot write: every resource of the core group, a core resource with a dot, a verb "
+        "policyc does not accept (kept, with the bindings to it)",
+        example="`apiGroups: [\"\"], resources: [\"*\"]`; `post /hooks/*`",
+    ),
+    Rule(
+        "PC608", WARNING,
+        "permissions on resources or verbs a built-in group of the target release does not serve are left out (they "
+        "allowed nothing); `--verify` lists them",
+        example="`apiGroups: [\"\", apps], resources: [pods, deployments]` gives `deployments` in the core group",
+    ),
+    Rule(
+        "PC609", WARNING,
+        "an aggregated role written as the roles it selects today; or one that cannot be written (selects roles that "
+        "are not imported, or is itself aggregated into `admin`/`edit`/`view`): kept",
+        example="`matchLabels: {rbac.authorization.k8s.io/aggregate-to-view: \"true\"}`",
+    ),
+    Rule(
+        "PC610", WARNING, "the same object twice in the input: the later one counts",
+        example="two `ServiceAccount apps/builder`",
+    ),
+    Rule(
+        "PC614", WARNING,
+        "a binding the language cannot write: a ClusterRole granted in a namespace that has a Role of the same name, "
+        "or a role with non-resource URLs granted in a namespace (kept)",
+        example="RoleBinding to ClusterRole `reader` in a namespace with Role `reader`",
+    ),
+    Rule(
+        "PC615", WARNING,
+        "kept because something it depends on is kept: a binding to a kept role, a role that a kept aggregated role "
+        "selects by labels",
+        example="binding to `core-everything` (PC607)",
+    ),
+)
 
 HANDLED = (
     "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ServiceAccount", "Namespace",

@@ -35,7 +35,29 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
 from policyc.diagnostics import Diagnostic, error, warning
+from policyc.rules import ERROR, WARNING, Rule, register
 from policyc.source import SourceFile, Span
+
+# The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
+RULES = register(
+    "import",
+    Rule(
+        "PC601", ERROR, "a file or document that cannot be read (YAML syntax, not UTF-8); nothing is written",
+        example="`metadata: {name: [`",
+    ),
+    Rule(
+        "PC602", WARNING,
+        "a document that is not a Kubernetes object, a malformed object (no name, `rules` that are not a list, ...: "
+        "the API server would refuse it), or a kind that is not access policy (skipped)",
+        example="a `ConfigMap`",
+    ),
+) + register(
+    "access",
+    Rule(
+        "PC310", ERROR, "a `--from` file is not valid YAML (can-i, who-can, explain exit 2)",
+        example="`bad.yaml:3:1: error[PC310]: invalid YAML: expected ',' or ']'`",
+    ),
+)
 
 YAML_SUFFIXES = (".yaml", ".yml", ".json")
 Path_ = tuple[Any, ...]

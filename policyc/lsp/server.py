@@ -217,7 +217,7 @@ class PolicyServer(LanguageServer):
         """A compiler diagnostic as an LSP diagnostic (help and CIS id in the message)."""
         own = lines.get(d.span.file)
         rng = own.span_range(d.span) if own else types.Range(types.Position(0, 0), types.Position(0, 0))
-        message = d.message + (f" [CIS {d.cis}]" if d.cis else "") + (f"\nhelp: {d.help}" if d.help else "")
+        message = d.message + (f" [{d.cis_citation}]" if d.cis else "") + (f"\nhelp: {d.help}" if d.help else "")
         related = [
             types.DiagnosticRelatedInformation(
                 types.Location(self.uri_of(program, label.span.file), lines[label.span.file].span_range(label.span)),

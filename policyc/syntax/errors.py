@@ -5,8 +5,23 @@ from __future__ import annotations
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from policyc.diagnostics import Diagnostic, error
+from policyc.rules import ERROR, Rule, register
 from policyc.source import SourceFile
 from policyc.syntax.parser import parser
+
+# The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
+RULES = register(
+    "core",
+    Rule(
+        "PC001", ERROR, "unexpected token, end of line or end of file; `help` lists what was expected",
+        example="`grant role r to user a in default extra`",
+    ),
+    Rule(
+        "PC002", ERROR, "a character that cannot start a name or string (control characters shown as `U+0000`)",
+        example="`get pods$`",
+    ),
+    Rule("PC003", ERROR, "unterminated string", example="`user \"bob auth token`"),
+)
 
 # Terminal names as a person would call them.
 _TERMINALS = {

@@ -11,9 +11,16 @@ from lark.exceptions import UnexpectedInput
 from policyc import model as m
 from policyc.diagnostics import Diagnostic, error
 from policyc.gcpause import gc_paused
+from policyc.rules import ERROR, Rule, register
 from policyc.source import SourceFile, Span
 from policyc.syntax.errors import syntax_diagnostic
 from policyc.syntax.parser import parse_text
+
+# The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
+RULES = register(
+    "core",
+    Rule("PC010", ERROR, "a label without `=value`", example="`labels team`"),
+)
 
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"'}
 
