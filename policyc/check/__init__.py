@@ -21,6 +21,7 @@ from policyc.diagnostics import Diagnostic, sort_diagnostics
 from policyc.k8s.releases import load_release
 from policyc.model.program import Program
 from policyc.model.rbac import rbac_subjects
+from policyc.rules import cite
 
 
 def check(policy: m.Policy, kubernetes: str | None = None) -> tuple[Program | None, list[Diagnostic]]:
@@ -62,4 +63,4 @@ def check(policy: m.Policy, kubernetes: str | None = None) -> tuple[Program | No
     )
     authn = check_authn(ctx, program)
     program = replace(program, authn=authn, admission=check_admission(ctx, program))
-    return program, sort_diagnostics(ctx.diags)
+    return program, sort_diagnostics(cite(ctx.diags, version))  # CIS ids of the target's benchmark

@@ -2,8 +2,8 @@
 
 Each grant is judged by what it really allows: the rules of its role after aggregation (built-in
 roles included, so `edit` counts as reading secrets and creating pods) or its inline rule.
-CIS ids are those of section 5.1 of the CIS Kubernetes Benchmark (v1.9 numbering, as
-kube-bench's cfg/cis-1.9/policies.yaml lists them).
+Each rule names its CIS section 5.1 control by key (RULES below); the id is the one of the
+benchmark kube-bench applies to the target release (policyc/rules.py `cite`, docs/cis.md).
 """
 
 from __future__ import annotations
@@ -135,37 +135,36 @@ def _is_everything(rules: Iterable[PolicyRule]) -> bool:
 @dataclass(frozen=True)
 class _Lint:
     code: str
-    cis: str
     test: Callable[[tuple[PolicyRule, ...]], bool]
     what: str
     help: str
 
 
 _LINTS = (
-    _Lint("PC502", "5.1.2", lambda rs: _allows(rs, _READ, "", "secrets"), "reading secrets",
+    _Lint("PC502", lambda rs: _allows(rs, _READ, "", "secrets"), "reading secrets",
           "grant only the secrets it needs (`get secrets named ...`), or a role without secrets "
           "(`view` instead of `edit`)"),
-    _Lint("PC504", "5.1.4", lambda rs: _allows(rs, ("create",), "", "pods"), "creating pods",
+    _Lint("PC504", lambda rs: _allows(rs, ("create",), "", "pods"), "creating pods",
           "a pod runs as any service account of its namespace; grant pod creation to deployment tooling only"),
-    _Lint("PC506", "5.1.8", lambda rs: bool(_special_verbs(rs)), "`bind`, `escalate` or `impersonate`",
+    _Lint("PC506", lambda rs: bool(_special_verbs(rs)), "`bind`, `escalate` or `impersonate`",
           "these verbs step around RBAC's escalation checks; grant them to administrators only"),
-    _Lint("PC507", "5.1.9", lambda rs: _allows(rs, ("create",), "", "persistentvolumes"),
+    _Lint("PC507", lambda rs: _allows(rs, ("create",), "", "persistentvolumes"),
           "creating persistent volumes",
           "a hostPath persistent volume reads and writes the node's disk; let a storage class provision volumes"),
-    _Lint("PC508", "5.1.10", lambda rs: _allows(rs, ("get", "create", "update", "patch", "delete", "list", "watch"),
+    _Lint("PC508", lambda rs: _allows(rs, ("get", "create", "update", "patch", "delete", "list", "watch"),
                                                 "", "nodes", "proxy"),
           "access to nodes/proxy",
           "nodes/proxy reaches the kubelet API, which runs commands in any pod of the node; "
           "grant nodes/metrics or nodes/stats instead"),
-    _Lint("PC509", "5.1.11", lambda rs: _allows(rs, ("update", "patch"), "certificates.k8s.io",
+    _Lint("PC509", lambda rs: _allows(rs, ("update", "patch"), "certificates.k8s.io",
                                                 "certificatesigningrequests", "approval"),
           "approving certificate signing requests",
           "an approver can issue a client certificate for any user or group; keep approval with the cluster admins"),
-    _Lint("PC510", "5.1.12", lambda rs: any(_allows(rs, _WRITE, "admissionregistration.k8s.io", r) for r in (
+    _Lint("PC510", lambda rs: any(_allows(rs, _WRITE, "admissionregistration.k8s.io", r) for r in (
         "validatingwebhookconfigurations", "mutatingwebhookconfigurations")),
           "writing admission webhook configurations",
           "a webhook sees and may change every object it selects; keep webhook configuration with the cluster admins"),
-    _Lint("PC511", "5.1.13", lambda rs: _allows(rs, ("create",), "", "serviceaccounts", "token"),
+    _Lint("PC511", lambda rs: _allows(rs, ("create",), "", "serviceaccounts", "token"),
           "creating service account tokens",
           "a token request acts as the service account; grant it by name (`named`) to what needs it"),
 )
@@ -224,7 +223,7 @@ def cis_lints(uses: list[_GrantUse]) -> list[Diagnostic]:
         if (g.role is not None and g.role.text == "cluster-admin") or _is_everything(u.rules):
             out.append(warning("PC501", f"{_granted(g)} gives every permission {where}", g.span,
                                "grant a narrower role (`admin`, `edit` or one of your own); keep cluster-admin for "
-                               "break-glass accounts", cis="5.1.1"))
+                               "break-glass accounts"))
             continue
         lints = fired.get(u.rules)
         if lints is None:
@@ -233,14 +232,13 @@ def cis_lints(uses: list[_GrantUse]) -> list[Diagnostic]:
             what = lint.what
             if lint.code == "PC506":
                 what = " and ".join(f"`{v}`" for v in _special_verbs(u.rules))
-            out.append(warning(lint.code, f"{_granted(g)} allows {what} {where}", g.span, lint.help,
-                               cis=lint.cis))
+            out.append(warning(lint.code, f"{_granted(g)} allows {what} {where}", g.span, lint.help))
         for s in sorted(u.subjects):
             if s.kind == "ServiceAccount" and s.name == "default":
                 out.append(warning(
                     "PC505", f"{_granted(g)} gives rights to the `default` service account of `{s.namespace}`",
                     g.span, "every pod that names no service account runs as `default`; create a service account "
-                    "for the workload and grant it instead", cis="5.1.5"))
+                    "for the workload and grant it instead"))
     return out
 
 
@@ -254,7 +252,7 @@ def wildcard_lints(program: Program) -> list[Diagnostic]:
         if words:
             out.append(warning("PC503", f"rule uses the wildcard `{words[0].text}`", words[0].span,
                                "name the verbs and resources it needs; a wildcard also grants whatever later "
-                               "releases and custom resources add", cis="5.1.3"))
+                               "releases and custom resources add"))
     return out
 
 

@@ -9,8 +9,9 @@ apiserver backend turns into flags and files. Checks, by code range:
   values, a method or list given twice, settings a release's files cannot express);
 * PC43x-PC44x release rules for plugins, modes and flags (sources in
   `policyc/data/apiserver/releases.yaml`);
-* PC54x the CIS Kubernetes Benchmark kube-apiserver controls (v1.10.0 numbering, as encoded in
-  kube-bench `cfg/cis-1.10/master.yaml`); docs/cis.md maps each control to its code.
+* PC54x-PC55x the CIS Kubernetes Benchmark kube-apiserver controls (section 1.2), with the ids of
+  the benchmark kube-bench applies to the target release (policyc/k8s/cis.py); docs/cis.md maps
+  each control to its code.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from policyc import model as m
 from policyc.check.context import Context
 from policyc.diagnostics import Diagnostic, Label, Severity
 from policyc.k8s import apiserver as api
-from policyc.k8s import credfile
+from policyc.k8s import cis, credfile
 from policyc.k8s.releases import format_version
 from policyc.model.authn import (
     ApiserverSettings,
@@ -34,7 +35,7 @@ from policyc.model.authn import (
     ServiceAccountToken,
     UserCredential,
 )
-from policyc.rules import ERROR, WARNING, Rule, register
+from policyc.rules import ERROR, NOTE, WARNING, Rule, register
 from policyc.source import Span
 
 # The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
@@ -170,6 +171,38 @@ RULES = register(
         "PC547", WARNING, "`NodeRestriction` not enabled, saying so when `Node` authorization is used",
         example="`admission LimitRanger`",
         cis="admission-node-restriction",
+    ),
+    Rule(
+        "PC548", NOTE,
+        "`DenyServiceExternalIPs` enabled on 1.22-1.24, whose benchmark (CIS 1.23, CIS 1.24) asks for it not to be "
+        "set: kube-bench fails that scored check; policyc keeps the plugin and says so",
+        example="`kubernetes 1.24` + `admission NodeRestriction, DenyServiceExternalIPs`",
+        cis="deny-service-external-ips-not-set",
+    ),
+    Rule(
+        "PC549", WARNING,
+        "the API server does not verify kubelet serving certificates: kubeadm never sets "
+        "`--kubelet-certificate-authority` (the help says how to on kubeadm)",
+        example="any `cluster` block",
+        help="turn on serverTLSBootstrap in the kubelet configuration, approve the kubelet-serving CSRs, then set "
+        "--kubelet-certificate-authority=/etc/kubernetes/pki/ca.crt on the API server",
+        cis="kubelet-certificate-authority",
+    ),
+    Rule(
+        "PC551", WARNING, "`PodSecurityPolicy` not enabled, on releases whose benchmark scores it (1.16-1.21)",
+        example="`kubernetes 1.21` + `admission NodeRestriction`",
+        cis="admission-pod-security-policy",
+    ),
+    Rule(
+        "PC552", NOTE,
+        "neither `SecurityContextDeny` nor `PodSecurityPolicy` enabled, on releases whose benchmark asks for one "
+        "(1.16-1.26): policyc advises Pod Security Admission instead",
+        example="`kubernetes 1.26` + `admission NodeRestriction`",
+        cis="admission-security-context-deny",
+    ),
+    Rule(
+        "PC553", WARNING, "a `basic-auth` file (static passwords), 1.16-1.18", example="`basic-auth file /x.csv`",
+        cis="basic-auth-file",
     ),
 )
 
@@ -440,7 +473,7 @@ def _check_admission(ctx: Context, words: tuple[m.Word, ...]) -> None:
             continue
         if name == "AlwaysAdmit":
             _error(ctx, "PC432", "admission plugin `AlwaysAdmit` admits every request", w.span,
-                   "remove it; it admits every request and has no place in a real cluster (CIS 1.2.10)", cis="1.2.10")
+                   "remove it; it admits every request and has no place in a real cluster")
         elif name in api.plugins_needing_config():
             ctx.warn("PC269", f"admission plugin `{name}` needs an admission configuration file", w.span,
                      "give the API server --admission-control-config-file with its configuration; "
@@ -465,7 +498,7 @@ def _check_authorization(ctx: Context, words: tuple[m.Word, ...]) -> None:
                    f"did you mean `{near}`?" if near else "use `Node, RBAC`")
         elif name == "AlwaysAllow":
             _error(ctx, "PC434", "authorization mode `AlwaysAllow` allows every request", w.span,
-                   "use `authorization Node, RBAC` and grant what is needed (CIS 1.2.6)", cis="1.2.6")
+                   "use `authorization Node, RBAC` and grant what is needed")
         elif name in api.modes_needing_flag():
             flag = api.modes_needing_flag()[name]
             ctx.warn("PC268", f"authorization mode `{name}` needs {flag}", w.span,
@@ -521,50 +554,97 @@ def _check_anonymous_probes(ctx: Context, cluster: _Cluster) -> None:
 
 
 def _check_cis(ctx: Context, cluster: _Cluster) -> None:
-    """PC540-PC547: the CIS 1.2.x controls that the policy's settings decide."""
+    """PC540-PC553: the CIS 1.2.x controls the policy's settings decide (docs/cis.md).
+
+    Each code names its control by key (RULES above); the id, and whether the control exists at
+    all, is that of the benchmark kube-bench applies to the target release (policyc/k8s/cis.py).
+    """
+    release = _release(ctx)
+    bench = cis.benchmark_for(release)
+
+    def has(key: str) -> bool:
+        return bench is not None and bench.control(key) is not None
+
     anonymous = cluster.lines.get("anonymous")
     if anonymous is None or _BOOL[anonymous.text("value").lower()]:
         span = anonymous.setting.span if anonymous else cluster.span
         ctx.warn("PC540", "anonymous requests are allowed" + ("" if anonymous else " (the API server's default)"),
                  span, "write `anonymous no` in `authentication { }` once the API server's probes do not need "
-                 "anonymous access (CIS 1.2.1, a manual control; see PC270)", cis="1.2.1")
+                 "anonymous access (see PC270)")
     tokens = cluster.lines.get("tokens")
     if tokens is not None:
         ctx.warn("PC541", "a static token file authenticates users with tokens that never expire", tokens.setting.span,
                  "prefer certificates or OIDC for people; the token file can only change with an API server "
-                 "restart (CIS 1.2.2)", cis="1.2.2")
+                 "restart")
+    basic = cluster.lines.get("basic-auth")
+    if basic is not None and api.flag("basic-auth-file").exists_in(release):  # 1.19+ is the error PC435
+        ctx.warn("PC553", "a basic-auth file authenticates users with static passwords", basic.setting.span,
+                 "prefer certificates or OIDC; Kubernetes removed --basic-auth-file in 1.19")
+    # kubeadm never sets --kubelet-certificate-authority: kubelets serve a self-signed certificate
+    # unless serverTLSBootstrap is on (kubernetes.io/docs/tasks/administer-cluster/kubeadm/
+    # kubeadm-certs/#kubelet-serving-certs), so the API server cannot verify them; policyc does
+    # not write the flag either.
+    ctx.warn("PC549", "the API server does not verify the kubelets' serving certificates "
+             "(`--kubelet-certificate-authority` is not set: neither kubeadm nor policyc sets it)", cluster.span,
+             "on kubeadm: set `serverTLSBootstrap: true` in the kubelet configuration of every node (the "
+             "`kubelet-config` ConfigMap, then `kubeadm upgrade node phase kubelet-config` and a kubelet restart), "
+             "approve the nodes' kubernetes.io/kubelet-serving CSRs, then give the API server "
+             "`--kubelet-certificate-authority=/etc/kubernetes/pki/ca.crt` (ClusterConfiguration "
+             "apiServer.extraArgs); once done, silence this with `# policyc: allow PC549 <reason>`")
     if cluster.authorization is not None:
         modes = {w.text for w in cluster.authorization}
         span = cluster.authorization_span or cluster.span
         if "Node" not in modes:
             ctx.warn("PC543", "authorization modes do not include `Node`", span,
-                     "add `Node` before `RBAC` so kubelets can read only what their pods need (CIS 1.2.7)",
-                     cis="1.2.7")
+                     "add `Node` before `RBAC` so kubelets can read only what their pods need")
         if "RBAC" not in modes:
             ctx.warn("PC544", "authorization modes do not include `RBAC`", span,
-                     "add `RBAC`: without it the roles and bindings policyc writes have no effect (CIS 1.2.8)",
-                     cis="1.2.8")
-    if cluster.admission is not None:
-        plugins = {w.text for w in cluster.admission}
-        span = cluster.admission_span or cluster.span
-        release = _release(ctx)
-        if "DenyServiceExternalIPs" in api.admission_plugins(release) and "DenyServiceExternalIPs" not in plugins:
-            ctx.warn("PC542", "admission plugin `DenyServiceExternalIPs` is not enabled", span,
-                     "add it unless services need spec.externalIPs (CIS 1.2.3, a manual control)", cis="1.2.3")
-        if "EventRateLimit" not in plugins:
-            ctx.warn("PC545", "admission plugin `EventRateLimit` is not enabled", span,
-                     "add it with an admission configuration that sets limits (CIS 1.2.9, a manual control)",
-                     cis="1.2.9")
-        if "AlwaysPullImages" not in plugins:
-            ctx.warn("PC546", "admission plugin `AlwaysPullImages` is not enabled", span,
-                     "add it on multi-tenant clusters so pods cannot use images pulled for others "
-                     "(CIS 1.2.11, a manual control)", cis="1.2.11")
-        if "NodeRestriction" not in plugins:
-            uses_node = cluster.authorization is not None and any(w.text == "Node" for w in cluster.authorization)
-            ctx.warn("PC547", "admission plugin `NodeRestriction` is not enabled"
-                     + (" although authorization uses `Node`" if uses_node else ""), span,
-                     "add `NodeRestriction` so a kubelet can only modify its own Node and its pods (CIS 1.2.14)",
-                     cis="1.2.14")
+                     "add `RBAC`: without it the roles and bindings policyc writes have no effect")
+    if cluster.admission is None:
+        return
+    plugins = {w.text for w in cluster.admission}
+    span = cluster.admission_span or cluster.span
+    deny = "DenyServiceExternalIPs"
+    # cis-1.23 and cis-1.24 (Kubernetes 1.22-1.24) score the opposite of the later versions:
+    # 1.2.3 "Ensure that the --DenyServiceExternalIPs is not set".
+    opposite = bench.control("deny-service-external-ips-not-set") if bench is not None else None
+    if deny in api.admission_plugins(release) and deny not in plugins:
+        against = (f"; {bench.title} {opposite.id} ({opposite.kind}) asks for the opposite, so with the plugin "
+                   "kube-bench reports that check as FAIL (PC548)") if opposite and bench else ""
+        ctx.warn("PC542", f"admission plugin `{deny}` is not enabled", span,
+                 "add it unless services need spec.externalIPs: any user who can create a Service can otherwise "
+                 f"intercept traffic to the addresses it names (CVE-2020-8554){against}")
+    if deny in plugins and opposite is not None and bench is not None:
+        ctx.diags.append(Diagnostic(
+            "PC548", Severity.NOTE, f"admission plugin `{deny}` is enabled, which the benchmark asks not to be",
+            span,
+            f"kube-bench reports this {opposite.kind} check as FAIL on Kubernetes {format_version(release)}; "
+            "policyc keeps the advice of the later benchmarks (the plugin closes CVE-2020-8554): record the "
+            "exception for your auditors"))
+    if "EventRateLimit" not in plugins:
+        ctx.warn("PC545", "admission plugin `EventRateLimit` is not enabled", span,
+                 "add it with an admission configuration that sets limits")
+    if "AlwaysPullImages" not in plugins:
+        ctx.warn("PC546", "admission plugin `AlwaysPullImages` is not enabled", span,
+                 "add it on multi-tenant clusters so pods cannot use images pulled for others")
+    if "NodeRestriction" not in plugins:
+        uses_node = cluster.authorization is not None and any(w.text == "Node" for w in cluster.authorization)
+        ctx.warn("PC547", "admission plugin `NodeRestriction` is not enabled"
+                 + (" although authorization uses `Node`" if uses_node else ""), span,
+                 "add `NodeRestriction` so a kubelet can only modify its own Node and its pods")
+    psp = "PodSecurityPolicy"
+    if has("admission-pod-security-policy") and psp in api.admission_plugins(release) and psp not in plugins:
+        ctx.warn("PC551", f"admission plugin `{psp}` is not enabled", span,
+                 f"add `{psp}` with a `pod-security` level or profile on every namespace (policyc writes the "
+                 "policies and their RBAC): before 1.22 it is the only admission that restricts pods")
+    scd = "SecurityContextDeny"
+    if has("admission-security-context-deny") and not plugins & {scd, psp}:
+        ctx.diags.append(Diagnostic(
+            "PC552", Severity.NOTE, f"neither `{scd}` nor `{psp}` is enabled", span,
+            "the benchmark asks for SecurityContextDeny when PodSecurityPolicy is not used, and kube-bench reports "
+            "this not-scored check as FAIL; policyc does not advise SecurityContextDeny (deprecated in 1.27, "
+            "removed in 1.30): restrict pods with `pod-security` levels (Pod Security Admission) and record the "
+            "exception for your auditors"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from policyc.check.access_lints import lint_all
 from policyc.diagnostics import Diagnostic
 from policyc.model.manifest import Manifest
 from policyc.model.program import Program
+from policyc.rules import cite
 
 
 def check_emitted(program: Program, manifests: Sequence[Manifest], *, lints: bool = False) -> list[Diagnostic]:
@@ -23,4 +24,4 @@ def check_emitted(program: Program, manifests: Sequence[Manifest], *, lints: boo
     diags = check_guards(program, model, graph_for(model, program))
     if lints:
         diags += lint_all(program, model)
-    return diags
+    return cite(diags, program.release)  # CIS ids of the target's benchmark

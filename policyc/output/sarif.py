@@ -1,11 +1,12 @@
 """Diagnostics as SARIF 2.1.0 (what GitHub code scanning uploads) and as GitHub workflow commands.
 
-SARIF: one run of the `policyc` driver; one reporting descriptor per code that occurs (with
-its level, family and CIS id as tags); one result per diagnostic with its location in the policy
-sources (relative URIs under `%SRCROOT%`, 1-based lines and columns, `endColumn` exclusive, as
-SARIF §3.30 defines regions), secondary locations for labels, and suppressed warnings marked
-`inSource` with their reason. Validated in tests against the OASIS schema
-(tests/data/sarif-schema-2.1.0.json).
+SARIF: one run of the `policyc` driver; one reporting descriptor per code that occurs, from the
+rule registry (policyc/rules.py: summary, example, help, level; family and CIS id as tags); one
+result per diagnostic with its location in the policy sources (relative URIs under `%SRCROOT%`,
+1-based lines and columns, `endColumn` exclusive, as SARIF §3.30 defines regions), secondary
+locations for labels, the CIS benchmark and id in the result's properties (`CIS 1.24 1.2.15`:
+ids differ between benchmark versions), and suppressed warnings marked `inSource` with their
+reason. Validated in tests against the OASIS schema (tests/data/sarif-schema-2.1.0.json).
 
 GitHub: `::error file=F,line=L,endLine=E,col=C,endColumn=EC,title=T::message` per diagnostic,
 escaped as the workflow-command toolkit does (`%`, CR and LF in data; also `:` and `,` in
@@ -19,12 +20,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
+from policyc import rules
 from policyc.diagnostics import Diagnostic, Severity, suppression_reason
 from policyc.source import Span
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
-# Families of codes (docs/diagnostics.md); a code's own description comes from DESCRIPTIONS.
+# Families of codes (docs/diagnostics.md); a code's own descriptions come from the rule registry.
 _FAMILIES = (
     ("PC0", "syntax"),
     ("PC1", "names and references"),
@@ -32,28 +34,8 @@ _FAMILIES = (
     ("PC3", "access and escalation"),
     ("PC4", "release rules"),
     ("PC5", "lint"),
+    ("PC6", "import"),
 )
-
-DESCRIPTIONS: dict[str, str] = {
-    "PC301": "A guard is broken by a grant",
-    "PC302": "A guard is broken through an escalation path",
-    "PC310": "Invalid Kubernetes YAML given to the access engine",
-    "PC501": "cluster-admin is granted",
-    "PC502": "A grant allows reading secrets",
-    "PC503": "A rule uses a wildcard",
-    "PC504": "A grant allows creating pods",
-    "PC505": "The default service account is granted rights",
-    "PC506": "A grant allows bind, escalate or impersonate",
-    "PC507": "A grant allows creating persistent volumes",
-    "PC508": "A grant allows nodes/proxy",
-    "PC509": "A grant allows approving certificate signing requests",
-    "PC510": "A grant allows writing admission webhook configurations",
-    "PC511": "A grant allows creating service account tokens",
-    "PC520": "A grant is redundant",
-    "PC521": "A role is never granted",
-    "PC522": "A team has no members",
-    "PC530": "A suppression comment is malformed",
-}
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
 
@@ -88,19 +70,26 @@ def _location(span: Span, base: str) -> dict[str, Any]:
     }}
 
 
-def _rule(code: str, level: str, cis: str) -> dict[str, Any]:
-    tags = ["security", _family(code)]
-    if cis:
-        tags.append(f"CIS-{cis}")
-    text = DESCRIPTIONS.get(code, f"policyc {_family(code)} check {code}")
-    return {
-        "id": code,
-        "name": code,
+def _rule(d: Diagnostic) -> dict[str, Any]:
+    """The reporting descriptor of a code, from its registered rule (policyc/rules.py)."""
+    rule = rules.get(d.code)
+    tags = ["security", _family(d.code)]
+    if d.cis:
+        tags.append(f"CIS-{d.cis}")
+    summary = rule.summary if rule else f"policyc {_family(d.code)} check {d.code}"
+    text = summary[:1].upper() + summary[1:]
+    help_text = (rule.help + "\n" if rule and rule.help else "") + f"See {d.code} in docs/diagnostics.md."
+    out: dict[str, Any] = {
+        "id": d.code,
+        "name": d.code,
         "shortDescription": {"text": text},
-        "help": {"text": f"See {code} in docs/diagnostics.md."},
-        "defaultConfiguration": {"level": level},
+        "help": {"text": help_text},
+        "defaultConfiguration": {"level": _LEVEL[rule.severity] if rule else _LEVEL[d.severity]},
         "properties": {"tags": tags},
     }
+    if rule and rule.example:
+        out["fullDescription"] = {"text": f"{text}. Example: {rule.example}"}
+    return out
 
 
 def to_sarif(
@@ -109,14 +98,14 @@ def to_sarif(
     """A SARIF 2.1.0 log of the diagnostics (suppressed ones included, marked as such)."""
     items = [(d, None) for d in diags] + [(d, suppression_reason(d)) for d in suppressed]
     items.sort(key=lambda it: it[0].sort_key)
-    rules: dict[str, dict[str, Any]] = {}
+    descriptors: dict[str, dict[str, Any]] = {}
     for d, _ in items:
-        if d.code not in rules:
-            rules[d.code] = _rule(d.code, _LEVEL[d.severity], d.cis)
-    order = sorted(rules)
+        if d.code not in descriptors:
+            descriptors[d.code] = _rule(d)
+    order = sorted(descriptors)
     results = []
     for d, reason in items:
-        message = d.message + (f" [CIS {d.cis}]" if d.cis else "") + (f"\nhelp: {d.help}" if d.help else "")
+        message = d.message + (f" [{d.cis_citation}]" if d.cis else "") + (f"\nhelp: {d.help}" if d.help else "")
         result: dict[str, Any] = {
             "ruleId": d.code,
             "ruleIndex": order.index(d.code),
@@ -131,10 +120,13 @@ def to_sarif(
                 {"id": i, **_location(lb.span, base), "message": {"text": lb.message}}
                 for i, lb in enumerate(related, 1)
             ]
+        if d.cis:
+            # The benchmark is named with the id: the same control has other numbers in other versions.
+            result["properties"] = {"cis": d.cis_citation, "cisControl": d.cis, "cisBenchmark": d.benchmark}
         if reason is not None:
             result["suppressions"] = [{"kind": "inSource", "justification": reason}]
         results.append(result)
-    driver: dict[str, Any] = {"name": "policyc", "rules": [rules[c] for c in order]}
+    driver: dict[str, Any] = {"name": "policyc", "rules": [descriptors[c] for c in order]}
     if version:
         driver["version"] = version
     return {
@@ -170,7 +162,7 @@ def render_github(diags: Iterable[Diagnostic], base: str = "") -> str:
                      "endLine": max(d.span.line, d.span.end_line), "col": max(1, d.span.col)}
             if d.span.end_line == d.span.line and d.span.end_col > d.span.col:
                 props = {**props, "endColumn": d.span.end_col}
-        props = {**props, "title": f"{d.code}" + (f" (CIS {d.cis})" if d.cis else "")}
+        props = {**props, "title": f"{d.code}" + (f" ({d.cis_citation})" if d.cis else "")}
         text = d.message + (f"\nhelp: {d.help}" if d.help else "")
         text += "".join(f"\nnote: {lb.message} at {lb.span}" for lb in d.labels)
         prop_text = ",".join(f"{k}={_escape_property(str(v))}" for k, v in props.items())
