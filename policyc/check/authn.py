@@ -151,7 +151,9 @@ RULES = register(
         cis="token-auth-file",
     ),
     Rule(
-        "PC542", WARNING, "`DenyServiceExternalIPs` not enabled, 1.21+",
+        "PC542", WARNING,
+        "`DenyServiceExternalIPs` not enabled, 1.21+ (on 1.22-1.24 without a CIS id: that benchmark asks the "
+        "opposite, which the help says)",
         example="`admission NodeRestriction`",
         cis="deny-service-external-ips",
     ),
