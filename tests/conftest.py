@@ -35,3 +35,29 @@ def policyc_command() -> list[str]:
 def policyc() -> list[str]:
     """The console script as an argv prefix."""
     return policyc_command()
+
+
+def _registered_diagnostics_only() -> None:
+    """Make every test fail that reports a code the rule registry does not declare, or declares with
+    another severity (policyc/rules.py; tests/unit/test_rule_registry.py checks the rest)."""
+    from policyc import rules
+    from policyc.diagnostics import Diagnostic
+
+    original = Diagnostic.__init__
+    if getattr(original, "_registry_checked", False):
+        return
+
+    def __init__(self: Diagnostic, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)
+        rule = rules.get(self.code)
+        if rule is None:
+            raise AssertionError(f"{self.code} is reported but not registered: declare it with rules.register()")
+        if rule.severity is not self.severity:
+            raise AssertionError(f"{self.code} is registered as {rule.severity.value} but reported as "
+                                 f"{self.severity.value}")
+
+    __init__._registry_checked = True  # type: ignore[attr-defined]
+    Diagnostic.__init__ = __init__  # type: ignore[method-assign]
+
+
+_registered_diagnostics_only()

@@ -26,8 +26,9 @@ RULES = register(
     Rule(
         "PC020", ERROR,
         "formatting would change the file's tokens (an internal safety net: the output must parse to exactly the "
-        "tokens of the input); the file is left unchanged. Please report it.",
+        "tokens of the input); the file is left unchanged",
         example="none known",
+        help="please report it as a bug of policyc fmt, with the file",
     ),
     Rule(
         "PC021", ERROR,

@@ -141,6 +141,11 @@ def test_sarif_validates_against_the_schema() -> None:
     assert rules[by_code["PC502"]["ruleIndex"]] == "PC502"
     cis = next(rule for rule in run["tool"]["driver"]["rules"] if rule["id"] == "PC502")
     assert "CIS-5.1.2" in cis["properties"]["tags"]
+    # The descriptor comes from the rule registry; the result names the benchmark of the target release.
+    assert cis["shortDescription"]["text"] == "A grant allows get/list/watch secrets (built-in roles included)"
+    assert by_code["PC502"]["properties"] == {
+        "cis": "CIS 1.12 5.1.2", "cisControl": "5.1.2", "cisBenchmark": "cis-1.12"}
+    assert "properties" not in guard
 
 
 def test_sarif_of_an_empty_run_validates() -> None:
@@ -154,4 +159,4 @@ def test_github_annotations() -> None:
     assert guard.startswith("::error file=policies/test.policy,line=4,endLine=4,col=1,endColumn=38,title=PC301::")
     assert "%0Ahelp: " in guard and "\n" not in guard
     warn = next(line for line in lines if "PC502" in line)
-    assert warn.startswith("::warning ") and "title=PC502 (CIS 5.1.2)::" in warn
+    assert warn.startswith("::warning ") and "title=PC502 (CIS 1.12 5.1.2)::" in warn
