@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from policyc import rules
-from policyc.diagnostics import Severity
+from policyc.diagnostics import Diagnostic, Severity
 from policyc.k8s import cis
 from policyc.rules_docs import cis_md, diagnostics_md
+from policyc.source import Span
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PACKAGE = ROOT / "policyc"
@@ -102,3 +103,13 @@ def test_the_generated_table_changes_when_the_registry_does(monkeypatch: pytest.
     monkeypatch.setitem(rules._REGISTRY, "PC547", rules.Rule(
         rule.code, rule.severity, "changed", rule.example, rule.help, rule.cis, rule.section))
     assert diagnostics_md(text) != text
+
+
+def test_reporting_an_unregistered_code_or_another_severity_fails_the_test() -> None:
+    """tests/conftest.py's check, which every other test runs under."""
+    span = Span("a.policy", 1, 1, 1, 2)
+    with pytest.raises(AssertionError, match="PC999 is reported but not registered"):
+        Diagnostic("PC999", Severity.ERROR, "x", span)
+    with pytest.raises(AssertionError, match="PC547 is registered as warning but reported as error"):
+        Diagnostic("PC547", Severity.ERROR, "x", span)
+    assert Diagnostic("PC547", Severity.WARNING, "x", span).code == "PC547"

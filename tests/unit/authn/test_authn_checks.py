@@ -190,6 +190,21 @@ CASES = [
     ("cis-node-restriction", cluster(authz="Node, RBAC", admission="LimitRanger"), None, "PC547", "warning",
      "admission plugin `NodeRestriction` is not enabled although authorization uses `Node`",
      "admission LimitRanger", "its own Node"),
+    ("cis-external-ips-opposite-1.24", cluster(admission="NodeRestriction, DenyServiceExternalIPs"), "1.24",
+     "PC548", "note", "admission plugin `DenyServiceExternalIPs` is enabled, which the benchmark asks not to be",
+     "admission NodeRestriction, DenyServiceExternalIPs", "record the exception for your auditors"),
+    ("cis-kubelet-ca", cluster(CERTS), None, "PC549", "warning",
+     "the API server does not verify the kubelets' serving certificates (`--kubelet-certificate-authority` is not "
+     "set: neither kubeadm nor policyc sets it)", "cluster {", "serverTLSBootstrap: true"),
+    ("cis-psp-1.21", cluster(admission="NodeRestriction"), "1.21", "PC551", "warning",
+     "admission plugin `PodSecurityPolicy` is not enabled", "admission NodeRestriction",
+     "the only admission that restricts pods"),
+    ("cis-security-context-deny-1.26", cluster(admission="NodeRestriction"), "1.26", "PC552", "note",
+     "neither `SecurityContextDeny` nor `PodSecurityPolicy` is enabled", "admission NodeRestriction",
+     "Pod Security Admission"),
+    ("cis-basic-auth-1.18", cluster("basic-auth file /etc/kubernetes/auth/basic.csv"), "1.18", "PC553", "warning",
+     "a basic-auth file authenticates users with static passwords", "basic-auth file /etc/kubernetes/auth/basic.csv",
+     "removed --basic-auth-file in 1.19"),
 ]
 
 
@@ -290,3 +305,15 @@ def test_non_ascii_and_comma_names_where_the_reader_keeps_them() -> None:
     """Non-ASCII names are valid; a comma in a certificate's O is one group (x509: one O, one group)."""
     text = cluster(TOKENS, CERTS) + 'user "jörg" auth token groups "équipe"\nuser c auth certificate groups "a,b"\n'
     assert [d.code for d in compile_text(text).diagnostics if d.is_error] == []
+
+
+@pytest.mark.parametrize(("code", "admission", "with_control", "without_control"), [
+    ("PC551", "NodeRestriction", "1.21", "1.22"),  # PodSecurityPolicy is scored up to cis-1.20
+    ("PC552", "NodeRestriction", "1.26", "1.27"),  # SecurityContextDeny is in cis-1.6 to cis-1.8
+    ("PC548", "NodeRestriction, DenyServiceExternalIPs", "1.22", "1.25"),  # "not set" in cis-1.23, cis-1.24
+])
+def test_benchmark_specific_checks_follow_the_benchmark(code: str, admission: str, with_control: str,
+                                                        without_control: str) -> None:
+    text = cluster(admission=admission)
+    assert code in [d.code for d in compile_text(text, kubernetes=with_control).diagnostics]
+    assert code not in [d.code for d in compile_text(text, kubernetes=without_control).diagnostics]

@@ -325,3 +325,19 @@ def test_policyc_agrees_with_kube_bench_on_every_automated_control_it_decides(be
     expected = {c.key for c in benchmark.controls
                 if c.automated and c.id.startswith("1.2.") and DECIDED_BY.get(c.key) not in (None, "grants")}
     assert compared == expected
+
+
+@pytest.mark.parametrize(("rel", "pv", "masters"), [
+    ("1.18", None, None),  # cis-1.6 has neither 5.1.7 nor 5.1.9
+    ("1.24", None, ("5.1.7", "cis-1.24")),  # cis-1.24 has 5.1.7, not 5.1.9
+    ("1.25", ("5.1.9", "cis-1.7"), ("5.1.7", "cis-1.7")),
+    ("1.33", ("5.1.9", "cis-1.12"), ("5.1.7", "cis-1.12")),
+])
+def test_rbac_lints_carry_the_5_1_id_of_the_target_benchmark(rel: str, pv: tuple | None, masters: tuple | None) -> None:
+    def ids(text: str, code: str) -> tuple[str, str] | None:
+        result = compile_sources([SourceFile("a.policy", f"kubernetes {rel}\n" + text)], lints=True)
+        d = next(d for d in result.diagnostics if d.code == code)
+        return (d.cis, d.benchmark) if d.cis else None
+
+    assert ids("grant create persistentvolumes to group g in cluster\n", "PC507") == pv
+    assert ids("team t {\n  members group system:masters\n}\n", "PC131") == masters
