@@ -341,3 +341,18 @@ def test_rbac_lints_carry_the_5_1_id_of_the_target_benchmark(rel: str, pv: tuple
 
     assert ids("grant create persistentvolumes to group g in cluster\n", "PC507") == pv
     assert ids("team t {\n  members group system:masters\n}\n", "PC131") == masters
+
+
+def test_the_table_is_what_gen_cis_writes_from_kube_bench() -> None:
+    """policyc/data/cis/benchmarks.yaml against kube-bench itself, where a clone is at hand."""
+    import os
+    import subprocess
+    import sys
+
+    repo = os.environ.get("KUBE_BENCH_GIT")
+    if not repo:
+        pytest.skip("set KUBE_BENCH_GIT to a git dir of aquasecurity/kube-bench to check the table against it")
+    script = HERE.parent.parent.parent / "scripts" / "gen_cis.py"
+    done = subprocess.run([sys.executable, str(script), "--kube-bench", repo, "--check"], capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
