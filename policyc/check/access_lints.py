@@ -28,26 +28,46 @@ RULES = register(
     Rule(
         "PC501", WARNING, "cluster-admin (or `* * *`) is granted",
         example="``grant of role `cluster-admin` gives every permission cluster-wide``",
+        help=(
+            "grant a narrower role (`admin`, `edit` or one of your own); keep cluster-admin for break-glass "
+            "accounts"
+        ),
         cis="rbac-cluster-admin",
     ),
     Rule(
         "PC502", WARNING, "a grant allows get/list/watch secrets (built-in roles included)",
         example="``grant of role `edit` allows reading secrets in namespace `app` ``",
+        help=(
+            "grant only the secrets it needs (`get secrets named ...`), or a role without secrets (`view` "
+            "instead of `edit`)"
+        ),
         cis="rbac-secrets",
     ),
     Rule(
         "PC503", WARNING, "a rule of a role or inline grant uses `*` (verbs or resources)",
         example="``rule uses the wildcard `*.apps` ``",
+        help=(
+            "name the verbs and resources it needs; a wildcard also grants whatever later releases and custom"
+            " resources add"
+        ),
         cis="rbac-wildcards",
     ),
     Rule(
         "PC504", WARNING, "a grant allows creating pods",
         example="``grant allows creating pods in namespace `dev` ``",
+        help=(
+            "a pod runs as any service account of its namespace; grant pod creation to deployment tooling "
+            "only"
+        ),
         cis="rbac-create-pods",
     ),
     Rule(
         "PC505", WARNING, "a grant gives rights to a namespace's `default` service account",
         example="``grant of role `view` gives rights to the `default` service account of `app` ``",
+        help=(
+            "every pod that names no service account runs as `default`; create a service account for the "
+            "workload and grant it instead"
+        ),
         cis="rbac-default-service-accounts",
     ),
     Rule(
@@ -57,31 +77,49 @@ RULES = register(
             "``grant allows `impersonate` cluster-wide``, ``grant of role `edit` allows `impersonate` in "
             "namespace `app` ``"
         ),
+        help="these verbs step around RBAC's escalation checks; grant them to administrators only",
         cis="rbac-bind-impersonate-escalate",
     ),
     Rule(
         "PC507", WARNING, "a grant allows creating persistent volumes",
         example="``grant allows creating persistent volumes cluster-wide``",
+        help=(
+            "a hostPath persistent volume reads and writes the node's disk; let a storage class provision "
+            "volumes"
+        ),
         cis="rbac-create-persistent-volumes",
     ),
     Rule(
         "PC508", WARNING, "a grant allows nodes/proxy",
         example="``grant allows access to nodes/proxy cluster-wide``",
+        help=(
+            "nodes/proxy reaches the kubelet API, which runs commands in any pod of the node; grant "
+            "nodes/metrics or nodes/stats instead"
+        ),
         cis="rbac-nodes-proxy",
     ),
     Rule(
         "PC509", WARNING, "a grant allows update/patch certificatesigningrequests/approval",
         example="``grant allows approving certificate signing requests cluster-wide``",
+        help=(
+            "an approver can issue a client certificate for any user or group; keep approval with the cluster"
+            " admins"
+        ),
         cis="rbac-csr-approval",
     ),
     Rule(
         "PC510", WARNING, "a grant allows writing validating or mutating webhook configurations",
         example="``grant allows writing admission webhook configurations cluster-wide``",
+        help=(
+            "a webhook sees and may change every object it selects; keep webhook configuration with the "
+            "cluster admins"
+        ),
         cis="rbac-webhook-configurations",
     ),
     Rule(
         "PC511", WARNING, "a grant allows create serviceaccounts/token",
         example="``grant allows creating service account tokens in namespace `a` ``",
+        help="a token request acts as the service account; grant it by name (`named`) to what needs it",
         cis="rbac-service-account-token-creation",
     ),
     Rule(
@@ -137,36 +175,27 @@ class _Lint:
     code: str
     test: Callable[[tuple[PolicyRule, ...]], bool]
     what: str
-    help: str
 
+
+_HELP = {rule.code: rule.help for rule in RULES}  # the registered fix of each lint (SARIF shows it too)
 
 _LINTS = (
-    _Lint("PC502", lambda rs: _allows(rs, _READ, "", "secrets"), "reading secrets",
-          "grant only the secrets it needs (`get secrets named ...`), or a role without secrets "
-          "(`view` instead of `edit`)"),
-    _Lint("PC504", lambda rs: _allows(rs, ("create",), "", "pods"), "creating pods",
-          "a pod runs as any service account of its namespace; grant pod creation to deployment tooling only"),
-    _Lint("PC506", lambda rs: bool(_special_verbs(rs)), "`bind`, `escalate` or `impersonate`",
-          "these verbs step around RBAC's escalation checks; grant them to administrators only"),
+    _Lint("PC502", lambda rs: _allows(rs, _READ, "", "secrets"), "reading secrets"),
+    _Lint("PC504", lambda rs: _allows(rs, ("create",), "", "pods"), "creating pods"),
+    _Lint("PC506", lambda rs: bool(_special_verbs(rs)), "`bind`, `escalate` or `impersonate`"),
     _Lint("PC507", lambda rs: _allows(rs, ("create",), "", "persistentvolumes"),
-          "creating persistent volumes",
-          "a hostPath persistent volume reads and writes the node's disk; let a storage class provision volumes"),
+          "creating persistent volumes"),
     _Lint("PC508", lambda rs: _allows(rs, ("get", "create", "update", "patch", "delete", "list", "watch"),
                                                 "", "nodes", "proxy"),
-          "access to nodes/proxy",
-          "nodes/proxy reaches the kubelet API, which runs commands in any pod of the node; "
-          "grant nodes/metrics or nodes/stats instead"),
+          "access to nodes/proxy"),
     _Lint("PC509", lambda rs: _allows(rs, ("update", "patch"), "certificates.k8s.io",
                                                 "certificatesigningrequests", "approval"),
-          "approving certificate signing requests",
-          "an approver can issue a client certificate for any user or group; keep approval with the cluster admins"),
+          "approving certificate signing requests"),
     _Lint("PC510", lambda rs: any(_allows(rs, _WRITE, "admissionregistration.k8s.io", r) for r in (
         "validatingwebhookconfigurations", "mutatingwebhookconfigurations")),
-          "writing admission webhook configurations",
-          "a webhook sees and may change every object it selects; keep webhook configuration with the cluster admins"),
+          "writing admission webhook configurations"),
     _Lint("PC511", lambda rs: _allows(rs, ("create",), "", "serviceaccounts", "token"),
-          "creating service account tokens",
-          "a token request acts as the service account; grant it by name (`named`) to what needs it"),
+          "creating service account tokens"),
 )
 
 
@@ -222,8 +251,7 @@ def cis_lints(uses: list[_GrantUse]) -> list[Diagnostic]:
         g, where = u.grant, _places(u.scopes)
         if (g.role is not None and g.role.text == "cluster-admin") or _is_everything(u.rules):
             out.append(warning("PC501", f"{_granted(g)} gives every permission {where}", g.span,
-                               "grant a narrower role (`admin`, `edit` or one of your own); keep cluster-admin for "
-                               "break-glass accounts"))
+                               _HELP["PC501"]))
             continue
         lints = fired.get(u.rules)
         if lints is None:
@@ -232,13 +260,12 @@ def cis_lints(uses: list[_GrantUse]) -> list[Diagnostic]:
             what = lint.what
             if lint.code == "PC506":
                 what = " and ".join(f"`{v}`" for v in _special_verbs(u.rules))
-            out.append(warning(lint.code, f"{_granted(g)} allows {what} {where}", g.span, lint.help))
+            out.append(warning(lint.code, f"{_granted(g)} allows {what} {where}", g.span, _HELP[lint.code]))
         for s in sorted(u.subjects):
             if s.kind == "ServiceAccount" and s.name == "default":
                 out.append(warning(
                     "PC505", f"{_granted(g)} gives rights to the `default` service account of `{s.namespace}`",
-                    g.span, "every pod that names no service account runs as `default`; create a service account "
-                    "for the workload and grant it instead"))
+                    g.span, _HELP["PC505"]))
     return out
 
 
@@ -251,8 +278,7 @@ def wildcard_lints(program: Program) -> list[Diagnostic]:
         words = [w for w in (*r.verbs, *r.resources) if "*" in w.text]
         if words:
             out.append(warning("PC503", f"rule uses the wildcard `{words[0].text}`", words[0].span,
-                               "name the verbs and resources it needs; a wildcard also grants whatever later "
-                               "releases and custom resources add"))
+                               _HELP["PC503"]))
     return out
 
 
