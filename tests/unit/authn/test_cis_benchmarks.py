@@ -293,13 +293,19 @@ def _decided(key: str, cluster_text: str) -> bool:
     return any(line.strip().startswith(part + " ") for line in cluster_text.split("\n"))
 
 
-def _representative(bench: str) -> tuple[int, int]:
-    return min(r for r, b in cis.release_map().items() if b == bench)
+def _first_and_last() -> list[tuple[str, tuple[int, int]]]:
+    """Each benchmark with the oldest and the newest release it applies to."""
+    out = []
+    for bench in BENCHMARKS:
+        releases = sorted(r for r, b in cis.release_map().items() if b == bench)
+        out += [(bench, r) for r in sorted({releases[0], releases[-1]})]
+    return out
 
 
-@pytest.mark.parametrize("bench", BENCHMARKS)
-def test_policyc_agrees_with_kube_bench_on_every_automated_control_it_decides(bench: str) -> None:
-    release = _representative(bench)
+@pytest.mark.parametrize(("bench", "release"), _first_and_last(),
+                         ids=[f"{b}-{format_version(r)}" for b, r in _first_and_last()])
+def test_policyc_agrees_with_kube_bench_on_every_automated_control_it_decides(bench: str,
+                                                                              release: tuple[int, int]) -> None:
     benchmark = cis.benchmarks()[bench]
     disagreements, compared = [], set()
     for name, cluster_text in _variants(release):
