@@ -362,3 +362,11 @@ def test_the_table_is_what_gen_cis_writes_from_kube_bench() -> None:
     done = subprocess.run([sys.executable, str(script), "--kube-bench", repo, "--check"], capture_output=True,
                           text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_kubelet_certificate_authority_is_silenced_once_set_by_hand() -> None:
+    text = ("kubernetes 1.30\n# policyc: allow PC549 serverTLSBootstrap on, CA flag set in ClusterConfiguration\n"
+            "cluster {\n  authorization Node, RBAC\n}\n")
+    result = compile_sources([SourceFile("c.policy", text)])
+    assert "PC549" not in [d.code for d in result.diagnostics]
+    assert [(d.code, d.cis, d.benchmark) for d in result.suppressed] == [("PC549", "1.2.5", "cis-1.11")]
