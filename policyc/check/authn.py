@@ -583,9 +583,10 @@ def _check_cis(ctx: Context, cluster: _Cluster) -> None:
         ctx.warn("PC553", "a basic-auth file authenticates users with static passwords", basic.setting.span,
                  "prefer certificates or OIDC; Kubernetes removed --basic-auth-file in 1.19")
     # kubeadm never sets --kubelet-certificate-authority: kubelets serve a self-signed certificate
-    # unless serverTLSBootstrap is on (kubernetes.io/docs/tasks/administer-cluster/kubeadm/
-    # kubeadm-certs/#kubelet-serving-certs), so the API server cannot verify them; policyc does
-    # not write the flag either.
+    # unless serverTLSBootstrap is on, and the kubelet-serving CSRs are never approved
+    # automatically (kubernetes.io/docs/tasks/administer-cluster/kubeadm/kubeadm-certs/
+    # #kubelet-serving-certs; kubernetes/kubeadm#1223), so the API server cannot verify them;
+    # policyc does not write the flag either.
     ctx.warn("PC549", "the API server does not verify the kubelets' serving certificates "
              "(`--kubelet-certificate-authority` is not set: neither kubeadm nor policyc sets it)", cluster.span,
              "on kubeadm: set `serverTLSBootstrap: true` in the kubelet configuration of every node (the "

@@ -52,7 +52,9 @@ DECIDED_BY: dict[str, str] = {
     "rbac-service-account-token-creation": "grants",
 }
 
-# Controls a cluster policyc patches passes by construction, and why.
+# Controls a cluster policyc patches passes by construction, and why. `--enable-admission-plugins`
+# names plugins "in addition to default enabled ones" (kube-apiserver reference), so an `admission`
+# line never turns a default plugin off.
 MET: dict[str, str] = {
     "kubelet-https": "policyc never writes `--kubelet-https` and kubeadm does not set it; kube-bench passes when "
     "it is not set",
