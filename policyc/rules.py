@@ -52,7 +52,7 @@ DECLARING_MODULES = (
     "policyc.importer.translate",
     "policyc.importer.admission",
     "policyc.importer.psp",
-    "policyc.cli.importer",
+    "policyc.importer.verify",
 )
 
 

@@ -8,35 +8,12 @@ from pathlib import Path
 import typer
 
 from policyc.cli.common import EXIT_ERRORS, fail_usage
-from policyc.diagnostics import Diagnostic, error, render_text, sort_diagnostics, summary
-from policyc.importer import REPLACED_FILE, ImportResult, import_docs, replaced_objects
-from policyc.importer.verify import compile_files, verify_import
+from policyc.diagnostics import render_text, sort_diagnostics, summary
+from policyc.importer import REPLACED_FILE, import_docs, replaced_objects
+from policyc.importer.verify import check_compiles, compile_files, verify_import
 from policyc.k8s.releases import NEWEST, SUPPORTED, format_version, parse_version
 from policyc.k8s.yamlread import ReadError, read_paths
 from policyc.output.tree import ForeignFilesError, write_tree
-from policyc.pipeline import Result
-from policyc.rules import ERROR, Rule, register
-from policyc.source import Span
-
-# The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
-RULES = register(
-    "import",
-    Rule(
-        "PC617", ERROR, "the imported policy does not compile: a bug of the importer; nothing is written",
-        example="none known",
-    ),
-)
-
-
-def check_compiles(result: ImportResult, compiled: Result) -> list[Diagnostic]:
-    """PC617 for every error the compiler finds in the imported policy (a bug of the importer)."""
-    out = []
-    for d in compiled.diagnostics:
-        if d.is_error:
-            out.append(error("PC617", f"the imported policy does not compile: {d.code} {d.message} at {d.span}",
-                             Span("<import>", 0, 0, 0, 0),
-                             "please report this with the input; the objects can stay unmanaged meanwhile"))
-    return out
 
 
 def import_(
@@ -65,7 +42,7 @@ def import_(
         raise fail_usage(str(exc)) from None
     result = import_docs(docs, release, exclude_system)
     compiled = compile_files(result.files)
-    all_diags = sort_diagnostics(diags + result.diagnostics + check_compiles(result, compiled))
+    all_diags = sort_diagnostics(diags + result.diagnostics + check_compiles(compiled))
     if all_diags:
         sys.stderr.write(render_text(all_diags, sources) + summary(all_diags) + "\n")
     if any(d.is_error for d in all_diags):

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from policyc.access.authorizer import AccessModel
 from policyc.access.diff import AccessSide, gained
 from policyc.access.escalation import EscalationGraph, Identity
+from policyc.diagnostics import Diagnostic, error
 from policyc.importer.psp import normal as psp_normal
 from policyc.importer.rules import is_dead, target_text
 from policyc.k8s.quantity import QuantityError, parse_quantity
@@ -44,7 +45,29 @@ from policyc.pipeline import Result, compile_sources
 from policyc.review.render import access_text
 from policyc.review.report import AccessLine, SettingChange
 from policyc.review.settings import compare_entries
-from policyc.source import SourceFile
+from policyc.rules import ERROR, Rule, register
+from policyc.source import SourceFile, Span
+
+# The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
+RULES = register(
+    "import",
+    Rule(
+        "PC617", ERROR, "the imported policy does not compile: a bug of the importer; nothing is written",
+        example="none known",
+    ),
+)
+
+
+def check_compiles(compiled: Result) -> list[Diagnostic]:
+    """PC617 for every error the compiler finds in the imported policy (a bug of the importer)."""
+    out = []
+    for d in compiled.diagnostics:
+        if d.is_error:
+            out.append(error("PC617", f"the imported policy does not compile: {d.code} {d.message} at {d.span}",
+                             Span("<import>", 0, 0, 0, 0),
+                             "please report this with the input; the objects can stay unmanaged meanwhile"))
+    return out
+
 
 if TYPE_CHECKING:
     from policyc.importer import ImportResult
