@@ -144,10 +144,19 @@ RULES = register(
         "PC439", ERROR, "`expires` before 1.22 (no `spec.expirationSeconds`)",
         example="`kubernetes 1.21` + `expires 90d`",
     ),
-    Rule("PC540", WARNING, "anonymous requests allowed", example="no `anonymous no`", cis="anonymous-auth"),
+    Rule(
+        "PC540", WARNING, "anonymous requests allowed",
+        example="no `anonymous no`",
+        help=(
+            "write `anonymous no` in `authentication { }` once the API server's probes do not need anonymous "
+            "access (see PC270)"
+        ),
+        cis="anonymous-auth",
+    ),
     Rule(
         "PC541", WARNING, "a static token file",
         example="`tokens file /etc/kubernetes/auth/tokens.csv`",
+        help="prefer certificates or OIDC for people; the token file can only change with an API server restart",
         cis="token-auth-file",
     ),
     Rule(
@@ -155,23 +164,40 @@ RULES = register(
         "`DenyServiceExternalIPs` not enabled, 1.21+ (on 1.22-1.24 without a CIS id: that benchmark asks the "
         "opposite, which the help says)",
         example="`admission NodeRestriction`",
+        help=(
+            "add it unless services need spec.externalIPs: any user who can create a Service can otherwise "
+            "intercept traffic to the addresses it names (CVE-2020-8554)"
+        ),
         cis="deny-service-external-ips",
     ),
-    Rule("PC543", WARNING, "authorization without `Node`", example="`authorization RBAC`", cis="authorization-node"),
-    Rule("PC544", WARNING, "authorization without `RBAC`", example="`authorization Node`", cis="authorization-rbac"),
+    Rule(
+        "PC543", WARNING, "authorization without `Node`",
+        example="`authorization RBAC`",
+        help="add `Node` before `RBAC` so kubelets can read only what their pods need",
+        cis="authorization-node",
+    ),
+    Rule(
+        "PC544", WARNING, "authorization without `RBAC`",
+        example="`authorization Node`",
+        help="add `RBAC`: without it the roles and bindings policyc writes have no effect",
+        cis="authorization-rbac",
+    ),
     Rule(
         "PC545", WARNING, "`EventRateLimit` not enabled",
         example="`admission NodeRestriction`",
+        help="add it with an admission configuration that sets limits",
         cis="admission-event-rate-limit",
     ),
     Rule(
         "PC546", WARNING, "`AlwaysPullImages` not enabled",
         example="`admission NodeRestriction`",
+        help="add it on multi-tenant clusters so pods cannot use images pulled for others",
         cis="admission-always-pull-images",
     ),
     Rule(
         "PC547", WARNING, "`NodeRestriction` not enabled, saying so when `Node` authorization is used",
         example="`admission LimitRanger`",
+        help="add `NodeRestriction` so a kubelet can only modify its own Node and its pods",
         cis="admission-node-restriction",
     ),
     Rule(
@@ -186,13 +212,22 @@ RULES = register(
         "the API server does not verify kubelet serving certificates: kubeadm never sets "
         "`--kubelet-certificate-authority` (the help says how to on kubeadm)",
         example="any `cluster` block",
-        help="turn on serverTLSBootstrap in the kubelet configuration, approve the kubelet-serving CSRs, then set "
-        "--kubelet-certificate-authority=/etc/kubernetes/pki/ca.crt on the API server",
+        help=(
+            "on kubeadm: set `serverTLSBootstrap: true` in the kubelet configuration of every node (the "
+            "`kubelet-config` ConfigMap, then `kubeadm upgrade node phase kubelet-config` and a kubelet restart), "
+            "approve the nodes' kubernetes.io/kubelet-serving CSRs, then give the API server "
+            "`--kubelet-certificate-authority=/etc/kubernetes/pki/ca.crt` (ClusterConfiguration "
+            "apiServer.extraArgs); once done, silence this with `# policyc: allow PC549 <reason>`"
+        ),
         cis="kubelet-certificate-authority",
     ),
     Rule(
         "PC551", WARNING, "`PodSecurityPolicy` not enabled, on releases whose benchmark scores it (1.16-1.21)",
         example="`kubernetes 1.21` + `admission NodeRestriction`",
+        help=(
+            "add `PodSecurityPolicy` with a `pod-security` level or profile on every namespace (policyc writes the "
+            "policies and their RBAC): before 1.22 it is the only admission that restricts pods"
+        ),
         cis="admission-pod-security-policy",
     ),
     Rule(
@@ -204,6 +239,7 @@ RULES = register(
     ),
     Rule(
         "PC553", WARNING, "a `basic-auth` file (static passwords), 1.16-1.18", example="`basic-auth file /x.csv`",
+        help="prefer certificates or OIDC; Kubernetes removed --basic-auth-file in 1.19",
         cis="basic-auth-file",
     ),
 )
@@ -555,6 +591,9 @@ def _check_anonymous_probes(ctx: Context, cluster: _Cluster) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+_HELP = {rule.code: rule.help for rule in RULES}  # the registered fix (SARIF shows it too)
+
+
 def _check_cis(ctx: Context, cluster: _Cluster) -> None:
     """PC540-PC553: the CIS 1.2.x controls the policy's settings decide (docs/cis.md).
 
@@ -571,17 +610,15 @@ def _check_cis(ctx: Context, cluster: _Cluster) -> None:
     if anonymous is None or _BOOL[anonymous.text("value").lower()]:
         span = anonymous.setting.span if anonymous else cluster.span
         ctx.warn("PC540", "anonymous requests are allowed" + ("" if anonymous else " (the API server's default)"),
-                 span, "write `anonymous no` in `authentication { }` once the API server's probes do not need "
-                 "anonymous access (see PC270)")
+                 span, _HELP["PC540"])
     tokens = cluster.lines.get("tokens")
     if tokens is not None:
         ctx.warn("PC541", "a static token file authenticates users with tokens that never expire", tokens.setting.span,
-                 "prefer certificates or OIDC for people; the token file can only change with an API server "
-                 "restart")
+                 _HELP["PC541"])
     basic = cluster.lines.get("basic-auth")
     if basic is not None and api.flag("basic-auth-file").exists_in(release):  # 1.19+ is the error PC435
         ctx.warn("PC553", "a basic-auth file authenticates users with static passwords", basic.setting.span,
-                 "prefer certificates or OIDC; Kubernetes removed --basic-auth-file in 1.19")
+                 _HELP["PC553"])
     # kubeadm never sets --kubelet-certificate-authority: kubelets serve a self-signed certificate
     # unless serverTLSBootstrap is on, and the kubelet-serving CSRs are never approved
     # automatically (kubernetes.io/docs/tasks/administer-cluster/kubeadm/kubeadm-certs/
@@ -589,20 +626,14 @@ def _check_cis(ctx: Context, cluster: _Cluster) -> None:
     # policyc does not write the flag either.
     ctx.warn("PC549", "the API server does not verify the kubelets' serving certificates "
              "(`--kubelet-certificate-authority` is not set: neither kubeadm nor policyc sets it)", cluster.span,
-             "on kubeadm: set `serverTLSBootstrap: true` in the kubelet configuration of every node (the "
-             "`kubelet-config` ConfigMap, then `kubeadm upgrade node phase kubelet-config` and a kubelet restart), "
-             "approve the nodes' kubernetes.io/kubelet-serving CSRs, then give the API server "
-             "`--kubelet-certificate-authority=/etc/kubernetes/pki/ca.crt` (ClusterConfiguration "
-             "apiServer.extraArgs); once done, silence this with `# policyc: allow PC549 <reason>`")
+             _HELP["PC549"])
     if cluster.authorization is not None:
         modes = {w.text for w in cluster.authorization}
         span = cluster.authorization_span or cluster.span
         if "Node" not in modes:
-            ctx.warn("PC543", "authorization modes do not include `Node`", span,
-                     "add `Node` before `RBAC` so kubelets can read only what their pods need")
+            ctx.warn("PC543", "authorization modes do not include `Node`", span, _HELP["PC543"])
         if "RBAC" not in modes:
-            ctx.warn("PC544", "authorization modes do not include `RBAC`", span,
-                     "add `RBAC`: without it the roles and bindings policyc writes have no effect")
+            ctx.warn("PC544", "authorization modes do not include `RBAC`", span, _HELP["PC544"])
     if cluster.admission is None:
         return
     plugins = {w.text for w in cluster.admission}
@@ -614,9 +645,7 @@ def _check_cis(ctx: Context, cluster: _Cluster) -> None:
     if deny in api.admission_plugins(release) and deny not in plugins:
         against = (f"; {bench.title} {opposite.id} ({opposite.kind}) asks for the opposite, so with the plugin "
                    "kube-bench reports that check as FAIL (PC548)") if opposite and bench else ""
-        ctx.warn("PC542", f"admission plugin `{deny}` is not enabled", span,
-                 "add it unless services need spec.externalIPs: any user who can create a Service can otherwise "
-                 f"intercept traffic to the addresses it names (CVE-2020-8554){against}")
+        ctx.warn("PC542", f"admission plugin `{deny}` is not enabled", span, _HELP["PC542"] + against)
     if deny in plugins and opposite is not None and bench is not None:
         ctx.diags.append(Diagnostic(
             "PC548", Severity.NOTE, f"admission plugin `{deny}` is enabled, which the benchmark asks not to be",
@@ -626,20 +655,18 @@ def _check_cis(ctx: Context, cluster: _Cluster) -> None:
             "exception for your auditors"))
     if "EventRateLimit" not in plugins:
         ctx.warn("PC545", "admission plugin `EventRateLimit` is not enabled", span,
-                 "add it with an admission configuration that sets limits")
+                 _HELP["PC545"])
     if "AlwaysPullImages" not in plugins:
         ctx.warn("PC546", "admission plugin `AlwaysPullImages` is not enabled", span,
-                 "add it on multi-tenant clusters so pods cannot use images pulled for others")
+                 _HELP["PC546"])
     if "NodeRestriction" not in plugins:
         uses_node = cluster.authorization is not None and any(w.text == "Node" for w in cluster.authorization)
         ctx.warn("PC547", "admission plugin `NodeRestriction` is not enabled"
                  + (" although authorization uses `Node`" if uses_node else ""), span,
-                 "add `NodeRestriction` so a kubelet can only modify its own Node and its pods")
+                 _HELP["PC547"])
     psp = "PodSecurityPolicy"
     if has("admission-pod-security-policy") and psp in api.admission_plugins(release) and psp not in plugins:
-        ctx.warn("PC551", f"admission plugin `{psp}` is not enabled", span,
-                 f"add `{psp}` with a `pod-security` level or profile on every namespace (policyc writes the "
-                 "policies and their RBAC): before 1.22 it is the only admission that restricts pods")
+        ctx.warn("PC551", f"admission plugin `{psp}` is not enabled", span, _HELP["PC551"])
     scd = "SecurityContextDeny"
     if has("admission-security-context-deny") and not plugins & {scd, psp}:
         ctx.diags.append(Diagnostic(
