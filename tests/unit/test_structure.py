@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "policyc"
 # Layers from the bottom up (docs/contributing.md): a module imports from its own layer or below.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("source", "diagnostics", "gcpause"),
-    ("k8s",),
+    ("k8s", "rules"),  # rules.py: the rule registry, declared into from every layer above
     ("model",),
     ("syntax", "loader"),
     ("access",),
@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("backends",),
     ("output",),
     ("pipeline", "policyc"),  # policyc/__init__.py: the public API
-    ("review", "importer", "fmt", "lsp"),
+    ("review", "importer", "fmt", "lsp", "rules_docs"),
     ("cli", "__main__"),
 )
 # The one import allowed from a lower layer to a higher one: `__version__` lives in
