@@ -65,12 +65,13 @@ def test_a_build_failing_after_emit_writes_no_secret_and_no_tree(tmp_path: Path)
 
 
 def test_deny_warnings_stops_the_write(tmp_path: Path) -> None:
-    folder = _folder(tmp_path, POLICY)  # PC540, a warning: anonymous requests are not turned off
+    # PC540 and PC549, warnings: anonymous requests are not turned off, kubelet certificates not verified
+    folder = _folder(tmp_path, POLICY)
     options = pipeline.Options(path=folder, out=tmp_path / "out", secrets=tmp_path / "s")
     assert pipeline.run(options).ok and (tmp_path / "out").is_dir()
     options = pipeline.Options(path=folder, out=tmp_path / "out2", secrets=tmp_path / "s2", deny_warnings=True)
     result = pipeline.run(options)
-    assert [(d.code, d.is_error) for d in result.diagnostics] == [("PC540", True)]
+    assert [(d.code, d.is_error) for d in result.diagnostics] == [("PC540", True), ("PC549", True)]
     assert not (tmp_path / "out2").exists() and not (tmp_path / "s2").exists()
 
 

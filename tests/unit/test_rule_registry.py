@@ -110,6 +110,7 @@ def test_reporting_an_unregistered_code_or_another_severity_fails_the_test() -> 
     span = Span("a.policy", 1, 1, 1, 2)
     with pytest.raises(AssertionError, match="PC999 is reported but not registered"):
         Diagnostic("PC999", Severity.ERROR, "x", span)
-    with pytest.raises(AssertionError, match="PC547 is registered as warning but reported as error"):
-        Diagnostic("PC547", Severity.ERROR, "x", span)
+    with pytest.raises(AssertionError, match="PC432 is registered as error but reported as warning"):
+        Diagnostic("PC432", Severity.WARNING, "x", span)
     assert Diagnostic("PC547", Severity.WARNING, "x", span).code == "PC547"
+    assert Diagnostic("PC547", Severity.ERROR, "x", span).is_error  # a warning promoted by --deny-warnings
