@@ -42,20 +42,39 @@ from policyc.source import SourceFile, Span
 RULES = register(
     "import",
     Rule(
-        "PC601", ERROR, "a file or document that cannot be read (YAML syntax, not UTF-8); nothing is written",
-        example="`metadata: {name: [`",
+        "PC601", ERROR,
+        "a file or document that cannot be read, at its line and column with the document's number: YAML syntax, not "
+        "UTF-8, aliases that expand to more than go-yaml (kubectl's reader) allows per document, or to more than "
+        "400,000 nodes in all the files read (a \"billion laughs\" is refused in milliseconds), an alias inside its own"
+        " anchor, nesting deeper than 200 levels, a stream over 64 MiB, an integer of more than 1,000 characters, a "
+        "tag that is not YAML's own (`!!python/...`); nothing is written. `policyc apiserver patch` refuses such a "
+        "manifest or patch file with the same error (exit 2, nothing changed)",
+        example="`metadata: {name: [`; `name: !!python/object/apply:os.system [id]`",
     ),
     Rule(
         "PC602", WARNING,
-        "a document that is not a Kubernetes object, a malformed object (no name, `rules` that are not a list, ...: "
-        "the API server would refuse it), or a kind that is not access policy (skipped)",
-        example="a `ConfigMap`",
+        "a document that is not a Kubernetes object, a malformed object (no name, `rules` that are not a list, "
+        "`verbs: [[get]]`, a `roleRef` that is not `{kind, name}`, a PodSecurityPolicy field of the wrong type such "
+        "as `privileged: \"false\"`, ...: the API server would refuse it; the caret is on the field, named in the "
+        "message), or a kind that is not access policy (skipped)",
+        example=(
+            "a `ConfigMap`; ``document 2 is not a valid Kubernetes object and is skipped: `rules` is not a list "
+            "of rules with lists of strings (at `rules[0].verbs[0]`)``"
+        ),
     ),
 ) + register(
     "access",
     Rule(
-        "PC310", ERROR, "a `--from` file is not valid YAML (can-i, who-can, explain exit 2)",
-        example="`bad.yaml:3:1: error[PC310]: invalid YAML: expected ',' or ']'`",
+        "PC310", ERROR,
+        "a `--from` file cannot be read (every PC601 reason: YAML syntax, alias bombs, tags, ...) or holds a document"
+        " without `kind` or a Role, ClusterRole, binding, ServiceAccount or Namespace that is not a valid Kubernetes "
+        "object (every PC602 shape check, at the field; other kinds are ignored): can-i, who-can and explain answer "
+        "nothing and exit 2, since the answer would leave the object out",
+        example=(
+            "`bad.yaml:3:1: error[PC310]: cannot read document 1: did not find expected node content`; "
+            "``from.yaml:4:1: error[PC310]: document 1 is not a valid Kubernetes object: `roleRef` needs a `kind`"
+            " and a `name` ``"
+        ),
     ),
 )
 
