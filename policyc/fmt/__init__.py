@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lark.exceptions import UnexpectedInput
-
 from policyc.diagnostics import Diagnostic, error
 from policyc.fmt import layout
 from policyc.fmt.tokens import pieces, signature
 from policyc.rules import ERROR, Rule, register
 from policyc.source import SourceFile
-from policyc.syntax.errors import syntax_diagnostic
+from policyc.syntax.tokens import PolicySyntaxError
 
 # The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
 RULES = register(
@@ -58,13 +56,13 @@ def format_source(src: SourceFile) -> Formatted:
     """Format one source file; a syntax error gives diagnostics and no text."""
     try:
         stream = list(pieces(src.text))
-    except UnexpectedInput as exc:
-        return Formatted(src, None, [syntax_diagnostic(exc, src)])
+    except PolicySyntaxError as exc:
+        return Formatted(src, None, [exc.diagnostic(src)])
     text = layout.render(layout.build(stream))
     before = [(p.kind, p.text) for p in stream if p.kind not in ("_NL", "COMMENT")]
     try:
         same = signature(text) == before
-    except UnexpectedInput:
+    except PolicySyntaxError:
         same = False
     if not same:
         return Formatted(

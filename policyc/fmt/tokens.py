@@ -1,7 +1,7 @@
 """The compiler's own token stream of a file, with the comments the lexer skips recovered.
 
 No second lexer: the tokens come from `PolicyLexer` driven by the cached LALR parser
-(`parser().parse_interactive`), so every keyword/name decision is the compiler's. The
+(`policyc.syntax.tokens.lex`), so every keyword/name decision is the compiler's. The
 lexer keeps full-line comments inside `_NL` token values and skips end-of-line comments;
 between two consecutive tokens only blanks and at most one such comment can have been
 skipped, so the text between them gives the comment back by position.
@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from lark import Token
-
-from policyc.syntax.parser import parser
+from policyc.syntax.tokens import lex, with_newline
 
 
 @dataclass(frozen=True)
@@ -26,34 +24,18 @@ class Piece:
     start: int
 
 
-def _with_newline(text: str) -> str:
-    # parse_text() does the same: the grammar wants every statement to end with a newline.
-    return text if text.endswith("\n") else text + "\n"
-
-
-def lex(text: str) -> list[Token]:
-    """Every token of `text` (`_NL` included), as the compiler's parser consumes them.
-
-    Raises lark's UnexpectedInput on a syntax error, exactly as `parse_text` would.
-    """
-    ip = parser().parse_interactive(_with_newline(text))
-    tokens = list(ip.iter_parse())
-    ip.feed_eof(tokens[-1] if tokens else None)
-    return tokens
-
-
 def pieces(text: str) -> Iterator[Piece]:
     """The tokens of `text` in order, with skipped end-of-line comments put back in place."""
-    text = _with_newline(text)
+    text = with_newline(text)
     pos = 0
     for tok in lex(text):
-        start = tok.start_pos or 0
+        start = tok.start
         gap = text[pos:start]
         hash_at = gap.find("#")
         if hash_at >= 0:
             yield Piece("COMMENT", gap[hash_at:].rstrip(), pos + hash_at)
         yield Piece(tok.type, tok.value, start)
-        pos = tok.end_pos if tok.end_pos is not None else start + len(tok.value)
+        pos = tok.end
 
 
 def signature(text: str) -> list[tuple[str, str]]:

@@ -1,7 +1,7 @@
 """Completion: what may come next at the cursor, as the compiler's own parser sees it.
 
 The text before the word being typed is fed to the LALR parser through the compiler's lexer
-(`parser().parse_interactive`); the terminals the parser would accept next give the keywords,
+(`policyc.syntax.tokens.accepts`); the terminals the parser would accept next give the keywords,
 and the statement read so far says which names fit: declared (and referenced) roles, teams,
 users, groups, service accounts and namespaces, built-in roles, and the verbs and resources
 of the target release.
@@ -9,19 +9,15 @@ of the target release.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
-
-from lark.exceptions import UnexpectedInput
-from lark.lexer import Token
 
 from policyc.k8s.bootstrap import AGGREGATE_LABELS, builtin_cluster_roles
 from policyc.k8s.releases import ANY_SUBRESOURCE, SUPPORTED, Release, format_version
 from policyc.k8s.rules import VERB_ALIASES
 from policyc.lsp.index import LEVELS, Index
-from policyc.syntax.lexer import WORD_RE, PolicyLexer
-from policyc.syntax.parser import parser
+from policyc.syntax.lexer import WORD_RE
+from policyc.syntax.tokens import Tok, accepts, keyword_terminals
 
 _WORD = re.compile(WORD_RE)
 _NOT_KEYWORDS = frozenset({"WORD", "STRING", "COMMA", "LBRACE", "RBRACE", "_NL"})
@@ -35,13 +31,6 @@ LIMIT_KINDS = ("max", "min", "default", "default-request", "max-ratio")
 AUTHORIZATION_MODES = ("Node", "RBAC", "Webhook", "ABAC", "AlwaysAllow", "AlwaysDeny")
 
 
-@functools.cache
-def keyword_terminals() -> dict[str, str]:
-    """Keyword terminal name -> its text (`__ANON_0` -> `aggregate-to`), from the grammar."""
-    lexer = PolicyLexer(parser().lexer_conf)
-    return {term: text for text, term in lexer.keywords.items()}
-
-
 @dataclass(frozen=True)
 class CompletionContext:
     """What fits at the cursor: keywords the parser accepts, and the kind of name (if any)."""
@@ -51,11 +40,11 @@ class CompletionContext:
     parsed: bool = True
 
 
-def _is_keyword(tok: Token) -> bool:
+def _is_keyword(tok: Tok) -> bool:
     return tok.type not in _NOT_KEYWORDS
 
 
-def _list_index(tokens: list[Token]) -> int:
+def _list_index(tokens: list[Tok]) -> int:
     """Which comma-separated list the next word starts or continues (0 = first)."""
     index, after_name = 0, False
     for tok in tokens:
@@ -67,7 +56,7 @@ def _list_index(tokens: list[Token]) -> int:
     return index + after_name
 
 
-def _rule_part(tokens: list[Token]) -> str | None:
+def _rule_part(tokens: list[Tok]) -> str | None:
     """In a rule, verbs come first, then resources (`get, list pods, pods/log`)."""
     index = _list_index(tokens)
     return ("verb", "resource")[index] if index < 2 else None
@@ -75,16 +64,14 @@ def _rule_part(tokens: list[Token]) -> str | None:
 
 def context(before: str) -> CompletionContext:
     """The completion context for a word starting right after `before` (the text up to it)."""
-    try:
-        ip = parser().parse_interactive(before)
-        tokens = list(ip.iter_parse())
-        accepts = ip.accepts()
-    except UnexpectedInput:
+    parsed = accepts(before)
+    if parsed is None:
         return CompletionContext(tuple(sorted(keyword_terminals().values())), None, parsed=False)
+    tokens, next_terms = parsed
     words = keyword_terminals()
-    keywords = tuple(sorted(words[t] for t in accepts if t in words))
+    keywords = tuple(sorted(words[t] for t in next_terms if t in words))
     heads: list[str] = []
-    stmt: list[Token] = []
+    stmt: list[Tok] = []
     for tok in tokens:
         if tok.type == "_NL":
             stmt = []
@@ -97,11 +84,11 @@ def context(before: str) -> CompletionContext:
             stmt = []
         else:
             stmt.append(tok)
-    want = _want(stmt, heads[-1] if heads else "") if "WORD" in accepts else None
+    want = _want(stmt, heads[-1] if heads else "") if "WORD" in next_terms else None
     return CompletionContext(keywords, want)
 
 
-def _want(stmt: list[Token], head: str) -> str | None:
+def _want(stmt: list[Tok], head: str) -> str | None:
     k = len(stmt) - 1
     while k >= 0 and not _is_keyword(stmt[k]):
         k -= 1

@@ -239,7 +239,8 @@ class PolicyServer(LanguageServer):
     async def occurrence_at(
         self, uri: str, position: types.Position
     ) -> tuple[PolicyFolder, Analysis, Occurrence, LineMap] | None:
-        """The name under the cursor, with the program it belongs to."""
+        """The name under the cursor, with the program it belongs to (from the file's last good
+        parse while it does not parse)."""
         found = self.program_of(uri)
         if found is None:
             return None
@@ -249,17 +250,25 @@ class PolicyServer(LanguageServer):
         if src is None:
             return None
         lines = self.lines(src)
-        occ = analysis.index.at(name, lines.offset(position))
+        offset = analysis.symbols.to_read(name, lines.offset(position))
+        occ = analysis.symbols.index.at(name, offset) if offset is not None else None
         return (program, analysis, occ, lines) if occ else None
 
     def lines(self, src: SourceFile) -> LineMap:
         """Position conversions for a file, in the negotiated encoding."""
         return LineMap(src.text, self.workspace.position_encoding or "utf-16")
 
-    def location(self, program: PolicyFolder, analysis: Analysis, occ: Occurrence) -> types.Location:
-        """Where an occurrence is, as an LSP location."""
-        src = analysis.sources[occ.span.file]
-        return types.Location(self.uri_of(program, occ.span.file), self.lines(src).span_range(occ.span))
+    def range_of(self, analysis: Analysis, occ: Occurrence) -> types.Range | None:
+        """Where an occurrence is in the current text (None: the text there was edited since)."""
+        name = occ.span.file
+        src = analysis.sources.get(name)
+        at = analysis.symbols.to_current(name, occ.span.start, occ.span.end) if src is not None else None
+        return self.lines(src).range(*at) if src is not None and at is not None else None
+
+    def location(self, program: PolicyFolder, analysis: Analysis, occ: Occurrence) -> types.Location | None:
+        """Where an occurrence is, as an LSP location (None: edited since it was read)."""
+        rng = self.range_of(analysis, occ)
+        return types.Location(self.uri_of(program, occ.span.file), rng) if rng is not None else None
 
 
 server = PolicyServer()
@@ -362,11 +371,11 @@ async def hover(ls: PolicyServer, params: types.HoverParams) -> types.Hover | No
     if found is None:
         return None
     program, analysis, occ, lines = found
-    text = hover_text(analysis.index, occ)
+    text = hover_text(analysis.symbols.index, occ)
     if text is None:
         return None
     return types.Hover(
-        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text), range=lines.span_range(occ.span)
+        contents=types.MarkupContent(kind=types.MarkupKind.Markdown, value=text), range=ls.range_of(analysis, occ)
     )
 
 
@@ -377,14 +386,13 @@ async def definition(ls: PolicyServer, params: types.DefinitionParams) -> list[t
     if found is None:
         return None
     program, analysis, occ, _ = found
-    target = analysis.index.definitions(occ)
+    target = analysis.symbols.index.definitions(occ)
     if isinstance(target, Builtin):
         path = description_file(target.name)
         uri = from_fs_path(str(path)) or path.as_uri()
         return [types.Location(uri, types.Range(types.Position(0, 0), types.Position(0, 0)))]
-    if not target:
-        return None
-    return [ls.location(program, analysis, d) for d in target]
+    locations = [loc for d in target or () if (loc := ls.location(program, analysis, d)) is not None]
+    return locations or None
 
 
 @server.feature(types.TEXT_DOCUMENT_REFERENCES)
@@ -394,8 +402,8 @@ async def references(ls: PolicyServer, params: types.ReferenceParams) -> list[ty
     if found is None:
         return None
     program, analysis, occ, _ = found
-    refs = analysis.index.references(occ, params.context.include_declaration)
-    return [ls.location(program, analysis, o) for o in refs]
+    refs = analysis.symbols.index.references(occ, params.context.include_declaration)
+    return [loc for o in refs if (loc := ls.location(program, analysis, o)) is not None]
 
 
 @server.feature(types.TEXT_DOCUMENT_COMPLETION)
@@ -415,7 +423,7 @@ async def completion(ls: PolicyServer, params: types.CompletionParams) -> types.
     if found is not None:
         program, _ = found
         analysis = program.analysis or await ls.fresh(program)
-    index = analysis.index if analysis else None
+    index = analysis.symbols.index if analysis else None
     release = target_release(index) if index else load_release(NEWEST)
     replace = lines.range(start, offset)
     items = []
@@ -455,7 +463,7 @@ async def symbols(ls: PolicyServer, params: types.DocumentSymbolParams) -> list[
     program, name = found
     analysis = await ls.fresh(program)
     lowered = analysis.files.get(name)
-    if lowered is None:
+    if lowered is None or not lowered.parsed:
         return []
     return document_symbols(lowered.policy, lowered.text, ls.lines(analysis.sources[name]))
 

@@ -4,12 +4,13 @@ A program is a folder whose `.policy` files form one policy, as `policyc build F
 it. Analysis is incremental: each file is lowered on its own and the result cached by its
 text, so a change re-lowers one file; checking and emitting (`compile_lowered`) run on the
 merged model each time, because names are global and an edit anywhere can change a
-diagnostic anywhere.
+diagnostic anywhere. Diagnostics are those of the current text; the names the editor
+features use (`Symbols`) keep, for a file that does not parse (which is most of the time
+while typing), its last good parse.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,21 +21,7 @@ from policyc.lsp.index import Index, Occurrence, file_occurrences
 from policyc.model import Policy
 from policyc.pipeline import Result, compile_lowered
 from policyc.source import SourceFile
-from policyc.syntax.lower import lower
-
-
-def merge_policies(parts: list[Policy]) -> Policy:
-    """The Policy `lower()` makes of several files, from the Policies of each file (sorted by name).
-
-    `lower()` appends each file's declarations in sorted file order and takes the first
-    `kubernetes` declaration as the target; every other field is a tuple to concatenate.
-    """
-    values: dict[str, tuple] = {}
-    for f in dataclasses.fields(Policy):
-        if f.name != "kubernetes":
-            values[f.name] = tuple(item for p in parts for item in getattr(p, f.name))
-    decls = values["kubernetes_decls"]
-    return Policy(kubernetes=decls[0] if decls else None, **values)
+from policyc.syntax.lower import lower, merge
 
 
 @dataclass(frozen=True)
@@ -47,6 +34,88 @@ class Lowered:
     diagnostics: tuple[Diagnostic, ...]
     occurrences: tuple[Occurrence, ...]
 
+    @property
+    def parsed(self) -> bool:
+        """Whether the file parsed and lowered without an error."""
+        return not any(d.is_error for d in self.diagnostics)
+
+
+def _lowered(name: str, text: str) -> Lowered:
+    src = SourceFile(name, text)
+    policy, diags = lower([src])
+    return Lowered(src.text, src, policy, tuple(diags), file_occurrences(policy, src))
+
+
+@dataclass(frozen=True)
+class Moved:
+    """Where the text of a file moved between the version its names were read from (`old`) and
+    the current one: both share `prefix` characters at the start and `suffix` at the end, and
+    the edit lies between (typing edits one place at a time). Offsets inside the edit have no
+    counterpart."""
+
+    prefix: int
+    suffix: int
+    old_len: int
+    new_len: int
+
+    @classmethod
+    def between(cls, old: str, new: str) -> Moved:
+        """The shared start and end of two texts."""
+        limit = min(len(old), len(new))
+        prefix = 0
+        while prefix < limit and old[prefix] == new[prefix]:
+            prefix += 1
+        suffix = 0
+        while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
+            suffix += 1
+        return cls(prefix, suffix, len(old), len(new))
+
+    def to_old(self, offset: int) -> int | None:
+        """The offset in the old text of a current offset, or None inside the edit."""
+        if offset <= self.prefix:
+            return offset
+        if offset >= self.new_len - self.suffix:
+            return offset - self.new_len + self.old_len
+        return None
+
+    def to_new(self, offset: int) -> int | None:
+        """The current offset of an offset in the old text, or None inside the edit."""
+        if offset <= self.prefix:
+            return offset
+        if offset >= self.old_len - self.suffix:
+            return offset - self.old_len + self.new_len
+        return None
+
+
+@dataclass(frozen=True)
+class Symbols:
+    """The names completion, hover, definition, references and rename see: the last good parse
+    of each file (a file being typed rarely parses) with the current text of the others, checked
+    by the compiler. `moved` maps offsets for the files whose current text is not the one read."""
+
+    files: dict[str, Lowered]
+    result: Result
+    index: Index
+    moved: dict[str, Moved]
+
+    def to_read(self, name: str, offset: int) -> int | None:
+        """A current offset of file `name` in the text its names were read from (None: edited)."""
+        moved = self.moved.get(name)
+        return offset if moved is None else moved.to_old(offset)
+
+    def to_current(self, name: str, start: int, end: int) -> tuple[int, int] | None:
+        """Offsets of the text names were read from, in the current text (None: edited since)."""
+        moved = self.moved.get(name)
+        if moved is None:
+            return start, end
+        a, b = moved.to_new(start), moved.to_new(end)
+        return (a, b) if a is not None and b is not None else None
+
+    @property
+    def stale(self) -> list[str]:
+        """The files whose names come from an older text (they do not parse now)."""
+        return sorted(self.moved)
+
 
 @dataclass(frozen=True)
 class Analysis:
@@ -58,6 +127,7 @@ class Analysis:
     result: Result
     files: dict[str, Lowered]
     index: Index
+    symbols: Symbols
 
 
 @dataclass(frozen=True)
@@ -79,6 +149,7 @@ class PolicyFolder:
     versions: dict[str, int] = field(default_factory=dict)
     analysis: Analysis | None = None
     _cache: dict[str, Lowered] = field(default_factory=dict)
+    _good: dict[str, Lowered] = field(default_factory=dict)  # the last lowering of each file that parsed
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def name_of(self, path: Path) -> str:
@@ -142,17 +213,40 @@ class PolicyFolder:
             for name in sorted(texts):
                 cached = self._cache.get(name)
                 if cached is None or cached.text != texts[name]:
-                    src = SourceFile(name, texts[name])
-                    policy, diags = lower([src])
-                    cached = Lowered(src.text, src, policy, tuple(diags), file_occurrences(policy, src))
+                    cached = _lowered(name, texts[name])
                 files[name] = cached
             self._cache = files
-            sources = [f.source for f in files.values()]
-            policy = merge_policies([f.policy for f in files.values()])
-            diags = [d for f in files.values() for d in f.diagnostics]
-            result = compile_lowered(sources, policy, diags, self.kubernetes)
-            by_name = {s.name: s for s in sources}
-            index = Index(policy, result.program, by_name, {name: f.occurrences for name, f in files.items()})
-            analysis = Analysis(texts, snap.versions, by_name, result, files, index)
+            result, index = self._compile(files, lints=True)
+            symbols = self._symbols(files, result, index)
+            analysis = Analysis(texts, snap.versions, dict(index.sources), result, files, index, symbols)
             self.analysis = analysis
             return analysis
+
+    def _compile(self, files: dict[str, Lowered], *, lints: bool) -> tuple[Result, Index]:
+        """Check and emit the merged files, as `policyc check` does (access lints included)."""
+        sources = [f.source for f in files.values()]
+        policy = merge(f.policy for f in files.values())
+        diags = [d for f in files.values() for d in f.diagnostics]
+        result = compile_lowered(sources, policy, diags, self.kubernetes, lints=lints)
+        by_name = {s.name: s for s in sources}
+        return result, Index(policy, result.program, by_name, {name: f.occurrences for name, f in files.items()})
+
+    def _symbols(self, files: dict[str, Lowered], result: Result, index: Index) -> Symbols:
+        """The files as last parsed: the current ones where they parse, else the last good lowering
+        (or the disk's text, if that parses), each file's names kept while it is being typed."""
+        good: dict[str, Lowered] = {}
+        for name, lowered in files.items():
+            if lowered.parsed:
+                self._good[name] = lowered
+            elif name not in self._good and self.disk.get(name, lowered.text) != lowered.text:
+                on_disk = _lowered(name, self.disk[name])
+                if on_disk.parsed:
+                    self._good[name] = on_disk
+            good[name] = self._good.get(name, lowered)
+        for gone in set(self._good) - set(files):
+            del self._good[gone]
+        if all(good[name] is files[name] for name in files):
+            return Symbols(files, result, index, {})
+        moved = {name: Moved.between(g.text, files[name].text) for name, g in good.items() if g is not files[name]}
+        sym_result, sym_index = self._compile(good, lints=False)
+        return Symbols(good, sym_result, sym_index, moved)

@@ -1,7 +1,8 @@
-"""Lowering: syntax trees to the frozen model. With parser.py, the only lark importer."""
+"""Lowering: syntax trees to the frozen model; `merge` joins the models of separate files."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -337,3 +338,19 @@ def lower(sources: Iterable[SourceFile]) -> tuple[m.Policy, list[Diagnostic]]:
         files=tuple(s.name for s in srcs),
     )
     return policy, diags
+
+
+def merge(parts: Iterable[m.Policy]) -> m.Policy:
+    """The Policy `lower()` makes of several files, from the Policies of each file (in sorted name order).
+
+    `lower()` appends each file's declarations in sorted file order and takes the first
+    `kubernetes` declaration as the target; every other field is a tuple to concatenate. The
+    language server lowers file by file (caching each) and merges.
+    """
+    parts = list(parts)
+    values: dict[str, tuple] = {}
+    for f in dataclasses.fields(m.Policy):
+        if f.name != "kubernetes":
+            values[f.name] = tuple(item for p in parts for item in getattr(p, f.name))
+    decls = values["kubernetes_decls"]
+    return m.Policy(kubernetes=decls[0] if decls else None, **values)

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from conftest import REPO
-from policyc.lsp.complete import keyword_terminals
+from policyc.syntax.tokens import keyword_terminals
 
 VSCODE = REPO / "editors" / "vscode"
 PACKAGE = json.loads((VSCODE / "package.json").read_text())
