@@ -225,5 +225,9 @@ class Index:
             return out
         return [o for o in self._all(occ.kind) if o.name == occ.name and (include_declaration or not o.decl)]
 
+    def named(self, kind: str, name: str | None = None) -> list[Occurrence]:
+        """Every occurrence of a kind of name (of that name, if given), in file and text order."""
+        return [o for o in self._all(kind) if name is None or o.name == name]
+
     def _all(self, kind: str) -> list[Occurrence]:
         return [o for name in sorted(self.by_file) for o in self.by_file[name] if o.kind == kind]

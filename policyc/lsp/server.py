@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
@@ -38,7 +39,9 @@ from policyc.lsp.hover import hover_text, target_release
 from policyc.lsp.index import Builtin, Occurrence
 from policyc.lsp.outline import document_symbols
 from policyc.lsp.positions import LineMap
-from policyc.lsp.workspace import Analysis, PolicyFolder, Snapshot
+from policyc.lsp.rename import RenameRefused, target
+from policyc.lsp.rename import edits as rename_edits
+from policyc.lsp.workspace import Analysis, PolicyFolder, Snapshot, lowered
 from policyc.source import SourceFile
 from policyc.syntax.lexer import WORD_RE
 
@@ -404,6 +407,51 @@ async def references(ls: PolicyServer, params: types.ReferenceParams) -> list[ty
     program, analysis, occ, _ = found
     refs = analysis.symbols.index.references(occ, params.context.include_declaration)
     return [loc for o in refs if (loc := ls.location(program, analysis, o)) is not None]
+
+
+def _refused(exc: RenameRefused) -> JsonRpcException:
+    # LSP ResponseError RequestFailed (-32803): "the request failed but it was syntactically
+    # correct"; editors show the message to the user.
+    return JsonRpcException(str(exc), code=types.LSPErrorCodes.RequestFailed)
+
+
+@server.feature(types.TEXT_DOCUMENT_PREPARE_RENAME)
+async def prepare_rename(ls: PolicyServer, params: types.PrepareRenameParams) -> types.PrepareRenamePlaceholder | None:
+    """Whether the name under the cursor can be renamed: its range and text, or why not."""
+    found = await ls.occurrence_at(params.text_document.uri, params.position)
+    if found is None:
+        return None
+    program, analysis, occ, _ = found
+    try:
+        target(analysis.symbols.index, occ)
+    except RenameRefused as exc:
+        raise _refused(exc) from None
+    rng = ls.range_of(analysis, occ)
+    return types.PrepareRenamePlaceholder(range=rng, placeholder=occ.name) if rng is not None else None
+
+
+@server.feature(types.TEXT_DOCUMENT_RENAME)
+async def rename(ls: PolicyServer, params: types.RenameParams) -> types.WorkspaceEdit | None:
+    """Rename a role, team, namespace or service account in every file of the program."""
+    found = await ls.occurrence_at(params.text_document.uri, params.position)
+    if found is None:
+        return None
+    program, analysis, occ, _ = found
+
+    def reread(name: str, text: str) -> tuple[Occurrence, ...] | None:
+        result = lowered(name, text)
+        return result.occurrences if result.parsed else None
+
+    try:
+        edits = rename_edits(analysis.symbols.index, occ, params.new_name, analysis.symbols.stale, reread)
+    except RenameRefused as exc:
+        raise _refused(exc) from None
+    changes: dict[str, list[types.TextEdit]] = defaultdict(list)
+    for e in edits:
+        changes[ls.uri_of(program, e.file)].append(
+            types.TextEdit(ls.lines(analysis.sources[e.file]).range(e.start, e.end), e.text)
+        )
+    return types.WorkspaceEdit(changes=dict(changes))
 
 
 @server.feature(types.TEXT_DOCUMENT_COMPLETION)

@@ -40,7 +40,8 @@ class Lowered:
         return not any(d.is_error for d in self.diagnostics)
 
 
-def _lowered(name: str, text: str) -> Lowered:
+def lowered(name: str, text: str) -> Lowered:
+    """One file's text lowered on its own."""
     src = SourceFile(name, text)
     policy, diags = lower([src])
     return Lowered(src.text, src, policy, tuple(diags), file_occurrences(policy, src))
@@ -213,7 +214,7 @@ class PolicyFolder:
             for name in sorted(texts):
                 cached = self._cache.get(name)
                 if cached is None or cached.text != texts[name]:
-                    cached = _lowered(name, texts[name])
+                    cached = lowered(name, texts[name])
                 files[name] = cached
             self._cache = files
             result, index = self._compile(files, lints=True)
@@ -235,14 +236,14 @@ class PolicyFolder:
         """The files as last parsed: the current ones where they parse, else the last good lowering
         (or the disk's text, if that parses), each file's names kept while it is being typed."""
         good: dict[str, Lowered] = {}
-        for name, lowered in files.items():
-            if lowered.parsed:
-                self._good[name] = lowered
-            elif name not in self._good and self.disk.get(name, lowered.text) != lowered.text:
-                on_disk = _lowered(name, self.disk[name])
+        for name, now in files.items():
+            if now.parsed:
+                self._good[name] = now
+            elif name not in self._good and self.disk.get(name, now.text) != now.text:
+                on_disk = lowered(name, self.disk[name])
                 if on_disk.parsed:
                     self._good[name] = on_disk
-            good[name] = self._good.get(name, lowered)
+            good[name] = self._good.get(name, now)
         for gone in set(self._good) - set(files):
             del self._good[gone]
         if all(good[name] is files[name] for name in files):

@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from lsp_fixture import at
+from lsp_fixture import ROLES, TEAMS, at, write_program
 
 from conftest import REPO, policyc_command
-from policyc.lsp.client import LspClient
+from policyc.lsp.client import LspClient, ServerError
 
 ORG = REPO / "docs" / "examples" / "org"
 SEVERITY = {1: "error", 2: "warning", 3: "note"}
@@ -101,7 +101,8 @@ def test_completion_after_grant_role_offers_the_roles_of_the_unparsable_document
     client = start(root)
     uri = client.open(root / "main.policy")
     client.diagnostics(uri, 1)
-    typing = ONE.replace("  grant role pod-reader to team web\n", "  grant role pod-reader to team web\n  grant role \n")
+    grant = "  grant role pod-reader to team web\n"
+    typing = ONE.replace(grant, grant + "  grant role \n")
     client.change(uri, typing, 2)
     [d] = client.diagnostics(uri, 2)
     assert d["code"] == "PC001"  # the document does not parse ...
@@ -151,3 +152,153 @@ def test_hover_and_definition_in_an_unparsable_document_follow_the_edit(tmp_path
     # A name inside the edited text has no last good parse: no answer rather than a wrong one.
     assert client.request("textDocument/hover", {"textDocument": {"uri": uri},
                                                  "position": _pos(typing, "team \n", delta=1)}) is None
+
+
+# -- rename across files ---------------------------------------------------------------------
+
+
+def _apply(text: str, edits: list[dict]) -> str:
+    """The text with LSP TextEdits made (ASCII text: characters are UTF-16 units)."""
+    starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+
+    def offset(p: dict) -> int:
+        return starts[p["line"]] + p["character"]
+
+    for e in sorted(edits, key=lambda e: offset(e["range"]["start"]), reverse=True):
+        text = text[: offset(e["range"]["start"])] + e["newText"] + text[offset(e["range"]["end"]) :]
+    return text
+
+
+@pytest.fixture
+def two(tmp_path: Path, start) -> tuple[LspClient, Path, dict[str, str]]:
+    root = write_program(tmp_path / "workspace")
+    client = start(root)
+    uris = {}
+    for name in ("roles.policy", "teams.policy"):
+        uris[name] = client.open(root / name)
+        client.diagnostics(uris[name], 1)
+    return client, root, uris
+
+
+def _rename(client: LspClient, uri: str, text: str, needle: str, new_name: str, nth: int = 0) -> dict[str, str]:
+    """Rename at `needle` and return the new text of each edited file (by file name)."""
+    result = client.request("textDocument/rename", {"textDocument": {"uri": uri},
+                                                    "position": _pos(text, needle, nth),
+                                                    "newName": new_name})
+    texts = {"roles.policy": ROLES, "teams.policy": TEAMS}
+    out = {}
+    for edit_uri, edits in result["changes"].items():
+        name = edit_uri.rsplit("/", 1)[1]
+        out[name] = _apply(texts[name], edits)
+    return out
+
+
+def _compiles(root: Path, texts: dict[str, str]) -> None:
+    for name, text in texts.items():
+        (root / name).write_text(text)
+    r = subprocess.run([*policyc_command(), "check", str(root)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "\n0 errors" in "\n" + r.stderr, r.stderr
+
+
+def test_rename_a_role_from_a_reference_in_another_file(two) -> None:
+    client, root, uris = two
+    caps_range = client.request("textDocument/prepareRename", {"textDocument": {"uri": uris["teams.policy"]},
+                                                                "position": _pos(TEAMS, "pod-reader")})
+    assert caps_range == {"range": {"start": {"line": 2, "character": 13}, "end": {"line": 2, "character": 23}},
+                          "placeholder": "pod-reader"}
+    out = _rename(client, uris["teams.policy"], TEAMS, "pod-reader", "pod-viewer")
+    assert out == {
+        "roles.policy": ROLES.replace("pod-reader", "pod-viewer"),
+        "teams.policy": TEAMS.replace("pod-reader", "pod-viewer"),
+    }
+    _compiles(root, out)
+
+
+def test_rename_a_namespace_everywhere_it_is_written(two) -> None:
+    client, root, uris = two
+    out = _rename(client, uris["teams.policy"], TEAMS, "apps {", "shop")
+    assert out == {
+        "roles.policy": ROLES.replace("in apps", "in shop"),
+        "teams.policy": TEAMS.replace("apps", "shop"),
+    }
+    _compiles(root, out)
+
+
+def test_rename_a_team_and_a_service_account(two) -> None:
+    client, root, uris = two
+    out = _rename(client, uris["teams.policy"], TEAMS, "web\n", "frontend")
+    assert out == {"teams.policy": TEAMS.replace("web", "frontend")}
+    out = _rename(client, uris["teams.policy"], TEAMS, "ci\n", "deployer")
+    assert out == {"teams.policy": TEAMS.replace("apps/ci", "apps/deployer")}
+
+
+def test_a_quoted_name_stays_quoted_and_a_new_one_is_quoted_when_it_must_be(tmp_path: Path, start) -> None:
+    root = tmp_path / "q"
+    root.mkdir()
+    text = 'team "web team" {\n  members user alice\n}\n\nnamespace apps {\n  grant role view to team "web team"\n}\n'
+    (root / "main.policy").write_text(text)
+    client = start(root)
+    uri = client.open(root / "main.policy")
+    client.diagnostics(uri, 1)
+    result = client.request("textDocument/rename", {"textDocument": {"uri": uri},
+                                                    "position": _pos(text, "web team", 1),
+                                                    "newName": "front end"})
+    assert _apply(text, result["changes"][uri]) == text.replace('"web team"', '"front end"')
+
+
+@pytest.mark.parametrize(("file", "needle", "new_name", "reason"), [
+    ("teams.policy", "edit in", "my-edit", "`edit` is a built-in ClusterRole"),
+    ("roles.policy", "pod-reader {", "deployer", "a role `deployer` is already declared at roles.policy:7:6"),
+    ("teams.policy", "apps {", "Apps_1", "`Apps_1` is not a valid namespace name"),
+    ("teams.policy", "alice", "bob", "a user cannot be renamed"),
+    ("teams.policy", "web {", "a\nb", "the new name is empty or spans lines"),
+    ("roles.policy", "pod-reader {", "edit", "is a built-in ClusterRole (PC111)"),
+])
+def test_a_rename_that_would_change_the_policy_is_refused(two, file: str, needle: str, new_name: str,
+                                                          reason: str) -> None:
+    client, _, uris = two
+    text = {"roles.policy": ROLES, "teams.policy": TEAMS}[file]
+    with pytest.raises(ServerError) as info:
+        client.request("textDocument/rename", {"textDocument": {"uri": uris[file]},
+                                               "position": _pos(text, needle, delta=2), "newName": new_name})
+    assert reason in str(info.value)
+    assert "-32803" in str(info.value)
+
+
+def test_no_rename_while_a_file_does_not_parse(two) -> None:
+    client, _, uris = two
+    broken = ROLES + "grant role \n"
+    client.change(uris["roles.policy"], broken, 2)
+    client.diagnostics(uris["roles.policy"], 2)
+    with pytest.raises(ServerError, match="`roles.policy` does not parse"):
+        client.request("textDocument/rename", {"textDocument": {"uri": uris["teams.policy"]},
+                                               "position": _pos(TEAMS, "web"), "newName": "frontend"})
+
+
+def test_no_rename_of_a_role_whose_reference_also_names_another_role(tmp_path: Path, start) -> None:
+    root = tmp_path / "two-roles"
+    root.mkdir()
+    text = ("role x {\n  get pods\n}\n\nrole x in a {\n  list pods\n}\n\n"
+            "grant role x to user u in a, b\n")
+    (root / "main.policy").write_text(text)
+    client = start(root)
+    uri = client.open(root / "main.policy")
+    client.diagnostics(uri, 1)
+    with pytest.raises(ServerError, match=r"main.policy:9:12 also names the Role `x` in namespace `a`"):
+        client.request("textDocument/rename", {"textDocument": {"uri": uri},
+                                               "position": _pos(text, "x {"), "newName": "y"})
+
+
+def test_renaming_a_namespace_rewrites_quoted_service_accounts(tmp_path: Path, start) -> None:
+    root = tmp_path / "sa"
+    root.mkdir()
+    text = 'serviceaccount "apps/ci"\n\nnamespace apps {\n  grant role view to serviceaccount apps/ci\n}\n'
+    (root / "main.policy").write_text(text)
+    client = start(root)
+    uri = client.open(root / "main.policy")
+    client.diagnostics(uri, 1)
+    result = client.request("textDocument/rename", {"textDocument": {"uri": uri},
+                                                    "position": _pos(text, "apps {"), "newName": "shop"})
+    assert _apply(text, result["changes"][uri]) == (
+        "serviceaccount shop/ci\n\nnamespace shop {\n  grant role view to serviceaccount shop/ci\n}\n"
+    )

@@ -58,6 +58,7 @@ def test_initialize_announces_the_features(tmp_path: Path, program: Path) -> Non
         assert caps["hoverProvider"] and caps["definitionProvider"] and caps["referencesProvider"]
         assert caps["documentFormattingProvider"] and caps["documentSymbolProvider"]
         assert "completionProvider" in caps
+        assert caps["renameProvider"] is True  # RenameOptions only for a client with prepareSupport (LSP spec)
         assert caps["textDocumentSync"]["openClose"] is True
         assert caps["positionEncoding"] == "utf-16"
     finally:
