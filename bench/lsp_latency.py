@@ -22,7 +22,6 @@ Usage: .venv/bin/python bench/lsp_latency.py [--lines 5000] [--changes 30] [--de
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import platform
@@ -44,6 +43,7 @@ except ImportError:  # pragma: no cover
 
 from lsp_client import LspClient  # noqa: E402
 
+from policyc.gcpause import paused_gc  # noqa: E402
 from policyc.lsp.workspace import PolicyFolder  # noqa: E402
 
 TARGET_MS = 300.0
@@ -86,15 +86,12 @@ def analysis_cpu_ms(root: Path, target: Path, broken: str, changes: int) -> list
     name = program.name_of(target)
     original = program.disk[name]
     out = []
-    gc.disable()
-    try:
+    with paused_gc():  # as the server analyses (policyc/lsp/server.py)
         for version in range(2, changes + 2):
             program.open(name, broken if version % 2 == 0 else original, version)
             start = time.process_time()
             program.analyse()
             out.append((time.process_time() - start) * 1000)
-    finally:
-        gc.enable()
     return out
 
 

@@ -19,7 +19,6 @@ from policyc.cli.access_common import (
     Output,
     build_request,
     load_model,
-    origin_of,
     reason_json,
 )
 from policyc.cli.common import EXIT_ERRORS, EXIT_OK
@@ -42,10 +41,10 @@ def can_i(
     output: Output = OUTPUT_OPT,
 ) -> None:
     """Print `yes` (exit 0) or `no` (exit 1) as the API server would answer; exit 2 on errors."""
-    loaded = load_model(policy, sources, kubernetes)
-    request = build_request(loaded, verb, resource, name, namespace, all_namespaces)
+    session = load_model(policy, sources, kubernetes)
+    request = build_request(session, verb, resource, name, namespace, all_namespaces)
     user = UserInfo.impersonated(as_user, as_group)
-    decision = loaded.model.authorize(user, request)
+    decision = session.model.authorize(user, request)
     if output is Output.json:
         doc = {
             "allowed": decision.allowed,
@@ -53,7 +52,7 @@ def can_i(
             "request": {"verb": request.verb, "group": request.group, "resource": request.resource,
                         "subresource": request.subresource, "name": request.name,
                         "namespace": request.namespace, "path": request.path},
-            "reasons": [reason_json(loaded, r) for r in decision.reasons],
+            "reasons": [reason_json(session, r) for r in decision.reasons],
         }
         typer.echo(json.dumps(doc, indent=2))
     else:
@@ -65,6 +64,6 @@ def can_i(
             for r in decision.reasons:
                 typer.echo(f"  allowed by {r}")
                 typer.echo(f"    rule: {rule_text(r.rule)}")
-                if origin := origin_of(loaded, r):
+                if origin := session.origin(r):
                     typer.echo(f"    from: {origin}")
     raise typer.Exit(EXIT_OK if decision.allowed else EXIT_ERRORS)

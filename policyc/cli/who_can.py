@@ -17,7 +17,6 @@ from policyc.cli.access_common import (
     Output,
     build_request,
     load_model,
-    origin_of,
     reason_json,
 )
 
@@ -34,9 +33,9 @@ def who_can(
     output: Output = OUTPUT_OPT,
 ) -> None:
     """List every subject whose bindings allow the request, with the binding and role."""
-    loaded = load_model(policy, sources, kubernetes)
-    request = build_request(loaded, verb, resource, name, namespace, all_namespaces)
-    found = loaded.model.who_can(request)
+    session = load_model(policy, sources, kubernetes)
+    request = build_request(session, verb, resource, name, namespace, all_namespaces)
+    found = session.model.who_can(request)
     if output is Output.json:
         doc = {
             "request": {"verb": request.verb, "group": request.group, "resource": request.resource,
@@ -45,7 +44,7 @@ def who_can(
             "subjects": [
                 {"subject": {"kind": w.subject.kind, "name": w.subject.name,
                              **({"namespace": w.subject.namespace} if w.subject.namespace else {})},
-                 "reason": reason_json(loaded, w.reason)}
+                 "reason": reason_json(session, w.reason)}
                 for w in found
             ],
         }
@@ -53,7 +52,7 @@ def who_can(
         return
     typer.echo(f"who can {request}:")
     for w in found:
-        origin = origin_of(loaded, w.reason)
+        origin = session.origin(w.reason)
         if w.reason.binding is None:
             typer.echo(f"  {w.subject}: {w.reason.note}")
             continue

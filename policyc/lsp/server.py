@@ -15,10 +15,8 @@ separate programs; by default each workspace folder is one program).
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import re
-import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +30,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from policyc import __version__
 from policyc.diagnostics import Diagnostic, Severity
 from policyc.fmt import format_source
+from policyc.gcpause import paused_gc
 from policyc.k8s.releases import NEWEST, load_release
 from policyc.lsp.builtin import description_file
 from policyc.lsp.complete import candidates, context, needs_quotes
@@ -67,33 +66,10 @@ class _Schedule:
     again: bool = False
 
 
-_gc_lock = threading.Lock()
-_gc_paused = 0
-_gc_frozen = False
-
-
 def _analyse(program: PolicyFolder, snap: Snapshot) -> Analysis:
-    """Analyse with Python's cyclic garbage collector paused.
-
-    A compilation allocates hundreds of thousands of small acyclic objects (freed by reference
-    counting); the collector's passes over them cost about a quarter of the time (measured in
-    bench/lsp_latency.py). After the first analysis, the long-lived data (release tables,
-    bootstrap roles, cached lowerings) is frozen out of the collector's reach.
-    """
-    global _gc_paused, _gc_frozen
-    with _gc_lock:
-        _gc_paused += 1
-        gc.disable()
-    try:
+    """Analyse with Python's cyclic garbage collector paused (policyc/gcpause.py says why)."""
+    with paused_gc():
         return program.analyse(snap)
-    finally:
-        with _gc_lock:
-            _gc_paused -= 1
-            if _gc_paused == 0:
-                gc.enable()
-                if not _gc_frozen:
-                    gc.freeze()
-                    _gc_frozen = True
 
 
 class PolicyServer(LanguageServer):

@@ -17,10 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from lsp_client import LspClient, ServerError
 from lsp_fixture import ROLES, TEAMS, at, write_program
 
 from conftest import REPO, policyc_command
-from policyc.lsp.client import LspClient, ServerError
 
 ORG = REPO / "docs" / "examples" / "org"
 SEVERITY = {1: "error", 2: "warning", 3: "note"}

@@ -1,0 +1,179 @@
+"""An access session: what `can-i`, `who-can` and `explain` ask questions of.
+
+A session holds an access model (a compiled policy's emitted objects, or Kubernetes YAML) and
+its escalation graph, and answers in the engine's terms:
+- `request()` turns command-line words into a Request, resolving a resource as kubectl's REST
+  mapper does (a bare `deployments` is `deployments.apps`) and scoping it as the API server does;
+- `identities()` expands `user:NAME`, `group:NAME`, `serviceaccount:NS/NAME` or `team:NAME` into
+  the identities the API server sees (through the compiler's own subject expansion);
+- `effective_access()` and `escalation_paths()` merge what several identities may do;
+- `origin()` and `sources()` say where a reason comes from (policy lines, a YAML document, the
+  built-in defaults).
+The command-line modules only print what it returns; problems are `AccessError` (usage errors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from policyc import model as m
+from policyc.access.authorizer import AccessModel, Reason
+from policyc.access.escalation import EffectiveGrant, EscalationGraph, Identity, Step
+from policyc.access.policy import graph_for, identity_of, model_from_program, rbac_subjects_of
+from policyc.access.request import Request
+from policyc.backends.manifest import Manifest
+from policyc.k8s import releases
+from policyc.model.program import Program
+
+SUBJECT_KINDS = ("user", "group", "serviceaccount", "team")
+
+
+class AccessError(Exception):
+    """A question the session cannot take as asked (the message says why; a usage error)."""
+
+
+def release_of(kubernetes: str | None) -> tuple[int, int]:
+    """The release `--kubernetes` names (the newest when None); AccessError if unsupported."""
+    if kubernetes is None:
+        return releases.NEWEST
+    parsed = releases.parse_version(kubernetes)
+    if parsed is None or parsed not in releases.SUPPORTED:
+        raise AccessError(f"unsupported Kubernetes release `{kubernetes}`")
+    return parsed
+
+
+@dataclass
+class Session:
+    """An access model, its escalation graph, and the policy it came from (if any)."""
+
+    model: AccessModel
+    graph: EscalationGraph
+    program: Program | None = None
+    notes: list[str] = field(default_factory=list)  # what `request()` resolved or ignored, for the user
+
+    @classmethod
+    def of_objects(
+        cls, objs: Iterable[Mapping[str, Any] | tuple[Mapping[str, Any], str]], release: tuple[int, int]
+    ) -> Session:
+        """A session over Kubernetes objects (with the release's built-in roles and bindings)."""
+        model = AccessModel.from_objects(objs, release)
+        return cls(model, EscalationGraph(model))
+
+    @classmethod
+    def of_program(cls, program: Program, manifests: Sequence[Manifest]) -> Session:
+        """A session over what a compiled policy emits, with provenance back to its lines."""
+        model = model_from_program(program, manifests)
+        return cls(model, graph_for(model, program), program)
+
+    @property
+    def release(self) -> releases.Release:
+        """The release the model answers for."""
+        return releases.load_release(self.model.release or releases.NEWEST)
+
+    # -- requests ---------------------------------------------------------------------------
+    def request(self, verb: str, resource: str, name: str | None, namespace: str | None,
+                all_namespaces: bool) -> Request:
+        """A request from command-line words, resolved as kubectl would (AccessError when malformed).
+
+        A bare resource outside the core group resolves to its group (`deployments` ->
+        `deployments.apps`), as kubectl's REST mapper does; cluster-scoped resources and URLs
+        are asked at cluster scope, and `-n` is then ignored (with a note).
+        """
+        try:
+            req = Request.parse(verb, resource, name or "", "")
+        except ValueError as exc:
+            raise AccessError(str(exc)) from None
+        if not req.is_resource_request:
+            if namespace:
+                self.notes.append("warning: a non-resource URL has no namespace; -n is ignored")
+            return req
+        release = self.release
+        if req.resource != "*" and "." not in resource.partition("/")[0] and release.lookup("", req.resource) is None:
+            groups = release.groups_with(req.resource)
+            if groups:
+                problem = releases.check_resource(release, releases.ResourceRef("", req.resource,
+                                                                                 req.subresource or None))
+                better = releases.parse_resource(problem.suggestion) if problem and problem.suggestion else None
+                group = better.group if better is not None and better.resource == req.resource else groups[0]
+                req = Request(verb, group, req.resource, req.subresource, req.name)
+                self.notes.append(f"note: `{resource}` resolved to `{req.target}`")
+        info = release.lookup(req.group, req.resource)
+        if info is not None and not info.namespaced:
+            if namespace:
+                self.notes.append(f"warning: resource `{req.target}` is not namespace scoped; -n is ignored")
+            return req
+        ns = "" if all_namespaces else (namespace or "default")
+        return Request(req.verb, req.group, req.resource, req.subresource, req.name, ns)
+
+    # -- subjects ---------------------------------------------------------------------------
+    def identities(self, text: str) -> list[Identity]:
+        """The identities `user:alice`, `group:dev`, `serviceaccount:ns/name` or `team:payments` stands for.
+
+        Users and teams are expanded by the compiler's own subject expansion (OIDC username
+        prefix applied), so the answer is about the names the API server sees.
+        """
+        kind, sep, name = text.partition(":")
+        if not sep or not name or kind not in SUBJECT_KINDS:
+            raise AccessError(f"subject `{text}` must be user:NAME, group:NAME, serviceaccount:NS/NAME or team:NAME")
+        program = self.program
+        if kind == "group":
+            return [Identity.group(name)]
+        if kind == "serviceaccount":
+            ns, slash, sa = name.replace(":", "/", 1).partition("/")
+            if not slash or not ns or not sa:
+                raise AccessError(f"service account `{name}` must be written NS/NAME")
+            return [Identity.service_account(ns, sa)]
+        if kind == "user":
+            if program is None:
+                return [Identity.user(name, ())]
+            return [identity_of(s, program) for s in rbac_subjects_of(m.Subject("user", name), program)]
+        if program is None:
+            raise AccessError("teams exist only in a policy: use --policy, not --from")
+        if name not in program.teams:
+            raise AccessError(f"no team `{name}` in the policy")
+        return [identity_of(s, program) for s in rbac_subjects_of(m.Subject("team", name), program)]
+
+    def effective_access(self, idents: Sequence[Identity]) -> list[tuple[EffectiveGrant, list[Identity]]]:
+        """Effective grants of every identity (directly and through escalation), merged when
+        several identities share one; fewest steps first."""
+        merged: dict[tuple, tuple[EffectiveGrant, list[Identity]]] = {}
+        for ident in idents:
+            for g in self.graph.effective_access(ident):
+                key = (g.permission, tuple(s.action for s in g.path))
+                if key in merged:
+                    merged[key][1].append(ident)
+                else:
+                    merged[key] = (g, [ident])
+        return sorted(merged.values(), key=lambda e: (len(e[0].path), e[0].permission.sort_key))
+
+    def escalation_paths(self, idents: Sequence[Identity]) -> dict[Identity, list[Step]]:
+        """The first escalation path found to each identity the given ones can become."""
+        paths: dict[Identity, list[Step]] = {}
+        for ident in idents:
+            for target, path in self.graph.escalation_paths(ident):
+                paths.setdefault(target, path)
+        return paths
+
+    # -- provenance -------------------------------------------------------------------------
+    def sources(self, reason: Reason) -> list[str]:
+        """`file:line:col` of the policy grants behind a reason (empty without a policy)."""
+        prov = self.model.provenance
+        if prov is None:
+            return []
+        return [str(s) for s in prov.grant_spans(reason)]
+
+    def origin(self, reason: Reason) -> str:
+        """Where a reason's binding comes from: policy lines, a YAML document, or the built-in defaults."""
+        prov = self.model.provenance
+        if prov is not None and prov.grant_spans(reason):
+            return prov.describe(reason)
+        if reason.binding is None:
+            return ""
+        for b in self.model.bindings:
+            if b.ref == reason.binding:
+                if b.origin == "bootstrap":
+                    return "built-in default binding"
+                return b.origin if b.origin and b.origin != "policy" else ""
+        return ""
