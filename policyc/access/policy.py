@@ -8,16 +8,19 @@ the role rules that made the rule.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from policyc import model as m
 from policyc.access import matching
+from policyc.access.aggregation import aggregate
 from policyc.access.authorizer import AccessModel, Reason
 from policyc.access.escalation import EscalationGraph, Identity
-from policyc.access.objects import ObjRef
+from policyc.access.objects import LabelSelector, ObjRef, RoleObj, parse_role
 from policyc.access.request import ALL_SERVICE_ACCOUNTS, AUTHENTICATED, UNAUTHENTICATED, Request, sa_groups
+from policyc.k8s.bootstrap import bootstrap_objects
 from policyc.k8s.rules import Atom, PolicyRule, atoms_of
 from policyc.model.program import Program
 from policyc.model.rbac import Binding, CompiledRole, RbacSubject
@@ -201,3 +204,39 @@ def graph_for(model: AccessModel, program: Program | None = None) -> EscalationG
         extra.update(ns.text for g in program.policy.grants for ns in g.namespaces)
         extra.update(ns.text for g in program.policy.guards for ns in g.namespaces)
     return EscalationGraph(model, extra)
+
+
+# ------------------------------------------------------------------ roles of a program
+
+
+@functools.cache
+def _bootstrap_roles() -> dict[ObjRef, RoleObj]:
+    roles = (parse_role(o, "bootstrap") for o in bootstrap_objects() if o.get("kind") == "ClusterRole")
+    return {r.ref: r for r in roles}
+
+
+@functools.cache
+def builtin_roles() -> dict[ObjRef, RoleObj]:
+    """The built-in ClusterRoles of the RBAC bootstrap policy, aggregated among themselves."""
+    return aggregate(_bootstrap_roles())
+
+
+def _role_obj(role: CompiledRole) -> RoleObj:
+    selectors = tuple(LabelSelector(((k, v),)) for k, v in role.selectors) if role.selectors else None
+    return RoleObj(ObjRef(role.kind, role.namespace or "", role.name), role.rules, role.labels, selectors, "policy")
+
+
+def roles_of(program: Program | None) -> dict[ObjRef, RoleObj]:
+    """Every role of the cluster a program builds (built-in and declared), with aggregated
+    ClusterRoles filled in as the clusterrole-aggregation controller does (access/aggregation.py).
+
+    Made from the compiled roles, so it answers for a program whose errors stop the backends
+    too; for a program that emits, these are the roles `model_from_program` indexes.
+    """
+    if program is None:
+        return builtin_roles()
+    roles = dict(_bootstrap_roles())
+    for role in program.compiled_roles:
+        if role.declared is not None:
+            roles[ObjRef(role.kind, role.namespace or "", role.name)] = _role_obj(role)
+    return aggregate(roles)

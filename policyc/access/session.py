@@ -16,16 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from policyc import model as m
 from policyc.access.authorizer import AccessModel, Reason
 from policyc.access.escalation import EffectiveGrant, EscalationGraph, Identity, Step
 from policyc.access.policy import graph_for, identity_of, model_from_program, rbac_subjects_of
 from policyc.access.request import Request
-from policyc.backends.manifest import Manifest
 from policyc.k8s import releases
 from policyc.model.program import Program
+
+if TYPE_CHECKING:
+    from policyc.backends.manifest import Manifest
 
 SUBJECT_KINDS = ("user", "group", "serviceaccount", "team")
 

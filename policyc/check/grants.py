@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from policyc import model as m
@@ -228,14 +229,28 @@ def compile_grants(
     return _assemble(acc)
 
 
+def declared_role(name: str, scope: str | None, roles: Mapping[tuple[str, str], object]) -> tuple[str, str] | None:
+    """The key `(namespace or "", name)` of the declared role a grant of role `name` in `scope`
+    (None: the cluster) binds: the Role of that name in the namespace, else the ClusterRole; None
+    when neither is declared. A RoleBinding may name a Role of its own namespace or a ClusterRole;
+    a ClusterRoleBinding only a ClusterRole (RBAC docs, "RoleBinding and ClusterRoleBinding").
+    The language server resolves references with this same function."""
+    if scope is not None and (scope, name) in roles:
+        return (scope, name)
+    if ("", name) in roles:
+        return ("", name)
+    return None
+
+
 def _resolve_role(ctx: Context, g: m.Grant, scope: str | None, roles: dict) -> str | None:
     """`Role` or `ClusterRole` for a granted role in a scope; None (and a diagnostic) if invalid."""
     assert g.role is not None
     name = g.role.text
-    if scope is not None and (scope, name) in roles:
+    key = declared_role(name, scope, roles)
+    if key is not None and key[0]:
         return "Role"
-    if ("", name) in roles:
-        declared = roles[("", name)]
+    if key is not None:
+        declared = roles[key]
         if scope is not None and _has_urls(declared):
             ctx.error(
                 "PC141",

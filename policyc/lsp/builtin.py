@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 
 from policyc.access.objects import ObjRef
+from policyc.access.policy import builtin_roles
 from policyc.k8s.bootstrap import AGGREGATE_LABELS, builtin_cluster_roles
-from policyc.lsp.roles import builtin_after_aggregation
 from policyc.output.yaml import dump
 
 READ_ONLY = 0o444
@@ -30,7 +30,7 @@ def cache_dir() -> Path:
 def description(name: str) -> str:
     """The YAML text describing built-in ClusterRole `name` (its rules after aggregation)."""
     obj = dict(builtin_cluster_roles()[name])
-    role = builtin_after_aggregation()[ObjRef("ClusterRole", "", name)]
+    role = builtin_roles()[ObjRef("ClusterRole", "", name)]
     header = [
         f"# Built-in ClusterRole `{name}`: every kube-apiserver creates it (RBAC bootstrap policy).",
         "# A read-only description written by `policyc lsp`; a policy cannot redefine this role.",

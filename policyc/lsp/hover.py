@@ -1,6 +1,6 @@
 """Hover text (Markdown) for a name under the cursor.
 
-- a role: where it lives and the rules it holds after aggregation (lsp/roles.py);
+- a role: where it lives and the rules it holds after aggregation (access/policy.py `roles_of`);
 - a team: its members (declared, and the RBAC subjects they expand to) and its grants;
 - a verb: an alias's expansion (k8s/rules.py VERB_ALIASES), or whether the release knows it;
 - a resource: its API group, versions, scope, verbs and subresources in the target release;
@@ -10,10 +10,12 @@
 from __future__ import annotations
 
 from policyc.access.objects import ObjRef
+from policyc.access.policy import roles_of
+from policyc.access.request import AUTHENTICATED, sa_groups, sa_username
 from policyc.k8s.releases import NEWEST, Release, load_release, parse_resource, parse_version
 from policyc.k8s.rules import VERB_ALIASES
 from policyc.lsp.index import LEVELS, Builtin, Index, Occurrence
-from policyc.lsp.roles import program_roles, rule_lines
+from policyc.lsp.roles import rule_lines
 from policyc.source import SourceFile, Span
 
 
@@ -59,7 +61,7 @@ def hover_text(index: Index, occ: Occurrence) -> str | None:
 
 
 def _rules_block(index: Index, ref: ObjRef) -> list[str]:
-    role = program_roles(index.program).get(ref)
+    role = roles_of(index.program).get(ref)
     if role is None:
         return ["*(rules unknown: the program has errors that stop the check)*"]
     if not role.rules:
@@ -207,10 +209,11 @@ def _serviceaccount(index: Index, occ: Occurrence) -> str:
     ns, _, name = occ.name.partition("/")
     declared = any(sa.ref.text == occ.name for sa in index.policy.serviceaccounts)
     state = "declared (policyc creates it)" if declared else "not declared (policyc does not create it)"
+    groups = (*sa_groups(ns), AUTHENTICATED)
     return (
         f"**service account** `{name}` in namespace `{ns}`: {state}\n\n"
-        f"- user name: `system:serviceaccount:{ns}:{name}`\n"
-        f"- groups: `system:serviceaccounts`, `system:serviceaccounts:{ns}`, `system:authenticated`"
+        f"- user name: `{sa_username(ns, name)}`\n"
+        "- groups: " + ", ".join(f"`{g}`" for g in groups)
     )
 
 

@@ -3,9 +3,9 @@
 Built from the lowered model (no second parser): each model node carries the span of the
 words it was written with. Occurrences are computed per file (and cached with the file's
 lowering); resolving a reference to its declaration needs the whole program and happens at
-query time, with the compiler's own rules:
+query time, with the compiler's own function and symbol table:
 - a granted role is the Role of that name in the grant's namespace, else the ClusterRole of
-  that name, else a built-in ClusterRole (check/grants.py `_resolve_role`);
+  that name, else a built-in ClusterRole (check/grants.py `declared_role`, `Program.roles`);
 - `aggregates` and `aggregate-to` name ClusterRoles (or the built-in admin, edit, view);
 - a namespace may be declared by several blocks, which merge: each is a definition.
 """
@@ -16,6 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from policyc import model as m
+from policyc.check.grants import declared_role
 from policyc.k8s.bootstrap import is_builtin_role
 from policyc.model.program import Program
 from policyc.source import SourceFile, Span
@@ -186,12 +187,20 @@ class Index:
         return best
 
     def resolve_role(self, occ: Occurrence) -> list[Occurrence] | Builtin | None:
-        """The declarations a role reference names (a built-in role, or None if undefined)."""
+        """The declarations a role reference names (a built-in role, or None if undefined).
+
+        The compiler's resolution (check/grants.py `declared_role`) over the compiler's symbol
+        table of roles (`Program.roles`; the declarations found here when there is no program),
+        in each namespace the grant applies in (`aggregates` and `aggregate-to` name ClusterRoles).
+        """
         if occ.decl:
             return [occ]
-        found = [self.roles[(ns, occ.name)] for ns in occ.scopes if (ns, occ.name) in self.roles]
-        if ("", occ.name) in self.roles and (len(found) < len(occ.scopes) or not occ.scopes):
-            found.append(self.roles[("", occ.name)])
+        table = self.program.roles if self.program is not None else self.roles
+        found: list[Occurrence] = []
+        for scope in occ.scopes or (None,):
+            key = declared_role(occ.name, scope, table)
+            if key is not None and key in self.roles and self.roles[key] not in found:
+                found.append(self.roles[key])
         if found:
             return found
         return Builtin(occ.name) if is_builtin_role(occ.name) else None

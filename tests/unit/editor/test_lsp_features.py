@@ -201,6 +201,23 @@ def test_hover_namespace_user_serviceaccount(analysis: Analysis) -> None:
     assert "declared (policyc creates it)" in sa and "system:serviceaccount:apps:ci" in sa
 
 
+def test_hover_oidc_user_is_bound_with_the_compilers_prefix(tmp_path: Path) -> None:
+    (tmp_path / "a.policy").write_text(
+        'cluster {\n  authentication {\n    anonymous no\n    certificates ca /ca.crt\n'
+        '    oidc issuer https://login.example.com client-id k8s username-prefix "oidc:"\n  }\n}\n\n'
+        "user alice auth oidc\nuser bob auth certificate\n"
+    )
+    program = PolicyFolder(tmp_path)
+    program.scan()
+    analysis = program.analyse()
+    text = program.disk["a.policy"]
+    for name, bound in (("alice", "bound as `oidc:alice`"), ("bob", None)):
+        occ = analysis.index.at("a.policy", text.index(f"user {name}") + 6)
+        assert occ is not None
+        hover = hover_text(analysis.index, occ)
+        assert (bound in hover) if bound else ("bound as" not in hover)
+
+
 # ---------------------------------------------------------------- positions
 @pytest.mark.parametrize(
     ("encoding", "character"),
