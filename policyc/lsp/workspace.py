@@ -151,6 +151,7 @@ class PolicyFolder:
     analysis: Analysis | None = None
     _cache: dict[str, Lowered] = field(default_factory=dict)
     _good: dict[str, Lowered] = field(default_factory=dict)  # the last lowering of each file that parsed
+    _last_symbols: Symbols | None = None  # reused while typing changes only a file that does not parse
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def name_of(self, path: Path) -> str:
@@ -249,5 +250,10 @@ class PolicyFolder:
         if all(good[name] is files[name] for name in files):
             return Symbols(files, result, index, {})
         moved = {name: Moved.between(g.text, files[name].text) for name, g in good.items() if g is not files[name]}
-        sym_result, sym_index = self._compile(good, lints=False)
-        return Symbols(good, sym_result, sym_index, moved)
+        last = self._last_symbols
+        if last is not None and last.files.keys() == good.keys() and all(last.files[n] is good[n] for n in good):
+            sym_result, sym_index = last.result, last.index  # the same parses: the same names
+        else:
+            sym_result, sym_index = self._compile(good, lints=False)
+        self._last_symbols = Symbols(good, sym_result, sym_index, moved)
+        return self._last_symbols

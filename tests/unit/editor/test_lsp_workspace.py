@@ -90,3 +90,22 @@ def test_an_empty_folder_is_an_empty_program(tmp_path: Path) -> None:
     analysis = program.analyse()
     assert analysis.sources == {}
     assert analysis.result.diagnostics == []
+
+
+def test_a_file_that_does_not_parse_keeps_its_last_good_names(tmp_path: Path) -> None:
+    write_program(tmp_path)
+    program = Program(tmp_path)
+    program.scan()
+    first = program.analyse()
+    assert first.symbols.moved == {} and first.symbols.index is first.index
+    text = program.disk["roles.policy"]
+    program.open("roles.policy", text + "grant role \n", 2)
+    broken = program.analyse()
+    assert [d.code for d in broken.result.diagnostics] == ["PC001"]
+    assert broken.symbols.stale == ["roles.policy"]
+    assert {o.name for o in broken.symbols.index.decls_of("role")} == {"pod-reader", "deployer", "ops"}
+    program.open("roles.policy", text + "grant role {\n", 3)
+    typing = program.analyse()
+    assert typing.symbols.index is broken.symbols.index  # the same last good parses: not checked again
+    assert typing.symbols.to_read("roles.policy", len(text) + 5) is None  # inside the edit
+    assert typing.symbols.to_read("roles.policy", 3) == 3
