@@ -14,7 +14,7 @@ The command-line modules only print what it returns; problems are `AccessError` 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,7 @@ from policyc.access.policy import graph_for, identity_of, model_from_program, rb
 from policyc.access.request import Request
 from policyc.k8s import releases
 from policyc.model.program import Program
+from policyc.source import Span
 
 if TYPE_CHECKING:
     from policyc.backends.manifest import Manifest
@@ -54,6 +55,9 @@ class Session:
     graph: EscalationGraph
     program: Program | None = None
     notes: list[str] = field(default_factory=list)  # what `request()` resolved or ignored, for the user
+    # How a policy span is named in answers (`file:line:col`); a command may name files relative
+    # to where it runs.
+    where: Callable[[Span], str] = str
 
     @classmethod
     def of_objects(
@@ -164,7 +168,7 @@ class Session:
         prov = self.model.provenance
         if prov is None:
             return []
-        return [str(s) for s in prov.grant_spans(reason)]
+        return [self.where(s) for s in prov.grant_spans(reason)]
 
     def origin(self, reason: Reason) -> str:
         """Where a reason's binding comes from: policy lines, a YAML document, or the built-in defaults."""

@@ -109,3 +109,32 @@ def test_a_file_that_does_not_parse_keeps_its_last_good_names(tmp_path: Path) ->
     assert typing.symbols.index is broken.symbols.index  # the same last good parses: not checked again
     assert typing.symbols.to_read("roles.policy", len(text) + 5) is None  # inside the edit
     assert typing.symbols.to_read("roles.policy", 3) == 3
+
+
+@pytest.mark.parametrize(("old", "new", "prefix", "suffix"), [
+    ("role a {\n}\n", "role a {\n}\n", 11, 0),
+    ("team t {\n}\n", "grant role \nteam t {\n}\n", 0, 11),
+    ("abc\nxyz\n", "abc\nX\nxyz\n", 4, 4),
+    ("aaaa", "aa", 2, 0),
+])
+def test_offsets_follow_the_edit(old: str, new: str, prefix: str, suffix: int) -> None:
+    from policyc.lsp.workspace import Moved
+
+    moved = Moved.between(old, new)
+    assert (moved.prefix, moved.suffix) == (prefix, suffix)
+    for offset in range(len(new) + 1):
+        back = moved.to_old(offset)
+        if prefix < offset < len(new) - suffix:
+            assert back is None  # inside the edit: no counterpart
+            continue
+        assert back is not None and offset in (moved.to_new(back), moved.to_new(back, end=True))
+        if offset != prefix:  # a character outside the edit is the same on both sides
+            assert old[back : back + 1] == new[offset : offset + 1]
+
+
+def test_a_name_right_after_an_insertion_moves_with_it() -> None:
+    from policyc.lsp.workspace import Moved
+
+    moved = Moved.between("team t {\n}\n", "grant role \nteam t {\n}\n")
+    assert moved.to_new(0) == 12  # `team` starts after the inserted line now
+    assert moved.to_new(0, end=True) == 0  # a span ending at the insertion ends before it
