@@ -256,3 +256,32 @@ def _scope(tokens: list, line_text: str, word: str, nth: int) -> str:
 @pytest.mark.parametrize(("line", "word", "nth", "scope"), HIGHLIGHTS, ids=[f"{h[1]}-{h[3]}" for h in HIGHLIGHTS])
 def test_highlighting(tokens: list, line: str, word: str, nth: int, scope: str) -> None:
     assert _scope(tokens, line, word, nth) == scope
+
+
+def _words_scoped(scope: str) -> set[str]:
+    """The words of every alternation in a rule that gives `scope` (itself or in a capture)."""
+    words: set[str] = set()
+    for rule in RULES:
+        names = {rule.get("name", "")}
+        for key in ("captures", "beginCaptures"):
+            names |= {c.get("name", "") for c in rule.get(key, {}).values()}
+        if scope in names:
+            for alternation in re.findall(r"\(([a-z|-]+)\)", rule.get("match", "") + rule.get("begin", "")):
+                words |= set(alternation.split("|"))
+    return words
+
+
+def test_grammar_settings_are_the_compilers() -> None:
+    """The block settings and options the grammar colours are the ones the checks accept."""
+    from policyc.check import authn, profiles
+    from policyc.k8s import limitrange as lr
+    from policyc.k8s.rules import VERB_ALIASES
+
+    assert _words_scoped("keyword.other.setting.policy") == (
+        set(authn.METHODS) | set(profiles.KEYS) | set(lr.LIMIT_TYPES) | set(lr.LIMIT_KINDS)
+    )
+    options = {o for method in authn.METHODS.values() for o in method} | set(authn._ALIASES)
+    assert _words_scoped("variable.parameter.option.policy") == options | set(authn.USER_OPTIONS)
+    verbs = re.search(r"\(\?:([a-z|]+)\|\\\*\)", GRAMMAR["repository"]["verb"]["match"]).group(1).split("|")
+    standard = {"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"}
+    assert set(VERB_ALIASES) | standard | {"impersonate", "bind", "escalate", "use"} <= set(verbs)
