@@ -480,16 +480,33 @@ def formatting(ls: PolicyServer, params: types.DocumentFormattingParams) -> list
 
 @server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
 async def symbols(ls: PolicyServer, params: types.DocumentSymbolParams) -> list[types.DocumentSymbol]:
-    """The declarations of the document, nested."""
+    """The declarations of the document, nested (from its last good parse while it does not parse)."""
     found = ls.program_of(params.text_document.uri)
     if found is None:
         return []
     program, name = found
     analysis = await ls.fresh(program)
-    lowered = analysis.files.get(name)
+    lowered = analysis.symbols.files.get(name)
     if lowered is None or not lowered.parsed:
         return []
-    return document_symbols(lowered.policy, lowered.text, ls.lines(analysis.sources[name]))
+    read = ls.lines(lowered.source)
+    outline = document_symbols(lowered.policy, lowered.text, read)
+    if name not in analysis.symbols.moved:
+        return outline
+    now = ls.lines(analysis.sources[name])
+
+    def moved(sym: types.DocumentSymbol) -> types.DocumentSymbol | None:
+        """The symbol in the current text; None if the text it stood on was edited since."""
+        spans = [analysis.symbols.to_current(name, read.offset(r.start), read.offset(r.end))
+                 for r in (sym.range, sym.selection_range)]
+        if spans[0] is None or spans[1] is None:
+            return None
+        children = [c for c in (moved(c) for c in sym.children or ()) if c is not None]
+        return types.DocumentSymbol(name=sym.name, kind=sym.kind, range=now.range(*spans[0]),
+                                    selection_range=now.range(*spans[1]), detail=sym.detail,
+                                    children=children or None)
+
+    return [m for m in (moved(s) for s in outline) if m is not None]
 
 
 def serve() -> None:

@@ -302,3 +302,23 @@ def test_renaming_a_namespace_rewrites_quoted_service_accounts(tmp_path: Path, s
     assert _apply(text, result["changes"][uri]) == (
         "serviceaccount shop/ci\n\nnamespace shop {\n  grant role view to serviceaccount shop/ci\n}\n"
     )
+
+
+def test_the_outline_stays_while_the_document_does_not_parse(tmp_path: Path, start) -> None:
+    root = tmp_path / "one"
+    root.mkdir()
+    (root / "main.policy").write_text(ONE)
+    client = start(root)
+    uri = client.open(root / "main.policy")
+    client.diagnostics(uri, 1)
+    before = client.request("textDocument/documentSymbol", {"textDocument": {"uri": uri}})
+    typing = "grant role \n" + ONE  # one line typed above everything
+    client.change(uri, typing, 2)
+    assert [d["code"] for d in client.diagnostics(uri, 2)] == ["PC001"]
+    after = client.request("textDocument/documentSymbol", {"textDocument": {"uri": uri}})
+    assert [s["name"] for s in after] == [s["name"] for s in before]
+
+    def lines(symbols: list[dict]) -> list[int]:
+        return [s["selectionRange"]["start"]["line"] for s in symbols]
+
+    assert lines(after) == [n + 1 for n in lines(before)]  # every declaration one line down
