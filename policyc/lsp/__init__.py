@@ -12,5 +12,5 @@ lowered model, the checked Program and the release tables.
 - hover.py, complete.py, outline.py, builtin.py, rename.py: the editor features (role rules
   after aggregation come from the access engine, `policyc.access.policy.roles_of`);
 - positions.py: spans to LSP positions (UTF-16);
-- server.py: the pygls server; client.py: a small blocking client for tests and benchmarks.
+- server.py: the pygls server (tests/lsp_client.py is the blocking client of the tests and benchmark).
 """

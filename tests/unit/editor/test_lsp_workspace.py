@@ -94,7 +94,7 @@ def test_an_empty_folder_is_an_empty_program(tmp_path: Path) -> None:
 
 def test_a_file_that_does_not_parse_keeps_its_last_good_names(tmp_path: Path) -> None:
     write_program(tmp_path)
-    program = Program(tmp_path)
+    program = PolicyFolder(tmp_path)
     program.scan()
     first = program.analyse()
     assert first.symbols.moved == {} and first.symbols.index is first.index
