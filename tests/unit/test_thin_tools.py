@@ -56,7 +56,9 @@ def test_the_language_server_takes_roles_from_the_compiler() -> None:
 @pytest.mark.parametrize("name", ["can_i.py", "who_can.py", "explain.py", "access_common.py"])
 def test_access_commands_keep_no_engine_logic(name: str) -> None:
     imported = _imports(PACKAGE / "cli" / name)
-    engine = [m for m in imported if m.startswith(("policyc.k8s", "policyc.access.policy", "policyc.access.aggregation",
+    # (reading YAML files, policyc.k8s.yamlread, is input, not engine logic)
+    engine = [m for m in imported if m.startswith(("policyc.k8s.releases", "policyc.k8s.rules", "policyc.k8s.bootstrap",
+                                                   "policyc.access.policy", "policyc.access.aggregation",
                                                    "policyc.access.matching", "policyc.check"))]
     assert engine == []
     tree = ast.parse((PACKAGE / "cli" / name).read_text(encoding="utf-8"))
