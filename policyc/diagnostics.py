@@ -7,6 +7,7 @@ escalation, PC4xx release rules, PC5xx lints (mapped to CIS controls where one e
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -97,6 +98,34 @@ def sort_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
     return out
 
 
+# What a terminal, a CI log or a web page could act on or hide instead of showing: control
+# characters (ESC sequences, NUL, CR, the C1 range), format characters (bidi overrides and
+# isolates, zero-width characters: "Trojan Source", CVE-2021-42574), line and paragraph
+# separators, and lone surrogates (bytes of a file name that are not UTF-8).
+_UNSAFE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def _escape_char(ch: str) -> str:
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's surrogateescape: the original byte
+        return f"\\x{code - 0xDC00:02x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def printable(text: str) -> str:
+    """`text` with every character a reader could not see as written escaped (`\\x1b`, `\\u202e`).
+
+    Names in diagnostics come from policy files and file names that a pull request controls;
+    every renderer passes them through here, so they cannot move the cursor, recolour or clear
+    a terminal, forge a GitHub workflow command, or reorder what a reviewer sees.
+    """
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(_escape_char(ch) if unicodedata.category(ch) in _UNSAFE else ch for ch in text)
+
+
 SNIPPET_WIDTH = 160
 
 
@@ -104,22 +133,26 @@ def _snippet(span: Span, sources: Mapping[str, SourceFile]) -> list[str]:
     src = sources.get(span.file)
     if src is None or span.line < 1:
         return []
-    text = src.line_text(span.line).replace("\t", " ")
+    raw = src.line_text(span.line).replace("\t", " ")
     same_line = span.end_line == span.line
-    width = max(1, span.end_col - span.col) if same_line else max(1, len(text) - span.col + 1)
-    col = span.col
-    if len(text) > SNIPPET_WIDTH:  # a 100,000-character line is shown around the caret, as rustc does
-        first = max(0, min(col - 1 - SNIPPET_WIDTH // 4, len(text) - SNIPPET_WIDTH))
-        text = ("..." if first else "") + text[first : first + SNIPPET_WIDTH] + \
-            ("..." if first + SNIPPET_WIDTH < len(text) else "")
-        col = col - first + (3 if first else 0)
-        width = min(width, SNIPPET_WIDTH - (col - 1) + 3)
+    start = max(0, span.col - 1)
+    end = max(start + 1, span.end_col - 1) if same_line else len(raw)
+    head = tail = ""
+    if len(raw) > SNIPPET_WIDTH:  # a 100,000-character line is shown around the caret, as rustc does
+        first = max(0, min(start - SNIPPET_WIDTH // 4, len(raw) - SNIPPET_WIDTH))
+        head = "..." if first else ""
+        tail = "..." if first + SNIPPET_WIDTH < len(raw) else ""
+        raw = raw[first : first + SNIPPET_WIDTH]
+        start, end = start - first, min(end - first, len(raw) + 3)
+    # The caret is measured on the escaped text, so it still points at what it underlines.
+    lead, marked = head + printable(raw[:start]), printable(raw[start:end])
+    text = head + printable(raw) + tail
     gutter = str(span.line)
     pad = " " * len(gutter)
     return [
         f"{pad} |",
         f"{gutter} | {text}",
-        f"{pad} | {' ' * (col - 1)}{'^' * width}",
+        f"{pad} | {' ' * len(lead)}{'^' * max(1, len(marked))}",
     ]
 
 
@@ -128,28 +161,33 @@ def render_text(diags: Iterable[Diagnostic], sources: Mapping[str, SourceFile]) 
     blocks = []
     for d in diags:
         cis = f" [{d.cis_citation}]" if d.cis else ""
-        lines = [f"{d.span}: {d.severity.value}[{d.code}]: {d.message}{cis}"]
+        lines = [f"{printable(str(d.span))}: {d.severity.value}[{d.code}]: {printable(d.message)}{cis}"]
         lines += _snippet(d.span, sources)
         for label in d.labels:
-            lines.append(f"  = note: {label.message} at {label.span}")
+            lines.append(f"  = note: {printable(label.message)} at {printable(str(label.span))}")
         if d.help:
-            lines.append(f"  = help: {d.help}")
+            lines.append(f"  = help: {printable(d.help)}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + ("\n" if blocks else "")
 
 
 def to_json(d: Diagnostic) -> dict:
-    """A diagnostic as a JSON-ready dict (the schema documented in docs/diagnostics.md)."""
-    def loc(s: Span) -> dict:
-        return {"file": s.file, "line": s.line, "col": s.col, "end_line": s.end_line, "end_col": s.end_col}
+    """A diagnostic as a JSON-ready dict (the schema documented in docs/diagnostics.md).
 
-    out = {"code": d.code, "severity": d.severity.value, "message": d.message, **loc(d.span), "help": d.help}
+    Texts and file names are escaped as in every other format (`printable`).
+    """
+    def loc(s: Span) -> dict:
+        return {"file": printable(s.file), "line": s.line, "col": s.col, "end_line": s.end_line,
+                "end_col": s.end_col}
+
+    out = {"code": d.code, "severity": d.severity.value, "message": printable(d.message), **loc(d.span),
+           "help": printable(d.help)}
     if d.cis:
         out["cis"] = d.cis
         if d.benchmark:
             out["cis_benchmark"] = d.benchmark
     if d.labels:
-        out["labels"] = [{"message": lb.message, **loc(lb.span)} for lb in d.labels]
+        out["labels"] = [{"message": printable(lb.message), **loc(lb.span)} for lb in d.labels]
     return out
 
 

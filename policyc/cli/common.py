@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from policyc.diagnostics import render_json, render_text, summary
+from policyc.diagnostics import printable, render_json, render_text, summary
 from policyc.loader import UsageError
 from policyc.output.sarif import render_github, render_sarif
 from policyc.pipeline import Options, Result, compile_path, run
@@ -27,7 +27,8 @@ class Format(StrEnum):
 
 def fail_usage(message: str) -> typer.Exit:
     """Print a usage or I/O error and return the exit to raise (code 2)."""
-    typer.echo(f"error: {message}", err=True)
+    shown = "\n".join(printable(line) for line in message.split("\n"))  # paths may hold escapes
+    typer.echo(f"error: {shown}", err=True)
     return typer.Exit(EXIT_USAGE)
 
 

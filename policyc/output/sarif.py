@@ -21,7 +21,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from policyc import rules
-from policyc.diagnostics import Diagnostic, Severity, suppression_reason
+from policyc.diagnostics import Diagnostic, Severity, printable, suppression_reason
 from policyc.source import Span
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -47,7 +47,7 @@ def _family(code: str) -> str:
 def artifact_uri(file: str, base: str = "") -> str:
     """The path of a policy file relative to the repository root (`base` is the policy folder)."""
     path = PurePosixPath(base) / file if base and base != "." else PurePosixPath(file)
-    return path.as_posix().removeprefix("./")
+    return printable(path.as_posix().removeprefix("./"))
 
 
 def _has_location(span: Span) -> bool:
@@ -105,7 +105,8 @@ def to_sarif(
     order = sorted(descriptors)
     results = []
     for d, reason in items:
-        message = d.message + (f" [{d.cis_citation}]" if d.cis else "") + (f"\nhelp: {d.help}" if d.help else "")
+        message = printable(d.message) + (f" [{d.cis_citation}]" if d.cis else "") + (
+            f"\nhelp: {printable(d.help)}" if d.help else "")
         result: dict[str, Any] = {
             "ruleId": d.code,
             "ruleIndex": order.index(d.code),
@@ -117,7 +118,7 @@ def to_sarif(
         related = [lb for lb in d.labels if _has_location(lb.span)]
         if related:
             result["relatedLocations"] = [
-                {"id": i, **_location(lb.span, base), "message": {"text": lb.message}}
+                {"id": i, **_location(lb.span, base), "message": {"text": printable(lb.message)}}
                 for i, lb in enumerate(related, 1)
             ]
         if d.cis:
@@ -163,8 +164,10 @@ def render_github(diags: Iterable[Diagnostic], base: str = "") -> str:
             if d.span.end_line == d.span.line and d.span.end_col > d.span.col:
                 props = {**props, "endColumn": d.span.end_col}
         props = {**props, "title": f"{d.code}" + (f" ({d.cis_citation})" if d.cis else "")}
-        text = d.message + (f"\nhelp: {d.help}" if d.help else "")
-        text += "".join(f"\nnote: {lb.message} at {lb.span}" for lb in d.labels)
+        # Names are escaped first (`printable`): a bidi override or an ESC in a team name must not
+        # reach the annotation; then the workflow-command escapes turn the real line breaks into %0A.
+        text = printable(d.message) + (f"\nhelp: {printable(d.help)}" if d.help else "")
+        text += "".join(f"\nnote: {printable(lb.message)} at {printable(str(lb.span))}" for lb in d.labels)
         prop_text = ",".join(f"{k}={_escape_property(str(v))}" for k, v in props.items())
         lines.append(f"::{command[d.severity]} {prop_text}::{_escape_data(text)}")
     return "\n".join(lines) + ("\n" if lines else "")

@@ -1,0 +1,275 @@
+"""Reading a policy folder a pull request can change (issue 11, "Reading policy folders").
+
+Each case is what an attacker would try: a `.policy` link to a CI secret (its first line would
+be echoed by a syntax error, and `--format github` would publish it as an annotation), a linked
+folder, `..` in a link, links that dangle or loop, a FIFO that would block the read, a file the
+user cannot read, a folder that is itself a link. The secret's text must never appear in any
+output, and every refused or unreadable entry must be an error that names it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from policyc.loader import UsageError, read_sources
+
+SECRET = "ghp_SECRETTOKENVALUE0123456789"
+GOOD = "role reader {\n  get pods\n}\n"
+
+
+def _secret_file(where: Path, name: str = "credentials") -> Path:
+    where.mkdir(parents=True, exist_ok=True)
+    path = where / name
+    # A first line that is a syntax error: read as a policy, it would be echoed with a caret.
+    path.write_text(f"{SECRET} = yes\n")
+    return path
+
+
+def _folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "main.policy").write_text(GOOD)
+    return folder
+
+
+def _codes(diags) -> list[tuple[str, str]]:
+    return [(d.code, d.span.file) for d in diags]
+
+
+def test_a_policy_link_leading_outside_is_refused_and_not_read(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    (folder / "leak.policy").symlink_to(_secret_file(tmp_path / "runner"))
+    sources, diags = read_sources(folder)
+    assert [s.name for s in sources] == ["main.policy"]
+    assert _codes(diags) == [("PC005", "leak.policy")]
+    assert diags[0].message == ("`leak.policy` is a symbolic link to a file outside the policy folder; "
+                                "policyc does not read it")
+    assert SECRET not in repr(diags)
+
+
+@pytest.mark.parametrize("target", ["../runner/credentials", "sub/../../runner/credentials",
+                                    "./../policies/../runner/credentials"])
+def test_dot_dot_in_a_relative_link_is_resolved_before_the_boundary_check(tmp_path: Path, target: str) -> None:
+    folder = _folder(tmp_path)
+    (folder / "sub").mkdir()
+    _secret_file(tmp_path / "runner")
+    (folder / "leak.policy").symlink_to(target)
+    sources, diags = read_sources(folder)
+    assert _codes(diags) == [("PC005", "leak.policy")]
+
+
+def test_a_link_inside_the_folder_is_read(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    (folder / "lib").mkdir()
+    (folder / "lib" / "shared.txt").write_text("role writer {\n  create pods\n}\n")
+    (folder / "shared.policy").symlink_to("lib/../lib/shared.txt")
+    sources, diags = read_sources(folder)
+    assert diags == []
+    assert {s.name: s.text for s in sources}["shared.policy"].startswith("role writer")
+
+
+def test_a_linked_subfolder_leading_outside_is_refused(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    outside = tmp_path / "elsewhere"
+    _secret_file(outside, "x.policy")
+    (folder / "team").symlink_to(outside, target_is_directory=True)
+    sources, diags = read_sources(folder)
+    assert [s.name for s in sources] == ["main.policy"]
+    assert _codes(diags) == [("PC005", "team")]
+    assert "a folder outside the policy folder" in diags[0].message
+
+
+def test_a_linked_subfolder_inside_is_read_once_at_its_real_path(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    (folder / "teams").mkdir()
+    (folder / "teams" / "ops.policy").write_text("team ops {\n  members user ann\n}\n")
+    (folder / "alias").symlink_to("teams", target_is_directory=True)
+    sources, diags = read_sources(folder)
+    assert diags == []
+    assert [s.name for s in sources] == ["main.policy", "teams/ops.policy"]
+
+
+@pytest.mark.parametrize("target", [".", "..", "../.."])
+def test_a_folder_link_that_loops_is_an_error(tmp_path: Path, target: str) -> None:
+    folder = _folder(tmp_path)
+    (folder / "a" / "b").mkdir(parents=True)
+    (folder / "a" / "b" / "loop").symlink_to(target, target_is_directory=True)
+    sources, diags = read_sources(folder)
+    assert _codes(diags) == [("PC006", "a/b/loop")]
+    assert "loops" in diags[0].message
+
+
+def test_a_file_link_that_loops_is_an_error(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    (folder / "a.policy").symlink_to("b.policy")
+    (folder / "b.policy").symlink_to("a.policy")
+    _, diags = read_sources(folder)
+    assert _codes(diags) == [("PC006", "a.policy"), ("PC006", "b.policy")]
+    assert diags[0].message == "cannot read `a.policy`: it is a symbolic link that loops"
+
+
+@pytest.mark.parametrize("name", ["guard.policy", "team"])
+def test_a_dangling_link_is_an_error_naming_it(tmp_path: Path, name: str) -> None:
+    folder = _folder(tmp_path)
+    (folder / name).symlink_to(tmp_path / "deleted")
+    sources, diags = read_sources(folder)
+    assert [s.name for s in sources] == ["main.policy"]
+    assert _codes(diags) == [("PC006", name)]
+    assert diags[0].message == f"cannot read `{name}`: it is a symbolic link whose target does not exist"
+
+
+def test_an_editor_lock_link_is_not_a_policy_file(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    (folder / ".#main.policy").symlink_to("root@host.1234:1700000000")  # what Emacs writes
+    assert read_sources(folder)[1] == []
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path, policyc: list[str]) -> None:
+    folder = _folder(tmp_path)
+    os.mkfifo(folder / "pipe.policy")
+    (folder / "link.policy").symlink_to("pipe.policy")
+    # In a subprocess with a timeout: opening a FIFO for reading would block forever.
+    r = subprocess.run([*policyc, "check", str(folder), "--format", "json"], capture_output=True, text=True,
+                       timeout=60)
+    found = [(d["code"], d["file"], d["message"]) for d in json.loads(r.stdout)["diagnostics"]]
+    assert r.returncode == 1
+    assert found == [("PC006", "link.policy", "cannot read `link.policy`: it is not a regular file"),
+                     ("PC006", "pipe.policy", "cannot read `pipe.policy`: it is not a regular file")]
+
+
+def test_a_policy_folder_that_is_a_link_is_the_boundary(tmp_path: Path) -> None:
+    real = _folder(tmp_path)
+    link = tmp_path / "current"
+    link.symlink_to(real, target_is_directory=True)
+    _secret_file(tmp_path)
+    (real / "leak.policy").symlink_to("../credentials")  # inside the link's folder, outside the policy folder
+    sources, diags = read_sources(link)
+    assert [s.name for s in sources] == ["main.policy"]
+    assert _codes(diags) == [("PC005", "leak.policy")]
+
+
+def test_one_file_named_on_the_command_line_may_not_lead_out_of_its_folder(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    (folder / "leak.policy").symlink_to(_secret_file(tmp_path / "runner"))
+    sources, diags = read_sources(folder / "leak.policy")
+    assert sources == [] and _codes(diags) == [("PC005", "leak.policy")]
+    sources, diags = read_sources(folder / "main.policy")
+    assert [s.name for s in sources] == ["main.policy"] and diags == []
+
+
+def test_a_dangling_policy_folder_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "policies").symlink_to(tmp_path / "gone", target_is_directory=True)
+    with pytest.raises(UsageError, match="cannot read"):
+        read_sources(tmp_path / "policies")
+
+
+@pytest.fixture
+def world_readable_dir() -> Iterator[Path]:
+    """A folder another user can enter (pytest's tmp_path is 0700 and owned by the runner)."""
+    path = Path(tempfile.mkdtemp(prefix="policyc-harden-"))
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_an_unreadable_file_and_folder_are_errors_not_skips(world_readable_dir: Path) -> None:
+    folder = _folder(world_readable_dir)
+    os.chmod(folder, 0o755)
+    os.chmod(folder / "main.policy", 0o644)
+    guard = folder / "guard.policy"
+    guard.write_text(GOOD)
+    os.chmod(guard, 0)
+    (folder / "locked").mkdir(mode=0o700)
+    # root reads anything: read as an unprivileged user (the effective uid decides access), as CI would.
+    as_root = os.geteuid() == 0
+    if as_root:
+        os.setegid(65534)
+        os.seteuid(65534)
+    try:
+        sources, diags = read_sources(folder)
+    finally:
+        if as_root:
+            os.seteuid(0)
+            os.setegid(0)
+    assert [s.name for s in sources] == ["main.policy"]
+    assert [(d.code, d.span.file, d.message) for d in diags] == [
+        ("PC006", "guard.policy", "cannot read `guard.policy`: Permission denied"),
+        ("PC006", "locked", "cannot read `locked`: the folder cannot be listed (Permission denied)"),
+    ]
+
+
+# -- what the CLI prints: the secret never, names escaped -------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["text", "github", "json", "sarif"])
+def test_no_format_echoes_the_target_of_a_refused_link(tmp_path: Path, policyc: list[str], fmt: str) -> None:
+    folder = _folder(tmp_path)
+    (folder / "leak.policy").symlink_to(_secret_file(tmp_path / "runner"))
+    r = subprocess.run([*policyc, "check", str(folder), "--format", fmt], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 1
+    assert SECRET not in r.stdout + r.stderr
+    assert "leak.policy" in r.stdout + r.stderr and "PC005" in r.stdout + r.stderr
+    if fmt == "github":
+        assert r.stdout.startswith("::error file=")
+
+
+BIDI = "\u202e"
+ESC = "\x1b"
+
+
+@pytest.mark.parametrize("fmt", ["text", "github", "json", "sarif"])
+def test_control_and_bidi_characters_in_names_are_escaped(tmp_path: Path, policyc: list[str], fmt: str) -> None:
+    folder = tmp_path / "p"
+    folder.mkdir()
+    # A team name with a bidi override and an ESC sequence, in a file whose name holds them too.
+    (folder / f"ev{BIDI}il{ESC}[2J.policy").write_text(f'grant role view to team "ops{BIDI}x{ESC}[31m" in default\n')
+    r = subprocess.run([*policyc, "check", str(folder), "--format", fmt], capture_output=True, text=True,
+                       timeout=120)
+    out = r.stdout + r.stderr
+    assert r.returncode == 1 and "PC102" in out
+    assert BIDI not in out and ESC not in out
+    if fmt in ("json", "sarif"):
+        doc = json.loads(r.stdout)
+        text = json.dumps(doc, ensure_ascii=False)
+        assert BIDI not in text and ESC not in text
+        assert "ops\\\\u202ex\\\\x1b[31m" in text  # escaped once in the message, once more by JSON
+    else:
+        assert "ops\\u202ex\\x1b[31m" in out
+        assert "ev\\u202eil\\x1b[2J.policy" in out
+
+
+def test_file_names_that_are_not_utf8_do_not_crash_the_renderer(tmp_path: Path, policyc: list[str]) -> None:
+    folder = tmp_path / "p"
+    folder.mkdir()
+    with open(os.path.join(os.fsencode(folder), b"bad\xff\x07.policy"), "w") as fh:
+        fh.write("role r {\n  get pods$\n}\n")
+    r = subprocess.run([*policyc, "check", str(folder)], capture_output=True, timeout=120)
+    assert r.returncode == 1, r.stderr
+    assert b"bad\\xff\\x07.policy:2:11: error[PC002]" in r.stderr
+    assert b"Traceback" not in r.stderr
+
+
+def test_the_caret_stays_under_the_text_when_the_line_holds_escapes() -> None:
+    from policyc.diagnostics import render_text
+    from policyc.pipeline import compile_sources
+    from policyc.source import SourceFile
+
+    src = SourceFile("a.policy", f'grant role view to team "{BIDI}{ESC}" in nowhere_\n')
+    result = compile_sources([src])
+    text = render_text(result.diagnostics, result.sources)
+    lines = text.splitlines()
+    source_line = next(line for line in lines if line.startswith("1 | "))
+    caret_line = lines[lines.index(source_line) + 1]
+    assert ESC not in text and BIDI not in text
+    start = caret_line.index("^") - len("  | ") + len("1 | ")
+    underlined = source_line[start : start + caret_line.count("^")]
+    assert underlined in ('"\\u202e\\x1b"', "nowhere_", 'team "\\u202e\\x1b"'), underlined
