@@ -402,6 +402,37 @@ def _check_value(ctx: Context, method: str, key: str, opt: _Option, values: tupl
             _error(ctx, "PC263", f"option `{key}` of `{method}` is empty", w.span, "give it a value")
 
 
+# Kubernetes keeps `system:` names for its own components: `system:masters` bypasses RBAC,
+# `system:nodes` / `system:node:NAME` are kubelets to the Node authorizer, and the bootstrap
+# ClusterRoleBindings bind users such as `system:kube-controller-manager`. The documentation's
+# AuthenticationConfiguration example refuses them with userValidationRules
+# (`!user.username.startsWith('system:')`, kubernetes.io "Authenticating", JWT authenticator).
+RESERVED_PREFIX = "system:"
+_PREFIX_EXAMPLE = {"username-prefix": ("user", "kube-controller-manager"), "groups-prefix": ("group", "masters")}
+
+
+def _check_oidc_prefixes(ctx: Context, line: _Line) -> None:
+    """PC199: a username or groups prefix that puts identity-provider names into `system:`.
+
+    Refused both for a prefix that starts with `system:` and for one that `system:` starts with
+    (`sys`): the identity provider then chooses the rest (`tem:masters`).
+    """
+    for key, (what, rest) in _PREFIX_EXAMPLE.items():
+        word = line.word(key)
+        if word is None or not word.text or word.text == "-":
+            continue
+        prefix = word.text
+        if prefix.startswith(RESERVED_PREFIX):
+            claim = rest
+        elif RESERVED_PREFIX.startswith(prefix):
+            claim = (RESERVED_PREFIX + rest)[len(prefix):]
+        else:
+            continue
+        _error(ctx, "PC199", f"`{key} {_shown(prefix)}` lets the identity provider name Kubernetes' own "
+               f"`system:` identities: its {what} `{claim}` would become `{_shown(prefix + claim)}`", word.span,
+               "use a prefix of your own that does not begin `system:`, such as `oidc:`")
+
+
 def _parse_line(ctx: Context, setting: m.AuthSetting) -> _Line | None:
     """Parse and check one authentication line; None for an unknown method."""
     method = setting.method.text
@@ -432,6 +463,8 @@ def _parse_line(ctx: Context, setting: m.AuthSetting) -> _Line | None:
             del line.options[key]
             continue
         _check_value(ctx, method, key, schema[key], values)
+    if method == "oidc":
+        _check_oidc_prefixes(ctx, line)
     missing = [k for k, o in schema.items() if o.required and k not in line.options]
     if missing:
         if not malformed:  # a malformed option was reported already; "missing" would say it twice
