@@ -124,10 +124,12 @@ def _issue_credentials(result: Result, options: Options) -> None:
     if options.secrets is None or not _emits(result):
         return
     from policyc.output.credentials import plan_credentials, requests_in_tree  # cryptography: only here
-    from policyc.output.secrets import SecretsError, SecretStore
+    from policyc.output.secrets import SecretsError, SecretStore, check_apart
 
     assert result.program is not None
     try:
+        if options.out is not None:
+            check_apart(options.secrets, options.out)  # secrets in out/ would be committed and applied
         report = plan_credentials(result.program, SecretStore(options.secrets), options.write_secrets)
     except SecretsError as exc:
         result.issue_error = exc

@@ -229,6 +229,17 @@ def _plan_paths(program: Program) -> list[str]:
     return paths
 
 
+def _check_case_collisions(store: SecretStore, creds: tuple[UserCredential, ...]) -> None:
+    """Two users whose folders differ only in case share one folder where the file system ignores case
+    (macOS, Windows): one user's token would be read for the other. Refused, naming both."""
+    seen: dict[str, str] = {}
+    for cred in creds:
+        other = seen.setdefault(user_dir(cred.name).casefold(), cred.name)
+        if other != cred.name and store.ignores_case():
+            raise SecretsError(f"users `{other}` and `{cred.name}` would share one folder in {store.root}, whose "
+                               "file system does not tell upper from lower case; rename one of them")
+
+
 def plan_credentials(program: Program, store: SecretStore, write: bool = True) -> IssueReport:
     """The pipeline's "issue credentials" stage: read what `store` holds, make what is missing.
 
@@ -243,6 +254,8 @@ def plan_credentials(program: Program, store: SecretStore, write: bool = True) -
     creds = program.authn.credentials
     if not creds or (not write and not store.exists()):
         return issuer.report
+    if write:
+        _check_case_collisions(store, creds)
     rows: dict[str, list[tuple[str, str, str, tuple[str, ...]]]] = {"token": [], "basic": []}
     requests = issuer.report.requests
     for cred in creds:
@@ -290,13 +303,7 @@ def issue_credentials(program: Program, store: SecretStore, write: bool = True) 
 
 def store_listing(store: SecretStore) -> list[str]:
     """Every file already in the secrets directory (relative paths), for the git check."""
-    if not store.exists():
-        return []
-    return sorted(
-        p.relative_to(store.root).as_posix()
-        for p in store.root.rglob("*")
-        if p.is_file() and not p.name.startswith(".")
-    )
+    return store.listing()
 
 
 def requests_in_tree(out_dir: str | Path, program: Program) -> dict[str, str]:
