@@ -5,7 +5,42 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
+
+
+class BuildLockedError(OSError):
+    """Another policyc process holds the lock of a folder it is writing; nothing was changed."""
+
+
+@contextlib.contextmanager
+def locked_folder(folder: Path, busy: str, timeout: float) -> Iterator[None]:
+    """Hold an exclusive flock on `folder` itself while the block runs.
+
+    Locking the folder (not a lock file) leaves nothing behind to commit, and the lock goes with
+    the process however it dies (SIGKILL included). A second policyc waits for the first, so
+    the two are serialised; after `timeout` seconds it gives up with BuildLockedError(`busy`).
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; not serialised there
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise BuildLockedError(f"{busy}; waited {timeout:g} s, nothing was changed") from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def write_atomic(path: Path, data: bytes, mode: int, owner: tuple[int, int] | None = None) -> None:

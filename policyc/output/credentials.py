@@ -277,15 +277,18 @@ def plan_credentials(program: Program, store: SecretStore, write: bool = True) -
 
 def commit_credentials(report: IssueReport, store: SecretStore) -> IssueReport:
     """Write what `plan_credentials` made: prepare the folder (0700), refuse a folder git would
-    commit, then write each file (0600) that differs. Raises SecretsError."""
+    commit, then write each file (0600) that differs, under the folder's lock: two builds at
+    once write one after the other, each its tokens with the CSV that lists them. Raises
+    SecretsError."""
     if report.pending or report.exposed:
-        store.prepare()
-        store.check_git([*report.exposed, *store_listing(store)])
-    for rel, data in report.pending.items():
-        if store.write(rel, data):
-            report.written.append(rel)
-        else:
-            report.kept.append(rel)
+        with store.locked():
+            store.prepare()
+            store.check_git([*report.exposed, *store_listing(store)])
+            for rel, data in report.pending.items():
+                if store.write(rel, data):
+                    report.written.append(rel)
+                else:
+                    report.kept.append(rel)
     report.pending = {}
     report.written.sort()
     report.kept = sorted(set(report.kept))
@@ -342,10 +345,11 @@ def rotate(program: Program, store: SecretStore, user: str) -> IssueReport:
     if cred is None:
         raise SecretsError(f"user `{user}` has no credential policyc issues (declare it `auth token`, "
                            "`auth certificate` or `auth basic`)")
-    store.prepare()
-    store.check_git([*_plan_paths(program), *store_listing(store)])
-    base = user_dir(cred.name)
-    # The kubeconfig and signed certificate hold the old credential: they go with it.
-    for rel in [*user_files(cred), f"{base}/cert.pem", user_kubeconfig(cred.name)]:
-        store.remove(rel)
-    return issue_credentials(program, store)
+    with store.locked():
+        store.prepare()
+        store.check_git([*_plan_paths(program), *store_listing(store)])
+        base = user_dir(cred.name)
+        # The kubeconfig and signed certificate hold the old credential: they go with it.
+        for rel in [*user_files(cred), f"{base}/cert.pem", user_kubeconfig(cred.name)]:
+            store.remove(rel)
+    return issue_credentials(program, store)  # commits under the lock again

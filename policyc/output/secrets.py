@@ -32,6 +32,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
+from policyc.output.atomic import BuildLockedError, locked_folder
+
 __all__ = ["DEFAULT_SECRETS_DIR", "SecretStore", "SecretsError", "check_apart", "file_component"]
 
 DEFAULT_SECRETS_DIR = Path(".policyc") / "secrets"
@@ -40,6 +42,7 @@ GITIGNORE_TEXT = "# Written by policyc: nothing in this folder may be committed.
 DIR_MODE = 0o700
 FILE_MODE = 0o600
 TMP_SUFFIX = ".policyc-tmp"
+LOCK_TIMEOUT = 300.0  # seconds to wait for another policyc writing the same folder
 
 # A file-name component stays under this many bytes: NAME_MAX is 255 on Linux and macOS, and a
 # component also gets suffixes (`.kubeconfig`) and temporary-file decorations.
@@ -226,6 +229,20 @@ class SecretStore:
                 os.close(fd)
 
     # -- setup -------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the folder's lock (created and checked first): two builds issuing credentials at
+        once would each make a token and keep the other's CSV line."""
+        try:
+            os.close(self._open_root(create=True))
+        except OSError as exc:
+            raise SecretsError(f"cannot prepare the secrets folder {self.root}: {exc.strerror or exc}") from None
+        try:
+            with locked_folder(self.root, f"another policyc is writing {self.root}", LOCK_TIMEOUT):
+                yield
+        except BuildLockedError as exc:
+            raise SecretsError(str(exc)) from None
+
     def prepare(self) -> None:
         """Create the directory (0700) with its `.gitignore` (0600), or check an existing one.
 

@@ -8,19 +8,24 @@ deletes a file that policyc did not write; `diff_tree()` compares without writin
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import os
 import re
 import shutil
+import sys
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from policyc.model.manifest import Manifest
+from policyc.output.atomic import BuildLockedError, locked_folder
 from policyc.output.yaml import dump, dump_all
 
 __all__ = [
     "HEADER",
+    "BuildLockedError",
     "MANIFEST_LIST",
     "ForeignFilesError",
     "WriteResult",
@@ -274,18 +279,98 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
+# -- swapping two folders in one step ---------------------------------------------------------
+# rename(2) cannot replace a non-empty directory, so "rename the old tree away, rename the new
+# one in" leaves a moment with no tree at all. Linux (renameat2 RENAME_EXCHANGE, 3.15+) and macOS
+# (renamex_np RENAME_SWAP) exchange two paths atomically: killed at any instant, OUT is the old
+# tree or the new one. Elsewhere (or on a file system that refuses it) the two renames remain,
+# and the next build puts a stranded old tree back (`_recover`).
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2  # linux/fs.h
+_RENAME_SWAP = 2  # macOS sys/stdio.h
+
+
+def _libc_call() -> Callable[[bytes, bytes], int] | None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+    if sys.platform.startswith("linux") and hasattr(libc, "renameat2"):
+        fn = libc.renameat2
+        return lambda a, b: fn(_AT_FDCWD, a, _AT_FDCWD, b, _RENAME_EXCHANGE)
+    if sys.platform == "darwin" and hasattr(libc, "renamex_np"):
+        fn = libc.renamex_np
+        return lambda a, b: fn(a, b, _RENAME_SWAP)
+    return None
+
+
+_EXCHANGE = _libc_call()
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap the directories `a` and `b` in one step; False where the system cannot."""
+    if _EXCHANGE is None:
+        return False
+    if _EXCHANGE(os.fsencode(a), os.fsencode(b)) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False  # e.g. a file system without exchange: fall back to two renames
+    raise OSError(err, os.strerror(err), str(b))
+
+
+# -- one build at a time, and what killed builds left -------------------------------------------
+LOCK_TIMEOUT = 300.0  # seconds a build waits for another one writing the same folder
+
+
+def _locked(parent: Path, out_dir: Path) -> contextlib.AbstractContextManager[None]:
+    """Hold the lock of `parent` (the folder that holds OUT) while OUT is replaced (see locked_folder)."""
+    return locked_folder(parent, f"another policyc build is writing {out_dir}", LOCK_TIMEOUT)
+
+
+def _leftovers(parent: Path, name: str) -> list[Path]:
+    """Temporary trees of earlier builds of `name` in `parent` (hidden, with policyc's suffixes)."""
+    prefix = f".{name}."
+    found = []
+    with contextlib.suppress(OSError), os.scandir(parent) as it:
+        for entry in it:
+            if (entry.name.startswith(prefix) and entry.name.endswith((".policyc-new", ".policyc-old"))
+                    and entry.is_dir(follow_symlinks=False)):
+                found.append(Path(entry.path))
+    return sorted(found)
+
+
+def _recover(out_dir: Path, leftovers: list[Path]) -> None:
+    """Put back an old tree stranded by a build killed between two renames (no exchange available)."""
+    if os.path.lexists(out_dir):
+        return
+    stranded = [p for p in leftovers if p.name.endswith(".policyc-old") and any(p.iterdir())]
+    if stranded:
+        newest = max(stranded, key=lambda p: p.stat().st_mtime)
+        os.replace(newest, out_dir)
+
+
+def _clean(leftovers: list[Path]) -> None:
+    for path in leftovers:
+        if path.exists():
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def write_tree(out_dir: Path, files: Mapping[str, str]) -> WriteResult:
     """Replace `out_dir` with exactly `files` (relative path -> text), atomically.
 
     The new tree is built in a hidden temporary directory next to `out_dir` (same filesystem),
-    then swapped in with renames: old tree renamed away, new tree renamed in, old tree deleted.
-    On any failure the previous `out_dir` is left as it was and the temporary directory is
-    removed. Files are UTF-8 with the text written as given (``\\n`` newlines), mode 0644,
-    directories 0755; `out_dir/.policyc-files` lists the written files, sorted.
+    then exchanged with the old one in a single step, and the old tree (now under the temporary
+    name) is deleted. Killed at any instant, `out_dir` holds the old tree or the new one; the
+    temporary trees a killed build leaves are deleted by the next build. Builds into one folder
+    are serialised by a lock on the folder that holds it. On any failure the previous `out_dir`
+    is left as it was and the temporary directory is removed. Files are UTF-8 with the text
+    written as given (``\\n`` newlines), mode 0644, directories 0755; `out_dir/.policyc-files`
+    lists the written files, sorted.
 
     Raises ForeignFilesError, before touching anything, when `out_dir` holds files that its
     `.policyc-files` does not list (or it is non-empty and has no `.policyc-files`); raises
-    ValueError for an unsafe relative path.
+    ValueError for an unsafe relative path; BuildLockedError when another build holds the lock.
     """
     for rel in files:
         _check_relpath(rel)
@@ -295,6 +380,16 @@ def write_tree(out_dir: Path, files: Mapping[str, str]) -> WriteResult:
     if out_dir.is_symlink():
         # Replace the directory the link points to, not the link.
         out_dir = out_dir.resolve()
+    parent = out_dir.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    with _locked(parent, out_dir):
+        leftovers = _leftovers(parent, out_dir.name)
+        _recover(out_dir, leftovers)
+        _clean(leftovers)
+        return _replace(out_dir, parent, files)
+
+
+def _replace(out_dir: Path, parent: Path, files: Mapping[str, str]) -> WriteResult:
     exists = out_dir.exists()
     previous: dict[str, bytes] = {}
     if exists:
@@ -307,14 +402,14 @@ def write_tree(out_dir: Path, files: Mapping[str, str]) -> WriteResult:
             with contextlib.suppress(OSError):  # e.g. a dangling symlink: reported as added
                 previous[rel] = (out_dir / rel).read_bytes()
 
-    parent = out_dir.parent
-    parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".policyc-new", dir=parent))
     old: Path | None = None
     try:
         os.chmod(tmp, _DIR_MODE)
         _materialise(tmp, files)
-        if exists:
+        if exists and _exchange(tmp, out_dir):
+            old, tmp = tmp, out_dir  # the old tree is under the temporary name now
+        elif exists:
             # A fresh unused name for the old tree: mkdtemp reserves it, rename replaces it.
             old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".policyc-old", dir=parent))
             os.replace(out_dir, old)
@@ -327,7 +422,8 @@ def write_tree(out_dir: Path, files: Mapping[str, str]) -> WriteResult:
         else:
             os.replace(tmp, out_dir)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp != out_dir:
+            shutil.rmtree(tmp, ignore_errors=True)
         if old is not None and old.exists() and old != out_dir:
             # Only the reserved empty placeholder can be left here (the first rename failed).
             with contextlib.suppress(OSError):

@@ -211,6 +211,7 @@ def test_failed_swap_leaves_previous_tree_byte_identical(tmp_path: Path, monkeyp
         return real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", failing_replace)
+    monkeypatch.setattr(tree, "_exchange", lambda a, b: False)  # the two-rename fallback
     with pytest.raises(OSError, match="disk on fire"):
         write_tree(out, layout(MANIFESTS[:1]))
     assert _snapshot(out) == before
@@ -226,6 +227,7 @@ def test_failed_first_rename_leaves_previous_tree(tmp_path: Path, monkeypatch) -
         raise PermissionError("busy")
 
     monkeypatch.setattr(os, "replace", failing_replace)
+    monkeypatch.setattr(tree, "_exchange", lambda a, b: False)  # the two-rename fallback
     with pytest.raises(PermissionError):
         write_tree(out, layout(MANIFESTS[:1]))
     assert _snapshot(out) == before

@@ -300,3 +300,17 @@ def test_build_refuses_secrets_in_out_before_writing(tmp_path: Path, policyc: li
     assert r.returncode == 2, r.stderr
     assert "is inside the output folder" in r.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_two_builds_issuing_credentials_at_once_are_serialised(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from policyc.output import secrets as secrets_module
+
+    store = SecretStore(tmp_path / "secrets")
+    monkeypatch.setattr(secrets_module, "LOCK_TIMEOUT", 0.2)
+    with store.locked():  # another build is issuing
+        with pytest.raises(SecretsError, match="another policyc is writing"):
+            issue_credentials(program(), SecretStore(tmp_path / "secrets"))
+        assert not (store.root / "users").exists()
+    issue_credentials(program(), store)
+    assert (store.root / TOKEN_FILE).exists()
