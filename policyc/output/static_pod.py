@@ -468,18 +468,36 @@ def patch_text(text: str, change: ApiserverChange, allow_failing_probes: bool = 
     return PatchResult(text, patched, notes)
 
 
+# kubeadm's staticPodPath (cmd/kubeadm/app/constants: KubernetesDir + "manifests").
+KUBEADM_MANIFESTS = Path("/etc/kubernetes/manifests")
+
+
+def _in_static_pod_folder(backup_dir: Path, given: Path, real: Path) -> bool:
+    """Whether `backup_dir` could be the folder the kubelet loads static pods from.
+
+    That folder is the one holding the manifest as named (it may be a link to a file kept
+    elsewhere), the one holding the real file, or kubeadm's default. Compared after resolving
+    links, so `manifests/`, `manifests/../manifests` or a linked folder all count. The kubelet
+    loads every file of it matching `[^.]*` and does not descend into subfolders
+    (pkg/kubelet/config/file.go, extractFromDir), so a subfolder keeps plain names.
+    """
+    where = os.path.realpath(backup_dir)
+    return any(where == os.path.realpath(folder) for folder in (given.parent, real.parent, KUBEADM_MANIFESTS))
+
+
 def write_patched(path: Path, result: PatchResult, backup_dir: Path | None = None) -> Path:
     """Keep a backup, then replace the manifest atomically; the backup's path.
 
     Beside the manifest the backup is a dot-file (`.kube-apiserver.yaml.<UTC time>.policyc-backup`)
-    so the kubelet does not start it as a second pod; in `backup_dir` elsewhere it is not hidden.
+    so the kubelet does not start it as a second pod, and so is a backup in a `backup_dir` that is
+    the static-pod folder however it is spelled; elsewhere it is not hidden.
     """
     real = Path(os.path.realpath(path))
     st = real.stat()
     mode, owner = st.st_mode & 0o777, (st.st_uid, st.st_gid)
     target_dir = Path(os.path.abspath(backup_dir)) if backup_dir is not None else real.parent
     target_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    hidden = target_dir.resolve() == real.parent.resolve()
+    hidden = _in_static_pod_folder(target_dir, Path(os.path.abspath(path)), real)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     base = f"{'.' if hidden else ''}{real.name}.{stamp}.policyc-backup"
     backup, n = target_dir / base, 1

@@ -280,3 +280,23 @@ def test_a_manifest_that_already_refuses_anonymous_requests_is_not_blocked() -> 
         "    - --allow-privileged=true\n", "    - --allow-privileged=true\n    - --anonymous-auth=false\n"
     )
     assert patch_text(text, change_for(NO_ANONYMOUS)).changed is False
+
+
+@pytest.mark.parametrize("spelling", ["manifests", "manifests/", "manifests/../manifests", "linked"])
+def test_a_backup_dir_in_the_static_pod_folder_is_still_a_dot_file(tmp_path: Path, spelling: str) -> None:
+    """The kubelet starts every non-dot file of its folder: a backup there would be a second API server."""
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    (tmp_path / "linked").symlink_to(manifests, target_is_directory=True)
+    elsewhere = tmp_path / "srv"
+    elsewhere.mkdir()
+    real = elsewhere / "kube-apiserver.yaml"
+    real.write_bytes((FIXTURES / "kube-apiserver-1.24.yaml").read_bytes())
+    # The kubelet's folder holds a link to the manifest kept elsewhere (a common layout).
+    (manifests / "kube-apiserver.yaml").symlink_to(real)
+    result = patch_text(real.read_text(), change_for(TOKENS_POLICY, "1.24"))
+    named = manifests / "kube-apiserver.yaml"
+    backup = write_patched(named, result, Path(str(tmp_path / spelling) + ("/" if spelling.endswith("/") else "")))
+    assert backup.name.startswith(".kube-apiserver.yaml."), backup
+    assert [n for n in _dir_listing(manifests) if not n.startswith(".")] == ["kube-apiserver.yaml"]
+    assert real.read_text() == result.patched  # the file behind the link was patched
