@@ -155,9 +155,17 @@ def static_file(rows: list[tuple[str, str, str, tuple[str, ...]]]) -> str:
     than one group must be double quoted). No groups: three columns, since an empty fourth
     column would be read as the group "".
     """
+    ordered = sorted(rows, key=lambda r: r[1])
+    # tokenfile.go keys its table by the token: for a duplicate it only warns, and the later line
+    # wins, so one user would log on as the other (a secret file copied between users).
+    owners: dict[str, str] = {}
+    for secret, user, _uid, _groups in ordered:
+        if secret in owners:
+            raise SecretsError(f"users `{owners[secret]}` and `{user}` have the same secret; the API server would "
+                               f"take both for `{user}`: run `policyc rotate {user}`")
+        owners[secret] = user
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    ordered = sorted(rows, key=lambda r: r[1])
     for secret, user, uid, groups in ordered:
         writer.writerow([secret, user, uid, ",".join(groups)] if groups else [secret, user, uid])
     text = out.getvalue()

@@ -314,3 +314,17 @@ def test_two_builds_issuing_credentials_at_once_are_serialised(tmp_path: Path,
         assert not (store.root / "users").exists()
     issue_credentials(program(), store)
     assert (store.root / TOKEN_FILE).exists()
+
+
+def test_a_token_copied_to_another_user_is_refused(tmp_path: Path) -> None:
+    """kube-apiserver keys the token file by token: the later line of a duplicate wins (tokenfile.go)."""
+    text = POLICY + "user carol auth token\n"
+    store = SecretStore(tmp_path / "secrets")
+    issue_credentials(program(text), store)
+    token = (store.root / "users" / "bob" / "token").read_bytes()
+    store.write("users/carol/token", token)  # policyc's own kind of file, with bob's token in it
+    before = (store.root / TOKEN_FILE).read_bytes()
+    with pytest.raises(SecretsError, match="users `bob` and `carol` have the same secret") as exc:
+        issue_credentials(program(text), store)
+    assert token.decode().strip() not in str(exc.value)
+    assert (store.root / TOKEN_FILE).read_bytes() == before
