@@ -8,12 +8,13 @@ for the file list, `git cat-file --batch` for their contents, the plumbing behin
 from __future__ import annotations
 
 import os
+import posixpath
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from policyc.diagnostics import Diagnostic
-from policyc.loader import UsageError, _decode, read_sources
+from policyc.loader import UsageError, _decode, _outside, _unreadable, read_sources
 from policyc.source import SourceFile
 
 WORK_TREE = ""  # the HEAD side's default: the policy folder as it is on disk
@@ -67,6 +68,56 @@ def _repo_prefix(policy_dir: Path, cwd: Path) -> tuple[Path, str]:
     return root, rel.as_posix().strip("/")
 
 
+def _follow_links(
+    root: Path, prefix: str, files: dict[str, str], links: dict[str, str]
+) -> tuple[list[tuple[str, str]], list[Diagnostic]]:
+    """(name, blob) of every `.policy` file at the revision, links resolved as the work tree would.
+
+    A `.policy` link is read through its target when that is a file inside the policy folder
+    (loader.py's rule); one leading outside is PC005 and one that dangles or loops PC006, never
+    skipped. Links to folders are not followed: in a commit a folder's files are listed at their
+    real path.
+    """
+    base = f"{prefix}/" if prefix else ""
+
+    def name(path: str) -> str:
+        return path[len(base):]
+
+    blobs = [(name(p), sha) for p, sha in files.items() if p.endswith(".policy")]
+    wanted = sorted(p for p in links if p.endswith(".policy"))
+    if not wanted:
+        return blobs, []
+    shas = sorted(set(links.values()))
+    out = _git(["cat-file", "--batch"], root, "".join(f"{sha}\n" for sha in shas).encode())
+    targets: dict[str, str] = {}
+    pos = 0
+    for sha in shas:
+        header_end = out.index(b"\n", pos)
+        size = int(out[pos:header_end].split()[2])
+        targets[sha] = out[header_end + 1 : header_end + 1 + size].decode("utf-8", "surrogateescape")
+        pos = header_end + 1 + size + 1
+    diags: list[Diagnostic] = []
+    for path in wanted:
+        current, seen = path, set()
+        while current in links and current not in seen:
+            seen.add(current)
+            target = targets[links[current]]
+            current = posixpath.normpath(posixpath.join(posixpath.dirname(current), target))
+            escapes = current == ".." or current.startswith("../") or not (current + "/").startswith(base)
+            if target.startswith("/") or escapes:
+                diags.append(_outside(name(path), "a file"))
+                break
+        else:
+            if current in links:
+                diags.append(_unreadable(name(path), "it is a symbolic link that loops", "remove the link"))
+            elif current in files:
+                blobs.append((name(path), files[current]))
+            elif not any(p.startswith(current + "/") for p in files):  # a folder: not a policy file
+                diags.append(_unreadable(name(path), "it is a symbolic link whose target does not exist",
+                                         "restore the file it points to, or remove the link"))
+    return blobs, diags
+
+
 def read_revision(rev: str, policy_dir: Path, cwd: Path) -> Side:
     """The `*.policy` files below `policy_dir` as committed at `rev`, named relative to that folder."""
     root, prefix = _repo_prefix(policy_dir, cwd)
@@ -76,25 +127,23 @@ def read_revision(rev: str, policy_dir: Path, cwd: Path) -> Side:
         raise UsageError(f"`{rev}` is neither a policy folder nor a git revision") from None
     commit = found.decode().strip()
     listing = _git(["ls-tree", "-r", "-z", "--full-tree", commit, "--", prefix or "."], root)
-    blobs: list[tuple[str, str]] = []
+    files: dict[str, str] = {}
+    links: dict[str, str] = {}
     for entry in listing.split(b"\0"):
         if not entry:
             continue
         meta, _, path = entry.decode("utf-8", "surrogateescape").partition("\t")
         mode, kind, sha = meta.split()
-        # Symlinks (120000) and submodules are not policy files in a commit: read_sources would not
-        # follow them out of the folder either.
-        if kind != "blob" or mode == "120000" or not path.endswith(".policy"):
-            continue
-        name = path[len(prefix) + 1 :] if prefix else path
-        blobs.append((name, sha))
+        if kind == "blob":  # submodules (commits) are not policy files
+            (links if mode == "120000" else files)[path] = sha
+    blobs, link_diags = _follow_links(root, prefix, files, links)
     label = f"{rev} ({commit[:12]})"
-    if not blobs:
+    if not blobs and not link_diags:
         return Side(label, "revision", (), empty=True, commit=commit)
     blobs.sort()
     data = _git(["cat-file", "--batch"], root, "".join(f"{sha}\n" for _, sha in blobs).encode())
     sources: list[SourceFile] = []
-    diags: list[Diagnostic] = []
+    diags: list[Diagnostic] = list(link_diags)
     pos = 0
     for name, _sha in blobs:
         header_end = data.index(b"\n", pos)

@@ -273,3 +273,41 @@ def test_the_caret_stays_under_the_text_when_the_line_holds_escapes() -> None:
     start = caret_line.index("^") - len("  | ") + len("1 | ")
     underlined = source_line[start : start + caret_line.count("^")]
     assert underlined in ('"\\u202e\\x1b"', "nowhere_", 'team "\\u202e\\x1b"'), underlined
+
+
+# -- the same rules for a folder as committed at a revision (`policyc diff BASE`) ------------------
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
+                   env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
+                        "GIT_COMMITTER_EMAIL": "t@e", "GIT_CONFIG_GLOBAL": "/dev/null"})
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_links_in_a_revision_follow_the_work_tree_rules(tmp_path: Path) -> None:
+    from policyc.review.sources import read_revision
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    folder = _folder(repo)
+    _secret_file(repo, "secret.txt")
+    (folder / "lib").mkdir()
+    (folder / "lib" / "shared.txt").write_text("role writer {\n  create pods\n}\n")
+    (folder / "inside.policy").symlink_to("lib/shared.txt")
+    (folder / "chain.policy").symlink_to("inside.policy")
+    (folder / "leak.policy").symlink_to("../secret.txt")
+    (folder / "abs.policy").symlink_to("/etc/passwd")
+    (folder / "gone.policy").symlink_to("nothere.policy")
+    (folder / "a.policy").symlink_to("b.policy")
+    (folder / "b.policy").symlink_to("a.policy")
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "x")
+    side = read_revision("HEAD", Path("policies"), repo)
+    assert sorted(s.name for s in side.sources) == ["chain.policy", "inside.policy", "main.policy"]
+    assert {s.name: s.text for s in side.sources}["chain.policy"].startswith("role writer")
+    assert sorted((d.code, d.span.file) for d in side.diagnostics) == [
+        ("PC005", "abs.policy"), ("PC005", "leak.policy"), ("PC006", "a.policy"), ("PC006", "b.policy"),
+        ("PC006", "gone.policy")]
+    assert SECRET not in repr(side)
