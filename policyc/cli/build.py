@@ -8,7 +8,7 @@ import typer
 
 from policyc.cli.common import EXIT_ERRORS, Format, fail_usage, report, run_or_exit
 from policyc.output.secrets import DEFAULT_SECRETS_DIR, SecretsError
-from policyc.output.tree import ForeignFilesError, diff_tree, layout
+from policyc.output.tree import MANIFEST_LIST, ForeignFilesError, diff_tree, layout
 from policyc.pipeline import Options, run
 
 POLICY_ARG = typer.Argument(Path("policies"), help="Policy folder (or one .policy file).")
@@ -64,7 +64,7 @@ def _check_tree(out: Path, files: dict[str, str]) -> None:
         return
     lines = []
     for rel in differ:
-        if rel not in files:
+        if rel not in files and rel != MANIFEST_LIST:
             state = "obsolete"  # policyc wrote it once; the policy no longer produces it
         elif not (out / rel).is_file():
             state = "missing"

@@ -13,6 +13,7 @@ import errno
 import os
 import re
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
@@ -213,12 +214,37 @@ def _scan(root: Path) -> tuple[set[str], set[str]]:
     return files, empty_dirs
 
 
-def _read_list(root: Path) -> set[str] | None:
-    """Paths recorded in `root/.policyc-files`, or None when there is no such file."""
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+def _read_regular(path: Path) -> bytes | None:
+    """The bytes of `path` if it is a regular file (not a link), else None.
+
+    `out/` is committed, so a pull request can put a link to `/dev/zero` or a FIFO where a
+    manifest was: read as a file it would never end. policyc never writes links: such an entry
+    simply differs from what policyc would write.
+    """
     try:
-        text = (root / MANIFEST_LIST).read_text(encoding="utf-8")
-    except FileNotFoundError:
+        fd = os.open(path, _READ_FLAGS)
+    except OSError:
         return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _read_list(root: Path) -> set[str] | None:
+    """Paths recorded in `root/.policyc-files`, or None when there is no such (regular) file."""
+    data = _read_regular(root / MANIFEST_LIST)
+    if data is None:
+        return None
+    text = data.decode("utf-8", "replace")
     return {line for line in text.split("\n") if line}
 
 
@@ -399,8 +425,9 @@ def _replace(out_dir: Path, parent: Path, files: Mapping[str, str]) -> WriteResu
         if foreign:
             raise ForeignFilesError(foreign, out_dir)
         for rel in ours - {MANIFEST_LIST}:
-            with contextlib.suppress(OSError):  # e.g. a dangling symlink: reported as added
-                previous[rel] = (out_dir / rel).read_bytes()
+            data = _read_regular(out_dir / rel)  # a link or a FIFO: reported as added
+            if data is not None:
+                previous[rel] = data
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".policyc-new", dir=parent))
     old: Path | None = None
@@ -450,19 +477,19 @@ def _replace(out_dir: Path, parent: Path, files: Mapping[str, str]) -> WriteResu
 def diff_tree(out_dir: Path, files: Mapping[str, str]) -> list[str]:
     """Relative paths where `out_dir` differs from `files`, sorted (for ``build --check``).
 
-    A path differs when it is missing on disk, its bytes differ from the UTF-8 text, or it is
-    listed in `out_dir/.policyc-files` but is no longer in `files`. Files policyc did not
+    A path differs when it is missing on disk, its bytes differ from the UTF-8 text (a link or
+    a FIFO differs, unread), or it is listed in `out_dir/.policyc-files` but is no longer in
+    `files`; the list itself differs when it is not the one the build would write. Files policyc did not
     write are not reported (write_tree refuses to run over them).
     """
     out_dir = Path(out_dir)
     listed = _read_list(out_dir) if out_dir.is_dir() else None
     differ: set[str] = set()
     for rel, text in files.items():
-        try:
-            if (out_dir / rel).read_bytes() != text.encode("utf-8"):
-                differ.add(rel)
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        if _read_regular(out_dir / rel) != text.encode("utf-8"):
             differ.add(rel)
+    if out_dir.is_dir() and _read_regular(out_dir / MANIFEST_LIST) != "".join(f"{r}\n" for r in sorted(files)).encode():
+        differ.add(MANIFEST_LIST)  # the build would rewrite the list of its files
     for rel in listed or ():
         if rel not in files and (out_dir / rel).exists():
             differ.add(rel)

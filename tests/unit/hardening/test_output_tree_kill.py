@@ -127,3 +127,28 @@ def test_a_build_that_cannot_get_the_lock_fails_cleanly(tmp_path: Path, monkeypa
         os.close(fd)
     assert snapshot(out) == before and leftovers(out) == []
     write_tree(out, {"b.yaml": "b: 1\n"})  # the lock went with its holder
+
+
+@pytest.mark.parametrize("plant", ["zero", "fifo", "list-zero"])
+def test_a_committed_link_to_dev_zero_or_a_fifo_in_out_does_not_hang(
+    tmp_path: Path, policyc: list[str], trees, plant: str
+) -> None:
+    """`out/` is committed: a pull request can replace a manifest (or the file list) with an endless file."""
+    old, _, old_tree, _ = trees
+    out = tmp_path / "out"
+    build(policyc, old, out)
+    victim = out / ("kustomization.yaml" if plant != "list-zero" else ".policyc-files")
+    victim.unlink()
+    if plant == "fifo":
+        os.mkfifo(victim)
+    else:
+        victim.symlink_to("/dev/zero")
+    r = subprocess.run([*policyc, "build", str(old), "-o", str(out), "--check"], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 1 and f"  {victim.name}\n" in r.stdout, r.stdout + r.stderr  # named, never read
+    r = subprocess.run([*policyc, "build", str(old), "-o", str(out)], capture_output=True, text=True, timeout=60)
+    if plant == "list-zero":  # without a readable file list nothing in OUT is known to be policyc's
+        assert r.returncode == 2 and "policyc did not write" in r.stderr
+    else:
+        assert r.returncode == 0, r.stderr
+        assert snapshot(out) == old_tree
