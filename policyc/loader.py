@@ -106,30 +106,36 @@ class _Found:
 
 
 def _walk(found: _Found, directory: str, prefix: str) -> None:
-    """Every entry of the real folder `directory` (named `prefix` relative to the policy folder)."""
-    try:
-        with os.scandir(directory) as it:
-            entries = sorted(it, key=lambda e: e.name)
-    except OSError as exc:
-        reason = f"the folder cannot be listed ({exc.strerror or exc})"
-        found.diags.append(_unreadable(prefix.rstrip("/") or ".", reason,
-                                       "make the folder readable by the user running policyc"))
-        return
-    for entry in entries:
-        name = prefix + entry.name
-        policy_name = entry.name.endswith(SUFFIX)
+    """Every entry below the real folder `directory` (named `prefix` relative to the policy folder).
+
+    A stack, not recursion: a pull request can commit a tree a thousand folders deep.
+    """
+    stack = [(directory, prefix)]
+    while stack:
+        directory, prefix = stack.pop()
         try:
-            if entry.is_symlink():
-                _follow(found, entry, name, policy_name)
-            elif entry.is_dir(follow_symlinks=False):
-                _walk(found, entry.path, name + "/")
-            elif policy_name:
-                if entry.is_file(follow_symlinks=False):
-                    found.files.append((name, entry.path))
-                else:
-                    found.diags.append(_not_regular(name))
+            with os.scandir(directory) as it:
+                entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            found.diags.append(_unreadable(name, exc.strerror or str(exc), "make it readable, or remove it"))
+            reason = f"the folder cannot be listed ({exc.strerror or exc})"
+            found.diags.append(_unreadable(prefix.rstrip("/") or ".", reason,
+                                           "make the folder readable by the user running policyc"))
+            continue
+        for entry in entries:
+            name = prefix + entry.name
+            policy_name = entry.name.endswith(SUFFIX)
+            try:
+                if entry.is_symlink():
+                    _follow(found, entry, name, policy_name)
+                elif entry.is_dir(follow_symlinks=False):
+                    stack.append((entry.path, name + "/"))
+                elif policy_name:
+                    if entry.is_file(follow_symlinks=False):
+                        found.files.append((name, entry.path))
+                    else:
+                        found.diags.append(_not_regular(name))
+            except OSError as exc:
+                found.diags.append(_unreadable(name, exc.strerror or str(exc), "make it readable, or remove it"))
 
 
 def _not_regular(name: str) -> Diagnostic:

@@ -311,3 +311,19 @@ def test_links_in_a_revision_follow_the_work_tree_rules(tmp_path: Path) -> None:
         ("PC005", "abs.policy"), ("PC005", "leak.policy"), ("PC006", "a.policy"), ("PC006", "b.policy"),
         ("PC006", "gone.policy")]
     assert SECRET not in repr(side)
+
+
+def test_a_very_deep_folder_is_read_without_recursion_limits(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    fd = os.open(folder, os.O_RDONLY)
+    for _ in range(1200):  # deeper than Python's recursion limit (pathlib's mkdir recurses too)
+        os.mkdir("d", dir_fd=fd)
+        sub = os.open("d", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = sub
+    out = os.open("x.policy", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+    os.write(out, GOOD.replace("reader", "deep").encode())
+    os.close(out)
+    os.close(fd)
+    sources, diags = read_sources(folder)
+    assert diags == [] and len(sources) == 2
