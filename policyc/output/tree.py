@@ -245,7 +245,16 @@ def _read_list(root: Path) -> set[str] | None:
     if data is None:
         return None
     text = data.decode("utf-8", "replace")
-    return {line for line in text.split("\n") if line}
+    return {line for line in text.split("\n") if line and _is_safe_relpath(line)}
+
+
+def _is_safe_relpath(path: str) -> bool:
+    """A committed list may be hand-made: `..`, absolute paths and control characters are not ours."""
+    try:
+        _check_relpath(path)
+    except ValueError:
+        return False
+    return True
 
 
 def _find_foreign(out_dir: Path) -> tuple[set[str], set[str]]:

@@ -152,3 +152,13 @@ def test_a_committed_link_to_dev_zero_or_a_fifo_in_out_does_not_hang(
     else:
         assert r.returncode == 0, r.stderr
         assert snapshot(out) == old_tree
+
+
+def test_a_hand_made_file_list_cannot_name_paths_outside_or_escapes(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write_tree(out, {"a.yaml": "a: 1\n"})
+    (tmp_path / "victim").write_text("keep\n")
+    (out / tree.MANIFEST_LIST).write_text("a.yaml\n../victim\n/etc/passwd\nx\x1b[2J.yaml\n")
+    assert tree.diff_tree(out, {"a.yaml": "a: 1\n"}) == [tree.MANIFEST_LIST]  # nothing outside is named
+    write_tree(out, {"b.yaml": "b: 1\n"})
+    assert (tmp_path / "victim").read_text() == "keep\n" and snapshot(out)["b.yaml"] == b"b: 1\n"
