@@ -252,6 +252,9 @@ def test_dubious_ownership_fails_closed(tmp_path: Path) -> None:
     for dirpath, _dirnames, filenames in os.walk(repo):
         for p in [dirpath, *(os.path.join(dirpath, f) for f in filenames)]:
             os.chown(p, NOBODY, NOBODY)
+    probe = subprocess.run(["git", "-C", str(repo), "rev-parse", "--is-inside-work-tree"], capture_output=True)
+    if probe.returncode == 0:
+        pytest.skip("this git predates the ownership check (2.35.2)")
     store = SecretStore(repo / "secrets")
     with pytest.raises(SecretsError, match="git cannot tell whether it is ignored .*dubious ownership") as exc:
         issue_credentials(program(), store)
