@@ -165,10 +165,18 @@ def test_one_file_named_on_the_command_line_may_not_lead_out_of_its_folder(tmp_p
     assert [s.name for s in sources] == ["main.policy"] and diags == []
 
 
-def test_a_dangling_policy_folder_is_a_usage_error(tmp_path: Path) -> None:
-    (tmp_path / "policies").symlink_to(tmp_path / "gone", target_is_directory=True)
-    with pytest.raises(UsageError, match="cannot read"):
+@pytest.mark.parametrize(("target", "reason"), [("gone", "No such file or directory"),
+                                              ("policies", "Too many levels of symbolic links")])
+def test_a_dangling_or_looping_policy_folder_is_a_usage_error(tmp_path: Path, target: str, reason: str) -> None:
+    (tmp_path / "policies").symlink_to(tmp_path / target, target_is_directory=True)
+    with pytest.raises(UsageError, match=f"cannot read .*policies: {reason}"):
         read_sources(tmp_path / "policies")
+
+
+def test_a_fifo_named_on_the_command_line_is_refused_unopened(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "x.policy")
+    sources, diags = read_sources(tmp_path / "x.policy")
+    assert sources == [] and _codes(diags) == [("PC006", "x.policy")]
 
 
 @pytest.fixture

@@ -184,6 +184,11 @@ def _plant(store: SecretStore, how: str, tmp_path: Path) -> Path:
         os.chmod(token, 0o666)
     elif how == "fifo":
         os.mkfifo(token, 0o600)
+    elif how == "folder-other-owner":
+        token.write_text("PLANTED-CONTENT\n")
+        os.chmod(token, 0o600)
+        os.chown(token.parent, NOBODY, NOBODY)
+        return token.parent
     elif how == "folder-link":
         shutil.rmtree(token.parent)
         (tmp_path / "elsewhere").mkdir()
@@ -200,6 +205,7 @@ def _plant(store: SecretStore, how: str, tmp_path: Path) -> Path:
     ("writable", r"it is writable by its group and other users \(mode 0666\)"),
     ("fifo", "it is not a regular file"),
     ("folder-link", "it is a symbolic link, not something policyc wrote"),
+    pytest.param("folder-other-owner", "the folder belongs to uid 65534", marks=needs_root),
 ])
 def test_a_planted_token_is_refused_unread(tmp_path: Path, how: str, why: str) -> None:
     store = issued_store(tmp_path)
