@@ -162,3 +162,14 @@ def test_a_hand_made_file_list_cannot_name_paths_outside_or_escapes(tmp_path: Pa
     assert tree.diff_tree(out, {"a.yaml": "a: 1\n"}) == [tree.MANIFEST_LIST]  # nothing outside is named
     write_tree(out, {"b.yaml": "b: 1\n"})
     assert (tmp_path / "victim").read_text() == "keep\n" and snapshot(out)["b.yaml"] == b"b: 1\n"
+
+
+def test_a_file_system_without_flock_still_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    def no_locks(fd: int, op: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")  # what some NFS mounts answer
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    write_tree(tmp_path / "out", {"a.yaml": "a: 1\n"})
+    assert snapshot(tmp_path / "out")["a.yaml"] == b"a: 1\n"
