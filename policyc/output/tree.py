@@ -488,7 +488,7 @@ def diff_tree(out_dir: Path, files: Mapping[str, str]) -> list[str]:
 
     A path differs when it is missing on disk, its bytes differ from the UTF-8 text (a link or
     a FIFO differs, unread), or it is listed in `out_dir/.policyc-files` but is no longer in
-    `files`; the list itself differs when it is not the one the build would write. Files policyc did not
+    `files`; the list itself is reported when it alone is not the one the build would write. Files policyc did not
     write are not reported (write_tree refuses to run over them).
     """
     out_dir = Path(out_dir)
@@ -497,9 +497,10 @@ def diff_tree(out_dir: Path, files: Mapping[str, str]) -> list[str]:
     for rel, text in files.items():
         if _read_regular(out_dir / rel) != text.encode("utf-8"):
             differ.add(rel)
-    if out_dir.is_dir() and _read_regular(out_dir / MANIFEST_LIST) != "".join(f"{r}\n" for r in sorted(files)).encode():
-        differ.add(MANIFEST_LIST)  # the build would rewrite the list of its files
     for rel in listed or ():
         if rel not in files and (out_dir / rel).exists():
             differ.add(rel)
+    expected_list = "".join(f"{r}\n" for r in sorted(files)).encode()
+    if not differ and out_dir.is_dir() and _read_regular(out_dir / MANIFEST_LIST) != expected_list:
+        differ.add(MANIFEST_LIST)  # only the list is off (edited, or a link): the build rewrites it
     return sorted(differ)
