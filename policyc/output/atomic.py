@@ -5,10 +5,35 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
+def read_regular(path: Path) -> bytes | None:
+    """The bytes of `path` if it is a regular file (not a link), else None.
+
+    `out/` is committed, so a pull request can put a link to `/dev/zero` or a FIFO where a
+    manifest was: read as a file it would never end. policyc never writes links: such an entry
+    simply differs from what policyc would write.
+    """
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 class BuildLockedError(OSError):

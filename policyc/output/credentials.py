@@ -34,6 +34,7 @@ from policyc.k8s import credfile
 from policyc.k8s.yamlread import load_all
 from policyc.model.authn import UserCredential
 from policyc.model.program import Program
+from policyc.output.atomic import read_regular
 from policyc.output.secrets import SecretsError, SecretStore, file_component
 from policyc.output.tree import kind_plural
 
@@ -325,7 +326,10 @@ def requests_in_tree(out_dir: str | Path, program: Program) -> dict[str, str]:
     """
     path = Path(out_dir) / "cluster" / f"{kind_plural('CertificateSigningRequest')}.yaml"
     try:
-        docs, problems = load_all(path.as_posix(), path.read_text(encoding="utf-8"))
+        data = read_regular(path)  # committed: never follow a link to /dev/zero or a FIFO
+        if data is None:
+            return {}
+        docs, problems = load_all(path.as_posix(), data.decode("utf-8"))
     except (OSError, UnicodeDecodeError):
         return {}
     if problems:  # not the tree policyc wrote (the one reader refuses it within its bounds): nothing to reuse

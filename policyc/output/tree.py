@@ -13,7 +13,6 @@ import errno
 import os
 import re
 import shutil
-import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from policyc.model.manifest import Manifest
-from policyc.output.atomic import BuildLockedError, locked_folder
+from policyc.output.atomic import BuildLockedError, locked_folder, read_regular
 from policyc.output.yaml import dump, dump_all
 
 __all__ = [
@@ -214,34 +213,9 @@ def _scan(root: Path) -> tuple[set[str], set[str]]:
     return files, empty_dirs
 
 
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-
-
-def _read_regular(path: Path) -> bytes | None:
-    """The bytes of `path` if it is a regular file (not a link), else None.
-
-    `out/` is committed, so a pull request can put a link to `/dev/zero` or a FIFO where a
-    manifest was: read as a file it would never end. policyc never writes links: such an entry
-    simply differs from what policyc would write.
-    """
-    try:
-        fd = os.open(path, _READ_FLAGS)
-    except OSError:
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        chunks = []
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-
-
 def _read_list(root: Path) -> set[str] | None:
     """Paths recorded in `root/.policyc-files`, or None when there is no such (regular) file."""
-    data = _read_regular(root / MANIFEST_LIST)
+    data = read_regular(root / MANIFEST_LIST)
     if data is None:
         return None
     text = data.decode("utf-8", "replace")
@@ -434,7 +408,7 @@ def _replace(out_dir: Path, parent: Path, files: Mapping[str, str]) -> WriteResu
         if foreign:
             raise ForeignFilesError(foreign, out_dir)
         for rel in ours - {MANIFEST_LIST}:
-            data = _read_regular(out_dir / rel)  # a link or a FIFO: reported as added
+            data = read_regular(out_dir / rel)  # a link or a FIFO: reported as added
             if data is not None:
                 previous[rel] = data
 
@@ -495,12 +469,12 @@ def diff_tree(out_dir: Path, files: Mapping[str, str]) -> list[str]:
     listed = _read_list(out_dir) if out_dir.is_dir() else None
     differ: set[str] = set()
     for rel, text in files.items():
-        if _read_regular(out_dir / rel) != text.encode("utf-8"):
+        if read_regular(out_dir / rel) != text.encode("utf-8"):
             differ.add(rel)
     for rel in listed or ():
         if rel not in files and (out_dir / rel).exists():
             differ.add(rel)
     expected_list = "".join(f"{r}\n" for r in sorted(files)).encode()
-    if not differ and out_dir.is_dir() and _read_regular(out_dir / MANIFEST_LIST) != expected_list:
+    if not differ and out_dir.is_dir() and read_regular(out_dir / MANIFEST_LIST) != expected_list:
         differ.add(MANIFEST_LIST)  # only the list is off (edited, or a link): the build rewrites it
     return sorted(differ)

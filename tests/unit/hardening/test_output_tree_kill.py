@@ -173,3 +173,13 @@ def test_a_file_system_without_flock_still_builds(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(fcntl, "flock", no_locks)
     write_tree(tmp_path / "out", {"a.yaml": "a: 1\n"})
     assert snapshot(tmp_path / "out")["a.yaml"] == b"a: 1\n"
+
+
+def test_build_check_without_secrets_does_not_follow_a_committed_csr_link(tmp_path: Path) -> None:
+    """The CSR file of `out/` stands in for a missing secrets folder; a link there is not read."""
+    from policyc.output.credentials import requests_in_tree
+
+    out = tmp_path / "out"
+    (out / "cluster").mkdir(parents=True)
+    (out / "cluster" / "certificatesigningrequests.yaml").symlink_to("/dev/zero")
+    assert requests_in_tree(out, None) == {}  # returns at once: nothing read, nothing matched
