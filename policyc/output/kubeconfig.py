@@ -118,14 +118,19 @@ def write_user(
         secret = store.read(user_files(cred)[0])
         if secret is None or not secret.strip():
             raise SecretsError(f"user `{cred.name}` has no {cred.method} in {store.root}: run `policyc build` first")
-        value = secret.strip().decode("ascii")
+        try:
+            value = secret.strip().decode("ascii")
+        except UnicodeDecodeError:
+            raise SecretsError(f"{store.path(user_files(cred)[0])} is not a token policyc wrote (not ASCII); "
+                               f"run `policyc rotate {cred.name}`") from None
         auth = {"token": value} if cred.method == "token" else {"username": cred.name, "password": value}
     else:
         auth = _certificate_auth(store, cred, cert_pem, notes)
     rel = user_kubeconfig(cred.name)
-    store.prepare()
-    store.check_git([rel])
-    store.write(rel, render(cluster=cluster, server=server, ca_pem=ca_pem, user=cred.name, auth=auth).encode())
+    with store.locked():  # a build issuing credentials at the same time must not interleave
+        store.prepare()
+        store.check_git([rel])
+        store.write(rel, render(cluster=cluster, server=server, ca_pem=ca_pem, user=cred.name, auth=auth).encode())
     return KubeconfigResult(rel, notes)
 
 
@@ -146,8 +151,9 @@ def write_serviceaccount(
         raise SecretsError("the service-account token is empty or not a single word")
     rel = serviceaccount_kubeconfig(namespace, name)
     user = f"system:serviceaccount:{namespace}:{name}"
-    store.prepare()
-    store.check_git([rel])
     text = render(cluster=cluster, server=server, ca_pem=ca_pem, user=user, auth={"token": token}, namespace=namespace)
-    store.write(rel, text.encode())
+    with store.locked():
+        store.prepare()
+        store.check_git([rel])
+        store.write(rel, text.encode())
     return KubeconfigResult(rel)
