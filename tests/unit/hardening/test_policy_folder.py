@@ -335,3 +335,11 @@ def test_a_very_deep_folder_is_read_without_recursion_limits(tmp_path: Path) -> 
     os.close(fd)
     sources, diags = read_sources(folder)
     assert diags == [] and len(sources) == 2
+
+
+def test_usage_errors_escape_the_path_too(tmp_path: Path, policyc: list[str]) -> None:
+    r = subprocess.run([*policyc, "check", str(tmp_path / f"no{ESC}[2Jwhere{BIDI}")], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 2
+    assert ESC not in r.stderr and BIDI not in r.stderr
+    assert "no\\x1b[2Jwhere\\u202e" in r.stderr
