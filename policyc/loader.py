@@ -31,6 +31,17 @@ from policyc.source import SourceFile, Span
 RULES = register(
     "core",
     Rule("PC004", ERROR, "the file is not valid UTF-8 (the offset of the bad byte is given)", example="a Latin-1 `é`"),
+    Rule(
+        "PC005", ERROR, "a `.policy` symbolic link, or a linked folder, that leads outside the policy folder: "
+        "refused, its target is never opened (so no message or CI annotation can echo it)",
+        example="`leak.policy -> ~/.docker/config.json`",
+    ),
+    Rule(
+        "PC006", ERROR, "a policy entry that cannot be read: a dangling or looping symbolic link, a link to the "
+        "folder that holds it, a `.policy` entry that is not a regular file (a FIFO, a device), a file or folder "
+        "without read permission. Never skipped silently: a guard file that vanished would let the build pass",
+        example="`guard.policy -> deleted.policy`",
+    ),
 )
 
 

@@ -76,6 +76,12 @@ RULES = register(
         "PC198", WARNING, "`groups` on an OIDC user (the token's claim decides them)",
         example="`user a auth oidc groups devs`",
     ),
+    Rule(
+        "PC199", ERROR, "an OIDC `username-prefix` or `groups-prefix` that puts the identity provider's names into "
+        "Kubernetes' reserved `system:` names: one that starts with `system:`, or one that `system:` starts with "
+        "(`sys`: the provider's group `tem:masters` becomes `system:masters`)",
+        example="`oidc ... groups-prefix \"system:\"`",
+    ),
     Rule("PC260", ERROR, "unknown authentication method (with \"did you mean\")", example="`token file /a`"),
     Rule(
         "PC261", ERROR, "unknown option, option without value, a list where one value is expected",
