@@ -262,7 +262,7 @@ def _strictest_weakness(ctx: Context, name: str, ask: _PodSecurityAsk, custom: C
         modes = [mode for mode, (lvl, _) in ask.levels.items() if lvl == level]
         if not modes:
             continue
-        weaker = ps.weaker_controls(custom.profile, ps.LEVEL_PROFILES[level], ctx.release.version)
+        weaker = ps.weaker_controls(custom.profile, ps.level_profile(level, ctx.release.version), ctx.release.version)
         if weaker:
             ctx.error(
                 "PC230",

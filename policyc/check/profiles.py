@@ -51,6 +51,9 @@ KEYS: dict[str, bool] = {
     "sysctls": True,
     "volumes": True,
     "read-only-root-filesystem": False,
+    "host-probes": False,
+    "user-namespaces": True,
+    "windows-exempt": False,
 }
 _CAPABILITY = re.compile(r"[A-Z][A-Z0-9_]*\Z")
 _SYSCTL = re.compile(r"[a-z0-9]([-_a-z0-9]*[a-z0-9])?([./][a-z0-9]([-_a-z0-9]*[a-z0-9])?)*\Z")
@@ -124,6 +127,11 @@ _HELP = {
     "apparmor": "write `runtime/default`, `localhost/*`, `localhost/NAME`, `unconfined` or `any`",
     "sysctls": "write `safe`, `any`, `none` or sysctl names such as `net.core.somaxconn`",
     "volumes": "write volume types such as `configMap, secret, emptyDir`, or `any`",
+    "host-probes": "write `host-probes yes` (probes and lifecycle handlers may name a host) or `host-probes no`",
+    "user-namespaces": "write the controls a pod with `hostUsers: false` is exempt from: `proc-mount`, "
+                       "`run-as-user`, or `none`",
+    "windows-exempt": "write `windows-exempt yes` (Windows pods skip allow-privilege-escalation, capabilities drop "
+                      "and the seccomp requirement) or `windows-exempt no`",
 }
 
 
@@ -180,6 +188,8 @@ def _apply(ctx: Context, entry: _Entry, profile: ps.Profile) -> ps.Profile:
         ("host-ipc", "host_ipc"),
         ("host-process", "host_process"),
         ("read-only-root-filesystem", "require_read_only_root"),
+        ("host-probes", "host_probes"),
+        ("windows-exempt", "windows_exempt"),
     ):
         if key == flag:
             value = _yes(v.one(("yes", "no")))
@@ -203,7 +213,22 @@ def _apply(ctx: Context, entry: _Entry, profile: ps.Profile) -> ps.Profile:
         return _sysctls(v, profile)
     if key == "volumes":
         return _volumes(ctx, v, profile)
+    if key == "user-namespaces":
+        return _userns(v, profile)
     return profile
+
+
+def _userns(v: _Values, profile: ps.Profile) -> ps.Profile:
+    """`user-namespaces none` or the controls a pod in a user namespace is exempt from."""
+    if v.exclusive(("none",)) == "none":
+        return replace(profile, userns_relaxes=frozenset()) if v.ok else profile
+    chosen = set()
+    for word in v.entry.values:
+        if word.text in ps.USERNS_CONTROLS:
+            chosen.add(word.text)
+        else:
+            v.bad(word, "expected " + ", ".join(f"`{c}`" for c in ps.USERNS_CONTROLS) + " or `none`")
+    return replace(profile, userns_relaxes=frozenset(chosen)) if v.ok else profile
 
 
 def _host_ports(v: _Values, profile: ps.Profile) -> ps.Profile:
@@ -327,12 +352,13 @@ def check_profile_name(ctx: Context, word: m.Word) -> bool:
 def check_profile(ctx: Context, decl: m.PodSecurityPolicy) -> CustomProfile:
     """Parse and check one `pod-security-policy` block into a profile."""
     entries = _entries(ctx, decl)
-    base = ps.RESTRICTED
+    # A level as upstream's checks of the target release enforce it (k8s/podsecurity.py level_profile).
+    base = ps.level_profile("restricted", ctx.release.version)
     for entry in entries:
         if entry.key == "base":
             level = _Values(ctx, entry).one(ps.LEVELS)
             if level is not None:
-                base = ps.LEVEL_PROFILES[level]
+                base = ps.level_profile(level, ctx.release.version)
     profile = base
     for entry in entries:
         if entry.key != "base" and entry.values:

@@ -114,9 +114,11 @@ VOLUME_TYPES: dict[str, tuple[str, tuple[int, int]]] = {
     "storageos": ("storageos", (1, 0)),
     "vsphereVolume": ("vsphereVolume", (1, 0)),
 }
-# PSS restricted "Volume Types" (check_restrictedVolumes.go).
+# PSS restricted "Volume Types" (check_restrictedVolumes.go restrictedVolumes_1_0: an allow-list that
+# includes `volume.Image`).
 RESTRICTED_VOLUMES = frozenset(
-    {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"}
+    {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image", "persistentVolumeClaim", "projected",
+     "secret"}
 )
 
 # Safe sysctls by the release that added them (kubernetes.io/docs/tasks/administer-cluster/sysctl-cluster/;
@@ -134,6 +136,8 @@ _SAFE_SYSCTLS: tuple[tuple[str, tuple[int, int]], ...] = (
     ("net.ipv4.tcp_keepalive_probes", (1, 29)),
     ("net.ipv4.tcp_rmem", (1, 32)),
     ("net.ipv4.tcp_wmem", (1, 32)),
+    ("net.ipv4.tcp_slow_start_after_idle", (1, 37)),  # check_sysctls.go sysctlsAllowedV1Dot37
+    ("net.ipv4.tcp_notsent_lowat", (1, 37)),
 )
 
 # PSS baseline "SELinux" types (check_seLinuxOptions.go; container_engine_t since 1.31).
@@ -191,6 +195,15 @@ class Profile:
     sysctls: frozenset[str] | str | None = None  # None any, SAFE, or an explicit set
     volumes: frozenset[str] | None = None
     require_read_only_root: bool = False
+    # Probe and lifecycle handlers may name a `host` (check_hostProbesAndhostLifecycle.go, baseline 1.34+).
+    host_probes: bool = True
+    # Controls a pod in a user namespace (`spec.hostUsers: false`) is exempt from (check_runAsNonRoot.go,
+    # check_runAsUser.go, check_procMount_baseline.go: relaxPolicyForUserNamespacePod, 1.35+).
+    userns_relaxes: frozenset[str] = frozenset()
+    # Windows pods (`spec.os.name: windows`) are exempt from allow-privilege-escalation, capabilities and
+    # the seccomp requirement (check_allowPrivilegeEscalation.go, check_capabilities_restricted.go,
+    # check_seccompProfile_restricted.go, 1.25+); the API server refuses those fields on them.
+    windows_exempt: bool = False
 
 
 PRIVILEGED = Profile()
@@ -219,6 +232,28 @@ RESTRICTED = replace(
     volumes=RESTRICTED_VOLUMES,
 )
 LEVEL_PROFILES = {"privileged": PRIVILEGED, "baseline": BASELINE, "restricted": RESTRICTED}
+
+# Controls a user namespace may relax (language `user-namespaces`), as upstream names the checks.
+USERNS_CONTROLS = ("proc-mount", "run-as-user")
+HOST_PROBES_SINCE = (1, 34)  # check_hostProbesAndhostLifecycle.go: MinimumVersion 1.34
+USERNS_RELAX_SINCE = (1, 35)  # check_runAsNonRoot.go, check_runAsUser.go, check_procMount_baseline.go
+WINDOWS_EXEMPT_SINCE = (1, 25)  # check_allowPrivilegeEscalation.go, check_capabilities_restricted.go, ...
+
+
+def level_profile(level: str, release: tuple[int, int]) -> Profile:
+    """The profile upstream's checks of `level` enforce at `release` (pod-security-admission policy/)."""
+    profile = LEVEL_PROFILES[level]
+    if level == "privileged":
+        return profile
+    profile = replace(profile, host_probes=True) if release < HOST_PROBES_SINCE else replace(profile, host_probes=False)
+    if release >= USERNS_RELAX_SINCE:
+        # Restricted overrides the baseline procMount check with one that is not relaxed
+        # (check_procMount_restricted.go, OverrideCheckIDs procMount).
+        relaxed = {"baseline": {"proc-mount"}, "restricted": {"run-as-user"}}[level]
+        profile = replace(profile, userns_relaxes=frozenset(relaxed))
+    if level == "restricted" and release >= WINDOWS_EXEMPT_SINCE:
+        profile = replace(profile, windows_exempt=True)
+    return profile
 
 
 # --------------------------------------------------------------------------------------
@@ -263,9 +298,13 @@ def weaker_controls(profile: Profile, level: Profile, release: tuple[int, int]) 
         ("host-ipc", "host_ipc"),
         ("host-process", "host_process"),
         ("proc-mount", "unmasked_proc_mount"),
+        ("host-probes", "host_probes"),
+        ("windows-exempt", "windows_exempt"),
     ):
         if getattr(profile, allows) and not getattr(level, allows):
             out.append(name)
+    if not profile.userns_relaxes <= level.userns_relaxes:
+        out.append("user-namespaces")
     for name, requires in (
         ("run-as-user", "require_non_root"),
         ("selinux", "restrict_selinux"),
@@ -459,6 +498,15 @@ def custom_psp(profile: Profile, release: tuple[int, int]) -> tuple[dict[str, st
     if not profile.host_process and profile.host_network:
         notes.append("a PodSecurityPolicy cannot forbid Windows HostProcess pods on its own: "
                      "forbid `host-network`, which HostProcess pods require")
+    if not profile.host_probes:
+        notes.append("a PodSecurityPolicy cannot forbid probe or lifecycle hosts: `host-probes no` is not "
+                     "enforced (Pod Security Admission enforces it from 1.34)")
+    if profile.userns_relaxes:
+        notes.append("a PodSecurityPolicy cannot relax controls for pods in a user namespace (`hostUsers` is "
+                     "1.25+): `user-namespaces` is not applied, the controls hold for every pod")
+    if profile.windows_exempt and (not profile.allow_privilege_escalation or profile.capabilities_drop
+                                   or (profile.seccomp is not None and "unset" not in profile.seccomp)):
+        notes.append("a PodSecurityPolicy cannot exempt Windows pods: `windows-exempt yes` is not applied")
     sysctls = _sysctl_set(profile.sysctls, release)
     if sysctls is None:
         spec["allowedUnsafeSysctls"] = ["*"]
@@ -503,6 +551,10 @@ def custom_psp(profile: Profile, release: tuple[int, int]) -> tuple[dict[str, st
 
 _CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
 _POD_SC = "object.spec.securityContext"
+_WINDOWS_POD = "(has(object.spec.os) && object.spec.os.name == 'windows')"
+_WINDOWS = _WINDOWS_POD + " || "
+# A pod in a user namespace (helpers.go relaxPolicyForUserNamespacePod: hostUsers set and false).
+_USERNS = "(has(object.spec.hostUsers) && object.spec.hostUsers == false) || "
 
 
 def _str_list(values: Iterable[str]) -> str:
@@ -596,22 +648,29 @@ def cel_validations(name: str, profile: Profile, release: tuple[int, int]) -> li
     if not profile.privileged:
         add("privileged", _all_containers(f"!{_is_true('c', 'securityContext', 'privileged')}"),
             "containers must not be privileged")
+    windows = _WINDOWS if profile.windows_exempt else ""
     if not profile.allow_privilege_escalation:
         add(
             "allow-privilege-escalation",
-            _all_containers(f"({_field('c', 'securityContext', 'allowPrivilegeEscalation')} && "
-                            "c.securityContext.allowPrivilegeEscalation == false)"),
+            windows + _all_containers(f"({_field('c', 'securityContext', 'allowPrivilegeEscalation')} && "
+                                      "c.securityContext.allowPrivilegeEscalation == false)"),
             "containers must set securityContext.allowPrivilegeEscalation to false",
         )
     if profile.require_non_root:
-        pod_non_root = f"({_field('object.spec', 'securityContext', 'runAsNonRoot')} && {_POD_SC}.runAsNonRoot == true)"
+        pod_set = _field("object.spec", "securityContext", "runAsNonRoot")
+        pod_non_root = f"({pod_set} && {_POD_SC}.runAsNonRoot == true)"
         c_set = _field("c", "securityContext", "runAsNonRoot")
+        # An explicit pod-level `runAsNonRoot: false` is refused whatever the containers say
+        # (check_runAsNonRoot.go runAsNonRoot1_0: badSetters "pod").
         add(
             "run-as-user",
+            (_USERNS if "run-as-user" in profile.userns_relaxes else "")
+            + f"(!({pod_set} && {_POD_SC}.runAsNonRoot == false) && "
             f"({pod_non_root} ? {_all_containers(f'!({c_set} && c.securityContext.runAsNonRoot == false)')} : "
             f"{_all_containers(f'({c_set} && c.securityContext.runAsNonRoot == true)')}) && "
             f"!({_field('object.spec', 'securityContext', 'runAsUser')} && {_POD_SC}.runAsUser == 0) && "
-            + _all_containers(f"!({_field('c', 'securityContext', 'runAsUser')} && c.securityContext.runAsUser == 0)"),
+            + _all_containers(f"!({_field('c', 'securityContext', 'runAsUser')} && c.securityContext.runAsUser == 0)")
+            + ")",
             "pods must set runAsNonRoot to true and must not run as user 0",
         )
     if profile.host_ports is not None:
@@ -636,14 +695,16 @@ def cel_validations(name: str, profile: Profile, release: tuple[int, int]) -> li
             need = f"({need} || {_str_list(profile.capabilities_drop - {'ALL'})}.all(x, x in {drop}))"
         add(
             "capabilities drop",
-            _all_containers(f"({_field('c', 'securityContext', 'capabilities', 'drop')} && {need})"),
+            windows + _all_containers(f"({_field('c', 'securityContext', 'capabilities', 'drop')} && {need})"),
             "containers must drop these capabilities: " + ", ".join(sorted(profile.capabilities_drop)),
         )
     if profile.seccomp is not None:
         allowed = profile.seccomp
         pod_set = _field("object.spec", "securityContext", "seccompProfile")
         pod_ok = f"(!({pod_set}) || {_profile_ok(_POD_SC + '.seccompProfile', allowed)})"
-        unset = "true" if "unset" in allowed else "false"
+        # Windows pods need not set a profile (check_seccompProfile_restricted.go, 1.25+).
+        windows_unset = _WINDOWS_POD if profile.windows_exempt else "false"
+        unset = "true" if "unset" in allowed else windows_unset
         per_c = (f"({_field('c', 'securityContext', 'seccompProfile')} ? "
                  f"{_profile_ok('c.securityContext.seccompProfile', allowed)} : ({pod_set} || {unset}))")
         add("seccomp", f"{pod_ok} && " + _all_containers(per_c),
@@ -677,10 +738,22 @@ def cel_validations(name: str, profile: Profile, release: tuple[int, int]) -> li
     if not profile.unmasked_proc_mount:
         add(
             "proc-mount",
-            _all_containers(f"(!({_field('c', 'securityContext', 'procMount')}) || "
-                            "c.securityContext.procMount == 'Default')"),
+            (_USERNS if "proc-mount" in profile.userns_relaxes else "")
+            + _all_containers(f"(!({_field('c', 'securityContext', 'procMount')}) || "
+                              "c.securityContext.procMount == 'Default')"),
             "procMount must be Default",
         )
+    if not profile.host_probes:
+        # check_hostProbesAndhostLifecycle.go: probes' and lifecycle handlers' httpGet/tcpSocket host "" or unset.
+        handlers = [f"c.{p}" for p in ("livenessProbe", "readinessProbe", "startupProbe")] + [
+            f"c.lifecycle.{h}" for h in ("postStart", "preStop")]
+        terms = []
+        for handler in handlers:
+            for kind in ("httpGet", "tcpSocket"):
+                path = handler.removeprefix("c.").split(".") + [kind, "host"]
+                terms.append(f"!({_field('c', *path)} && {handler}.{kind}.host != '')")
+        add("host-probes", _all_containers("(" + " && ".join(terms) + ")"),
+            "probes and lifecycle handlers must not set a host")
     sysctls = _sysctl_set(profile.sysctls, release)
     if sysctls is not None:
         ok = f"s.name in {_str_list(sysctls)}" if sysctls else "false"

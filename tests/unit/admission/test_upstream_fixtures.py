@@ -1,0 +1,211 @@
+"""Upstream's own Pod Security test pods against every profile form policyc emits (issue 15).
+
+../shared/upstream/pod-security-admission/{baseline,restricted}/v1.N/{pass,fail}/*.yaml are the
+pods kubernetes/pod-security-admission's checks must admit or refuse at 1.N (test/testdata of
+that repository). A fixture's verdict holds for later releases until upstream changes the check,
+so a target release is judged by the newest fixture folder at or below it.
+
+- ValidatingAdmissionPolicy (1.30+): a custom profile equal to the level (`base LEVEL`, nothing
+  changed) is compiled by the real compiler, and its policy run with cel-python as the API server
+  runs it: request defaults applied to the pod, match constraints and binding, match conditions,
+  variables, then every validation.
+- Pod Security Admission labels: the verdict is upstream's own; the label pins the version whose
+  checks the fixtures are (tested below).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import SHARED, shared_path
+from helpers import compile_text
+from policyc.k8s.releases import NEWEST, SUPPORTED
+
+celpy = pytest.importorskip("celpy", reason="cel-python is a test extra (pip install -e '.[test]')")
+celtypes = pytest.importorskip("celpy.celtypes")
+
+UPSTREAM = SHARED / "upstream" / "pod-security-admission"
+FIXTURE_RELEASES = ((1, 24), (1, 25), (1, 30), (1, 37))
+LEVELS = ("baseline", "restricted")
+VAP_TARGETS = ((1, 30), NEWEST)
+
+
+def _folder(target: tuple[int, int]) -> str:
+    """The fixture folder that judges `target`: the newest at or below it."""
+    major, minor = max(r for r in FIXTURE_RELEASES if r <= target)
+    return f"v{major}.{minor}"
+
+
+def _cases(targets: tuple[tuple[int, int], ...]) -> list[Any]:
+    """(level, target, verdict, file) for every fixture judging each target (empty without ../shared)."""
+    out = []
+    for target in targets:
+        for level in LEVELS:
+            folder = UPSTREAM / level / _folder(target)
+            for verdict in ("pass", "fail"):
+                for path in sorted((folder / verdict).glob("*.yaml")) if folder.is_dir() else ():
+                    out.append(pytest.param(level, target, verdict, path,
+                                            id=f"{level}-1.{target[1]}-{verdict}-{path.stem}"))
+    return out
+
+
+def _pod_as_admitted(pod: dict[str, Any]) -> dict[str, Any]:
+    """The pod as admission sees it on CREATE: after the API server's defaulting.
+
+    Only defaults a pod-security check reads are applied: with `hostNetwork`, a container port's
+    `hostPort` defaults to its `containerPort` (pkg/apis/core/v1/defaults.go SetDefaults_Pod).
+    """
+    pod = copy.deepcopy(pod)
+    pod.setdefault("metadata", {}).setdefault("namespace", "apps")
+    spec = pod["spec"]
+    if spec.get("hostNetwork"):
+        for kind in ("containers", "initContainers"):
+            for c in spec.get(kind, []):
+                for port in c.get("ports", []):
+                    port.setdefault("hostPort", port.get("containerPort"))
+    return pod
+
+
+_PROGRAMS: dict[str, Any] = {}
+_ENV = celpy.Environment()
+
+
+def _run(expression: str, activation: dict[str, Any]) -> bool:
+    if expression not in _PROGRAMS:
+        _PROGRAMS[expression] = _ENV.program(_ENV.compile(expression))
+    result = _PROGRAMS[expression].evaluate(activation)
+    assert isinstance(result, celtypes.BoolType), f"evaluation error {result!r} in {expression}"
+    return bool(result)
+
+
+_POLICIES: dict[tuple[str, tuple[int, int]], tuple[dict, dict]] = {}
+
+
+def _vap(level: str, target: tuple[int, int]) -> tuple[dict, dict]:
+    """(policy, binding) policyc emits for a custom profile equal to `level` at `target`."""
+    key = (level, target)
+    if key not in _POLICIES:
+        result = compile_text(
+            f"kubernetes 1.{target[1]}\npod-security-policy same {{\n  base {level}\n}}\n"
+            "namespace apps {\n  pod-security same\n}\n")
+        assert result.ok, [(d.code, d.message) for d in result.diagnostics]
+        (policy,) = [m.body for m in result.manifests if m.kind == "ValidatingAdmissionPolicy"]
+        (binding,) = [m.body for m in result.manifests if m.kind == "ValidatingAdmissionPolicyBinding"]
+        _POLICIES[key] = (policy, binding)
+    return _POLICIES[key]
+
+
+def vap_admits(policy: dict, binding: dict, pod: dict[str, Any]) -> bool:
+    """Whether the API server would admit the pod's CREATE under this policy and binding."""
+    spec = policy["spec"]
+    rules = spec["matchConstraints"]["resourceRules"]
+    assert any("pods" in r["resources"] and "CREATE" in r["operations"] for r in rules)
+    (selector,) = binding["spec"]["matchResources"]["namespaceSelector"]["matchExpressions"]
+    if pod["metadata"]["namespace"] not in selector["values"]:
+        return True
+    activation: dict[str, Any] = {"object": celpy.json_to_cel(pod), "oldObject": None}
+    for condition in spec.get("matchConditions", []):
+        if not _run(condition["expression"], activation):
+            return True
+    variables = {}
+    for variable in spec.get("variables", []):  # in order: a variable may read the ones before it
+        activation["variables"] = celpy.json_to_cel(variables)
+        program = _ENV.program(_ENV.compile(variable["expression"]))
+        variables[variable["name"]] = program.evaluate(activation)
+    activation["variables"] = celtypes.MapType(variables)
+    return all(_run(v["expression"], activation) for v in spec["validations"])
+
+
+# Known disagreements with upstream, each an xfail(strict=True) with its reason: none left.
+KNOWN: dict[str, str] = {}
+
+
+@pytest.mark.parametrize(("level", "target", "verdict", "path"), _cases(VAP_TARGETS))
+def test_vap_of_a_profile_equal_to_the_level_gives_upstreams_verdict(
+    level: str, target: tuple[int, int], verdict: str, path: Path, request: pytest.FixtureRequest
+) -> None:
+    if request.node.callspec.id in KNOWN:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN[request.node.callspec.id]))
+    pod = _pod_as_admitted(yaml.safe_load(path.read_text()))
+    policy, binding = _vap(level, target)
+    assert vap_admits(policy, binding, pod) == (verdict == "pass"), f"{path} at 1.{target[1]}"
+
+
+def test_fixtures_are_present() -> None:
+    """Every folder the oracle reads exists (skips, with the reason, without ../shared)."""
+    root = shared_path("upstream", "pod-security-admission")
+    for level in LEVELS:
+        for release in FIXTURE_RELEASES:
+            for verdict in ("pass", "fail"):
+                assert any((root / level / f"v{release[0]}.{release[1]}" / verdict).glob("*.yaml"))
+
+
+@pytest.mark.parametrize("target", [r for r in SUPPORTED if r >= (1, 23)], ids=lambda r: f"1.{r[1]}")
+def test_psa_labels_pin_the_version_whose_checks_judge_the_pods(target: tuple[int, int]) -> None:
+    """Labels name the level and pin the target's version: upstream then applies that version's checks,
+    which its fixtures for that version exercise; no other verdict is policyc's to give."""
+    result = compile_text(f"kubernetes 1.{target[1]}\nnamespace apps {{\n  pod-security restricted\n}}\n")
+    assert result.ok, [(d.code, d.message) for d in result.diagnostics]
+    (ns,) = [m.body for m in result.manifests if m.kind == "Namespace"]
+    labels = ns["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert labels["pod-security.kubernetes.io/enforce-version"] == f"v1.{target[1]}"
+
+
+# Checks upstream has no fixture for here, from its check source (policy/check_*.go).
+_BASE_POD = {"metadata": {"name": "p", "namespace": "apps"},
+             "spec": {"securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+                      "containers": [{"name": "a", "image": "x", "securityContext": {
+                          "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}}]}}
+
+
+def _with(**spec: Any) -> dict[str, Any]:
+    pod = copy.deepcopy(_BASE_POD)
+    for key, value in spec.items():
+        if key == "container_sc":
+            pod["spec"]["containers"][0]["securityContext"].update(value)
+        elif key == "pod_sc":
+            pod["spec"]["securityContext"].update(value)
+        else:
+            pod["spec"][key] = value
+    return pod
+
+
+@pytest.mark.parametrize(("level", "target", "pod", "admitted"), [
+    # check_restrictedVolumes.go: `volume.Image` is on the allow-list.
+    ("restricted", NEWEST, _with(volumes=[{"name": "i", "image": {"reference": "r/x:1"}}]), True),
+    ("restricted", NEWEST, _with(volumes=[{"name": "h", "hostPath": {"path": "/"}}]), False),
+    # check_runAsNonRoot.go: an explicit pod-level false is refused whatever the containers say.
+    ("restricted", (1, 30), _with(pod_sc={"runAsNonRoot": False}, container_sc={"runAsNonRoot": True}), False),
+    ("restricted", NEWEST, _with(pod_sc={"runAsNonRoot": False}, container_sc={"runAsNonRoot": True}), False),
+    # check_runAsNonRoot.go / check_runAsUser.go 1.35: a pod in a user namespace may run as root.
+    ("restricted", NEWEST, _with(hostUsers=False, pod_sc={"runAsNonRoot": False, "runAsUser": 0}), True),
+    ("restricted", (1, 30), _with(hostUsers=False, pod_sc={"runAsNonRoot": False}), False),
+    ("restricted", NEWEST, _with(hostUsers=True, pod_sc={"runAsUser": 0}), False),
+    # check_procMount_baseline.go relaxes for user namespaces from 1.35; check_procMount_restricted.go does not.
+    ("baseline", NEWEST, _with(hostUsers=False, container_sc={"procMount": "Unmasked"}), True),
+    ("restricted", NEWEST, _with(hostUsers=False, container_sc={"procMount": "Unmasked"}), False),
+    ("baseline", (1, 30), _with(hostUsers=False, container_sc={"procMount": "Unmasked"}), False),
+    # check_sysctls.go sysctlsAllowedV1Dot37 only from 1.37.
+    ("baseline", (1, 30), _with(pod_sc={"sysctls": [{"name": "net.ipv4.tcp_notsent_lowat", "value": "1"}]}), False),
+    ("baseline", NEWEST, _with(pod_sc={"sysctls": [{"name": "net.ipv4.tcp_notsent_lowat", "value": "1"}]}), True),
+    # check_hostProbesAndhostLifecycle.go from 1.34 only; an empty host is allowed.
+    ("baseline", (1, 30), _with(containers=[{"name": "a", "image": "x", "livenessProbe": {
+        "tcpSocket": {"host": "h", "port": 1}}}]), True),
+    ("baseline", NEWEST, _with(containers=[{"name": "a", "image": "x", "lifecycle": {
+        "preStop": {"tcpSocket": {"host": "h", "port": 1}}}}]), False),
+    ("baseline", NEWEST, _with(containers=[{"name": "a", "image": "x", "lifecycle": {
+        "postStart": {"httpGet": {"host": "", "port": 1}}}}]), True),
+    ("baseline", NEWEST, _with(ephemeralContainers=[{"name": "d", "image": "x", "readinessProbe": {
+        "httpGet": {"host": "h", "port": 1}}}]), False),
+], ids=lambda v: None)
+def test_checks_without_a_fixture_follow_upstreams_source(
+    level: str, target: tuple[int, int], pod: dict[str, Any], admitted: bool
+) -> None:
+    policy, binding = _vap(level, target)
+    assert vap_admits(policy, binding, pod) is admitted
