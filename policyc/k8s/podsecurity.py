@@ -523,6 +523,10 @@ def custom_psp(profile: Profile, release: tuple[int, int]) -> tuple[dict[str, st
         if "localhost/*" in profile.seccomp:
             notes.append("a PodSecurityPolicy cannot allow every localhost seccomp profile: "
                          "name them (`seccomp localhost/NAME`)")
+        if "unset" not in profile.seccomp:
+            # seccomp/strategy.go ValidatePod checks the pod-level profile whatever the containers set.
+            notes.append("a PodSecurityPolicy checks the pod-level seccomp profile too: pods that set one only "
+                         "per container are refused")
         names = _profile_names(frozenset(allowed), {"runtime/default": ("runtime/default", "docker/default")})
         annotations[SECCOMP_ALLOWED] = ",".join(names)
         if "unset" in profile.seccomp:

@@ -193,6 +193,8 @@ def test_custom_profile_on_psp_cluster_replaces_the_level_psp() -> None:
         "AppArmor profile: name them (`apparmor localhost/NAME`)",
         "pod-security-policy `hardened` on Kubernetes 1.24: a PodSecurityPolicy cannot limit SELinux types to a "
         "list: `selinux` compiles to `RunAsAny`, as the Kubernetes example policies do",
+        "pod-security-policy `hardened` on Kubernetes 1.24: a PodSecurityPolicy checks the pod-level seccomp "
+        "profile too: pods that set one only per container are refused",
     ]
 
 
