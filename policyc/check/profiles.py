@@ -77,7 +77,11 @@ def _entries(ctx: Context, decl: m.PodSecurityPolicy) -> list[_Entry]:
         for group in setting.groups:
             first, rest = group[0], list(group[1:])
             key = first.text
-            if key in KEYS or (current is not None and current.key.startswith("capabilities") and key in (
+            # `user-namespaces proc-mount, run-as-user` lists controls that are keys themselves.
+            listed = current is not None and current.key == "user-namespaces" and key in ps.USERNS_CONTROLS
+            if listed:
+                current.values.extend(group)
+            elif key in KEYS or (current is not None and current.key.startswith("capabilities") and key in (
                     "add", "drop")):
                 if key in ("add", "drop"):
                     key = f"capabilities {key}"

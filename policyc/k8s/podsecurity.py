@@ -235,25 +235,116 @@ LEVEL_PROFILES = {"privileged": PRIVILEGED, "baseline": BASELINE, "restricted": 
 
 # Controls a user namespace may relax (language `user-namespaces`), as upstream names the checks.
 USERNS_CONTROLS = ("proc-mount", "run-as-user")
-HOST_PROBES_SINCE = (1, 34)  # check_hostProbesAndhostLifecycle.go: MinimumVersion 1.34
-USERNS_RELAX_SINCE = (1, 35)  # check_runAsNonRoot.go, check_runAsUser.go, check_procMount_baseline.go
-WINDOWS_EXEMPT_SINCE = (1, 25)  # check_allowPrivilegeEscalation.go, check_capabilities_restricted.go, ...
+
+
+@dataclass(frozen=True)
+class Check:
+    """One version of one upstream Pod Security check (kubernetes/pod-security-admission policy/).
+
+    `first`..`last` are the releases this version of the check applies to (`last` None: still
+    current); `control` is the profile control (language key) that enforces it; `allows` is what
+    a pod may do under it; `relax` names what this version exempts (`user-namespaces`: pods with
+    `hostUsers: false`; `windows`: pods with `spec.os.name: windows`).
+    """
+
+    id: str
+    level: str
+    first: tuple[int, int]
+    last: tuple[int, int] | None
+    control: str
+    allows: str
+    source: str
+    relax: str = ""
+
+
+_SEL = "SELinux type unset, `container_t`, `container_init_t`, `container_kvm_t`; no user or role"
+_ALL = "undefined/null"
+# One row per version of each check, written from policy/check_*.go (MinimumVersion of each
+# VersionedCheck; a version ends where the next one starts). Adding a release that changes a check
+# is a row here (and, for sysctls or SELinux types, an entry in the lists above).
+CHECKS: tuple[Check, ...] = (
+    Check("hostNamespaces", "baseline", (1, 0), None, "host-network, host-pid, host-ipc",
+          "`hostNetwork`, `hostPID`, `hostIPC` unset or false", "check_hostNamespaces.go"),
+    Check("privileged", "baseline", (1, 0), None, "privileged", "`privileged` unset or false",
+          "check_privileged.go"),
+    Check("capabilities_baseline", "baseline", (1, 0), None, "capabilities add",
+          "adding only " + ", ".join(sorted(BASELINE_CAPABILITIES)), "check_capabilities_baseline.go"),
+    Check("hostPathVolumes", "baseline", (1, 0), None, "volumes", "no `hostPath` volume",
+          "check_hostPathVolumes.go"),
+    Check("hostPorts", "baseline", (1, 0), None, "host-ports", "`hostPort` unset or 0", "check_hostPorts.go"),
+    Check("appArmorProfile", "baseline", (1, 0), None, "apparmor", "unset, `runtime/default`, `localhost/*`",
+          "check_appArmorProfile.go"),
+    Check("seLinuxOptions", "baseline", (1, 0), (1, 30), "selinux", _SEL, "check_seLinuxOptions.go"),
+    Check("seLinuxOptions", "baseline", (1, 31), None, "selinux", _SEL.replace("; no", ", `container_engine_t`; no"),
+          "check_seLinuxOptions.go"),
+    Check("procMount", "baseline", (1, 0), (1, 34), "proc-mount", "`procMount` unset or `Default`",
+          "check_procMount_baseline.go"),
+    Check("procMount", "baseline", (1, 35), None, "proc-mount", "`procMount` unset or `Default`",
+          "check_procMount_baseline.go", relax="user-namespaces"),
+    Check("seccompProfile_baseline", "baseline", (1, 0), None, "seccomp", "any profile but `Unconfined`",
+          "check_seccompProfile_baseline.go"),
+    Check("sysctls", "baseline", (1, 0), None, "sysctls", "the safe sysctls of the release", "check_sysctls.go"),
+    Check("windowsHostProcess", "baseline", (1, 0), None, "host-process", "`windowsOptions.hostProcess` not true",
+          "check_windowsHostProcess.go"),
+    Check("hostProbesAndHostLifecycle", "baseline", (1, 34), None, "host-probes",
+          "probe and lifecycle `httpGet.host` / `tcpSocket.host` unset or empty",
+          "check_hostProbesAndhostLifecycle.go"),
+    Check("restrictedVolumes", "restricted", (1, 0), None, "volumes",
+          "only " + ", ".join(sorted(RESTRICTED_VOLUMES)) + " volumes", "check_restrictedVolumes.go"),
+    Check("allowPrivilegeEscalation", "restricted", (1, 8), (1, 24), "allow-privilege-escalation",
+          "`allowPrivilegeEscalation: false` on every container", "check_allowPrivilegeEscalation.go"),
+    Check("allowPrivilegeEscalation", "restricted", (1, 25), None, "allow-privilege-escalation",
+          "`allowPrivilegeEscalation: false` on every container", "check_allowPrivilegeEscalation.go",
+          relax="windows"),
+    Check("runAsNonRoot", "restricted", (1, 0), (1, 34), "run-as-user",
+          "`runAsNonRoot: true` on the pod (no container false) or on every container",
+          "check_runAsNonRoot.go"),
+    Check("runAsNonRoot", "restricted", (1, 35), None, "run-as-user",
+          "`runAsNonRoot: true` on the pod (no container false) or on every container",
+          "check_runAsNonRoot.go", relax="user-namespaces"),
+    Check("runAsUser", "restricted", (1, 23), (1, 34), "run-as-user", "`runAsUser` unset or not 0",
+          "check_runAsUser.go"),
+    Check("runAsUser", "restricted", (1, 35), None, "run-as-user", "`runAsUser` unset or not 0",
+          "check_runAsUser.go", relax="user-namespaces"),
+    Check("seccompProfile_restricted", "restricted", (1, 19), (1, 24), "seccomp",
+          "`RuntimeDefault` or `Localhost` set on the pod or on every container",
+          "check_seccompProfile_restricted.go"),
+    Check("seccompProfile_restricted", "restricted", (1, 25), None, "seccomp",
+          "`RuntimeDefault` or `Localhost` set on the pod or on every container",
+          "check_seccompProfile_restricted.go", relax="windows"),
+    Check("capabilities_restricted", "restricted", (1, 22), (1, 24), "capabilities drop",
+          "drop `ALL`, add only `NET_BIND_SERVICE`", "check_capabilities_restricted.go"),
+    Check("capabilities_restricted", "restricted", (1, 25), None, "capabilities drop",
+          "drop `ALL`, add only `NET_BIND_SERVICE`", "check_capabilities_restricted.go", relax="windows"),
+    Check("procMount_restricted", "restricted", (1, 35), None, "proc-mount",
+          "`procMount` unset or `Default`, also in a user namespace", "check_procMount_restricted.go"),
+)
+
+
+def checks_at(level: str, release: tuple[int, int]) -> tuple[Check, ...]:
+    """The checks `level` applies at `release` (a restricted pod also passes the baseline checks)."""
+    levels = LEVELS[1: LEVELS.index(level) + 1]
+    return tuple(c for c in CHECKS if c.level in levels and c.first <= release
+                 and (c.last is None or release <= c.last))
 
 
 def level_profile(level: str, release: tuple[int, int]) -> Profile:
-    """The profile upstream's checks of `level` enforce at `release` (pod-security-admission policy/)."""
+    """The profile upstream's checks of `level` enforce at `release`, from `CHECKS`."""
     profile = LEVEL_PROFILES[level]
     if level == "privileged":
         return profile
-    profile = replace(profile, host_probes=True) if release < HOST_PROBES_SINCE else replace(profile, host_probes=False)
-    if release >= USERNS_RELAX_SINCE:
-        # Restricted overrides the baseline procMount check with one that is not relaxed
-        # (check_procMount_restricted.go, OverrideCheckIDs procMount).
-        relaxed = {"baseline": {"proc-mount"}, "restricted": {"run-as-user"}}[level]
-        profile = replace(profile, userns_relaxes=frozenset(relaxed))
-    if level == "restricted" and release >= WINDOWS_EXEMPT_SINCE:
-        profile = replace(profile, windows_exempt=True)
-    return profile
+    checks = checks_at(level, release)
+    ids = {c.id for c in checks}
+    relaxed = {c.control for c in checks if c.relax == "user-namespaces"}
+    # A restricted check that overrides a relaxed baseline one (procMount_restricted) keeps it strict.
+    relaxed -= {c.control for c in checks if c.level == level != "baseline" and c.relax == "" and
+                any(o.control == c.control and o.relax == "user-namespaces" for o in checks)}
+    return replace(
+        profile,
+        host_probes="hostProbesAndHostLifecycle" not in ids,
+        userns_relaxes=frozenset(relaxed),
+        windows_exempt=any(c.relax == "windows" for c in checks),
+    )
 
 
 # --------------------------------------------------------------------------------------

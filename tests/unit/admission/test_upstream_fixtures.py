@@ -300,3 +300,47 @@ def test_psp_on_1_24_gives_upstreams_verdict_where_psp_can_express_it(
         activation = {"object": celpy.json_to_cel(defaulted)}
         assert [v.control for v in checks if not _run(v.expression, activation)] == [], \
             "PSP admits the pod, and its defaults do not make it compliant"
+
+
+# --------------------------------------------------------------------------------------
+# The level model at the releases before VAP, and the one table of checks
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("level", "target", "verdict", "path"), _cases(((1, 24), (1, 25))))
+def test_level_model_before_vap_gives_upstreams_verdict(
+    level: str, target: tuple[int, int], verdict: str, path: Path
+) -> None:
+    """The levels as CHECKS define them at 1.24 and 1.25 (what PC230 compares custom profiles with)."""
+    pod = _pod_as_admitted(yaml.safe_load(path.read_text()))
+    checks = ps.cel_validations(level, ps.level_profile(level, target), target)
+    activation = {"object": celpy.json_to_cel(pod)}
+    assert all(_run(v.expression, activation) for v in checks) == (verdict == "pass")
+
+
+def test_checks_table_is_consistent() -> None:
+    """Versions of one check follow each other without gap or overlap; every control is a language key."""
+    from policyc.check.profiles import KEYS
+
+    by_id: dict[tuple[str, str], list[ps.Check]] = {}
+    for c in ps.CHECKS:
+        by_id.setdefault((c.id, c.level), []).append(c)
+        for control in c.control.split(", "):
+            assert control in KEYS or control.startswith("capabilities "), control
+    for rows in by_id.values():
+        for before, after in zip(rows, rows[1:], strict=False):
+            assert before.last is not None and (before.last[0], before.last[1] + 1) == after.first
+        assert rows[-1].last is None
+
+
+def test_docs_table_is_generated_from_the_checks() -> None:
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[3] / "scripts" / "gen_pod_security_doc.py"
+    spec = importlib.util.spec_from_file_location("gen_pod_security_doc", script)
+    assert spec is not None and spec.loader is not None
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    text = gen.DOC.read_text(encoding="utf-8")
+    assert gen.BEGIN in text and gen.END in text
+    assert gen.render(text) == text, "docs/pod-security.md is out of date: python scripts/gen_pod_security_doc.py"
