@@ -344,3 +344,60 @@ def test_docs_table_is_generated_from_the_checks() -> None:
     text = gen.DOC.read_text(encoding="utf-8")
     assert gen.BEGIN in text and gen.END in text
     assert gen.render(text) == text, "docs/pod-security.md is out of date: python scripts/gen_pod_security_doc.py"
+
+
+# --------------------------------------------------------------------------------------
+# Older fixtures that still hold at the target
+# --------------------------------------------------------------------------------------
+
+
+def _check_of(path: Path) -> str:
+    """The upstream check a fixture exercises: its file name without the number (`procmount0`)."""
+    return path.stem.rstrip("0123456789")
+
+
+def _content(path: Path) -> str:
+    pod = yaml.safe_load(path.read_text())
+    pod["metadata"].pop("name", None)
+    return yaml.safe_dump(pod, sort_keys=True)
+
+
+def _held_over(targets: tuple[tuple[int, int], ...]) -> list[Any]:
+    """Fixtures of older folders that the judging folder does not repeat, whose check has no new
+    version in `CHECKS` after their folder up to the target: their verdict still holds there."""
+    out = []
+    for target in targets:
+        for level in LEVELS:
+            newest = UPSTREAM / level / _folder(target)
+            if not newest.is_dir():
+                continue
+            repeated = {_content(p) for p in newest.glob("*/*.yaml")}
+            for release in FIXTURE_RELEASES:
+                if f"v{release[0]}.{release[1]}" == newest.name or release > target:
+                    continue
+                for path in sorted((UPSTREAM / level / f"v{release[0]}.{release[1]}").glob("*/*.yaml")):
+                    check = _check_of(path)
+                    changed = any(c.id.lower() == check and release < c.first <= target for c in ps.CHECKS)
+                    if changed or _content(path) in repeated:
+                        continue
+                    verdict = path.parent.name
+                    out.append(pytest.param(level, target, verdict, path,
+                                            id=f"{level}-1.{target[1]}-from-{path.parent.parent.name}-"
+                                               f"{verdict}-{path.stem}"))
+    return out
+
+
+@pytest.mark.parametrize(("level", "target", "verdict", "path"), _held_over(VAP_TARGETS))
+def test_vap_keeps_older_verdicts_until_the_check_changes(
+    level: str, target: tuple[int, int], verdict: str, path: Path
+) -> None:
+    pod = _pod_as_admitted(yaml.safe_load(path.read_text()))
+    policy, binding = _vap(level, target)
+    assert vap_admits(policy, binding, pod) == (verdict == "pass"), f"{path} at 1.{target[1]}"
+
+
+def test_every_fixture_names_a_check_of_the_table() -> None:
+    root = shared_path("upstream", "pod-security-admission")
+    ids = {c.id.lower() for c in ps.CHECKS}
+    for path in root.glob("*/*/*/*.yaml"):
+        assert _check_of(path) in ids | {"base", "base_linux", "base_windows"}, path
