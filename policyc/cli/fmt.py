@@ -93,7 +93,9 @@ def fmt(
         None, help="Policy files or folders (default: policies); `-` reads stdin and writes stdout."
     ),
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if any file is not formatted."),
-    diff: bool = typer.Option(False, "--diff", help="Write nothing; print a unified diff of the changes."),
+    diff: bool = typer.Option(
+        False, "--diff", help="Write nothing; print a unified diff of the changes; exit 1 if there are any."
+    ),
 ) -> None:
     """Rewrite policy files in the one canonical layout (comments kept, meaning unchanged)."""
     try:
@@ -130,7 +132,8 @@ def fmt(
         typer.echo(f"reformatted {src.name}", err=True)
     if any(t.path is not None for t in targets):
         _summary(len(targets), failed, would_change if (check or diff) else changed, check or diff)
-    if failed or (check and would_change):
+    # As ruff: `--check` and `--diff` exit 1 when anything would change, so CI fails on either.
+    if failed or ((check or diff) and would_change):
         raise typer.Exit(EXIT_ERRORS)
     raise typer.Exit(EXIT_OK)
 

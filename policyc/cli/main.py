@@ -24,6 +24,25 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from policyc import __version__
+
+        typer.echo(f"policyc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", "-V", callback=_print_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Compile Kubernetes access policy into RBAC, admission and authentication manifests."""
+
+
 app.command("build")(build_cmd.build)
 app.command("check")(build_cmd.check)
 app.add_typer(apiserver_cmd.app, name="apiserver")

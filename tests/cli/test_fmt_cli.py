@@ -76,7 +76,7 @@ def test_check_passes_on_canonical_files(policyc: list[str], folder: Path) -> No
 
 def test_diff_prints_a_unified_diff_and_writes_nothing(policyc: list[str], folder: Path) -> None:
     r = run([*policyc, "fmt", "--diff", str(folder / "a.policy")])
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 1, r.stderr  # as `ruff format --diff`: something would change
     name = (folder / "a.policy").as_posix()
     assert r.stdout == (
         f"--- {name}\n+++ {name}\n@@ -1,2 +1,5 @@\n"
@@ -84,6 +84,14 @@ def test_diff_prints_a_unified_diff_and_writes_nothing(policyc: list[str], folde
         "+role r {\n+  get, list pods\n+}\n+\n+user bob auth oidc # who\n"
     )
     assert (folder / "a.policy").read_text() == MESSY
+
+
+def test_diff_exits_0_when_nothing_would_change(policyc: list[str], folder: Path) -> None:
+    r = run([*policyc, "fmt", "--diff", str(folder / "sub" / "b.policy")])
+    assert (r.returncode, r.stdout) == (0, "")
+    stdin = run([*policyc, "fmt", "--diff", "-"], stdin=MESSY)
+    assert stdin.returncode == 1 and stdin.stdout.startswith("--- <stdin>\n")
+    assert run([*policyc, "fmt", "--diff", "-"], stdin=CANONICAL).returncode == 0
 
 
 def test_diff_and_check_together_exit_1(policyc: list[str], folder: Path) -> None:
