@@ -140,17 +140,25 @@ def _ask(ctx: Context, name: str, blocks: tuple[m.Namespace, ...], declared: set
     """The levels (per mode) and custom profile a namespace asks for; PC187, PC220, PC223."""
     ask = _PodSecurityAsk()
 
-    def set_level(mode: str, level: str, span: Span) -> None:
-        first = ask.levels.get(mode)
-        if first is None:
-            ask.levels[mode] = (level, span)
-        elif first[0] != level:
+    def set_levels(modes: tuple[str, ...], level: str, span: Span) -> None:
+        """Record `level` for `modes`; one PC220 per earlier line it disagrees with (not one per mode)."""
+        clashes: dict[tuple[str, Span], list[str]] = {}
+        for mode in modes:
+            first = ask.levels.get(mode)
+            if first is None:
+                ask.levels[mode] = (level, span)
+            elif first[0] != level:
+                clashes.setdefault(first, []).append(mode)
+        for (other, where), clashed in clashes.items():
+            every = len(clashed) == len(ps.MODES)
+            which = "" if every else " " + ", ".join(f"`{m}`" for m in clashed)
             ctx.error(
                 "PC220",
-                f"namespace `{name}` sets pod-security `{mode}` to `{first[0]}` and to `{level}`",
+                f"namespace `{name}` sets pod-security{which} to `{other}` and to `{level}`",
                 span,
                 "keep one level per mode: the blocks of a namespace merge",
-                (Label(first[1], f"`{mode}` is `{first[0]}` here"),),
+                (Label(where, f"{'every mode is' if every else which.strip() + (' is' if len(clashed) == 1 else ' are')}"
+                              f" `{other}` here"),),
             )
 
     for block in blocks:
@@ -159,8 +167,7 @@ def _ask(ctx: Context, name: str, blocks: tuple[m.Namespace, ...], declared: set
                 level = pm.level.text
                 if pm.mode is None:
                     if level in ps.LEVELS:
-                        for mode in ps.MODES:
-                            set_level(mode, level, pm.span)
+                        set_levels(ps.MODES, level, pm.span)
                     elif level in declared:
                         if ask.profile is not None and ask.profile[0] != level:
                             ctx.error(
@@ -179,7 +186,7 @@ def _ask(ctx: Context, name: str, blocks: tuple[m.Namespace, ...], declared: set
                     ctx.error("PC187", f"unknown pod-security mode `{mode}`", pm.mode.span,
                               f"did you mean `{close[0]}`?" if close else "modes are `enforce`, `warn` and `audit`")
                 elif level in ps.LEVELS:
-                    set_level(mode, level, pm.span)
+                    set_levels((mode,), level, pm.span)
                 elif level in declared:
                     ctx.error(
                         "PC187",

@@ -225,6 +225,26 @@ def test_two_levels_for_one_mode_name_both_places() -> None:
     assert d.span.line == 5 and d.labels[0].span.line == 2
 
 
+def test_one_line_against_one_line_is_one_error_not_one_per_mode() -> None:
+    # Issue 20: `pod-security baseline` (every mode) against `pod-security restricted` gave PC220 three times.
+    result = compile_text(_ns("dev", "pod-security restricted") + _ns("dev", "pod-security baseline"))
+    errors = [d for d in result.diagnostics if d.code == "PC220"]
+    assert len(errors) == 1
+    assert errors[0].message == "namespace `dev` sets pod-security to `restricted` and to `baseline`"
+    assert underlined(result, errors[0]) == "baseline" and errors[0].span.line == 5
+    assert [(lb.span.line, lb.message) for lb in errors[0].labels] == [(2, "every mode is `restricted` here")]
+
+
+def test_one_line_against_two_lines_names_each() -> None:
+    result = compile_text(_ns("dev", "pod-security enforce restricted", "pod-security warn privileged")
+                          + _ns("dev", "pod-security baseline"))
+    errors = sorted((d.labels[0].span.line, d.message) for d in result.diagnostics if d.code == "PC220")
+    assert errors == [
+        (2, "namespace `dev` sets pod-security `enforce` to `restricted` and to `baseline`"),
+        (3, "namespace `dev` sets pod-security `warn` to `privileged` and to `baseline`"),
+    ]
+
+
 def test_two_profiles_for_one_namespace() -> None:
     text = HARDENED + HARDENED.replace("hardened", "other") + _ns("pay", "pod-security hardened",
                                                                   "pod-security other")
