@@ -62,6 +62,15 @@ def csr_manifest(cred: UserCredential, pem: str, release: tuple[int, int]) -> Ma
     return Manifest(csr.api_version, "CertificateSigningRequest", name, None, body, cred.sources)
 
 
+def pending_requests(program: Program, credentials: Credentials) -> list[str]:
+    """Certificate users whose CSR object waits for the request `policyc build` makes with their key.
+
+    `check` issues no key, so it knows these objects only in number: `build` writes them.
+    """
+    return [c.name for c in program.authn.credentials if c.method == "certificate" and c.name not in
+            credentials.csr_requests]
+
+
 def token_secret_manifest(sa: ServiceAccountToken) -> Manifest:
     """An empty `kubernetes.io/service-account-token` Secret; the token controller fills it in."""
     name = token_secret_name(sa.name)

@@ -9,7 +9,7 @@ import typer
 from policyc.cli.common import EXIT_ERRORS, Format, fail_usage, report, run_or_exit
 from policyc.output.secrets import DEFAULT_SECRETS_DIR, SecretsError
 from policyc.output.tree import MANIFEST_LIST, ForeignFilesError, diff_tree, layout
-from policyc.pipeline import Options, run
+from policyc.pipeline import Options, Result, run
 
 POLICY_ARG = typer.Argument(Path("policies"), help="Policy folder (or one .policy file).")
 KUBERNETES_OPT = typer.Option(None, "--kubernetes", help="Target release, e.g. 1.30 (overrides the policy).")
@@ -88,4 +88,16 @@ def check(
     if not result.ok:
         raise typer.Exit(EXIT_ERRORS)
     if fmt is Format.text:
-        typer.echo(f"ok: {len(result.manifests)} objects")
+        typer.echo(f"ok: {_objects_built(result)}")
+
+
+def _objects_built(result: Result) -> str:
+    """The number of objects `build` writes: check issues no key, so it counts the CSRs build adds."""
+    from policyc.backends.authn import pending_requests
+
+    pending = len(pending_requests(result.program, result.credentials)) if result.program is not None else 0
+    total = len(result.manifests) + pending
+    if not pending:
+        return f"{total} objects"
+    csrs = "CertificateSigningRequest" + ("s" if pending != 1 else "")
+    return f"{total} objects ({pending} {csrs} among them, made by `policyc build` with the keys it issues)"

@@ -156,3 +156,19 @@ def test_binary_garbage_gives_a_diagnostic(policyc: list[str], tmp_path: Path, d
 def test_unknown_command_is_a_usage_error(policyc: list[str]) -> None:
     r = run([*policyc, "frobnicate"])
     assert r.returncode == 2
+
+
+def test_check_and_build_count_the_same_objects(policyc: list[str], tmp_path: Path) -> None:
+    # Issue 20: `check` said 48 objects where `build` said 49 (the CSR of a certificate user is made by build).
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    (folder / "p.policy").write_text("kubernetes 1.30\ncluster {\n  authentication {\n    certificates ca /ca.crt\n"
+                                     "  }\n}\nuser ann auth certificate groups dev\n"
+                                     "namespace dev {\n  grant read pods to user ann\n}\n")
+    checked = run([*policyc, "check", "policies"], cwd=tmp_path)
+    built = run([*policyc, "build", "policies"], cwd=tmp_path)
+    assert checked.returncode == 0 and built.returncode == 0, checked.stderr + built.stderr
+    assert checked.stdout.startswith("ok: 4 objects (1 CertificateSigningRequest among them"), checked.stdout
+    assert "wrote 4 objects in " in built.stdout
+    again = run([*policyc, "check", "policies"], cwd=tmp_path)  # the key now exists: the CSR is emitted
+    assert again.stdout == checked.stdout
