@@ -15,7 +15,9 @@ into lines a reviewer reads.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from policyc.access.authorizer import Permission
 from policyc.access.describe import resource_text
@@ -29,6 +31,7 @@ from policyc.model.program import Program
 from policyc.model.rbac import RbacSubject
 from policyc.pipeline import Result
 from policyc.review.report import AccessLine, Origin, location, source_order
+from policyc.source import SourceFile, Span
 
 _KINDS = {"user": "User", "group": "Group", "serviceaccount": "ServiceAccount"}
 
@@ -39,6 +42,7 @@ class _Side:
 
     program: Program | None
     access: AccessSide
+    sources: Mapping[str, SourceFile] = field(default_factory=dict)
 
     @classmethod
     def of(cls, result: Result | None) -> _Side:
@@ -46,7 +50,19 @@ class _Side:
             return cls(None, AccessSide(None, lambda s: identity_of(s, None)))
         program = result.program
         model = model_from_program(program, result.manifests)
-        return cls(program, AccessSide(graph_for(model, program), lambda s: identity_of(s, program)))
+        return cls(program, AccessSide(graph_for(model, program), lambda s: identity_of(s, program)), result.sources)
+
+    def text(self, span: Span) -> str:
+        """What a span says, blanks collapsed (so re-indenting a line changes nothing)."""
+        src = self.sources.get(span.file)
+        return " ".join(src.text[span.start:span.end].split()) if src is not None else ""
+
+    @cached_property
+    def written(self) -> frozenset[tuple[str, str]]:
+        """Every rule of the declared roles of this side, as written: (role, text); empty for an empty side."""
+        if self.program is None:
+            return frozenset()
+        return frozenset((r.name.text, self.text(rule.span)) for r in self.program.policy.roles for rule in r.rules)
 
     @property
     def graph(self) -> EscalationGraph | None:
@@ -74,7 +90,7 @@ def _sources(side: _Side, perm: Permission) -> tuple[list[str], str]:
     return [location(g.span) for g in grants], next((g.team for g in grants if g.team), "")
 
 
-def _origin(side: _Side, grant: EffectiveGrant) -> Origin:
+def _origin(side: _Side, grant: EffectiveGrant, other: _Side) -> Origin:
     perm = grant.permission
     reason = perm.reason
     sources, team = _sources(side, perm)
@@ -94,9 +110,14 @@ def _origin(side: _Side, grant: EffectiveGrant) -> Origin:
     else:
         via = "direct"
     from_role = reason.via_role if via == "aggregated" else ""
-    if via == "aggregated" and side.graph is not None and side.graph.model.provenance is not None:
+    provenance = side.graph.model.provenance if side.graph is not None else None
+    if via == "aggregated" and provenance is not None:
         # The member role's rule lines: the aggregated rule may be written three files away.
-        sources += [location(s) for s in side.graph.model.provenance.role_spans(reason)]
+        sources += [location(s) for s in provenance.role_spans(reason)]
+    elif via == "direct" and provenance is not None:
+        # A `role` edit changes access without touching a grant line: name the rule lines of the
+        # granted role that the other side does not have (none when only the grant is new).
+        sources += [location(s) for s in provenance.role_spans(reason) if (role, side.text(s)) not in other.written]
     path = tuple(str(s) for s in grant.path)
     return Origin(tuple(sorted(set(sources), key=source_order)), team, role, via, from_role, path)
 
@@ -122,7 +143,7 @@ def _gained(subject: RbacSubject, mine: _Side, other: _Side) -> dict[tuple[bool,
             piece.resource_names,
             piece.non_resource_urls[0] if piece.non_resource_urls else "",
         )
-        out[(gain.escalation, key)].add(_origin(mine, gain.grant))
+        out[(gain.escalation, key)].add(_origin(mine, gain.grant, other))
     return out
 
 

@@ -189,3 +189,25 @@ def test_cluster_wide_bind_escalates_into_every_namespace_in_one_step() -> None:
         "permission in namespace `ns00`, "
     )
     assert list(report.notes) == []
+
+
+def test_a_role_edit_names_the_role_line_it_came_from() -> None:
+    # Issue 20: a change made in a `role` (line 5) was reported with the grant line (7) only.
+    head = BASE.replace("  get secrets\n", "  get, list secrets\n")
+    report = diff(BASE, head)
+    assert added(report) == ["+ serviceaccount checkout/deployer: list secrets in checkout  (a.policy:5, a.policy:7)"]
+    assert removed(diff(head, BASE)) == [
+        "- serviceaccount checkout/deployer: list secrets in checkout  (a.policy:5, a.policy:7)"]
+
+
+def test_a_new_rule_line_in_a_role_is_named_and_unchanged_lines_are_not() -> None:
+    head = BASE.replace("  get secrets\n", "  get secrets\n  watch   configmaps\n")
+    assert added(diff(BASE, head)) == [
+        "+ serviceaccount checkout/deployer: watch configmaps in checkout  (a.policy:6, a.policy:8)"]
+    reindented = BASE.replace("  get secrets\n", "    get    secrets\n")  # blanks do not make a line new
+    assert added(diff(BASE, reindented)) == []
+
+
+def test_a_new_grant_of_an_unchanged_role_names_the_grant_only() -> None:
+    head = with_lines(BASE, "grant role secret-reader to user bob in checkout")
+    assert added(diff(BASE, head)) == ["+ user bob: get secrets in checkout  (a.policy:12)"]
