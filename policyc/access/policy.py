@@ -9,7 +9,7 @@ the role rules that made the rule.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -96,12 +96,15 @@ class Provenance:
             return ()
         return tuple(r.span for r in role.declared.rules if _produces(r, reason.rule))
 
-    def describe(self, reason: Reason) -> str:
-        """`team ci at teams.policy:20` style origin of a reason, or its binding when not from the policy."""
+    def describe(self, reason: Reason, where: Callable[[Span], str] = str) -> str:
+        """`team ci at teams.policy:20` style origin of a reason, or its binding when not from the policy.
+
+        `where` names a span (the CLI names files relative to the working directory).
+        """
         grants = self.grants_for(reason)
         if not grants:
             return str(reason)
-        return ", ".join(f"{_origin(g)} at {g.span}" for g in grants)
+        return ", ".join(f"{_origin(g)} at {where(g.span)}" for g in grants)
 
 
 def _origin(g: m.Grant) -> str:

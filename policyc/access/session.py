@@ -174,7 +174,7 @@ class Session:
         """Where a reason's binding comes from: policy lines, a YAML document, or the built-in defaults."""
         prov = self.model.provenance
         if prov is not None and prov.grant_spans(reason):
-            return prov.describe(reason)
+            return prov.describe(reason, self.where)
         if reason.binding is None:
             return ""
         for b in self.model.bindings:

@@ -14,6 +14,7 @@ from policyc.access.authorizer import ACCESS_KINDS, Reason
 from policyc.access.request import Request
 from policyc.access.session import AccessError, Session, release_of
 from policyc.cli.common import EXIT_USAGE, compile_or_exit, fail_usage, report
+from policyc.cli.paths import Relocator
 from policyc.diagnostics import render_text
 from policyc.k8s.yamlread import ReadError, read_paths
 
@@ -54,14 +55,17 @@ def load_model(policy: Path | None, sources: list[Path] | None, kubernetes: str 
             sys.stderr.write(render_text(diags, files))
             raise typer.Exit(EXIT_USAGE)
         return Session.of_objects([(d.obj, f"{d.file}#{d.index}") for d in docs], version)
-    result = compile_or_exit(policy or Path("policies"), kubernetes, lints=False)
+    folder = policy or Path("policies")
+    result = compile_or_exit(folder, kubernetes, lints=False)
     if result.program is None or not result.manifests:
-        report(result)
+        report(result, base=folder)
         raise typer.Exit(EXIT_USAGE)
     if not result.ok:
-        report(result)
+        report(result, base=folder)
         sys.stderr.write("note: the policy has errors; answering from what it compiles to\n")
-    return Session.of_program(result.program, result.manifests)
+    session = Session.of_program(result.program, result.manifests)
+    session.where = Relocator(folder, result.sources).where  # files named from the working directory
+    return session
 
 
 def build_request(session: Session, verb: str, resource: str, name: str | None, namespace: str | None,

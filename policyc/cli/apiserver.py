@@ -17,7 +17,7 @@ app = typer.Typer(help="Change the kube-apiserver of a node to match the policy.
 
 def _change_from_policy(policy: Path, kubernetes: str | None) -> ApiserverChange:
     result = compile_or_exit(policy, kubernetes)
-    report(result)
+    report(result, base=policy)
     if not result.ok or result.program is None:
         raise typer.Exit(EXIT_ERRORS)
     change = apiserver_change(result.program)

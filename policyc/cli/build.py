@@ -30,7 +30,7 @@ def build(
     options = Options(policy, kubernetes, lints=True, deny_warnings=deny_warnings, secrets=secrets,
                       write_secrets=not check_only, out=out)
     result = run_or_exit(options, until="write")
-    report(result)
+    report(result, base=policy)
     if not result.ok:
         raise typer.Exit(EXIT_ERRORS)
     if check_only:

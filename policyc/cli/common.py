@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from policyc.cli.paths import Relocator
 from policyc.diagnostics import printable, render_json, render_text, summary
 from policyc.loader import UsageError
 from policyc.output.sarif import render_github, render_sarif
@@ -51,23 +52,28 @@ def run_or_exit(options: Options, **stages: str) -> Result:
 def report(result: Result, fmt: Format = Format.text, stream=None, base: Path | None = None) -> None:
     """Print the diagnostics of a result in the chosen format (text goes to stderr).
 
-    `base` is the policy folder: SARIF and GitHub annotations name files relative to where
-    the command runs (the repository root in CI), so `base/file`.
+    `base` is the policy folder (or file) that was compiled: files are then named relative to
+    the working directory in every format, so a terminal click, a CI annotation or a SARIF
+    upload from the repository root lands on the file (policyc/cli/paths.py).
     """
+    diagnostics, suppressed, sources = result.diagnostics, result.suppressed, result.sources
+    if base is not None:
+        where = Relocator(base, sources)
+        diagnostics, suppressed = where.diagnostics(diagnostics), where.diagnostics(suppressed)
+        sources = where.sources(sources)
     if fmt is Format.json:
-        sys.stdout.write(render_json(result.diagnostics))
+        sys.stdout.write(render_json(diagnostics))
         return
-    prefix = "" if base is None else (base if base.is_dir() else base.parent).as_posix()
     if fmt is Format.sarif:
-        sys.stdout.write(render_sarif(result.diagnostics, result.suppressed, prefix))
+        sys.stdout.write(render_sarif(diagnostics, suppressed))
         return
     if fmt is Format.github:
-        sys.stdout.write(render_github(result.diagnostics, prefix))
+        sys.stdout.write(render_github(diagnostics))
         return
     out = stream or sys.stderr
-    text = render_text(result.diagnostics, result.sources)
+    text = render_text(diagnostics, sources)
     if text:
         out.write(text + "\n")
-    if result.diagnostics or result.suppressed:
-        quiet = f" ({len(result.suppressed)} suppressed)" if result.suppressed else ""
-        out.write(summary(result.diagnostics) + quiet + "\n")
+    if diagnostics or suppressed:
+        quiet = f" ({len(suppressed)} suppressed)" if suppressed else ""
+        out.write(summary(diagnostics) + quiet + "\n")

@@ -22,7 +22,7 @@ KUBERNETES_OPT = typer.Option(None, "--kubernetes", help="Target release (overri
 
 def _program(policy: Path, kubernetes: str | None) -> Program:
     result = compile_or_exit(policy, kubernetes)
-    report(result)
+    report(result, base=policy)
     if not result.ok or result.program is None:
         raise typer.Exit(EXIT_ERRORS)
     return result.program

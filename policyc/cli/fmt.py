@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 
 from policyc.cli.common import EXIT_ERRORS, EXIT_OK, fail_usage
+from policyc.cli.paths import shown_path
 from policyc.diagnostics import Diagnostic, error, render_text
 from policyc.fmt import Formatted, format_source
 from policyc.loader import UsageError, _decode, read_sources
@@ -41,7 +42,7 @@ def _targets(paths: list[str]) -> list[_Target]:
         sources, diags = read_sources(path)
         for src in sources:
             file = path if path.is_file() else path / src.name
-            shown = SourceFile(file.as_posix(), src.text)
+            shown = SourceFile(shown_path(file), src.text)  # named as `check` names it
             out.append(_Target(file, shown, [d for d in diags if d.span.file == src.name]))
     return out
 

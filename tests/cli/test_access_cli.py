@@ -51,14 +51,15 @@ def test_can_i_on_the_spec_folders(policyc: list[str], spec: str, args: list[str
 
 
 def test_can_i_explain_names_binding_role_and_source(policyc: list[str]) -> None:
+    # Run from spec/: the source is named relative to the working directory, as in diagnostics.
     r = run([*policyc, "can-i", "impersonate", "serviceaccounts", "--as", "oidc:alice@example.com", "-n", "payments",
-             "--explain", "--policy", str(shared_path("spec", "org"))])
+             "--explain", "--policy", "org"], cwd=shared_path("spec"))
     assert r.returncode == 0
     out = r.stdout
     assert out.startswith("yes\n")
     assert "RoleBinding payments/policyc:team:payments:edit of ClusterRole edit" in out
     assert "rule from ClusterRole `system:aggregate-to-edit`" in out
-    assert "grant of team `payments` at teams.policy:7:3" in out
+    assert "grant of team `payments` at org/teams.policy:7:3" in out
 
 
 def test_can_i_json(policyc: list[str]) -> None:
@@ -141,7 +142,7 @@ def test_who_can_json_on_yaml(policyc: list[str]) -> None:
 
 
 def test_explain_team_with_sources_and_escalation(policyc: list[str]) -> None:
-    r = run([*policyc, "explain", "team:ci", "--policy", str(shared_path("spec", "org"))])
+    r = run([*policyc, "explain", "team:ci", "--policy", "."], cwd=shared_path("spec", "org"))
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert "serviceaccount `ci/runner`" in out

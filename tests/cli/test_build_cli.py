@@ -88,7 +88,7 @@ def test_foreign_files_in_out_are_not_deleted(policyc: list[str], tmp_path: Path
 
 def test_check_json_reports_diagnostics(policyc: list[str], tmp_path: Path) -> None:
     (tmp_path / "a.policy").write_text("role r {\n  gett pods\n}\n")
-    r = run([*policyc, "check", str(tmp_path), "--format", "json"])
+    r = run([*policyc, "check", str(tmp_path), "--format", "json"], cwd=tmp_path)
     assert r.returncode == 1
     doc = json.loads(r.stdout)
     assert doc["errors"] == 1
