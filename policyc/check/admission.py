@@ -152,13 +152,13 @@ def _ask(ctx: Context, name: str, blocks: tuple[m.Namespace, ...], declared: set
         for (other, where), clashed in clashes.items():
             every = len(clashed) == len(ps.MODES)
             which = "" if every else " " + ", ".join(f"`{m}`" for m in clashed)
+            subject = "every mode is" if every else which.strip() + (" is" if len(clashed) == 1 else " are")
             ctx.error(
                 "PC220",
                 f"namespace `{name}` sets pod-security{which} to `{other}` and to `{level}`",
                 span,
                 "keep one level per mode: the blocks of a namespace merge",
-                (Label(where, f"{'every mode is' if every else which.strip() + (' is' if len(clashed) == 1 else ' are')}"
-                              f" `{other}` here"),),
+                (Label(where, f"{subject} `{other}` here"),),
             )
 
     for block in blocks:
