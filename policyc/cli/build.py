@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from policyc.cli.common import EXIT_ERRORS, Format, fail_usage, report, run_or_exit
-from policyc.output.secrets import DEFAULT_SECRETS_DIR, SecretsError
+from policyc.cli.paths import shown_path
+from policyc.cli.secrets_dir import secrets_location
+from policyc.model.program import Program
+from policyc.output.secrets import SecretsError
 from policyc.output.tree import MANIFEST_LIST, ForeignFilesError, diff_tree, layout
 from policyc.pipeline import Options, Result, run
+
+if TYPE_CHECKING:
+    from policyc.output.credentials import IssueReport
 
 POLICY_ARG = typer.Argument(Path("policies"), help="Policy folder (or one .policy file).")
 KUBERNETES_OPT = typer.Option(None, "--kubernetes", help="Target release, e.g. 1.30 (overrides the policy).")
@@ -24,10 +31,14 @@ def build(
     check_only: bool = typer.Option(
         False, "--check", help="Write nothing; exit 1 listing the files of OUT that differ from the policy."
     ),
-    secrets: Path = typer.Option(DEFAULT_SECRETS_DIR, "--secrets", help="Folder for tokens, keys and CSRs (0700)."),
+    secrets: Path | None = typer.Option(
+        None, "--secrets", show_default=False, help="Folder for tokens, keys and CSRs (0700; default: "
+        ".policyc/secrets at the top of the policy's git work tree, else beside the policy)."
+    ),
 ) -> None:
     """Check the policy and write the manifest tree (a failed build leaves OUT untouched)."""
-    options = Options(policy, kubernetes, lints=True, deny_warnings=deny_warnings, secrets=secrets,
+    store = secrets_location(policy, secrets)
+    options = Options(policy, kubernetes, lints=True, deny_warnings=deny_warnings, secrets=store.path,
                       write_secrets=not check_only, out=out)
     result = run_or_exit(options, until="write")
     report(result, base=policy)
@@ -49,11 +60,27 @@ def build(
         ) from None
     except OSError as exc:
         raise fail_usage(f"cannot write {out}: {exc.strerror or exc}") from None
+    store.announce_if_created()
     files = layout(result.manifests, result.files)
-    typer.echo(f"wrote {len(result.manifests)} objects in {len(files)} files to {out}")
+    typer.echo(f"wrote {len(result.manifests)} objects in {len(files)} files to {shown_path(out)}/ "
+               f"(apply with `kubectl apply -k {shown_path(out)}`)")
     issued = result.issued
-    if issued is not None and issued.written:
-        typer.echo(f"wrote {len(issued.written)} credential files to {issued.root} (kept {len(issued.kept)})")
+    if result.program is not None and issued is not None and (issued.written or issued.kept):
+        typer.echo(_credentials_line(result.program, issued, out))
+
+
+def _credentials_line(program: Program, issued: IssueReport, out: Path) -> str:
+    """What was written to the secrets folder, and why there (never what it holds)."""
+    users: dict[str, int] = {}
+    for cred in program.authn.credentials:
+        users[cred.method] = users.get(cred.method, 0) + 1
+    parts = [f"{n} {method} user{'s' if n != 1 else ''}" for method, n in sorted(users.items())]
+    who = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)
+    where = shown_path(issued.root)
+    done = (f"wrote {len(issued.written)} credential files to {where}/ (kept {len(issued.kept)})" if issued.written
+            else f"kept {len(issued.kept)} credential files in {where}/ (none new)")
+    return (f"{done}: the credentials of the policy's {who}; secrets stay there, never in {shown_path(out)}/ "
+            "(only the public certificate requests go there) nor in git")
 
 
 def _check_tree(out: Path, files: dict[str, str]) -> None:

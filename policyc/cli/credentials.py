@@ -12,11 +12,17 @@ import typer
 
 from policyc.backends.authn import csr_name
 from policyc.cli.common import EXIT_ERRORS, compile_or_exit, fail_usage, report
+from policyc.cli.paths import shown_path
+from policyc.cli.secrets_dir import secrets_location
 from policyc.model.program import Program
-from policyc.output.secrets import DEFAULT_SECRETS_DIR, SecretsError, SecretStore
+from policyc.output.secrets import SecretsError, SecretStore
 
 POLICY_OPT = typer.Option(Path("policies"), "--policy", help="Policy folder that declares the user.")
-SECRETS_OPT = typer.Option(DEFAULT_SECRETS_DIR, "--secrets", help="Secrets folder.")
+SECRETS_OPT = typer.Option(
+    None, "--secrets", show_default=False,
+    help="Secrets folder (default: where `policyc build` of --policy keeps it: .policyc/secrets at the top of its "
+    "git work tree, else beside it).",
+)
 KUBERNETES_OPT = typer.Option(None, "--kubernetes", help="Target release (overrides the policy).")
 
 
@@ -56,7 +62,7 @@ def kubeconfig(
     ),
     cluster_name: str = typer.Option("kubernetes", "--cluster-name", help="Cluster name in the kubeconfig."),
     policy: Path = POLICY_OPT,
-    secrets_dir: Path = SECRETS_OPT,
+    secrets_dir: Path | None = SECRETS_OPT,
     kubernetes: str | None = KUBERNETES_OPT,
 ) -> None:
     """Write a kubeconfig for USER into the secrets folder and print its path."""
@@ -65,7 +71,8 @@ def kubeconfig(
     if not server.startswith("https://"):
         raise fail_usage("--server must be an https:// URL")
     program = _program(policy, kubernetes)
-    store = SecretStore(secrets_dir)
+    where = secrets_location(policy, secrets_dir)
+    store = SecretStore(where.path)
     ca_pem = _read(ca, "CA file")
     try:
         sa = _serviceaccount(program, user)
@@ -94,30 +101,33 @@ def kubeconfig(
             )
     except SecretsError as exc:
         raise fail_usage(str(exc)) from None
+    where.announce_if_created()
     for note in result.notes:
         typer.echo(f"warning: {note}", err=True)
-    typer.echo(f"wrote {store.path(result.path)}")
+    typer.echo(f"wrote {shown_path(store.path(result.path))}")
 
 
 def rotate(
     user: str = typer.Argument(..., help="A token, basic or certificate user."),
     policy: Path = POLICY_OPT,
-    secrets_dir: Path = SECRETS_OPT,
+    secrets_dir: Path | None = SECRETS_OPT,
     kubernetes: str | None = KUBERNETES_OPT,
 ) -> None:
     """Replace USER's credential on purpose (a new token, password, or key and CSR)."""
     from policyc.output.credentials import rotate as rotate_credential  # cryptography, on demand
 
     program = _program(policy, kubernetes)
-    store = SecretStore(secrets_dir)
+    where = secrets_location(policy, secrets_dir)
+    store = SecretStore(where.path)
     try:
         issued = rotate_credential(program, store, user)
     except SecretsError as exc:
         raise fail_usage(str(exc)) from None
+    where.announce_if_created()
     cred = program.authn.credential(user)
     assert cred is not None
     for rel in issued.written:
-        typer.echo(f"wrote {store.path(rel)}")
+        typer.echo(f"wrote {shown_path(store.path(rel))}")
     steps = {
         "token": "copy apiserver/tokens.csv to the --token-auth-file path on every control-plane node and restart "
         "the API server; then `policyc kubeconfig` for a new kubeconfig",

@@ -2,7 +2,7 @@
 
 Rules (docs/authentication.md, "Secrets"):
 
-* the directory (default `.policyc/secrets` in the working directory) must be a real folder
+* the directory (its default place: policyc/cli/secrets_dir.py) must be a real folder
   (not a symbolic link) owned by the user running policyc and writable by no one else, nor
   sticky like /tmp: such a folder is refused, never adopted or chmod-ed. One merely readable by
   others is tightened to 0700, and so is every folder below it;

@@ -76,7 +76,8 @@ def test_rebuild_keeps_secrets_and_output_byte_for_byte(policyc: list[str], buil
     r = run([*policyc, "build", str(ARTICLE), "-o", str(out), "--secrets", str(secrets)])
     assert r.returncode == 0, r.stderr
     assert files(out) == before_out and files(secrets) == before_secrets
-    assert "credential files" not in r.stdout  # nothing new was written
+    assert "wrote 6 credential files" not in r.stdout  # nothing new was written
+    assert "kept 6 credential files in " in r.stdout and "(none new)" in r.stdout
 
 
 def test_build_check_in_a_checkout_without_secrets_passes(policyc: list[str], built, tmp_path: Path) -> None:
