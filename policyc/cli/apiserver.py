@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from policyc.backends.apiserver import ApiserverChange, apiserver_change
-from policyc.cli.common import EXIT_ERRORS, compile_or_exit, fail_usage, report
+from policyc.cli.common import EXIT_ERRORS, compile_or_exit, fail_usage, report_for
 from policyc.diagnostics import render_text
 from policyc.output.static_pod import ManifestError, load_patch_file, patch_text, write_patched
 from policyc.source import SourceFile
@@ -17,7 +17,8 @@ app = typer.Typer(help="Change the kube-apiserver of a node to match the policy.
 
 def _change_from_policy(policy: Path, kubernetes: str | None) -> ApiserverChange:
     result = compile_or_exit(policy, kubernetes)
-    report(result, base=policy)
+    clusters = [c.span for c in result.policy.clusters] if result.policy is not None else []
+    report_for(result, policy, clusters)  # errors, and the warnings about the cluster block only
     if not result.ok or result.program is None:
         raise typer.Exit(EXIT_ERRORS)
     change = apiserver_change(result.program)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from policyc.diagnostics import printable, render_json, render_text, summary
 from policyc.loader import UsageError
 from policyc.output.sarif import render_github, render_sarif
 from policyc.pipeline import Options, Result, compile_path, run
+from policyc.source import Span
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -77,3 +80,24 @@ def report(result: Result, fmt: Format = Format.text, stream=None, base: Path | 
     if diagnostics or suppressed:
         quiet = f" ({len(suppressed)} suppressed)" if suppressed else ""
         out.write(summary(diagnostics) + quiet + "\n")
+
+
+def _inside(span: Span, region: Span) -> bool:
+    return span.file == region.file and region.start <= span.start and span.end <= region.end
+
+
+def report_for(result: Result, base: Path, concerns: Iterable[Span]) -> None:
+    """Diagnostics for a command that uses part of a policy (`kubeconfig USER`, `apiserver patch`).
+
+    Errors are all printed (they stop the command); warnings only when they point inside one of
+    the `concerns` spans (the user's declaration, the cluster block); the others are counted,
+    with the command that lists them, so the line that matters is not buried.
+    """
+    regions = list(concerns)
+    shown = [d for d in result.diagnostics if d.is_error or any(_inside(d.span, r) for r in regions)]
+    others = sum(1 for d in result.diagnostics if d not in shown)
+    report(Result(sources=result.sources, diagnostics=shown), base=base)
+    if others:
+        s = "s" if others != 1 else ""
+        sys.stderr.write(f"note: {others} other warning{s} of the policy do{'es' if others == 1 else ''} not concern "
+                         f"this command; `policyc check {shlex.quote(str(base))}` lists them\n")

@@ -11,9 +11,11 @@ from pathlib import Path
 import typer
 
 from policyc.backends.authn import csr_name
-from policyc.cli.common import EXIT_ERRORS, compile_or_exit, fail_usage, report
+from policyc.cli.common import EXIT_ERRORS, compile_or_exit, fail_usage, report, report_for
 from policyc.cli.paths import shown_path
 from policyc.cli.secrets_dir import secrets_location
+from policyc.k8s import apiserver as api
+from policyc.model.authn import UserCredential
 from policyc.model.program import Program
 from policyc.output.secrets import SecretsError, SecretStore
 
@@ -26,12 +28,19 @@ SECRETS_OPT = typer.Option(
 KUBERNETES_OPT = typer.Option(None, "--kubernetes", help="Target release (overrides the policy).")
 
 
-def _program(policy: Path, kubernetes: str | None) -> Program:
+def _program(policy: Path, kubernetes: str | None, who: str) -> Program:
+    """The compiled policy; prints its errors, and only the warnings about `who`'s declaration."""
     result = compile_or_exit(policy, kubernetes)
-    report(result, base=policy)
-    if not result.ok or result.program is None:
+    program = result.program
+    if program is None:
+        report(result, base=policy)
         raise typer.Exit(EXIT_ERRORS)
-    return result.program
+    sa = _serviceaccount(program, who)
+    declared = program.serviceaccounts[f"{sa[0]}/{sa[1]}"] if sa is not None else program.users.get(who)
+    report_for(result, policy, [declared.span] if declared is not None else [])
+    if not result.ok:
+        raise typer.Exit(EXIT_ERRORS)
+    return program
 
 
 def _read(path: Path | None, what: str) -> bytes | None:
@@ -70,7 +79,7 @@ def kubeconfig(
 
     if not server.startswith("https://"):
         raise fail_usage("--server must be an https:// URL")
-    program = _program(policy, kubernetes)
+    program = _program(policy, kubernetes, user)
     where = secrets_location(policy, secrets_dir)
     store = SecretStore(where.path)
     ca_pem = _read(ca, "CA file")
@@ -116,7 +125,7 @@ def rotate(
     """Replace USER's credential on purpose (a new token, password, or key and CSR)."""
     from policyc.output.credentials import rotate as rotate_credential  # cryptography, on demand
 
-    program = _program(policy, kubernetes)
+    program = _program(policy, kubernetes, user)
     where = secrets_location(policy, secrets_dir)
     store = SecretStore(where.path)
     try:
@@ -136,3 +145,27 @@ def rotate(
         "approve it and `policyc kubeconfig --cert` with the new certificate",
     }
     typer.echo(f"next: {steps[cred.method]}")
+    if cred.method == "certificate":
+        _old_certificate_stays_valid(cred, program.release)
+
+
+def _old_certificate_stays_valid(cred: UserCredential, release: tuple[int, int]) -> None:
+    """A new key does not end the old certificate: the API server checks no revocation list.
+
+    kube-apiserver accepts any unexpired client certificate its --client-ca-file signed
+    (kubernetes.io/docs/reference/access-authn-authz/authentication/, "X509 client certificates";
+    certificates.k8s.io has no revocation). The signer's lifetime is `expirationSeconds` when
+    requested (1.22+), else kube-controller-manager's --cluster-signing-duration, 8760h by default
+    (kubernetes.io/docs/reference/command-line-tools-reference/kube-controller-manager/).
+    """
+    typer.echo(f"note: the old client certificate of `{cred.name}` stays valid until it expires: Kubernetes cannot "
+               "revoke a client certificate; to cut it off now, remove what RBAC grants its name and groups, "
+               "or replace the cluster CA", err=True)
+    if cred.expiration_seconds is not None:
+        return
+    fix = ("add `expires 30d` (or another duration) to the user's declaration, so each certificate lives that long"
+           if api.csr_api(release).expiration else
+           "lower kube-controller-manager's --cluster-signing-duration (`expires` needs Kubernetes 1.22 or later)")
+    typer.echo(f"warning: user `{cred.name}` declares no `expires`: its certificates live as long as the signer "
+               "allows (kube-controller-manager --cluster-signing-duration, one year by default), so the old one "
+               f"may stay valid for up to a year; {fix}", err=True)
