@@ -83,7 +83,7 @@ def test_defaults_compare_head_with_the_work_tree_without_touching_it(policyc: l
         "head: work tree (policies)",
         "access changes for 1 subject: 1 added, 0 removed; no setting changes",
     ]
-    assert "+ serviceaccount ci/runner: get secrets in checkout  (teams.policy:6, team ci)" in r.stdout
+    assert "+ serviceaccount ci/runner: get secrets in checkout  (policies/teams.policy:6, team ci)" in r.stdout
 
 
 def test_two_revisions_ignore_the_work_tree(policyc: list[str], repo: Path) -> None:
@@ -104,16 +104,17 @@ def test_policy_folder_option_and_subdirectory(policyc: list[str], repo: Path) -
     (repo / "deploy" / "access" / "teams.policy").write_text(MORE_PODS)
     r = run([*policyc, "diff", "--policy", "deploy/access"], repo)
     assert r.returncode == 0, r.stderr
-    assert "~ namespace checkout: quota pods: 10 → 20  (teams.policy:8)" in r.stdout
+    assert "~ namespace checkout: quota pods: 10 → 20  (deploy/access/teams.policy:8)" in r.stdout
     # From inside the folder: the same folder, found relative to the current directory.
     r = run([*policyc, "diff", "--policy", "."], repo / "deploy" / "access")
-    assert "~ namespace checkout: quota pods: 10 → 20" in r.stdout
+    assert "~ namespace checkout: quota pods: 10 → 20  (teams.policy:8)" in r.stdout
 
 
 def test_missing_folder_at_base_is_an_empty_policy(policyc: list[str], repo: Path) -> None:
     r = run([*policyc, "diff", "HEAD~1", "HEAD"], repo)
     assert r.returncode == 0, r.stderr
-    assert "+ serviceaccount ci/runner: get, list, watch services in checkout  (teams.policy:5, team ci)" in r.stdout
+    assert ("+ serviceaccount ci/runner: get, list, watch services in checkout  (policies/teams.policy:5, team ci)"
+            in r.stdout)
     assert "+ namespace checkout: quota pods 10" in r.stdout
     assert "has no policy files: it is taken as an empty policy" in r.stdout
 
@@ -164,6 +165,19 @@ def test_manifests_flag_adds_the_yaml_diff(policyc: list[str], repo: Path) -> No
     assert "--- a/" not in run([*policyc, "diff"], repo).stdout
 
 
+def test_sources_are_named_from_the_working_directory(policyc: list[str], tmp_path: Path) -> None:
+    # Issue 20: paths relative to the working directory everywhere; added lines are in HEAD, removed in BASE.
+    for name, resource in (("old", "pods"), ("new", "secrets")):
+        grant = f"grant read {resource} to user ann in dev"
+        (tmp_path / "sides" / name).mkdir(parents=True)
+        (tmp_path / "sides" / name / "a.policy").write_text(f"kubernetes 1.30\n{grant}\n")
+    r = subprocess.run([*policyc, "diff", "sides/old", "sides/new"], cwd=tmp_path, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "+ user ann: get, list, watch secrets in dev  (sides/new/a.policy:2)" in r.stdout
+    assert "- user ann: get, list, watch pods in dev  (sides/old/a.policy:2)" in r.stdout
+
+
 def test_cluster_admin_over_many_namespaces_finishes(policyc: list[str], tmp_path: Path) -> None:
     """A cluster-admin subject next to namespace admins: every verb on everything, reported as one line.
 
@@ -180,5 +194,5 @@ def test_cluster_admin_over_many_namespaces_finishes(policyc: list[str], tmp_pat
     r = subprocess.run([*policyc, "diff", "a", "b"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[-1] == (
-        "+ group platform-admins: * *, /* in cluster  [built-in role `cluster-admin`]  (a.policy:36, team platform)"
+        "+ group platform-admins: * *, /* in cluster  [built-in role `cluster-admin`]  (b/a.policy:36, team platform)"
     )
