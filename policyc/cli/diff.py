@@ -15,8 +15,8 @@ from policyc.cli.common import EXIT_ERRORS, EXIT_USAGE, fail_usage, report
 from policyc.cli.paths import shown_path
 from policyc.loader import UsageError
 from policyc.review import compare, compile_side
-from policyc.review.model import AccessLine, DiffReport
 from policyc.review.render import render_json, render_markdown, render_text
+from policyc.review.report import AccessLine, DiffReport
 from policyc.review.sources import resolve
 
 
