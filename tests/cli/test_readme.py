@@ -49,10 +49,12 @@ def test_the_bundled_policies_build_without_a_warning_and_say_what_went_where(
 
 
 def test_every_allowed_warning_of_the_bundled_policies_gives_its_reason(policyc: list[str]) -> None:
+    # They stay the article's cluster as written (tests/test_golden.py compares them with the spec), so
+    # each warning is allowed with a reason rather than fixed.
     r = subprocess.run([*policyc, "check", "policies", "--deny-warnings"], cwd=REPO, capture_output=True, text=True,
                        timeout=180)
     assert r.returncode == 0, r.stderr
     for path in sorted((REPO / "policies").glob("*.policy")):
         for line in path.read_text(encoding="utf-8").splitlines():
-            if "policyc: allow" in line:
+            if line.lstrip().startswith("# policyc: allow"):
                 assert re.fullmatch(r"\s*# policyc: allow PC\d{3} \S.{20,}", line), line
