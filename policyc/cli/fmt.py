@@ -30,9 +30,14 @@ class _Target:
     read_diagnostics: list[Diagnostic]
 
 
-def _targets(paths: list[str]) -> list[_Target]:
-    """Every file named on the command line, folders expanded to their `.policy` files."""
+def _targets(paths: list[str]) -> tuple[list[_Target], list[Diagnostic]]:
+    """Every file named on the command line, folders expanded to their `.policy` files.
+
+    Also returns the entries the reader refused (PC005 links leading outside, PC006 unreadable
+    entries): they have no source to format, but `fmt` reports them as `check` does.
+    """
     out: list[_Target] = []
+    refused: list[Diagnostic] = []
     for arg in paths:
         if arg == STDIN:
             src, diags = _decode("<stdin>", sys.stdin.buffer.read())
@@ -44,7 +49,9 @@ def _targets(paths: list[str]) -> list[_Target]:
             file = path if path.is_file() else path / src.name
             shown = SourceFile(shown_path(file), src.text)  # named as `check` names it
             out.append(_Target(file, shown, [d for d in diags if d.span.file == src.name]))
-    return out
+        read = {src.name for src in sources}
+        refused += [d for d in diags if d.span.file not in read]
+    return out, refused
 
 
 def _first_difference(formatted: Formatted) -> Diagnostic:
@@ -100,10 +107,13 @@ def fmt(
 ) -> None:
     """Rewrite policy files in the one canonical layout (comments kept, meaning unchanged)."""
     try:
-        targets = _targets(paths or ["policies"])
+        targets, refused = _targets(paths or ["policies"])
     except UsageError as exc:
         raise fail_usage(str(exc)) from None
     failed = would_change = changed = 0
+    if refused:
+        sys.stderr.write(render_text(refused, {}) + "\n")
+        failed += len(refused)
     for target in targets:
         src = target.source
         result = format_source(src) if not target.read_diagnostics else Formatted(src, None, target.read_diagnostics)
@@ -131,8 +141,8 @@ def fmt(
             raise fail_usage(f"cannot write {target.path}: {exc.strerror or exc}") from None
         changed += 1
         typer.echo(f"reformatted {src.name}", err=True)
-    if any(t.path is not None for t in targets):
-        _summary(len(targets), failed, would_change if (check or diff) else changed, check or diff)
+    if refused or any(t.path is not None for t in targets):
+        _summary(len(targets) + len(refused), failed, would_change if (check or diff) else changed, check or diff)
     # As ruff: `--check` and `--diff` exit 1 when anything would change, so CI fails on either.
     if failed or ((check or diff) and would_change):
         raise typer.Exit(EXIT_ERRORS)

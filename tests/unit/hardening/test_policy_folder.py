@@ -230,6 +230,21 @@ def test_no_format_echoes_the_target_of_a_refused_link(tmp_path: Path, policyc: 
         assert r.stdout.startswith("::error file=")
 
 
+@pytest.mark.parametrize("flags", [[], ["--check"], ["--diff"]])
+def test_fmt_reports_refused_and_unreadable_entries(tmp_path: Path, policyc: list[str], flags: list[str]) -> None:
+    """`fmt` reads folders with the same rules as `check`: a refused link or a dangling one is an error it
+    names (exit 1), never skipped, and the link's target is never echoed."""
+    folder = _folder(tmp_path)
+    (folder / "leak.policy").symlink_to(_secret_file(tmp_path / "runner"))
+    (folder / "gone.policy").symlink_to(folder / "deleted.policy")
+    r = subprocess.run([*policyc, "fmt", str(folder), *flags], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1, r.stderr
+    out = r.stdout + r.stderr
+    assert SECRET not in out
+    assert "error[PC005]" in out and "leak.policy" in out
+    assert "error[PC006]" in out and "gone.policy" in out
+
+
 BIDI = "\u202e"
 ESC = "\x1b"
 
