@@ -12,8 +12,7 @@ from dataclasses import replace
 from policyc import model as m
 from policyc.check import grants, resolve, rules
 from policyc.check.admission import check_admission
-from policyc.check.authn import check_authn
-from policyc.check.cluster import oidc_username_prefix
+from policyc.check.authn import apiserver_settings, check_authn, merge_clusters
 from policyc.check.context import Context
 from policyc.check.emitted import check_emitted  # noqa: F401  (post-emit stages: guards PC30x, lints PC5xx)
 from policyc.check.versions import resolve_release
@@ -36,7 +35,9 @@ def check(policy: m.Policy, kubernetes: str | None = None) -> tuple[Program | No
     resolve.check_psp_refs(ctx, tables["psps"])
     rules.check_all_rules(ctx)
     members = resolve.expand_members(ctx, tables["teams"])
-    prefix = oidc_username_prefix(policy)
+    cluster = merge_clusters(ctx)
+    settings = apiserver_settings(cluster)
+    prefix = settings.oidc.effective_username_prefix() if settings is not None and settings.oidc is not None else ""
     oidc_users = {u.name.text for u in policy.users if u.auth.text == "oidc"}
     compiled = grants.compile_roles(ctx, tables["roles"])
     synthesized, bindings = grants.compile_grants(ctx, tables["roles"], members, oidc_users, prefix)
@@ -61,6 +62,6 @@ def check(policy: m.Policy, kubernetes: str | None = None) -> tuple[Program | No
         bindings=tuple(bindings),
         oidc_username_prefix=prefix,
     )
-    authn = check_authn(ctx, program)
+    authn = check_authn(ctx, program, cluster, settings)
     program = replace(program, authn=authn, admission=check_admission(ctx, program))
     return program, sort_diagnostics(cite(ctx.diags, version))  # CIS ids of the target's benchmark

@@ -480,7 +480,7 @@ def _parse_line(ctx: Context, setting: m.AuthSetting) -> _Line | None:
     return line
 
 
-def _merge_clusters(ctx: Context) -> _Cluster | None:
+def merge_clusters(ctx: Context) -> _Cluster | None:
     """All `cluster` blocks as one; PC264 when two of them set the same thing."""
     clusters = ctx.policy.clusters
     if not clusters:
@@ -947,9 +947,17 @@ def _texts(words: Iterable[m.Word] | None) -> tuple[str, ...] | None:
     return None if words is None else tuple(w.text for w in words)
 
 
-def check_authn(ctx: Context, program) -> AuthnPlan:
-    """Check the cluster block, users and service accounts; the plan the backends emit from."""
-    cluster = _merge_clusters(ctx)
+def apiserver_settings(cluster: _Cluster | None) -> ApiserverSettings | None:
+    """The typed settings of the merged cluster blocks (the one parse of the `authentication` lines)."""
+    return _settings(cluster) if cluster is not None else None
+
+
+def check_authn(ctx: Context, program, cluster: _Cluster | None, settings: ApiserverSettings | None) -> AuthnPlan:
+    """Check the cluster block, users and service accounts; the plan the backends emit from.
+
+    `cluster` and `settings` come from `merge_clusters` and `apiserver_settings`, which the check
+    stage runs first: the OIDC username prefix the grants need is read from those settings.
+    """
     if cluster is not None:
         if cluster.admission is not None:
             _check_admission(ctx, cluster.admission)
@@ -961,7 +969,7 @@ def check_authn(ctx: Context, program) -> AuthnPlan:
     credentials = _check_users(ctx, program.users, cluster)
     sa_tokens = _check_serviceaccounts(ctx, program.serviceaccounts)
     return AuthnPlan(
-        apiserver=_settings(cluster) if cluster is not None else None,
+        apiserver=settings,
         credentials=credentials,
         sa_tokens=sa_tokens,
         oidc_username_prefix=program.oidc_username_prefix,

@@ -22,6 +22,19 @@ class OidcSettings:
     ca_file: str | None = None
     config_file: str | None = None
 
+    def effective_username_prefix(self) -> str:
+        """The prefix the API server puts before OIDC usernames.
+
+        kube-apiserver (pkg/kubeapiserver/options/authentication.go): with no
+        --oidc-username-prefix and a username claim other than `email`, the prefix is the
+        issuer URL followed by `#`; the prefix `-` disables prefixing.
+        """
+        if self.username_prefix is not None:
+            return "" if self.username_prefix == "-" else self.username_prefix
+        if (self.username_claim or "sub") == "email":
+            return ""
+        return f"{self.issuer}#" if self.issuer else ""
+
 
 @dataclass(frozen=True)
 class ProxySettings:

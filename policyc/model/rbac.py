@@ -65,7 +65,7 @@ def rbac_subjects(
     """The RBAC subjects a language subject stands for (teams expanded, OIDC prefix applied).
 
     The one place the OIDC username rule lives: the API server names an OIDC user
-    `prefix + claim` (see policyc/check/cluster.py for how the prefix is derived).
+    `prefix + claim` (`OidcSettings.effective_username_prefix` derives the prefix).
     """
     if s.kind == "user":
         name = prefix + s.name if s.name in oidc_users else s.name
