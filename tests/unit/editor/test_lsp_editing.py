@@ -53,8 +53,9 @@ def _pos(text: str, needle: str, nth: int = 0, delta: int = 1) -> dict:
 def test_diagnostics_are_those_of_check_on_the_org_example(tmp_path: Path, start) -> None:
     root = tmp_path / "org"
     shutil.copytree(ORG, root)
-    r = subprocess.run([*policyc_command(), "check", str(root), "--format", "json"], capture_output=True, text=True,
-                       timeout=120)
+    # Run from the folder: `check` names files relative to the working directory, as the server does per file.
+    r = subprocess.run([*policyc_command(), "check", ".", "--format", "json"], capture_output=True, text=True,
+                       timeout=120, cwd=root)
     expected: dict[str, Counter] = {}
     for d in json.loads(r.stdout)["diagnostics"]:
         expected.setdefault(d["file"], Counter())[(d["code"], d["severity"], d["line"])] += 1

@@ -106,8 +106,9 @@ def test_documented_neovim_setup_shows_every_diagnostic_and_renames(tmp_path: Pa
     out = json.loads(result.read_text())
     assert out["attached"] and out["published"], out
 
-    check = subprocess.run([*policyc_command(), "check", str(root), "--format", "json"], capture_output=True,
-                           text=True, timeout=120)
+    # From the folder: `check` names files relative to the working directory.
+    check = subprocess.run([*policyc_command(), "check", ".", "--format", "json"], capture_output=True,
+                           text=True, timeout=120, cwd=root)
     expected = sorted((d["code"], d["line"]) for d in json.loads(check.stdout)["diagnostics"]
                       if d["file"] == "teams.policy")
     assert sorted((d["code"], d["line"]) for d in out["codes"]) == expected
