@@ -3,7 +3,7 @@
     python scripts/gen_pod_security_doc.py          # rewrite the block between the markers
     python scripts/gen_pod_security_doc.py --check  # exit 1 when the document differs
 
-tests/unit/admission/test_upstream_fixtures.py fails when the document is out of date.
+tests/unit/backends/test_upstream_fixtures.py fails when the document is out of date.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ A control is one of three things (docs/cis.md is generated from this and the reg
 * not checked: the policy has no setting for it (`NOT_CHECKED`, with the reason and, where
   kubeadm's default fails it, what to do).
 
-tests/unit/authn/test_cis_benchmarks.py holds every automated control that is checked or met
+tests/unit/check/test_cis_benchmarks.py holds every automated control that is checked or met
 against kube-bench's own tests, evaluated on `policyc apiserver patch` output.
 """
 

@@ -6,7 +6,7 @@ lexer is fed the live state stack directly, only the tokens the tree keeps becom
 objects, trees are shaped by Lark's own tree-builder callbacks, and positions are carried on
 a side stack instead of Lark's position-propagation wrappers (which cost as much as the rest
 of the parse). The tree, including every node's `meta` positions, is the one Lark builds;
-tests/unit/test_fast_parser.py compares the two. On any syntax error the text is handed to
+tests/unit/syntax/test_fast_parser.py compares the two. On any syntax error the text is handed to
 Lark's parser, so errors are exactly Lark's.
 """
 

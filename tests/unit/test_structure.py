@@ -159,3 +159,24 @@ def test_the_checks_can_fail() -> None:
     names = {n.module or n.names[0].name for n in _nodes(tree) if isinstance(n, ast.Import | ast.ImportFrom)}
     assert names == {"typing", "policyc.check"}
     assert layer_of("policyc.check.grants") > layer_of("policyc.model.rbac")
+
+
+UNIT = Path(__file__).resolve().parent
+TESTS = UNIT.parent
+
+
+def test_unit_tests_mirror_the_package_layout() -> None:
+    """Every folder of tests/unit/ is a package of policyc/ (or `editors`, the editor extensions)."""
+    packages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    folders = {p.name for p in UNIT.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert folders - packages - {"editors"} == set(), "tests/unit/ folders that are no policyc package"
+
+
+def test_test_module_basenames_are_unique() -> None:
+    """pytest imports test files by basename (no __init__.py): two of one name collide."""
+    seen: dict[str, Path] = {}
+    for path in sorted(TESTS.rglob("*.py")):
+        if "golden" in path.parts or "fixtures" in path.parts or path.name == "conftest.py":
+            continue
+        assert path.name not in seen, f"{path} and {seen[path.name]} share a basename"
+        seen[path.name] = path

@@ -6,7 +6,7 @@
 2. The held-out comparison: for each benchmark version, the article's policy (tests/golden/article)
    and variants of it are compiled for a release of that version; the change policyc makes is applied
    with `patch_text` (what `policyc apiserver patch` runs) to kubeadm's kube-apiserver manifest
-   (tests/unit/authn/fixtures); kube-bench's test of every automated 1.2.x control policyc decides is
+   (tests/unit/output/fixtures); kube-bench's test of every automated 1.2.x control policyc decides is
    evaluated on the patched command line by `kube_bench_passes` below, a re-implementation of
    kube-bench's check/test.go; and policyc must report the control (a diagnostic carrying that
    benchmark and id) exactly when kube-bench fails it.
@@ -33,7 +33,7 @@ from policyc.source import SourceFile
 
 HERE = Path(__file__).resolve().parent
 ARTICLE = HERE.parent.parent / "golden" / "article" / "policy"
-FIXTURES = HERE / "fixtures"
+FIXTURES = HERE.parent / "output" / "fixtures"  # the stock kube-apiserver manifests
 
 # kube-bench cfg/config.yaml `version_mapping` (commit a73ce378), and cmd/common.go
 # mapToBenchmarkVersion's fallback to the nearest older release for 1.35 and later.

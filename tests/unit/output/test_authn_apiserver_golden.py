@@ -1,7 +1,8 @@
 """Golden files: the static-pod patch, the kubeadm snippet and the AuthenticationConfiguration per release,
 and real kubeadm manifests of 1.18, 1.24 and 1.30 after `policyc apiserver patch`.
 
-Regenerate with `POLICYC_UPDATE_GOLDEN=1 pytest tests/unit/authn`, then review the diff like code.
+Regenerate with `POLICYC_UPDATE_GOLDEN=1 pytest tests/unit/output/test_authn_apiserver_golden.py`,
+then review the diff like code.
 """
 
 from __future__ import annotations
