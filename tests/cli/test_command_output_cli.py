@@ -17,7 +17,7 @@ import pytest
 from conftest import REPO
 
 ARTICLE = REPO / "tests" / "golden" / "article" / "policy"
-FIXTURES = REPO / "tests" / "unit" / "authn" / "fixtures"
+FIXTURES = REPO / "tests" / "unit" / "output" / "fixtures"
 SERVER = "https://10.0.0.10:6443"
 
 
