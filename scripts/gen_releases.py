@@ -97,6 +97,7 @@ class Endpoint:
     path: str
     method: str
     watch: bool
+    kind: str | None = None  # the object kind the operation reads or writes (`Pod`), if known
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ class Classified:
     subresource: str | None
     namespaced: bool
     verbs: frozenset[str]
+    kind: str | None = None
 
 
 def classify(ep: Endpoint) -> Classified | None:
@@ -152,7 +154,7 @@ def classify(ep: Endpoint) -> Classified | None:
         verbs = {verb}
     if not verbs:
         return None
-    return Classified(group, version, resource, subresource, namespaced, frozenset(verbs))
+    return Classified(group, version, resource, subresource, namespaced, frozenset(verbs), ep.kind)
 
 
 # --------------------------------------------------------------------------------------
@@ -167,6 +169,36 @@ _PKG_VERSION = re.compile(r"^__version__\s*=\s*[\"']([^\"']+)[\"']", re.M)
 def _const_str(node: ast.AST | None) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
+    return None
+
+
+# The operation a function implements: `read_namespaced_pod` is the public method,
+# `read_namespaced_pod_with_http_info` (up to client 36.x) or `_read_namespaced_pod_serialize`
+# (from 37.x) the one that names the REST path.
+_OP_SUFFIXES = ("_with_http_info", "_without_preload_content", "_serialize")
+# A client model name: `V1Pod`, `V1beta1CSIDriver`, `ExtensionsV1beta1Ingress`, `CoreV1Event`.
+_MODEL = re.compile(r"\b(?:[A-Z][a-z]+)*V\d+(?:(?:alpha|beta)\d+)?([A-Z]\w*)\b")
+
+
+def _op_name(fn: ast.FunctionDef) -> str:
+    name = fn.name.lstrip("_")
+    for suffix in _OP_SUFFIXES:
+        name = name.removesuffix(suffix)
+    return name
+
+
+def _returned_kind(fn: ast.FunctionDef) -> str | None:
+    """The kind a public client method returns: its return annotation (client 37.x) or the
+    `:rtype:` / `:return:` line of its docstring (older clients), without the version prefix."""
+    texts: list[str] = []
+    if isinstance(fn.returns, ast.Name):
+        texts.append(fn.returns.id)
+    doc = ast.get_docstring(fn) or ""
+    texts += re.findall(r":rtype: (\S+)", doc) + re.findall(r":return: (\S+)", doc)
+    for text in texts:
+        m = _MODEL.fullmatch(text)
+        if m:
+            return m.group(1)
     return None
 
 
@@ -210,9 +242,15 @@ def read_wheel(wheel: Path) -> tuple[str, tuple[int, int], list[Endpoint]]:
             if not _API_FILE.match(name):
                 continue
             tree = ast.parse(zf.read(name).decode(), filename=name)
+            kinds: dict[str, str] = {}
+            found: list[tuple[str, Endpoint]] = []
             for node in ast.walk(tree):
                 if isinstance(node, ast.FunctionDef):
-                    endpoints.update(_endpoints_in_function(node))
+                    op = _op_name(node)
+                    if node.name == op and (kind := _returned_kind(node)) is not None:
+                        kinds[op] = kind
+                    found += [(op, ep) for ep in _endpoints_in_function(node)]
+            endpoints.update(Endpoint(ep.path, ep.method, ep.watch, kinds.get(op)) for op, ep in found)
     return pkg_version, release, sorted(endpoints, key=lambda e: (e.path, e.method))
 
 
@@ -246,6 +284,16 @@ class Res:
     verbs: set[str] = field(default_factory=set)
     versions: set[str] = field(default_factory=set)
     subresources: dict[str, set[str]] = field(default_factory=dict)
+    kinds: dict[int, str] = field(default_factory=dict)  # rank of the operation -> kind it names
+
+    @property
+    def kind(self) -> str | None:
+        """The resource's kind: what `get` returns, else `create`, else the item of `list`."""
+        return self.kinds[min(self.kinds)] if self.kinds else None
+
+
+# Which operations name the resource's kind, best first (`delete` may return a Status).
+_KIND_RANKS = {"get": 0, "create": 1, "update": 2, "patch": 3, "list": 4}
 
 
 def build_table(endpoints: Iterable[Endpoint]) -> dict[str, dict[str, Res]]:
@@ -260,6 +308,10 @@ def build_table(endpoints: Iterable[Endpoint]) -> dict[str, dict[str, Res]]:
         res.namespaced = res.namespaced or c.namespaced
         if c.subresource is None:
             res.verbs |= c.verbs
+            ranks = [_KIND_RANKS[v] for v in c.verbs if v in _KIND_RANKS]
+            if c.kind and ranks:
+                kind = c.kind.removesuffix("List") if min(ranks) == _KIND_RANKS["list"] else c.kind
+                res.kinds.setdefault(min(ranks), kind)
         else:
             res.subresources.setdefault(c.subresource, set()).update(c.verbs)
     return groups
@@ -489,6 +541,98 @@ VERB_PREFIXES: tuple[tuple[str, tuple[int, int], str], ...] = (
 )
 
 
+# --------------------------------------------------------------------------------------
+# What kubectl's REST mapper reads from discovery but the client does not carry.
+# --------------------------------------------------------------------------------------
+
+# Short names: each built-in resource's REST storage declares them with `ShortNames()`
+# (rest.ShortNamesProvider), in pkg/registry/<group>/<resource>/storage/storage.go of
+# kubernetes/kubernetes (e.g. pkg/registry/core/pod/storage/storage.go: `po`;
+# pkg/registry/core/event/storage/storage.go: `ev`, the storage events.k8s.io serves too;
+# pkg/registry/storage/volumeattributesclass/storage/storage.go: `vac`;
+# staging/src/k8s.io/apiextensions-apiserver/pkg/registry/customresourcedefinition/etcd.go:
+# `crd`, `crds`). A short name applies in every release that serves the resource.
+SHORT_NAMES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("", "componentstatuses"): ("cs",),
+    ("", "configmaps"): ("cm",),
+    ("", "endpoints"): ("ep",),
+    ("", "events"): ("ev",),
+    ("", "limitranges"): ("limits",),
+    ("", "namespaces"): ("ns",),
+    ("", "nodes"): ("no",),
+    ("", "persistentvolumeclaims"): ("pvc",),
+    ("", "persistentvolumes"): ("pv",),
+    ("", "pods"): ("po",),
+    ("", "replicationcontrollers"): ("rc",),
+    ("", "resourcequotas"): ("quota",),
+    ("", "serviceaccounts"): ("sa",),
+    ("", "services"): ("svc",),
+    ("apiextensions.k8s.io", "customresourcedefinitions"): ("crd", "crds"),
+    ("apps", "daemonsets"): ("ds",),
+    ("apps", "deployments"): ("deploy",),
+    ("apps", "replicasets"): ("rs",),
+    ("apps", "statefulsets"): ("sts",),
+    ("autoscaling", "horizontalpodautoscalers"): ("hpa",),
+    ("batch", "cronjobs"): ("cj",),
+    ("certificates.k8s.io", "certificatesigningrequests"): ("csr",),
+    ("events.k8s.io", "events"): ("ev",),
+    ("extensions", "daemonsets"): ("ds",),
+    ("extensions", "deployments"): ("deploy",),
+    ("extensions", "ingresses"): ("ing",),
+    ("extensions", "networkpolicies"): ("netpol",),
+    ("extensions", "podsecuritypolicies"): ("psp",),
+    ("extensions", "replicasets"): ("rs",),
+    ("networking.k8s.io", "ingresses"): ("ing",),
+    ("networking.k8s.io", "networkpolicies"): ("netpol",),
+    ("policy", "poddisruptionbudgets"): ("pdb",),
+    ("policy", "podsecuritypolicies"): ("psp",),
+    ("scheduling.k8s.io", "priorityclasses"): ("pc",),
+    ("storage.k8s.io", "storageclasses"): ("sc",),
+    ("storage.k8s.io", "volumeattributesclasses"): ("vac",),
+}
+
+# Discovery lists the core group first, then the groups by descending priority
+# (kube-apiserver's APIService priorities: cmd/kube-apiserver/app/aggregator.go
+# `apiVersionPriorities`, since 1.30 pkg/controlplane/apiserver/aggregator.go
+# `DefaultGenericAPIServicePriorities` plus the kube-apiserver-only groups). `extensions`
+# sat at 17900, above every other group, "for CLI compatibility" while it was served (to
+# 1.21 for ingresses). kubectl's PriorityRESTMapper (k8s.io/client-go/restmapper/discovery.go
+# NewDiscoveryRESTMapper) resolves a name several groups have in this order: `ingresses`
+# is extensions' up to 1.21. Groups not listed sort after these, alphabetically.
+GROUP_PRIORITIES: dict[str, int] = {
+    "": 18000,
+    "extensions": 17900,
+    "apps": 17800,
+    "events.k8s.io": 17750,
+    "authentication.k8s.io": 17700,
+    "authorization.k8s.io": 17600,
+    "autoscaling": 17500,
+    "batch": 17400,
+    "certificates.k8s.io": 17300,
+    "networking.k8s.io": 17200,
+    "policy": 17100,
+    "rbac.authorization.k8s.io": 17000,
+    "settings.k8s.io": 16900,
+    "storage.k8s.io": 16800,
+    "apiextensions.k8s.io": 16700,
+    "admissionregistration.k8s.io": 16700,
+    "scheduling.k8s.io": 16600,
+    "coordination.k8s.io": 16500,
+    "auditregistration.k8s.io": 16400,
+    "node.k8s.io": 16300,
+    "discovery.k8s.io": 16200,
+    "flowcontrol.apiserver.k8s.io": 16100,
+    "internal.apiserver.k8s.io": 16000,
+    "resource.k8s.io": 15900,
+    "storagemigration.k8s.io": 15800,
+}
+
+
+def discovery_order(groups: Iterable[str]) -> list[str]:
+    """The groups in the order discovery lists them (GROUP_PRIORITIES)."""
+    return sorted(groups, key=lambda g: (-GROUP_PRIORITIES.get(g, 0), g))
+
+
 def applicable_overlay(release: tuple[int, int], rest: dict[str, dict[str, Res]]) -> list[Overlay]:
     """Overlay entries that apply to ``release`` given its REST table."""
     out = []
@@ -517,7 +661,10 @@ def release_document(release: tuple[int, int], client: str, endpoints: list[Endp
         groups_doc[group] = {
             "preferred": versions[0],
             "versions": versions,
-            "resources": {name: _resource_doc(res) for name, res in sorted(resources.items())},
+            "resources": {
+                name: _resource_doc(res, SHORT_NAMES.get((group, name), ()))
+                for name, res in sorted(resources.items())
+            },
         }
     overlay = applicable_overlay(release, rest)
     overlay_doc = [
@@ -542,6 +689,7 @@ def release_document(release: tuple[int, int], client: str, endpoints: list[Endp
         "release": f"{release[0]}.{release[1]}",
         "client": client,
         "groups": groups_doc,
+        "discovery_order": discovery_order(rest),
         "overlay": overlay_doc,
         "verb_prefixes": sorted(p for p, since, _ in VERB_PREFIXES if release >= since),
         "verbs": sorted(rest_verbs | overlay_verbs),
@@ -555,12 +703,16 @@ def _all_verbs(res: Res) -> set[str]:
     return out
 
 
-def _resource_doc(res: Res) -> dict:
+def _resource_doc(res: Res, short_names: tuple[str, ...]) -> dict:
     doc: dict = {
         "namespaced": res.namespaced,
         "verbs": sorted(res.verbs),
         "versions": sorted(res.versions, key=version_priority),
     }
+    if res.kind:
+        doc["kind"] = res.kind
+    if short_names:
+        doc["short_names"] = list(short_names)
     if res.subresources:
         doc["subresources"] = {k: sorted(v) for k, v in sorted(res.subresources.items())}
     return doc

@@ -114,6 +114,13 @@ class ResourceInfo:
     subresources: Mapping[str, frozenset[str]] = field(hash=False)
     versions: tuple[str, ...]
     virtual: bool = False
+    kind: str = ""  # `Pod`; empty for pseudo-resources (no REST path names one)
+    short_names: tuple[str, ...] = ()  # `po`, as discovery lists them (kubectl's shortcuts)
+
+    @property
+    def singular(self) -> str:
+        """The singular name discovery gives: the lowercased kind (restmapper: UnsafeGuessKindToResource)."""
+        return self.kind.lower()
 
     @property
     def qualified_name(self) -> str:
@@ -151,6 +158,8 @@ class _Building:
     subresources: dict[str, set[str]]
     versions: tuple[str, ...]
     virtual: bool
+    kind: str = ""
+    short_names: tuple[str, ...] = ()
 
     def freeze(self, group: str, name: str) -> ResourceInfo:
         subs = {k: frozenset(v) for k, v in sorted(self.subresources.items())}
@@ -162,6 +171,8 @@ class _Building:
             subresources=MappingProxyType(subs),
             versions=self.versions,
             virtual=self.virtual,
+            kind=self.kind,
+            short_names=self.short_names,
         )
 
 
@@ -185,6 +196,8 @@ class Release:
                     subresources={k: set(v) for k, v in rdoc.get("subresources", {}).items()},
                     versions=tuple(rdoc["versions"]),
                     virtual=False,
+                    kind=rdoc.get("kind", ""),
+                    short_names=tuple(rdoc.get("short_names", ())),
                 )
                 for name, rdoc in gdoc["resources"].items()
             }
@@ -208,6 +221,8 @@ class Release:
         }
         self._any_resource_verbs = {g: frozenset(v) for g, v in any_resource.items()}
         self._verbs = frozenset(data["verbs"])
+        order = list(data.get("discovery_order", ()))
+        self._discovery_order = tuple(order + sorted(g for g in self._resources if g not in order))
         self._verb_prefixes = tuple(data.get("verb_prefixes", ()))
 
     def __repr__(self) -> str:
@@ -251,6 +266,13 @@ class Release:
     def preferred_version(self, group: str) -> str | None:
         """The preferred API version of ``group`` (GA over beta over alpha, newest first)."""
         return self._preferred.get(group)
+
+    @property
+    def discovery_order(self) -> tuple[str, ...]:
+        """Every group in the order API discovery lists them (core first, then by APIService
+        priority; see scripts/gen_releases.py GROUP_PRIORITIES): the order in which kubectl's
+        REST mapper prefers a name several groups have."""
+        return self._discovery_order
 
     def groups_with(self, resource: str) -> list[str]:
         """Groups that have a resource named ``resource``, sorted."""
