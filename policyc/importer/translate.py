@@ -22,7 +22,7 @@ from policyc.diagnostics import Diagnostic, warning
 from policyc.importer import psp, system
 from policyc.importer.plan import Outcome, PGrant, Plan, PRole, PSubject
 from policyc.importer.rules import describe_atom, translate_rules
-from policyc.k8s.bootstrap import AGGREGATE_LABELS, builtin_cluster_roles, is_builtin_role
+from policyc.k8s.bootstrap import AGGREGATE_LABELS, builtin_cluster_roles, builtin_namespaced_roles, is_builtin_role
 from policyc.k8s.releases import Release
 from policyc.k8s.rules import PolicyRule
 from policyc.k8s.yamlread import Doc
@@ -404,6 +404,12 @@ class Translator:
                 continue
             key = (b.role.namespace, role_name)
             target = role_docs.get((role_kind, b.role.namespace, role_name))
+            if role_kind == "Role" and target is None and (b.role.namespace, role_name) in builtin_namespaced_roles():
+                # namespace_policy.go: every API server creates it; the language cannot grant it.
+                self.keep(doc, "PC615", f"its role {b.role} is a built-in Role every API server creates, which "
+                          "stays in the cluster, so the policy cannot grant it", "keep the binding as it is",
+                          "roleRef")
+                continue
             if role_kind == "Role" or (target is not None and not is_builtin_role(role_name)):
                 if target is None:
                     self.keep(doc, "PC604", f"it refers to {role_kind} `{role_name}`, which does not exist (it "
