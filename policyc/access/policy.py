@@ -120,7 +120,10 @@ def model_from_manifests(
 ) -> AccessModel:
     """The access model of emitted manifests (every backend's), with the built-in roles."""
     objs = [(mf.body, "policy") for mf in manifests]
-    model = AccessModel.from_objects(objs, release)
+    # The cluster-scoped defaults only: a policy cannot name kube-system's and kube-public's
+    # bootstrap Roles, and its reviews (diff, guards) stay about the namespaces it names.
+    # `--from` YAML models them (Session.of_objects).
+    model = AccessModel.from_objects(objs, release, namespaced_bootstrap=False)
     model.provenance = provenance
     return model
 
@@ -213,8 +216,8 @@ def graph_for(model: AccessModel, program: Program | None = None) -> EscalationG
 
 
 @functools.cache
-def _bootstrap_roles() -> dict[ObjRef, RoleObj]:
-    roles = (parse_role(o, "bootstrap") for o in bootstrap_objects() if o.get("kind") == "ClusterRole")
+def _bootstrap_roles(release: tuple[int, int] | None = None) -> dict[ObjRef, RoleObj]:
+    roles = (parse_role(o, "bootstrap") for o in bootstrap_objects(release) if o.get("kind") == "ClusterRole")
     return {r.ref: r for r in roles}
 
 
@@ -238,7 +241,7 @@ def roles_of(program: Program | None) -> dict[ObjRef, RoleObj]:
     """
     if program is None:
         return builtin_roles()
-    roles = dict(_bootstrap_roles())
+    roles = dict(_bootstrap_roles(program.release))
     for role in program.compiled_roles:
         if role.declared is not None:
             roles[ObjRef(role.kind, role.namespace or "", role.name)] = _role_obj(role)

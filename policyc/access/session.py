@@ -2,8 +2,10 @@
 
 A session holds an access model (a compiled policy's emitted objects, or Kubernetes YAML) and
 its escalation graph, and answers in the engine's terms:
-- `request()` turns command-line words into a Request, resolving a resource as kubectl's REST
-  mapper does (a bare `deployments` is `deployments.apps`) and scoping it as the API server does;
+- `ask()` / `request()` turn command-line words into a Request, resolving the resource as
+  `kubectl auth can-i` does (access/restmapper.py: `po`, `deploy`, `deployment.apps`, ...) with
+  kubectl's warnings, and scoping it as the API server does;
+- `who_can()` lists each allowed subject once with every way it gets there;
 - `identities()` expands `user:NAME`, `group:NAME`, `serviceaccount:NS/NAME` or `team:NAME` into
   the identities the API server sees (through the compiler's own subject expansion);
 - `effective_access()` and `escalation_paths()` merge what several identities may do;
@@ -15,7 +17,7 @@ The command-line modules only print what it returns; problems are `AccessError` 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from policyc import model as m
@@ -23,14 +25,23 @@ from policyc.access.authorizer import AccessModel, Reason
 from policyc.access.escalation import EffectiveGrant, EscalationGraph, Identity, Step
 from policyc.access.policy import graph_for, identity_of, model_from_program, rbac_subjects_of
 from policyc.access.request import Request
+from policyc.access.restmapper import AmbiguousResource, RestMapper
 from policyc.k8s import releases
 from policyc.model.program import Program
+from policyc.model.rbac import RbacSubject
 from policyc.source import Span
 
 if TYPE_CHECKING:
     from policyc.backends.manifest import Manifest
 
 SUBJECT_KINDS = ("user", "group", "serviceaccount", "team")
+
+# The verbs kubectl knows and warns about others (staging/src/k8s.io/kubectl/pkg/cmd/auth/cani.go
+# resourceVerbs, nonResourceURLVerbs); for resources the release's own verbs count as known too
+# (special verbs such as `proxy` or `request-serviceaccounts-token-audience`).
+RESOURCE_VERBS = frozenset({"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection",
+                            "use", "bind", "impersonate", "*", "approve", "sign", "escalate", "attest"})
+NON_RESOURCE_VERBS = frozenset({"get", "put", "post", "head", "options", "delete", "patch", "*"})
 
 
 class AccessError(Exception):
@@ -47,6 +58,16 @@ def release_of(kubernetes: str | None) -> tuple[int, int]:
     return parsed
 
 
+@dataclass(frozen=True)
+class Asked:
+    """A request resolved from command-line words, with kubectl's warnings (without the
+    `Warning: ` prefix) and policyc's notes on how it read them."""
+
+    request: Request
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
 @dataclass
 class Session:
     """An access model, its escalation graph, and the policy it came from (if any)."""
@@ -58,6 +79,7 @@ class Session:
     # How a policy span is named in answers (`file:line:col`); a command may name files relative
     # to where it runs.
     where: Callable[[Span], str] = str
+    _mapper: RestMapper | None = field(default=None, repr=False)
 
     @classmethod
     def of_objects(
@@ -79,39 +101,77 @@ class Session:
         return releases.load_release(self.model.release or releases.NEWEST)
 
     # -- requests ---------------------------------------------------------------------------
-    def request(self, verb: str, resource: str, name: str | None, namespace: str | None,
-                all_namespaces: bool) -> Request:
-        """A request from command-line words, resolved as kubectl would (AccessError when malformed).
+    @property
+    def mapper(self) -> RestMapper:
+        """kubectl's REST mapper for the model's release (built once)."""
+        if self._mapper is None:
+            self._mapper = RestMapper(self.release)
+        return self._mapper
 
-        A bare resource outside the core group resolves to its group (`deployments` ->
-        `deployments.apps`), as kubectl's REST mapper does; cluster-scoped resources and URLs
-        are asked at cluster scope, and `-n` is then ignored (with a note).
+    def ask(self, verb: str, resource: str, name: str | None, namespace: str | None,
+            all_namespaces: bool) -> Asked:
+        """A request from command-line words, resolved as `kubectl auth can-i` resolves them
+        (access/restmapper.py), with kubectl's warnings and policyc's notes; AccessError when
+        malformed or ambiguous.
+
+        Cluster-scoped resources and URLs are asked at cluster scope, as the API server sees a
+        real request for them (kubectl would send its namespace along; -n is then ignored with
+        a warning).
         """
-        try:
-            req = Request.parse(verb, resource, name or "", "")
-        except ValueError as exc:
-            raise AccessError(str(exc)) from None
-        if not req.is_resource_request:
+        warnings: list[str] = []
+        notes: list[str] = []
+        if resource.startswith("/"):
+            if name:
+                raise AccessError("a non-resource URL takes no resource name")
+            if verb not in NON_RESOURCE_VERBS:
+                warnings.append(f"verb '{verb}' is not a known verb")
             if namespace:
-                self.notes.append("warning: a non-resource URL has no namespace; -n is ignored")
-            return req
-        release = self.release
-        if req.resource != "*" and "." not in resource.partition("/")[0] and release.lookup("", req.resource) is None:
-            groups = release.groups_with(req.resource)
-            if groups:
-                problem = releases.check_resource(release, releases.ResourceRef("", req.resource,
-                                                                                 req.subresource or None))
-                better = releases.parse_resource(problem.suggestion) if problem and problem.suggestion else None
-                group = better.group if better is not None and better.resource == req.resource else groups[0]
-                req = Request(verb, group, req.resource, req.subresource, req.name)
-                self.notes.append(f"note: `{resource}` resolved to `{req.target}`")
-        info = release.lookup(req.group, req.resource)
+                notes.append("warning: a non-resource URL has no namespace; -n is ignored")
+            return Asked(Request(verb, path=resource), tuple(warnings), tuple(notes))
+        base, slash, sub = resource.partition("/")
+        if not base or (slash and not sub) or any(c.isspace() for c in resource):
+            raise AccessError(f"malformed resource `{resource}`"
+                              + (": empty subresource" if slash and not sub else ""))
+        if not self.release.is_known_verb(verb) and verb not in RESOURCE_VERBS:
+            warnings.append(f"verb '{verb}' is not a known verb")
+        try:
+            mapped = self.mapper.resolve(base)
+        except AmbiguousResource as exc:
+            raise AccessError(str(exc)) from None
+        warnings += mapped.warnings
+        info = self.release.lookup(mapped.group, mapped.resource) if mapped.known else None
+        if sub and info is not None and sub != "*" and not info.has_subresource(sub):
+            if name:
+                warnings.append(f"resource '{mapped.resource}' has no subresource '{sub}'")
+            else:  # kubectl's TYPE/NAME
+                notes.append(f"note: `{resource}` is read as kubectl reads TYPE/NAME: "
+                             f"`{mapped.resource}` named `{sub}`")
+                name, sub = sub, ""
+        req = Request(verb, mapped.group, mapped.resource, sub, name or "")
+        if mapped.known and req.target.partition("/")[0] != base:
+            notes.append(f"note: `{base}` resolved to `{req.target.partition('/')[0]}`")
         if info is not None and not info.namespaced:
             if namespace:
-                self.notes.append(f"warning: resource `{req.target}` is not namespace scoped; -n is ignored")
-            return req
+                notes.append(f"warning: resource `{req.target}` is not namespace scoped; -n is ignored")
+            return Asked(req, tuple(warnings), tuple(notes))
         ns = "" if all_namespaces else (namespace or "default")
-        return Request(req.verb, req.group, req.resource, req.subresource, req.name, ns)
+        return Asked(replace(req, namespace=ns), tuple(warnings), tuple(notes))
+
+    def request(self, verb: str, resource: str, name: str | None, namespace: str | None,
+                all_namespaces: bool) -> Request:
+        """`ask()`, its warnings (`Warning: ...`, as kubectl prints them) and notes kept in `notes`."""
+        asked = self.ask(verb, resource, name, namespace, all_namespaces)
+        self.notes += [f"Warning: {w}" for w in asked.warnings]
+        self.notes += asked.notes
+        return asked.request
+
+    def who_can(self, request: Request) -> list[tuple[RbacSubject, list[Reason]]]:
+        """Every subject allowed the request, once, with every way it gets there (binding, role,
+        rule): `system:masters` first, then by subject."""
+        grouped: dict[RbacSubject, list[Reason]] = {}
+        for w in self.model.who_can(request):
+            grouped.setdefault(w.subject, []).append(w.reason)
+        return list(grouped.items())
 
     # -- subjects ---------------------------------------------------------------------------
     def identities(self, text: str) -> list[Identity]:

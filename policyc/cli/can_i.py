@@ -1,14 +1,23 @@
-"""`policyc can-i VERB RESOURCE [NAME] --as USER`: `kubectl auth can-i`, answered offline."""
+"""`policyc can-i VERB RESOURCE [NAME] --as USER`: `kubectl auth can-i`, answered offline.
+
+Also `can-i --list --as USER [-n NS]` (kubectl's table of the user's rules) and
+`can-i --batch FILE` (JSON lines in, JSON lines out; policyc/access/batch.py).
+"""
 
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import typer
 
+from policyc.access import batch as batch_mode
 from policyc.access.describe import rule_text
 from policyc.access.request import UserInfo
+from policyc.access.rulesreview import HEADERS, list_rows, tabwrite
+from policyc.access.session import Session
 from policyc.cli.access_common import (
     ALL_NS_OPT,
     FROM_OPT,
@@ -21,26 +30,51 @@ from policyc.cli.access_common import (
     load_model,
     reason_json,
 )
-from policyc.cli.common import EXIT_ERRORS, EXIT_OK
+from policyc.cli.common import EXIT_ERRORS, EXIT_OK, fail_usage
 
 
 def can_i(
-    verb: str = typer.Argument(..., help="A verb: get, list, create, impersonate, ..."),
-    resource: str = typer.Argument(..., help="pods, pods/log, deployments.apps, deployments.apps/scale, or /healthz."),
+    verb: str | None = typer.Argument(None, help="A verb: get, list, create, impersonate, ..."),
+    resource: str | None = typer.Argument(None, help="pods, po, pod, Pod, pods/log, deploy, deployments.apps, "
+                                          "deployments.v1.apps, deployments.apps/scale, or /healthz."),
     name: str | None = typer.Argument(None, help="Object name (resourceNames)."),
-    as_user: str = typer.Option(..., "--as", help="User to ask for; system:serviceaccount:NS:NAME for a "
-                                "service account (its groups are implied)."),
+    as_user: str | None = typer.Option(None, "--as", help="User to ask for; system:serviceaccount:NS:NAME for a "
+                                       "service account (its groups are implied)."),
     as_group: list[str] = typer.Option([], "--as-group", help="Group of the user, repeatable (as kubectl "
                                        "--as-group: replaces the implied groups)."),
     namespace: str | None = NAMESPACE_OPT,
     all_namespaces: bool = ALL_NS_OPT,
     explain: bool = typer.Option(False, "--explain", help="Name the binding, role and rule that allow it."),
+    list_: bool = typer.Option(False, "--list", help="Print every rule the user holds in the namespace, as "
+                               "`kubectl auth can-i --list`."),
+    no_headers: bool = typer.Option(False, "--no-headers", help="With --list: no header line."),
+    batch: str | None = typer.Option(None, "--batch", metavar="FILE", help="Answer one JSON question per line "
+                                     "of FILE (`-`: standard input), one JSON answer per line (docs/access.md)."),
     policy: Path | None = POLICY_OPT,
     sources: list[Path] | None = FROM_OPT,
     kubernetes: str | None = KUBERNETES_OPT,
     output: Output = OUTPUT_OPT,
 ) -> None:
     """Print `yes` (exit 0) or `no` (exit 1) as the API server would answer; exit 2 on errors."""
+    if batch is not None:
+        if verb or resource or as_user or list_:
+            raise fail_usage("--batch takes its questions from FILE: no VERB, RESOURCE, --as or --list")
+        _batch(batch, load_model(policy, sources, kubernetes))
+        raise typer.Exit(EXIT_OK)
+    if as_user is None:
+        raise fail_usage("missing option --as: the user to ask for")
+    if list_:
+        if verb or resource:
+            raise fail_usage("--list must be specified with no arguments (kubectl auth can-i --list)")
+        if all_namespaces:
+            raise fail_usage("--list cannot be used with --all-namespaces (kubectl auth can-i --list)")
+        session = load_model(policy, sources, kubernetes)
+        _print_list(session, UserInfo.impersonated(as_user, as_group), namespace or "default", no_headers, output)
+        raise typer.Exit(EXIT_OK)
+    if no_headers:
+        raise fail_usage("--no-headers cannot be set without --list specified")
+    if verb is None or resource is None:
+        raise fail_usage("you must specify two arguments: VERB RESOURCE (or --list, or --batch FILE)")
     session = load_model(policy, sources, kubernetes)
     request = build_request(session, verb, resource, name, namespace, all_namespaces)
     user = UserInfo.impersonated(as_user, as_group)
@@ -67,3 +101,32 @@ def can_i(
                 if origin := session.origin(r):
                     typer.echo(f"    from: {origin}")
     raise typer.Exit(EXIT_OK if decision.allowed else EXIT_ERRORS)
+
+
+def _print_list(session: Session, user: UserInfo, namespace: str, no_headers: bool, output: Output) -> None:
+    rows = list_rows(session.model, user, namespace)
+    if output is Output.json:
+        keys = ("resources", "non_resource_urls", "resource_names", "verbs")
+        typer.echo(json.dumps({"user": {"name": user.name, "groups": list(user.groups)}, "namespace": namespace,
+                               "rules": [dict(zip(keys, row, strict=True)) for row in rows]}, indent=2))
+        return
+    table = rows if no_headers else [HEADERS, *rows]
+    sys.stdout.write(tabwrite(table))
+
+
+def _batch(path: str, session: Session) -> None:
+    if path == "-":
+        _answer(session, sys.stdin)
+        return
+    try:
+        with open(path, encoding="utf-8") as stream:
+            _answer(session, stream)
+    except OSError as exc:
+        raise fail_usage(f"cannot read `{path}`: {exc.strerror}") from None
+
+
+def _answer(session: Session, lines: Iterable[str]) -> None:
+    write = sys.stdout.write
+    for line in batch_mode.run(session, lines):
+        write(line + "\n")
+    sys.stdout.flush()

@@ -7,6 +7,11 @@ from pathlib import Path
 
 import typer
 
+from policyc.access.authorizer import Reason
+from policyc.access.describe import narrow, rule_text
+from policyc.access.matching import Pattern
+from policyc.access.request import Request
+from policyc.access.session import Session
 from policyc.cli.access_common import (
     ALL_NS_OPT,
     FROM_OPT,
@@ -32,31 +37,42 @@ def who_can(
     kubernetes: str | None = KUBERNETES_OPT,
     output: Output = OUTPUT_OPT,
 ) -> None:
-    """List every subject whose bindings allow the request, with the binding and role."""
+    """List every subject whose bindings allow the request, once, with every binding, role and rule
+    that allows it."""
     session = load_model(policy, sources, kubernetes)
     request = build_request(session, verb, resource, name, namespace, all_namespaces)
-    found = session.model.who_can(request)
+    found = session.who_can(request)
     if output is Output.json:
         doc = {
             "request": {"verb": request.verb, "group": request.group, "resource": request.resource,
                         "subresource": request.subresource, "name": request.name,
                         "namespace": request.namespace, "path": request.path},
             "subjects": [
-                {"subject": {"kind": w.subject.kind, "name": w.subject.name,
-                             **({"namespace": w.subject.namespace} if w.subject.namespace else {})},
-                 "reason": reason_json(session, w.reason)}
-                for w in found
+                {"subject": {"kind": subject.kind, "name": subject.name,
+                             **({"namespace": subject.namespace} if subject.namespace else {})},
+                 "reasons": [reason_json(session, r) for r in reasons]}
+                for subject, reasons in found
             ],
         }
         typer.echo(json.dumps(doc, indent=2))
         return
     typer.echo(f"who can {request}:")
-    for w in found:
-        origin = session.origin(w.reason)
-        if w.reason.binding is None:
-            typer.echo(f"  {w.subject}: {w.reason.note}")
-            continue
-        line = f"  {w.subject}: {w.reason.binding} of {w.reason.role}"
-        if w.reason.via_role:
-            line += f" (rule from ClusterRole `{w.reason.via_role}`)"
-        typer.echo(line + (f"  [{origin}]" if origin else ""))
+    for subject, reasons in found:
+        ways = [_way(session, r, request) for r in reasons]
+        typer.echo(f"  {subject}: {ways[0]}")
+        for way in ways[1:]:
+            typer.echo(f"    and {way}")
+
+
+def _way(session: Session, reason: Reason, request: Request) -> str:
+    """One way a subject is allowed: the binding, its role, the part of the rule that allows the
+    request, and where it comes from."""
+    if reason.binding is None:
+        return reason.note
+    line = f"{reason.binding} of {reason.role}"
+    if reason.via_role:
+        line += f" (rule from ClusterRole `{reason.via_role}`)"
+    pattern = Pattern((request.verb,), request.group, request.combined_resource, request.path)
+    line += f", rule `{rule_text(narrow(reason.rule, pattern))}`"
+    origin = session.origin(reason)
+    return line + (f"  [{origin}]" if origin else "")
