@@ -25,7 +25,7 @@ from policyc.access.authorizer import AccessModel, Reason
 from policyc.access.escalation import EffectiveGrant, EscalationGraph, Identity, Step
 from policyc.access.policy import graph_for, identity_of, model_from_program, rbac_subjects_of
 from policyc.access.request import Request
-from policyc.access.restmapper import AmbiguousResource, RestMapper
+from policyc.access.restmapper import AmbiguousResource, CustomResource, RestMapper, custom_resources
 from policyc.k8s import releases
 from policyc.model.program import Program
 from policyc.model.rbac import RbacSubject
@@ -79,15 +79,19 @@ class Session:
     # How a policy span is named in answers (`file:line:col`); a command may name files relative
     # to where it runs.
     where: Callable[[Span], str] = str
+    custom: list[CustomResource] = field(default_factory=list)  # CRDs of a `--from` model
     _mapper: RestMapper | None = field(default=None, repr=False)
 
     @classmethod
     def of_objects(
         cls, objs: Iterable[Mapping[str, Any] | tuple[Mapping[str, Any], str]], release: tuple[int, int]
     ) -> Session:
-        """A session over Kubernetes objects (with the release's built-in roles and bindings)."""
-        model = AccessModel.from_objects(objs, release)
-        return cls(model, EscalationGraph(model))
+        """A session over Kubernetes objects (with the release's built-in roles and bindings); the
+        CustomResourceDefinitions among them are known by their names, as discovery lists them."""
+        pairs = [o if isinstance(o, tuple) else (o, "") for o in objs]
+        model = AccessModel.from_objects(pairs, release)
+        custom, notes = custom_resources(o for o, _ in pairs)
+        return cls(model, EscalationGraph(model), notes=notes, custom=custom)
 
     @classmethod
     def of_program(cls, program: Program, manifests: Sequence[Manifest]) -> Session:
@@ -105,7 +109,7 @@ class Session:
     def mapper(self) -> RestMapper:
         """kubectl's REST mapper for the model's release (built once)."""
         if self._mapper is None:
-            self._mapper = RestMapper(self.release)
+            self._mapper = RestMapper(self.release, self.custom)
         return self._mapper
 
     def ask(self, verb: str, resource: str, name: str | None, namespace: str | None,
@@ -150,7 +154,7 @@ class Session:
         req = Request(verb, mapped.group, mapped.resource, sub, name or "")
         if mapped.known and req.target.partition("/")[0] != base:
             notes.append(f"note: `{base}` resolved to `{req.target.partition('/')[0]}`")
-        if info is not None and not info.namespaced:
+        if mapped.namespaced is False:
             if namespace:
                 notes.append(f"warning: resource `{req.target}` is not namespace scoped; -n is ignored")
             return Asked(req, tuple(warnings), tuple(notes))

@@ -59,7 +59,7 @@ def can_i(
     if batch is not None:
         if verb or resource or as_user or list_:
             raise fail_usage("--batch takes its questions from FILE: no VERB, RESOURCE, --as or --list")
-        _batch(batch, load_model(policy, sources, kubernetes))
+        _batch(batch, _with_notes(load_model(policy, sources, kubernetes)))
         raise typer.Exit(EXIT_OK)
     if as_user is None:
         raise fail_usage("missing option --as: the user to ask for")
@@ -68,7 +68,7 @@ def can_i(
             raise fail_usage("--list must be specified with no arguments (kubectl auth can-i --list)")
         if all_namespaces:
             raise fail_usage("--list cannot be used with --all-namespaces (kubectl auth can-i --list)")
-        session = load_model(policy, sources, kubernetes)
+        session = _with_notes(load_model(policy, sources, kubernetes))
         _print_list(session, UserInfo.impersonated(as_user, as_group), namespace or "default", no_headers, output)
         raise typer.Exit(EXIT_OK)
     if no_headers:
@@ -112,6 +112,14 @@ def _print_list(session: Session, user: UserInfo, namespace: str, no_headers: bo
         return
     table = rows if no_headers else [HEADERS, *rows]
     sys.stdout.write(tabwrite(table))
+
+
+def _with_notes(session: Session) -> Session:
+    """The session, its notes (what it could not read) written to stderr."""
+    for note in session.notes:
+        sys.stderr.write(note + "\n")
+    session.notes.clear()
+    return session
 
 
 def _batch(path: str, session: Session) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from policyc.access.restmapper import AmbiguousResource, RestMapper
+from policyc.access.restmapper import AmbiguousResource, RestMapper, custom_resources
 from policyc.k8s import releases
 from policyc.k8s.releases import Release
 
@@ -155,3 +155,42 @@ def test_a_spelling_discovery_order_cannot_decide_is_ambiguous() -> None:
     assert str(err.value) == ("`foo` is ambiguous: it matches `foo.example.com`, `foos.example.com`; "
                               "name the group (e.g. `resource.group`)")
     assert mapper.resolve("foos").resource == "foos"  # a plural is never expanded further
+
+
+CRDS = [
+    {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+     "metadata": {"name": "certificates.cert-manager.io"},
+     "spec": {"group": "cert-manager.io", "scope": "Namespaced",
+              "names": {"plural": "certificates", "singular": "certificate", "kind": "Certificate",
+                        "shortNames": ["cert", "certs"]},
+              "versions": [{"name": "v1", "served": True}, {"name": "v1alpha2", "served": False}]}},
+    {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+     "metadata": {"name": "clusterissuers.cert-manager.io"},
+     "spec": {"group": "cert-manager.io", "scope": "Cluster",
+              "names": {"plural": "clusterissuers", "kind": "ClusterIssuer"}, "versions": [{"name": "v1"}]}},
+    {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+     "metadata": {"name": "certificates.example.com"},
+     "spec": {"group": "example.com", "scope": "Namespaced",
+              "names": {"plural": "certificates", "kind": "Certificate", "shortNames": ["cert"]},
+              "versions": [{"name": "v1beta1"}]}},
+    {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "metadata": {"name": "broken"},
+     "spec": {"names": {"plural": "x"}}},
+]
+
+
+def test_custom_resources_of_a_model_are_known_as_discovery_lists_them() -> None:
+    """CRD groups come after the built-in ones, then by name: `cert` is cert-manager's (with
+    kubectl's warning); scope comes from the definition."""
+    custom, notes = custom_resources(CRDS)
+    assert notes == ["note: CustomResourceDefinition `broken` has no group, plural, kind or served version; "
+                     "its resource is not known by its short names or kind"]
+    mapper = RestMapper(releases.load_release((1, 30)), custom)
+    cert = mapper.resolve("cert")
+    assert (cert.group, cert.resource, cert.namespaced) == ("cert-manager.io", "certificates", True)
+    assert cert.warnings == ('short name "cert" could also match lower priority resource certificates.example.com',)
+    for spelling in ("certificate", "Certificate.cert-manager.io", "certificates.v1.cert-manager.io", "certs"):
+        assert (mapper.resolve(spelling).group, mapper.resolve(spelling).warnings) == ("cert-manager.io", ()), spelling
+    issuer = mapper.resolve("clusterissuer")
+    assert (issuer.group, issuer.resource, issuer.namespaced) == ("cert-manager.io", "clusterissuers", False)
+    other = mapper.resolve("cert.example.com")
+    assert (other.group, other.resource, other.warnings) == ("example.com", "certificates", ())

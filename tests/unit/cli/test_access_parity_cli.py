@@ -154,3 +154,30 @@ def test_import_does_not_call_a_bootstrap_role_missing(policyc: list[str], model
     assert ("RoleBinding kube-system/metrics-server-auth-reader (document 4): its role Role "
             "kube-system/extension-apiserver-authentication-reader is a built-in Role every API server creates"
             in r.stderr)
+
+
+def test_custom_resources_of_the_model_resolve_by_short_name(policyc: list[str], model: Path, tmp_path: Path) -> None:
+    crd = tmp_path / "crd.yaml"
+    crd.write_text("""\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: certificates.cert-manager.io}
+spec:
+  group: cert-manager.io
+  scope: Namespaced
+  names: {plural: certificates, singular: certificate, kind: Certificate, shortNames: [cert]}
+  versions: [{name: v1, served: true, storage: true}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: certs, namespace: ns1}
+rules: [{apiGroups: [cert-manager.io], resources: [certificates], verbs: [get]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: certs, namespace: ns1}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: certs}
+subjects: [{kind: User, name: carol}]
+""")
+    r = run([*policyc, "can-i", "get", "cert", "--as", "carol", "-n", "ns1", "--from", str(crd)])
+    assert (r.stdout, r.stderr) == ("yes\n", "note: `cert` resolved to `certificates.cert-manager.io`\n")
