@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from policyc.access.matching import Pattern, rule_overlaps
+from policyc.access.request import Request
 from policyc.k8s.rules import PolicyRule
 
 
@@ -39,6 +40,11 @@ def narrow(rule: PolicyRule, pattern: Pattern) -> PolicyRule:
     resources = tuple(r for r in rule.resources
                       if rule_overlaps(PolicyRule(rule.api_groups, (r,), (), (), verbs), pattern))
     return PolicyRule(rule.api_groups, resources or rule.resources, rule.resource_names, (), verbs)
+
+
+def narrow_to(rule: PolicyRule, request: Request) -> PolicyRule:
+    """The part of a rule that allows a request, for display (who-can's `rule `get pods``)."""
+    return narrow(rule, Pattern((request.verb,), request.group, request.combined_resource, request.path))
 
 
 def scope_text(scope: str | None) -> str:

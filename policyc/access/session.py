@@ -133,7 +133,9 @@ class Session:
                 notes.append("warning: a non-resource URL has no namespace; -n is ignored")
             return Asked(Request(verb, path=resource), tuple(warnings), tuple(notes))
         base, slash, sub = resource.partition("/")
-        if not base or (slash and not sub) or any(c.isspace() for c in resource):
+        name_part, dot, group_part = base.partition(".")
+        if (not name_part or (dot and not group_part) or (slash and not sub)
+                or any(c.isspace() for c in resource)):
             raise AccessError(f"malformed resource `{resource}`"
                               + (": empty subresource" if slash and not sub else ""))
         if not self.release.is_known_verb(verb) and verb not in RESOURCE_VERBS:

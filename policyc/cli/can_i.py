@@ -62,7 +62,7 @@ def can_i(
         _batch(batch, _with_notes(load_model(policy, sources, kubernetes)))
         raise typer.Exit(EXIT_OK)
     if as_user is None:
-        raise fail_usage("missing option --as: the user to ask for")
+        raise fail_usage("Missing option '--as': the user to ask for")
     if list_:
         if verb or resource:
             raise fail_usage("--list must be specified with no arguments (kubectl auth can-i --list)")

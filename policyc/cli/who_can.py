@@ -8,8 +8,7 @@ from pathlib import Path
 import typer
 
 from policyc.access.authorizer import Reason
-from policyc.access.describe import narrow, rule_text
-from policyc.access.matching import Pattern
+from policyc.access.describe import narrow_to, rule_text
 from policyc.access.request import Request
 from policyc.access.session import Session
 from policyc.cli.access_common import (
@@ -72,7 +71,6 @@ def _way(session: Session, reason: Reason, request: Request) -> str:
     line = f"{reason.binding} of {reason.role}"
     if reason.via_role:
         line += f" (rule from ClusterRole `{reason.via_role}`)"
-    pattern = Pattern((request.verb,), request.group, request.combined_resource, request.path)
-    line += f", rule `{rule_text(narrow(reason.rule, pattern))}`"
+    line += f", rule `{rule_text(narrow_to(reason.rule, request))}`"
     origin = session.origin(reason)
     return line + (f"  [{origin}]" if origin else "")
