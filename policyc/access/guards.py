@@ -17,7 +17,7 @@ from policyc import model as m
 from policyc.access.authorizer import Permission
 from policyc.access.escalation import EscalationGraph, Identity, Step
 from policyc.access.matching import Pattern, rule_overlaps
-from policyc.k8s.rules import expand_verbs, split_resource
+from policyc.k8s.rules import PolicyRule, expand_verbs, split_resource
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,27 @@ class GuardSpec:
         return self.namespaces is None or scope in self.namespaces
 
     def forbids(self, p: Permission) -> bool:
-        """Whether the permission allows a forbidden request in a forbidden place."""
-        return self.admits_scope(p.scope) and any(rule_overlaps(p.rule, pat) for pat in self.patterns)
+        """Whether the permission allows a forbidden request in a forbidden place.
+
+        A namespaced permission on `namespaces` reaches the Namespace object of its own namespace,
+        which is cluster-scoped: it counts for `in cluster` too (escalation_rules `namespace-object`).
+        """
+        if self.admits_scope(p.scope):
+            return any(rule_overlaps(p.rule, pat) for pat in self.patterns)
+        if self.cluster_only and p.scope is not None:
+            return any(rule_overlaps(p.rule, pat) for pat in self._namespace_object_patterns())
+        return False
+
+    def _namespace_object_patterns(self) -> list[Pattern]:
+        """The forbidden requests on a Namespace object (`namespaces`, its status and finalize)."""
+        out = []
+        for pat in self.patterns:
+            if pat.url or pat.group not in ("*", ""):
+                continue
+            for r in ("namespaces", "namespaces/status", "namespaces/finalize"):
+                if rule_overlaps(PolicyRule(("",), (r,), (), (), ("*",)), Pattern(("*",), "", pat.resource)):
+                    out.append(Pattern(pat.verbs, "", r))
+        return out
 
 
 @dataclass(frozen=True)
@@ -70,7 +89,11 @@ class Violation:
 
 
 def first_violation(graph: EscalationGraph, start: Identity, spec: GuardSpec) -> Violation | None:
-    """The first (shortest-path) way `start` breaks the guard, or None."""
+    """The first (shortest-path) way `start` breaks the guard, or None.
+
+    This is THE question "can subject S reach what SPEC describes, directly or through escalation
+    (access/escalation_rules.py), and how": guards ask it, and so may expectations.
+    """
     for ident, path in graph.reach(start).items():
         perms = sorted(graph.permissions(ident), key=lambda p: p.sort_key)
         for p in perms:
@@ -90,3 +113,23 @@ def check_guard(graph: EscalationGraph, spec: GuardSpec, subjects: list[Identity
         if v is not None:
             out.append(v)
     return out
+
+
+def can_reach(graph: EscalationGraph, subject: Identity, verbs: tuple[str, ...], resources: tuple[str, ...] = (),
+              namespaces: tuple[str, ...] | None = None, cluster: bool = False) -> Violation | None:
+    """Whether `subject` can make one of the requests (directly or through escalation), with the path.
+
+    `verbs` are RBAC verbs (aliases such as `read` expanded), `resources` the policy language's
+    spellings (`secrets`, `deployments.apps`, `pods/exec`, `/metrics`; empty: every resource);
+    `namespaces`/`cluster` as a guard's `in`. None when it cannot.
+    """
+    patterns = []
+    for text in resources or ("",):
+        if not text:
+            patterns.append(Pattern(expand_verbs(verbs)))
+        elif text.startswith("/"):
+            patterns.append(Pattern(expand_verbs(verbs), url=text))
+        else:
+            group, resource = split_resource(text)
+            patterns.append(Pattern(expand_verbs(verbs), group, resource))
+    return first_violation(graph, subject, GuardSpec(tuple(patterns), namespaces, cluster))

@@ -156,6 +156,14 @@ class Session:
         req = Request(verb, mapped.group, mapped.resource, sub, name or "")
         if mapped.known and req.target.partition("/")[0] != base:
             notes.append(f"note: `{base}` resolved to `{req.target.partition('/')[0]}`")
+        if req.group == "" and req.resource == "namespaces" and req.name:
+            # /api/v1/namespaces/NS[/status|/finalize] has namespace NS and name NS
+            # (staging/src/k8s.io/apiserver/pkg/endpoints/request/requestinfo.go NewRequestInfo), so a
+            # RoleBinding in NS reaches the Namespace object NS (escalation_rules `namespace-object`).
+            if namespace and namespace != req.name:
+                notes.append(f"warning: a request for namespace `{req.name}` is made in namespace "
+                             f"`{req.name}`; -n is ignored")
+            return Asked(replace(req, namespace=req.name), tuple(warnings), tuple(notes))
         if mapped.namespaced is False:
             if namespace:
                 notes.append(f"warning: resource `{req.target}` is not namespace scoped; -n is ignored")

@@ -1,8 +1,9 @@
 """Guards checked against effective access (PC301, PC302), after the backends have run.
 
 PC301: a subject in a guard's range holds, through its own grants, its groups or its teams, a
-permission the guard forbids. PC302: the same, reached through an escalation path (creating
-pods as a service account, reading token secrets, impersonation, bind/escalate, ...). The
+permission the guard forbids. PC302: the same, reached through an escalation path (the rows of
+access/escalation_rules.py: creating pods as a service account, reading token secrets,
+impersonation, bind/escalate, ...). The
 diagnostic sits on the guard and names the subject, the path and every grant on it (as notes
 with their source lines).
 """
@@ -14,7 +15,7 @@ from collections import defaultdict
 from policyc import model as m
 from policyc.access.authorizer import AccessModel, Permission
 from policyc.access.describe import narrow, rule_text, scope_text
-from policyc.access.escalation import EscalationGraph, Identity
+from policyc.access.escalation import EscalationGraph, Identity, Step
 from policyc.access.guards import GuardSpec, Violation, check_guard
 from policyc.access.matching import rule_overlaps
 from policyc.access.policy import everyone, identity_of, rbac_subjects_of
@@ -105,6 +106,11 @@ def _bootstrap_names(model: AccessModel) -> set[str]:
     return {b.ref.name for b in model.bindings if b.origin == "bootstrap"}
 
 
+def _step_origins(step: Step, model: AccessModel) -> str:
+    """Every grant a step uses (a step may need several permissions: create and approve a CSR)."""
+    return "; ".join(dict.fromkeys(_origin(p, model) for p in step.grants))
+
+
 def _held(v: Violation, spec: GuardSpec, model: AccessModel) -> str:
     p = v.permission
     pattern = next(pat for pat in spec.patterns if rule_overlaps(p.rule, pat))
@@ -122,7 +128,7 @@ def _message(g: m.Guard, spec: GuardSpec, subjects: list[Identity], v: Violation
     if not v.path:
         return f"guard `{guard_text(g)}` is broken: {shown} can {held}"
     chain = "; then ".join(
-        f"{step.action} ({_origin(step.grants[0], model)}), so acts as {step.target}" for step in v.path
+        f"{step.action} ({_step_origins(step, model)}), so acts as {step.target}" for step in v.path
     )
     return f"guard `{guard_text(g)}` is broken through escalation: {shown} {chain}; which can {held}"
 
@@ -144,8 +150,12 @@ def check_guards(program: Program, model: AccessModel, graph: EscalationGraph) -
             subjects = sorted({x.subject for x in vs})
             labels: list[Label] = []
             for i, step in enumerate(v.path, 1):
-                for p in step.grants[:1]:
-                    labels += [Label(lb.span, f"step {i}: {step.action}; granted here") for lb in _where(p, model)]
+                seen: set = set()
+                for p in step.grants:
+                    for lb in _where(p, model):
+                        if lb.span not in seen:
+                            seen.add(lb.span)
+                            labels.append(Label(lb.span, f"step {i}: {step.action}; granted here"))
             labels += _where(v.permission, model)
             code = "PC302" if v.path else "PC301"
             hint = ("remove or narrow the grant that allows it, or add the subject to `except`"

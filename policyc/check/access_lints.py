@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from policyc import model as m
-from policyc.access import matching
+from policyc.access import escalation_rules, matching
 from policyc.access.authorizer import AccessModel
+from policyc.access.escalation_rules import EscalationRule, Need
 from policyc.access.objects import ObjRef
 from policyc.diagnostics import Diagnostic, Label, warning
 from policyc.k8s.rules import PolicyRule, atoms_of, merge
@@ -53,8 +54,10 @@ RULES = register(
         cis="rbac-wildcards",
     ),
     Rule(
-        "PC504", WARNING, "a grant allows creating pods",
-        example="``grant allows creating pods in namespace `dev` ``",
+        "PC504", WARNING, "a grant allows creating pods, or creating or updating a workload that runs pods "
+        "(replicationcontrollers, deployments, replicasets, statefulsets, daemonsets, jobs, cronjobs; pods update)",
+        example=("``grant allows creating pods in namespace `dev` ``, ``grant allows creating or updating workloads "
+                 "that run pods (`deployments.apps`) in namespace `dev` ``"),
         help=(
             "a pod runs as any service account of its namespace; grant pod creation to deployment tooling "
             "only"
@@ -166,6 +169,10 @@ def _special_verbs(rules: tuple[PolicyRule, ...]) -> list[str]:
     return out
 
 
+def _need_args(need: Need) -> tuple[tuple[str, ...], str, str, str]:
+    return need.verbs, need.group, need.resource, need.sub
+
+
 def _is_everything(rules: Iterable[PolicyRule]) -> bool:
     return any("*" in r.verbs and "*" in r.api_groups and "*" in r.resources for r in rules)
 
@@ -179,22 +186,44 @@ class _Lint:
 
 _HELP = {rule.code: rule.help for rule in RULES}  # the registered fix of each lint (SARIF shows it too)
 
+def _needs_met(rules: tuple[PolicyRule, ...], row: EscalationRule) -> bool:
+    """Whether the rules meet every requirement of an escalation rule (names not read)."""
+    return all(_allows(rules, need.verbs, need.group, need.resource, need.sub) for need in row.requires)
+
+
+# PC504's family: every workload kind whose pod template runs as any service account and mounts
+# any secret of the namespace (escalation_rules `workload-create:*`, `workload-update:*`).
+_WORKLOAD_ROWS = (*escalation_rules.named("workload-create"), *escalation_rules.named("workload-update"))
+
+
+def _workloads(rules: tuple[PolicyRule, ...]) -> list[str]:
+    """`pods`, `deployments.apps`, ...: the workload kinds the rules let a subject create or update."""
+    return list(dict.fromkeys(row.requires[0].target for row in _WORKLOAD_ROWS if _needs_met(rules, row)))
+
+
+def _workload_text(rules: tuple[PolicyRule, ...]) -> str:
+    kinds = _workloads(rules)
+    if _allows(rules, ("create",), "", "pods"):
+        return "creating pods"
+    return "creating or updating workloads that run pods (" + ", ".join(f"`{k}`" for k in kinds) + ")"
+
+
 _LINTS = (
     _Lint("PC502", lambda rs: _allows(rs, _READ, "", "secrets"), "reading secrets"),
-    _Lint("PC504", lambda rs: _allows(rs, ("create",), "", "pods"), "creating pods"),
+    _Lint("PC504", lambda rs: bool(_workloads(rs)), "creating pods"),
     _Lint("PC506", lambda rs: bool(_special_verbs(rs)), "`bind`, `escalate` or `impersonate`"),
     _Lint("PC507", lambda rs: _allows(rs, ("create",), "", "persistentvolumes"),
           "creating persistent volumes"),
     _Lint("PC508", lambda rs: _allows(rs, ("get", "create", "update", "patch", "delete", "list", "watch"),
                                                 "", "nodes", "proxy"),
           "access to nodes/proxy"),
-    _Lint("PC509", lambda rs: _allows(rs, ("update", "patch"), "certificates.k8s.io",
-                                                "certificatesigningrequests", "approval"),
+    _Lint("PC509", lambda rs: _allows(rs, *_need_args(escalation_rules.BY_NAME["csr-kube-apiserver-client"]
+                                                  .requires[1])),
           "approving certificate signing requests"),
     _Lint("PC510", lambda rs: any(_allows(rs, _WRITE, "admissionregistration.k8s.io", r) for r in (
         "validatingwebhookconfigurations", "mutatingwebhookconfigurations")),
           "writing admission webhook configurations"),
-    _Lint("PC511", lambda rs: _allows(rs, ("create",), "", "serviceaccounts", "token"),
+    _Lint("PC511", lambda rs: _allows(rs, *_need_args(escalation_rules.BY_NAME["token-request"].requires[0])),
           "creating service account tokens"),
 )
 
@@ -258,6 +287,8 @@ def cis_lints(uses: list[_GrantUse]) -> list[Diagnostic]:
             lints = fired[u.rules] = [lint for lint in _LINTS if lint.test(u.rules)]
         for lint in lints:
             what = lint.what
+            if lint.code == "PC504":
+                what = _workload_text(u.rules)
             if lint.code == "PC506":
                 what = " and ".join(f"`{v}`" for v in _special_verbs(u.rules))
             out.append(warning(lint.code, f"{_granted(g)} allows {what} {where}", g.span, _HELP[lint.code]))
