@@ -10,6 +10,7 @@ through them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Set
 from dataclasses import dataclass
 
@@ -17,7 +18,18 @@ from policyc import model as m
 from policyc.access.authorizer import Permission
 from policyc.access.escalation import EscalationGraph, Identity, Step
 from policyc.access.matching import Pattern, rule_overlaps
+from policyc.k8s import releases
 from policyc.k8s.rules import PolicyRule, expand_verbs, split_resource
+
+
+@functools.cache
+def cluster_scoped(release: tuple[int, int] | None) -> frozenset[tuple[str, str]]:
+    """The (group, resource) pairs a release serves at cluster scope (empty for an unknown release)."""
+    if release is None or release not in releases.SUPPORTED:
+        return frozenset()
+    table = releases.load_release(release)
+    return frozenset((info.group, info.name) for group in table.groups() for info in table.resources(group)
+                     if not info.namespaced)
 
 
 @dataclass(frozen=True)
@@ -27,10 +39,13 @@ class GuardSpec:
     patterns: tuple[Pattern, ...]
     namespaces: tuple[str, ...] | None = None  # None: every namespace and the cluster
     cluster_only: bool = False
+    # (group, resource) pairs the release serves cluster-scoped: a RoleBinding never reaches them
+    # (but `namespaces`, its own Namespace object). Empty: release unknown, every resource counts.
+    cluster_scoped: frozenset[tuple[str, str]] = frozenset()
 
     @classmethod
-    def of(cls, guard: m.Guard) -> GuardSpec:
-        """The spec of a `forbid` statement."""
+    def of(cls, guard: m.Guard, release: tuple[int, int] | None = None) -> GuardSpec:
+        """The spec of a `forbid` statement (`release`: what is cluster-scoped)."""
         verbs = expand_verbs(v.text for v in guard.verbs)
         if not guard.resources:
             patterns: tuple[Pattern, ...] = (Pattern(verbs),)
@@ -44,7 +59,7 @@ class GuardSpec:
                     out.append(Pattern(verbs, group, resource))
             patterns = tuple(out)
         namespaces = tuple(n.text for n in guard.namespaces) or None
-        return cls(patterns, namespaces, guard.cluster)
+        return cls(patterns, namespaces, guard.cluster, cluster_scoped(release))
 
     def admits_scope(self, scope: str | None) -> bool:
         """Whether a permission of this scope counts (cluster-wide ones count everywhere)."""
@@ -61,10 +76,30 @@ class GuardSpec:
         which is cluster-scoped: it counts for `in cluster` too (escalation_rules `namespace-object`).
         """
         if self.admits_scope(p.scope):
-            return any(rule_overlaps(p.rule, pat) for pat in self.patterns)
+            if p.scope is None:
+                return any(rule_overlaps(p.rule, pat) for pat in self.patterns)
+            rule = self._in_namespace(p.rule)
+            return rule is not None and any(rule_overlaps(rule, pat) for pat in self.patterns
+                                            if not self._is_cluster_scoped(pat.group, pat.resource))
         if self.cluster_only and p.scope is not None:
             return any(rule_overlaps(p.rule, pat) for pat in self._namespace_object_patterns())
         return False
+
+    def _is_cluster_scoped(self, group: str, resource: str) -> bool:
+        base = resource.split("/", 1)[0]
+        return base != "namespaces" and (group, base) in self.cluster_scoped
+
+    def _in_namespace(self, rule: PolicyRule) -> PolicyRule | None:
+        """What a rule held through a RoleBinding can reach: no URLs, no cluster-scoped resources
+        but the namespace's own Namespace object (pkg/registry/rbac/validation/rule.go VisitRulesFor:
+        a RoleBinding applies only to requests in its namespace)."""
+        if not self.cluster_scoped:
+            return rule if rule.resources else None
+        kept = tuple(r for r in rule.resources
+                     if any(g == "*" or not self._is_cluster_scoped(g, r) for g in rule.api_groups))
+        if not kept:
+            return None
+        return PolicyRule(rule.api_groups, kept, rule.resource_names, (), rule.verbs)
 
     def _namespace_object_patterns(self) -> list[Pattern]:
         """The forbidden requests on a Namespace object (`namespaces`, its status and finalize)."""
@@ -132,4 +167,5 @@ def can_reach(graph: EscalationGraph, subject: Identity, verbs: tuple[str, ...],
         else:
             group, resource = split_resource(text)
             patterns.append(Pattern(expand_verbs(verbs), group, resource))
-    return first_violation(graph, subject, GuardSpec(tuple(patterns), namespaces, cluster))
+    spec = GuardSpec(tuple(patterns), namespaces, cluster, cluster_scoped(graph.model.release))
+    return first_violation(graph, subject, spec)

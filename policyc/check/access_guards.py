@@ -137,7 +137,7 @@ def check_guards(program: Program, model: AccessModel, graph: EscalationGraph) -
     """PC301/PC302 for every guard a subject in its range breaks (one diagnostic per way)."""
     out: list[Diagnostic] = []
     for g in program.policy.guards:
-        spec = GuardSpec.of(g)
+        spec = GuardSpec.of(g, program.release)
         violations = check_guard(graph, spec, guard_range(g, program))
         grouped: dict[tuple, list[Violation]] = defaultdict(list)
         for v in violations:
