@@ -478,9 +478,8 @@ class EscalationGraph:
         needs = self._all_needs(ident, row)
         if needs is None:
             return []
-        what = "auto-created token secrets" if row.last is not None else "token secrets"
-        return self._sa_steps(row, self._scopes(needs[0]), f"can read secrets {{where}} ({what} of its service "
-                              "accounts)")
+        what = "auto-created service account tokens" if row.last is not None else "service account tokens"
+        return self._sa_steps(row, self._scopes(needs[0]), f"can read secrets {{where}} ({what})")
 
     def _token_secret(self, ident: Identity, row: EscalationRule) -> list[Step]:
         needs = self._all_needs(ident, row)

@@ -29,9 +29,10 @@ CASES = [
      "team NAME"),
     ("undefined-psp", "namespace a {\n  pod-security hardend\n}\n", "PC103",
      "undefined pod-security policy `hardend`", "hardend", "privileged"),
-    ("unknown-system-role", "grant role system:node-proxier to user a in cluster\n", "PC104",
-     "built-in role `system:node-proxier` is not in policyc's bootstrap data; its rules are not checked",
-     "system:node-proxier", "kubectl get clusterroles"),
+    ("unknown-system-role", "grant role system:controller:namespace-controller to user a in cluster\n", "PC104",
+     "built-in role `system:controller:namespace-controller` is not in policyc's bootstrap data; its rules are not "
+     "checked",
+     "system:controller:namespace-controller", "kubectl get clusterroles"),
     ("duplicate-role", "role r {\n  get pods\n}\nrole r {\n  list pods\n}\n", "PC110",
      "role `r` is declared twice", "r", "remove one declaration"),
     ("duplicate-team", "team t {\n  members user a\n}\nteam t {\n  members user b\n}\n", "PC110",

@@ -96,24 +96,31 @@ def test_change_through_team_membership() -> None:
 def test_escalation_path_is_reported_first_and_marked() -> None:
     head = with_lines(BASE, "grant create pods to group dev in checkout")
     report = diff(BASE, head)
+    # A pod mounts any secret and configmap of its namespace, and runs as any service account there.
+    mount = ("[escalation: can create pods in namespace `checkout` (its pods mount any secret and configmap there), "
+             "so acts as group `dev` holding get configmaps, secrets in namespace `checkout` (mounted by a pod it "
+             "creates)")
     assert added(report) == [
-        "+ group dev: get secrets in checkout  [escalation: can create pods in namespace `checkout` (pods run as"
-        " any service account there), so acts as serviceaccount `checkout/deployer`]  (a.policy:7, a.policy:12)",
+        f"+ group dev: get configmaps in checkout  {mount}]  (a.policy:12)",
+        f"+ group dev: get secrets in checkout  {mount}; escalation: can create pods in namespace `checkout` (pods "
+        "run as any service account there), so acts as serviceaccount `checkout/deployer`]  (a.policy:7, a.policy:12)",
         "+ group dev: create pods in checkout  (a.policy:12)",
     ]
     first = report.added[0]
     assert first.escalation and first.origins[0].via == "escalation"
-    assert report.summary.startswith("access changes for 1 subject: 2 added (1 through escalation)")
+    assert report.summary.startswith("access changes for 1 subject: 3 added (2 through escalation)")
 
 
 def test_change_at_the_end_of_an_escalation_path() -> None:
     """The subject's own grants stay; what the service account it can become holds changes."""
-    base = with_lines(BASE, "grant create pods to group dev in checkout")
+    # `list` secrets: a pod's mounts give `get` (escalation_rules workload-create), not `list`.
+    base = with_lines(BASE.replace("  get secrets\n", "  get, list secrets\n"),
+                      "grant create pods to group dev in checkout")
     head = base.replace("grant role secret-reader to serviceaccount checkout/deployer in checkout\n", "")
     report = diff(base, head)
     assert [(line.subject, line.escalation, line.what) for line in report.removed] == [
-        ("group dev", True, "get secrets"),
-        ("serviceaccount checkout/deployer", False, "get secrets"),
+        ("group dev", True, "list secrets"),
+        ("serviceaccount checkout/deployer", False, "get, list secrets"),
     ]
     assert report.added == ()
 
