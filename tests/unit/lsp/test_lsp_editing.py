@@ -59,7 +59,7 @@ def test_diagnostics_are_those_of_check_on_the_org_example(tmp_path: Path, start
     expected: dict[str, Counter] = {}
     for d in json.loads(r.stdout)["diagnostics"]:
         expected.setdefault(d["file"], Counter())[(d["code"], d["severity"], d["line"])] += 1
-    assert sum(n for (_, sev, _), n in expected["teams.policy"].items() if sev == "warning") == 11
+    assert sum(n for (_, sev, _), n in expected["teams.policy"].items() if sev == "warning") == 12  # PC504 line 20
 
     client = start(root)
     got: dict[str, Counter] = {}
@@ -70,7 +70,7 @@ def test_diagnostics_are_those_of_check_on_the_org_example(tmp_path: Path, start
         if name == "teams.policy":
             cis = [d for d in diags if d["code"] in ("PC502", "PC504", "PC506", "PC511")]
             # The CIS control, cited with its benchmark version as `check` prints it: [CIS 1.11 5.1.2]
-            assert len(cis) == 8 and all(re.search(r"\[CIS [\d.]+ 5\.1\.\d+\]", d["message"]) for d in cis)
+            assert len(cis) == 9 and all(re.search(r"\[CIS [\d.]+ 5\.1\.\d+\]", d["message"]) for d in cis)
     assert got == expected
 
 
