@@ -24,19 +24,34 @@ RULES = register(
     ),
     Rule("PC152", ERROR, "unknown subresource", example="`pods/portfoward`"),
     Rule(
-        "PC160", WARNING, "`named` with verbs it cannot restrict (list, watch, create, deletecollection)",
-        example="`list, get configmaps named a`",
+        "PC160", WARNING,
+        "`named` with verbs whose requests never carry a name (`deletecollection`; `create` of a whole object), so "
+        "the rule never allows them",
+        example="`create, get configmaps named a`",
     ),
 )
 
-# Verbs whose requests carry no object name, so resourceNames cannot restrict them
-# (kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-resources).
-_UNNAMED_VERBS = {"list", "watch", "create", "deletecollection"}
+def unnamed_verbs(verbs: set[str], targets: tuple[m.Word, ...]) -> list[str]:
+    """The verbs of a `named` rule whose requests never carry an object name, so it never allows them.
+
+    From the request's attributes (staging/src/k8s.io/apiserver/pkg/endpoints/request/requestinfo.go,
+    NewRequestInfo): the name is the path segment after the resource. A `list` or `watch` with
+    the field selector `metadata.name=N` gets the name N (`opts.FieldSelector.RequiresExactMatch
+    ("metadata.name")`), so `named` does restrict them. A `delete` without a name becomes
+    `deletecollection`, which therefore never has one. `create` posts to the collection and has
+    no name, except for subresources, whose URL names the object (`POST .../pods/NAME/exec`,
+    `.../pods/NAME/eviction`, `.../serviceaccounts/NAME/token`); a `*` resource covers those.
+    """
+    out = {"deletecollection"} & verbs
+    if "create" in verbs and not any("/" in t.text or t.text.partition(".")[0] == "*" for t in targets):
+        out.add("create")
+    return sorted(out)
 
 
 # Non-resource requests are authorized with the request's HTTP method, lowercased
-# (apiserver/pkg/endpoints/request/requestinfo.go: `requestInfo.Verb = strings.ToLower(req.Method)`).
-HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
+# (apiserver/pkg/endpoints/request/requestinfo.go: `requestInfo.Verb = strings.ToLower(req.Method)`):
+# the methods of RFC 9110 section 9 and PATCH (RFC 5789).
+HTTP_VERBS = frozenset({"get", "head", "post", "put", "patch", "delete", "options", "trace", "connect"})
 
 
 def check_verbs(ctx: Context, verbs: tuple[m.Word, ...], targets: tuple[m.Word, ...] = ()) -> None:
@@ -101,14 +116,16 @@ def check_rule(ctx: Context, rule: m.Rule, namespaced: bool, what: str) -> None:
     check_targets(ctx, rule.resources)
     if rule.names:
         verbs = {x for v in rule.verbs for x in VERB_ALIASES.get(v.text, (v.text,))}
-        unnamed = sorted(verbs & _UNNAMED_VERBS)
+        unnamed = unnamed_verbs(verbs, rule.resources)
         if unnamed:
+            # The help never suggests dropping `named`: that would widen the rule to every object.
             ctx.warn(
                 "PC160",
-                f"`named` cannot restrict {', '.join(f'`{v}`' for v in unnamed)}: "
+                f"{', '.join(f'`{v}`' for v in unnamed)} with `named` never allows anything: "
                 "those requests carry no object name",
                 rule.span,
-                "grant those verbs in a rule without `named`, or drop them",
+                f"remove {', '.join(f'`{v}`' for v in unnamed)} from this rule; allowing "
+                f"{'them' if len(unnamed) > 1 else 'it'} for every object is a separate decision",
             )
 
 

@@ -11,9 +11,11 @@ Two kinds of atoms need care:
   serve (`deployments` in the core group, `deployments.extensions` on 1.16+), or a verb the
   release does not know on a built-in group. The API server would authorize such a request
   but can never serve one, so they grant nothing; the importer leaves them out and says so.
+  The core group serves no resource whose name holds a dot, so such atoms are dead too.
 - atoms the language cannot write: resources of the core group by wildcard (`apiGroups: [""]`
-  with `resources: ["*"]`), core resources whose name holds a dot, verbs the checker does not
-  know on custom groups or URLs (`post /api`). The whole object is then kept as it is.
+  with `resources: ["*"]`), an unknown verb on every group (`apiGroups: ["*"]`) or on a URL
+  (one that is not an HTTP method). The whole object is then kept as it is. Verbs a custom
+  resource's API defines (`knsubscribe`) and every HTTP method on URLs (`head /healthz`) are written.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from policyc.check.rules import HTTP_VERBS
 from policyc.importer.plan import LRule
 from policyc.k8s.releases import Release, check_resource, load_release, parse_resource
 from policyc.k8s.rules import VERB_ALIASES, Atom, PolicyRule, expand_verbs, merge, split_resource
@@ -60,6 +63,8 @@ def _is_dead(atom: Atom, version: tuple[int, int]) -> bool:
         return True
     if atom.resource == ALL:
         return False
+    if atom.group == "" and "." in atom.resource.partition("/")[0]:
+        return True  # the core group serves no resource whose name holds a dot
     text = target_text(atom.group, atom.resource)
     if text is None:
         return False
@@ -127,15 +132,18 @@ def translate_rules(rules: Iterable[PolicyRule], release: Release) -> Translated
                 out.dead.append(a)
                 continue
             if a.url:
-                if a.verb != ALL and not release.is_known_verb(a.verb):
-                    out.problems.append(f"verb `{a.verb}` on non-resource URL `{a.url}` is not accepted by policyc")
+                if a.verb != ALL and not release.is_known_verb(a.verb) and a.verb not in HTTP_VERBS:
+                    out.problems.append(f"verb `{a.verb}` on non-resource URL `{a.url}` is not an HTTP method")
                     continue
             else:
                 if target_text(a.group, a.resource) is None:
                     where = "the core group" if a.group == "" else f"group `{a.group}`"
                     out.problems.append(f"resource `{a.resource}` of {where} cannot be written in the language")
                     continue
-                if a.verb != ALL and not release.is_known_verb(a.verb):
+                # A custom resource's API may define its own verbs (Knative's `knsubscribe`); the
+                # checker accepts them on groups the release does not build in (check/rules.py).
+                if (a.verb != ALL and not release.is_known_verb(a.verb)
+                        and (a.group == ALL or release.has_group(a.group))):
                     out.problems.append(f"verb `{a.verb}` is not a verb of Kubernetes {release.label}")
                     continue
             live.append(a)

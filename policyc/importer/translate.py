@@ -48,9 +48,9 @@ RULES = register(
     ),
     Rule(
         "PC607", WARNING,
-        "a rule the language cannot write: every resource of the core group, a core resource with a dot, a verb "
-        "policyc does not accept (kept, with the bindings to it)",
-        example="`apiGroups: [\"\"], resources: [\"*\"]`; `post /hooks/*`",
+        "a rule the language cannot write: every resource of the core group, an unknown verb on every group or on a "
+        "built-in group's wildcard, a verb that is not an HTTP method on a URL (kept, with the bindings to it)",
+        example="`apiGroups: [\"\"], resources: [\"*\"]`; `purge /hooks/*`",
     ),
     Rule(
         "PC608", WARNING,

@@ -97,9 +97,14 @@ class Verification:
     def lines(self, release: tuple[int, int]) -> list[str]:
         """The report as `policyc diff` writes it."""
         out: list[str] = []
-        if self.unchanged:
-            out.append(f"no access changes ({self.subjects} subject{'s' if self.subjects != 1 else ''} compared in "
-                       f"{self.scopes} scope{'s' if self.scopes != 1 else ''})")
+        compared = (f"{self.subjects} subject{'s' if self.subjects != 1 else ''} compared in "
+                    f"{self.scopes} scope{'s' if self.scopes != 1 else ''}")
+        if self.unchanged and self.dead:
+            # Never "no access changes" when something was left out, even what allowed nothing.
+            out.append(f"no access changes on what Kubernetes {release[0]}.{release[1]} serves ({compared}); "
+                       f"{len(self.dead)} permission line{'s' if len(self.dead) != 1 else ''} left out (below)")
+        elif self.unchanged:
+            out.append(f"no access changes ({compared})")
         else:
             out.append(f"access changes: {len(self.added)} added, {len(self.removed)} removed, "
                        f"{len(self.settings)} other")

@@ -47,6 +47,25 @@ ANY_SUBRESOURCE = "*"
 """Key in :attr:`ResourceInfo.subresources` meaning "any subresource name" (``userextras/<key>``)."""
 
 
+# Subresources that no REST path serves but that Kubernetes authorizes all the same: a rule
+# that grants them is live. (group, resource) None means every served resource.
+# - `update <resource>/finalizers`: the OwnerReferencesPermissionEnforcement admission plugin
+#   asks it of the owner's resource (any group, CRDs too) before it lets an object set
+#   `blockOwnerDeletion` on an ownerReference (plugin/pkg/admission/gc/gc_admission.go,
+#   ownerRefToDeleteAttributeRecords: Verb "update", Subresource "finalizers"). policyc
+#   accepts every verb on it: the plugin asks `update`, and no other request reaches it.
+# - `create endpoints/restricted`, `create endpointslices/restricted`: asked by the
+#   restricted-endpoints admission of OpenShift's kube-apiserver before it accepts addresses
+#   in the cluster's pod or service networks (openshift/origin#9383); upstream's bootstrap
+#   policy grants it to the endpoint controller for that reason
+#   (plugin/pkg/auth/authorizer/rbac/bootstrappolicy/controller_policy.go, endpoint-controller).
+AUTHZ_ONLY_SUBRESOURCES: tuple[tuple[tuple[str, str] | None, str, tuple[str, ...]], ...] = (
+    (None, "finalizers", ("update",)),
+    (("", "endpoints"), "restricted", ("create",)),
+    (("discovery.k8s.io", "endpointslices"), "restricted", ("create",)),
+)
+
+
 def _read_json(name: str) -> Any:
     path = _resources.files("policyc") / "data" / "releases" / name
     return json.loads(path.read_text(encoding="utf-8"))
@@ -215,6 +234,12 @@ class Release:
                 res.subresources.setdefault(entry["subresource"], set()).update(entry["verbs"])
             else:
                 res.verbs.update(entry["verbs"])
+        for target, sub, verbs in AUTHZ_ONLY_SUBRESOURCES:
+            for group, table in building.items():
+                for name, res in table.items():
+                    if res.virtual or (target is not None and target != (group, name)):
+                        continue
+                    res.subresources.setdefault(sub, set()).update(verbs)
         self._resources: dict[str, dict[str, ResourceInfo]] = {
             group: {name: b.freeze(group, name) for name, b in sorted(table.items())}
             for group, table in building.items()

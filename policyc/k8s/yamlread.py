@@ -62,6 +62,19 @@ RULES = register(
             "of rules with lists of strings (at `rules[0].verbs[0]`)``"
         ),
     ),
+    Rule(
+        "PC625", WARNING,
+        "a namespaced object without `metadata.namespace` (shipped for `kubectl apply -n NAMESPACE`, as Argo CD, "
+        "Strimzi and external-dns do) and no `-n`: skipped and counted in the summary; `import -n NAMESPACE` places it "
+        "there, as kubectl does",
+        example="`import install.yaml` with `kind: Role` and no namespace",
+    ),
+    Rule(
+        "PC626", ERROR,
+        "`import -n NAMESPACE` and an object in another namespace: kubectl refuses it too (\"the namespace from the "
+        "provided object does not match\"); nothing is written",
+        example="`import -n argocd dump.yaml` with `namespace: default`",
+    ),
 ) + register(
     "access",
     Rule(
@@ -581,8 +594,38 @@ def _split_list(doc: Doc) -> list[Doc]:
     return out
 
 
+def place(doc: Doc, namespace: str | None) -> Diagnostic | None:
+    """Put a namespaced object without `metadata.namespace` into `namespace`, as `kubectl apply -n` does.
+
+    kubectl sets the namespace of a namespaced object that has none, and refuses one whose
+    namespace differs ("the namespace from the provided object ... does not match the namespace
+    ...", k8s.io/cli-runtime/pkg/resource/visitor.go, SetNamespace/RequireNamespace). Without a
+    namespace (no `-n`), the object is skipped with PC625, which names it and suggests `-n`.
+    Cluster-scoped objects are left alone, as kubectl leaves them.
+    """
+    obj = doc.obj
+    kind, meta = obj.get("kind"), obj.get("metadata")
+    if kind not in NAMESPACED or not isinstance(meta, dict) or not meta.get("name") or not isinstance(
+            meta.get("namespace", ""), str | None):
+        return None
+    have = meta.get("namespace") or ""
+    if namespace is None:
+        if have:
+            return None
+        return warning("PC625", f"{kind} {meta['name']} ({doc.where}) has no `metadata.namespace`: it is meant for "
+                       "`kubectl apply -n NAMESPACE`, so it is skipped", doc.span("metadata"),
+                       "pass `-n NAMESPACE` to import it into the namespace it is applied to, as kubectl does")
+    if have and have != namespace:
+        return error("PC626", f"{kind} {meta['name']} ({doc.where}) is in namespace `{have}`, not `{namespace}` "
+                     "given with `-n`", doc.span("metadata", "namespace"),
+                     f"import it without `-n {namespace}`, or with `-n {have}` (kubectl refuses it as well)")
+    obj["metadata"] = {**meta, "namespace": namespace}
+    return None
+
+
 def parse_stream(name: str, text: str, strict: str | None = None, budget: AliasBudget | None = None,
-                 kinds: Collection[str] | None = None) -> tuple[list[Doc], list[Diagnostic]]:
+                 kinds: Collection[str] | None = None,
+                 namespace: str | None | bool = False) -> tuple[list[Doc], list[Diagnostic]]:
     """Every object of one YAML stream (`---`-separated documents, `List`s flattened).
 
     Unreadable YAML is an error (PC601) that ends the stream; a document that is not a
@@ -590,7 +633,9 @@ def parse_stream(name: str, text: str, strict: str | None = None, budget: AliasB
     left out (`import`). With `strict` (a code), every one of them is an error with that code,
     for callers whose answer would be wrong without the object (`--from`). With `kinds`, only
     objects of those kinds are checked (the others are returned unchecked: the caller ignores
-    them, like the `Kustomization` beside a built tree).
+    them, like the `Kustomization` beside a built tree). With `namespace` (a name, or None for
+    "no `-n`"), namespaced objects without a namespace are placed as `kubectl apply -n` places
+    them (`place`); the default (False) leaves them to the shape check.
     """
     docs: list[Doc] = []
     diags: list[Diagnostic] = []
@@ -611,6 +656,11 @@ def parse_stream(name: str, text: str, strict: str | None = None, budget: AliasB
             if kinds is not None and isinstance(d.obj.get("kind"), str) and d.obj["kind"] not in kinds:
                 docs.append(d)
                 continue
+            if namespace is not False and not strict:
+                placed = place(d, namespace if isinstance(namespace, str) else None)
+                if placed is not None:
+                    diags.append(placed)
+                    continue
             problem = shape_problem(d.obj)
             if problem is None:
                 docs.append(d)
@@ -638,11 +688,12 @@ def _files(path: Path) -> list[Path]:
 
 
 def read_paths(paths: Iterable[str], stdin_text: str | None = None, strict: str | None = None,
-               kinds: Collection[str] | None = None) -> tuple[list[Doc], dict[str, SourceFile], list[Diagnostic]]:
+               kinds: Collection[str] | None = None, namespace: str | None | bool = False,
+               ) -> tuple[list[Doc], dict[str, SourceFile], list[Diagnostic]]:
     """Read every object of the given files and folders (`-` is standard input, given as text).
 
     Returns the objects in input order, the sources (for diagnostic snippets) and the
-    diagnostics (`strict` and `kinds` as for parse_stream). Raises ReadError for a path that
+    diagnostics (`strict`, `kinds` and `namespace` as for parse_stream). Raises ReadError for a path that
     does not exist or cannot be read.
     """
     docs: list[Doc] = []
@@ -672,7 +723,7 @@ def read_paths(paths: Iterable[str], stdin_text: str | None = None, strict: str 
                                        Span(name, 1, 1, 1, 2), "save the file as UTF-8"))
         for name, text in texts:
             sources[name] = SourceFile(name, text)
-            ds, more = parse_stream(name, text, strict, budget, kinds)
+            ds, more = parse_stream(name, text, strict, budget, kinds, namespace)
             docs += ds
             diags += more
     return docs, sources, diags

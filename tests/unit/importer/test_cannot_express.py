@@ -27,7 +27,7 @@ def imported():
          "component identity"),
         ("PC607", "ClusterRole core-everything", "kept", 41, "resource `*` of the core group cannot be written"),
         ("PC615", "ClusterRoleBinding core-readers", "kept", 50, "ClusterRole core-everything stays in the cluster"),
-        ("PC607", "ClusterRole webhook-caller", "kept", 58, "verb `post` on non-resource URL `/hooks/*`"),
+        ("PC607", "ClusterRole webhook-caller", "kept", 58, "verb `purge` on non-resource URL `/hooks/*` is not"),
         ("PC608", "ClusterRole old-chart", "imported", 66, "does not serve: `list deployments`"),
         ("PC609", "ClusterRole super-view", "kept", 78, "selects `system:aggregate-to-view`, which is not imported"),
         ("PC611", "LimitRange apps/odd", "kept", 89, "limit type `Node` cannot be expressed"),

@@ -110,10 +110,45 @@ def test_dead_atoms(atom: Atom, dead: bool) -> None:
     ("rule", "problem"),
     [
         (PolicyRule(("",), ("*",), (), (), ("get",)), "resource `*` of the core group cannot be written"),
-        (PolicyRule((), (), (), ("/hooks",), ("post",)), "verb `post` on non-resource URL `/hooks`"),
-        (PolicyRule(("example.com",), ("widgets",), (), (), ("frobnicate",)), "verb `frobnicate` is not a verb"),
+        (PolicyRule((), (), (), ("/hooks",), ("purge",)), "verb `purge` on non-resource URL `/hooks` is not an"),
+        (PolicyRule(("*",), ("widgets",), (), (), ("frobnicate",)), "verb `frobnicate` is not a verb"),
     ],
 )
 def test_rules_the_language_cannot_write(rule: PolicyRule, problem: str) -> None:
     out = translate_rules([rule], R130)
     assert out.problems and problem in out.problems[0]
+
+
+@pytest.mark.parametrize(
+    ("rule", "written"),
+    [
+        # Knative's subscription verb: a custom resource's API defines it (config/core/roles of knative/eventing).
+        (PolicyRule(("messaging.knative.dev",), ("subscriptions",), (), (), ("knsubscribe",)),
+         LRule(("knsubscribe",), ("subscriptions.messaging.knative.dev",))),
+        # Every HTTP method on a URL: requestinfo.go lowercases the request's method.
+        (PolicyRule((), (), (), ("/healthz",), ("get", "head")), LRule(("get", "head"), ("/healthz",))),
+        (PolicyRule((), (), (), ("/hooks",), ("post", "put", "options")),
+         LRule(("options", "post", "put"), ("/hooks",))),
+        # Authorization-only subresources (k8s/releases.py AUTHZ_ONLY_SUBRESOURCES).
+        (PolicyRule(("apps",), ("statefulsets/finalizers", "deployments/finalizers"), (), (), ("update",)),
+         LRule(("update",), ("deployments.apps/finalizers", "statefulsets.apps/finalizers"))),
+        (PolicyRule(("",), ("services/finalizers",), (), (), ("update", "patch")),
+         LRule(("update", "patch"), ("services/finalizers",))),
+        (PolicyRule(("example.com",), ("widgets/finalizers",), (), (), ("update",)),
+         LRule(("update",), ("widgets.example.com/finalizers",))),
+        (PolicyRule(("",), ("endpoints/restricted",), (), (), ("create",)),
+         LRule(("create",), ("endpoints/restricted",))),
+        (PolicyRule(("discovery.k8s.io",), ("endpointslices/restricted",), (), (), ("create",)),
+         LRule(("create",), ("endpointslices.discovery.k8s.io/restricted",))),
+    ],
+)
+def test_rules_real_projects_need_are_written(rule: PolicyRule, written: LRule) -> None:
+    out = translate_rules([rule], R130)
+    assert out.rules == (written,) and not out.dead and not out.problems
+
+
+def test_a_core_resource_with_a_dot_is_dead() -> None:
+    # `apiGroups: [""], resources: [deployments.apps]`: the core group serves nothing with a dot.
+    out = translate_rules([PolicyRule(("",), ("deployments.apps", "pods"), (), (), ("get",))], R130)
+    assert out.rules == (LRule(("get",), ("pods",)),) and not out.problems
+    assert [(a.group, a.resource) for a in out.dead] == [("", "deployments.apps")]
