@@ -1,4 +1,8 @@
-"""`policyc import PATH... [-o DIR] [--kubernetes 1.N] [--exclude-system/--include-system] [--verify]`."""
+"""`policyc import PATH... [-o DIR] [-n NS] [--kubernetes 1.N] [--exclude-system/--include-system] [--verify]`.
+
+Warnings are summarized one line per code with a count (the rule's meaning from the registry);
+`--verbose` prints each one with its file, line and caret. Errors are always printed in full.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,10 @@ from pathlib import Path
 import typer
 
 from policyc.cli.common import EXIT_ERRORS, fail_usage
-from policyc.diagnostics import render_text, sort_diagnostics, summary
+from collections import Counter
+
+from policyc import rules as registry
+from policyc.diagnostics import Diagnostic, render_text, sort_diagnostics, summary
 from policyc.importer import REPLACED_FILE, import_docs, replaced_objects
 from policyc.importer.verify import check_compiles, compile_files, verify_import
 from policyc.k8s.releases import NEWEST, SUPPORTED, format_version, parse_version
@@ -23,6 +30,9 @@ def import_(
     exclude_system: bool = typer.Option(True, "--exclude-system/--include-system",
                                         help="Leave out built-in roles, default bindings and `system:` objects."),
     verify: bool = typer.Option(False, "--verify", help="Prove that effective access is unchanged (exit 1 if not)."),
+    namespace: str | None = typer.Option(None, "-n", "--namespace",
+                                         help="Namespace of namespaced objects that name none (as `kubectl apply -n`)."),
+    verbose: bool = typer.Option(False, "--verbose", help="Print every warning, not one summary line per code."),
 ) -> None:
     """Bring an existing cluster's access objects under policy, and prove nothing changed."""
     release = NEWEST
@@ -37,14 +47,15 @@ def import_(
         release = parsed
     stdin = sys.stdin.read() if "-" in paths else None
     try:
-        docs, sources, diags = read_paths(paths, stdin)
+        docs, sources, diags = read_paths(paths, stdin, namespace=namespace)
     except ReadError as exc:
         raise fail_usage(str(exc)) from None
     result = import_docs(docs, release, exclude_system)
+    result.unplaced = [d.message.partition(" (")[0] for d in diags if d.code == "PC625"]
     compiled = compile_files(result.files)
     all_diags = sort_diagnostics(diags + result.diagnostics + check_compiles(compiled))
     if all_diags:
-        sys.stderr.write(render_text(all_diags, sources) + summary(all_diags) + "\n")
+        sys.stderr.write(_report(all_diags, sources, verbose))
     if any(d.is_error for d in all_diags):
         raise typer.Exit(EXIT_ERRORS)
     emitted = [(m.kind, m.namespace or "", m.name) for m in compiled.manifests]
@@ -67,3 +78,18 @@ def import_(
             typer.echo(line)
         if not report.unchanged:
             raise typer.Exit(EXIT_ERRORS)
+
+
+def _report(diags: list[Diagnostic], sources: dict, verbose: bool) -> str:
+    """Every diagnostic (`--verbose`), or the errors in full and one line per warning code."""
+    if verbose:
+        return render_text(diags, sources) + summary(diags) + "\n"
+    errors = [d for d in diags if d.is_error]
+    counts = Counter(d.code for d in diags if not d.is_error)
+    text = render_text(errors, sources) if errors else ""
+    for code, n in sorted(counts.items()):
+        rule = registry.get(code)
+        text += f"warning[{code}] x{n}: {rule.summary if rule else ''}\n"
+    if counts:
+        text += "(`--verbose` prints each warning with its file and line)\n"
+    return text + summary(diags) + "\n"

@@ -59,7 +59,7 @@ def format_source(src: SourceFile) -> Formatted:
     except PolicySyntaxError as exc:
         return Formatted(src, None, [exc.diagnostic(src)])
     text = layout.render(layout.build(stream))
-    before = [(p.kind, p.text) for p in stream if p.kind not in ("_NL", "COMMENT")]
+    before = [(p.kind, p.text) for p in stream if p.kind not in ("_NL", "COMMENT", "WRAP")]
     try:
         same = signature(text) == before
     except PolicySyntaxError:

@@ -7,6 +7,8 @@ end-of-line comments one space after the code); at most one blank line anywhere,
 start or end of a block; at top level, a declaration with a block is always separated from
 its neighbours by a blank line, while one-line declarations keep the grouping the author gave
 them. No column alignment: it turns a one-line change into a diff of the whole group.
+A list the author broke after a comma (the next line indented deeper, syntax/lexer.py) keeps
+its breaks; its continuation lines are indented two levels deeper than the statement.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class Statement:
     words: list[str] = field(default_factory=list)
     block: Block | None = None
     comment: str = ""
+    breaks: set[int] = field(default_factory=set)  # a line break after words[i]
 
 
 def build(stream: Iterable[Piece]) -> Block:
@@ -63,6 +66,11 @@ def build(stream: Iterable[Piece]) -> Block:
                 current[-1].comment = piece.text
             else:  # a comment on the first line of the file
                 root.items.append(Comment(piece.text))
+            continue
+        if kind == "WRAP":
+            stmt = current[-1]
+            if stmt is not None and stmt.words:
+                stmt.breaks.add(len(stmt.words) - 1)
             continue
         previous = kind
         if kind == "_NL":
@@ -167,18 +175,30 @@ def _needs_blank(previous: _Unit, unit: _Unit) -> bool:
     return previous.stmt.block is not None or unit.stmt.block is not None
 
 
+def _lines(stmt: Statement, indent: str) -> list[str]:
+    """The statement's words on one line, or on several where the author broke them after a comma."""
+    lines, current = [], indent
+    for i, word in enumerate(stmt.words):
+        current += word if current.strip() == "" else " " + word
+        if i in stmt.breaks and i < len(stmt.words) - 1:
+            lines.append(current)
+            current = indent + INDENT * 2
+    return [*lines, current]
+
+
 def _statement(stmt: Statement, depth: int, out: list[str]) -> None:
     indent = INDENT * depth
-    head = " ".join(stmt.words)
+    *first, last = _lines(stmt, indent)  # `last` carries the indentation of its own line
+    out.extend(first)
     block = stmt.block
     if block is None:
-        out.append(_with_comment(indent + head, stmt.comment))
+        out.append(_with_comment(last, stmt.comment))
         return
     items = _tidy(block.items)
     if not items and not block.comment:
-        out.append(_with_comment(f"{indent}{head} {{}}", stmt.comment))
+        out.append(_with_comment(f"{last} {{}}", stmt.comment))
         return
-    out.append(_with_comment(f"{indent}{head} {{", block.comment))
+    out.append(_with_comment(f"{last} {{", block.comment))
     inner = INDENT * (depth + 1)
     for item in items:
         if isinstance(item, Blank):

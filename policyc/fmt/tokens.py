@@ -25,16 +25,24 @@ class Piece:
 
 
 def pieces(text: str) -> Iterator[Piece]:
-    """The tokens of `text` in order, with skipped end-of-line comments put back in place."""
+    """The tokens of `text` in order, with skipped end-of-line comments put back in place.
+
+    A line break after a comma that continues the statement (syntax/lexer.py) comes back as a
+    `WRAP` piece, so the layout keeps it.
+    """
     text = with_newline(text)
     pos = 0
+    previous = ""
     for tok in lex(text):
         start = tok.start
         gap = text[pos:start]
         hash_at = gap.find("#")
         if hash_at >= 0:
             yield Piece("COMMENT", gap[hash_at:].rstrip(), pos + hash_at)
+        elif previous == "COMMA" and "\n" in gap:
+            yield Piece("WRAP", "", pos)  # a line break the lexer read as a continuation
         yield Piece(tok.type, tok.value, start)
+        previous = tok.type
         pos = tok.end
 
 

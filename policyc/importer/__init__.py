@@ -42,6 +42,7 @@ class ImportResult:
     teams: list[PTeam]
     outcomes: list[Outcome]
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    unplaced: list[str] = field(default_factory=list)  # namespaced objects without a namespace (PC625)
 
     def docs(self, status: str) -> list[Doc]:
         """The input objects with one status: imported, skipped or kept."""
@@ -65,6 +66,10 @@ class ImportResult:
         if skipped:
             lines.append(f"skipped {sum(skipped.values())} objects that stay in the cluster as they are:")
             lines += [f"  {n:4d}  {reason}" for reason, n in sorted(skipped.items(), key=lambda x: (-x[1], x[0]))]
+        if self.unplaced:
+            lines.append(f"skipped {len(self.unplaced)} namespaced object{'s' if len(self.unplaced) != 1 else ''} "
+                         "without `metadata.namespace` (meant for `kubectl apply -n`; pass `-n NAMESPACE`):")
+            lines += [f"        {ref}" for ref in self.unplaced]
         kept = [o for o in self.outcomes if o.status == "kept"]
         if kept:
             lines.append(f"kept {len(kept)} objects that the policy language cannot express (see the warnings):")

@@ -100,6 +100,7 @@ class Plan:
     serviceaccounts: set[tuple[str, str]] = field(default_factory=set)
     psps: dict[str, PPsp] = field(default_factory=dict)
     psp_admission: bool = False  # PodSecurityPolicy admission is on (PSPs were imported)
+    users: dict[str, tuple[str, ...]] = field(default_factory=dict)  # certificate users: name -> groups
 
     def namespace(self, name: str) -> PNamespace:
         """The namespace entry for `name`, created on first use (not declared)."""

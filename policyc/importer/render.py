@@ -18,6 +18,7 @@ from policyc.syntax.lexer import WORD_RE
 
 _WORD = re.compile(WORD_RE + r"\Z")
 IND = "  "
+CLIENT_CA = "/etc/kubernetes/pki/ca.crt"  # kubeadm's client CA (its PKI layout)
 PSP_CLUSTER = [
     "# PodSecurityPolicies are in force: PodSecurityPolicy admission must stay on. Add the cluster's",
     "# other admission plugins here before you use the kube-apiserver patch in out/apiserver/.",
@@ -25,6 +26,39 @@ PSP_CLUSTER = [
     f"{IND}admission PodSecurityPolicy",
     "}",
 ]
+
+
+WIDTH = 100
+
+
+def wrap(line: str) -> list[str]:
+    """A line longer than WIDTH broken after commas (outside quoted strings), filling each line.
+
+    The continuation lines are indented deeper than the statement, which makes them continue it
+    (syntax/lexer.py); `policyc fmt` keeps such breaks and sets their indentation.
+    """
+    if len(line) <= WIDTH or line.lstrip().startswith("#"):
+        return [line]
+    indent = line[: len(line) - len(line.lstrip(" "))]
+    parts, start, quoted, escaped = [], 0, False, False
+    for i, ch in enumerate(line):
+        if quoted:
+            escaped = ch == "\\" and not escaped
+            quoted = not (ch == '"' and not escaped)
+        elif ch == '"':
+            quoted = True
+        elif ch == "," and line[i + 1 : i + 2] == " ":
+            parts.append(line[start : i + 1])
+            start = i + 2
+    parts.append(line[start:])
+    out, current = [], parts[0]
+    for part in parts[1:]:
+        if len(current) + 1 + len(part) > WIDTH:
+            out.append(current)
+            current = indent + IND * 2 + part
+        else:
+            current += " " + part
+    return [*out, current]
 
 
 def q(text: str, reserved: tuple[str, ...] = ()) -> str:
@@ -158,8 +192,18 @@ def render(plan: Plan, teams: list[PTeam], grants: list[PGrant], header: list[st
     files: dict[str, list[list[str]]] = defaultdict(list)  # file -> declarations (lists of lines)
     cluster = "cluster.policy"
     files[cluster].append([*(header or []), f"kubernetes {plan.release[0]}.{plan.release[1]}"])
-    if plan.psp_admission:
-        files[cluster].append(PSP_CLUSTER)
+    if plan.psp_admission or plan.users:
+        body = PSP_CLUSTER[:-1] if plan.psp_admission else ["cluster {"]
+        if plan.users:
+            body += [f"{IND}authentication {{",
+                     f"{IND}{IND}# The client CA is not in the objects: this is kubeadm's; use the cluster's",
+                     f"{IND}{IND}# `--client-ca-file` (PC627).",
+                     f"{IND}{IND}certificates ca {CLIENT_CA}", f"{IND}}}"]
+        files[cluster].append([*body, "}"])
+    if plan.users:
+        files[cluster].append([f"user {q(user)} auth certificate" + (f" groups {', '.join(q(g) for g in groups)}"
+                                                                     if groups else "")
+                               for user, groups in sorted(plan.users.items())])
     for psp in sorted(plan.psps.values(), key=lambda p: p.name):
         files[cluster].append([f"pod-security-policy {q(psp.name)} {{", *(IND + s for s in psp.settings), "}"])
     for (ns, _name), role in sorted(plan.roles.items()):
@@ -184,7 +228,7 @@ def render(plan: Plan, teams: list[PTeam], grants: list[PGrant], header: list[st
         files[f"namespaces/{ns}.policy"].append([f"serviceaccount {q(f'{ns}/{sa}')}"])
     out: dict[str, str] = {}
     for path, decls in sorted(files.items()):
-        text = "\n\n".join("\n".join(d) for d in decls) + "\n"
+        text = "\n\n".join("\n".join(w for line in d for w in wrap(line)) for d in decls) + "\n"
         formatted = format_text(text, path)
         out[path] = formatted.text if formatted.text is not None else text
     return out

@@ -15,6 +15,7 @@ from policyc.k8s.bootstrap import builtin_cluster_roles
 from policyc.k8s.yamlread import Doc
 
 BOOTSTRAP_LABEL = ("kubernetes.io/bootstrapping", "rbac-defaults")
+MANAGED_BY = ("app.kubernetes.io/managed-by", "policyc")  # the label `policyc build` puts on every object
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 # Namespaces whose service accounts belong to the cluster's own components.
 COMPONENT_NAMESPACES = ("kube-node-lease", "kube-public", "kube-system")
@@ -43,8 +44,8 @@ def system_reason(doc: Doc) -> str:
             return DEFAULT_SA
         if doc.namespace in COMPONENT_NAMESPACES:
             return COMPONENT_SA
-    if kind == "Namespace" and name in SYSTEM_NAMESPACES:
-        return SYSTEM_NS
+    if kind == "Namespace" and name in SYSTEM_NAMESPACES and labels.get(MANAGED_BY[0]) != MANAGED_BY[1]:
+        return SYSTEM_NS  # unless policyc's own output declares it (a `namespace default { }` block)
     return ""
 
 

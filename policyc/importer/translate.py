@@ -11,10 +11,15 @@ needs a declared role), and so is a role whose aggregation would change if it we
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 from policyc.access.objects import LabelSelector, parse_binding, parse_role
 from policyc.check.grants import aggregation_label
@@ -25,7 +30,7 @@ from policyc.importer.rules import describe_atom, translate_rules
 from policyc.k8s.bootstrap import AGGREGATE_LABELS, builtin_cluster_roles, builtin_namespaced_roles, is_builtin_role
 from policyc.k8s.releases import Release
 from policyc.k8s.rules import PolicyRule
-from policyc.k8s.yamlread import Doc
+from policyc.k8s.yamlread import BUILD_FILE_KINDS, Doc
 from policyc.rules import WARNING, Rule, register
 
 # The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
@@ -65,6 +70,12 @@ RULES = register(
         example="`matchLabels: {rbac.authorization.k8s.io/aggregate-to-view: \"true\"}`",
     ),
     Rule(
+        "PC627", WARNING,
+        "`user NAME auth certificate` recovered from a CertificateSigningRequest `policyc build` made (its subject's "
+        "CN and O); the client CA path is not among the objects, so the policy names kubeadm's",
+        example="importing `out/cluster/certificatesigningrequests.yaml`",
+    ),
+    Rule(
         "PC610", WARNING, "the same object twice in the input: the later one counts",
         example="two `ServiceAccount apps/builder`",
     ),
@@ -88,7 +99,7 @@ HANDLED = (
     "ValidatingAdmissionPolicyBinding",
 )  # fmt: skip
 # Build files that sit beside manifests (`kustomize`): not objects of a cluster.
-BUILD_FILES = ("Kustomization", "Component")
+BUILD_FILES = BUILD_FILE_KINDS
 FIELDS = {
     "Role": ("rules",),
     "ClusterRole": ("rules", "aggregationRule"),
@@ -226,6 +237,8 @@ class Translator:
             if doc.kind in BUILD_FILES:
                 self._set(doc, "skipped", "kustomize build file, not an object")
                 continue
+            if doc.kind == "CertificateSigningRequest" and self._certificate_user(doc):
+                continue
             if doc.kind not in HANDLED:
                 self.diags.append(
                     warning("PC602", f"{doc.ref or 'object'} ({doc.where}): kind `{doc.kind}` is not access policy "
@@ -260,6 +273,35 @@ class Translator:
         dup = [o for o in self.outcomes.values() if o.reason == "given twice; the later copy counts"]
         return self.plan, dup + outcomes, self.diags
 
+    def _certificate_user(self, doc: Doc) -> bool:
+        """`user NAME auth certificate groups ...` back from the CSR `policyc build` made for it.
+
+        Only a request labelled as policyc's and annotated with the user (backends/authn.py);
+        the user and groups are the request's subject CN and O (output/credentials.py), which
+        are what the API server authenticates a certificate as. Others stay PC602.
+        """
+        labels, notes = doc.meta.get("labels") or {}, doc.meta.get("annotations") or {}
+        user = notes.get("policyc.dev/user") if isinstance(notes, dict) else None
+        if not isinstance(labels, dict) or labels.get("app.kubernetes.io/managed-by") != "policyc" or not user:
+            return False
+        try:
+            pem = base64.b64decode(str((doc.obj.get("spec") or {}).get("request") or ""), validate=True)
+            subject = x509.load_pem_x509_csr(pem).subject
+        except (ValueError, TypeError, binascii.Error):
+            return False
+        cn = [str(a.value) for a in subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+        if cn != [user]:
+            return False
+        groups = tuple(str(a.value) for a in subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME))
+        if not self.plan.users:
+            self.warn("PC627", doc, "certificate users come back from policyc's CertificateSigningRequests, but the "
+                      "cluster's client CA is not among the objects: the policy names kubeadm's "
+                      "`/etc/kubernetes/pki/ca.crt`", "set `certificates ca` to the kube-apiserver's `--client-ca-file`",
+                      "spec", "request")
+        self.plan.users[user] = groups
+        self._set(doc, "imported")
+        return True
+
     # ------------------------------------------------------------------ roles
 
     def _roles(self, docs: list[Doc]) -> None:
@@ -277,6 +319,14 @@ class Translator:
                 self.keep(doc, "PC607", "; ".join(tr.problems),
                           "rewrite the rule so that the language can express it, or manage this role outside "
                           "policyc", "rules")
+                continue
+            if tr.dead and not tr.rules and not (doc.kind == "ClusterRole" and parsed.is_aggregated):
+                # Not written as `role x {}`: it stays in the cluster as it is, with its bindings (PC615).
+                dead = ", ".join(f"`{describe_atom(a)}`" for a in tr.dead[:6]) + (" ..." if len(tr.dead) > 6 else "")
+                self.warn("PC608", doc, f"every permission is on what Kubernetes {self.release.label} does not serve "
+                          f"({dead}), so it grants nothing; it stays in the cluster as it is",
+                          "delete it, or fix the API groups of its rules", "rules")
+                self._set(doc, "skipped", f"grants nothing on Kubernetes {self.release.label} (every rule is dead)")
                 continue
             if tr.dead:
                 dead = ", ".join(f"`{describe_atom(a)}`" for a in tr.dead[:6]) + (" ..." if len(tr.dead) > 6 else "")

@@ -339,6 +339,9 @@ def _marks(node: yaml.Node, path: Path_, out: dict[Path_, tuple[int, int]]) -> N
             _marks(item, (*path, i), out)
 
 
+# kustomize's build files (`kustomization.yaml` beside `policyc build`'s output): no name, no
+# object of a cluster; returned unchecked for the caller to skip.
+BUILD_FILE_KINDS = ("Kustomization", "Component")
 NAMESPACED = ("Role", "RoleBinding", "ServiceAccount", "LimitRange", "ResourceQuota")
 
 
@@ -653,7 +656,8 @@ def parse_stream(name: str, text: str, strict: str | None = None, budget: AliasB
                              "give every document `apiVersion`, `kind` and `metadata`"))
             continue
         for d in _split_list(doc):
-            if kinds is not None and isinstance(d.obj.get("kind"), str) and d.obj["kind"] not in kinds:
+            if (kinds is not None and isinstance(d.obj.get("kind"), str) and d.obj["kind"] not in kinds) or (
+                    d.obj.get("kind") in BUILD_FILE_KINDS):
                 docs.append(d)
                 continue
             if namespace is not False and not strict:

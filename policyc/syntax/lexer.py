@@ -97,6 +97,8 @@ def scan(
     pos, line, line_start = 0, 1, 0
     end = len(text)
     match = _TOKEN.match
+    continues = False  # the last token was a `,`: a line break here may continue the statement
+    line_indent, at_line_start = 0, True  # indentation of the statement's first line
     while pos < end:
         m = match(text, pos)
         if m is None:
@@ -105,6 +107,7 @@ def scan(
         value = m.group()
         new_pos = m.end()
         if kind == "WS" or kind == "COMMENT":
+            continues = continues and kind == "WS"  # no comment inside a wrapped list: fmt keeps them
             pos = new_pos
             continue
         col = pos - line_start + 1
@@ -114,12 +117,21 @@ def scan(
             tok = ("_NL", value, pos, new_pos, line, col, line + newlines, new_pos - line_start + 1)
             line += newlines
             pos = new_pos
-            yield tok
+            # A line that ends with a comma goes on when the next line is indented deeper than
+            # the statement's first line (a long list, wrapped), with no comment or blank line
+            # in the break; otherwise the line ends there, as before.
+            if not (continues and newlines == 1 and "#" not in value and new_pos - line_start > line_indent):
+                at_line_start = True
+                yield tok
+            continues = False
             continue
         if kind == "PUNCT":
             kind = punct[value]
         elif kind == "WORD" and value in keywords and is_keyword(keywords[value]):
             kind = keywords[value]
+        continues = kind == "COMMA"
+        if at_line_start:
+            line_indent, at_line_start = col - 1, False
         yield (kind, value, pos, new_pos, line, col, line, col + new_pos - pos)
         pos = new_pos
 

@@ -17,7 +17,7 @@ def run(cmd: list[str], cwd: Path | None = None, stdin: str | None = None) -> su
 def test_import_verify_then_check_build_and_fmt(policyc: list[str], tmp_path: Path) -> None:
     out = tmp_path / "policy"
     r = run([*policyc, "import", str(FIXTURES / "cluster-1.30.yaml"), "-o", str(out), "--kubernetes", "1.30",
-             "--verify"])
+             "--verify", "--verbose"])
     assert r.returncode == 0, r.stdout + r.stderr
     assert "no access changes" in r.stdout
     assert "skipped " in r.stdout and "built-in object of the bootstrap policy" in r.stdout
@@ -53,7 +53,8 @@ def test_import_of_a_built_policy_round_trips(policyc: list[str], tmp_path: Path
 
 def test_standard_input(policyc: list[str], tmp_path: Path) -> None:
     text = (FIXTURES / "cluster-1.24.yaml").read_text()
-    r = run([*policyc, "import", "-", "-o", str(tmp_path / "p"), "--kubernetes", "1.24", "--verify"], stdin=text)
+    r = run([*policyc, "import", "-", "-o", str(tmp_path / "p"), "--kubernetes", "1.24", "--verify", "--verbose"],
+            stdin=text)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "<stdin>:" in r.stderr and "PC613" in r.stderr
     assert "no access changes" in r.stdout
