@@ -41,9 +41,10 @@ def unnamed_verbs(verbs: set[str], targets: tuple[m.Word, ...]) -> list[str]:
     `deletecollection`, which therefore never has one. `create` posts to the collection and has
     no name, except for subresources, whose URL names the object (`POST .../pods/NAME/exec`,
     `.../pods/NAME/eviction`, `.../serviceaccounts/NAME/token`); a `*` resource covers those.
+    So `create` is named when a target of the rule is a whole object (not a subresource, not `*`).
     """
     out = {"deletecollection"} & verbs
-    if "create" in verbs and not any("/" in t.text or t.text.partition(".")[0] == "*" for t in targets):
+    if "create" in verbs and any("/" not in t.text and t.text.partition(".")[0] != "*" for t in targets):
         out.add("create")
     return sorted(out)
 
@@ -124,7 +125,8 @@ def check_rule(ctx: Context, rule: m.Rule, namespaced: bool, what: str) -> None:
                 f"{', '.join(f'`{v}`' for v in unnamed)} with `named` never allows anything: "
                 "those requests carry no object name",
                 rule.span,
-                f"remove {', '.join(f'`{v}`' for v in unnamed)} from this rule; allowing "
+                f"remove {', '.join(f'`{v}`' for v in unnamed)} from this rule (a subresource such as "
+                "`pods/exec` keeps `create` in a rule of its own); allowing "
                 f"{'them' if len(unnamed) > 1 else 'it'} for every object is a separate decision",
             )
 

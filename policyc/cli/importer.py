@@ -7,14 +7,13 @@ Warnings are summarized one line per code with a count (the rule's meaning from 
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 
 import typer
 
-from policyc.cli.common import EXIT_ERRORS, fail_usage
-from collections import Counter
-
 from policyc import rules as registry
+from policyc.cli.common import EXIT_ERRORS, fail_usage
 from policyc.diagnostics import Diagnostic, render_text, sort_diagnostics, summary
 from policyc.importer import REPLACED_FILE, import_docs, replaced_objects
 from policyc.importer.verify import check_compiles, compile_files, verify_import
@@ -30,8 +29,8 @@ def import_(
     exclude_system: bool = typer.Option(True, "--exclude-system/--include-system",
                                         help="Leave out built-in roles, default bindings and `system:` objects."),
     verify: bool = typer.Option(False, "--verify", help="Prove that effective access is unchanged (exit 1 if not)."),
-    namespace: str | None = typer.Option(None, "-n", "--namespace",
-                                         help="Namespace of namespaced objects that name none (as `kubectl apply -n`)."),
+    namespace: str | None = typer.Option(
+        None, "-n", "--namespace", help="Namespace of namespaced objects that name none (as `kubectl apply -n`)."),
     verbose: bool = typer.Option(False, "--verbose", help="Print every warning, not one summary line per code."),
 ) -> None:
     """Bring an existing cluster's access objects under policy, and prove nothing changed."""

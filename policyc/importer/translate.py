@@ -296,8 +296,8 @@ class Translator:
         if not self.plan.users:
             self.warn("PC627", doc, "certificate users come back from policyc's CertificateSigningRequests, but the "
                       "cluster's client CA is not among the objects: the policy names kubeadm's "
-                      "`/etc/kubernetes/pki/ca.crt`", "set `certificates ca` to the kube-apiserver's `--client-ca-file`",
-                      "spec", "request")
+                      "`/etc/kubernetes/pki/ca.crt`",
+                      "set `certificates ca` to the kube-apiserver's `--client-ca-file`", "spec", "request")
         self.plan.users[user] = groups
         self._set(doc, "imported")
         return True

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from conftest import REPO
 
 FIXTURES = REPO / "tests" / "unit" / "importer" / "fixtures"
@@ -87,3 +89,77 @@ def test_verify_reports_a_change_and_exits_1(policyc: list[str], tmp_path: Path)
     assert r.returncode == 1, r.stdout + r.stderr
     assert "+ namespace apps: pod-security pod-security.kubernetes.io/enforce-version v1.30" in r.stdout
     assert "warning[PC612]" in r.stderr
+
+
+REALWORLD = REPO / "tests" / "data" / "realworld"
+
+
+def test_namespace_flag_places_objects_as_kubectl_apply_n(policyc: list[str], tmp_path: Path) -> None:
+    """Argo CD ships its Roles without a namespace, for `kubectl apply -n argocd`."""
+    install = str(REALWORLD / "argo-cd" / "rbac.yaml")
+    plain = run([*policyc, "import", install, "-o", str(tmp_path / "a"), "--kubernetes", "1.33", "--verbose"])
+    assert plain.returncode == 0, plain.stderr
+    assert "warning[PC625]: Role argocd-server (document 13) has no `metadata.namespace`: it is meant for " \
+           "`kubectl apply -n NAMESPACE`, so it is skipped" in plain.stderr
+    assert "pass `-n NAMESPACE`" in plain.stderr and "the API server would refuse it" not in plain.stderr
+    assert "skipped 19 namespaced objects without `metadata.namespace`" in plain.stdout
+    placed = run([*policyc, "import", install, "-n", "argocd", "-o", str(tmp_path / "b"), "--kubernetes", "1.33",
+                  "--verify"])
+    assert placed.returncode == 0, placed.stderr
+    assert "PC625" not in placed.stderr and "without `metadata.namespace`" not in placed.stdout
+    assert "imported 25 objects" in placed.stdout and "no access changes (" in placed.stdout
+    assert "role argocd-server in argocd {" in (tmp_path / "b" / "namespaces" / "argocd.policy").read_text()
+    other = tmp_path / "other.yaml"
+    other.write_text("apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: a, namespace: default}\n")
+    wrong = run([*policyc, "import", str(other), "-n", "argocd", "-o", str(tmp_path / "c"), "--kubernetes", "1.33"])
+    assert wrong.returncode == 1 and "error[PC626]: ServiceAccount a (document 1) is in namespace `default`, " \
+           "not `argocd` given with `-n`" in wrong.stderr
+    assert not (tmp_path / "c").exists()
+
+
+def test_warnings_are_one_line_per_code_unless_verbose(policyc: list[str], tmp_path: Path) -> None:
+    args = [*policyc, "import", str(REALWORLD / "knative-eventing" / "rbac.yaml"), "-n", "knative-eventing",
+            "--kubernetes", "1.33"]
+    short = run([*args, "-o", str(tmp_path / "a")])
+    assert short.returncode == 0, short.stderr
+    lines = short.stderr.splitlines()
+    assert [x.split(":")[0] for x in lines if x.startswith("warning[")] == [
+        "warning[PC603] x77", "warning[PC608] x1", "warning[PC609] x5"]
+    assert "rbac.yaml:" not in short.stderr and lines[-1] == "0 errors, 83 warnings"
+    full = run([*args, "-o", str(tmp_path / "b"), "--verbose"])
+    assert full.stderr.count("warning[PC603]: ") == 77 and "rbac.yaml:" in full.stderr
+    # Long rules are wrapped after commas; the folder is in fmt's canonical layout.
+    text = (tmp_path / "a" / "cluster.policy").read_text()
+    assert max(len(x) for x in text.splitlines() if "," in x) <= 100
+    assert run([*policyc, "fmt", "--check", str(tmp_path / "a")]).returncode == 0
+
+
+def _identities(folder: Path) -> set[tuple[str, str, str]]:
+    import yaml
+
+    out = set()
+    for path in folder.rglob("*.yaml"):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if isinstance(doc, dict) and doc.get("kind") != "Kustomization":
+                meta = doc.get("metadata") or {}
+                out.add((doc["kind"], meta.get("namespace") or "", meta["name"]))
+    return out
+
+
+@pytest.mark.parametrize("source", [REPO / "policies", REPO.parent / "shared" / "spec" / "article"],
+                         ids=["policies", "spec-article"])
+def test_own_output_imports_back_to_the_same_objects(policyc: list[str], tmp_path: Path, source: Path) -> None:
+    if not source.is_dir():
+        pytest.skip(f"{source} is absent")
+    first, policy, second = tmp_path / "out", tmp_path / "policy", tmp_path / "out2"
+    assert run([*policyc, "build", str(source), "-o", str(first)]).returncode == 0
+    r = run([*policyc, "import", str(first), "-o", str(policy), "--kubernetes", "1.24", "--verify", "--verbose"])
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "no access changes (" in r.stdout
+    assert "kustomization.yaml" not in r.stderr and "PC602" not in r.stderr  # build files and CSRs are understood
+    text = "\n".join(p.read_text() for p in sorted(policy.rglob("*.policy")))
+    # The policy's structure: its team, its users (from their certificate requests), its grants and roles.
+    assert "team app1 {" in text and "user testuser auth certificate groups app1" in text
+    assert "grant role pod-reader to user bob" in text and "role app-operator aggregates deployer, pod-reader" in text
+    assert run([*policyc, "build", str(policy), "-o", str(second)]).returncode == 0
+    assert _identities(second) == _identities(first)

@@ -55,6 +55,14 @@ LAYOUT = [
      "user testuser auth certificate groups app1\nuser bob auth oidc\n"),
     ("a keyword used as a name stays a name", "role list {\nget list\n}\ngrant role list to user a in default\n",
      "role list {\n  get list\n}\n\ngrant role list to user a in default\n"),
+    # A line ending in a comma continues on a line indented deeper (syntax/lexer.py).
+    ("a list broken after a comma keeps its break, indented two levels deeper",
+     "role r {\n  get pods,\n   services,\n        configmaps\n}\n",
+     "role r {\n  get pods,\n      services,\n      configmaps\n}\n"),
+    ("a broken top-level list", "forbid get,\n list secrets for everyone\n",
+     "forbid get,\n    list secrets for everyone\n"),
+    ("a broken list before a block", "namespace n {\n  labels a=b,\n     c=d\n}\n",
+     "namespace n {\n  labels a=b,\n      c=d\n}\n"),
 ]
 
 
@@ -75,6 +83,10 @@ SYNTAX_ERRORS = [
     ('user "bob auth oidc\n', "PC003", 1, 6),
     ("role r { get pods } }\n", "PC001", 1, 21),
     ("user bob auth oidc\nteam t { members user a ; }\n", "PC002", 2, 25),
+    # A comma at the end of a line continues only onto a deeper line with no comment in between.
+    ("role r {\n  get pods,\n  list pods\n}\n", "PC001", 2, 12),
+    ("role r {\n  get pods, # why\n    services\n}\n", "PC001", 2, 18),
+    ("role r {\n  get pods,\n\n    services\n}\n", "PC001", 2, 12),
 ]
 
 
