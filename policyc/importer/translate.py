@@ -60,7 +60,7 @@ RULES = register(
     Rule(
         "PC608", WARNING,
         "permissions on resources or verbs a built-in group of the target release does not serve are left out (they "
-        "allowed nothing); `--verify` lists them",
+        "allowed nothing); `--verify` lists them. A role all of whose rules are such stays in the cluster as it is",
         example="`apiGroups: [\"\", apps], resources: [pods, deployments]` gives `deployments` in the core group",
     ),
     Rule(
