@@ -48,6 +48,7 @@ DECLARING_MODULES = (
     "policyc.check.access_guards",
     "policyc.check.access_lints",
     "policyc.check.suppress",
+    "policyc.backends.psp",
     "policyc.k8s.yamlread",
     "policyc.importer.translate",
     "policyc.importer.admission",

@@ -12,8 +12,8 @@ each with `supports(release)` reading the one table in k8s/podsecurity.py:
   (backends/vap.py; PC413/PC414 say what to do on other releases).
 
 This stage reports what no mechanism of the release can enforce. Codes: PC187 pod-security
-values, PC220-PC224 and PC230 conflicts, PC410-PC418 release rules (PC417, what a
-PodSecurityPolicy cannot express, comes from backends/psp.py), PC575 an unused profile
+values, PC220-PC224 and PC230 conflicts, PC410-PC418 release rules (PC417 and PC419,
+what a PodSecurityPolicy cannot express, come from backends/psp.py), PC575 an unused profile
 (limits and quotas: check/limits.py; profiles: check/profiles.py).
 """
 
@@ -85,11 +85,6 @@ RULES = register(
     Rule(
         "PC416", WARNING, "PSP admission on, and no policy for `kube-system`",
         example="the article's `admission` line",
-    ),
-    Rule(
-        "PC417", WARNING,
-        "a control of a custom profile that a PodSecurityPolicy cannot express (how it compiles instead)",
-        example="`selinux baseline` on 1.24",
     ),
     Rule(
         "PC418", WARNING, "warn/audit levels on a PSP cluster before 1.23: PSP only enforces",

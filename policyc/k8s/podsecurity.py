@@ -8,8 +8,8 @@ staging/src/k8s.io/pod-security-admission/policy/check_*.go). The built-in level
 From a profile this module builds, per release:
 
 * Pod Security Admission namespace labels (`psa_labels`), 1.22+ (1.22 behind a feature gate);
-* PodSecurityPolicy specs (`builtin_psp` for the levels, as the Kubernetes documentation's
-  example policies define them; `custom_psp` for custom profiles), up to 1.24;
+* PodSecurityPolicy specs (`custom_psp` for any profile, `builtin_psp` for the levels as `CHECKS`
+  define them), up to 1.24;
 * ValidatingAdmissionPolicy validations in CEL (`cel_validations`), one per control, 1.30+.
 
 docs/pod-security.md documents the mapping control by control.
@@ -449,98 +449,22 @@ SECCOMP_DEFAULT = "seccomp.security.alpha.kubernetes.io/defaultProfileName"
 APPARMOR_ALLOWED = "apparmor.security.beta.kubernetes.io/allowedProfileNames"
 APPARMOR_DEFAULT = "apparmor.security.beta.kubernetes.io/defaultProfileName"
 
-# The PodSecurityPolicy versions of the levels, as the Kubernetes documentation publishes them:
-# kubernetes/website content/en/examples/policy/{privileged,baseline,restricted}-psp.yaml
-# (linked from pod-security-standards.md "Policy Instantiation", release-1.24).
-_DOC_PSPS: dict[str, tuple[dict[str, str], dict]] = {
-    "privileged": (
-        {SECCOMP_ALLOWED: "*"},
-        {
-            "privileged": True,
-            "allowPrivilegeEscalation": True,
-            "allowedCapabilities": ["*"],
-            "volumes": ["*"],
-            "hostNetwork": True,
-            "hostPorts": [{"min": 0, "max": 65535}],
-            "hostIPC": True,
-            "hostPID": True,
-            "runAsUser": {"rule": "RunAsAny"},
-            "seLinux": {"rule": "RunAsAny"},
-            "supplementalGroups": {"rule": "RunAsAny"},
-            "fsGroup": {"rule": "RunAsAny"},
-        },
-    ),
-    "baseline": (
-        {
-            APPARMOR_ALLOWED: "runtime/default",
-            APPARMOR_DEFAULT: "runtime/default",
-            SECCOMP_ALLOWED: "docker/default,runtime/default,unconfined",
-            SECCOMP_DEFAULT: "unconfined",
-        },
-        {
-            "privileged": False,
-            # The moby default capability set (the example's list).
-            "allowedCapabilities": [
-                "CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID", "SETUID", "SETFCAP",
-                "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE",
-            ],
-            "volumes": [
-                "configMap", "emptyDir", "projected", "secret", "downwardAPI", "persistentVolumeClaim",
-                "awsElasticBlockStore", "azureDisk", "azureFile", "cephFS", "cinder", "csi", "fc", "flexVolume",
-                "flocker", "gcePersistentDisk", "gitRepo", "glusterfs", "iscsi", "nfs", "photonPersistentDisk",
-                "portworxVolume", "quobyte", "rbd", "scaleIO", "storageos", "vsphereVolume",
-            ],
-            "hostNetwork": False,
-            "hostIPC": False,
-            "hostPID": False,
-            "readOnlyRootFilesystem": False,
-            "runAsUser": {"rule": "RunAsAny"},
-            "seLinux": {"rule": "RunAsAny"},
-            "supplementalGroups": {"rule": "RunAsAny"},
-            "fsGroup": {"rule": "RunAsAny"},
-        },
-    ),  # fmt: skip
-    "restricted": (
-        {
-            SECCOMP_ALLOWED: "docker/default,runtime/default",
-            APPARMOR_ALLOWED: "runtime/default",
-            APPARMOR_DEFAULT: "runtime/default",
-        },
-        {
-            "privileged": False,
-            "allowPrivilegeEscalation": False,
-            "requiredDropCapabilities": ["ALL"],
-            "volumes": [
-                "configMap", "emptyDir", "projected", "secret", "downwardAPI", "csi", "persistentVolumeClaim",
-                "ephemeral",
-            ],
-            "hostNetwork": False,
-            "hostIPC": False,
-            "hostPID": False,
-            "runAsUser": {"rule": "MustRunAsNonRoot"},
-            "seLinux": {"rule": "RunAsAny"},
-            "supplementalGroups": {"rule": "MustRunAs", "ranges": [{"min": 1, "max": 65535}]},
-            "fsGroup": {"rule": "MustRunAs", "ranges": [{"min": 1, "max": 65535}]},
-            "readOnlyRootFilesystem": False,
-        },
-    ),  # fmt: skip
-}
-
-
 def _psp_volumes(names: Iterable[str], release: tuple[int, int]) -> list[str]:
     """PSP volume names the release's API server accepts (`ephemeral` is an FSType from 1.19)."""
     return sorted(n for n in names if n == "*" or VOLUME_TYPES[n][1] <= release)
 
 
-def builtin_psp(level: str, release: tuple[int, int]) -> tuple[dict[str, str], dict]:
-    """(annotations, spec) of the PodSecurityPolicy for a built-in level, as the docs define it."""
-    annotations, spec = _DOC_PSPS[level]
-    out = {k: (list(v) if isinstance(v, list) else v) for k, v in spec.items()}
-    out["volumes"] = _psp_volumes(spec["volumes"], release)
-    for key in ("allowedCapabilities", "requiredDropCapabilities"):
-        if key in out and out[key] != ["*"]:
-            out[key] = sorted(out[key])
-    return dict(sorted(annotations.items())), out
+def builtin_psp(level: str, release: tuple[int, int]) -> tuple[dict[str, str], dict, list[str]]:
+    """(annotations, spec, notes) of the PodSecurityPolicy `policyc-LEVEL`: the level as `CHECKS`
+    define it at `release` (`level_profile`), compiled like any profile (`custom_psp`).
+
+    Not the Kubernetes documentation's example PSPs (website content/en/examples/policy/
+    {baseline,restricted}-psp.yaml): those let baseline add `NET_RAW` and run seccomp `unconfined`,
+    and refuse restricted's `NET_BIND_SERVICE`, which the standard's checks
+    (check_capabilities_baseline.go, check_seccompProfile_baseline.go,
+    check_capabilities_restricted.go) decide otherwise. `notes` name what PSP cannot express.
+    """
+    return custom_psp(level_profile(level, release), release)
 
 
 def _profile_names(allowed: frozenset[str], aliases: dict[str, tuple[str, ...]]) -> list[str]:
@@ -578,6 +502,11 @@ def custom_psp(profile: Profile, release: tuple[int, int]) -> tuple[dict[str, st
         spec["allowedCapabilities"] = sorted(profile.capabilities_add)
     spec["volumes"] = ["*"] if profile.volumes is None else _psp_volumes(profile.volumes, release)
     spec["runAsUser"] = {"rule": "MustRunAsNonRoot" if profile.require_non_root else "RunAsAny"}
+    if profile.require_non_root:
+        # provider.go ValidateContainer judges each container's effective runAsNonRoot (container over pod,
+        # NewEffectiveContainerSecurityContextAccessor); check_runAsNonRoot.go refuses any pod-level false.
+        notes.append("a PodSecurityPolicy judges each container's effective `runAsNonRoot`: a pod-level "
+                     "`runAsNonRoot: false` that every container overrides with `true` is admitted")
     spec["seLinux"] = {"rule": "RunAsAny"}
     if profile.restrict_selinux:
         notes.append("a PodSecurityPolicy cannot limit SELinux types to a list: `selinux` compiles to "

@@ -20,7 +20,7 @@ RELEASE = (1, 24)
 
 @pytest.fixture(scope="module")
 def restricted() -> tuple[dict[str, str], dict]:
-    return ps.builtin_psp("restricted", RELEASE)
+    return ps.builtin_psp("restricted", RELEASE)[:2]
 
 
 def test_host_namespaces(restricted: tuple[dict, dict]) -> None:
@@ -82,10 +82,12 @@ def test_selinux_follows_the_documentation(restricted: tuple[dict, dict]) -> Non
     assert restricted[1]["seLinux"] == {"rule": "RunAsAny"}
 
 
-def test_root_groups_are_refused(restricted: tuple[dict, dict]) -> None:
+def test_groups_are_not_part_of_the_standard(restricted: tuple[dict, dict]) -> None:
+    # No Pod Security check reads fsGroup or supplementalGroups: the documentation's example PSP asks
+    # 1-65535, the standard does not, and neither does policyc's PSP.
     _, spec = restricted
     for key in ("supplementalGroups", "fsGroup"):
-        assert spec[key] == {"rule": "MustRunAs", "ranges": [{"min": 1, "max": 65535}]}
+        assert spec[key] == {"rule": "RunAsAny"}
 
 
 @pytest.mark.parametrize(("release", "has_ephemeral"), [((1, 18), False), ((1, 19), True), ((1, 24), True)])
@@ -93,14 +95,31 @@ def test_ephemeral_volumes_only_where_psp_knows_them(release: tuple[int, int], h
     assert ("ephemeral" in ps.builtin_psp("restricted", release)[1]["volumes"]) is has_ephemeral
 
 
-def test_baseline_and_privileged_are_the_documented_policies() -> None:
-    annotations, spec = ps.builtin_psp("baseline", RELEASE)
+def test_baseline_and_privileged_follow_the_standard_not_the_documented_examples() -> None:
+    """The documentation's example baseline PSP lets containers add NET_RAW and run seccomp `unconfined`,
+    its restricted one refuses NET_BIND_SERVICE; the standard's checks (check_capabilities_baseline.go,
+    check_seccompProfile_baseline.go, check_capabilities_restricted.go) decide otherwise, and so does policyc."""
+    annotations, spec, _ = ps.builtin_psp("baseline", RELEASE)
     assert spec["privileged"] is False and "hostPath" not in spec["volumes"]
     assert (spec["hostNetwork"], spec["hostPID"], spec["hostIPC"]) == (False, False, False)
     assert "hostPorts" not in spec
+    assert set(spec["allowedCapabilities"]) == ps.BASELINE_CAPABILITIES and "NET_RAW" not in spec["allowedCapabilities"]
+    assert "requiredDropCapabilities" not in spec
+    assert "unconfined" not in annotations[ps.SECCOMP_ALLOWED].split(",")
+    # a pod without a profile is admitted by setting runtime/default (PSP admits unset only with a default)
+    assert annotations[ps.SECCOMP_DEFAULT] == "runtime/default"
     assert annotations[ps.APPARMOR_DEFAULT] == "runtime/default"
-    annotations, spec = ps.builtin_psp("privileged", RELEASE)
+    annotations, spec, _ = ps.builtin_psp("restricted", RELEASE)
+    assert spec["allowedCapabilities"] == ["NET_BIND_SERVICE"] and spec["requiredDropCapabilities"] == ["ALL"]
+    annotations, spec, notes = ps.builtin_psp("privileged", RELEASE)
     assert spec["privileged"] is True and spec["volumes"] == ["*"] and annotations[ps.SECCOMP_ALLOWED] == "*"
+    assert spec["allowedCapabilities"] == ["*"] and spec["allowedUnsafeSysctls"] == ["*"] and notes == []
+
+
+def test_level_psps_are_the_levels_profiles_compiled() -> None:
+    for level in ps.LEVELS:
+        for release in ((1, 16), (1, 22), (1, 24)):
+            assert ps.builtin_psp(level, release) == ps.custom_psp(ps.level_profile(level, release), release)
 
 
 def test_custom_profile_maps_every_control() -> None:
@@ -112,7 +131,8 @@ def test_custom_profile_maps_every_control() -> None:
                          sysctls=frozenset({"kernel.shm_rmid_forced", "net.core.somaxconn"}),
                          volumes=frozenset({"configMap", "secret"}), require_read_only_root=True)
     annotations, spec, notes = ps.custom_psp(profile, RELEASE)
-    assert notes == []
+    # The one rule of this profile a PSP cannot state (check_runAsNonRoot.go refuses a pod-level false).
+    assert [n.split(":")[0] for n in notes] == ["a PodSecurityPolicy judges each container's effective `runAsNonRoot`"]
     assert spec == {
         "privileged": False,
         "allowPrivilegeEscalation": False,
@@ -147,3 +167,39 @@ def test_restricted_level_is_stricter_than_baseline_and_custom_comparisons() -> 
     assert ps.weaker_controls(ps.PRIVILEGED, ps.BASELINE, RELEASE)[:3] == ["privileged", "host-network", "host-pid"]
     named = ps.Profile(seccomp=frozenset({"localhost/a.json"}))
     assert "seccomp" not in ps.weaker_controls(named, ps.RESTRICTED, RELEASE)
+
+
+# --------------------------------------------------------------------------------------
+# PC419: what a level's PodSecurityPolicy cannot express, at `PodSecurityPolicy` in the admission list
+# --------------------------------------------------------------------------------------
+
+_CLUSTER = ("cluster {\n  admission NamespaceLifecycle, PodSecurityPolicy\n}\n"
+            "namespace kube-system {\n  pod-security privileged\n}\n")
+
+
+@pytest.mark.parametrize(("level", "release", "expected"), [
+    ("restricted", (1, 24), ["cannot allow every localhost AppArmor", "cannot limit SELinux types",
+                             "cannot allow every localhost seccomp", "checks the pod-level seccomp",
+                             "judges each container's effective `runAsNonRoot`"]),
+    ("baseline", (1, 24), ["cannot allow every localhost AppArmor", "cannot limit SELinux types",
+                           "cannot allow every localhost seccomp"]),
+    ("baseline", (1, 21), ["cannot allow every localhost AppArmor", "cannot limit SELinux types",
+                           "cannot allow every localhost seccomp"]),
+])
+def test_level_psp_warns_what_it_cannot_express(level: str, release: tuple[int, int], expected: list[str]) -> None:
+    from helpers import compile_text
+
+    text = f"kubernetes 1.{release[1]}\n{_CLUSTER}namespace apps {{\n  pod-security {level}\n}}\n"
+    result = compile_text(text)
+    assert result.ok, [(d.code, d.message) for d in result.diagnostics]
+    found = [d for d in result.diagnostics if d.code == "PC419"]
+    assert sorted(expected) == sorted(e for e in expected for d in found if e in d.message)
+    assert len(found) == len(expected)
+    for d in found:
+        head = f"PodSecurityPolicy `policyc-{level}` (level `{level}`) on Kubernetes 1.{release[1]}"
+        assert d.message.startswith(head)
+        assert (d.span.line, d.span.col) == (3, 33)  # the `PodSecurityPolicy` word of the admission list
+        # From 1.23 the namespace's Pod Security Admission labels enforce the level exactly.
+        assert ("labels (also written)" in d.help) is (release >= (1, 23))
+    # The privileged level's PSP (kube-system) allows everything: nothing to warn about.
+    assert not any("policyc-privileged" in d.message for d in found)

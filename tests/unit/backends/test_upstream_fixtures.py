@@ -228,32 +228,32 @@ _PSP_CLUSTER = ("kubernetes 1.24\ncluster {\n  authorization Node, RBAC\n"
 
 
 def _psp(level: str, form: str) -> tuple[dict[str, str], dict[str, Any], list[str]]:
-    """(annotations, spec, PC417 warnings) of the PodSecurityPolicy policyc emits on 1.24: for the
-    level itself (`builtin`) or for a custom profile equal to it (`custom`)."""
+    """(annotations, spec, warnings) of the PodSecurityPolicy policyc emits on 1.24: for the level
+    itself (`builtin`, PC419 warnings) or for a custom profile equal to it (`custom`, PC417)."""
     if form == "builtin":
         text = _PSP_CLUSTER + f"namespace apps {{\n  pod-security {level}\n}}\n"
-        name = f"policyc-{level}"
+        name, code = f"policyc-{level}", "PC419"
     else:
         text = (_PSP_CLUSTER + f"pod-security-policy same {{\n  base {level}\n}}\n"
                 "namespace apps {\n  pod-security same\n}\n")
-        name = "same"
+        name, code = "same", "PC417"
     result = compile_text(text)
     assert result.ok, [(d.code, d.message) for d in result.diagnostics]
     body = next(m.body for m in result.manifests if m.kind == "PodSecurityPolicy" and m.name == name)
     annotations = {k: v for k, v in body["metadata"].get("annotations", {}).items()
                    if k.startswith(("seccomp.", "apparmor."))}
-    return annotations, body["spec"], [d.message for d in result.diagnostics if d.code == "PC417"]
+    return annotations, body["spec"], [d.message for d in result.diagnostics if d.code == code]
 
 
-# What a PodSecurityPolicy cannot express, each the PC417 warning policyc gives for it.
+# What a PodSecurityPolicy cannot express, each a warning policyc gives for it (PC417 for a custom
+# profile, PC419 for a level's PSP; docs/pod-security.md "What a PodSecurityPolicy cannot express").
 _PSP_LIMITS = {
     "selinux": "cannot limit SELinux types",
     "localhost": "cannot allow every localhost",
     "pod-seccomp": "checks the pod-level seccomp profile",
 }
-# fixture id -> (the PSP limit it meets, or None for the documented PSPs' own differences
-# listed in docs/pod-security.md "The documented PSPs differ ...").
-KNOWN_PSP: dict[str, tuple[str | None, str]] = {
+# The fixtures a PSP cannot judge as upstream does, each with the limit it meets (xfail, strict).
+KNOWN_PSP: dict[str, tuple[str, str]] = {
     **{f"{form}-{level}-fail-selinuxoptions{i}": ("selinux", "PSP seLinux RunAsAny cannot list allowed types")
        for form in ("builtin", "custom") for level in LEVELS for i in range(5)},
     **{f"{form}-{level}-pass-apparmorprofile0": ("localhost", "PSP cannot allow every localhost AppArmor profile")
@@ -262,12 +262,6 @@ KNOWN_PSP: dict[str, tuple[str | None, str]] = {
         "localhost", "PSP cannot allow every localhost seccomp profile") for form in ("builtin", "custom")},
     **{f"{form}-restricted-pass-seccompprofile_restricted2": (
         "pod-seccomp", "PSP refuses a pod without a pod-level seccomp profile") for form in ("builtin", "custom")},
-    "builtin-restricted-pass-capabilities_restricted0": (
-        None, "the documented restricted PSP refuses adding NET_BIND_SERVICE"),
-    **{f"builtin-baseline-fail-capabilities_baseline{i}": (
-        None, "the documented baseline PSP allows adding NET_RAW") for i in range(2)},
-    **{f"builtin-baseline-fail-seccompprofile_baseline{i}": (
-        None, "the documented baseline PSP allows seccomp unconfined") for i in range(3)},
 }
 
 
@@ -287,8 +281,7 @@ def test_psp_on_1_24_gives_upstreams_verdict_where_psp_can_express_it(
     known = KNOWN_PSP.get(request.node.callspec.id)
     if known is not None:
         limit, reason = known
-        if limit is not None and form == "custom":  # a limit PSP cannot express is a PC417 warning
-            assert any(_PSP_LIMITS[limit] in w for w in warnings), warnings
+        assert any(_PSP_LIMITS[limit] in w for w in warnings), warnings  # the limit is a warning
         request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
     pod = _pod_as_admitted(yaml.safe_load(path.read_text()))
     admitted, defaulted, reasons = psp_admit(annotations, spec, pod, ps.safe_sysctls(target))
@@ -300,6 +293,62 @@ def test_psp_on_1_24_gives_upstreams_verdict_where_psp_can_express_it(
         activation = {"object": celpy.json_to_cel(defaulted)}
         assert [v.control for v in checks if not _run(v.expression, activation)] == [], \
             "PSP admits the pod, and its defaults do not make it compliant"
+
+
+def _custom_psp(base: str, line: str) -> tuple[dict[str, str], dict[str, Any]]:
+    text = (_PSP_CLUSTER + f"pod-security-policy p {{\n  base {base}\n  {line}\n}}\n"
+            "namespace apps {\n  pod-security p\n}\n")
+    result = compile_text(text)
+    assert result.ok, [(d.code, d.message) for d in result.diagnostics]
+    body = next(m.body for m in result.manifests if m.kind == "PodSecurityPolicy" and m.name == "p")
+    return body["metadata"].get("annotations", {}), body["spec"]
+
+
+# (base level, the line that relaxes one control, the PSP fields it may change, the upstream checks
+# whose fixtures it may turn: a relaxed profile's PSP relaxes exactly that check, on every fixture).
+RELAXATIONS = [
+    ("restricted", "allow-privilege-escalation yes", {"allowPrivilegeEscalation"}, {"allowprivilegeescalation"}),
+    ("restricted", "run-as-user any", {"runAsUser"}, {"runasnonroot", "runasuser"}),
+    ("restricted", "volumes any", {"volumes"}, {"restrictedvolumes", "hostpathvolumes"}),
+    ("restricted", "capabilities drop none", {"requiredDropCapabilities"}, {"capabilities_restricted"}),
+    ("restricted", "seccomp any", {ps.SECCOMP_ALLOWED}, {"seccompprofile_restricted", "seccompprofile_baseline"}),
+    ("baseline", "capabilities add any", {"allowedCapabilities"}, {"capabilities_baseline"}),
+    ("baseline", "seccomp runtime/default, unconfined, unset", {ps.SECCOMP_ALLOWED}, {"seccompprofile_baseline"}),
+    ("baseline", "host-ports any", {"hostPorts"}, {"hostports"}),
+    # HostProcess pods need hostNetwork: with it allowed, PSP cannot refuse them (PC417 says so).
+    ("baseline", "host-network yes", {"hostNetwork"}, {"hostnamespaces", "hostports", "windowshostprocess"}),
+    ("baseline", "privileged yes", {"privileged"}, {"privileged"}),
+    ("baseline", "proc-mount unmasked", {"allowedProcMountTypes"}, {"procmount"}),
+    ("baseline", "sysctls any", {"allowedUnsafeSysctls"}, {"sysctls"}),
+]
+
+
+@pytest.mark.parametrize(("base", "line", "fields", "checks"), RELAXATIONS, ids=[r[1] for r in RELAXATIONS])
+def test_psp_of_a_profile_relaxing_one_check_relaxes_exactly_that_check(
+    base: str, line: str, fields: set[str], checks: set[str]
+) -> None:
+    """The PSP of `base LEVEL` plus one relaxing line differs from the level's PSP only in that
+    control's fields, and gives the level's verdict on every 1.24 fixture of every other check
+    (`hostNetwork` defaults host ports, hence `hostports` for `host-network yes`)."""
+    if not (UPSTREAM / base / "v1.24").is_dir():
+        pytest.skip("../shared/upstream/pod-security-admission is absent")
+    level_ann, level_spec = _custom_psp(base, "read-only-root-filesystem no")  # a no-op line: the level
+    ann, spec = _custom_psp(base, line)
+    changed = {k for k in set(spec) | set(level_spec) if spec.get(k) != level_spec.get(k)}
+    changed |= {k for k in set(ann) | set(level_ann) if ann.get(k) != level_ann.get(k)}
+    assert changed and changed <= fields | {ps.SECCOMP_DEFAULT}, changed
+    turned = []
+    for path in sorted((UPSTREAM / base / "v1.24").glob("*/*.yaml")):
+        pod = _pod_as_admitted(yaml.safe_load(path.read_text()))
+        before, as_before, _ = psp_admit(level_ann, level_spec, pod, ps.safe_sysctls(PSP_RELEASE))
+        after, as_after, _ = psp_admit(ann, spec, pod, ps.safe_sysctls(PSP_RELEASE))
+        # A verdict may only turn to admitted, and only for fixtures of the relaxed check.
+        if before != after:
+            assert after and _check_of(path) in checks, f"{path} changed verdict under `{line}`"
+            turned.append(path.stem)
+        elif _check_of(path) in checks and as_before != as_after:
+            turned.append(path.stem)  # PSP no longer defaults the pod into compliance (drops, escalation)
+    assert turned, f"`{line}` changes no fixture's outcome"
 
 
 # --------------------------------------------------------------------------------------

@@ -195,6 +195,9 @@ def test_custom_profile_on_psp_cluster_replaces_the_level_psp() -> None:
         "list: `selinux` compiles to `RunAsAny`, as the Kubernetes example policies do",
         "pod-security-policy `hardened` on Kubernetes 1.24: a PodSecurityPolicy checks the pod-level seccomp "
         "profile too: pods that set one only per container are refused",
+        "pod-security-policy `hardened` on Kubernetes 1.24: a PodSecurityPolicy judges each container's "
+        "effective `runAsNonRoot`: a pod-level `runAsNonRoot: false` that every container overrides with "
+        "`true` is admitted",
     ]
 
 
