@@ -17,4 +17,4 @@ def labels(ns: NamespaceAdmission, release: tuple[int, int]) -> dict[str, str]:
     """The Pod Security Admission labels of a namespace for `release` (none before 1.22)."""
     if not ns.levels or not supports(release):
         return {}
-    return ps.psa_labels(ns.levels, release)
+    return ps.psa_labels(ns.levels, release, ns.latest)

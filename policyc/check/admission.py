@@ -104,6 +104,7 @@ PSP_PLUGIN = ps.PSP_PLUGIN
 class _PodSecurityAsk:
     levels: dict[str, tuple[str, Span]] = field(default_factory=dict)
     profile: tuple[str, Span] | None = None
+    latest: set[str] = field(default_factory=set)  # modes whose labels pin `latest`
 
     @property
     def any(self) -> bool:
@@ -135,15 +136,19 @@ def _ask(ctx: Context, name: str, blocks: tuple[m.Namespace, ...], declared: set
     """The levels (per mode) and custom profile a namespace asks for; PC187, PC220, PC223."""
     ask = _PodSecurityAsk()
 
-    def set_levels(modes: tuple[str, ...], level: str, span: Span) -> None:
+    def set_levels(modes: tuple[str, ...], level: str, span: Span, latest: bool) -> None:
         """Record `level` for `modes`; one PC220 per earlier line it disagrees with (not one per mode)."""
         clashes: dict[tuple[str, Span], list[str]] = {}
         for mode in modes:
             first = ask.levels.get(mode)
             if first is None:
                 ask.levels[mode] = (level, span)
-            elif first[0] != level:
-                clashes.setdefault(first, []).append(mode)
+                if latest:
+                    ask.latest.add(mode)
+            elif first[0] != level or (mode in ask.latest) != latest:
+                shown = first[0] + (" latest" if mode in ask.latest else "")
+                clashes.setdefault((shown, first[1]), []).append(mode)
+        level += " latest" if latest else ""
         for (other, where), clashed in clashes.items():
             every = len(clashed) == len(ps.MODES)
             which = "" if every else " " + ", ".join(f"`{m}`" for m in clashed)
@@ -160,9 +165,10 @@ def _ask(ctx: Context, name: str, blocks: tuple[m.Namespace, ...], declared: set
         for line in block.pod_security:
             for pm in line.modes:
                 level = pm.level.text
+                latest = _version(ctx, pm, level in declared and level not in ps.LEVELS)
                 if pm.mode is None:
                     if level in ps.LEVELS:
-                        set_levels(ps.MODES, level, pm.span)
+                        set_levels(ps.MODES, level, pm.span, latest)
                     elif level in declared:
                         if ask.profile is not None and ask.profile[0] != level:
                             ctx.error(
@@ -181,7 +187,7 @@ def _ask(ctx: Context, name: str, blocks: tuple[m.Namespace, ...], declared: set
                     ctx.error("PC187", f"unknown pod-security mode `{mode}`", pm.mode.span,
                               f"did you mean `{close[0]}`?" if close else "modes are `enforce`, `warn` and `audit`")
                 elif level in ps.LEVELS:
-                    set_levels((mode,), level, pm.span)
+                    set_levels((mode,), level, pm.span, latest)
                 elif level in declared:
                     ctx.error(
                         "PC187",
@@ -195,6 +201,25 @@ def _ask(ctx: Context, name: str, blocks: tuple[m.Namespace, ...], declared: set
                               f"did you mean `{close[0]}`?" if close else
                               "levels are `privileged`, `baseline` and `restricted`")
     return ask
+
+
+def _version(ctx: Context, pm: m.PodSecurityMode, custom: bool) -> bool:
+    """Whether `pm` pins its labels to `latest`; PC187 for another version or a version on a profile.
+
+    Without a version the labels pin the target release (docs/pod-security.md); `latest` makes the
+    API server apply the checks of its own release, as an unpinned or `latest` label does (KEP-2579).
+    """
+    if pm.version is None:
+        return False
+    if pm.version.text != "latest":
+        ctx.error("PC187", f"unknown pod-security version `{pm.version.text}`", pm.version.span,
+                  "write `latest`, or nothing: the labels then pin the target release (`kubernetes 1.N`)")
+        return False
+    if custom:
+        ctx.error("PC187", f"pod-security-policy `{pm.level.text}` takes no version: its checks are compiled for "
+                  "the target release", pm.version.span, f"write `pod-security {pm.level.text}`")
+        return False
+    return True
 
 
 def _release_rules(ctx: Context, name: str, ask: _PodSecurityAsk, psp: m.Word | None) -> bool:
@@ -326,7 +351,8 @@ def check_admission(ctx: Context, program: Program) -> AdmissionPlan:
         if profile is not None and profile in customs:
             used.setdefault(profile, []).append(name)
             _strictest_weakness(ctx, name, ask, customs[profile])
-        psa = ps.psa_labels(levels, release) if levels and psa_ok else {}
+        latest = tuple(sorted(ask.latest))
+        psa = ps.psa_labels(levels, release, latest) if levels and psa_ok else {}
         labels = _labels(ctx, name, blocks, psa, ask)
         if psp is not None and profile is None and not levels:
             ctx.warn(
@@ -342,6 +368,7 @@ def check_admission(ctx: Context, program: Program) -> AdmissionPlan:
             labels=labels,
             limits=limits,
             levels=levels,
+            latest=latest,
             profile=profile,
             limit_sources=tuple(sorted({b.span.file for b in blocks if b.limits})),
             quota_sources=tuple(sorted({b.span.file for b in blocks if b.quota})),

@@ -3,7 +3,9 @@
 - Namespace labels become `labels k=v`; the Pod Security Admission labels
   (`pod-security.kubernetes.io/MODE`) become `pod-security` (one level for all three modes, or
   `enforce L1, warn L2, audit L3`). policyc pins `MODE-version` to the target release
-  (docs/pod-security.md), so a label pinned to another version, or `latest`, changes: PC612.
+  (docs/pod-security.md) or, written `LEVEL latest`, to `latest`: a `latest` label imports as
+  written; a label pinned to another release, or no version label (which Pod Security
+  Admission reads as `latest`), changes to the target release: PC612.
 - LimitRanges become one `limits { }` block per namespace: their items merge when no two set
   the same type, kind and resource differently; a LimitRange that would conflict is kept (PC611).
 - ResourceQuotas become one `quota` line: every quota of a namespace must hold, so several
@@ -39,8 +41,8 @@ RULES = register(
     ),
     Rule(
         "PC612", WARNING,
-        "Pod Security labels: a version pinned to another release or `latest` (policyc pins the target release: a "
-        "change `--verify` reports), or a level that does not exist (kept)",
+        "Pod Security labels: a version pinned to another release, or none (policyc pins the target release or "
+        "`latest` as written: a change `--verify` reports), or a level that does not exist (kept)",
         example="`pod-security.kubernetes.io/enforce-version: v1.25`",
     ),
     Rule(
@@ -114,6 +116,7 @@ def _namespace(t: Translator, doc: Doc) -> None:
         t.warn("PC603", doc, "`spec` other than the `kubernetes` finalizer cannot be expressed and is not carried "
                "over", "set it again by other means after the migration", "spec")
     modes: dict[str, str] = {}
+    latest: set[str] = set()
     for mode in ps.MODES:
         key = f"{ps.PSA_LABEL_PREFIX}{mode}"
         if key not in labels:
@@ -124,13 +127,17 @@ def _namespace(t: Translator, doc: Doc) -> None:
                    "use privileged, baseline or restricted", "metadata", "labels", key)
             return
         modes[mode] = level
-        version = labels.get(f"{key}-version", "latest")
+        version = labels.get(f"{key}-version")
         pinned = f"v{t.release.version[0]}.{t.release.version[1]}"
-        if version != pinned:
-            t.warn("PC612", doc, f"pod security `{mode}` is pinned to `{version}`; the policy pins it to the target "
+        if version == "latest":
+            latest.add(mode)  # `pod-security LEVEL latest` writes the label back as it is
+        elif version != pinned:
+            shown = f"pinned to `{version}`" if version is not None else "not pinned (`latest`)"
+            t.warn("PC612", doc, f"pod security `{mode}` is {shown}; the policy pins it to the target "
                    f"release, `{pinned}`", f"import with `--kubernetes {version.removeprefix('v')}` to keep the pin"
-                   if version != "latest" else "the checks of the target release apply until you change the "
-                   "target", "metadata", "labels", key)
+                   if version is not None else "the checks of the target release apply until you change the "
+                   f"target; add the label `{key}-version: latest` before importing to keep following the "
+                   "cluster's release", "metadata", "labels", key)
     t.check_fields(doc, labels)
     ns = t.plan.namespace(doc.name)
     ns.declared = True
@@ -139,10 +146,11 @@ def _namespace(t: Translator, doc: Doc) -> None:
         if not k.startswith(ps.PSA_LABEL_PREFIX) and k != "kubernetes.io/metadata.name"
         and not (k == "app.kubernetes.io/managed-by" and v == "policyc")
     )
-    if modes and len(modes) == len(ps.MODES) and len(set(modes.values())) == 1:
-        ns.pod_security = [("", next(iter(modes.values())))]
+    version = {m: "latest" if m in latest else "" for m in modes}
+    if modes and len(modes) == len(ps.MODES) and len(set(modes.values())) == 1 and len(set(version.values())) == 1:
+        ns.pod_security = [("", next(iter(modes.values())), next(iter(version.values())))]
     else:
-        ns.pod_security = [(m, modes[m]) for m in PSA_MODES_WRITTEN if m in modes]
+        ns.pod_security = [(m, modes[m], version[m]) for m in PSA_MODES_WRITTEN if m in modes]
     t._set(doc, "imported")
 
 

@@ -71,7 +71,7 @@ class PNamespace:
     name: str
     declared: bool = False  # a Namespace object was imported: policyc creates it
     labels: list[tuple[str, str]] = field(default_factory=list)
-    pod_security: list[tuple[str, str]] = field(default_factory=list)  # (mode or "", level)
+    pod_security: list[tuple[str, str, str]] = field(default_factory=list)  # (mode or "", level, "latest" or "")
     limits: list[tuple[str, str, str, str]] = field(default_factory=list)  # type, kind, resource, qty
     quota: list[tuple[str, str]] = field(default_factory=list)
     profile: str = ""  # a `pod-security-policy` its pods must pass

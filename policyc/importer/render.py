@@ -150,7 +150,7 @@ def namespace_block(plan: Plan, name: str, grants: list[PGrant]) -> list[str]:
     if ns.labels:
         body.append("labels " + ", ".join(q(f"{k}={v}") for k, v in ns.labels))
     if ns.pod_security:
-        body.append("pod-security " + ", ".join(f"{m} {lvl}" if m else lvl for m, lvl in ns.pod_security))
+        body.append("pod-security " + ", ".join(" ".join(w for w in mode if w) for mode in ns.pod_security))
     if ns.profile:
         body.append(f"pod-security {q(ns.profile)}")
     if ns.limits:

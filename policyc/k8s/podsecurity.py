@@ -425,18 +425,21 @@ def weaker_controls(profile: Profile, level: Profile, release: tuple[int, int]) 
 # --------------------------------------------------------------------------------------
 
 
-def psa_labels(levels: dict[str, str], release: tuple[int, int]) -> dict[str, str]:
-    """`pod-security.kubernetes.io/MODE` and `MODE-version` (pinned to `release`) for each mode set.
+def psa_labels(levels: dict[str, str], release: tuple[int, int], latest: Iterable[str] = ()) -> dict[str, str]:
+    """`pod-security.kubernetes.io/MODE` and `MODE-version` (pinned to `release`, or `latest` for the
+    modes in `latest`) for each mode set.
 
     Pinning the version keeps a cluster upgrade from tightening the checks under running workloads
-    (kubernetes.io/docs/concepts/security/pod-security-admission/, "labels for namespaces").
+    (kubernetes.io/docs/concepts/security/pod-security-admission/, "labels for namespaces");
+    `latest` applies the checks of the API server's own release.
     """
     version = f"v{release[0]}.{release[1]}"
+    latest = set(latest)
     out: dict[str, str] = {}
     for mode in MODES:
         if mode in levels:
             out[f"{PSA_LABEL_PREFIX}{mode}"] = levels[mode]
-            out[f"{PSA_LABEL_PREFIX}{mode}-version"] = version
+            out[f"{PSA_LABEL_PREFIX}{mode}-version"] = "latest" if mode in latest else version
     return out
 
 

@@ -50,6 +50,7 @@ class NamespaceAdmission:
     labels: dict[str, str]  # the namespace's own labels (the PSA backend adds its labels)
     limits: NamespaceLimits
     levels: dict[str, str] = field(default_factory=dict)  # mode -> level
+    latest: tuple[str, ...] = ()  # modes whose version label is `latest` (others pin the target release)
     profile: str | None = None  # custom profile
     limit_sources: tuple[str, ...] = ()
     quota_sources: tuple[str, ...] = ()

@@ -131,11 +131,13 @@ class ServiceAccount:
 
 @dataclass(frozen=True)
 class PodSecurityMode:
-    """One `MODE LEVEL` pair, or a bare `LEVEL`/`POLICY` (mode empty)."""
+    """One `MODE LEVEL` pair, or a bare `LEVEL`/`POLICY` (mode empty), optionally followed by the
+    version its labels pin (`latest`; none: the target release)."""
 
     mode: Word | None
     level: Word
     span: Span = _span()
+    version: Word | None = None
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,8 @@ def _namespace_entries(program: Program) -> Entries:
         for quantity, amount in ns.limits.quota.values():
             out[("quota", name, amount.resource.text)] = (quantity.canonical(), location(amount.span))
         for mode, level in ns.levels.items():
-            out[("pod-security", name, mode)] = (level, where.get((name, mode), ""))
+            shown = f"{level} latest" if mode in ns.latest else level  # `latest`: the version label changes
+            out[("pod-security", name, mode)] = (shown, where.get((name, mode), ""))
         if ns.profile is not None:
             out[("pod-security", name, "policy")] = (ns.profile, where.get((name, "policy"), ""))
     return out

@@ -206,8 +206,10 @@ class _Lowerer:
             elif kind == "pod_security":
                 modes = []
                 for pm in item.children:
-                    ws = self.words(pm)
-                    modes.append(m.PodSecurityMode(ws[0] if len(ws) == 2 else None, ws[-1], self.span(pm)))
+                    ws = list(self.words(pm))
+                    # `[MODE] LEVEL [VERSION]`: two words are `LEVEL latest` or `MODE LEVEL`.
+                    version = ws.pop() if len(ws) == 3 or (len(ws) == 2 and ws[1].text == "latest") else None
+                    modes.append(m.PodSecurityMode(ws[0] if len(ws) == 2 else None, ws[-1], self.span(pm), version))
                 pod_security.append(m.PodSecurity(tuple(modes), self.span(item)))
             elif kind == "limits":
                 limits_span = limits_span or self.span(item)

@@ -52,6 +52,9 @@ def changes(head: str) -> list[tuple[str, str, str]]:
         # `pod-security LEVEL` sets enforce, warn and audit: only the mode that differs is reported.
         ("pod-security restricted", "pod-security enforce baseline, warn restricted, audit restricted",
          [("~", "namespace payments", "pod-security enforce: restricted → baseline")]),
+        # `latest` changes the version label of the mode (policyc pins the target release otherwise).
+        ("pod-security restricted", "pod-security enforce restricted, warn restricted latest, audit restricted",
+         [("~", "namespace payments", "pod-security warn: restricted → restricted latest")]),
         ("pod-security hardened", "pod-security baseline",
          [("+", "namespace checkout", "pod-security audit baseline"),
           ("+", "namespace checkout", "pod-security enforce baseline"),
