@@ -9,8 +9,14 @@ so a target release is judged by the newest fixture folder at or below it.
   changed) is compiled by the real compiler, and its policy run with cel-python as the API server
   runs it: request defaults applied to the pod, match constraints and binding, match conditions,
   variables, then every validation.
-- Pod Security Admission labels: the verdict is upstream's own; the label pins the version whose
-  checks the fixtures are (tested below).
+- PodSecurityPolicy (1.24): the level's PSP and a custom profile equal to it, run through a model
+  of PSP admission (psp_eval.py: its defaults, then its validation); what PSP cannot express is
+  listed (KNOWN_PSP) and is a warning (PC419, PC417).
+- Pod Security Admission labels (1.24, 1.25, 1.30, newest; and `latest`): the labels pin a
+  version; upstream's checks of that version, as `CHECKS` writes them, judge every fixture.
+
+Each target is judged by its own fixture folder and by the older folders' fixtures whose check
+has not changed since (`_held_over`). docs/pod-security.md states the coverage.
 """
 
 from __future__ import annotations
@@ -352,19 +358,8 @@ def test_psp_of_a_profile_relaxing_one_check_relaxes_exactly_that_check(
 
 
 # --------------------------------------------------------------------------------------
-# The level model at the releases before VAP, and the one table of checks
+# The one table of checks
 # --------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("level", "target", "verdict", "path"), _cases(((1, 24), (1, 25))))
-def test_level_model_before_vap_gives_upstreams_verdict(
-    level: str, target: tuple[int, int], verdict: str, path: Path
-) -> None:
-    """The levels as CHECKS define them at 1.24 and 1.25 (what PC230 compares custom profiles with)."""
-    pod = _pod_as_admitted(yaml.safe_load(path.read_text()))
-    checks = ps.cel_validations(level, ps.level_profile(level, target), target)
-    activation = {"object": celpy.json_to_cel(pod)}
-    assert all(_run(v.expression, activation) for v in checks) == (verdict == "pass")
 
 
 def test_checks_table_is_consistent() -> None:
@@ -450,3 +445,51 @@ def test_every_fixture_names_a_check_of_the_table() -> None:
     ids = {c.id.lower() for c in ps.CHECKS}
     for path in root.glob("*/*/*/*.yaml"):
         assert _check_of(path) in ids | {"base", "base_linux", "base_windows"}, path
+
+
+# --------------------------------------------------------------------------------------
+# Pod Security Admission labels at every target: the version they pin judges every fixture
+# --------------------------------------------------------------------------------------
+
+LABEL_TARGETS = ((1, 24), (1, 25), (1, 30), NEWEST)
+_LABELS: dict[tuple[str, tuple[int, int], bool], tuple[str, tuple[int, int]]] = {}
+
+
+def _labelled(level: str, target: tuple[int, int], latest: bool) -> tuple[str, tuple[int, int]]:
+    """(enforced level, release whose checks apply) read back from the labels policyc emits."""
+    key = (level, target, latest)
+    if key not in _LABELS:
+        result = compile_text(f"kubernetes 1.{target[1]}\nnamespace apps {{\n  pod-security {level}"
+                              f"{' latest' if latest else ''}\n}}\n")
+        assert result.ok, [(d.code, d.message) for d in result.diagnostics]
+        (ns,) = [m.body for m in result.manifests if m.kind == "Namespace"]
+        labels = ns["metadata"]["labels"]
+        version = labels["pod-security.kubernetes.io/enforce-version"]
+        # `latest`: the API server's own release; the newest policyc knows stands for it.
+        major, minor = NEWEST if version == "latest" else map(int, version.removeprefix("v").split("."))
+        _LABELS[key] = (labels["pod-security.kubernetes.io/enforce"], (major, minor))
+    return _LABELS[key]
+
+
+def _label_cases() -> list[Any]:
+    """Every fixture judging each target; with `latest` on a 1.24 target, the newest release's fixtures."""
+    pinned = [pytest.param(*p.values, False, id=p.id) for p in _cases(LABEL_TARGETS) + _held_over(LABEL_TARGETS)]
+    latest = [pytest.param(level, (1, 24), verdict, path, True, id=f"latest-on-1.24-{i}")
+              for level, _, verdict, path in (p.values for p in _cases((NEWEST,)))
+              for i in [f"{level}-{verdict}-{path.stem}"]]
+    return pinned + latest
+
+
+@pytest.mark.parametrize(("level", "target", "verdict", "path", "latest"), _label_cases())
+def test_psa_labels_give_upstreams_verdict_at_every_target(
+    level: str, target: tuple[int, int], verdict: str, path: Path, latest: bool
+) -> None:
+    """Pod Security Admission applies the checks of the version the labels pin: its fixtures, and the
+    older fixtures whose check has not changed since, judge the pod. The checks are upstream's as
+    `CHECKS` writes them (run as CEL); with `latest` they are the newest release's, whatever the target."""
+    enforced, version = _labelled(level, target, latest)
+    assert enforced == level and version == (NEWEST if latest else target)
+    pod = _pod_as_admitted(yaml.safe_load(path.read_text()))
+    checks = ps.cel_validations(level, ps.level_profile(level, version), version)
+    activation = {"object": celpy.json_to_cel(pod)}
+    assert all(_run(v.expression, activation) for v in checks) == (verdict == "pass"), path
