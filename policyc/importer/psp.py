@@ -36,7 +36,8 @@ RULES = register(
         "PC613", WARNING,
         "a PodSecurityPolicy that cannot be imported (the release has none, fields a `pod-security-policy` block "
         "cannot write, no namespace's service accounts may use it, a name starting with `policyc-` that is not "
-        "policyc's own), or a ValidatingAdmissionPolicy: kept",
+        "policyc's own), or a ValidatingAdmissionPolicy (or binding) that is not policyc's compilation of a "
+        "profile (importer/vap.py): kept",
         example="`allowedHostPaths: [...]`",
     ),
 )
@@ -124,12 +125,17 @@ def settings(p: ps.Profile) -> list[str]:
     flags = (
         ("privileged", "privileged"), ("allow-privilege-escalation", "allow_privilege_escalation"),
         ("host-network", "host_network"), ("host-pid", "host_pid"), ("host-ipc", "host_ipc"),
+        ("host-process", "host_process"), ("host-probes", "host_probes"), ("windows-exempt", "windows_exempt"),
     )  # fmt: skip
     for key, attr in flags:
         if getattr(p, attr) != getattr(base, attr):
             out.append(f"{key} {'yes' if getattr(p, attr) else 'no'}")
     if p.require_non_root:
         out.append("run-as-user non-root")
+    if p.restrict_selinux:
+        out.append("selinux baseline")
+    if p.userns_relaxes:
+        out.append("user-namespaces " + _words(p.userns_relaxes))
     if p.host_ports is not None:
         out.append("host-ports " + (", ".join(f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in p.host_ports)
                                     or "none"))

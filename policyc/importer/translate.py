@@ -24,7 +24,7 @@ from cryptography.x509.oid import NameOID
 from policyc.access.objects import LabelSelector, parse_binding, parse_role
 from policyc.check.grants import aggregation_label
 from policyc.diagnostics import Diagnostic, warning
-from policyc.importer import psp, system
+from policyc.importer import psp, system, vap
 from policyc.importer.plan import Outcome, PGrant, Plan, PRole, PSubject
 from policyc.importer.rules import describe_atom, translate_rules
 from policyc.k8s.bootstrap import AGGREGATE_LABELS, builtin_cluster_roles, builtin_namespaced_roles, is_builtin_role
@@ -110,6 +110,8 @@ FIELDS = {
     "LimitRange": ("spec",),
     "ResourceQuota": ("spec", "status"),
     "PodSecurityPolicy": ("spec",),
+    "ValidatingAdmissionPolicy": ("spec",),
+    "ValidatingAdmissionPolicyBinding": ("spec",),
 }
 # Written by the API server (or by kubectl) and meaningless for policy: ignored without a word.
 SERVER_META = (
@@ -261,9 +263,7 @@ class Translator:
         self._roles(by_kind["Role"] + by_kind["ClusterRole"])
         self._bindings(by_kind["RoleBinding"] + by_kind["ClusterRoleBinding"])
         self._inline_generated()
-        for doc in by_kind["ValidatingAdmissionPolicy"] + by_kind["ValidatingAdmissionPolicyBinding"]:
-            self.keep(doc, "PC613", "ValidatingAdmissionPolicies are not read back into `pod-security-policy`",
-                      "leave it in place, or write the profile as a `pod-security-policy` block by hand", "spec")
+        vap.translate(self, by_kind["ValidatingAdmissionPolicy"], by_kind["ValidatingAdmissionPolicyBinding"])
         for doc in by_kind["ServiceAccount"]:
             self.check_fields(doc)
             self.plan.serviceaccounts.add((doc.namespace, doc.name))

@@ -243,6 +243,8 @@ def admission_state(objs: Iterable[Obj]) -> dict[tuple[str, str, str], str]:
                 if prev is None or value < prev:
                     quota_min[(ns, str(key))] = value
                     state[("quota", ns, str(key))] = value.canonical()
+        elif kind in ("ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"):
+            state[(kind, str(meta.get("name")), "spec")] = json.dumps(o.get("spec"), sort_keys=True)
         elif kind == "PodSecurityPolicy":
             annotations, spec = psp_normal(meta.get("annotations") or {}, o.get("spec") or {})
             state[("pod-security-policy", str(meta.get("name")), "spec")] = json.dumps(

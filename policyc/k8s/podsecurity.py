@@ -582,6 +582,8 @@ _WINDOWS_POD = "(has(object.spec.os) && object.spec.os.name == 'windows')"
 _WINDOWS = _WINDOWS_POD + " || "
 # A pod in a user namespace (helpers.go relaxPolicyForUserNamespacePod: hostUsers set and false).
 _USERNS = "(has(object.spec.hostUsers) && object.spec.hostUsers == false) || "
+# The exemptions as the validations start with them (importer/vap.py reads them back).
+USERNS_PREFIX, WINDOWS_PREFIX, WINDOWS_POD = _USERNS, _WINDOWS, _WINDOWS_POD
 
 
 def _str_list(values: Iterable[str]) -> str:
@@ -796,7 +798,9 @@ def cel_validations(name: str, profile: Profile, release: tuple[int, int]) -> li
             add(
                 "volumes",
                 f"!has(object.spec.volumes) || object.spec.volumes.all(v, {cond})",
-                "volumes are limited to: " + (", ".join(sorted(profile.volumes)) or "none"),
+                # Only the types the release has (`image` is 1.31+): the message says what is enforced.
+                "volumes are limited to: " + (", ".join(n for n in volume_types(release) if n in profile.volumes)
+                                              or "none"),
             )
     if profile.require_read_only_root:
         add(
