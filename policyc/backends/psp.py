@@ -10,7 +10,7 @@ PodSecurityPolicy is `policyc-LEVEL` or the profile's own name; ClusterRole and 
 
 Every PSP is compiled from a profile (k8s/podsecurity.py `custom_psp`; a level's profile as
 `CHECKS` define it at the release), so it gives Pod Security's verdict wherever a
-PodSecurityPolicy can express the check (tests/unit/admission/test_upstream_fixtures.py runs
+PodSecurityPolicy can express the check (tests/unit/backends/test_upstream_fixtures.py runs
 upstream's fixtures through it). What it cannot express is a warning: PC417 for a custom profile
 (at its declaration), PC419 for a level's PSP (at `PodSecurityPolicy` in the `admission` list).
 """
