@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from policyc import model as m
+from policyc.check import cel
 from policyc.check.context import Context
 from policyc.diagnostics import Diagnostic, Label, Severity
 from policyc.k8s import apiserver as api
@@ -30,10 +31,13 @@ from policyc.k8s.releases import format_version
 from policyc.model.authn import (
     ApiserverSettings,
     AuthnPlan,
+    Authorizer,
+    ClaimValidation,
     OidcSettings,
     ProxySettings,
     ServiceAccountToken,
     UserCredential,
+    WebhookAuthorizer,
 )
 from policyc.rules import ERROR, NOTE, WARNING, Rule, register
 from policyc.source import Span
@@ -125,6 +129,32 @@ RULES = register(
         example="`anonymous no`",
     ),
     Rule(
+        "PC271", ERROR,
+        "a CEL expression that does not parse, or reads a variable the API server does not give it (`claims` for "
+        "`username-expression`, `groups-expression`, `claim-validation`; `request` for a webhook's `match`)",
+        example="`username-expression \"claims.sub +\"`",
+    ),
+    Rule(
+        "PC272", ERROR,
+        "settings of an `oidc` line the AuthenticationConfiguration refuses together: a claim and an expression "
+        "for one attribute, a prefix beside an expression, `message` without `claim-validation`, "
+        "`claims.email` in `username-expression` without `claims.email_verified`, an issuer or a "
+        "`config` path given twice",
+        example="`username-claim email username-expression \"claims.sub\"`",
+    ),
+    Rule(
+        "PC273", ERROR,
+        "a structured webhook authorizer that cannot work: `webhook NAME` in `authorization` without its block, a "
+        "block twice, a name that is not a DNS subdomain, a missing or invalid setting (`kubeconfig`, "
+        "`failure-policy`, `timeout` at most 30s), or the legacy `Webhook` mode beside it",
+        example="`authorization Node, RBAC, webhook opa` and no `webhook opa { }`",
+    ),
+    Rule(
+        "PC274", WARNING,
+        "a `webhook NAME { }` block that `authorization` does not name (the API server never calls it)",
+        example="`webhook opa { ... }` with `authorization Node, RBAC`",
+    ),
+    Rule(
         "PC430", ERROR,
         "unknown admission plugin, or one the target release does not have (with the release that added or removed "
         "it); PodSecurityPolicy on 1.25+ is PC410",
@@ -145,6 +175,25 @@ RULES = register(
     Rule(
         "PC438", WARNING, "`oidc ... config` on 1.29: alpha, needs the feature gate",
         example="`kubernetes 1.29` + `config /x.yaml`",
+    ),
+    Rule(
+        "PC440", ERROR,
+        "a setting only the structured configuration can say, on a release without it: `anonymous only` before "
+        "1.31, several `oidc` lines, `audiences`, CEL expressions before 1.29, `webhook NAME` authorizers before 1.29",
+        example="`kubernetes 1.30` + `anonymous only /livez`",
+    ),
+    Rule(
+        "PC441", WARNING,
+        "a structured setting that is alpha in the target release and needs a feature gate: `anonymous only` on 1.31 "
+        "(AnonymousAuthConfigurableEndpoints), CEL or several issuers on 1.29 (StructuredAuthenticationConfiguration), "
+        "`webhook NAME` authorizers on 1.29 (StructuredAuthorizationConfiguration)",
+        example="`kubernetes 1.31` + `anonymous only /livez`",
+    ),
+    Rule(
+        "PC442", NOTE,
+        "several `oidc` lines: `auth oidc` users are named with the first line's username prefix; users of the "
+        "other issuers are bound by their full name",
+        example="two `oidc` lines with different `username-prefix`",
     ),
     Rule(
         "PC439", ERROR, "`expires` before 1.22 (no `spec.expirationSeconds`)",
@@ -271,13 +320,20 @@ METHODS: dict[str, dict[str, _Option]] = {
     "basic-auth": {"file": _Option(PATH, True)},
     "oidc": {
         "issuer": _Option(URL, True),
-        "client-id": _Option(TEXT, True),
+        "client-id": _Option(TEXT),  # or `audiences`: one of them is required (PC262)
         "username-claim": _Option(TEXT),
         "groups-claim": _Option(TEXT),
         "username-prefix": _Option(TEXT),
         "groups-prefix": _Option(TEXT),
         "ca": _Option(PATH),
         "config": _Option(PATH),
+        # Only in the AuthenticationConfiguration (apis/apiserver types: issuer.audiences,
+        # claimMappings.{username,groups}.expression, claimValidationRules[].{expression,message}).
+        "audiences": _Option(LIST),
+        "username-expression": _Option(TEXT),
+        "groups-expression": _Option(TEXT),
+        "claim-validation": _Option(TEXT),
+        "message": _Option(TEXT),
     },
     "webhook": {"config": _Option(PATH, True), "cache-ttl": _Option(DURATION)},
     "proxy": {
@@ -290,7 +346,18 @@ METHODS: dict[str, dict[str, _Option]] = {
         "extra-headers-prefix": _Option(LIST),
     },
 }
-_ALIASES = {"username-headers": "username-header", "group-headers": "group-header"}
+_ALIASES = {"username-headers": "username-header", "group-headers": "group-header", "audience": "audiences"}
+# Options that may repeat, kept in order: each `claim-validation EXPR` takes the `message TEXT`
+# that follows it.
+REPEATABLE = frozenset({"claim-validation", "message"})
+# The paths kubeadm's kube-apiserver probes (cmd/kubeadm/app/phases/controlplane/manifests.go:
+# livenessProbe /livez, readinessProbe /readyz, startupProbe /livez; /healthz before 1.20) and
+# the ones RBAC's system:public-info-viewer opens besides /version.
+HEALTH_PATHS = ("/healthz", "/livez", "/readyz")
+# Where policyc puts the structured configuration files on the node unless `oidc ... config PATH`
+# names the authentication one: mounted by directory (the API server reloads both files).
+DEFAULT_AUTHN_CONFIG = "/etc/kubernetes/auth/authentication-config.yaml"
+DEFAULT_AUTHZ_CONFIG = "/etc/kubernetes/auth/authorization-config.yaml"
 USER_METHODS = ("certificate", "token", "basic", "oidc")
 # user option -> methods that accept it
 USER_OPTIONS = {"expires": ("certificate",), "key-size": ("certificate",), "uid": ("token", "basic")}
@@ -311,6 +378,7 @@ class _Line:
 
     setting: m.AuthSetting
     options: dict[str, tuple[m.Word, tuple[m.Word, ...]]] = field(default_factory=dict)
+    repeated: list[tuple[str, m.Word, tuple[m.Word, ...]]] = field(default_factory=list)
 
     def text(self, key: str) -> str | None:
         found = self.options.get(key)
@@ -335,14 +403,27 @@ class _Cluster:
     admission: tuple[m.Word, ...] | None = None
     admission_span: Span | None = None
     lines: dict[str, _Line] = field(default_factory=dict)
+    oidc_lines: list[_Line] = field(default_factory=list)  # every `oidc` line; lines["oidc"] is the first
+    webhooks: dict[str, m.AuthzWebhook] = field(default_factory=dict)
+    # Decided by _check_structured once the blocks are merged:
+    oidcs: tuple[OidcSettings, ...] = ()
+    anonymous_paths: tuple[str, ...] | None = None
+    authn_config: str | None = None
+    authorizers: tuple[Authorizer, ...] = ()
+    authz_config: str | None = None
 
 
 def _error(ctx: Context, code: str, message: str, span: Span, help: str, cis: str = "", labels=()) -> None:
     ctx.diags.append(Diagnostic(code, Severity.ERROR, message, span, help, tuple(labels), cis))
 
 
-def _parse_options(ctx: Context, setting: m.AuthSetting) -> dict[str, tuple[m.Word, tuple[m.Word, ...]]]:
-    """`key value key value, value ...` -> {key: (key word, values)}; commas continue a list."""
+def _parse_options(
+    ctx: Context, setting: m.AuthSetting, repeated: list[tuple[str, m.Word, tuple[m.Word, ...]]] | None = None,
+) -> dict[str, tuple[m.Word, tuple[m.Word, ...]]]:
+    """`key value key value, value ...` -> {key: (key word, values)}; commas continue a list.
+
+    Keys of REPEATABLE go to `repeated`, in order, when it is given.
+    """
     items: list[tuple[m.Word, bool]] = []
     for gi, group in enumerate(setting.setting.groups):
         for wi, word in enumerate(group):
@@ -368,6 +449,9 @@ def _parse_options(ctx: Context, setting: m.AuthSetting) -> dict[str, tuple[m.Wo
             values.append(items[i][0])
             i += 1
         name = _ALIASES.get(key.text, key.text)
+        if repeated is not None and name in REPEATABLE:
+            repeated.append((name, key, tuple(values)))
+            continue
         if name in options:
             _error(ctx, "PC264", f"option `{key.text}` is given twice", key.span,
                    "give each option once; list several values with commas",
@@ -450,14 +534,17 @@ def _parse_line(ctx: Context, setting: m.AuthSetting) -> _Line | None:
     line = _Line(setting)
     if method == "anonymous":
         words = [w for g in setting.setting.groups for w in g][1:]
+        if words and words[0].text == "only":
+            return _anonymous_only(ctx, line, setting)
         if len(words) != 1 or words[0].text.lower() not in _BOOL:
-            _error(ctx, "PC263", "`anonymous` takes one value, `yes` or `no`", setting.span,
-                   "write `anonymous no` to refuse unauthenticated requests")
+            _error(ctx, "PC263", "`anonymous` takes one value, `yes` or `no`, or `only PATH, ...`", setting.span,
+                   "write `anonymous no` to refuse unauthenticated requests, or `anonymous only /livez, /readyz, "
+                   "/healthz` (1.31+) to allow them on the health endpoints only")
             return None
         line.options["value"] = (setting.method, (words[0],))
         return line
     errors_before = sum(d.is_error for d in ctx.diags)
-    line.options = _parse_options(ctx, setting)
+    line.options = _parse_options(ctx, setting, line.repeated if method == "oidc" else None)
     malformed = sum(d.is_error for d in ctx.diags) > errors_before
     schema = METHODS[method]
     for key, (kword, values) in list(line.options.items()):
@@ -469,14 +556,43 @@ def _parse_line(ctx: Context, setting: m.AuthSetting) -> _Line | None:
             del line.options[key]
             continue
         _check_value(ctx, method, key, schema[key], values)
+    for key, _kword, values in line.repeated:
+        _check_value(ctx, method, key, schema[key], values)
     if method == "oidc":
         _check_oidc_prefixes(ctx, line)
     missing = [k for k, o in schema.items() if o.required and k not in line.options]
+    if method == "oidc" and "client-id" not in line.options and "audiences" not in line.options:
+        missing.append("client-id")
     if missing:
         if not malformed:  # a malformed option was reported already; "missing" would say it twice
             _error(ctx, "PC262", f"`{method}` needs " + ", ".join(f"`{k}`" for k in missing), setting.span,
                    "add " + " and ".join(f"`{k} VALUE`" for k in missing) + f" to the `{method}` line")
         return None
+    return line
+
+
+def _anonymous_only(ctx: Context, line: _Line, setting: m.AuthSetting) -> _Line | None:
+    """`anonymous only PATH, PATH`: anonymous.conditions[].path (KEP-4633), exact request paths."""
+    groups = setting.setting.groups
+    first = groups[0][2:]  # after `anonymous only`
+    paths = [*first, *(w for g in groups[1:] for w in g)]
+    bad = next((g for g in groups[1:] if len(g) != 1), None) or (first if len(first) != 1 else None)
+    if bad is not None or not paths:
+        _error(ctx, "PC263", "`anonymous only` takes a list of paths", setting.span,
+               "write `anonymous only /livez, /readyz, /healthz`")
+        return None
+    seen: dict[str, m.Word] = {}
+    for w in paths:
+        if not w.text.startswith("/") or any(ch.isspace() for ch in w.text):
+            _error(ctx, "PC263", f"`{w.text}` is not a request path", w.span,
+                   "write the path as the API server receives it, starting with `/`, such as `/livez`")
+            return None
+        if w.text in seen:
+            _error(ctx, "PC264", f"path `{w.text}` is listed twice", w.span, "list each path once",
+                   labels=(Label(seen[w.text].span, "first listed here"),))
+            return None
+        seen[w.text] = w
+    line.options["only"] = (groups[0][1], tuple(paths))
     return line
 
 
@@ -503,13 +619,327 @@ def merge_clusters(ctx: Context) -> _Cluster | None:
             if line is None:
                 continue
             method = setting.method.text
+            if method == "oidc":  # several issuers: one jwt entry each
+                merged.oidc_lines.append(line)
+                merged.lines.setdefault(method, line)
+                continue
             if method in merged.lines:
                 _error(ctx, "PC264", f"authentication method `{method}` is configured twice", setting.method.span,
                        "configure each method once",
                        labels=(Label(merged.lines[method].setting.method.span, "first configured here"),))
                 continue
             merged.lines[method] = line
+        for hook in c.webhooks:
+            if hook.name.text in merged.webhooks:
+                _error(ctx, "PC273", f"webhook `{hook.name.text}` is configured twice", hook.name.span,
+                       "configure each webhook once",
+                       labels=(Label(merged.webhooks[hook.name.text].name.span, "first configured here"),))
+                continue
+            merged.webhooks[hook.name.text] = hook
+    _check_structured(ctx, merged)
     return merged
+
+
+# ---------------------------------------------------------------------------------------------
+# The structured configuration files (--authentication-config, --authorization-config)
+# ---------------------------------------------------------------------------------------------
+
+
+def _parse_cel(ctx: Context, word: m.Word, variable: str) -> cel.CelExpr | None:
+    """PC271 for an expression that does not parse or reads an unknown variable."""
+    expr, problems = cel.parse(word, variable)
+    for p in problems:
+        _error(ctx, "PC271", p.message, p.span,
+               f"fix the expression; it is CEL (kubernetes.io/docs/reference/using-api/cel/) over `{variable}`")
+    return expr if not problems else None
+
+
+def _oidc_settings(ctx: Context, line: _Line) -> OidcSettings:
+    """One `oidc` line, its expressions parsed and its structured-only rules checked (PC271, PC272)."""
+    for what in ("username", "groups"):
+        expr, claim, prefix = line.word(f"{what}-expression"), line.word(f"{what}-claim"), line.word(f"{what}-prefix")
+        # validation.go validatePrefixClaimOrExpression: "claim and expression can't both be set",
+        # prefix "may not be specified when expression is set".
+        if expr is not None and claim is not None:
+            _error(ctx, "PC272", f"`{what}-claim` and `{what}-expression` cannot both be set", claim.span,
+                   f"keep one: the expression gives the whole {what[:-1] if what == 'groups' else what}")
+        if expr is not None and prefix is not None:
+            _error(ctx, "PC272", f"`{what}-prefix` cannot be used with `{what}-expression`", prefix.span,
+                   "put the prefix into the expression, e.g. `\"oidc:\" + claims.sub`"
+                   if what == "username" else "map the prefix inside the expression, e.g. "
+                   "`claims.groups.map(g, \"oidc:\" + g)`")
+    parsed: dict[str, cel.CelExpr] = {}
+    for key in ("username-expression", "groups-expression"):
+        word = line.word(key)
+        if word is not None:
+            expr = _parse_cel(ctx, word, cel.CLAIMS)
+            if expr is not None:
+                parsed[key] = expr
+    rules: list[ClaimValidation] = []
+    rule_exprs: list[cel.CelExpr] = []
+    seen: dict[str, m.Word] = {}
+    last_has_message = True
+    for key, kword, values in line.repeated:
+        if key == "claim-validation":
+            word = values[0]
+            if word.text in seen:  # validation.go: field.Duplicate on claimValidationRules[].expression
+                _error(ctx, "PC264", "this `claim-validation` is given twice", word.span, "give each rule once",
+                       labels=(Label(seen[word.text].span, "first given here"),))
+                continue
+            seen[word.text] = word
+            expr = _parse_cel(ctx, word, cel.CLAIMS)
+            if expr is not None:
+                rule_exprs.append(expr)
+            rules.append(ClaimValidation(word.text))
+            last_has_message = False
+        elif not rules or last_has_message:
+            _error(ctx, "PC272", "`message` must follow a `claim-validation`", kword.span,
+                   "write `claim-validation EXPR message TEXT`: the message is what the API server answers when "
+                   "that rule is false")
+        else:
+            rules[-1] = ClaimValidation(rules[-1].expression, values[0].text)
+            last_has_message = True
+    username = parsed.get("username-expression")
+    # validation.go: "claims.email_verified must be used in claimMappings.username.expression or ...
+    # claimValidationRules[*].expression when claims.email is used in claimMappings.username.expression".
+    if username is not None and username.selects(cel.CLAIMS, "email") and not any(
+            e.selects(cel.CLAIMS, "email_verified") for e in (username, *rule_exprs)):
+        _error(ctx, "PC272", "`username-expression` reads `claims.email` but nothing checks `claims.email_verified`",
+               username.word.span,
+               "add `claim-validation \"claims.?email_verified.orValue(true) == true\"` or check it in the "
+               "expression (`claims.email_verified ? claims.email : ''`): the API server refuses the configuration "
+               "otherwise")
+    return OidcSettings(
+        issuer=line.text("issuer") or "",
+        client_id=line.text("client-id") or "",
+        username_claim=line.text("username-claim"),
+        groups_claim=line.text("groups-claim"),
+        username_prefix=line.text("username-prefix"),
+        groups_prefix=line.text("groups-prefix"),
+        ca_file=line.text("ca"),
+        config_file=line.text("config"),
+        audiences=line.texts("audiences"),
+        username_expression=line.text("username-expression"),
+        groups_expression=line.text("groups-expression"),
+        claim_validations=tuple(rules),
+    )
+
+
+def _release_allows(ctx: Context, what: str, span: Span, entry: tuple[str, str | None] | None, since: str,
+                    fix: str) -> bool:
+    """PC440 when the release lacks a structured setting, PC441 when it needs an alpha feature gate."""
+    rel = format_version(_release(ctx))
+    if entry is None:
+        _error(ctx, "PC440", f"{what} needs Kubernetes {since} or later, not {rel}", span, fix)
+        return False
+    if entry[1]:
+        ctx.warn("PC441", f"{what} is alpha in Kubernetes {rel}", span,
+                 f"start the API server with --feature-gates={entry[1]}=true (off by default in {rel})")
+    return True
+
+
+def _check_structured(ctx: Context, cluster: _Cluster) -> None:
+    """The settings only an AuthenticationConfiguration or AuthorizationConfiguration can hold."""
+    release = _release(ctx)
+    oidcs = tuple(_oidc_settings(ctx, line) for line in cluster.oidc_lines)
+    issuers: dict[str, _Line] = {}
+    configs: dict[str, _Line] = {}
+    for line, o in zip(cluster.oidc_lines, oidcs, strict=True):
+        if o.issuer in issuers:  # validation.go: jwt[].issuer.url must be unique (field.Duplicate)
+            _error(ctx, "PC272", f"issuer `{o.issuer}` is configured twice", line.options["issuer"][1][0].span,
+                   "give each issuer one `oidc` line; list several client ids with `audiences`",
+                   labels=(Label(issuers[o.issuer].options["issuer"][1][0].span, "first configured here"),))
+        issuers.setdefault(o.issuer, line)
+        if o.config_file is not None:
+            configs.setdefault(o.config_file, line)
+    if len(configs) > 1:
+        second = list(configs.values())[1]
+        _error(ctx, "PC272", "the authentication configuration path is given twice, differently",
+               second.options["config"][0].span,
+               "give `config PATH` on one `oidc` line: all issuers go into that one file (--authentication-config)")
+    structured = [(line, o) for line, o in zip(cluster.oidc_lines, oidcs, strict=True) if o.needs_structured()]
+    wants_file = bool(configs) or len(oidcs) > 1 or bool(structured)
+    entry = api.authentication_config(release)
+    if len(oidcs) > 1:
+        second = cluster.oidc_lines[1]
+        if not _release_allows(ctx, "several `oidc` issuers", second.setting.method.span, entry, "1.29",
+                               "keep one `oidc` line: the --oidc-* flags take one issuer"):
+            wants_file = False
+    for line, _o in structured:
+        key = next(k for k in ("audiences", "username-expression", "groups-expression") if k in line.options) \
+            if any(k in line.options for k in ("audiences", "username-expression", "groups-expression")) \
+            else "claim-validation"
+        span = line.options[key][0].span if key in line.options else line.repeated[0][1].span
+        if not _release_allows(ctx, f"`{key}` (AuthenticationConfiguration)", span, entry, "1.29",
+                               "remove it: the --oidc-* flags cannot express it"):
+            wants_file = False
+            break
+    anonymous = cluster.lines.get("anonymous")
+    paths = None
+    if anonymous is not None and "only" in anonymous.options:
+        kword, words = anonymous.options["only"]
+        has, gate = api.anonymous_config(release)
+        if _release_allows(ctx, "`anonymous only` (anonymous.conditions)", kword.span,
+                           (entry[0] if entry else "", gate) if has else None, "1.31",
+                           "write `anonymous yes` (RBAC lets anonymous requests read only the health endpoints and "
+                           "/version) or `anonymous no` with probes that carry credentials"):
+            paths = tuple(w.text for w in words)
+            wants_file = True
+    cluster.oidcs = oidcs
+    cluster.anonymous_paths = paths
+    if wants_file and entry is not None:
+        cluster.authn_config = next(iter(configs), DEFAULT_AUTHN_CONFIG)
+    _check_authorizers(ctx, cluster)
+
+
+# DNS-1123 subdomain (apimachinery IsDNS1123Subdomain): authorizer names (validation.go).
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+# webhook block line -> (field, required, allowed values or kind)
+_WEBHOOK_SETTINGS: dict[str, tuple[bool, object]] = {
+    "kubeconfig": (True, PATH),
+    "failure-policy": (True, ("NoOpinion", "Deny")),
+    "timeout": (True, DURATION),
+    "authorized-ttl": (False, DURATION),
+    "unauthorized-ttl": (False, DURATION),
+    "subject-access-review-version": (False, ("v1", "v1beta1")),
+    "match": (False, TEXT),
+}
+_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+
+
+def _seconds(text: str) -> float:
+    return sum(float(n) * _DURATION_UNITS[u] for n, _, u in re.findall(r"(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)", text))
+
+
+def _webhook(ctx: Context, hook: m.AuthzWebhook) -> WebhookAuthorizer | None:
+    """One `webhook NAME { }` block as a Webhook authorizer (validation.go ValidateWebhookConfiguration)."""
+    values: dict[str, m.Word] = {}
+    matches: list[m.Word] = []
+    ok = True
+    for setting in hook.settings:
+        words = [w for g in setting.groups for w in g]
+        key = words[0]
+        if key.text not in _WEBHOOK_SETTINGS:
+            near = api.closest(key.text, set(_WEBHOOK_SETTINGS))
+            _error(ctx, "PC273", f"unknown webhook setting `{key.text}`", key.span,
+                   f"did you mean `{near}`?" if near else "settings: " + ", ".join(f"`{k}`" for k in _WEBHOOK_SETTINGS))
+            ok = False
+            continue
+        if len(words) != 2:
+            _error(ctx, "PC273", f"`{key.text}` takes one value", setting.span, f"write `{key.text} VALUE`")
+            ok = False
+            continue
+        value = words[1]
+        if key.text == "match":
+            if value.text in {w.text for w in matches}:  # validation.go: field.Duplicate
+                _error(ctx, "PC264", "this `match` is given twice", value.span, "give each condition once")
+                continue
+            matches.append(value)
+            ok = _parse_cel(ctx, value, cel.REQUEST) is not None and ok
+            continue
+        if key.text in values:
+            _error(ctx, "PC264", f"`{key.text}` is given twice", key.span, "give it once",
+                   labels=(Label(values[key.text].span, "first given here"),))
+            continue
+        kind = _WEBHOOK_SETTINGS[key.text][1]
+        if kind == PATH and not _is_clean_path(value.text):
+            _error(ctx, "PC263", f"`{value.text}` is not an absolute file path", value.span,
+                   "write the kubeconfig's path on the control-plane node (the API server requires an absolute "
+                   "path)")
+            ok = False
+        elif kind == DURATION and (not _GO_DURATION.fullmatch(value.text) or _seconds(value.text) <= 0):
+            _error(ctx, "PC263", f"`{value.text}` is not a positive duration", value.span,
+                   "write it like `3s`, `30s` or `5m`")
+            ok = False
+        elif isinstance(kind, tuple) and value.text not in kind:
+            _error(ctx, "PC273", f"`{key.text}` cannot be `{value.text}`", value.span,
+                   "use " + " or ".join(f"`{v}`" for v in kind))
+            ok = False
+        elif key.text == "timeout" and _seconds(value.text) > 30:
+            _error(ctx, "PC273", f"webhook timeout `{value.text}` is over 30s", value.span,
+                   "the API server accepts a timeout above 0s and at most 30s")
+            ok = False
+        values[key.text] = value
+    missing = [k for k, (required, _) in _WEBHOOK_SETTINGS.items() if required and k not in values]
+    if missing and ok:
+        _error(ctx, "PC273", f"webhook `{hook.name.text}` needs " + ", ".join(f"`{k}`" for k in missing),
+               hook.name.span, "add " + ", ".join(f"`{k} VALUE`" for k in missing) + " (no defaults: the API "
+               "server requires them)")
+    if missing or not ok:
+        return None
+    return WebhookAuthorizer(
+        name=hook.name.text,
+        kubeconfig=values["kubeconfig"].text,
+        timeout=values["timeout"].text,
+        failure_policy=values["failure-policy"].text,
+        authorized_ttl=values["authorized-ttl"].text if "authorized-ttl" in values else "5m0s",
+        unauthorized_ttl=values["unauthorized-ttl"].text if "unauthorized-ttl" in values else "30s",
+        subject_access_review_version=values["subject-access-review-version"].text
+        if "subject-access-review-version" in values else "v1",
+        match_conditions=tuple(w.text for w in matches),
+    )
+
+
+def _check_authorizers(ctx: Context, cluster: _Cluster) -> None:
+    """PC273/PC274 and the release rules of `authorization ..., webhook NAME` (AuthorizationConfiguration)."""
+    words = cluster.authorization or ()
+    refs = [w for w in words if isinstance(w, m.AuthzWebhookRef)]
+    used = {r.name.text for r in refs}
+    for name, hook in cluster.webhooks.items():
+        if name not in used:
+            ctx.warn("PC274", f"webhook `{name}` is not in `authorization`", hook.name.span,
+                     f"add `webhook {name}` to `authorization` where it should run, or remove the block")
+    if not refs:
+        return
+    legacy = next((w for w in words if not isinstance(w, m.AuthzWebhookRef) and w.text == "Webhook"), None)
+    if legacy is not None:
+        # options/authorization.go: --authorization-config and --authorization-mode are exclusive.
+        _error(ctx, "PC273", "the `Webhook` mode cannot be used beside `webhook NAME` authorizers", legacy.span,
+               "describe that webhook as a `webhook NAME { kubeconfig PATH ... }` block and name it here")
+    entry = api.authorization_config(_release(ctx))
+    if not _release_allows(ctx, "a `webhook NAME` authorizer (AuthorizationConfiguration)", refs[0].span, entry,
+                           "1.29", "use the `Webhook` mode with --authorization-webhook-config-file instead"):
+        return
+    authorizers: list[Authorizer] = []
+    seen: dict[str, m.Word] = {}
+    failed = legacy is not None
+    for w in words:
+        if not isinstance(w, m.AuthzWebhookRef):
+            if api.authorization_mode(w.text) is None:
+                failed = True
+                continue
+            # Names of the built-in authorizers as in the Kubernetes documentation's example.
+            authorizers.append(Authorizer(w.text, w.text.lower()))
+            continue
+        name = w.name
+        if not _DNS_SUBDOMAIN.fullmatch(name.text) or len(name.text) > 253 or name.text in {
+                a.lower() for a in ("Node", "RBAC", "ABAC", "AlwaysAllow", "AlwaysDeny")}:
+            _error(ctx, "PC273", f"webhook name `{name.text}` is not usable", name.span,
+                   "use a lowercase DNS name such as `opa` or `authz.example.com`, other than the names of the "
+                   "built-in authorizers (node, rbac)")
+            failed = True
+            continue
+        if name.text in seen:
+            _error(ctx, "PC265", f"webhook `{name.text}` is listed twice", name.span, "list each webhook once",
+                   labels=(Label(seen[name.text].span, "first listed here"),))
+            failed = True
+            continue
+        seen[name.text] = name
+        hook = cluster.webhooks.get(name.text)
+        if hook is None:
+            _error(ctx, "PC273", f"no `webhook {name.text} {{ }}` block", name.span,
+                   f"add `webhook {name.text} {{ kubeconfig PATH, failure-policy Deny, timeout 3s }}` (one setting "
+                   "a line) to the `cluster` block")
+            failed = True
+            continue
+        config = _webhook(ctx, hook)
+        if config is None:
+            failed = True
+            continue
+        authorizers.append(Authorizer("Webhook", name.text, config))
+    if not failed:
+        cluster.authorizers = tuple(authorizers)
+        cluster.authz_config = DEFAULT_AUTHZ_CONFIG
 
 
 # ---------------------------------------------------------------------------------------------
@@ -561,6 +991,8 @@ def _check_authorization(ctx: Context, words: tuple[m.Word, ...]) -> None:
     """PC433 unknown mode; PC434 AlwaysAllow; PC265 a mode twice; PC268 a mode needing a flag."""
     seen: dict[str, m.Word] = {}
     for w in words:
+        if isinstance(w, m.AuthzWebhookRef):
+            continue  # a structured webhook authorizer (_check_authorizers)
         name = w.text
         if name in seen:
             # pkg/kubeapiserver/options/authorization.go: "... has mode specified more than once"
@@ -613,8 +1045,13 @@ def _check_flags_in_release(ctx: Context, cluster: _Cluster) -> None:
 def _check_anonymous_probes(ctx: Context, cluster: _Cluster) -> None:
     """PC270: refusing anonymous requests also refuses the kubelet's probes of the API server."""
     anonymous = cluster.lines.get("anonymous")
-    if anonymous is None or _BOOL[anonymous.text("value").lower()]:
+    if anonymous is None or anonymous.text("value") is None or _BOOL[anonymous.text("value").lower()]:
         return
+    release = _release(ctx)
+    has_only, _gate = api.anonymous_config(release)
+    only = ("; on this release `anonymous only /livez, /readyz, /healthz` refuses every other anonymous request "
+            "and keeps the probes working (the structured authentication configuration, KEP-4633)") if has_only \
+        else ""
     # kubeadm's kube-apiserver pod probes /livez, /readyz (/healthz before 1.20) over HTTPS without
     # credentials; with --anonymous-auth=false they get 401 (kubernetes/kubeadm#798, #3174).
     ctx.warn("PC270", "with `anonymous no` the kubelet's health probes of the API server are refused",
@@ -622,7 +1059,7 @@ def _check_anonymous_probes(ctx: Context, cluster: _Cluster) -> None:
              "kubeadm's probes carry no credentials, so the kubelet would restart the API server in a loop: "
              "change the probes (e.g. to tcpSocket) before `policyc apiserver patch`, which refuses until then, "
              "or keep `anonymous yes` (RBAC lets anonymous requests read only /healthz, /livez, /readyz and "
-             "/version)")
+             "/version)" + only)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -646,10 +1083,23 @@ def _check_cis(ctx: Context, cluster: _Cluster) -> None:
         return bench is not None and bench.control(key) is not None
 
     anonymous = cluster.lines.get("anonymous")
-    if anonymous is None or _BOOL[anonymous.text("value").lower()]:
+    if anonymous is not None and "only" in anonymous.options:
+        # CIS 1.2.1's intent (anonymous requests restricted to the health endpoints) is met when every
+        # path is one of them; kube-bench's automated test still reads --anonymous-auth (docs/cis.md).
+        others = [w for w in anonymous.options["only"][1] if w.text not in HEALTH_PATHS]
+        if others:
+            ctx.warn("PC540", "anonymous requests are allowed on " + ", ".join(f"`{w.text}`" for w in others)
+                     + ", which is not a health endpoint", others[0].span,
+                     "keep `anonymous only` to " + ", ".join(HEALTH_PATHS) + " (what the kubelet's probes and load "
+                     "balancers call); grant anything else to authenticated users")
+    elif anonymous is None or _BOOL[anonymous.text("value").lower()]:
         span = anonymous.setting.span if anonymous else cluster.span
+        help = _HELP["PC540"]
+        if api.anonymous_config(release)[0]:
+            help = ("write `anonymous only /livez, /readyz, /healthz` in `authentication { }`: the kubelet's probes "
+                    "keep working and every other anonymous request is refused")
         ctx.warn("PC540", "anonymous requests are allowed" + ("" if anonymous else " (the API server's default)"),
-                 span, _HELP["PC540"])
+                 span, help)
     tokens = cluster.lines.get("tokens")
     if tokens is not None:
         ctx.warn("PC541", "a static token file authenticates users with tokens that never expire", tokens.setting.span,
@@ -905,19 +1355,7 @@ def _settings(cluster: _Cluster) -> ApiserverSettings:
         line = lines.get(method)
         return line.text(key) if line else None
 
-    oidc = None
-    if "oidc" in lines:
-        line = lines["oidc"]
-        oidc = OidcSettings(
-            issuer=line.text("issuer") or "",
-            client_id=line.text("client-id") or "",
-            username_claim=line.text("username-claim"),
-            groups_claim=line.text("groups-claim"),
-            username_prefix=line.text("username-prefix"),
-            groups_prefix=line.text("groups-prefix"),
-            ca_file=line.text("ca"),
-            config_file=line.text("config"),
-        )
+    oidc = cluster.oidcs[0] if cluster.oidcs else None
     proxy = None
     if "proxy" in lines:
         line = lines["proxy"]
@@ -929,6 +1367,8 @@ def _settings(cluster: _Cluster) -> ApiserverSettings:
             extra_headers_prefix=line.texts("extra-headers-prefix"),
         )
     anonymous = opt("anonymous", "value")
+    if cluster.anonymous_paths is not None:
+        anonymous = None  # in the configuration file: --anonymous-auth must not be set
     return ApiserverSettings(
         authorization=_texts(cluster.authorization),
         admission=_texts(cluster.admission),
@@ -940,6 +1380,11 @@ def _settings(cluster: _Cluster) -> ApiserverSettings:
         webhook_config=opt("webhook", "config"),
         webhook_cache_ttl=opt("webhook", "cache-ttl"),
         proxy=proxy,
+        oidcs=cluster.oidcs,
+        anonymous_paths=cluster.anonymous_paths,
+        authentication_config=cluster.authn_config,
+        authorizers=cluster.authorizers,
+        authorization_config=cluster.authz_config,
     )
 
 
@@ -967,6 +1412,15 @@ def check_authn(ctx: Context, program, cluster: _Cluster | None, settings: Apise
         _check_anonymous_probes(ctx, cluster)
         _check_cis(ctx, cluster)
     credentials = _check_users(ctx, program.users, cluster)
+    if cluster is not None and len(cluster.oidcs) > 1:
+        oidc_users = [u for u in program.users.values() if u.auth.text == "oidc"]
+        first = cluster.oidcs[0]
+        if oidc_users:
+            ctx.diags.append(Diagnostic(
+                "PC442", Severity.NOTE, f"`auth oidc` users are the users of the first issuer, `{first.issuer}`",
+                oidc_users[0].auth.span,
+                f"their RBAC names take its username prefix (`{first.effective_username_prefix()}`); bind users of "
+                "the other issuers by the name their mapping gives (e.g. `user \"partner:alice\"` in a grant)"))
     sa_tokens = _check_serviceaccounts(ctx, program.serviceaccounts)
     return AuthnPlan(
         apiserver=settings,

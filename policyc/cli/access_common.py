@@ -65,7 +65,26 @@ def load_model(policy: Path | None, sources: list[Path] | None, kubernetes: str 
         sys.stderr.write("note: the policy has errors; answering from what it compiles to\n")
     session = Session.of_program(result.program, result.manifests)
     session.where = Relocator(folder, result.sources).where  # files named from the working directory
+    session.notes.extend(undecided_notes(result.program))
     return session
+
+
+def undecided_notes(program: Any) -> list[str]:
+    """What the engine cannot decide: the answers of the policy's webhook authorizers.
+
+    The API server asks the authorizers in order and the first that allows or denies decides
+    (AuthorizationConfiguration authorizers); a webhook answers at run time, so the engine
+    answers for the RBAC it emits (and Node) only and says so rather than guessing.
+    """
+    settings = program.authn.apiserver
+    hooks = settings.webhook_authorizers() if settings is not None else ()
+    if not hooks:
+        return []
+    names = ", ".join(f"`{h.name}`" for h in hooks)
+    many = len(hooks) > 1
+    return [f"note: these answers cover the policy's RBAC only; the webhook authorizer{'s' if many else ''} "
+            f"{names} (authorization) may allow more, or deny first, and policyc cannot know what "
+            f"{'they answer' if many else 'it answers'}"]
 
 
 def build_request(session: Session, verb: str, resource: str, name: str | None, namespace: str | None,

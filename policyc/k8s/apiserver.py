@@ -24,7 +24,9 @@ __all__ = [
     "CsrApi",
     "admission_plugin",
     "admission_plugins",
+    "anonymous_config",
     "authentication_config",
+    "authorization_config",
     "authorization_mode",
     "closest",
     "csr_api",
@@ -161,6 +163,18 @@ def authentication_config(release: Version) -> tuple[str, str | None] | None:
     """(AuthenticationConfiguration apiVersion, feature gate it needs or None), or None before 1.29."""
     entry = _by_release("authentication_config", release)
     return None if entry is None else (entry["version"], entry.get("feature_gate"))
+
+
+def authorization_config(release: Version) -> tuple[str, str | None] | None:
+    """(AuthorizationConfiguration apiVersion, feature gate it needs or None), or None before 1.29."""
+    entry = _by_release("authorization_config", release)
+    return None if entry is None else (entry["version"], entry.get("feature_gate"))
+
+
+def anonymous_config(release: Version) -> tuple[bool, str | None]:
+    """(whether AuthenticationConfiguration takes `anonymous`, the feature gate it needs or None)."""
+    entry = _by_release("anonymous_config", release)
+    return (False, None) if entry is None else (True, entry.get("feature_gate"))
 
 
 def kubeadm_api_version(release: Version) -> str:

@@ -19,6 +19,8 @@ from policyc.model.authn import (
 from policyc.model.nodes import (
     Amount,
     AuthSetting,
+    AuthzWebhook,
+    AuthzWebhookRef,
     Cluster,
     Grant,
     Guard,
@@ -45,6 +47,8 @@ __all__ = [
     "Amount",
     "ApiserverSettings",
     "AuthSetting",
+    "AuthzWebhook",
+    "AuthzWebhookRef",
     "AuthnPlan",
     "Binding",
     "Cluster",

@@ -208,16 +208,38 @@ class AuthSetting:
 
 
 @dataclass(frozen=True)
+class AuthzWebhookRef:
+    """`webhook NAME` in `authorization`: a structured-configuration webhook authorizer."""
+
+    name: Word
+    span: Span = _span()
+
+    @property
+    def text(self) -> str:
+        return f"webhook {self.name.text}"
+
+
+@dataclass(frozen=True)
+class AuthzWebhook:
+    """`webhook NAME { kubeconfig PATH ... }` in `cluster`: the settings of a webhook authorizer."""
+
+    name: Word
+    settings: tuple[Setting, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class Cluster:
     """`cluster { authorization ...; admission ...; authentication { ... } }`."""
 
-    authorization: tuple[Word, ...] = ()
+    authorization: tuple[Word | AuthzWebhookRef, ...] = ()
     authorization_span: Span | None = field(default=None, compare=False, hash=False, repr=False)
     admission: tuple[Word, ...] = ()
     admission_span: Span | None = field(default=None, compare=False, hash=False, repr=False)
     authentication: tuple[AuthSetting, ...] = ()
     settings: tuple[Setting, ...] = ()
     span: Span = _span()
+    webhooks: tuple[AuthzWebhook, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -126,15 +126,28 @@ def load_patch_file(text: str, name: str = "kube-apiserver.patch") -> ApiserverC
             raise ManifestError(f"every item of `{key}` must be --name=value")
         return items
 
+    def path_list(key: str) -> list[str] | None:
+        if key not in doc:
+            return None
+        items = doc.get(key) or []
+        if not isinstance(items, list) or not all(isinstance(i, str) and i.startswith("/") for i in items):
+            raise ManifestError(f"`{key}` must be a list of absolute paths")
+        return items
+
     flags = sorted(tuple(i[2:].split("=", 1)) for i in flag_list("setFlags", True))
     remove = sorted(i[2:] for i in flag_list("removeFlags", False))
     files, dirs = files_of(flags)
+    config_files = sorted(path_list("configFiles") or [])
+    anonymous = path_list("anonymousPaths")
+    every = sorted({*files, *config_files})
     return ApiserverChange(
         release=release,
         flags=tuple((n, v) for n, v in flags),
         remove_flags=tuple(remove),
-        mounts=mounts_for(files, dirs, KUBEADM_MOUNTED_DIRS),
-        files=tuple(files),
+        mounts=mounts_for(every, dirs, KUBEADM_MOUNTED_DIRS),
+        files=tuple(every),
+        config_files=tuple(config_files),
+        anonymous_paths=tuple(anonymous) if anonymous is not None else None,
     )
 
 
@@ -304,14 +317,16 @@ def _current_flags(container: Any) -> list[tuple[str, str]]:
     return out
 
 
-def _apply_volumes(pod: Any, container: Any) -> list[Mount]:
+def _apply_volumes(pod: Any, container: Any, config_files: tuple[str, ...] = ()) -> list[Mount]:
     """Mount every file a file flag of the container names (after the change), unless covered.
 
     Computed from the final flags rather than the policy's, so that a flag the policy no longer
-    sets but the manifest keeps does not lose its volume.
+    sets but the manifest keeps does not lose its volume. `config_files` are files the generated
+    configuration files name (a webhook's kubeconfig): the API server opens them too.
     """
     spec = pod["spec"]
     files, dirs = files_of(_current_flags(container))
+    files = sorted({*files, *config_files})
     wanted = mounts_for(files, dirs, _mounted_paths(pod, container))
     wanted_names = {m.name for m in wanted}
     if wanted and spec.get("volumes") is None:
@@ -416,8 +431,13 @@ def _anonymous_refused(container: Any) -> bool:
     return bool(values) and values[-1].lower() in ("false", "0", "f")
 
 
-def _unauthenticated_probes(container: Any) -> list[str]:
-    """The container's HTTP probes that send no Authorization header (the kubelet adds none)."""
+def _unauthenticated_probes(container: Any, allowed_paths: tuple[str, ...] = ()) -> list[str]:
+    """The container's HTTP probes that send no Authorization header (the kubelet adds none).
+
+    A probe of a path in `allowed_paths` (`anonymous only`) is answered anonymously: KEP-4633
+    compares the request's path exactly (anonymous.conditions[].path; the query is not part of
+    it), so `/livez` does not cover `/livez/etcd`.
+    """
     found = []
     for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
         spec = container.get(probe)
@@ -425,8 +445,11 @@ def _unauthenticated_probes(container: Any) -> list[str]:
         if not isinstance(get, dict):
             continue
         headers = get.get("httpHeaders") or []
-        if not any(isinstance(h, dict) and str(h.get("name", "")).lower() == "authorization" for h in headers):
-            found.append(probe)
+        if any(isinstance(h, dict) and str(h.get("name", "")).lower() == "authorization" for h in headers):
+            continue
+        path = str(get.get("path") or "/").split("?", 1)[0]
+        if path not in allowed_paths:
+            found.append(probe if not allowed_paths else f"{probe} of {path}")
     return found
 
 
@@ -449,7 +472,21 @@ def patch_text(text: str, change: ApiserverChange, allow_failing_probes: bool = 
         )
     _apply_flags(container, change)
     probes = _unauthenticated_probes(container)
-    if _anonymous_refused(container) and not anonymous_before and probes:
+    if change.anonymous_paths is not None:
+        # `anonymous only`: anonymous requests reach only those paths (the configuration file);
+        # a probe of any other path gets 401.
+        outside = _unauthenticated_probes(container, change.anonymous_paths)
+        if outside:
+            message = (
+                "anonymous requests would be allowed only on " + ", ".join(change.anonymous_paths)
+                + ", so the kubelet's " + ", ".join(outside) + " would fail with 401 and the kubelet would "
+                "restart the API server in a loop"
+            )
+            if not allow_failing_probes:
+                raise ManifestError(message + ": add the probes' paths to `anonymous only`, or pass "
+                                    "--allow-failing-probes")
+            notes.append(message)
+    elif _anonymous_refused(container) and not anonymous_before and probes:
         message = (
             "--anonymous-auth=false would make the kubelet's probes (" + ", ".join(probes) + ") fail with 401, "
             "since the kubelet sends no credentials, and it would restart the API server in a loop"
@@ -460,7 +497,7 @@ def patch_text(text: str, change: ApiserverChange, allow_failing_probes: bool = 
                 "anonymous requests read only the health endpoints and /version), or pass --allow-failing-probes"
             )
         notes.append(message)
-    _apply_volumes(pod, container)
+    _apply_volumes(pod, container, change.config_files)
     out = io.StringIO()
     _yaml().dump(pod, out)
     patched = out.getvalue()

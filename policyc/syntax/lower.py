@@ -126,14 +126,18 @@ class _Lowerer:
         self.parts.kubernetes.append(self.word(node.children[0]))
 
     def _cluster_decl(self, node: Tree) -> None:
-        authz: tuple[m.Word, ...] = ()
+        authz: tuple[m.Word | m.AuthzWebhookRef, ...] = ()
         admission: tuple[m.Word, ...] = ()
         authz_span = admission_span = None
         authn: list[m.AuthSetting] = []
         settings: list[m.Setting] = []
+        webhooks: list[m.AuthzWebhook] = []
         for item in node.children:
             if item.data == "authorization":
-                authz, authz_span = authz + self.words(item.children[0]), self.span(item)
+                authz, authz_span = authz + self._authorizers(item), self.span(item)
+            elif item.data == "authz_webhook":
+                webhooks.append(m.AuthzWebhook(
+                    self.word(item.children[0]), tuple(self.setting(s) for s in item.children[1:]), self.span(item)))
             elif item.data == "admission":
                 admission, admission_span = admission + self.words(item.children[0]), self.span(item)
             elif item.data == "authentication":
@@ -143,7 +147,15 @@ class _Lowerer:
             else:
                 settings.append(self.setting(item))
         self.parts.clusters.append(
-            m.Cluster(authz, authz_span, admission, admission_span, tuple(authn), tuple(settings), self.span(node))
+            m.Cluster(authz, authz_span, admission, admission_span, tuple(authn), tuple(settings), self.span(node),
+                      tuple(webhooks))
+        )
+
+    def _authorizers(self, node: Tree) -> tuple[m.Word | m.AuthzWebhookRef, ...]:
+        """`Node, RBAC, webhook NAME`: mode words, and references to `webhook NAME { }` blocks."""
+        return tuple(
+            m.AuthzWebhookRef(self.word(c.children[0]), self.span(c)) if c.data == "authz_webhook_ref" else self.word(c)
+            for c in node.children
         )
 
     def _user_decl(self, node: Tree) -> None:

@@ -1,0 +1,127 @@
+"""CEL expressions of the structured API server configuration, parsed at build time.
+
+kube-apiserver compiles every expression of an AuthenticationConfiguration (claim mappings,
+claim validation rules) and an AuthorizationConfiguration (webhook matchConditions) when it
+loads the file, and refuses to start on the first error
+(staging/src/k8s.io/apiserver/pkg/apis/apiserver/validation/validation.go,
+compileClaimsCELExpression, compileMatchConditionsExpression). policyc parses them with a real
+CEL parser (cel-python) so the error points at the policy's line and column instead.
+
+Each kind of expression sees one variable: `claims` (pkg/authentication/cel/compile.go:
+claimsVarName), `request` (pkg/authorization/cel/compile.go: subjectAccessReviewRequestVarName).
+A root identifier other than that variable (and the loop variables of the comprehension macros)
+is an "undeclared reference" to the API server; policyc reports it too. Type checking (a
+username expression must give a string) is left to the API server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import celpy
+from celpy.celparser import CELParseError
+
+from policyc import model as m
+from policyc.source import Span
+
+CLAIMS = "claims"
+REQUEST = "request"
+# cel-go's comprehension macros bind their first argument (`list.exists(x, ...)`).
+_MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
+
+_ENV = celpy.Environment()
+
+
+@dataclass(frozen=True)
+class CelProblem:
+    """What is wrong with an expression, and where in the policy."""
+
+    message: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class CelExpr:
+    """A parsed expression: its text, the word it came from and its parse tree."""
+
+    text: str
+    word: m.Word
+    tree: object
+
+    def selects(self, variable: str, field: str) -> bool:
+        """Whether the expression reads `variable.field` (validation.go hasSelectExp)."""
+        for node in self.tree.iter_subtrees():  # type: ignore[attr-defined]
+            if node.data != "member_dot" or len(node.children) != 2:
+                continue
+            operand, name = node.children
+            if str(name) == field and _root_ident(operand) == variable:
+                return True
+        return False
+
+
+def _root_ident(node) -> str | None:
+    """`claims` for the member `claims` (a bare identifier), else None."""
+    if getattr(node, "data", None) != "member" or len(node.children) != 1:
+        return None
+    primary = node.children[0]
+    if getattr(primary, "data", None) != "primary" or len(primary.children) != 1:
+        return None
+    ident = primary.children[0]
+    if getattr(ident, "data", None) != "ident":
+        return None
+    return str(ident.children[0])
+
+
+def _span_in(word: m.Word, line: int, column: int, length: int = 1) -> Span:
+    """The policy span of a (line, column) of the expression inside `word` (a STRING adds its quote)."""
+    s = word.span
+    quoted = (s.end - s.start) != len(word.text) and s.end_line == s.line
+    if line != 1:  # a policy string is one line; keep the word's own span
+        return s
+    col = s.col + (1 if quoted else 0) + column - 1
+    start = s.start + (1 if quoted else 0) + column - 1
+    end_col = min(col + max(length, 1), s.end_col)
+    return Span(s.file, s.line, col, s.line, max(end_col, col + 1), start, start + max(length, 1))
+
+
+def parse(word: m.Word, variable: str) -> tuple[CelExpr | None, list[CelProblem]]:
+    """Parse the expression of `word`; problems carry the span inside the word."""
+    text = word.text
+    if not text.strip():
+        return None, [CelProblem("the expression is empty", word.span)]
+    try:
+        tree = _ENV.compile(text)
+    except CELParseError as exc:
+        line, column = getattr(exc, "line", None) or 1, getattr(exc, "column", None) or 1
+        first = str(exc.args[0]).splitlines()[0] if exc.args and str(exc.args[0]).strip() else "syntax error"
+        detail = "" if first.strip() == text.splitlines()[line - 1].strip() else f": {first}"
+        return None, [CelProblem(f"the CEL expression does not parse at column {column}{detail}",
+                                 _span_in(word, line, column))]
+    expr = CelExpr(text, word, tree)
+    return expr, _unknown_variables(expr, variable)
+
+
+def _unknown_variables(expr: CelExpr, variable: str) -> list[CelProblem]:
+    bound: set[str] = set()
+    for node in expr.tree.iter_subtrees():  # type: ignore[attr-defined]
+        if node.data == "member_dot_arg" and len(node.children) == 3 and str(node.children[1]) in _MACROS:
+            args = node.children[2]
+            first = args.children[0] if getattr(args, "children", None) else None
+            leaves = [t for t in first.scan_values(lambda v: True)] if first is not None else []
+            if len(leaves) == 1:
+                bound.add(str(leaves[0]))
+    problems: list[CelProblem] = []
+    seen: set[str] = set()
+    for node in expr.tree.iter_subtrees_topdown():  # type: ignore[attr-defined]
+        if node.data != "ident":
+            continue
+        token = node.children[0]
+        name = str(token)
+        if name == variable or name in bound or name in seen:
+            continue
+        seen.add(name)
+        problems.append(CelProblem(
+            f"`{name}` is not a variable of this expression: the API server gives it only `{variable}` "
+            "(\"undeclared reference\")",
+            _span_in(expr.word, getattr(token, "line", 1), getattr(token, "column", 1), len(name))))
+    return problems
