@@ -101,6 +101,16 @@ def test_anonymous_only_per_release(release: str, code: str | None, version: str
     assert "PC540" not in codes_of(result)  # only health endpoints: CIS 1.2.1's intent is met
 
 
+@pytest.mark.parametrize(("release", "bench"), [("1.31", "cis-1.11"), ("1.34", "cis-1.12")])
+def test_anonymous_only_notes_that_kube_bench_reads_the_flag(release: str, bench: str) -> None:
+    result = compile_text(policy(ANON), kubernetes=release)
+    d = diag(result, "PC554")
+    assert d.severity.value == "note" and d.cis == "1.2.1" and d.benchmark == bench
+    assert d.message.startswith("anonymous requests are restricted to the health endpoints, which kube-bench's test")
+    assert underlined(result, d) == "only"
+    assert "PC554" not in codes_of(compile_text(policy("anonymous only /livez, /version"), kubernetes=release))
+
+
 def test_anonymous_only_with_a_path_that_is_no_health_endpoint_keeps_pc540() -> None:
     result = compile_text(policy("anonymous only /livez, /version"), kubernetes="1.34")
     d = diag(result, "PC540")

@@ -62,7 +62,7 @@ CONTEXTS = [
     ("namespace n {\n  pod-security ", (), "pod-security"),
     ("namespace n {\n  limits {\n    ", (), "limit-type"),
     ("namespace n {\n  limits {\n    container ", (), "limit-kind"),
-    ("cluster {\n  authorization ", (), "authorization-mode"),
+    ("cluster {\n  authorization ", ("webhook",), "authorization-mode"),
     ("kubernetes ", (), "release"),
     ("forbid ", (), "verb"),
     ("forbid read ", ("except", "for", "in"), "resource"),
