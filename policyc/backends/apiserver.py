@@ -355,6 +355,14 @@ def kubeadm_file(change: ApiserverChange) -> ConfigFile:
         "# ClusterConfiguration fragment: merge apiServer into the configuration you give to\n"
         "# `kubeadm init --config` or store in the kubeadm-config ConfigMap before `kubeadm upgrade`.\n"
     )
+    if any(n == "authorization-config" for n, _ in change.flags) and not version.endswith("/v1beta4"):
+        # cmd/kubeadm/app/phases/controlplane/manifests.go (getAPIServerCommand) leaves out its default
+        # --authorization-mode when extraArgs set --authorization-config only in the kubeadm of the
+        # v1beta4 era; before, it always writes --authorization-mode=Node,RBAC.
+        intro += (
+            "# This kubeadm still writes --authorization-mode=Node,RBAC, which the API server refuses beside\n"
+            "# --authorization-config: delete it from the manifest (policyc apiserver patch does).\n"
+        )
     if change.remove_flags:
         intro += (
             "# kubeadm cannot delete flags: make sure none of these is set: "

@@ -1032,7 +1032,14 @@ def _check_flags_in_release(ctx: Context, cluster: _Cluster) -> None:
         _error(ctx, "PC435", f"`basic-auth` authentication was removed in Kubernetes "
                f"{format_version(api.flag('basic-auth-file').removed)} and cannot be used on {rel}",
                basic.setting.method.span, "use `tokens file PATH` or `oidc`, and `auth token` users")
-    oidc = cluster.lines.get("oidc")
+    for line in cluster.oidc_lines:
+        if "ca" in line.options and cluster.authn_config is not None and "config" not in line.options:
+            _error(ctx, "PC267", "`ca` cannot be used when the issuers go into an AuthenticationConfiguration",
+                   line.options["ca"][0].span,
+                   "the file takes the CA as inline PEM (jwt.issuer.certificateAuthority), which policyc does not "
+                   "write: remove `ca` if the issuer's certificate is publicly trusted, or keep one plain `oidc` "
+                   "line for --oidc-ca-file")
+    oidc = next((line for line in cluster.oidc_lines if "config" in line.options), None)
     config = oidc.word("config") if oidc else None
     if oidc is None or config is None:
         return

@@ -223,6 +223,14 @@ def test_email_verified_in_a_claim_validation_satisfies_the_email_rule() -> None
     assert validate(authentication_configuration(result.program)) == []
 
 
+def test_a_ca_file_cannot_go_into_the_configuration() -> None:
+    result = compile_text(policy(OIDC + " ca /etc/kubernetes/pki/oidc.crt", OIDC2), kubernetes="1.34")
+    d = diag(result, "PC267")
+    assert d.message == "`ca` cannot be used when the issuers go into an AuthenticationConfiguration"
+    assert underlined(result, d) == "ca"
+    assert "PC267" not in codes_of(compile_text(policy(OIDC + " ca /etc/kubernetes/pki/oidc.crt"), kubernetes="1.34"))
+
+
 def test_the_same_issuer_twice_is_refused() -> None:
     result = compile_text(policy(OIDC, "oidc issuer https://login.example.com client-id other"), kubernetes="1.34")
     assert diag(result, "PC272").message == "issuer `https://login.example.com` is configured twice"
@@ -331,6 +339,8 @@ def test_kubeadm_snippet_mounts_every_generated_file(release: str, version: str)
     args = doc["apiServer"]["extraArgs"]
     names = [a["name"] for a in args] if version.endswith("v1beta4") else list(args)
     assert {"authentication-config", "authorization-config"} <= set(names)
+    header = kubeadm_file(change).comment
+    assert ("still writes --authorization-mode=Node,RBAC" in header) is (version == "kubeadm.k8s.io/v1beta3")
     mounted = {v["hostPath"] for v in doc["apiServer"]["extraVolumes"]}
     assert mounted == {"/etc/kubernetes/auth", "/etc/opa/authz.kubeconfig"}
     for cfg in (authentication_configuration(result.program), authorization_configuration(result.program)):

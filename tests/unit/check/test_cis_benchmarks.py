@@ -280,7 +280,8 @@ def _variants(release: tuple[int, int]) -> list[tuple[str, str]]:
                                                          "tokens ", None)))
     out.append(("anonymous-default", _replace_line(base, "anonymous ", None)))
     if api.anonymous_config(release)[0]:  # KEP-4633, 1.31+: no --anonymous-auth at all
-        out.append(("anonymous-only", _replace_line(base, "anonymous ", "    anonymous only /livez, /readyz, /healthz")))
+        only = "    anonymous only /livez, /readyz, /healthz"
+        out.append(("anonymous-only", _replace_line(base, "anonymous ", only)))
     if api.flag("basic-auth-file").exists_in(release):
         out.append(("basic-auth", _replace_line(base, "tokens ", "    basic-auth file /etc/kubernetes/auth/basic.csv")))
     return out
