@@ -155,6 +155,12 @@ RULES = register(
         example="`webhook opa { ... }` with `authorization Node, RBAC`",
     ),
     Rule(
+        "PC275", NOTE,
+        "`forbid` guards beside a `webhook NAME` authorizer: the guards are proven on the RBAC policyc emits; "
+        "what the webhook allows is beyond them",
+        example="`forbid delete namespaces` + `authorization Node, RBAC, webhook opa`",
+    ),
+    Rule(
         "PC430", ERROR,
         "unknown admission plugin, or one the target release does not have (with the release that added or removed "
         "it); PodSecurityPolicy on 1.25+ is PC410",
@@ -948,6 +954,13 @@ def _check_authorizers(ctx: Context, cluster: _Cluster) -> None:
     if not failed:
         cluster.authorizers = tuple(authorizers)
         cluster.authz_config = DEFAULT_AUTHZ_CONFIG
+        if ctx.policy.guards:
+            # Authorizers run in order and the first allow or deny decides (AuthorizationConfiguration):
+            # a webhook answers at run time, so a guard cannot bound it.
+            ctx.diags.append(Diagnostic(
+                "PC275", Severity.NOTE, f"the `forbid` guards do not cover what webhook `{refs[0].name.text}` allows",
+                refs[0].span, "guards are checked against the RBAC policyc emits; make sure the webhook never "
+                "allows what they forbid (its answer is not known at build time)"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -313,6 +313,16 @@ def test_the_access_engine_says_what_it_cannot_decide() -> None:
     assert undecided_notes(compile_text(policy(authz="Node, RBAC"), kubernetes="1.34").program) == []
 
 
+def test_guards_say_they_do_not_cover_the_webhook() -> None:
+    text = policy(authz="Node, RBAC, webhook opa", extra=WEBHOOK) + "forbid delete namespaces\n"
+    result = compile_text(text, kubernetes="1.34")
+    d = diag(result, "PC275")
+    assert d.message == "the `forbid` guards do not cover what webhook `opa` allows"
+    assert underlined(result, d) == "webhook opa"
+    assert "PC275" not in codes_of(compile_text(policy(authz="Node, RBAC, webhook opa", extra=WEBHOOK),
+                                                kubernetes="1.34"))
+
+
 def test_can_i_prints_the_webhook_note(tmp_path: Path) -> None:
     text = policy("tokens file /etc/kubernetes/auth/tokens.csv", authz="Node, RBAC, webhook opa", extra=WEBHOOK)
     (tmp_path / "p.policy").write_text("kubernetes 1.34\n" + text + "user ann auth token\n"
@@ -418,3 +428,22 @@ def test_anonymous_only_without_the_probes_paths_is_refused() -> None:
     with pytest.raises(ManifestError, match=r"readinessProbe of /readyz would fail with 401"):
         patch_text(STOCK_134.read_text(), change)
     assert patch_text(STOCK_134.read_text(), change, allow_failing_probes=True).notes
+
+
+def test_the_console_script_patches_the_stock_134_manifest_twice(tmp_path: Path) -> None:
+    folder = tmp_path / "policy"
+    folder.mkdir()
+    (folder / "cluster.policy").write_text(POLICY_134)
+    manifest = tmp_path / "manifests" / "kube-apiserver.yaml"
+    manifest.parent.mkdir()
+    manifest.write_text(STOCK_134.read_text())
+    script = Path(sys.executable).parent / "policyc"
+    command = [str(script), "apiserver", "patch", str(manifest), "--policy", str(folder)]
+    first = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith(f"patched {manifest}")
+    assert "--authentication-config=/etc/kubernetes/auth/authentication-config.yaml" in manifest.read_text()
+    backups = list(manifest.parent.glob(".kube-apiserver.yaml.*.policyc-backup"))
+    assert len(backups) == 1 and backups[0].read_text() == STOCK_134.read_text()
+    second = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0 and "already up to date" in second.stderr
