@@ -676,7 +676,8 @@ def _oidc_settings(ctx: Context, line: _Line) -> OidcSettings:
         # prefix "may not be specified when expression is set".
         if expr is not None and claim is not None:
             _error(ctx, "PC272", f"`{what}-claim` and `{what}-expression` cannot both be set", claim.span,
-                   f"keep one: the expression gives the whole {what[:-1] if what == 'groups' else what}")
+                   "keep one: the expression gives "
+                   + ("the whole user name" if what == "username" else "all the groups"))
         if expr is not None and prefix is not None:
             _error(ctx, "PC272", f"`{what}-prefix` cannot be used with `{what}-expression`", prefix.span,
                    "put the prefix into the expression, e.g. `\"oidc:\" + claims.sub`"
