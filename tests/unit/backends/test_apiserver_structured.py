@@ -29,7 +29,7 @@ from policyc.k8s.apiserver_config import validate
 from policyc.output.static_pod import ManifestError, load_patch_file, patch_text, write_patched
 from policyc.output.yaml import render_file
 
-FIXTURES = Path(__file__).parents[1] / "authn" / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "output" / "fixtures"
 STOCK_134 = FIXTURES / "kube-apiserver-1.34.yaml"
 
 ANON = "anonymous only /livez, /readyz, /healthz"
