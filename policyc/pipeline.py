@@ -161,7 +161,8 @@ def _check_emitted(result: Result, options: Options) -> None:
         assert result.program is not None
         result.diagnostics += check_emitted(result.program, result.manifests, lints=options.lints)
     diags = result.diagnostics + suppress.malformed(result.sources)
-    result.diagnostics, result.suppressed = suppress.apply_suppressions(sort_diagnostics(diags), result.sources)
+    result.diagnostics, result.suppressed = suppress.apply_suppressions(
+        sort_diagnostics(diags), result.sources, result.policy)
     if options.deny_warnings:
         result.diagnostics = promote_warnings(result.diagnostics)
 

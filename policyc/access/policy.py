@@ -21,7 +21,7 @@ from policyc.access.escalation import EscalationGraph, Identity
 from policyc.access.objects import LabelSelector, ObjRef, RoleObj, parse_role
 from policyc.access.request import ALL_SERVICE_ACCOUNTS, AUTHENTICATED, UNAUTHENTICATED, Request, sa_groups
 from policyc.k8s.bootstrap import bootstrap_objects
-from policyc.k8s.rules import Atom, PolicyRule, atoms_of
+from policyc.k8s.rules import Atom, PolicyRule
 from policyc.model.program import Program
 from policyc.model.rbac import Binding, CompiledRole, RbacSubject
 from policyc.source import Span
@@ -38,7 +38,7 @@ def _atom_request(a: Atom) -> Request:
 
 
 def _rule_atoms(rule: m.Rule) -> list[Atom]:
-    return atoms_of([v.text for v in rule.verbs], [t.text for t in rule.resources], [n.text for n in rule.names])
+    return rule.atoms()
 
 
 def _produces(source: m.Rule, rule: PolicyRule) -> bool:
@@ -209,6 +209,7 @@ def graph_for(model: AccessModel, program: Program | None = None) -> EscalationG
         extra.update(program.namespaces)
         extra.update(ns.text for g in program.policy.grants for ns in g.namespaces)
         extra.update(ns.text for g in program.policy.guards for ns in g.namespaces)
+        extra.update(ns.text for e in program.policy.expectations for ns in e.namespaces)
     return EscalationGraph(model, extra)
 
 

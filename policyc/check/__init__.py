@@ -1,7 +1,8 @@
 """The check stage: from the lowered model to a checked Program, collecting every diagnostic.
 
 Stages run in order; each is a function of the model that appends diagnostics:
-versions (PC2xx/PC4xx), resolve (PC10x-PC13x), rules (PC14x-PC16x), grants (PC17x).
+versions (PC2xx/PC4xx), intent and exclusions (PC105-PC109, PC143-PC144, PC240),
+resolve (PC10x-PC13x), rules (PC14x-PC16x), grants (PC17x), allowances (PC531-PC532).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections import defaultdict
 from dataclasses import replace
 
 from policyc import model as m
-from policyc.check import grants, resolve, rules
+from policyc.check import exclusions, grants, intent, resolve, rules, suppress
 from policyc.check.admission import check_admission
 from policyc.check.authn import apiserver_settings, check_authn, merge_clusters
 from policyc.check.context import Context
@@ -29,6 +30,10 @@ def check(policy: m.Policy, kubernetes: str | None = None) -> tuple[Program | No
     if version is None:
         return None, sort_diagnostics(diags)
     ctx = Context(policy, load_release(version), diags)
+    # Classes, selectors and exclusions become plain declarations first (check/intent.py,
+    # check/exclusions.py): every later check and stage sees the policy they stand for.
+    policy = ctx.policy = exclusions.expand_all(ctx, intent.apply_intent(ctx))
+    ctx.diags.extend(suppress.check_allowances(policy))
     tables = resolve.symbol_tables(ctx)
     resolve.check_role_names(ctx)
     resolve.check_declarations(ctx, tables)

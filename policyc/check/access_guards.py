@@ -111,6 +111,16 @@ def _step_origins(step: Step, model: AccessModel) -> str:
     return "; ".join(dict.fromkeys(_origin(p, model) for p in step.grants))
 
 
+def held_text(v: Violation, spec: GuardSpec, model: AccessModel) -> str:
+    """What a violation holds that the guard forbids, where, through which role, from which grant."""
+    return _held(v, spec, model)
+
+
+def origin_text(p: Permission, model: AccessModel) -> str:
+    """Where a permission comes from: policy lines, or the built-in binding."""
+    return _origin(p, model)
+
+
 def _held(v: Violation, spec: GuardSpec, model: AccessModel) -> str:
     p = v.permission
     pattern = next(pat for pat in spec.patterns if rule_overlaps(p.rule, pat))

@@ -18,7 +18,7 @@ from policyc.access.authorizer import AccessModel
 from policyc.access.escalation_rules import EscalationRule, Need
 from policyc.access.objects import ObjRef
 from policyc.diagnostics import Diagnostic, Label, warning
-from policyc.k8s.rules import PolicyRule, atoms_of, merge
+from policyc.k8s.rules import PolicyRule, merge
 from policyc.model.program import Program
 from policyc.model.rbac import Binding, RbacSubject
 from policyc.rules import WARNING, Rule, register
@@ -240,8 +240,7 @@ class _GrantUse:
 
 def _grant_rules(b: Binding, g: m.Grant, model: AccessModel) -> tuple[PolicyRule, ...]:
     if g.rule is not None:
-        return merge(atoms_of([v.text for v in g.rule.verbs], [t.text for t in g.rule.resources],
-                              [n.text for n in g.rule.names]))
+        return merge(g.rule.atoms())
     ref = ObjRef(b.role_kind, (b.namespace or "") if b.role_kind == "Role" else "", b.role_name)
     role = model.role(ref)
     return role.rules if role is not None else ()
@@ -306,7 +305,8 @@ def wildcard_lints(program: Program) -> list[Diagnostic]:
     rules += [g.rule for g in program.policy.grants if g.rule is not None]
     out = []
     for r in rules:
-        words = [w for w in (*r.verbs, *r.resources) if "*" in w.text]
+        # An exclusion emits the explicit list the `*` expands to (PC144 says what it misses).
+        words = [w for w in (*r.verbs, *r.resources) if "*" in w.text and not r.has_exclusion]
         if words:
             out.append(warning("PC503", f"rule uses the wildcard `{words[0].text}`", words[0].span,
                                _HELP["PC503"]))

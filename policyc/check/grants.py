@@ -22,7 +22,7 @@ from policyc.check.context import Context
 from policyc.check.resolve import role_did_you_mean
 from policyc.k8s.bootstrap import AGGREGATE_LABELS, builtin_cluster_roles, is_builtin_role
 from policyc.k8s.names import path_segment
-from policyc.k8s.rules import Atom, atoms_of, merge
+from policyc.k8s.rules import Atom, merge
 from policyc.model.rbac import Binding, CompiledRole, RbacSubject, rbac_subjects
 from policyc.rules import ERROR, WARNING, Rule, register
 
@@ -100,7 +100,7 @@ class _Acc:
 def _role_atoms(role: m.Role) -> list[Atom]:
     atoms: list[Atom] = []
     for r in role.rules:
-        atoms += atoms_of([v.text for v in r.verbs], [t.text for t in r.resources], [n.text for n in r.names])
+        atoms += r.atoms()
     return atoms
 
 
@@ -210,8 +210,7 @@ def compile_grants(
         owner = owner_of(g)
         scopes = [None] if g.cluster else [ns.text for ns in g.namespaces]
         if g.rule is not None:
-            atoms = atoms_of([v.text for v in g.rule.verbs], [t.text for t in g.rule.resources],
-                             [n.text for n in g.rule.names])
+            atoms = g.rule.atoms()
             for scope in scopes:
                 key = (scope, "inline", owner)
                 acc.atoms[key] += atoms

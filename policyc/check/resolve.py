@@ -210,6 +210,10 @@ def check_declarations(ctx: Context, tables: dict[str, dict]) -> None:
             check_subject(ctx, s, teams)
         for ns in guard.namespaces:
             check_namespace_name(ctx, ns)
+    for e in p.expectations:
+        check_subject(ctx, e.subject, teams)
+        for ns in e.namespaces:
+            check_namespace_name(ctx, ns)
 
 
 def check_psp_refs(ctx: Context, psps: dict) -> None:

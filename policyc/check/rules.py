@@ -113,8 +113,8 @@ def check_rule(ctx: Context, rule: m.Rule, namespaced: bool, what: str) -> None:
             urls[0].span,
             "non-resource URLs are cluster-wide: put them in a role without `in` and grant it `in cluster`",
         )
-    check_verbs(ctx, rule.verbs, rule.resources)
-    check_targets(ctx, rule.resources)
+    check_verbs(ctx, rule.verbs + rule.except_verbs, rule.resources)
+    check_targets(ctx, rule.resources + rule.except_resources)
     if rule.names:
         verbs = {x for v in rule.verbs for x in VERB_ALIASES.get(v.text, (v.text,))}
         unnamed = unnamed_verbs(verbs, rule.resources)
@@ -142,3 +142,5 @@ def check_all_rules(ctx: Context) -> None:
     for guard in ctx.policy.guards:
         check_verbs(ctx, guard.verbs, guard.resources)
         check_targets(ctx, guard.resources)
+    for e in ctx.policy.expectations:
+        check_rule(ctx, e.rule, not e.cluster and bool(e.namespaces), "expectation")

@@ -1,8 +1,11 @@
-"""Inline suppression of warnings: `# policyc: allow CODE[, CODE] reason` on the line above.
+"""Suppression of warnings: `# policyc: allow CODE[, CODE] reason` on the line above, and
+policy-wide `allow CODE, ... because "REASON"` statements.
 
 The comment may be anywhere in the block of comment lines right above the warned line. A reason
 is required; a suppression without one, or without a code, suppresses nothing and is itself a
-warning (PC530). Errors are never suppressed: a guard violation must be fixed, not silenced.
+warning (PC530). A policy-wide `allow` without a reason (PC531), or naming an error or an
+unknown code (PC532), is an error. Errors are never suppressed: a guard violation must be
+fixed, not silenced.
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 
-from policyc.diagnostics import SUPPRESSED, Diagnostic, Label, Severity, warning
-from policyc.rules import WARNING, Rule, register
+from policyc import model as m
+from policyc.diagnostics import SUPPRESSED, Diagnostic, Label, Severity, error, warning
+from policyc.rules import ERROR, WARNING, Rule, get, register
 from policyc.source import SourceFile, Span
 
 # The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
@@ -22,7 +26,43 @@ RULES = register(
         "PC530", WARNING, "a `# policyc: allow` comment without a code or without a reason (it suppresses nothing)",
         example="``suppression comment gives no reason``",
     ),
+    Rule("PC531", ERROR, "a policy-wide `allow` without `because \"REASON\"`", example="`allow PC144`"),
+    Rule(
+        "PC532", ERROR, "a policy-wide `allow` of an error or of an unknown code (errors cannot be allowed)",
+        example="`allow PC301 because \"trusted\"`",
+    ),
 )
+
+
+def check_allowances(policy: m.Policy) -> list[Diagnostic]:
+    """PC531 an `allow` without a reason; PC532 one that names an error or an unknown code."""
+    out: list[Diagnostic] = []
+    for a in policy.allowances:
+        if a.reason is None or not a.reason.text.strip():
+            out.append(error("PC531", "`allow` gives no reason", a.span,
+                             "say why the policy accepts these warnings: `allow CODE because \"REASON\"`"))
+        for code in a.codes:
+            rule = get(code.text)
+            if rule is None:
+                out.append(error("PC532", f"`{code.text}` is not a policyc diagnostic code", code.span,
+                                 "codes are listed in docs/diagnostics.md (`PC144`, `PC502`, ...)"))
+            elif rule.severity is not WARNING:
+                out.append(error("PC532", f"`{code.text}` is an error and cannot be allowed", code.span,
+                                 "fix what it reports; only warnings can be allowed"))
+    return out
+
+
+def _policy_allowances(policy: m.Policy | None) -> dict[str, m.Allowance]:
+    """Warning codes -> the `allow` statement (with a reason) that silences them for the policy."""
+    out: dict[str, m.Allowance] = {}
+    for a in policy.allowances if policy is not None else ():
+        if a.reason is None or not a.reason.text.strip():
+            continue
+        for code in a.codes:
+            rule = get(code.text)
+            if rule is not None and rule.severity is WARNING:
+                out.setdefault(code.text, a)
+    return out
 
 _MARK = re.compile(r"#\s*policyc:\s*allow\b(?P<rest>.*)$")
 _CODES = re.compile(r"\s*(?P<codes>PC\d{3}(?:\s*,\s*PC\d{3})*)(?P<reason>.*)$")
@@ -68,15 +108,22 @@ def malformed(sources: Mapping[str, SourceFile]) -> list[Diagnostic]:
 
 
 def apply_suppressions(
-    diags: list[Diagnostic], sources: Mapping[str, SourceFile]
+    diags: list[Diagnostic], sources: Mapping[str, SourceFile], policy: m.Policy | None = None
 ) -> tuple[list[Diagnostic], list[Diagnostic]]:
-    """(kept, suppressed): warnings suppressed by a comment move to the second list.
+    """(kept, suppressed): warnings suppressed by a comment or a policy-wide `allow` move to the second list.
 
-    A suppressed warning gains a label on the comment that carries its reason (`diagnostics.suppression_reason`).
+    A suppressed warning gains a label on the comment (or the `allow` statement) that carries its
+    reason (`diagnostics.suppression_reason`).
     """
     kept: list[Diagnostic] = []
     suppressed: list[Diagnostic] = []
+    allowed = _policy_allowances(policy)
     for d in diags:
+        allowance = allowed.get(d.code) if d.severity is Severity.WARNING else None
+        if allowance is not None:
+            assert allowance.reason is not None
+            suppressed.append(replace(d, labels=(*d.labels, Label(allowance.span, SUPPRESSED + allowance.reason.text))))
+            continue
         src = sources.get(d.span.file)
         found = _suppressions(src, d.span.line).get(d.code) if src is not None and d.span.line > 1 else None
         if d.severity is Severity.WARNING and found is not None:

@@ -7,6 +7,7 @@ import sys
 import typer
 
 from policyc.cli import apiserver as apiserver_cmd
+from policyc.cli import assertions as assertions_cmd
 from policyc.cli import build as build_cmd
 from policyc.cli import can_i as can_i_cmd
 from policyc.cli import credentials as credentials_cmd
@@ -45,6 +46,7 @@ def main(
 
 app.command("build")(build_cmd.build)
 app.command("check")(build_cmd.check)
+app.command("test")(assertions_cmd.test)
 app.add_typer(apiserver_cmd.app, name="apiserver")
 app.command("kubeconfig")(credentials_cmd.kubeconfig)
 app.command("rotate")(credentials_cmd.rotate)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from policyc.k8s.rules import Atom, atoms_of
 from policyc.source import NO_SPAN, Span
 
 
@@ -30,6 +31,26 @@ class Rule:
     resources: tuple[Word, ...]
     names: tuple[Word, ...] = ()
     span: Span = _span()
+    except_verbs: tuple[Word, ...] = ()  # `VERBS except VERBS`
+    except_resources: tuple[Word, ...] = ()  # `RESOURCES except RESOURCES`
+    # What an exclusion expands to against the release tables (check/exclusions.py):
+    # ((verb, resource as written, e.g. `deployments.apps/scale`), ...). Empty: no exclusion.
+    expansion: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def has_exclusion(self) -> bool:
+        """Whether the rule says `except` (its permissions are `expansion`, once checked)."""
+        return bool(self.except_verbs or self.except_resources)
+
+    def atoms(self) -> list[Atom]:
+        """The rule's atoms: verbs (aliases expanded) times resources, or the expanded exclusion."""
+        names = [n.text for n in self.names]
+        if self.has_exclusion:
+            out: list[Atom] = []
+            for verb, resource in self.expansion:
+                out += atoms_of([verb], [resource], names)
+            return out
+        return atoms_of([v.text for v in self.verbs], [t.text for t in self.resources], names)
 
     @property
     def is_nonresource(self) -> bool:
@@ -88,6 +109,50 @@ class Grant:
     team: str = ""
     namespace_block: str = ""
     span: Span = _span()
+    selector: Selector | None = None  # `in namespaces matching ...` (resolved into `namespaces`)
+    namespace_class: str = ""  # written in `namespace-class NAME { }`: the place is its namespaces
+
+
+@dataclass(frozen=True)
+class SelectorTerm:
+    """One term of `in namespaces matching`: `k=v` (op `=`), `k!=v` (`!=`), `k` (`exists`), `!k` (`!`)."""
+
+    key: Word
+    op: str
+    value: Word | None = None
+    span: Span = _span()
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        """Kubernetes label-selector semantics (k8s.io/apimachinery/pkg/labels/selector.go,
+        `Requirement.Matches`): `!=` also matches when the key is absent."""
+        key = self.key.text
+        if self.op == "exists":
+            return key in labels
+        if self.op == "!":
+            return key not in labels
+        value = self.value.text if self.value is not None else ""
+        if self.op == "=":
+            return labels.get(key) == value
+        return labels.get(key) != value
+
+    def __str__(self) -> str:
+        key = self.key.text
+        return {"exists": key, "!": f"!{key}", "=": f"{key}={self.value}", "!=": f"{key}!={self.value}"}[self.op]
+
+
+@dataclass(frozen=True)
+class Selector:
+    """`namespaces matching TERM, ...`: every declared namespace whose labels satisfy all terms."""
+
+    terms: tuple[SelectorTerm, ...]
+    span: Span = _span()
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        """Whether namespace labels satisfy every term."""
+        return all(t.matches(labels) for t in self.terms)
+
+    def __str__(self) -> str:
+        return "namespaces matching " + ", ".join(str(t) for t in self.terms)
 
 
 @dataclass(frozen=True)
@@ -179,6 +244,43 @@ class Namespace:
     quota: tuple[Amount, ...] = ()
     quota_span: Span | None = field(default=None, compare=False, hash=False, repr=False)
     span: Span = _span()
+    cls: Word | None = None  # `namespace N class C`
+    from_class: str = ""  # a block the check stage derived from class `from_class`
+
+
+@dataclass(frozen=True)
+class NamespaceClass:
+    """`namespace-class NAME { ... }`: what a namespace block takes, for `namespace N class NAME`.
+
+    `body` holds the settings as a Namespace block named after the class; its grants live in
+    Policy.grants with `namespace_class` set.
+    """
+
+    name: Word
+    body: Namespace
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """`expect SUBJECT can|cannot RULE [in NAMESPACES | in namespaces matching ... | in cluster]`."""
+
+    subject: Subject
+    can: bool
+    rule: Rule
+    namespaces: tuple[Word, ...] = ()
+    cluster: bool = False
+    selector: Selector | None = None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """`allow CODE, ... because "REASON"`: warnings silenced for the whole policy."""
+
+    codes: tuple[Word, ...]
+    reason: Word | None
+    span: Span = _span()
 
 
 @dataclass(frozen=True)
@@ -253,6 +355,7 @@ class Guard:
     namespaces: tuple[Word, ...]
     cluster: bool
     span: Span = _span()
+    selector: Selector | None = None  # `in namespaces matching ...` (resolved into `namespaces`)
 
 
 @dataclass(frozen=True)
@@ -271,3 +374,6 @@ class Policy:
     grants: tuple[Grant, ...] = ()
     guards: tuple[Guard, ...] = ()
     files: tuple[str, ...] = ()
+    namespace_classes: tuple[NamespaceClass, ...] = ()
+    expectations: tuple[Expectation, ...] = ()
+    allowances: tuple[Allowance, ...] = ()

@@ -25,7 +25,7 @@ _TOKEN = re.compile(
     r"|(?P<COMMENT>#[^\n]*)"
     rf"|(?P<WORD>{WORD_RE})"
     r'|(?P<STRING>"(?:[^"\\\n]|\\[^\n])*")'
-    r"|(?P<PUNCT>[{},])"
+    r"|(?P<PUNCT>!=|[{},!])"
 )
 _WORD_FULL = re.compile(WORD_RE + r"\Z")
 

@@ -61,6 +61,9 @@ class _Parts:
     psps: list[m.PodSecurityPolicy] = field(default_factory=list)
     grants: list[m.Grant] = field(default_factory=list)
     guards: list[m.Guard] = field(default_factory=list)
+    classes: list[m.NamespaceClass] = field(default_factory=list)
+    expectations: list[m.Expectation] = field(default_factory=list)
+    allowances: list[m.Allowance] = field(default_factory=list)
 
 
 class _Lowerer:
@@ -105,10 +108,21 @@ class _Lowerer:
         return tuple(out)
 
     def rule(self, node: Tree) -> m.Rule:
-        verbs = self.words(node.children[0])
-        resources = self.words(node.children[1])
-        names = self.words(node.children[2].children[0]) if len(node.children) > 2 else ()
-        return m.Rule(verbs, resources, names, self.span(node))
+        lists: list[tuple[m.Word, ...]] = []
+        except_verbs: tuple[m.Word, ...] = ()
+        except_resources: tuple[m.Word, ...] = ()
+        names: tuple[m.Word, ...] = ()
+        for c in node.children:
+            if c.data == "names":
+                lists.append(self.words(c))
+            elif c.data == "except_verbs":
+                except_verbs = self.words(c.children[0])
+            elif c.data == "except_resources":
+                except_resources = self.words(c.children[0])
+            else:
+                names = self.words(c.children[0])
+        verbs, resources = lists
+        return m.Rule(verbs, resources, names, self.span(node), except_verbs, except_resources)
 
     @staticmethod
     def child(node: Tree, data: str) -> Tree | None:
@@ -204,13 +218,31 @@ class _Lowerer:
         )
 
     def _namespace_decl(self, node: Tree) -> None:
+        names = [self.word(c) for c in node.children if c.data == "name"]
+        cls_node = self.child(node, "ns_class")
+        cls = self.word(cls_node.children[0]) if cls_node is not None else None
+        body = self.child(node, "ns_body")
+        span = self.span(node)
+        for i, name in enumerate(names):
+            # One block per name; the grants of a block for several names are lowered once, for all.
+            block = self._ns_body(body, name, span, [n.text for n in names] if i == 0 else None)
+            self.parts.namespaces.append(dataclasses.replace(block, cls=cls))
+
+    def _namespace_class_decl(self, node: Tree) -> None:
         name = self.word(node.children[0])
+        body = self._ns_body(node.children[1], name, self.span(node), None, cls=name.text)
+        self.parts.classes.append(m.NamespaceClass(name, body, self.span(node)))
+
+    def _ns_body(self, body: Tree | None, name: m.Word, span: Span, grant_places: list[str] | None,
+                 cls: str = "") -> m.Namespace:
+        """The settings of a namespace (or class) block; its grants go to the parts when
+        `grant_places` (the namespaces they default to) is given or the block is a class."""
         labels: list[tuple[m.Word, m.Word]] = []
         pod_security: list[m.PodSecurity] = []
         limits: list[m.LimitItem] = []
         quota: list[m.Amount] = []
         limits_span = quota_span = None
-        for item in node.children[1:]:
+        for item in body.children if body is not None else ():
             kind = item.data
             if kind == "labels":
                 for w in self.words(item.children[0]):
@@ -232,19 +264,19 @@ class _Lowerer:
             elif kind == "quota":
                 quota_span = quota_span or self.span(item)
                 quota.extend(self.amount(a) for a in item.children)
-            else:
-                self._grant(item, namespace=name.text)
-        self.parts.namespaces.append(
-            m.Namespace(
-                name,
-                tuple(labels),
-                tuple(pod_security),
-                tuple(limits),
-                limits_span,
-                tuple(quota),
-                quota_span,
-                self.span(node),
-            )
+            elif cls:
+                self._grant(item, namespace_class=cls)
+            elif grant_places is not None:
+                self._grant(item, namespace=name.text, places=grant_places)
+        return m.Namespace(
+            name,
+            tuple(labels),
+            tuple(pod_security),
+            tuple(limits),
+            limits_span,
+            tuple(quota),
+            quota_span,
+            span,
         )
 
     def amount(self, node: Tree) -> m.Amount:
@@ -267,7 +299,8 @@ class _Lowerer:
         settings = tuple(self.setting(s) for s in node.children[1:])
         self.parts.psps.append(m.PodSecurityPolicy(name, settings, self.span(node)))
 
-    def _grant(self, node: Tree, team: str = "", namespace: str = "") -> None:
+    def _grant(self, node: Tree, team: str = "", namespace: str = "", places: list[str] | None = None,
+               namespace_class: str = "") -> None:
         what = node.children[0]
         role = self.word(what.children[0]) if what.data == "grant_role" else None
         rule = self.rule(what) if what.data == "rule" else None
@@ -276,20 +309,54 @@ class _Lowerer:
         subjects = self.subjects(to.children[0]) if to else ()
         if not subjects and team:
             subjects = (m.Subject("team", team, self.span(node)),)
-        namespaces, cluster = self._place(where)
+        namespaces, cluster, selector = self._place(where)
         if where is None and namespace:
-            namespaces = (m.Word(namespace, self.span(node)),)
+            namespaces = tuple(m.Word(n, self.span(node)) for n in (places or [namespace]))
         self.parts.grants.append(
-            m.Grant(role, rule, subjects, namespaces, cluster, team, namespace, self.span(node))
+            m.Grant(role, rule, subjects, namespaces, cluster, team, namespace, self.span(node), selector,
+                    namespace_class if where is None else "")
         )
 
-    def _place(self, where: Tree | None) -> tuple[tuple[m.Word, ...], bool]:
+    def _place(self, where: Tree | None) -> tuple[tuple[m.Word, ...], bool, m.Selector | None]:
         if where is None:
-            return (), False
+            return (), False, None
         target = where.children[0]
         if target.data == "in_cluster":
-            return (), True
-        return self.words(target), False
+            return (), True, None
+        if target.data == "in_matching":
+            return (), False, self.selector(target)
+        return self.words(target), False, None
+
+    def selector(self, node: Tree) -> m.Selector:
+        terms = []
+        for t in node.children:
+            span = self.span(t)
+            if t.data == "selector_not_equal":
+                terms.append(m.SelectorTerm(self.word(t.children[0]), "!=", self.word(t.children[1]), span))
+            elif t.data == "selector_absent":
+                terms.append(m.SelectorTerm(self.word(t.children[0]), "!", None, span))
+            else:
+                w = self.word(t.children[0])
+                if "=" in w.text:
+                    key, value = self._label(w)
+                    terms.append(m.SelectorTerm(key, "=", value, span))
+                else:
+                    terms.append(m.SelectorTerm(w, "exists", None, span))
+        return m.Selector(tuple(terms), self.span(node))
+
+    def _expect(self, node: Tree) -> None:
+        subject = self.subjects(Tree("subjects", [node.children[0]]))[0]
+        can = node.children[1].data == "expect_can"
+        rule = self.rule(node.children[2])
+        namespaces, cluster, selector = self._place(self.child(node, "grant_in"))
+        self.parts.expectations.append(
+            m.Expectation(subject, can, rule, namespaces, cluster, selector, self.span(node))
+        )
+
+    def _allow_decl(self, node: Tree) -> None:
+        codes = self.words(node.children[0])
+        reason = self.word(node.children[1].children[0]) if len(node.children) > 1 else None
+        self.parts.allowances.append(m.Allowance(codes, reason, self.span(node)))
 
     def _forbid(self, node: Tree) -> None:
         verbs = self.words(node.children[0])
@@ -298,6 +365,7 @@ class _Lowerer:
         excepts: tuple[m.Subject, ...] = ()
         namespaces: tuple[m.Word, ...] = ()
         cluster = False
+        selector = None
         for item in node.children[1:]:
             if item.data == "names":
                 resources = self.words(item)
@@ -306,9 +374,9 @@ class _Lowerer:
             elif item.data == "forbid_except":
                 excepts = self.subjects(item.children[0])
             else:
-                namespaces, cluster = self._place(item)
+                namespaces, cluster, selector = self._place(item)
         self.parts.guards.append(
-            m.Guard(verbs, resources, subjects, excepts, namespaces, cluster, self.span(node))
+            m.Guard(verbs, resources, subjects, excepts, namespaces, cluster, self.span(node), selector)
         )
 
 
@@ -350,6 +418,9 @@ def lower(sources: Iterable[SourceFile]) -> tuple[m.Policy, list[Diagnostic]]:
         grants=tuple(parts.grants),
         guards=tuple(parts.guards),
         files=tuple(s.name for s in srcs),
+        namespace_classes=tuple(parts.classes),
+        expectations=tuple(parts.expectations),
+        allowances=tuple(parts.allowances),
     )
     return policy, diags
 
