@@ -57,6 +57,7 @@ def build(stream: Iterable[Piece]) -> Block:
     blocks: list[Block] = [root]
     current: list[Statement | None] = [None]
     previous = ""
+    glue = False  # the next word joins the last one: selector terms are written `k!=v` and `!k`
     for piece in stream:
         kind = piece.kind
         if kind == "COMMENT":
@@ -93,8 +94,11 @@ def build(stream: Iterable[Piece]) -> Block:
             assert stmt.block is None, "the grammar never continues a statement after its block"
             if kind == "COMMA" and stmt.words:
                 stmt.words[-1] += ","
+            elif (glue or piece.text == "!=") and stmt.words:
+                stmt.words[-1] += piece.text
             else:
                 stmt.words.append(piece.text)
+            glue = piece.text in ("!=", "!")
     return root
 
 
