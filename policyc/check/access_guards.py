@@ -57,6 +57,8 @@ def guard_text(g: m.Guard) -> str:
         parts += ["except", ", ".join(str(s) for s in g.excepts)]
     if g.cluster:
         parts.append("in cluster")
+    elif g.selector is not None:
+        parts += ["in", str(g.selector)]
     elif g.namespaces:
         parts += ["in", ", ".join(n.text for n in g.namespaces)]
     return " ".join(parts)
