@@ -10,7 +10,6 @@ request `read * except secrets` expands to on the target release, and for secret
 from __future__ import annotations
 
 from conftest import REPO
-
 from policyc.access.policy import model_from_program
 from policyc.access.request import Request, UserInfo
 from policyc.k8s.expand import expand
@@ -66,7 +65,8 @@ def test_the_auditor_is_answered_the_same_for_every_request_of_the_exclusion() -
         asked = []
         for verb, resource in pairs:
             ref = parse_resource(resource)
-            asked.append(model.authorize(auditor, Request(verb, ref.group, ref.resource, ref.subresource or "")).allowed)
+            req = Request(verb, ref.group, ref.resource, ref.subresource or "")
+            asked.append(model.authorize(auditor, req).allowed)
         secrets = model.authorize(auditor, Request("get", "", "secrets", "", "", "web-prod")).allowed
         exec_ = model.authorize(auditor, Request("create", "", "pods", "exec", "", "web-prod")).allowed
         answers.append((asked, secrets, exec_))
