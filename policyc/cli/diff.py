@@ -37,6 +37,9 @@ def diff(
     ),
     policy: Path = typer.Option(Path("policies"), "--policy", help="Policy folder, in the work tree and in revisions."),
     kubernetes: str | None = KUBERNETES_OPT,
+    base_kubernetes: str | None = typer.Option(
+        None, "--base-kubernetes", help="Target release of BASE only (default: as --kubernetes); with the same "
+        "folder on both sides, shows what an upgrade changes, e.g. what an `except` exclusion gains."),
     fmt: DiffFormat = typer.Option(DiffFormat.text, "--format", help="Report format."),
     manifests: bool = typer.Option(False, "--manifests", help="Add a unified diff of the generated YAML."),
     exit_code: bool = typer.Option(False, "--exit-code", help="Exit 1 when effective access changed, else 0."),
@@ -45,8 +48,8 @@ def diff(
     cwd = Path.cwd()
     compiled = []
     try:
-        for spec in (base, head):
-            compiled.append(compile_side(resolve(spec, policy, cwd), kubernetes))
+        for spec, release in ((base, base_kubernetes or kubernetes), (head, kubernetes)):
+            compiled.append(compile_side(resolve(spec, policy, cwd), release))
     except UsageError as exc:
         raise fail_usage(str(exc)) from None
     # Where each side's files are, to name them from the working directory: a folder as given, or
