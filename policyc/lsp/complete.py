@@ -101,7 +101,7 @@ def _want(stmt: list[Tok], head: str) -> str | None:
             return ("limit-type", "limit-kind")[len(rest)] if len(rest) < 2 else None
         return None
     keyword = stmt[k].value
-    if keyword in ("grant", "forbid"):
+    if keyword in ("grant", "forbid", "can", "cannot"):
         return _rule_part(rest)
     if not fresh:
         return None
@@ -118,6 +118,9 @@ def _want(stmt: list[Tok], head: str) -> str | None:
         "pod-security": "pod-security",
         "authorization": "authorization-mode",
         "kubernetes": "release",
+        "class": "class",
+        "matching": "label",
+        "allow": "code",
     }.get(keyword)
 
 
@@ -189,6 +192,16 @@ def candidates(ctx: CompletionContext, index: Index | None, release: Release) ->
         out += [Candidate(k, "EnumMember", "LimitRange bound") for k in LIMIT_KINDS]
     elif want == "authorization-mode":
         out += [Candidate(mode, "EnumMember", "--authorization-mode") for mode in AUTHORIZATION_MODES]
+    elif want == "class" and index:
+        out += [Candidate(c.name.text, "Class", "namespace class") for c in index.policy.namespace_classes]
+    elif want == "label" and index:
+        labels = {f"{k.text}={v.text}" for n in index.policy.namespaces for k, v in n.labels}
+        labels |= {f"{k.text}={v.text}" for c in index.policy.namespace_classes for k, v in c.body.labels}
+        out += [Candidate(x, "Value", "namespace label") for x in sorted(labels)]
+    elif want == "code":
+        from policyc.rules import WARNING, all_rules
+
+        out += [Candidate(code, "Constant", r.summary) for code, r in all_rules().items() if r.severity is WARNING]
     elif want == "release":
         out += [Candidate(format_version(v), "Constant", "supported release") for v in reversed(SUPPORTED)]
     seen: set[str] = set()

@@ -56,6 +56,7 @@ def hover_text(index: Index, occ: Occurrence) -> str | None:
         "serviceaccount": _serviceaccount,
         "group": _group,
         "psp": _psp,
+        "class": _class,
     }.get(occ.kind)
     return handler(index, occ) if handler else None
 
@@ -189,6 +190,29 @@ def _namespace(index: Index, occ: Occurrence) -> str:
     grants = [g for g in index.policy.grants if any(w.text == occ.name for w in g.namespaces)]
     if grants:
         lines.append(f"- {len(grants)} grant{'s' if len(grants) != 1 else ''} apply here")
+    return "\n".join(lines)
+
+
+def _class(index: Index, occ: Occurrence) -> str:
+    cls = next((c for c in index.policy.namespace_classes if c.name.text == occ.name), None)
+    if cls is None:
+        return f"**namespace class** `{occ.name}`: not declared (PC105)"
+    users = sorted({n.name.text for n in index.policy.namespaces if n.cls is not None and n.cls.text == occ.name})
+    lines = [f"**namespace class** `{occ.name}` ({_where(cls.name.span)}): "
+             + (f"used by {', '.join(f'`{u}`' for u in users)}" if users else "used by no namespace (PC109)")]
+    body = cls.body
+    if body.labels:
+        lines.append("- labels: " + ", ".join(f"`{k.text}={v.text}`" for k, v in body.labels))
+    for ps in body.pod_security:
+        lines.append(f"- pod security: `{_statement(index.sources, ps.span)}`")
+    if body.limits:
+        lines.append(f"- {len(body.limits)} limit{'s' if len(body.limits) != 1 else ''}")
+    if body.quota:
+        lines.append("- quota: " + ", ".join(f"`{a.resource.text} {a.quantity.text}`" for a in body.quota))
+    grants = [g for g in index.policy.grants if g.namespace_class == occ.name]
+    if grants:
+        lines.append(f"- {len(grants)} grant{'s' if len(grants) != 1 else ''} in every namespace of the class")
+    lines.append("- what a namespace block sets itself wins over the class")
     return "\n".join(lines)
 
 

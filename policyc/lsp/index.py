@@ -24,14 +24,14 @@ from policyc.source import SourceFile, Span
 LEVELS = ("privileged", "baseline", "restricted")
 
 # Kinds of names that have declarations (go-to-definition, find-references, rename-safe keys).
-DECLARED_KINDS = ("role", "team", "namespace", "user", "serviceaccount", "psp")
+DECLARED_KINDS = ("role", "team", "namespace", "user", "serviceaccount", "psp", "class")
 
 
 @dataclass(frozen=True)
 class Occurrence:
     """A name as written in a file.
 
-    kind: role | team | namespace | user | serviceaccount | psp | group | verb | resource | url.
+    kind: role | team | namespace | user | serviceaccount | psp | class | group | verb | resource | url.
     For a role declaration `namespace` is the role's namespace (`""` for a ClusterRole); for a
     role reference `scopes` are the namespaces the grant applies in (`()` for the cluster).
     """
@@ -101,7 +101,7 @@ def file_occurrences(policy: m.Policy, src: SourceFile) -> tuple[Occurrence, ...
         for w in role.aggregates + role.aggregate_to:
             c.add("role", w)
         for r in role.rules:
-            c.rule(r.verbs, r.resources)
+            c.rule(r.verbs + r.except_verbs, r.resources + r.except_resources)
     for team in policy.teams:
         c.add("team", team.name, decl=True)
         for s in team.members:
@@ -113,8 +113,14 @@ def file_occurrences(policy: m.Policy, src: SourceFile) -> tuple[Occurrence, ...
     for sa in policy.serviceaccounts:
         c.serviceaccount(sa.ref, decl=True)
     psp_names = {p.name.text for p in policy.psps}
-    for ns in policy.namespaces:
-        c.add("namespace", ns.name, decl=True)
+    for cls in policy.namespace_classes:
+        c.add("class", cls.name, decl=True)
+    blocks = [(ns, True) for ns in policy.namespaces] + [(cls.body, False) for cls in policy.namespace_classes]
+    for ns, is_namespace in blocks:
+        if is_namespace:
+            c.add("namespace", ns.name, decl=True)
+            if ns.cls is not None:
+                c.add("class", ns.cls)
         for ps in ns.pod_security:
             for mode in ps.modes:
                 if mode.mode is None and (mode.level.text not in LEVELS or mode.level.text in psp_names):
@@ -126,7 +132,7 @@ def file_occurrences(policy: m.Policy, src: SourceFile) -> tuple[Occurrence, ...
             scopes = tuple(w.text for w in g.namespaces) if not g.cluster else ()
             c.add("role", g.role, scopes=scopes)
         if g.rule is not None:
-            c.rule(g.rule.verbs, g.rule.resources)
+            c.rule(g.rule.verbs + g.rule.except_verbs, g.rule.resources + g.rule.except_resources)
         for s in g.subjects:
             if s.span != g.span:
                 c.subject(s)
@@ -136,7 +142,13 @@ def file_occurrences(policy: m.Policy, src: SourceFile) -> tuple[Occurrence, ...
         for s in guard.subjects + guard.excepts:
             c.subject(s)
         c.namespaces(guard.namespaces)
-    return tuple(sorted(c.out, key=lambda o: (o.span.start, -o.span.end)))
+    for e in policy.expectations:
+        c.rule(e.rule.verbs + e.rule.except_verbs, e.rule.resources + e.rule.except_resources)
+        c.subject(e.subject)
+        c.namespaces(e.namespaces)
+    # `namespace a, b class C` lowers to one block per name, each naming the class: one occurrence.
+    unique = {(o.kind, o.span.start, o.span.end, o.decl): o for o in c.out}
+    return tuple(sorted(unique.values(), key=lambda o: (o.span.start, -o.span.end)))
 
 
 @dataclass(frozen=True)

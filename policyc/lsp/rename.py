@@ -1,4 +1,4 @@
-"""Rename a role, team, namespace or service account across the program's files.
+"""Rename a role, team, namespace, namespace class or service account across the program's files.
 
 The edits are every occurrence the index resolves to the name under the cursor (the compiler's
 resolution: a granted role is the Role of that name in the grant's namespace, else the
@@ -26,7 +26,7 @@ from policyc.source import Span
 from policyc.syntax.lexer import WORD_RE
 
 _WORD = re.compile(WORD_RE + r"\Z")
-RENAMABLE = ("role", "team", "namespace", "serviceaccount")
+RENAMABLE = ("role", "team", "namespace", "serviceaccount", "class")
 
 
 class RenameRefused(Exception):
@@ -60,7 +60,8 @@ def target(index: Index, occ: Occurrence | None) -> Occurrence:
         raise RenameRefused("there is no name to rename here")
     if occ.kind not in RENAMABLE:
         what = {"user": "a user", "group": "a group"}.get(occ.kind, f"a {occ.kind}")
-        raise RenameRefused(f"{what} cannot be renamed: only roles, teams, namespaces and service accounts are")
+        raise RenameRefused(
+            f"{what} cannot be renamed: only roles, teams, namespaces, namespace classes and service accounts are")
     if occ.kind == "role" and isinstance(index.resolve_role(occ), Builtin):
         raise RenameRefused(f"`{occ.name}` is a built-in ClusterRole: it has no declaration to rename")
     return occ

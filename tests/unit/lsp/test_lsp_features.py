@@ -31,25 +31,25 @@ def analysis(tmp_path_factory: pytest.TempPathFactory) -> Analysis:
 # ---------------------------------------------------------------- completion
 CONTEXTS = [
     # (text before the word, keywords offered, kind of name wanted)
-    ("", ("cluster", "forbid", "grant", "kubernetes", "namespace", "pod-security-policy", "role",
-          "serviceaccount", "team", "user"), None),
+    ("", ("allow", "cluster", "expect", "forbid", "grant", "kubernetes", "namespace", "namespace-class",
+          "pod-security-policy", "role", "serviceaccount", "team", "user"), None),
     ("grant ", ("role",), "verb"),
     ("grant role ", (), "role"),
-    ("grant read ", (), "resource"),
+    ("grant read ", ("except",), "resource"),
     ("grant read, ", (), "verb"),
-    ("grant read pods ", ("in", "named", "to"), None),
+    ("grant read pods ", ("except", "in", "named", "to"), None),
     ("grant read pods named x ", ("in", "to"), None),
     ("grant read pods to ", ("everyone", "group", "serviceaccount", "team", "user"), None),
     ("grant read pods to user ", (), "user"),
     ("grant read pods to team ", (), "team"),
     ("grant read pods to serviceaccount ", (), "serviceaccount"),
     ("grant read pods to group ", (), "group"),
-    ("grant read pods to user a in ", ("cluster",), "namespace"),
+    ("grant read pods to user a in ", ("cluster", "namespaces"), "namespace"),
     ("grant read pods to user a in x, ", (), "namespace"),
     ("role r {\n  ", (), "verb"),
     ("role r {\n  get, ", (), "verb"),
     ("role r {\n  get pods, ", (), "resource"),
-    ("role r {\n  get pods ", ("named",), None),
+    ("role r {\n  get pods ", ("except", "named"), None),
     ("role r in ", (), "namespace"),
     ("role r aggregates ", (), "cluster-role"),
     ("role r aggregate-to ", (), "aggregation-target"),
@@ -67,8 +67,9 @@ CONTEXTS = [
     ("forbid ", (), "verb"),
     ("forbid read ", ("except", "for", "in"), "resource"),
     ("forbid read secrets for everyone except ", ("everyone", "group", "serviceaccount", "team", "user"), None),
-    ("role r {\n  get pods\n}\n", ("cluster", "forbid", "grant", "kubernetes", "namespace", "pod-security-policy",
-                                   "role", "serviceaccount", "team", "user"), None),
+    ("role r {\n  get pods\n}\n", ("allow", "cluster", "expect", "forbid", "grant", "kubernetes", "namespace",
+                                   "namespace-class", "pod-security-policy", "role", "serviceaccount", "team", "user"),
+     None),
 ]
 
 
@@ -102,7 +103,7 @@ def test_name_candidates_come_from_the_program(analysis: Analysis) -> None:
     assert set(_labels("grant read pods to user ", analysis)) == {"alice"}
     assert set(_labels("grant read pods to team ", analysis)) == {"web"}
     assert set(_labels("grant read pods to serviceaccount ", analysis)) == {"apps/ci"}
-    assert set(_labels("grant read pods to user a in ", analysis)) == {"cluster", "apps"}
+    assert set(_labels("grant read pods to user a in ", analysis)) == {"cluster", "namespaces", "apps"}
     assert set(_labels("role r aggregates ", analysis)) == {"pod-reader", "ops"}  # ClusterRoles only
     assert set(_labels("role r aggregate-to ", analysis)) == {"admin", "edit", "view", "ops"}
 
