@@ -68,6 +68,10 @@ def import_(
         raise fail_usage(f"cannot write {out}: {exc.strerror or exc}") from None
     for line in result.summary():
         typer.echo(line)
+    for proposal in result.proposals:  # shorter with classes and exclusions (importer/propose.py)
+        typer.echo(f"proposal: {proposal.summary}:")
+        for line in proposal.text:
+            typer.echo(f"    {line}")
     typer.echo(f"wrote {out} for Kubernetes {format_version(release)}; {out / REPLACED_FILE} deletes the "
                "objects it replaces once the policy is applied")
     if verify:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from policyc.diagnostics import Diagnostic, sort_diagnostics
 from policyc.importer.plan import Outcome, Plan, PTeam
+from policyc.importer.propose import Proposal, propose
 from policyc.importer.render import render
 from policyc.importer.teams import form_teams
 from policyc.importer.translate import Translator
@@ -43,6 +44,7 @@ class ImportResult:
     outcomes: list[Outcome]
     diagnostics: list[Diagnostic] = field(default_factory=list)
     unplaced: list[str] = field(default_factory=list)  # namespaced objects without a namespace (PC625)
+    proposals: list[Proposal] = field(default_factory=list)  # importer/propose.py: shorter with intent
 
     def docs(self, status: str) -> list[Doc]:
         """The input objects with one status: imported, skipped or kept."""
@@ -107,4 +109,4 @@ def import_docs(docs: list[Doc], release: tuple[int, int], exclude_system: bool 
     plan, outcomes, diags = translator.run()
     teams, grants = form_teams(plan.grants)
     files = render(plan, teams, grants, HEADER)
-    return ImportResult(release, files, plan, teams, outcomes, sort_diagnostics(diags))
+    return ImportResult(release, files, plan, teams, outcomes, sort_diagnostics(diags), propose(plan))
