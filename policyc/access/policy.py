@@ -172,6 +172,8 @@ def _named_subjects(program: Program) -> Iterable[m.Subject]:
     for guard in p.guards:
         yield from guard.subjects
         yield from guard.excepts
+    for e in p.expectations:
+        yield e.subject
 
 
 def everyone(program: Program) -> list[Identity]:
