@@ -181,6 +181,9 @@ def _namespace(index: Index, occ: Occurrence) -> str:
     if not blocks:
         return f"**namespace** `{occ.name}`: not declared here (policyc does not create it)"
     lines = [f"**namespace** `{occ.name}`: " + ", ".join(_where(b.name.span) for b in blocks)]
+    classes = sorted({b.cls.text for b in blocks if b.cls is not None})
+    if classes:
+        lines.append("- class: " + ", ".join(f"`{c}`" for c in classes) + " (its own settings win)")
     labels = [f"{k.text}={v.text}" for b in blocks for k, v in b.labels]
     if labels:
         lines.append("- labels: " + ", ".join(f"`{x}`" for x in labels))

@@ -70,6 +70,7 @@ def test_hover_on_a_class_lists_its_namespaces_and_settings(analysis: Analysis) 
     assert "**namespace class** `prod`" in text
     assert "used by `api-prod`, `data-prod`, `web-prod`" in text
     assert "`tier=prod`" in text and "`pods 50`" in text and "1 grant in every namespace" in text
+    assert "- class: `prod`" in hover_text(analysis.index, _at(analysis, "uses.policy", "data-prod"))
 
 
 @pytest.mark.parametrize(
