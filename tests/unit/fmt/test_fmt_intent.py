@@ -1,5 +1,5 @@
 """The formatter on the intent-and-reuse constructs (the full messy -> canonical pair is
-tests/unit/editor/fmt_cases/intent/)."""
+tests/unit/fmt/fmt_cases/intent/)."""
 
 from __future__ import annotations
 
