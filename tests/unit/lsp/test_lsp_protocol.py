@@ -231,8 +231,8 @@ def test_completion_of_keywords_at_top_level(client: LspClient, program: Path) -
     result = client.request("textDocument/completion", {"textDocument": {"uri": uri},
                                                          "position": {"line": text.count("\n"), "character": 0}})
     keywords = {i["label"] for i in result["items"] if i["kind"] == 14}  # CompletionItemKind.Keyword
-    assert keywords == {"cluster", "forbid", "grant", "kubernetes", "namespace", "pod-security-policy", "role",
-                        "serviceaccount", "team", "user"}
+    assert keywords == {"allow", "cluster", "expect", "forbid", "grant", "kubernetes", "namespace", "namespace-class",
+                        "pod-security-policy", "role", "serviceaccount", "team", "user"}
 
 
 def test_formatting_returns_the_canonical_text(client: LspClient, program: Path) -> None:
