@@ -55,8 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     """Print one digest line per folder."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("folders", nargs="*", type=Path, help="policy folders to build")
-    ap.add_argument("--generated", action="append", type=int, default=[], metavar="N",
-                    help="also build a bench/gen_org.py organisation of N namespaces (seed 1); repeatable")
+    ap.add_argument("--generated", action="append", default=[], metavar="[SHAPE:]N",
+                    help="also build a bench/gen_org.py organisation of N namespaces (seed 1; shape `mixed` "
+                         "unless SHAPE: is given); repeatable")
     args = ap.parse_args(argv)
     spec = importlib.util.spec_from_file_location("gen_org", HERE / "gen_org.py")
     assert spec is not None and spec.loader is not None
@@ -66,9 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="policyc-digest-") as tmp:
         root = Path(tmp)
         folders = list(args.folders)
-        for n in args.generated:
-            org = root / f"generated-{n}"
-            gen.write(org, gen.generate(n, 1))
+        for item in args.generated:
+            shape, _, n = item.rpartition(":")
+            org = root / f"generated-{shape or 'mixed'}-{n}"
+            gen.write(org, gen.generate(int(n), 1, shape or "mixed"))
             folders.append(org)
         for i, folder in enumerate(folders):
             print(digest(folder, root / f"out-{i}"), flush=True)

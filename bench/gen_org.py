@@ -18,7 +18,16 @@ What an organisation holds (see /work/shared/spec/LANGUAGE.md):
   on some of them, and namespace-local grants (roles, inline rules with `named`);
 - `guards.policy`: a few `forbid` guards that hold (they concern subjects holding only `view`).
 
-Usage: gen_org.py --namespaces 3000 [--seed 1] -o DIR   (DIR must be empty or absent)
+Shapes (`--shape`): `mixed` (the default, above) and shapes that make one dimension heavy on top of
+it, so that a benchmark of 10x the namespaces is 10x that dimension: `namespaces` (teams of 30
+namespaces), `teams` (teams of 2), `users` (12 declared OIDC users per team), `groups` (12 more
+groups per team), `serviceaccounts` (4 more per namespace), `members` (40 more members per team),
+`guards` (3 guards per team), `grants` (6 more per namespace), `roles` (a Role per namespace and 3
+more ClusterRoles per team), `rules` (12 more rules per role), `files` (one file per namespace);
+`identity` (teams of 3 namespaces, 9 declared users and 3 service accounts per team, guards `for
+everyone`: the organisation of issue 19) and `all` (every dimension heavy at once).
+
+Usage: gen_org.py --namespaces 3000 [--seed 1] [--shape mixed] -o DIR   (DIR must be empty or absent)
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ import argparse
 import random
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 APPS = (
     "api", "web", "worker", "billing", "search", "catalog", "cart", "checkout", "payments", "ledger",
@@ -59,6 +69,61 @@ BASE_ROLES = {
 }
 
 
+class Shape(NamedTuple):
+    """How heavy each dimension is. The defaults are the `mixed` organisation (and keep its
+    bytes and its random draws unchanged: a knob at its default adds nothing). A NamedTuple, not a
+    dataclass: the benchmarks load this file without registering it as a module."""
+
+    ns_per_team: int = 10
+    users_per_team: int = 0  # declared OIDC users, members of the team
+    groups_per_team: int = 0  # extra group members
+    members_per_team: int = 0  # extra undeclared user members
+    sas_per_ns: int = 0  # extra declared service accounts per namespace, members of the team
+    guards_per_team: int = 0  # guards that hold, one subject each
+    guards_everyone: bool = False  # guards `for everyone` (except the platform team)
+    grants_per_ns: int = 0  # extra namespace-local grants
+    roles_per_team: int = 0  # extra ClusterRoles (granted by the team) and a Role per namespace
+    rules_per_role: int = 0  # extra rules in every generated ClusterRole
+    file_per_ns: bool = False  # one file per namespace
+
+
+SHAPES: dict[str, Shape] = {
+    "mixed": Shape(),
+    "namespaces": Shape(ns_per_team=30),
+    "teams": Shape(ns_per_team=2),
+    "users": Shape(users_per_team=12),
+    "groups": Shape(groups_per_team=12),
+    "serviceaccounts": Shape(sas_per_ns=4),
+    "members": Shape(members_per_team=40),
+    "guards": Shape(guards_per_team=3),
+    "grants": Shape(grants_per_ns=6),
+    "roles": Shape(roles_per_team=3),
+    "rules": Shape(rules_per_role=12),
+    "files": Shape(file_per_ns=True),
+    "identity": Shape(ns_per_team=3, users_per_team=9, sas_per_ns=1, guards_everyone=True),
+    "all": Shape(ns_per_team=5, users_per_team=6, groups_per_team=4, members_per_team=10, sas_per_ns=2,
+                 guards_per_team=1, guards_everyone=True, grants_per_ns=3, roles_per_team=1, rules_per_role=4,
+                 file_per_ns=True),
+}
+
+
+# Guards over every subject the policy names (they hold: only the platform team has these).
+EVERYONE_GUARDS = (
+    "forbid escalate, bind roles.rbac.authorization.k8s.io, clusterroles.rbac.authorization.k8s.io "
+    "for everyone except team platform",
+    "forbid impersonate users, groups for everyone except team platform",
+    "forbid delete namespaces, nodes for everyone except team platform",
+)
+# Declared OIDC users need the API server to know the issuer.
+OIDC_CLUSTER = """# Cluster authentication (generated).
+cluster {
+  authentication {
+    oidc issuer https://login.example.com client-id k8s username-claim email groups-claim groups
+  }
+}
+"""
+
+
 def _team_name(i: int, rng: random.Random) -> str:
     return f"t{i:03d}-{rng.choice(DOMAINS)}"
 
@@ -66,13 +131,14 @@ def _team_name(i: int, rng: random.Random) -> str:
 class _Org:
     """Builds the file texts; `files` maps relative paths to their text."""
 
-    def __init__(self, namespaces: int, seed: int) -> None:
+    def __init__(self, namespaces: int, seed: int, shape: Shape | None = None) -> None:
         if namespaces < 10:
             raise ValueError("an organisation needs at least 10 namespaces")
         self.n = namespaces
+        self.shape = shape = shape or Shape()
         self.rng = random.Random(seed)
         self.files: dict[str, str] = {}
-        self.teams: list[str] = [_team_name(i, self.rng) for i in range(max(2, namespaces // 10))]
+        self.teams: list[str] = [_team_name(i, self.rng) for i in range(max(2, namespaces // shape.ns_per_team))]
         # Namespaces dealt to the teams round-robin, so every team owns about ten.
         self.owned: dict[str, list[str]] = {t: [] for t in self.teams}
         # The j-th namespace of team i is (app, stage) = (APPS[i + j // 3], STAGES[j % 3]).
@@ -99,6 +165,7 @@ class _Org:
             rules = [self._rule(WORKLOADS, self.rng.randint(1, 4)) for _ in range(self.rng.randint(1, 4))]
             if i % 5 == 0:
                 rules.append(f"read {CRD_KINDS[i % len(CRD_KINDS)]}.g{i}.example.com")
+            rules += [f"get configmaps named cfg-{i}-{k}" for k in range(self.shape.rules_per_role)]
             blocks.append(f"role {name} {{\n" + "".join(f"  {r}\n" for r in rules) + "}\n")
             self.roles.append(name)
         for i in range(max(1, self.n // 300)):
@@ -112,6 +179,11 @@ class _Org:
             crd = CRD_KINDS[i % len(CRD_KINDS)]
             blocks.append(f"role {crd}-{i:02d}-viewer aggregate-to view {{\n  read {crd}.a{i}.example.com\n}}\n")
             self.aggregated.append(name)
+        for t in range(self.shape.roles_per_team * len(self.teams)):
+            name = f"extra-role-{t:05d}"
+            rules = [f"get configmaps named extra-{t}", f"list {CRD_KINDS[t % len(CRD_KINDS)]}.x{t % 50}.example.com"]
+            rules += [f"get secrets named extra-{t}-{k}" for k in range(self.shape.rules_per_role)]
+            blocks.append(f"role {name} {{\n" + "".join(f"  {r}\n" for r in rules) + "}\n")
         per_file = 25
         for f in range(0, len(blocks), per_file):
             self.files[f"roles/roles-{f // per_file:02d}.policy"] = (
@@ -128,7 +200,15 @@ class _Org:
         members.append(f"serviceaccount {ci_ns}/deployer")
         if i % 5 == 4:
             members.append(f"team {self.teams[i - 1]}")  # a nested team
-        lines = [f"# Team {team} (generated).", f"team {team} {{", f"  members {', '.join(members)}"]
+        shape = self.shape
+        declared = [f"u{j}.{team}@example.com" for j in range(shape.users_per_team)]
+        members += [f"user {u}" for u in declared]
+        members += [f"group oidc:{team}-g{j}" for j in range(shape.groups_per_team)]
+        members += [f"user m{j}.{team}@example.com" for j in range(shape.members_per_team)]
+        members += [f"serviceaccount {ns}/svc{j}" for ns in nss for j in range(shape.sas_per_ns)]
+        lines = [f"# Team {team} (generated)."]
+        lines += [f"user {u} auth oidc" for u in declared]
+        lines += [f"team {team} {{", f"  members {', '.join(members)}"]
         # `edit` in half of its namespaces; a narrower role, logs and port-forwarding in the rest.
         edit, rest = nss[: (len(nss) + 1) // 2], nss[(len(nss) + 1) // 2 :] or nss[:1]
         lines.append(f"  grant role edit in {', '.join(edit)}")
@@ -138,9 +218,15 @@ class _Org:
         lines.append(f"  grant create pods/portforward in {', '.join(rest)}")
         if i % 20 == 0:
             lines.append("  grant read nodes, namespaces in cluster")
+        start = i * shape.roles_per_team
+        lines += [f"  grant role extra-role-{t:05d} in {rest[-1]}" for t in range(start, start + shape.roles_per_team)]
         lines.append("}")
         lines.append("")
         lines.append(f"serviceaccount {ci_ns}/deployer")
+        lines += [f"serviceaccount {ns}/svc{j}" for ns in nss for j in range(shape.sas_per_ns)]
+        guards = ("forbid impersonate users, groups for team {t}", "forbid delete namespaces for group oidc:{t}-devs",
+                  "forbid escalate, bind clusterroles.rbac.authorization.k8s.io for serviceaccount {ns}/deployer")
+        lines += [guards[k % 3].format(t=team, ns=ci_ns) for k in range(shape.guards_per_team)]
         lines.append("")
         # The CI service account releases into the last namespace with a Role of that namespace.
         release_ns = rest[-1]
@@ -171,6 +257,11 @@ class _Org:
                 out.append("  }")
             out.append(f"  grant role pod-reader to user oncall{rng.randint(1, 9)}.{team}@example.com")
             out.append(f"  grant get, update configmaps named app-settings to serviceaccount {ns}/app")
+            for j in range(self.shape.grants_per_ns):
+                out.append(f"  grant get configmaps named cfg-{j} to user g{j}.{team}@example.com" if j % 2 else
+                           f"  grant role {self.roles[j % len(self.roles)]} to group oidc:{team}-ops{j}")
+            if self.shape.roles_per_team:
+                out.append(f"  grant role {ns}-local to group oidc:{team}-devs")
             if k % 2 == 0:
                 res = ", ".join(sorted(rng.sample(OBSERVE, 2)))
                 out.append(f"  grant read {res} to group oidc:{team}-support")
@@ -179,8 +270,14 @@ class _Org:
                 out.append(f"  grant role {rng.choice(self.roles)} to {leads}")
             out.append("}")
             out.append(f"serviceaccount {ns}/app")
+            if self.shape.roles_per_team:
+                out.append(f"role {ns}-local in {ns} {{\n  read, write configmaps\n  read pods/log\n}}")
             out.append("")
-        self.files[f"namespaces/{team}.policy"] = "\n".join(out)
+            if self.shape.file_per_ns:
+                self.files[f"namespaces/{team}/{ns}.policy"] = "\n".join(out)
+                out = [f"# Namespace of team {team} (generated).", ""]
+        if not self.shape.file_per_ns:
+            self.files[f"namespaces/{team}.policy"] = "\n".join(out)
 
     # -- platform and guards -----------------------------------------------------------------
     def platform_file(self) -> None:
@@ -220,9 +317,12 @@ class _Org:
                 "forbid impersonate users, groups, serviceaccounts for team auditors, group oidc:contractors",
                 "forbid read secrets for team auditors",
                 "forbid create pods/exec, pods/attach for group oidc:contractors",
+                *(EVERYONE_GUARDS if self.shape.guards_everyone else ()),
                 "",
             ]
         )
+        if self.shape.users_per_team:
+            self.files["cluster.policy"] = OIDC_CLUSTER
 
     def build(self) -> dict[str, str]:
         self.platform_file()
@@ -233,9 +333,14 @@ class _Org:
         return dict(sorted(self.files.items()))
 
 
-def generate(namespaces: int, seed: int = 1) -> dict[str, str]:
-    """The organisation's files, `{relative path: text}`, for `namespaces` namespaces (>= 10)."""
-    return _Org(namespaces, seed).build()
+def generate(namespaces: int, seed: int = 1, shape: str | Shape = "mixed") -> dict[str, str]:
+    """The organisation's files, `{relative path: text}`, for `namespaces` namespaces (>= 10),
+    in one of the SHAPES (or a Shape of one's own)."""
+    if isinstance(shape, str):
+        if shape not in SHAPES:
+            raise ValueError(f"unknown shape `{shape}` (known: {', '.join(SHAPES)})")
+        shape = SHAPES[shape]
+    return _Org(namespaces, seed, shape).build()
 
 
 def write(out_dir: Path, files: dict[str, str]) -> None:
@@ -253,16 +358,17 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--namespaces", type=int, default=3000, help="number of namespaces (>= 10)")
     ap.add_argument("--seed", type=int, default=1, help="random seed (same seed, same files)")
+    ap.add_argument("--shape", default="mixed", choices=list(SHAPES), help="which dimension is heavy")
     ap.add_argument("-o", "--out", type=Path, required=True, help="output folder (empty or absent)")
     args = ap.parse_args(argv)
     try:
-        files = generate(args.namespaces, args.seed)
+        files = generate(args.namespaces, args.seed, args.shape)
         write(args.out, files)
     except (ValueError, OSError) as exc:
         print(f"gen_org: {exc}", file=sys.stderr)
         return 2
     lines = sum(t.count("\n") for t in files.values())
-    print(f"wrote {len(files)} files, {lines} lines, {args.namespaces} namespaces to {args.out}")
+    print(f"wrote {len(files)} files, {lines} lines, {args.namespaces} namespaces ({args.shape}) to {args.out}")
     return 0
 
 

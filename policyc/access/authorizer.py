@@ -216,6 +216,10 @@ class AccessModel:
         sas = set(serviceaccounts)
         sas.update(k for k in self._by_sa)
         self.serviceaccounts: frozenset[tuple[str, str]] = frozenset(sas)
+        # Indexed once: escalation asks for one namespace's service accounts per step (issue 19).
+        self._sa_by_ns: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for sa in sorted(sas):
+            self._sa_by_ns[sa[0]].append(sa)
         ns = set(namespaces)
         ns.update(b.ref.namespace for b in self.bindings if b.ref.namespace)
         ns.update(r.namespace for r in self.roles if r.namespace)
@@ -287,9 +291,10 @@ class AccessModel:
 
     def serviceaccounts_in(self, namespace: str) -> list[tuple[str, str]]:
         """Known service accounts of a namespace, always including its `default`."""
-        out = {sa for sa in self.serviceaccounts if sa[0] == namespace}
-        out.add((namespace, "default"))
-        return sorted(out)
+        out = self._sa_by_ns.get(namespace, [])
+        if (namespace, "default") in self.serviceaccounts:
+            return list(out)
+        return sorted([*out, (namespace, "default")])
 
     def bindings_for(self, user: UserInfo) -> list[tuple[BindingObj, RbacSubject]]:
         """Every binding with a subject that applies to the user, and the first such subject."""

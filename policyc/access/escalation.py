@@ -238,6 +238,8 @@ class EscalationGraph:
         self._sas = {ns: sorted(sas) for ns, sas in by_ns.items()}
         self._all_sas = sorted({sa for ns in self.namespaces for sa in self._sas.get(ns, ())})
         self._members: dict[ObjRef, frozenset[str]] | None = None
+        # Looked up, not rebuilt: every guard walks every subject's reach (issue 19).
+        self._reach: dict[Identity, dict[Identity, tuple[Step, ...]]] = {}
 
     # ------------------------------------------------------------------ permissions
 
@@ -674,7 +676,12 @@ class EscalationGraph:
     # ------------------------------------------------------------------ reachability
 
     def reach(self, start: Identity) -> dict[Identity, tuple[Step, ...]]:
-        """Every identity reachable from `start`, with a shortest path, in breadth-first order."""
+        """Every identity reachable from `start`, with a shortest path, in breadth-first order.
+
+        Computed once per start (do not change the dictionary returned)."""
+        cached = self._reach.get(start)
+        if cached is not None:
+            return cached
         paths: dict[Identity, tuple[Step, ...]] = {start: ()}
         queue = deque([start])
         while queue:
@@ -683,6 +690,7 @@ class EscalationGraph:
                 if step.target not in paths:
                     paths[step.target] = (*paths[ident], step)
                     queue.append(step.target)
+        self._reach[start] = paths
         return paths
 
     def effective_access(self, start: Identity) -> list[EffectiveGrant]:

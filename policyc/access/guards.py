@@ -123,17 +123,47 @@ class Violation:
     permission: Permission
 
 
-def first_violation(graph: EscalationGraph, start: Identity, spec: GuardSpec) -> Violation | None:
+class _Forbidden:
+    """One guard's first forbidden permission per identity, each computed once.
+
+    Subjects of a guard reach the same identities (their groups, the service accounts of their
+    namespaces), so a check of every subject looked at the same permissions again and again:
+    the lookups here keep a guard's check linear in the subjects (issue 19). `sort_key` is a
+    total order, so the minimum is the first permission of the sorted list, as before.
+    """
+
+    def __init__(self, graph: EscalationGraph, spec: GuardSpec) -> None:
+        self.graph, self.spec = graph, spec
+        self._first: dict[Identity, Permission | None] = {}
+        self._rule: dict[tuple[str | None, PolicyRule], bool] = {}
+
+    def forbids(self, p: Permission) -> bool:
+        key = (p.scope, p.rule)
+        hit = self._rule.get(key)
+        if hit is None:
+            hit = self._rule[key] = self.spec.forbids(p)
+        return hit
+
+    def first(self, ident: Identity) -> Permission | None:
+        if ident in self._first:
+            return self._first[ident]
+        found = [p for p in self.graph.permissions(ident) if self.forbids(p)]
+        first = self._first[ident] = min(found, key=lambda p: p.sort_key) if found else None
+        return first
+
+
+def first_violation(graph: EscalationGraph, start: Identity, spec: GuardSpec,
+                    forbidden: _Forbidden | None = None) -> Violation | None:
     """The first (shortest-path) way `start` breaks the guard, or None.
 
     This is THE question "can subject S reach what SPEC describes, directly or through escalation
     (access/escalation_rules.py), and how": guards ask it, and so may expectations.
     """
+    forbidden = forbidden if forbidden is not None else _Forbidden(graph, spec)
     for ident, path in graph.reach(start).items():
-        perms = sorted(graph.permissions(ident), key=lambda p: p.sort_key)
-        for p in perms:
-            if spec.forbids(p):
-                return Violation(start, ident, path, p)
+        p = forbidden.first(ident)
+        if p is not None:
+            return Violation(start, ident, path, p)
     return None
 
 
@@ -141,10 +171,11 @@ def check_guard(graph: EscalationGraph, spec: GuardSpec, subjects: list[Identity
                 excepted: Set[tuple[str, str, str]] = frozenset()) -> list[Violation]:
     """Every violation of one guard by the subjects in range (excepted keys skipped)."""
     out = []
+    forbidden = _Forbidden(graph, spec)
     for s in subjects:
         if s.key in excepted:
             continue
-        v = first_violation(graph, s, spec)
+        v = first_violation(graph, s, spec, forbidden)
         if v is not None:
             out.append(v)
     return out

@@ -137,11 +137,10 @@ def model_from_program(program: Program, manifests: Sequence[Manifest]) -> Acces
 
 
 def user_groups(program: Program) -> dict[str, tuple[str, ...]]:
-    """Declared users by the name the API server sees (OIDC prefix applied) -> declared groups."""
-    out: dict[str, tuple[str, ...]] = {}
-    for name, u in program.users.items():
-        out[program.user_name(name)] = tuple(g.text for g in u.groups)
-    return out
+    """Declared users by the name the API server sees (OIDC prefix applied) -> declared groups.
+
+    Built once per program (`Program.user_groups`); do not change the dictionary returned."""
+    return program.user_groups
 
 
 def identity_of(s: RbacSubject, program: Program | None) -> Identity:

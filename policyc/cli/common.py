@@ -7,15 +7,17 @@ import sys
 from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from policyc.cli.paths import Relocator
 from policyc.diagnostics import printable, render_json, render_text, summary
 from policyc.loader import UsageError
-from policyc.output.sarif import render_github, render_sarif
-from policyc.pipeline import Options, Result, compile_path, run
 from policyc.source import Span
+
+if TYPE_CHECKING:
+    from policyc.pipeline import Options, Result
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -38,6 +40,8 @@ def fail_usage(message: str) -> typer.Exit:
 
 def compile_or_exit(policy: Path, kubernetes: str | None, lints: bool = True) -> Result:
     """Compile a policy folder (access lints on by default); usage errors (missing path, no files) exit 2."""
+    from policyc.pipeline import compile_path  # imported when used: the compiler is most of start-up
+
     try:
         return compile_path(policy, kubernetes, lints=lints)
     except UsageError as exc:
@@ -46,6 +50,8 @@ def compile_or_exit(policy: Path, kubernetes: str | None, lints: bool = True) ->
 
 def run_or_exit(options: Options, **stages: str) -> Result:
     """Run the pipeline (or the stages named by `start=`/`until=`); usage errors exit 2."""
+    from policyc.pipeline import run
+
     try:
         return run(options, **stages)
     except UsageError as exc:
@@ -68,9 +74,13 @@ def report(result: Result, fmt: Format = Format.text, stream=None, base: Path | 
         sys.stdout.write(render_json(diagnostics))
         return
     if fmt is Format.sarif:
+        from policyc.output.sarif import render_sarif
+
         sys.stdout.write(render_sarif(diagnostics, suppressed))
         return
     if fmt is Format.github:
+        from policyc.output.sarif import render_github
+
         sys.stdout.write(render_github(diagnostics))
         return
     out = stream or sys.stderr
@@ -96,6 +106,8 @@ def report_for(result: Result, base: Path, concerns: Iterable[Span]) -> None:
     regions = list(concerns)
     shown = [d for d in result.diagnostics if d.is_error or any(_inside(d.span, r) for r in regions)]
     others = sum(1 for d in result.diagnostics if d not in shown)
+    from policyc.pipeline import Result
+
     report(Result(sources=result.sources, diagnostics=shown), base=base)
     if others:
         s = "s" if others != 1 else ""

@@ -1,30 +1,45 @@
-"""The `policyc` command: a Typer app with one module per command."""
+"""The `policyc` command: a Typer app with one module per command, imported on demand.
+
+Start-up matters: pre-commit hooks and scripts call `policyc can-i` in loops, and importing
+every command (the compiler, jinja2, cryptography, pygls, ...) cost more than answering
+(issue 19). `run()` looks at the command line first: for a known command it registers and
+imports only that command's module; for anything else (`--help`, no arguments, `--version`,
+an unknown command) it registers every command, so the help and the errors are the ones a
+complete app gives. `COMMANDS` is the one list of commands, in the order `--help` shows them.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import Any, NamedTuple
 
 import typer
 
-from policyc.cli import apiserver as apiserver_cmd
-from policyc.cli import assertions as assertions_cmd
-from policyc.cli import build as build_cmd
-from policyc.cli import can_i as can_i_cmd
-from policyc.cli import credentials as credentials_cmd
-from policyc.cli import diff as diff_cmd
-from policyc.cli import explain as explain_cmd
-from policyc.cli import fmt as fmt_cmd
-from policyc.cli import importer as importer_cmd
-from policyc.cli import lsp as lsp_cmd
-from policyc.cli import who_can as who_can_cmd
 
-app = typer.Typer(
-    name="policyc",
-    help="Compile Kubernetes access policy into RBAC, admission and authentication manifests.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+class _Command(NamedTuple):
+    name: str
+    module: str  # under policyc.cli
+    attr: str  # a function (a command) or a Typer app (a group of commands)
+    group: bool = False
+
+
+COMMANDS: tuple[_Command, ...] = (
+    _Command("build", "build", "build"),
+    _Command("check", "build", "check"),
+    _Command("test", "assertions", "test"),
+    _Command("apiserver", "apiserver", "app", group=True),
+    _Command("kubeconfig", "credentials", "kubeconfig"),
+    _Command("rotate", "credentials", "rotate"),
+    _Command("diff", "diff", "diff"),
+    _Command("fmt", "fmt", "fmt"),
+    _Command("lsp", "lsp", "lsp"),
+    _Command("can-i", "can_i", "can_i"),
+    _Command("who-can", "who_can", "who_can"),
+    _Command("explain", "explain", "explain"),
+    _Command("import", "importer", "import_"),
 )
+_BY_NAME = {c.name: c for c in COMMANDS}
 
 
 def _print_version(value: bool) -> None:
@@ -35,7 +50,6 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def main(
     version: bool = typer.Option(
         False, "--version", "-V", callback=_print_version, is_eager=True, help="Print the version and exit."
@@ -44,25 +58,46 @@ def main(
     """Compile Kubernetes access policy into RBAC, admission and authentication manifests."""
 
 
-app.command("build")(build_cmd.build)
-app.command("check")(build_cmd.check)
-app.command("test")(assertions_cmd.test)
-app.add_typer(apiserver_cmd.app, name="apiserver")
-app.command("kubeconfig")(credentials_cmd.kubeconfig)
-app.command("rotate")(credentials_cmd.rotate)
-app.command("diff")(diff_cmd.diff)
-app.command("fmt")(fmt_cmd.fmt)
-app.command("lsp")(lsp_cmd.lsp)
-app.command("can-i")(can_i_cmd.can_i)
-app.command("who-can")(who_can_cmd.who_can)
-app.command("explain")(explain_cmd.explain)
-app.command("import")(importer_cmd.import_)
+def make_app(only: str | None = None) -> typer.Typer:
+    """The app with every command, or with command `only` alone (its module the only one imported)."""
+    app = typer.Typer(
+        name="policyc",
+        help="Compile Kubernetes access policy into RBAC, admission and authentication manifests.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    app.callback()(main)
+    for cmd in COMMANDS:
+        if only is not None and cmd.name != only:
+            continue
+        target = getattr(importlib.import_module(f"policyc.cli.{cmd.module}"), cmd.attr)
+        if cmd.group:
+            app.add_typer(target, name=cmd.name)
+        else:
+            app.command(cmd.name)(target)
+    return app
+
+
+def command_of(argv: list[str]) -> str | None:
+    """The command a command line runs, when it names a known one before anything else."""
+    for arg in argv:
+        if arg.startswith("-"):
+            return None  # --help, --version or an unknown option: the complete app answers
+        return arg if arg in _BY_NAME else None
+    return None
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # the complete app, for callers that drive it (tests, documentation)
+        return make_app()
+    raise AttributeError(name)
 
 
 def run() -> None:
     """Entry point of the console script. Never shows a traceback: internal errors exit 2."""
     try:
-        app()
+        make_app(command_of(sys.argv[1:]))()
     except SystemExit:
         raise
     except KeyboardInterrupt:

@@ -17,6 +17,9 @@ import yaml
 
 from policyc.k8s.releases import OLDEST, format_version
 
+# The bundled data is plain YAML: libyaml's loader reads it several times faster (issue 19).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 Version = tuple[int, int]
 
 __all__ = [
@@ -77,7 +80,7 @@ class CsrApi:
 @functools.cache
 def _data() -> dict[str, Any]:
     text = (resources.files("policyc") / "data" / "apiserver" / "releases.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=_LOADER)
 
 
 def _table(key: str) -> dict[str, Availability]:

@@ -25,6 +25,9 @@ import yaml
 
 from policyc.k8s import releases
 
+# The bundled data is plain YAML: libyaml's loader reads it several times faster (issue 19).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 # The components' roles and default bindings (components.yaml) are added to the API server's own.
 _FILES = ("cluster-roles.yaml", "components.yaml", "namespace-roles.yaml")
 
@@ -34,7 +37,7 @@ def _snapshot() -> tuple[dict[str, Any], ...]:
     items: list[dict[str, Any]] = []
     for name in _FILES:
         text = resources.files("policyc").joinpath(f"data/bootstrap/{name}").read_text("utf-8")
-        items += yaml.safe_load(text)["items"]
+        items += yaml.load(text, Loader=_LOADER)["items"]
     return tuple(items)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from policyc.model.admission import AdmissionPlan
 from policyc.model.authn import AuthnPlan
@@ -29,14 +30,28 @@ class Program:
     authn: AuthnPlan = field(default_factory=AuthnPlan)  # cluster authentication, users' credentials
     admission: AdmissionPlan | None = None  # limits, quotas, pod security (check/admission.py)
 
+    # The tables below are built once per program (a Program is frozen, its dictionaries are not
+    # changed after the check stage makes it) and looked up after: guards and the access commands
+    # ask for one subject at a time, and rebuilding them per question made guard checking
+    # quadratic in users x subjects (issue 19).
+
     def rbac_subjects(self, subject: Subject) -> list[RbacSubject]:
         """The RBAC subjects a language subject of this policy stands for (teams expanded)."""
-        members = {n: t.members for n, t in self.teams.items()}
-        return rbac_subjects(subject, members, self._oidc_users(), self.oidc_username_prefix)
+        return rbac_subjects(subject, self._team_member_map, self._oidc_users, self.oidc_username_prefix)
 
     def user_name(self, name: str) -> str:
         """The name the API server sees for user `name` (declared OIDC users get the prefix)."""
-        return rbac_subjects(Subject("user", name), {}, self._oidc_users(), self.oidc_username_prefix)[0].name
+        return rbac_subjects(Subject("user", name), {}, self._oidc_users, self.oidc_username_prefix)[0].name
 
-    def _oidc_users(self) -> set[str]:
-        return {n for n, u in self.users.items() if u.auth.text == "oidc"}
+    @cached_property
+    def user_groups(self) -> dict[str, tuple[str, ...]]:
+        """Declared users by the name the API server sees (OIDC prefix applied) -> declared groups."""
+        return {self.user_name(name): tuple(g.text for g in u.groups) for name, u in self.users.items()}
+
+    @cached_property
+    def _team_member_map(self) -> dict[str, tuple[Subject, ...]]:
+        return {n: t.members for n, t in self.teams.items()}
+
+    @cached_property
+    def _oidc_users(self) -> frozenset[str]:
+        return frozenset(n for n, u in self.users.items() if u.auth.text == "oidc")
