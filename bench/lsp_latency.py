@@ -49,11 +49,12 @@ from policyc.lsp.workspace import PolicyFolder  # noqa: E402
 TARGET_MS = 300.0
 
 
-def workspace(min_lines: int, root: Path) -> tuple[int, int]:
-    """Write the smallest generated organisation with at least `min_lines` lines; (files, lines)."""
+def workspace(min_lines: int, root: Path, shape: str = "mixed") -> tuple[int, int]:
+    """Write the smallest generated organisation (of a gen_org.py shape) with at least `min_lines`
+    lines; (files, lines)."""
     namespaces = max(10, min_lines // 11)
     while True:
-        files = gen_org.generate(namespaces)
+        files = gen_org.generate(namespaces, 1, shape)
         lines = sum(t.count("\n") for t in files.values())
         if lines >= min_lines:
             break
@@ -95,11 +96,11 @@ def analysis_cpu_ms(root: Path, target: Path, broken: str, changes: int) -> list
     return out
 
 
-def run(lines: int, changes: int, debounce_ms: int) -> dict:
+def run(lines: int, changes: int, debounce_ms: int, shape: str = "mixed") -> dict:
     """Measure; returns the figures."""
     with tempfile.TemporaryDirectory(prefix="policyc-lsp-bench-") as tmp:
         root = Path(tmp)
-        n_files, n_lines = workspace(lines, root)
+        n_files, n_lines = workspace(lines, root, shape)
         target = max(root.glob("teams/*.policy"), key=lambda p: p.stat().st_size)
         original = target.read_text(encoding="utf-8")
         broken, _ = _edited(original)
@@ -130,6 +131,7 @@ def run(lines: int, changes: int, debounce_ms: int) -> dict:
         "lines": n_lines,
         "changes": changes,
         "debounce_ms": debounce_ms,
+        "shape": shape,
         "cold_open_ms": round(cold_ms, 1),
         "median_ms": round(statistics.median(latencies), 1),
         "p90_ms": round(percentile(latencies, 0.9), 1),
@@ -149,14 +151,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lines", type=int, default=5000, help="minimum size of the workspace in lines")
     ap.add_argument("--changes", type=int, default=30, help="number of edits to time")
     ap.add_argument("--debounce-ms", type=int, default=75, help="the server's debounce (its default is 75)")
+    ap.add_argument("--shape", default="mixed", choices=list(gen_org.SHAPES),
+                    help="organisation shape (bench/gen_org.py); `identity` is the identity-heavy one")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args(argv)
-    figures = run(args.lines, args.changes, args.debounce_ms)
+    figures = run(args.lines, args.changes, args.debounce_ms, args.shape)
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
         print(
-            f"{figures['lines']} lines in {figures['files']} files, debounce {figures['debounce_ms']} ms: "
+            f"{figures['lines']} lines in {figures['files']} files ({figures['shape']}), "
+            f"debounce {figures['debounce_ms']} ms: "
             f"diagnostics after a change: median {figures['median_ms']} ms, p90 {figures['p90_ms']} ms, "
             f"max {figures['max_ms']} ms over {figures['changes']} changes "
             f"(cold open {figures['cold_open_ms']} ms; target {TARGET_MS:.0f} ms); "

@@ -121,15 +121,26 @@ def gained(subject: RbacSubject, mine: AccessSide, other: AccessSide) -> list[Ga
     A piece reached through escalation that the subject also holds directly on `mine` is left
     out: the escalation adds nothing there.
     """
-    others = _index(g.permission for g in other.effective(subject))
+    other_effective = other.effective(subject)
+    # A permission that `other` holds with the very same rule in the same scope covers every piece
+    # of it: skipped without breaking it down. When nothing changed (`import --verify`, most
+    # subjects of a diff) that is every permission, and the indexes are never built (issue 19).
+    same = {(g.permission.scope, same_urls(g.permission.rule)) for g in other_effective}
     effective = mine.effective(subject)
-    direct = _index(g.permission for g in effective if not g.path)
+    others: RuleIndex | None = None
+    direct: RuleIndex | None = None
     out: list[Gain] = []
     for grant in effective:
         if not own(grant, subject):
             continue
         perm = grant.permission
-        for piece in breakdown(same_urls(perm.rule)):
+        rule = same_urls(perm.rule)
+        if (perm.scope, rule) in same:
+            continue
+        if others is None:
+            others = _index(g.permission for g in other_effective)
+            direct = _index(g.permission for g in effective if not g.path)
+        for piece in breakdown(rule):
             if _covered(piece, perm.scope, others):
                 continue
             if grant.path and _covered(piece, perm.scope, direct):

@@ -267,10 +267,6 @@ class EscalationGraph:
                 out += [Permission(acq.scope, r, Reason(None, role.ref, r, note=note)) for r in role.rules]
         result = tuple(out)
         self._perms[ident] = result
-        index = RuleIndex()
-        for p in result:
-            index.add(p.rule, p)
-        self._index[ident] = index
         return result
 
     def find(
@@ -282,8 +278,11 @@ class EscalationGraph:
         With `name` empty the rule must allow every name; `any_name` accepts rules limited by
         resourceNames too (callers read the names).
         """
-        self.permissions(ident)
-        index = self._index[ident]
+        index = self._index.get(ident)
+        if index is None:  # built on the first search only: most callers just list permissions
+            index = self._index[ident] = RuleIndex()
+            for p in self.permissions(ident):
+                index.add(p.rule, p)
         found: dict[int, Permission] = {}
         for verb in verbs:
             req = Request(verb, group, resource, sub, name)

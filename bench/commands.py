@@ -1,0 +1,416 @@
+#!/usr/bin/env python3
+"""Every command against its floor, on organisations of every shape, at N and 10N (issue 19).
+
+For each shape of bench/gen_org.py (one dimension heavy, `identity`, `all`) and each size (N
+and 10N namespaces), this builds the organisation and times, side by side in the same run:
+
+- build: `policyc.pipeline.run` with the access lints on and the write (what `policyc build`
+  does after start-up), against the FLOOR: PyYAML's C dumper writing the same objects
+  (`yaml.dump_all(bodies, Dumper=yaml.CSafeDumper)`, to memory);
+- check: the same without the write, against the same floor;
+- can-i, who-can, explain (console script, a new process, `--from` the built YAML), against
+  the floor of the access commands: a new interpreter loading the same YAML files with
+  PyYAML's C loader (`yaml.load_all(..., Loader=yaml.CSafeLoader)`), so start-up is on both
+  sides;
+- diff (console script, the organisation against a copy with one more grant), against two
+  build floors (it compiles two policies);
+- import and import --verify (console script, of the built YAML), against the C-loader floor;
+- the LSP (bench/lsp_latency.py: change to diagnostics, p90) at L and 10L lines;
+- can-i --batch (questions per second after load), when the console script has the option.
+
+Each figure is the median of `--repeat` runs; each ratio is the median of the ratios of
+pairs run one after the other (command, then its floor), which cancels most of the load of a
+shared machine. Growth is time at 10N / time at N. Then the start-up of `policyc can-i --from`
+on one binding against the bare interpreter (median of `--startup-runs` runs, wall and CPU).
+
+Usage: .venv/bin/python bench/commands.py [--quick] [--shapes mixed,identity] [--namespaces N]
+       [--repeat R] [--json PATH] [--skip lsp,import,...]
+--quick: N = 30, shapes mixed and identity, 1 repeat, LSP at 300/3,000 lines (about a minute).
+Default: N = 300 (10N = 3,000, the scale of the build target), every shape, 3 repeats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib.util
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+POLICYC = [str(BIN / "policyc")] if (BIN / "policyc").exists() else [sys.executable, "-m", "policyc"]
+
+BUILD_RATIO, BUILD_GROWTH = 1.2, 11.0
+ACCESS_RATIO, BATCH_RATE = 1.5, 10_000
+VERIFY_SECONDS, VERIFY_OBJECTS = 10.0, 10_000
+LSP_P90_MS, STARTUP_MS = 300.0, 200.0
+COMMANDS = ("build", "check", "can-i", "who-can", "explain", "diff", "import", "import --verify")
+
+
+def _module(name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(name, module)
+    spec.loader.exec_module(module)
+    return module
+
+
+gen_org = _module("gen_org")
+
+
+# ------------------------------------------------------------------ timing
+
+
+def _wall(fn: Callable[[], Any]) -> float:
+    gc.collect()
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def _proc(cmd: list[str], stdin: bytes | None = None, ok: tuple[int, ...] = (0, 1)) -> tuple[float, float, bytes]:
+    """Wall and CPU time (user + system) of a new process; its standard output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, input=stdin, capture_output=True, check=False)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode not in ok:
+        raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}:\n{done.stderr.decode()[-2000:]}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), done.stdout
+
+
+def paired(repeat: int, command: Callable[[], float], floor: Callable[[], float]) -> dict[str, float]:
+    """Medians of the command, of its floor, and of the ratio of each pair run back to back."""
+    cmd, flo, ratio = [], [], []
+    for _ in range(repeat):
+        c, f = command(), floor()
+        cmd.append(c)
+        flo.append(f)
+        ratio.append(c / f if f else float("inf"))
+    return {"time": statistics.median(cmd), "floor": statistics.median(flo), "ratio": statistics.median(ratio)}
+
+
+# ------------------------------------------------------------------ one organisation
+
+
+class Org:
+    """A generated organisation, built once; its YAML, objects and rule count."""
+
+    def __init__(self, root: Path, shape: str, namespaces: int) -> None:
+        from policyc.pipeline import Options, run
+
+        self.shape, self.namespaces = shape, namespaces
+        self.policy = root / f"{shape}-{namespaces}"
+        files = gen_org.generate(namespaces, 1, shape)
+        gen_org.write(self.policy, files)
+        self.lines = sum(t.count("\n") for t in files.values())
+        self.out = root / f"{shape}-{namespaces}-out"
+        result = run(Options(path=self.policy, out=self.out, lints=True))
+        if not result.ok:
+            raise RuntimeError(f"{self.policy} does not build")
+        self.bodies = [m.body for m in result.manifests]
+        self.objects = len(self.bodies)
+        self.yaml_files = sorted(str(p) for p in self.out.rglob("*.yaml"))
+        self.rules = sum(len(b.get("rules") or ()) for b in self.bodies if b.get("kind") in ("Role", "ClusterRole"))
+        self.access_yaml = root / f"{shape}-{namespaces}-access"
+        self._access_only()
+        # A copy with one more grant, for diff.
+        self.changed = root / f"{shape}-{namespaces}-changed"
+        shutil.copytree(self.policy, self.changed)
+        with (self.changed / "platform.policy").open("a", encoding="utf-8") as f:
+            f.write("grant read configmaps to group bench-diff in cluster\n")
+        self.scratch = root / "scratch"
+        self.scratch.mkdir(exist_ok=True)
+        self._n = 0
+
+    def _access_only(self) -> None:
+        """The RBAC objects, service accounts and namespaces of the build, as the access commands read."""
+        kinds = {"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ServiceAccount", "Namespace"}
+        self.access_yaml.mkdir()
+        docs = [b for b in self.bodies if b.get("kind") in kinds]
+        self.access_objects = len(docs)
+        (self.access_yaml / "access.yaml").write_text(yaml.dump_all(docs, Dumper=yaml.CSafeDumper), "utf-8")
+
+    def fresh(self) -> Path:
+        self._n += 1
+        return self.scratch / f"o{self._n}"
+
+    # -- floors
+    def dump_floor(self) -> float:
+        return _wall(lambda: yaml.dump_all(self.bodies, Dumper=yaml.CSafeDumper))
+
+    def load_floor(self, files: list[str]) -> float:
+        code = ("import sys, yaml\nfor p in sys.argv[1:]:\n    with open(p, encoding='utf-8') as f:\n"
+                "        list(yaml.load_all(f, Loader=yaml.CSafeLoader))\n")
+        return _proc([sys.executable, "-c", code, *files])[0]
+
+
+def measure_org(org: Org, repeat: int, skip: set[str]) -> dict[str, Any]:
+    """Every command on one organisation."""
+    from policyc.pipeline import Options, compile_path, run
+
+    rows: dict[str, Any] = {}
+    access = [str(org.access_yaml / "access.yaml")]
+
+    def build() -> float:
+        out = org.fresh()
+        return _wall(lambda: run(Options(path=org.policy, out=out, lints=True)))
+
+    rows["build"] = paired(repeat, build, org.dump_floor)
+    rows["check"] = paired(repeat, lambda: _wall(lambda: compile_path(org.policy, lints=True)), org.dump_floor)
+    team = gen_org.generate(org.namespaces, 1, org.shape)  # the first team's name, for explain
+    first_team = sorted(p for p in team if p.startswith("teams/"))[0][len("teams/"):-len(".policy")]
+    ns = f"{first_team}-{gen_org.APPS[0]}-dev"
+    user = f"dev0.{first_team}@example.com"
+    access_cmds = {
+        "can-i": ["can-i", "create", "deployments.apps", "-n", ns, "--as", user],
+        "who-can": ["who-can", "get", "pods", "-n", ns],
+        "explain": ["explain", f"user:{user}"],
+    }
+    for name, args in access_cmds.items():
+        if name in skip:
+            continue
+        cmd = [*POLICYC, *args, "--from", access[0]]
+        rows[name] = paired(repeat, lambda cmd=cmd: _proc(cmd)[0], lambda: org.load_floor(access))
+    if "diff" not in skip:
+        cmd = [*POLICYC, "diff", str(org.policy), str(org.changed)]
+        rows["diff"] = paired(repeat, lambda: _proc(cmd)[0], lambda: org.dump_floor() * 2)
+    if "import" not in skip:
+        for name, extra in (("import", []), ("import --verify", ["--verify"])):
+            def imp(extra: list[str] = extra) -> float:
+                return _proc([*POLICYC, "import", *access, "-o", str(org.fresh()), *extra])[0]
+            rows[name] = paired(repeat, imp, lambda: org.load_floor(access))
+    return rows
+
+
+# ------------------------------------------------------------------ batch, LSP, start-up
+
+
+def has_batch() -> bool:
+    """Whether `policyc can-i` has `--batch` (issue 14 adds it)."""
+    done = subprocess.run([*POLICYC, "can-i", "--help"], capture_output=True, text=True, check=False)
+    return "--batch" in done.stdout
+
+
+def questions(org: Org, count: int) -> bytes:
+    """`count` JSON-lines questions over the organisation's users, verbs, resources and namespaces."""
+    teams = sorted(p[len("teams/"):-len(".policy")] for p in gen_org.generate(org.namespaces, 1, org.shape)
+                   if p.startswith("teams/"))
+    verbs = ("get", "list", "create", "delete", "patch")
+    resources = ("pods", "deployments", "configmaps", "secrets", "jobs")
+    lines = []
+    for i in range(count):
+        team = teams[i % len(teams)]
+        lines.append(json.dumps({"as": f"dev{i % 2}.{team}@example.com", "as_groups": [], "verb": verbs[i % 5],
+                                 "resource": resources[(i // 5) % 5], "name": None,
+                                 "namespace": f"{team}-{gen_org.APPS[0]}-dev"}))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def batch_rate(org: Org, count: int, repeat: int) -> dict[str, float]:
+    """Questions per second after load: (time for `count` questions - time for 1) / (count - 1)."""
+    access = str(org.access_yaml / "access.yaml")
+    cmd = [*POLICYC, "can-i", "--batch", "-", "--from", access]
+    one, many = questions(org, 1), questions(org, count)
+    rates = []
+    for _ in range(repeat):
+        t1 = _proc(cmd, one)[0]
+        tn, _, out = _proc(cmd, many)
+        answers = [json.loads(line) for line in out.decode().splitlines() if line.strip()]
+        if len(answers) != count or any("allowed" not in a for a in answers):
+            raise RuntimeError(f"can-i --batch answered {len(answers)} lines for {count} questions")
+        rates.append((count - 1) / max(tn - t1, 1e-9))
+    return {"questions": count, "per_second": statistics.median(rates)}
+
+
+def startup(runs: int) -> dict[str, Any]:
+    """`policyc can-i --from` one binding against the bare interpreter (medians, wall and CPU)."""
+    with tempfile.TemporaryDirectory(prefix="policyc-startup-") as tmp:
+        one = Path(tmp) / "one-binding.yaml"
+        one.write_text(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: read-pods, namespace: ns1}\n"
+            "subjects: [{kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}]\n"
+            "roleRef: {kind: ClusterRole, name: view, apiGroup: rbac.authorization.k8s.io}\n", "utf-8")
+        bare = [sys.executable, "-c", "pass"]
+        cmd = [*POLICYC, "can-i", "get", "pods", "-n", "ns1", "--as", "alice", "--from", str(one)]
+        pairs = []
+        for _ in range(runs):
+            b, c = _proc(bare), _proc(cmd)
+            pairs.append((b[0], b[1], c[0], c[1]))
+        med = [statistics.median(p[i] for p in pairs) for i in range(4)]
+        beyond = statistics.median(p[2] - p[0] for p in pairs)
+        beyond_cpu = statistics.median(p[3] - p[1] for p in pairs)
+        # Which modules the command imports, and what they cost (python -X importtime).
+        done = subprocess.run([sys.executable, "-X", "importtime", "-m", "policyc", *cmd[len(POLICYC):]],
+                              capture_output=True, text=True, check=False)
+        imported = [line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line][1:]
+    return {"runs": runs, "bare_wall": med[0], "bare_cpu": med[1], "wall": med[2], "cpu": med[3],
+            "beyond_wall": beyond, "beyond_cpu": beyond_cpu, "modules": len(imported),
+            "policyc_modules": sorted(m for m in imported if m.startswith("policyc")),
+            "heavy_absent": [m for m in ("policyc.pipeline", "policyc.syntax.lower", "jinja2", "cryptography",
+                                         "pygls", "lark") if m not in imported]}
+
+
+def lsp(lines: int, changes: int, shape: str) -> dict[str, Any]:
+    return _module("lsp_latency").run(lines, changes, 75, shape)
+
+
+# ------------------------------------------------------------------ report
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3f}" if x < 100 else f"{x:.0f}"
+
+
+def report(results: dict[str, Any]) -> list[str]:
+    """The tables and the verdict per target, as printed."""
+    out: list[str] = []
+    small, large = results["sizes"]
+    out.append(f"shape | command | time {small} | floor | ratio | time {large} | floor | ratio | growth")
+    out.append("---|---|---:|---:|---:|---:|---:|---:|---:")
+    for shape, sizes in results["shapes"].items():
+        a, b = sizes[str(small)], sizes[str(large)]
+        for cmd in COMMANDS:
+            if cmd not in a["commands"] or cmd not in b["commands"]:
+                continue
+            x, y = a["commands"][cmd], b["commands"][cmd]
+            out.append(f"{shape} | {cmd} | {_fmt(x['time'])} | {_fmt(x['floor'])} | {x['ratio']:.2f} | "
+                       f"{_fmt(y['time'])} | {_fmt(y['floor'])} | {y['ratio']:.2f} | {y['time'] / x['time']:.1f}x")
+    out.append("")
+    out.append("shape | namespaces | lines | objects | access objects | rules")
+    out.append("---|---:|---:|---:|---:|---:")
+    for shape, sizes in results["shapes"].items():
+        for n, s in sizes.items():
+            out.append(f"{shape} | {n} | {s['lines']} | {s['objects']} | {s['access_objects']} | {s['rules']}")
+    return out
+
+
+def verdicts(results: dict[str, Any]) -> list[str]:
+    """One line per target: met / NOT met, with the figure."""
+    out = []
+    small, large = results["sizes"]
+
+    def v(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    for shape, sizes in results["shapes"].items():
+        a, b = sizes[str(small)]["commands"].get("build"), sizes[str(large)]["commands"].get("build")
+        if a and b:
+            growth = b["time"] / a["time"]
+            out.append(f"build {shape}: ratio {b['ratio']:.2f} at {large} (target <= {BUILD_RATIO}: "
+                       f"{v(b['ratio'] <= BUILD_RATIO)}); growth {growth:.1f}x (target <= {BUILD_GROWTH:g}x: "
+                       f"{v(growth <= BUILD_GROWTH)})")
+    for shape, sizes in results["shapes"].items():
+        big = sizes[str(large)]
+        for cmd in ("can-i", "who-can"):
+            c = big["commands"].get(cmd)
+            if c:
+                out.append(f"{cmd} {shape} ({big['rules']} rules): ratio {c['ratio']:.2f} to the C loader "
+                           f"(target <= {ACCESS_RATIO}: {v(c['ratio'] <= ACCESS_RATIO)})")
+    if (batch := results.get("batch")) is not None:
+        if "skipped" in batch:
+            out.append(f"can-i --batch: skipped ({batch['skipped']})")
+        else:
+            out.append(f"can-i --batch: {batch['per_second']:.0f} questions/s after load "
+                       f"(target >= {BATCH_RATE}: {v(batch['per_second'] >= BATCH_RATE)})")
+    if (iv := results.get("import_verify")) is not None:
+        out.append(f"import --verify of {iv['objects']} objects: {iv['seconds']:.2f} s "
+                   f"(target < {VERIFY_SECONDS:g} s: {v(iv['seconds'] < VERIFY_SECONDS)})")
+    for key, fig in results.get("lsp", {}).items():
+        out.append(f"LSP {key}: p90 {fig['p90_ms']} ms, median {fig['median_ms']} ms, analysis CPU median "
+                   f"{fig['analysis_cpu_median_ms']} ms ({fig['lines']} lines, {fig['shape']}; target p90 < "
+                   f"{LSP_P90_MS:g} ms: {v(fig['p90_ms'] < LSP_P90_MS)})")
+    if (st := results.get("startup")) is not None:
+        out.append(f"start-up of can-i --from one binding: {st['beyond_wall'] * 1000:.0f} ms wall, "
+                   f"{st['beyond_cpu'] * 1000:.0f} ms CPU beyond the bare interpreter ({st['wall'] * 1000:.0f} ms "
+                   f"vs {st['bare_wall'] * 1000:.0f} ms; target <= {STARTUP_MS:g} ms: "
+                   f"{v(st['beyond_cpu'] * 1000 <= STARTUP_MS)} on CPU, {v(st['beyond_wall'] * 1000 <= STARTUP_MS)} "
+                   f"on wall clock); modules not imported: {', '.join(st['heavy_absent'])}")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; print tables and verdicts (and JSON if asked)."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="N = 30, shapes mixed and identity, 1 repeat")
+    ap.add_argument("--shapes", default=None, help=f"comma-separated, of: {', '.join(gen_org.SHAPES)}")
+    ap.add_argument("--namespaces", type=int, default=None, help="the small size N (the large one is 10N)")
+    ap.add_argument("--repeat", type=int, default=None, help="runs per figure (median)")
+    ap.add_argument("--skip", default="", help="comma-separated: commands, or lsp, batch, startup, verify")
+    ap.add_argument("--lsp-lines", type=int, default=None, help="LSP workspace sizes L and 10L (default 500)")
+    ap.add_argument("--startup-runs", type=int, default=None, help="runs of the start-up measurement")
+    ap.add_argument("--json", type=Path, default=None, help="also write every figure as JSON")
+    args = ap.parse_args(argv)
+    quick = args.quick
+    shapes = (args.shapes.split(",") if args.shapes else (["mixed", "identity"] if quick else list(gen_org.SHAPES)))
+    n = args.namespaces or (30 if quick else 300)
+    repeat = args.repeat or (1 if quick else 3)
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    lsp_lines = args.lsp_lines or (300 if quick else 500)
+    results: dict[str, Any] = {"sizes": [n, 10 * n], "repeat": repeat, "load_before": os.getloadavg(),
+                               "cores": os.cpu_count(), "python": sys.version.split()[0], "shapes": {}}
+    with tempfile.TemporaryDirectory(prefix="policyc-commands-") as tmp:
+        root = Path(tmp)
+        orgs: dict[tuple[str, int], Org] = {}
+        for shape in shapes:
+            results["shapes"][shape] = {}
+            for size in (n, 10 * n):
+                t0 = time.perf_counter()
+                org = orgs[(shape, size)] = Org(root, shape, size)
+                commands = measure_org(org, repeat, skip)
+                results["shapes"][shape][str(size)] = {
+                    "lines": org.lines, "objects": org.objects, "access_objects": org.access_objects,
+                    "rules": org.rules, "commands": commands}
+                print(f"measured {shape} at {size} namespaces ({org.lines} lines, {org.objects} objects) in "
+                      f"{time.perf_counter() - t0:.0f} s: " + ", ".join(
+                          f"{c} {r['time']:.2f} s ({r['ratio']:.2f}x)" for c, r in commands.items()), flush=True)
+        largest = orgs.get(("mixed", 10 * n)) or orgs[(shapes[0], 10 * n)]
+        if "batch" not in skip:
+            if has_batch():
+                results["batch"] = batch_rate(largest, 10_000, repeat)
+            else:
+                results["batch"] = {"skipped": "`policyc can-i` has no --batch option yet (issue 14)"}
+                print("can-i --batch: skipped: `policyc can-i` has no --batch option yet (issue 14)", flush=True)
+        if "verify" not in skip:
+            # import --verify at about VERIFY_OBJECTS access objects (mixed: ~8.4 per namespace).
+            org = Org(root, "mixed", max(10, VERIFY_OBJECTS * 10 // 84))
+            access = [str(org.access_yaml / "access.yaml")]
+            times = [_proc([*POLICYC, "import", *access, "-o", str(org.fresh()), "--verify"])[0]
+                     for _ in range(repeat)]
+            results["import_verify"] = {"objects": org.access_objects, "seconds": statistics.median(times)}
+    if "lsp" not in skip:
+        results["lsp"] = {}
+        for lines in (lsp_lines, 10 * lsp_lines):
+            results["lsp"][f"identity {lines}"] = lsp(lines, 10 if quick else 20, "identity")
+    if "startup" not in skip:
+        results["startup"] = startup(args.startup_runs or (10 if quick else 30))
+    print()
+    print(f"machine: {os.cpu_count()} cores, Python {results['python']}, load average before "
+          f"{', '.join(f'{x:.1f}' for x in results['load_before'])}; medians of {repeat}; seconds")
+    print("\n".join(report(results)))
+    print()
+    print("\n".join(verdicts(results)))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
