@@ -171,8 +171,10 @@ def measure_org(org: Org, repeat: int, skip: set[str]) -> dict[str, Any]:
         out = org.fresh()
         return _wall(lambda: run(Options(path=org.policy, out=out, lints=True)))
 
-    rows["build"] = paired(repeat, build, org.dump_floor)
-    rows["check"] = paired(repeat, lambda: _wall(lambda: compile_path(org.policy, lints=True)), org.dump_floor)
+    if "build" not in skip:
+        rows["build"] = paired(repeat, build, org.dump_floor)
+    if "check" not in skip:
+        rows["check"] = paired(repeat, lambda: _wall(lambda: compile_path(org.policy, lints=True)), org.dump_floor)
     team = gen_org.generate(org.namespaces, 1, org.shape)  # the first team's name, for explain
     first_team = sorted(p for p in team if p.startswith("teams/"))[0][len("teams/"):-len(".policy")]
     ns = f"{first_team}-{gen_org.APPS[0]}-dev"
@@ -351,7 +353,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shapes", default=None, help=f"comma-separated, of: {', '.join(gen_org.SHAPES)}")
     ap.add_argument("--namespaces", type=int, default=None, help="the small size N (the large one is 10N)")
     ap.add_argument("--repeat", type=int, default=None, help="runs per figure (median)")
-    ap.add_argument("--skip", default="", help="comma-separated: commands, or lsp, batch, startup, verify")
+    ap.add_argument("--skip", default="", help="comma-separated: commands (build, check, can-i, who-can, explain, "
+                    "diff, import), or lsp, batch, startup, verify")
     ap.add_argument("--lsp-lines", type=int, default=None, help="LSP workspace sizes L and 10L (default 500)")
     ap.add_argument("--startup-runs", type=int, default=None, help="runs of the start-up measurement")
     ap.add_argument("--json", type=Path, default=None, help="also write every figure as JSON")

@@ -106,3 +106,97 @@ def test_refuses_a_non_empty_folder(tmp_path: Path) -> None:
 def test_too_small_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 10"):
         _gen().generate(5)
+
+
+# ------------------------------------------------------------------ shapes (issue 19)
+
+
+def test_mixed_is_the_default_and_unchanged() -> None:
+    gen = _gen()
+    assert gen.generate(40) == gen.generate(40, 1, "mixed") == gen.generate(40, 1, gen.Shape())
+
+
+def test_unknown_shape_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown shape `wide`"):
+        _gen().generate(20, 1, "wide")
+
+
+def _counts(files: dict[str, str]) -> Counter:
+    """What a generated organisation holds, counted from its text."""
+    c: Counter = Counter()
+    c["files"] = len(files)
+    for text in files.values():
+        for line in text.splitlines():
+            s = line.strip()
+            c["teams"] += line.startswith("team ")
+            c["users"] += line.startswith("user ")
+            c["serviceaccounts"] += line.startswith("serviceaccount ")
+            c["guards"] += line.startswith("forbid ")
+            c["everyone guards"] += line.startswith("forbid ") and " for everyone" in line
+            c["grants"] += s.startswith("grant ")
+            c["roles"] += line.startswith("role ")
+            c["rules"] += line.startswith("  ") and not s.startswith(("grant", "members", "labels", "pod-security",
+                                                                       "quota", "limits", "container", "}"))
+            if s.startswith("members "):
+                members = s[len("members "):].split(", ")
+                c["members"] += len(members)
+                c["groups"] += sum(m.startswith("group ") for m in members)
+    return c
+
+
+# Which count each shape makes heavy, and by at least how much against `mixed` at the same size.
+HEAVY = {
+    "namespaces": ("teams", 1 / 2),  # fewer, larger teams: namespaces per team is the dimension
+    "teams": ("teams", 4),
+    "users": ("users", 10),
+    "groups": ("groups", 5),
+    "serviceaccounts": ("serviceaccounts", 3),
+    "members": ("members", 5),
+    "guards": ("guards", 5),
+    "grants": ("grants", 2),
+    "roles": ("roles", 3),
+    "rules": ("rules", 2),
+    "files": ("files", 3),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(HEAVY))
+def test_each_shape_makes_its_dimension_heavy(shape: str) -> None:
+    gen = _gen()
+    base, heavy = _counts(gen.generate(300)), _counts(gen.generate(300, 1, shape))
+    what, factor = HEAVY[shape]
+    if factor < 1:
+        assert heavy[what] <= base[what] * factor, (what, heavy[what], base[what])
+    else:
+        assert heavy[what] >= base[what] * factor, (what, heavy[what], base[what])
+
+
+def test_identity_shape_is_the_organisation_of_issue_19() -> None:
+    gen = _gen()
+    files = gen.generate(3000, 1, "identity")
+    c = _counts(files)
+    assert c["teams"] == 1000 + 2  # one per 3 namespaces, plus platform and auditors
+    assert c["users"] == 9000  # nine declared users per team
+    assert c["serviceaccounts"] == 2 * 3000 + 1000  # per namespace the app's and one more; per team its CI account
+    assert c["everyone guards"] == 3
+    lines = sum(t.count("\n") for t in files.values())
+    assert 40_000 <= lines <= 60_000
+
+
+def test_every_dimension_scales_tenfold() -> None:
+    gen = _gen()
+    for shape in ("identity", "all"):
+        small, large = _counts(gen.generate(50, 1, shape)), _counts(gen.generate(500, 1, shape))
+        for what in ("teams", "users", "serviceaccounts", "grants", "members"):
+            assert 8 * small[what] <= large[what] <= 12 * small[what] + 20, (shape, what)
+
+
+@pytest.mark.parametrize("shape", ["namespaces", "teams", "users", "groups", "serviceaccounts", "members", "guards",
+                                   "grants", "roles", "rules", "files", "identity", "all"])
+def test_every_shape_compiles_without_errors(shape: str, tmp_path: Path) -> None:
+    gen = _gen()
+    gen.write(tmp_path / "org", gen.generate(30, 1, shape))
+    result = compile_path(tmp_path / "org", lints=True)
+    errors = [f"{d.span}: {d.code} {d.message}" for d in result.diagnostics if d.is_error]
+    assert errors == []
+    assert result.ok and result.manifests
