@@ -109,4 +109,5 @@ def import_docs(docs: list[Doc], release: tuple[int, int], exclude_system: bool 
     plan, outcomes, diags = translator.run()
     teams, grants = form_teams(plan.grants)
     files = render(plan, teams, grants, HEADER)
-    return ImportResult(release, files, plan, teams, outcomes, sort_diagnostics(diags), propose(plan))
+    return ImportResult(release, files, plan, teams, outcomes, sort_diagnostics(diags),
+                        proposals=propose(plan))

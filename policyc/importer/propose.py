@@ -65,7 +65,7 @@ def propose_classes(plan: Plan) -> list[Proposal]:
         if shared:
             body.append("labels " + ", ".join(f"{k}={v}" for k, v in shared))
         if first.pod_security:
-            body.append("pod-security " + ", ".join(f"{m} {lvl}" if m else lvl for m, lvl in first.pod_security))
+            body.append("pod-security " + ", ".join(" ".join(w for w in mode if w) for mode in first.pod_security))
         if first.profile:
             body.append(f"pod-security {first.profile}")
         if first.limits:

@@ -21,6 +21,7 @@ from conftest import REPO
 from policyc.access import guards as guards_mod
 from policyc.access.authorizer import AccessModel
 from policyc.access.diff import same_urls
+from policyc.access.escalation import EscalationGraph
 from policyc.access.matching import breakdown, rule_covers
 from policyc.model.program import Program
 from policyc.pipeline import compile_path
@@ -51,7 +52,7 @@ def _work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, namespaces: int) -> t
     counts: Counter = Counter()
     with monkeypatch.context() as mp:
         _counted(mp, counts, Program, "user_name")
-        _counted(mp, counts, AccessModel, "serviceaccounts_in")
+        _counted(mp, counts, EscalationGraph, "serviceaccounts_in")
         _counted(mp, counts, guards_mod.GuardSpec, "forbids")
         result = compile_path(org)
     assert result.ok, [d.message for d in result.diagnostics if d.is_error]
