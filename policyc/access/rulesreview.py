@@ -13,6 +13,7 @@ SortableRuleSlice; staging/src/k8s.io/kubectl/pkg/describe/describe.go CombineRe
 from __future__ import annotations
 
 from policyc.access.authorizer import AccessModel
+from policyc.access.matching import breakdown  # BreakdownRule, one copy for the engine and --list
 from policyc.access.request import UserInfo
 from policyc.k8s.rules import PolicyRule
 
@@ -25,21 +26,6 @@ def rules_for(model: AccessModel, user: UserInfo, namespace: str) -> list[Policy
     cluster = [p.rule for p in perms if p.scope is None]
     local = [p.rule for p in perms if p.scope is not None and p.scope == namespace]
     return cluster + local
-
-
-def breakdown(rule: PolicyRule) -> list[PolicyRule]:
-    """BreakdownRule: at most one group, resource, verb and name per rule (URLs: one URL and verb)."""
-    out: list[PolicyRule] = []
-    for group in rule.api_groups:
-        for resource in rule.resources:
-            for verb in rule.verbs:
-                if rule.resource_names:
-                    out += [PolicyRule((group,), (resource,), (n,), (), (verb,)) for n in rule.resource_names]
-                else:
-                    out.append(PolicyRule((group,), (resource,), (), (), (verb,)))
-    for url in rule.non_resource_urls:
-        out += [PolicyRule(non_resource_urls=(url,), verbs=(verb,)) for verb in rule.verbs]
-    return out
 
 
 def compact(rules: list[PolicyRule]) -> list[PolicyRule]:
