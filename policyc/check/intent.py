@@ -17,11 +17,14 @@ from __future__ import annotations
 import difflib
 from collections import defaultdict
 from dataclasses import replace
+from typing import TypeVar
 
 from policyc import model as m
 from policyc.check.context import Context
 from policyc.diagnostics import Label
 from policyc.rules import ERROR, WARNING, Rule, register
+
+T = TypeVar("T", m.Grant, m.Guard, m.Expectation)
 
 # The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
 RULES = register(
@@ -188,6 +191,17 @@ def _typos(ctx: Context, words: tuple[m.Word, ...], declared: set[str]) -> None:
             )
 
 
+def _placed(ctx: Context, item: T, labels: dict[str, dict[str, str]], declared: set[str]) -> T | None:
+    """A grant, guard or expectation with its selector resolved to namespaces; None when the
+    selector matches none (it then applies nowhere: a guard holds vacuously, never "every
+    namespace"). Without a selector its places are checked for typos."""
+    if item.selector is None:
+        _typos(ctx, item.namespaces, declared)
+        return item
+    found = resolve_selector(ctx, item.selector, labels)
+    return replace(item, namespaces=found) if found else None
+
+
 def apply_intent(ctx: Context) -> m.Policy:
     """The policy with classes applied and selectors resolved (see the module docstring)."""
     p = ctx.policy
@@ -201,39 +215,12 @@ def apply_intent(ctx: Context) -> m.Policy:
         if g.namespace_class:
             # A grant in a class block applies in every namespace of the class (none: it applies nowhere).
             names = members.get(g.namespace_class, [])
-            if not names:
-                continue
-            g = replace(g, namespaces=tuple(m.Word(n, g.span) for n in names))
-        elif g.selector is not None:
-            found = resolve_selector(ctx, g.selector, labels)
-            if not found:
-                continue
-            g = replace(g, namespaces=found)
-        else:
-            _typos(ctx, g.namespaces, declared)
-        grants.append(g)
-
-    guards = []
-    for guard in p.guards:
-        if guard.selector is not None:
-            found = resolve_selector(ctx, guard.selector, labels)
-            if not found:
-                continue  # `in` no namespace: the guard holds vacuously (never "every namespace")
-            guard = replace(guard, namespaces=found)
-        else:
-            _typos(ctx, guard.namespaces, declared)
-        guards.append(guard)
-
-    expectations = []
-    for e in p.expectations:
-        if e.selector is not None:
-            found = resolve_selector(ctx, e.selector, labels)
-            if not found:
-                continue
-            e = replace(e, namespaces=found)
-        else:
-            _typos(ctx, e.namespaces, declared)
-        expectations.append(e)
+            if names:
+                grants.append(replace(g, namespaces=tuple(m.Word(n, g.span) for n in names)))
+        elif (placed := _placed(ctx, g, labels, declared)) is not None:
+            grants.append(placed)
+    guards = [x for x in (_placed(ctx, guard, labels, declared) for guard in p.guards) if x is not None]
+    expectations = [x for x in (_placed(ctx, e, labels, declared) for e in p.expectations) if x is not None]
 
     for role in p.roles:
         if role.namespace is not None:
