@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from policyc import model as m
 from policyc.access import escalation_rules, matching
 from policyc.access.authorizer import AccessModel
+from policyc.access.escalation import _signer_allowed as signer_allowed
 from policyc.access.escalation_rules import EscalationRule, Need
 from policyc.access.objects import ObjRef
 from policyc.diagnostics import Diagnostic, Label, warning
@@ -126,6 +127,16 @@ RULES = register(
         cis="rbac-service-account-token-creation",
     ),
     Rule(
+        "PC512", WARNING,
+        "a grant allows running code in existing pods: exec or attach (`create`, or `get` over WebSocket up to "
+        "1.34) or ephemeral containers (1.23+)",
+        example="``grant allows running code in existing pods (`create pods/exec`) in namespace `app` ``",
+        help=(
+            "code run in a pod acts as its service account and reads what it mounts; grant exec and attach to "
+            "operators only, in the namespaces they run"
+        ),
+    ),
+    Rule(
         "PC520", WARNING,
         "a grant whose every permission its subjects already get from other grants (the later of two equal grants is "
         "reported; notes name the covering grants)",
@@ -143,89 +154,101 @@ RULES = register(
     Rule("PC522", WARNING, "a team without members", example="``team `ghosts` has no members``"),
 )
 
+# ------------------------------------------------------------------ what each lint flags
+#
+# The escalation paths come from ONE table, access/escalation_rules.py: a lint names the needs it
+# is about (`concern`) and flags a grant that meets such a need of a row holding on the target
+# release, when every other need of the row is met too, by the grant itself or by another grant of
+# one of its subjects in the same scope (the guard's engine combines grants the same way). A row
+# added to the table is flagged by the lint whose concern it matches, without editing the lint;
+# tests/unit/check/test_lints_from_table.py fails for a row (effect) no lint covers.
+#
+# `cis` lists what a lint flags beyond the table: what the CIS control names although it is not an
+# escalation path on its own (each entry says why it stays).
+
+_NOT_A_STEP = ("none", "request")  # rows that yield no access (portforward, userextras) or are request facts
+_SPECIAL_VERBS = ("bind", "escalate", "impersonate")
 _READ = ("get", "list", "watch")
-_WRITE = ("create", "update", "patch", "delete", "deletecollection")
 
 
-def _allows(rules: Iterable[PolicyRule], verbs: Iterable[str], group: str, resource: str, sub: str = "") -> bool:
-    """Whether a rule allows one of the verbs on the resource, for some object name."""
-    combined = f"{resource}/{sub}" if sub else resource
-    return any(
-        matching.verb_matches(r, v) and matching.group_matches(r, group) and matching.resource_matches(r, combined, sub)
-        for r in rules for v in verbs
-    )
+@dataclass(frozen=True)
+class _Lint:
+    code: str
+    what: str
+    concern: Callable[[EscalationRule, Need], bool]
+    cis: tuple[Need, ...] = ()
+
+    def covers(self, row: EscalationRule) -> bool:
+        return row.effect not in _NOT_A_STEP and any(self.concern(row, n) for n in row.requires)
 
 
-def _special_verbs(rules: tuple[PolicyRule, ...]) -> list[str]:
-    """Which of bind, escalate (on roles) and impersonate (on identities) the rules allow."""
-    out = []
-    for verb in ("bind", "escalate"):
-        if any(_allows(rules, (verb,), "rbac.authorization.k8s.io", r) for r in ("roles", "clusterroles")):
-            out.append(verb)
-    identities = (("", "users"), ("", "groups"), ("", "serviceaccounts"), ("authentication.k8s.io", "uids"),
-                  ("authentication.k8s.io", "userextras"))
-    if any(_allows(rules, ("impersonate",), g, r) for g, r in identities):
-        out.append("impersonate")
-    return out
+_LINTS = (
+    # CIS 5.1.2 "minimize access to secrets" names get/list/watch, by name too (the data is read); the
+    # table adds update/patch (the response carries the data) and create + read back a token Secret.
+    _Lint("PC502", "reading secrets", lambda row, n: (n.group, n.resource) == ("", "secrets"),
+          cis=(Need(_READ, "", "secrets"),)),
+    _Lint("PC504", "creating pods", lambda row, n: row.effect == "workload"),
+    # CIS 5.1.8 names the verbs: `bind`/`escalate` alone take effect with a binding or role write
+    # from elsewhere (another tool, a later grant), and impersonating uids/userextras matters under
+    # a webhook authorizer; the table's rows (RBAC paths) need the companion writes. Users, groups,
+    # uids and extras are impersonated by a request without a namespace, so only cluster-wide
+    # grants count (staging/src/k8s.io/apiserver/pkg/endpoints/filters/impersonation.go); service
+    # accounts in their namespace.
+    _Lint("PC506", "`bind`, `escalate` or `impersonate`",
+          lambda row, n: bool(set(n.verbs) & set(_SPECIAL_VERBS)),
+          cis=(*(Need((v,), escalation_rules.RBAC, r) for v in ("bind", "escalate") for r in ("roles", "clusterroles")),
+               Need(("impersonate",), "", "serviceaccounts"),
+               *(Need(("impersonate",), g, r, cluster=True) for g, r in (
+                   ("", "users"), ("", "groups"), ("authentication.k8s.io", "uids"),
+                   ("authentication.k8s.io", "userextras"))))),
+    # Not an escalation row: a hostPath volume is a path to the node, not to an identity. Nodes,
+    # persistent volumes, signers, CSRs and webhook configurations are cluster-scoped: a RoleBinding
+    # never reaches them (the request has no namespace), so the CIS entries below are cluster-wide.
+    _Lint("PC507", "creating persistent volumes", lambda row, n: False,
+          cis=(Need(("create",), "", "persistentvolumes", cluster=True),)),
+    # CIS 5.1.10 names every access to nodes/proxy; the kubelet paths (exec, run) are get/create.
+    _Lint("PC508", "access to nodes/proxy", lambda row, n: (n.resource, n.sub) == ("nodes", "proxy"),
+          cis=(Need(("get", "create", "update", "patch", "delete", "list", "watch"), "", "nodes", "proxy",
+                    cluster=True),)),
+    # CIS 5.1.11 names the approval subresource alone; the table adds `approve` on a client signer.
+    _Lint("PC509", "approving certificate signing requests",
+          lambda row, n: n.group == escalation_rules.CERTS and (n.sub == "approval" or n.resource == "signers"),
+          cis=(Need(("update", "patch"), escalation_rules.CERTS, "certificatesigningrequests", "approval",
+                    cluster=True),)),
+    # CIS 5.1.12 names every write; deleting a webhook configuration switches off the admission
+    # control it enforces (not an escalation path, so not in the table).
+    _Lint("PC510", "writing admission webhook configurations",
+          lambda row, n: n.group == escalation_rules.ADMISSION,
+          cis=tuple(Need(("delete", "deletecollection"), escalation_rules.ADMISSION, r, cluster=True)
+                    for r in ("validatingwebhookconfigurations", "mutatingwebhookconfigurations"))),
+    _Lint("PC511", "creating service account tokens", lambda row, n: row.effect == "token"),
+    _Lint("PC512", "running code in existing pods", lambda row, n: row.effect == "pod-entry"),
+)
 
 
-def _need_args(need: Need) -> tuple[tuple[str, ...], str, str, str]:
-    return need.verbs, need.group, need.resource, need.sub
+def covering_lints(row: EscalationRule) -> list[str]:
+    """The codes of the lints that flag a row's path (tests read it)."""
+    return [lint.code for lint in _LINTS if lint.covers(row)]
+
+
+def _meets(rule: PolicyRule, need: Need) -> bool:
+    """Whether one rule satisfies a requirement, read as the escalation engine reads it
+    (access/escalation.py `EscalationGraph.need`): names limit only where the need says."""
+    verbs = ("*",) if "*" in need.verbs else need.verbs
+    combined = f"{need.resource}/{need.sub}" if need.sub else need.resource
+    if not (any(matching.verb_matches(rule, v) for v in verbs) and matching.group_matches(rule, need.group)
+            and matching.resource_matches(rule, combined, need.sub)):
+        return False
+    if rule.resource_names and not (need.named or need.names):
+        return False  # e.g. `create` carries no name
+    return not need.names or signer_allowed(rule, need.names)
 
 
 def _is_everything(rules: Iterable[PolicyRule]) -> bool:
     return any("*" in r.verbs and "*" in r.api_groups and "*" in r.resources for r in rules)
 
 
-@dataclass(frozen=True)
-class _Lint:
-    code: str
-    test: Callable[[tuple[PolicyRule, ...]], bool]
-    what: str
-
-
 _HELP = {rule.code: rule.help for rule in RULES}  # the registered fix of each lint (SARIF shows it too)
-
-def _needs_met(rules: tuple[PolicyRule, ...], row: EscalationRule) -> bool:
-    """Whether the rules meet every requirement of an escalation rule (names not read)."""
-    return all(_allows(rules, need.verbs, need.group, need.resource, need.sub) for need in row.requires)
-
-
-# PC504's family: every workload kind whose pod template runs as any service account and mounts
-# any secret of the namespace (escalation_rules `workload-create:*`, `workload-update:*`).
-_WORKLOAD_ROWS = (*escalation_rules.named("workload-create"), *escalation_rules.named("workload-update"))
-
-
-def _workloads(rules: tuple[PolicyRule, ...]) -> list[str]:
-    """`pods`, `deployments.apps`, ...: the workload kinds the rules let a subject create or update."""
-    return list(dict.fromkeys(row.requires[0].target for row in _WORKLOAD_ROWS if _needs_met(rules, row)))
-
-
-def _workload_text(rules: tuple[PolicyRule, ...]) -> str:
-    kinds = _workloads(rules)
-    if _allows(rules, ("create",), "", "pods"):
-        return "creating pods"
-    return "creating or updating workloads that run pods (" + ", ".join(f"`{k}`" for k in kinds) + ")"
-
-
-_LINTS = (
-    _Lint("PC502", lambda rs: _allows(rs, _READ, "", "secrets"), "reading secrets"),
-    _Lint("PC504", lambda rs: bool(_workloads(rs)), "creating pods"),
-    _Lint("PC506", lambda rs: bool(_special_verbs(rs)), "`bind`, `escalate` or `impersonate`"),
-    _Lint("PC507", lambda rs: _allows(rs, ("create",), "", "persistentvolumes"),
-          "creating persistent volumes"),
-    _Lint("PC508", lambda rs: _allows(rs, ("get", "create", "update", "patch", "delete", "list", "watch"),
-                                                "", "nodes", "proxy"),
-          "access to nodes/proxy"),
-    _Lint("PC509", lambda rs: _allows(rs, *_need_args(escalation_rules.BY_NAME["csr-kube-apiserver-client"]
-                                                  .requires[1])),
-          "approving certificate signing requests"),
-    _Lint("PC510", lambda rs: any(_allows(rs, _WRITE, "admissionregistration.k8s.io", r) for r in (
-        "validatingwebhookconfigurations", "mutatingwebhookconfigurations")),
-          "writing admission webhook configurations"),
-    _Lint("PC511", lambda rs: _allows(rs, *_need_args(escalation_rules.BY_NAME["token-request"].requires[0])),
-          "creating service account tokens"),
-)
 
 
 @dataclass
@@ -270,27 +293,103 @@ def _granted(g: m.Grant) -> str:
     return f"grant of role `{g.role.text}`" if g.role is not None else "grant"
 
 
-def cis_lints(uses: list[_GrantUse]) -> list[Diagnostic]:
-    """PC501, PC502, PC504-PC511 on every grant."""
+class _Flagger:
+    """Which lints fire on a grant: per row of the release's table, its needs met by the grant, or by
+    the grant together with other grants of one of its subjects in one scope."""
+
+    def __init__(self, uses: list[_GrantUse], release: escalation_rules.Release | None) -> None:
+        self.rows = {lint.code: [r for r in escalation_rules.rules_for(release) if lint.covers(r)] for lint in _LINTS}
+        self.by_subject: dict[RbacSubject, list[_GrantUse]] = defaultdict(list)
+        for u in uses:
+            for s in u.subjects:
+                self.by_subject[s].append(u)
+        self._met: dict[tuple[tuple[PolicyRule, ...], Need], bool] = {}
+
+    def met(self, use: _GrantUse, need: Need, scope: str | None = "") -> bool:
+        """The grant meets the need (in `scope`; "" for any of its scopes)."""
+        if need.cluster and None not in use.scopes:
+            return False
+        if scope and scope not in use.scopes and None not in use.scopes:
+            return False
+        if scope is None and None not in use.scopes:
+            return False
+        key = (use.rules, need)
+        hit = self._met.get(key)
+        if hit is None:
+            hit = self._met[key] = any(_meets(r, need) for r in use.rules)
+        return hit
+
+    def _companions(self, use: _GrantUse, missing: list[Need]) -> list[_GrantUse] | None:
+        """Other grants of one subject of `use` that meet every missing need in one scope, or None."""
+        for subject in sorted(use.subjects):
+            others = [o for o in self.by_subject[subject] if o is not use]
+            scopes: set[str | None] = {s for s in use.scopes}
+            if None in use.scopes:  # a cluster-wide grant also holds in every namespace of the others
+                scopes |= {s for o in others for s in o.scopes}
+            for scope in sorted(scopes, key=lambda s: s or ""):
+                found: list[_GrantUse] = []
+                for need in missing:
+                    o = next((o for o in others if self.met(o, need, scope)), None)
+                    if o is None:
+                        break
+                    found.append(o)
+                else:
+                    return found
+        return None
+
+    def fire(self, lint: _Lint, use: _GrantUse) -> tuple[list[Need], list[_GrantUse]] | None:
+        """The needs of the lint's concern the grant meets and the grants it needs besides, or None."""
+        needs = [n for n in lint.cis if self.met(use, n)]
+        companions: dict[int, _GrantUse] = {}
+        for row in self.rows[lint.code]:
+            mine = [n for n in row.requires if lint.concern(row, n) and self.met(use, n)]
+            if not mine:
+                continue
+            missing = [n for n in row.requires if not self.met(use, n)]
+            others = self._companions(use, missing) if missing else []
+            if others is None:
+                continue
+            needs += mine
+            companions.update((id(o), o) for o in others)
+        if not needs:
+            return None
+        return needs, sorted(companions.values(), key=lambda o: o.grant.span.sort_key)
+
+
+def _what(lint: _Lint, needs: list[Need], use: _GrantUse, flag: _Flagger) -> str:
+    """The lint's phrase, made precise from the needs the grant meets."""
+    if lint.code == "PC504":
+        if any((n.group, n.resource) == ("", "pods") and "create" in n.verbs for n in needs):
+            return "creating pods"
+        kinds = dict.fromkeys(n.target for n in needs)
+        return "creating or updating workloads that run pods (" + ", ".join(f"`{k}`" for k in kinds) + ")"
+    # The verbs the grant itself allows, one by one (a need accepts any of its verbs).
+    met = [(v, n) for n in needs for v in n.verbs if flag.met(use, replace(n, verbs=(v,)))]
+    if lint.code == "PC506":
+        return " and ".join(f"`{v}`" for v in _SPECIAL_VERBS if any(v == verb for verb, _ in met))
+    if lint.code == "PC512":
+        return f"{lint.what} ({', '.join(dict.fromkeys(f'`{v} {n.target}`' for v, n in met))})"
+    return lint.what
+
+
+def cis_lints(uses: list[_GrantUse], release: escalation_rules.Release | None = None) -> list[Diagnostic]:
+    """PC501, PC502, PC504-PC512 on every grant (rows of the escalation table that hold on `release`)."""
     out: list[Diagnostic] = []
-    # Grants of one role share its rules: test each set of rules once, not once per grant.
-    fired: dict[tuple[PolicyRule, ...], list[_Lint]] = {}
+    flag = _Flagger(uses, release)
     for u in uses:
         g, where = u.grant, _places(u.scopes)
         if (g.role is not None and g.role.text == "cluster-admin") or _is_everything(u.rules):
             out.append(warning("PC501", f"{_granted(g)} gives every permission {where}", g.span,
                                _HELP["PC501"]))
             continue
-        lints = fired.get(u.rules)
-        if lints is None:
-            lints = fired[u.rules] = [lint for lint in _LINTS if lint.test(u.rules)]
-        for lint in lints:
-            what = lint.what
-            if lint.code == "PC504":
-                what = _workload_text(u.rules)
-            if lint.code == "PC506":
-                what = " and ".join(f"`{v}`" for v in _special_verbs(u.rules))
-            out.append(warning(lint.code, f"{_granted(g)} allows {what} {where}", g.span, _HELP[lint.code]))
+        for lint in _LINTS:
+            fired = flag.fire(lint, u)
+            if fired is None:
+                continue
+            needs, companions = fired
+            labels = [Label(o.grant.span, "together with this grant") for o in companions]
+            out.append(warning(lint.code, f"{_granted(g)} allows {_what(lint, needs, u, flag)} {where}", g.span,
+                               _HELP[lint.code], labels))
         for s in sorted(u.subjects):
             if s.kind == "ServiceAccount" and s.name == "default":
                 out.append(warning(
@@ -404,5 +503,5 @@ def empty_team_lints(program: Program) -> list[Diagnostic]:
 def lint_all(program: Program, model: AccessModel) -> list[Diagnostic]:
     """Every access lint."""
     uses = grant_uses(program, model)
-    return (cis_lints(uses) + wildcard_lints(program) + redundancy_lints(uses) + unused_role_lints(program)
-            + empty_team_lints(program))
+    return (cis_lints(uses, program.release) + wildcard_lints(program) + redundancy_lints(uses)
+            + unused_role_lints(program) + empty_team_lints(program))

@@ -102,7 +102,7 @@ def test_an_error_in_one_file_is_reported_in_another(client: LspClient, program:
     teams_uri = (program / "teams.policy").resolve().as_uri()
     roles_uri = client.open(program / "roles.policy")
     assert _errors(client.diagnostics(roles_uri, 1)) == []
-    assert {d["code"] for d in client.diagnostics(teams_uri)} == {"PC502", "PC504", "PC506", "PC511", "PC520"}
+    assert {d["code"] for d in client.diagnostics(teams_uri)} == {"PC502", "PC504", "PC506", "PC511", "PC512", "PC520"}
     renamed = ROLES.replace("role pod-reader {", "role pod-viewer {")
     renamed = renamed.replace("aggregates pod-reader", "aggregates pod-viewer")
     client.discard()
