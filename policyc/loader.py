@@ -12,7 +12,12 @@ A pull request can change the folder, so what is read is decided here and nowher
 * a dangling or looping link, a `.policy` entry that is not a regular file (a FIFO would
   block the read), a file or folder that cannot be read: each is an error naming it, never a
   silent skip, since a skipped guard file would let a build pass without it;
-* files are opened with O_NOFOLLOW and O_NONBLOCK, and checked to be regular after opening.
+* files are opened with O_NOFOLLOW and O_NONBLOCK, and checked to be regular after opening;
+* folders that are never policy are not walked: policyc's own `.policyc` (the secrets folder
+  and its private keys, which `policyc build` may keep inside the policy folder) and version
+  control metadata (`.git`, `.hg`, `.svn`: a branch named `x.policy` is a file
+  `.git/refs/heads/x.policy`). Every other folder is, hidden or not (a policy is every
+  `*.policy` file below the folder, LANGUAGE.md), so a guard in `.guards/` still counts.
 """
 
 from __future__ import annotations
@@ -52,6 +57,13 @@ class UsageError(Exception):
 SUFFIX = ".policy"
 # Emacs marks a file it edits with a dangling symlink `.#NAME`: a lock, not a policy file.
 _EDITOR_LOCK = ".#"
+# Folders that hold no policy, whatever their files are named (see the module text).
+NOT_POLICY_FOLDERS = frozenset({".policyc", ".git", ".hg", ".svn"})
+
+
+def in_skipped_folder(name: str) -> bool:
+    """Whether a `/`-separated name (relative to the policy folder) lies in a folder never walked."""
+    return any(part in NOT_POLICY_FOLDERS for part in name.split("/")[:-1])
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -135,6 +147,8 @@ def _walk(found: _Found, directory: str, prefix: str) -> None:
         for entry in entries:
             name = prefix + entry.name
             policy_name = entry.name.endswith(SUFFIX)
+            if entry.name in NOT_POLICY_FOLDERS:
+                continue
             try:
                 if entry.is_symlink():
                     _follow(found, entry, name, policy_name)

@@ -20,6 +20,15 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+def case_folders(parent: Path) -> list[Path]:
+    """The policy folders directly under `parent` (e.g. ../shared/spec), sorted.
+
+    A dot-folder is no case: a stray `.policyc` secrets folder, `.git`. The loader does not walk
+    `.policyc` or version control folders inside a policy either (policyc/loader.py).
+    """
+    return sorted(p for p in parent.glob("*") if p.is_dir() and not p.name.startswith("."))
+
+
 def policyc_command() -> list[str]:
     """The installed console script (the real entry point users run)."""
     script = Path(sys.executable).parent / "policyc"

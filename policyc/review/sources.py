@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from policyc.diagnostics import Diagnostic
-from policyc.loader import UsageError, _decode, _outside, _unreadable, read_sources
+from policyc.loader import UsageError, _decode, _outside, _unreadable, in_skipped_folder, read_sources
 from policyc.source import SourceFile
 
 WORK_TREE = ""  # the HEAD side's default: the policy folder as it is on disk
@@ -83,8 +83,9 @@ def _follow_links(
     def name(path: str) -> str:
         return path[len(base):]
 
-    blobs = [(name(p), sha) for p, sha in files.items() if p.endswith(".policy")]
-    wanted = sorted(p for p in links if p.endswith(".policy"))
+    # The folders the work tree's walk skips (`.policyc`, `.git`, ...) are skipped here too.
+    blobs = [(name(p), sha) for p, sha in files.items() if p.endswith(".policy") and not in_skipped_folder(name(p))]
+    wanted = sorted(p for p in links if p.endswith(".policy") and not in_skipped_folder(name(p)))
     if not wanted:
         return blobs, []
     shas = sorted(set(links.values()))

@@ -363,3 +363,38 @@ def test_usage_errors_escape_the_path_too(tmp_path: Path, policyc: list[str]) ->
     assert r.returncode == 2
     assert ESC not in r.stderr and BIDI not in r.stderr
     assert "no\\x1b[2Jwhere\\u202e" in r.stderr
+
+
+# -- folders that are never policy ------------------------------------------------------------
+
+
+def test_policyc_state_and_version_control_folders_are_not_walked(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    # `policyc build` keeps its secrets in `.policyc/secrets` at the git top, which may be the policy folder.
+    _secret_file(folder / ".policyc" / "secrets", "ca.policy")
+    (folder / ".policyc" / "secrets").chmod(0o700)
+    # A branch named `x.policy` is a file holding a commit id.
+    _secret_file(folder / ".git" / "refs" / "heads", "x.policy")
+    # Any other folder, hidden or not, is read: a guard there still counts.
+    (folder / ".guards").mkdir()
+    (folder / ".guards" / "g.policy").write_text("forbid delete nodes\n")
+    sources, diags = read_sources(folder)
+    assert sorted(s.name for s in sources) == [".guards/g.policy", "main.policy"] and diags == []
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_a_revision_skips_the_same_folders(tmp_path: Path) -> None:
+    from policyc.review.sources import read_revision
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    folder = _folder(repo)
+    _secret_file(folder / ".policyc" / "secrets", "ca.policy")
+    (folder / ".guards").mkdir()
+    (folder / ".guards" / "g.policy").write_text("forbid delete nodes\n")
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "x")
+    side = read_revision("HEAD", Path("policies"), repo)
+    assert sorted(s.name for s in side.sources) == [".guards/g.policy", "main.policy"]
+    assert SECRET not in repr(side)

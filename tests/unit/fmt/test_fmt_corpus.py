@@ -11,7 +11,7 @@ from fmt_oracle import comments
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO, SHARED
+from conftest import REPO, SHARED, case_folders
 from policyc.fmt import format_text
 from policyc.loader import read_sources
 from policyc.pipeline import compile_sources
@@ -19,7 +19,7 @@ from policyc.source import SourceFile
 
 OWN = [REPO / "policies", *sorted(p for p in (REPO / "docs").rglob("*") if p.is_dir() and any(p.glob("*.policy")))]
 GOLDEN_INPUTS = sorted((REPO / "tests" / "golden").glob("*/policy"))
-SPEC = sorted(p for p in SHARED.glob("spec/*") if p.is_dir())
+SPEC = case_folders(SHARED / "spec")
 
 
 def _folders() -> list[Path]:
@@ -38,6 +38,13 @@ def _compiled(sources: list[SourceFile]) -> tuple:
 def test_own_folders_are_found() -> None:
     assert REPO / "policies" in OWN
     assert REPO / "docs" / "examples" / "org" in OWN
+
+
+def test_a_dot_folder_beside_the_spec_folders_is_no_case(tmp_path: Path) -> None:
+    for name in ("org", ".policyc", "article", ".git"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "notes.md").write_text("")
+    assert [p.name for p in case_folders(tmp_path)] == ["article", "org"]
 
 
 def test_spec_folders_present_or_skip() -> None:

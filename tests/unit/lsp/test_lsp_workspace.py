@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from lsp_fixture import write_program
 
-from conftest import REPO, SHARED
+from conftest import REPO, SHARED, case_folders
 from policyc.loader import read_sources
 from policyc.lsp.workspace import PolicyFolder
 from policyc.pipeline import compile_sources
@@ -15,7 +15,7 @@ from policyc.syntax.lower import lower
 from policyc.syntax.lower import merge as merge_policies
 
 FOLDERS = [REPO / "policies", REPO / "docs" / "examples" / "org", *sorted((REPO / "tests" / "golden").glob("*/policy"))]
-FOLDERS += sorted(p for p in SHARED.glob("spec/*") if p.is_dir())
+FOLDERS += case_folders(SHARED / "spec")
 
 
 def _summary(result) -> tuple:
