@@ -372,30 +372,29 @@ def kubeadm_file(change: ApiserverChange) -> ConfigFile:
     return ConfigFile(KUBEADM_FILE, HEADER + intro, doc)
 
 
+def _config_file(name: str, doc: dict[str, Any] | None, path: str | None, intro: str) -> ConfigFile | None:
+    """A configuration file the API server reads, headed by where it goes (`{path}` in `intro`)."""
+    if doc is None or path is None:
+        return None
+    return ConfigFile(name, HEADER + intro.format(path=path), doc)
+
+
 def authentication_config_file(program: Program) -> ConfigFile | None:
     """The AuthenticationConfiguration file, with a header saying where it goes."""
-    doc = authentication_configuration(program)
     s = program.authn.apiserver
-    if doc is None or s is None or s.authentication_config is None:
-        return None
-    intro = (
-        f"# Copy to {s.authentication_config} on every control-plane node (--authentication-config).\n"
-        "# The API server reloads it when it changes.\n"
-    )
-    return ConfigFile(AUTHN_CONFIG_FILE, HEADER + intro, doc)
+    return _config_file(
+        AUTHN_CONFIG_FILE, authentication_configuration(program), s.authentication_config if s else None,
+        "# Copy to {path} on every control-plane node (--authentication-config).\n"
+        "# The API server reloads it when it changes.\n")
 
 
 def authorization_config_file(program: Program) -> ConfigFile | None:
     """The AuthorizationConfiguration file, with a header saying where it goes."""
-    doc = authorization_configuration(program)
     s = program.authn.apiserver
-    if doc is None or s is None or s.authorization_config is None:
-        return None
-    intro = (
-        f"# Copy to {s.authorization_config} on every control-plane node (--authorization-config), with each\n"
-        "# webhook's kubeconfig. The API server reloads it when it changes.\n"
-    )
-    return ConfigFile(AUTHZ_CONFIG_FILE, HEADER + intro, doc)
+    return _config_file(
+        AUTHZ_CONFIG_FILE, authorization_configuration(program), s.authorization_config if s else None,
+        "# Copy to {path} on every control-plane node (--authorization-config), with each\n"
+        "# webhook's kubeconfig. The API server reloads it when it changes.\n")
 
 
 def emit(program: Program, credentials: Credentials) -> Emitted:

@@ -18,8 +18,12 @@ import yaml
 
 from helpers import compile_text, underlined
 from policyc.backends.apiserver import (
+    AUTHN_CONFIG_FILE,
+    AUTHZ_CONFIG_FILE,
     apiserver_change,
+    authentication_config_file,
     authentication_configuration,
+    authorization_config_file,
     authorization_configuration,
     kubeadm_file,
     patch_file,
@@ -281,6 +285,24 @@ def test_webhook_authorizer_per_release(release: str, code: str | None, version:
     # The webhook's kubeconfig is mounted as well as the configuration's folder.
     assert {(m.path, m.type) for m in change.mounts} == {("/etc/kubernetes/auth", "DirectoryOrCreate"),
                                                          ("/etc/opa/authz.kubeconfig", "File")}
+
+
+def test_configuration_files_say_where_they_go_and_exist_only_with_their_document() -> None:
+    result = compile_text(policy(OIDC, OIDC2, authz="Node, RBAC, webhook opa", extra=WEBHOOK), kubernetes="1.32")
+    authn, authz = authentication_config_file(result.program), authorization_config_file(result.program)
+    assert authn is not None and authz is not None
+    assert authn.path == AUTHN_CONFIG_FILE and authz.path == AUTHZ_CONFIG_FILE
+    assert authn.comment.endswith(
+        "# Copy to /etc/kubernetes/auth/authentication-config.yaml on every control-plane node "
+        "(--authentication-config).\n# The API server reloads it when it changes.\n")
+    assert authz.comment.endswith(
+        "# Copy to /etc/kubernetes/auth/authorization-config.yaml on every control-plane node "
+        "(--authorization-config), with each\n# webhook's kubeconfig. The API server reloads it when it changes.\n")
+    assert authn.body == authentication_configuration(result.program)
+    assert authz.body == authorization_configuration(result.program)
+    # One plain issuer and no webhook: flags, no configuration files.
+    plain = compile_text(policy(OIDC), kubernetes="1.32").program
+    assert authentication_config_file(plain) is None and authorization_config_file(plain) is None
 
 
 @pytest.mark.parametrize(
