@@ -26,6 +26,14 @@ class Span:
         """Key that orders spans by file, line and column."""
         return (self.file, self.line, self.col)
 
+    def inner(self, offset: int, length: int = 1) -> Span:
+        """The part of this (one-line) span `offset` characters in and `length` long (at least one
+        character, so a caret shows), its end kept inside this span: a column inside a word."""
+        length = max(length, 1)
+        col, start = self.col + offset, self.start + offset
+        return Span(self.file, self.line, col, self.line, max(min(col + length, self.end_col), col + 1),
+                    start, start + length)
+
 
 NO_SPAN = Span("<none>", 0, 0, 0, 0)
 

@@ -78,10 +78,7 @@ def _span_in(word: m.Word, line: int, column: int, length: int = 1) -> Span:
     quoted = (s.end - s.start) != len(word.text) and s.end_line == s.line
     if line != 1:  # a policy string is one line; keep the word's own span
         return s
-    col = s.col + (1 if quoted else 0) + column - 1
-    start = s.start + (1 if quoted else 0) + column - 1
-    end_col = min(col + max(length, 1), s.end_col)
-    return Span(s.file, s.line, col, s.line, max(end_col, col + 1), start, start + max(length, 1))
+    return s.inner((1 if quoted else 0) + column - 1, length)
 
 
 def parse(word: m.Word, variable: str) -> tuple[CelExpr | None, list[CelProblem]]:
