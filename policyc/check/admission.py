@@ -37,8 +37,8 @@ from policyc.source import Span
 RULES = register(
     "admission",
     Rule(
-        "PC187", ERROR, "an unknown pod-security mode or level, or a mode on a custom profile",
-        example="`pod-security enfroce baseline`, `pod-security enforce hardened`",
+        "PC187", ERROR, "an unknown pod-security mode or level, a mode without a level, or a mode on a custom profile",
+        example="`pod-security enfroce baseline`, `pod-security enforce hardened`, `pod-security enforce latest`",
     ),
     Rule(
         "PC220", ERROR, "two blocks set one pod-security mode to different levels (both places named)",
@@ -166,6 +166,13 @@ def _ask(ctx: Context, name: str, blocks: tuple[m.Namespace, ...], declared: set
             for pm in line.modes:
                 level = pm.level.text
                 latest = _version(ctx, pm, level in declared and level not in ps.LEVELS)
+                if pm.mode is None and level in ps.MODES and level not in declared:
+                    # `pod-security enforce latest`: the one word before the version is a mode.
+                    ctx.error("PC187", f"pod-security mode `{level}` has no level", pm.span,
+                              f"write `pod-security {level} LEVEL{' latest' if pm.version else ''}` with LEVEL "
+                              "`privileged`, `baseline` or `restricted` (the form is `pod-security [MODE] LEVEL "
+                              "[latest], ...`)")
+                    continue
                 if pm.mode is None:
                     if level in ps.LEVELS:
                         set_levels(ps.MODES, level, pm.span, latest)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from policyc import model as m
 from policyc.check.context import Context
 from policyc.diagnostics import Label
-from policyc.k8s import names
+from policyc.k8s import names, podsecurity
 from policyc.k8s.bootstrap import builtin_cluster_roles, is_builtin_role
 from policyc.rules import ERROR, Rule, register
 from policyc.source import Span
@@ -218,12 +218,13 @@ def check_declarations(ctx: Context, tables: dict[str, dict]) -> None:
 
 def check_psp_refs(ctx: Context, psps: dict) -> None:
     """PC103: `pod-security NAME` must name a level or a declared pod-security-policy."""
-    levels = {"privileged", "baseline", "restricted"}
+    levels, ps_modes = set(podsecurity.LEVELS), set(podsecurity.MODES)
     for ns in ctx.policy.namespaces:
         for ps in ns.pod_security:
             for mode in ps.modes:
                 name = mode.level.text
-                if mode.mode is None and name not in levels and name not in psps:
+                # A mode alone (`pod-security enforce latest`) lacks its level: admission.py's PC187 says so.
+                if mode.mode is None and name not in levels and name not in psps and name not in ps_modes:
                     ctx.error(
                         "PC103",
                         f"undefined pod-security policy `{name}`",

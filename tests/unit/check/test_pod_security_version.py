@@ -53,3 +53,22 @@ def test_bad_versions_are_errors_at_their_place(body: str, code: str, caret: str
     assert found, [(d.code, d.message) for d in result.diagnostics]
     assert words in found[0].message
     assert underlined(result, found[0]) == caret
+
+
+@pytest.mark.parametrize(("body", "caret", "mode", "fix"), [
+    ("  pod-security enforce latest\n", "enforce latest", "enforce", "`pod-security enforce LEVEL latest`"),
+    ("  pod-security warn\n", "warn", "warn", "`pod-security warn LEVEL`"),
+    ("  pod-security enforce baseline, audit\n", "audit", "audit", "`pod-security audit LEVEL`"),
+])
+def test_a_mode_without_a_level_says_the_level_is_missing(body: str, caret: str, mode: str, fix: str) -> None:
+    result = compile_text(f"kubernetes 1.30\nnamespace apps {{\n{body}}}\n")
+    (d,) = result.diagnostics  # one error, not also "undefined pod-security policy `enforce`"
+    assert d.code == "PC187" and d.message == f"pod-security mode `{mode}` has no level"
+    assert underlined(result, d) == caret and d.span.line == 3
+    assert fix in d.help and "`pod-security [MODE] LEVEL [latest], ...`" in d.help
+
+
+def test_a_profile_named_like_a_mode_is_still_a_profile() -> None:
+    result = compile_text("kubernetes 1.30\npod-security-policy audit {\n  base restricted\n}\n"
+                          "namespace apps {\n  pod-security audit\n}\n")
+    assert "PC187" not in {d.code for d in result.diagnostics}
