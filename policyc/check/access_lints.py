@@ -234,10 +234,11 @@ def covering_lints(row: EscalationRule) -> list[str]:
 def _meets(rule: PolicyRule, need: Need) -> bool:
     """Whether one rule satisfies a requirement, read as the escalation engine reads it
     (access/escalation.py `EscalationGraph.need`): names limit only where the need says."""
-    verbs = ("*",) if "*" in need.verbs else need.verbs
     combined = f"{need.resource}/{need.sub}" if need.sub else need.resource
-    if not (any(matching.verb_matches(rule, v) for v in verbs) and matching.group_matches(rule, need.group)
-            and matching.resource_matches(rule, combined, need.sub)):
+    if not (matching.resource_matches(rule, combined, need.sub) and matching.group_matches(rule, need.group)):
+        return False  # tested first: most rules are about other resources
+    verbs = ("*",) if "*" in need.verbs else need.verbs
+    if not any(matching.verb_matches(rule, v) for v in verbs):
         return False
     if rule.resource_names and not (need.named or need.names):
         return False  # e.g. `create` carries no name
@@ -293,6 +294,10 @@ def _granted(g: m.Grant) -> str:
     return f"grant of role `{g.role.text}`" if g.role is not None else "grant"
 
 
+# Per lint: the CIS needs a grant meets, and per row it meets part of, (its needs, the needs it lacks).
+_Plan = tuple[list[Need], list[tuple[list[Need], list[Need]]]]
+
+
 class _Flagger:
     """Which lints fire on a grant: per row of the release's table, its needs met by the grant, or by
     the grant together with other grants of one of its subjects in one scope."""
@@ -303,7 +308,9 @@ class _Flagger:
         for u in uses:
             for s in u.subjects:
                 self.by_subject[s].append(u)
-        self._met: dict[tuple[tuple[PolicyRule, ...], Need], bool] = {}
+        # By the identity of the rules: grants of one role share its tuple (hashing it is not free).
+        self._met: dict[tuple[int, Need], bool] = {}
+        self._plans: dict[tuple[int, bool], dict[str, _Plan]] = {}
 
     def met(self, use: _GrantUse, need: Need, scope: str | None = "") -> bool:
         """The grant meets the need (in `scope`; "" for any of its scopes)."""
@@ -313,39 +320,58 @@ class _Flagger:
             return False
         if scope is None and None not in use.scopes:
             return False
-        key = (use.rules, need)
+        key = (id(use.rules), need)
         hit = self._met.get(key)
         if hit is None:
             hit = self._met[key] = any(_meets(r, need) for r in use.rules)
         return hit
 
     def _companions(self, use: _GrantUse, missing: list[Need]) -> list[_GrantUse] | None:
-        """Other grants of one subject of `use` that meet every missing need in one scope, or None."""
+        """Other grants of one subject of `use` that meet every missing need in one scope, or None.
+
+        Linear in the subject's grants: per missing need, the first grant meeting it in each scope
+        it holds in (None: cluster-wide, which holds in every namespace too).
+        """
         for subject in sorted(use.subjects):
             others = [o for o in self.by_subject[subject] if o is not use]
-            scopes: set[str | None] = {s for s in use.scopes}
+            where: list[dict[str | None, _GrantUse]] = []
+            for need in missing:
+                by_scope: dict[str | None, _GrantUse] = {}
+                for o in others:
+                    if self.met(o, need):
+                        for scope in o.scopes:
+                            by_scope.setdefault(scope, o)
+                where.append(by_scope)
+            scopes: set[str | None] = set(use.scopes)
             if None in use.scopes:  # a cluster-wide grant also holds in every namespace of the others
-                scopes |= {s for o in others for s in o.scopes}
+                scopes |= {scope for by_scope in where for scope in by_scope}
             for scope in sorted(scopes, key=lambda s: s or ""):
-                found: list[_GrantUse] = []
-                for need in missing:
-                    o = next((o for o in others if self.met(o, need, scope)), None)
-                    if o is None:
-                        break
-                    found.append(o)
-                else:
-                    return found
+                found = [by_scope.get(scope) or by_scope.get(None) for by_scope in where]
+                if all(o is not None for o in found):
+                    return found  # type: ignore[return-value]
         return None
+
+    def _plan(self, use: _GrantUse) -> dict[str, _Plan]:
+        """Per lint, what the grant's rules meet alone: the same for every grant of one role and scope kind."""
+        key = (id(use.rules), None in use.scopes)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = {}
+            for lint in _LINTS:
+                rows = []
+                for row in self.rows[lint.code]:
+                    mine = [n for n in row.requires if lint.concern(row, n) and self.met(use, n)]
+                    if mine:
+                        rows.append((mine, [n for n in row.requires if not self.met(use, n)]))
+                plan[lint.code] = ([n for n in lint.cis if self.met(use, n)], rows)
+        return plan
 
     def fire(self, lint: _Lint, use: _GrantUse) -> tuple[list[Need], list[_GrantUse]] | None:
         """The needs of the lint's concern the grant meets and the grants it needs besides, or None."""
-        needs = [n for n in lint.cis if self.met(use, n)]
+        cis, rows = self._plan(use)[lint.code]
+        needs = list(cis)
         companions: dict[int, _GrantUse] = {}
-        for row in self.rows[lint.code]:
-            mine = [n for n in row.requires if lint.concern(row, n) and self.met(use, n)]
-            if not mine:
-                continue
-            missing = [n for n in row.requires if not self.met(use, n)]
+        for mine, missing in rows:
             others = self._companions(use, missing) if missing else []
             if others is None:
                 continue

@@ -243,3 +243,14 @@ def test_messages_name_what_the_grant_allows() -> None:
     (d,) = [d for d in lint(text).diagnostics if d.code == "PC512"]
     assert d.message == ("grant allows running code in existing pods (`create pods/exec`, `get pods/exec`) "
                          "in namespace `a`")
+
+
+def test_a_cluster_wide_grant_meets_its_companion_in_a_namespace() -> None:
+    # tokens_controller.go fills a created token Secret; the subject reads it back by name in `a`.
+    text = ("kubernetes 1.30\ngrant create secrets to user m in cluster\n"
+            "grant get secrets named ci-token to user m in a\ngrant get secrets named other to user n in b\n")
+    found = {d.span.line: d for d in lint(text).diagnostics if d.code == "PC502"}
+    assert [(lb.span.line, lb.message) for lb in found[2].labels] == [(3, "together with this grant")]
+    # Another subject's grant is no companion.
+    text = "kubernetes 1.30\ngrant create secrets to user m in cluster\ngrant get secrets named x to user n in a\n"
+    assert 2 not in {d.span.line for d in lint(text).diagnostics if d.code == "PC502"}
