@@ -211,6 +211,15 @@ HAND = [
     # nodes/proxy reaches the kubelet's exec and run (GET, POST) whatever the release.
     ("nodes-proxy-create", "kubernetes 1.16\ngrant create nodes/proxy to user m in cluster\n", "PC508", True),
     ("nodes-proxy-in-namespace", "kubernetes 1.30\ngrant get nodes/proxy to user m in a\n", "PC508", False),
+    # CIS 5.1.12 names deletes too (deleting a webhook switches its admission control off).
+    ("webhooks-delete", "kubernetes 1.30\n"
+     "grant delete validatingwebhookconfigurations.admissionregistration.k8s.io to user m in cluster\n", "PC510",
+     True),
+    # PersistentVolumes are cluster-scoped: a RoleBinding never allows creating one.
+    ("pv-cluster", "kubernetes 1.30\ngrant create persistentvolumes to user m in cluster\n", "PC507", True),
+    ("pv-in-namespace", "kubernetes 1.30\ngrant create persistentvolumes to user m in a\n", "PC507", False),
+    # `create` carries no name: a rule limited by resourceNames never allows it.
+    ("create-pods-named", "kubernetes 1.30\ngrant create pods named web to user m in a\n", "PC504", False),
     ("webhooks-create", "kubernetes 1.30\n"
      "grant create mutatingwebhookconfigurations.admissionregistration.k8s.io to user m in cluster\n", "PC510", True),
     ("webhooks-get", "kubernetes 1.30\n"
