@@ -4,6 +4,8 @@ Each grant is judged by what it really allows: the rules of its role after aggre
 roles included, so `edit` counts as reading secrets and creating pods) or its inline rule.
 Each rule names its CIS section 5.1 control by key (RULES below); the id is the one of the
 benchmark kube-bench applies to the target release (policyc/rules.py `cite`, docs/cis.md).
+PC502-PC512 flag the escalation paths of access/escalation_rules.py that hold on the policy's
+release ("what each lint flags" below; docs/access.md, "Access lints and the table").
 """
 
 from __future__ import annotations
