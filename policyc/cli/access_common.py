@@ -1,5 +1,6 @@
-"""What `can-i`, `who-can` and `explain` share: options, loading the access session (policyc/access/
-session.py holds the engine side), and reasons as JSON."""
+"""What `can-i`, `who-can` and `explain` share: loading the access session (policyc/access/session.py
+holds the engine side) and reasons as JSON. Typer-free: the hot path (policyc/cli/fastargs.py) runs
+the commands without importing Typer; their Typer declarations are in policyc/cli/access_typer.py."""
 
 from __future__ import annotations
 
@@ -8,24 +9,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import typer
-
 from policyc.access.authorizer import ACCESS_KINDS, Reason
 from policyc.access.request import Request
 from policyc.access.session import AccessError, Session, release_of
-from policyc.cli.common import EXIT_USAGE, compile_or_exit, fail_usage, report
-from policyc.cli.paths import Relocator
+from policyc.cli.console import EXIT_USAGE, fail_usage
 from policyc.diagnostics import render_text
 from policyc.k8s.yamlread import ReadError, read_paths
-
-POLICY_OPT = typer.Option(None, "--policy", help="Policy folder to compile (default: policies/).")
-FROM_OPT = typer.Option(None, "--from", help="Kubernetes YAML or JSON: a file or folder, repeatable (instead of "
-                        "a policy). Multi-document files and List kinds are read.")
-KUBERNETES_OPT = typer.Option(None, "--kubernetes", help="Target release, e.g. 1.30 (default: the policy's, or the "
-                              "newest).")
-NAMESPACE_OPT = typer.Option(None, "-n", "--namespace", help="Namespace of the request (default: `default`, as "
-                             "kubectl's context namespace).")
-ALL_NS_OPT = typer.Option(False, "-A", "--all-namespaces", help="Ask at cluster scope (across all namespaces).")
 
 
 class Output(StrEnum):
@@ -33,9 +22,6 @@ class Output(StrEnum):
 
     text = "text"
     json = "json"
-
-
-OUTPUT_OPT = typer.Option(Output.text, "-o", "--output", help="Output format.")
 
 
 def load_model(policy: Path | None, sources: list[Path] | None, kubernetes: str | None) -> Session:
@@ -53,13 +39,17 @@ def load_model(policy: Path | None, sources: list[Path] | None, kubernetes: str 
             raise fail_usage(str(exc)) from None
         if diags:
             sys.stderr.write(render_text(diags, files))
-            raise typer.Exit(EXIT_USAGE)
+            raise SystemExit(EXIT_USAGE)
         return Session.of_objects([(d.obj, f"{d.file}#{d.index}") for d in docs], version)
+    # A policy is compiled: the compiler, not start-up, is then what costs (imported when used).
+    from policyc.cli.common import compile_or_exit, report
+    from policyc.cli.paths import Relocator
+
     folder = policy or Path("policies")
     result = compile_or_exit(folder, kubernetes, lints=False)
     if result.program is None or not result.manifests:
         report(result, base=folder)
-        raise typer.Exit(EXIT_USAGE)
+        raise SystemExit(EXIT_USAGE)
     if not result.ok:
         report(result, base=folder)
         sys.stderr.write("note: the policy has errors; answering from what it compiles to\n")

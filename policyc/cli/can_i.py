@@ -2,6 +2,8 @@
 
 Also `can-i --list --as USER [-n NS]` (kubectl's table of the user's rules) and
 `can-i --batch FILE` (JSON lines in, JSON lines out; policyc/access/batch.py).
+Typer-free (the command line is parsed by policyc/cli/fastargs.py or, for `--help` and anything
+it leaves alone, by Typer through policyc/cli/access_typer.py).
 """
 
 from __future__ import annotations
@@ -11,56 +13,38 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-import typer
-
 from policyc.access import batch as batch_mode
 from policyc.access.describe import rule_text
 from policyc.access.request import UserInfo
 from policyc.access.rulesreview import HEADERS, list_rows, tabwrite
 from policyc.access.session import Session
-from policyc.cli.access_common import (
-    ALL_NS_OPT,
-    FROM_OPT,
-    KUBERNETES_OPT,
-    NAMESPACE_OPT,
-    OUTPUT_OPT,
-    POLICY_OPT,
-    Output,
-    build_request,
-    load_model,
-    reason_json,
-)
-from policyc.cli.common import EXIT_ERRORS, EXIT_OK, fail_usage
+from policyc.cli.access_common import Output, build_request, load_model, reason_json
+from policyc.cli.console import EXIT_ERRORS, EXIT_OK, echo, fail_usage
 
 
 def can_i(
-    verb: str | None = typer.Argument(None, help="A verb: get, list, create, impersonate, ..."),
-    resource: str | None = typer.Argument(None, help="pods, po, pod, Pod, pods/log, deploy, deployments.apps, "
-                                          "deployments.v1.apps, deployments.apps/scale, or /healthz."),
-    name: str | None = typer.Argument(None, help="Object name (resourceNames)."),
-    as_user: str | None = typer.Option(None, "--as", help="User to ask for; system:serviceaccount:NS:NAME for a "
-                                       "service account (its groups are implied)."),
-    as_group: list[str] = typer.Option([], "--as-group", help="Group of the user, repeatable (as kubectl "
-                                       "--as-group: replaces the implied groups)."),
-    namespace: str | None = NAMESPACE_OPT,
-    all_namespaces: bool = ALL_NS_OPT,
-    explain: bool = typer.Option(False, "--explain", help="Name the binding, role and rule that allow it."),
-    list_: bool = typer.Option(False, "--list", help="Print every rule the user holds in the namespace, as "
-                               "`kubectl auth can-i --list`."),
-    no_headers: bool = typer.Option(False, "--no-headers", help="With --list: no header line."),
-    batch: str | None = typer.Option(None, "--batch", metavar="FILE", help="Answer one JSON question per line "
-                                     "of FILE (`-`: standard input), one JSON answer per line (docs/access.md)."),
-    policy: Path | None = POLICY_OPT,
-    sources: list[Path] | None = FROM_OPT,
-    kubernetes: str | None = KUBERNETES_OPT,
-    output: Output = OUTPUT_OPT,
+    verb: str | None = None,
+    resource: str | None = None,
+    name: str | None = None,
+    as_user: str | None = None,
+    as_group: list[str] | None = None,
+    namespace: str | None = None,
+    all_namespaces: bool = False,
+    explain: bool = False,
+    list_: bool = False,
+    no_headers: bool = False,
+    batch: str | None = None,
+    policy: Path | None = None,
+    sources: list[Path] | None = None,
+    kubernetes: str | None = None,
+    output: Output = Output.text,
 ) -> None:
     """Print `yes` (exit 0) or `no` (exit 1) as the API server would answer; exit 2 on errors."""
     if batch is not None:
         if verb or resource or as_user or list_:
             raise fail_usage("--batch takes its questions from FILE: no VERB, RESOURCE, --as or --list")
         _batch(batch, _with_notes(load_model(policy, sources, kubernetes)))
-        raise typer.Exit(EXIT_OK)
+        raise SystemExit(EXIT_OK)
     if as_user is None:
         raise fail_usage("Missing option '--as': the user to ask for")
     if list_:
@@ -69,15 +53,15 @@ def can_i(
         if all_namespaces:
             raise fail_usage("--list cannot be used with --all-namespaces (kubectl auth can-i --list)")
         session = _with_notes(load_model(policy, sources, kubernetes))
-        _print_list(session, UserInfo.impersonated(as_user, as_group), namespace or "default", no_headers, output)
-        raise typer.Exit(EXIT_OK)
+        _print_list(session, UserInfo.impersonated(as_user, as_group or []), namespace or "default", no_headers, output)
+        raise SystemExit(EXIT_OK)
     if no_headers:
         raise fail_usage("--no-headers cannot be set without --list specified")
     if verb is None or resource is None:
         raise fail_usage("you must specify two arguments: VERB RESOURCE (or --list, or --batch FILE)")
     session = load_model(policy, sources, kubernetes)
     request = build_request(session, verb, resource, name, namespace, all_namespaces)
-    user = UserInfo.impersonated(as_user, as_group)
+    user = UserInfo.impersonated(as_user, as_group or [])
     decision = session.model.authorize(user, request)
     if output is Output.json:
         doc = {
@@ -88,26 +72,26 @@ def can_i(
                         "namespace": request.namespace, "path": request.path},
             "reasons": [reason_json(session, r) for r in decision.reasons],
         }
-        typer.echo(json.dumps(doc, indent=2))
+        echo(json.dumps(doc, indent=2))
     else:
-        typer.echo("yes" if decision.allowed else "no")
+        echo("yes" if decision.allowed else "no")
         if explain:
-            typer.echo(f"  as {user}, to {request}")
+            echo(f"  as {user}, to {request}")
             if not decision.reasons:
-                typer.echo("  no binding of this user or its groups has a rule that allows it")
+                echo("  no binding of this user or its groups has a rule that allows it")
             for r in decision.reasons:
-                typer.echo(f"  allowed by {r}")
-                typer.echo(f"    rule: {rule_text(r.rule)}")
+                echo(f"  allowed by {r}")
+                echo(f"    rule: {rule_text(r.rule)}")
                 if origin := session.origin(r):
-                    typer.echo(f"    from: {origin}")
-    raise typer.Exit(EXIT_OK if decision.allowed else EXIT_ERRORS)
+                    echo(f"    from: {origin}")
+    raise SystemExit(EXIT_OK if decision.allowed else EXIT_ERRORS)
 
 
 def _print_list(session: Session, user: UserInfo, namespace: str, no_headers: bool, output: Output) -> None:
     rows = list_rows(session.model, user, namespace)
     if output is Output.json:
         keys = ("resources", "non_resource_urls", "resource_names", "verbs")
-        typer.echo(json.dumps({"user": {"name": user.name, "groups": list(user.groups)}, "namespace": namespace,
+        echo(json.dumps({"user": {"name": user.name, "groups": list(user.groups)}, "namespace": namespace,
                                "rules": [dict(zip(keys, row, strict=True)) for row in rows]}, indent=2))
         return
     table = rows if no_headers else [HEADERS, *rows]

@@ -1,4 +1,7 @@
-"""`policyc explain SUBJECT`: everything a subject may do, by namespace, with where it comes from."""
+"""`policyc explain SUBJECT`: everything a subject may do, by namespace, with where it comes from.
+
+Typer-free, as policyc/cli/can_i.py (its Typer declaration: policyc/cli/access_typer.py).
+"""
 
 from __future__ import annotations
 
@@ -7,21 +10,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-import typer
-
 from policyc.access.describe import rule_text
 from policyc.access.escalation import EffectiveGrant, Identity
 from policyc.access.session import AccessError, Session
-from policyc.cli.access_common import (
-    FROM_OPT,
-    KUBERNETES_OPT,
-    OUTPUT_OPT,
-    POLICY_OPT,
-    Output,
-    load_model,
-    reason_json,
-)
-from policyc.cli.common import fail_usage
+from policyc.cli.access_common import Output, load_model, reason_json
+from policyc.cli.console import echo, fail_usage
 
 
 def subject_identities(session: Session, text: str) -> list[Identity]:
@@ -41,11 +34,11 @@ def _path_text(session: Session, g: EffectiveGrant) -> str:
 
 
 def explain(
-    subject: str = typer.Argument(..., help="user:NAME, group:NAME, serviceaccount:NS/NAME or team:NAME."),
-    policy: Path | None = POLICY_OPT,
-    sources: list[Path] | None = FROM_OPT,
-    kubernetes: str | None = KUBERNETES_OPT,
-    output: Output = OUTPUT_OPT,
+    subject: str,
+    policy: Path | None = None,
+    sources: list[Path] | None = None,
+    kubernetes: str | None = None,
+    output: Output = Output.text,
 ) -> None:
     """Everything the subject may do, directly and through escalation, grouped by namespace."""
     session = load_model(policy, sources, kubernetes)
@@ -53,19 +46,19 @@ def explain(
     entries = session.effective_access(idents)
     paths = session.escalation_paths(idents)
     if output is Output.json:
-        typer.echo(json.dumps(_json(session, subject, idents, entries, paths), indent=2))
+        echo(json.dumps(_json(session, subject, idents, entries, paths), indent=2))
         return
-    typer.echo(f"{subject}:")
+    echo(f"{subject}:")
     for ident in idents:
-        typer.echo(f"  {ident} (groups: {', '.join(ident.groups) or 'none'})")
+        echo(f"  {ident} (groups: {', '.join(ident.groups) or 'none'})")
     if not idents:
-        typer.echo("  no members")
+        echo("  no members")
     by_scope: dict[str, list[tuple[EffectiveGrant, list[Identity]]]] = defaultdict(list)
     for g, who in entries:
         by_scope[g.permission.scope or ""].append((g, who))
     for scope in sorted(by_scope):
-        typer.echo("")
-        typer.echo(f"namespace {scope}:" if scope else "cluster-wide (every namespace):")
+        echo("")
+        echo(f"namespace {scope}:" if scope else "cluster-wide (every namespace):")
         for g, who in by_scope[scope]:
             r = g.permission.reason
             role = f" ({r.role.kind} {r.role.name})" if r.role is not None else ""
@@ -75,14 +68,14 @@ def explain(
                 line += f"  [{origin}]"
             if len(idents) > 1 and len(who) < len(idents):
                 line += f"  (for {', '.join(str(i) for i in who)})"
-            typer.echo(line)
+            echo(line)
             if g.path:
-                typer.echo(f"    through: {_path_text(session, g)}")
+                echo(f"    through: {_path_text(session, g)}")
     if paths:
-        typer.echo("")
-        typer.echo("escalation paths:")
+        echo("")
+        echo("escalation paths:")
         for target, path in paths.items():
-            typer.echo(f"  to {target}: " + "; ".join(s.action for s in path))
+            echo(f"  to {target}: " + "; ".join(s.action for s in path))
 
 
 def _json(session: Session, subject: str, idents: list[Identity], entries: list, paths: dict) -> dict[str, Any]:

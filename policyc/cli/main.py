@@ -2,19 +2,24 @@
 
 Start-up matters: pre-commit hooks and scripts call `policyc can-i` in loops, and importing
 every command (the compiler, jinja2, cryptography, pygls, ...) cost more than answering
-(issue 19). `run()` looks at the command line first: for a known command it registers and
-imports only that command's module; for anything else (`--help`, no arguments, `--version`,
-an unknown command) it registers every command, so the help and the errors are the ones a
-complete app gives. `COMMANDS` is the one list of commands, in the order `--help` shows them.
+(issue 19). `run()` looks at the command line first: `can-i`, `who-can` and `explain` with
+`--from` run without Typer when policyc/cli/fastargs.py reads their command line (Typer and
+the pydantic adapters it builds per parameter cost more than answering); for another known
+command it registers and imports only that command's module; for anything else (`--help`, no
+arguments, `--version`, an unknown command) it registers every command, so the help and the
+errors are the ones a complete app gives. `COMMANDS` is the one list of commands, in the order `--help` shows them.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import typer
+from policyc.cli import fastargs
+
+if TYPE_CHECKING:
+    import typer
 
 
 class _Command(NamedTuple):
@@ -34,32 +39,38 @@ COMMANDS: tuple[_Command, ...] = (
     _Command("diff", "diff", "diff"),
     _Command("fmt", "fmt", "fmt"),
     _Command("lsp", "lsp", "lsp"),
-    _Command("can-i", "can_i", "can_i"),
-    _Command("who-can", "who_can", "who_can"),
-    _Command("explain", "explain", "explain"),
+    _Command("can-i", "access_typer", "can_i"),
+    _Command("who-can", "access_typer", "who_can"),
+    _Command("explain", "access_typer", "explain"),
     _Command("import", "importer", "import_"),
 )
 _BY_NAME = {c.name: c for c in COMMANDS}
 
 
-def _print_version(value: bool) -> None:
-    if value:
-        from policyc import __version__
+def _callback() -> Any:
+    import typer
 
-        typer.echo(f"policyc {__version__}")
-        raise typer.Exit()
+    def print_version(value: bool) -> None:
+        if value:
+            from policyc import __version__
 
+            typer.echo(f"policyc {__version__}")
+            raise typer.Exit()
 
-def main(
-    version: bool = typer.Option(
-        False, "--version", "-V", callback=_print_version, is_eager=True, help="Print the version and exit."
-    ),
-) -> None:
-    """Compile Kubernetes access policy into RBAC, admission and authentication manifests."""
+    def main(
+        version: bool = typer.Option(
+            False, "--version", "-V", callback=print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ) -> None:
+        """Compile Kubernetes access policy into RBAC, admission and authentication manifests."""
+
+    return main
 
 
 def make_app(only: str | None = None) -> typer.Typer:
     """The app with every command, or with command `only` alone (its module the only one imported)."""
+    import typer
+
     app = typer.Typer(
         name="policyc",
         help="Compile Kubernetes access policy into RBAC, admission and authentication manifests.",
@@ -67,7 +78,7 @@ def make_app(only: str | None = None) -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
     )
-    app.callback()(main)
+    app.callback()(_callback())
     for cmd in COMMANDS:
         if only is not None and cmd.name != only:
             continue
@@ -97,7 +108,13 @@ def __getattr__(name: str) -> Any:
 def run() -> None:
     """Entry point of the console script. Never shows a traceback: internal errors exit 2."""
     try:
-        make_app(command_of(sys.argv[1:]))()
+        argv = sys.argv[1:]
+        command = command_of(argv)
+        fast = None if command is None else fastargs.runner(command, argv[argv.index(command) + 1:])
+        if fast is not None:
+            fast()  # can-i, who-can, explain --from: no Typer, no pydantic (policyc/cli/fastargs.py)
+            return
+        make_app(command)()
     except SystemExit:
         raise
     except KeyboardInterrupt:

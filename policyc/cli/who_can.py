@@ -1,40 +1,31 @@
-"""`policyc who-can VERB RESOURCE [NAME] [-n NS]`: every subject allowed a request, and why."""
+"""`policyc who-can VERB RESOURCE [NAME] [-n NS]`: every subject allowed a request, and why.
+
+Typer-free, as policyc/cli/can_i.py (its Typer declaration: policyc/cli/access_typer.py).
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import typer
-
 from policyc.access.authorizer import Reason
 from policyc.access.describe import narrow_to, rule_text
 from policyc.access.request import Request
 from policyc.access.session import Session
-from policyc.cli.access_common import (
-    ALL_NS_OPT,
-    FROM_OPT,
-    KUBERNETES_OPT,
-    NAMESPACE_OPT,
-    OUTPUT_OPT,
-    POLICY_OPT,
-    Output,
-    build_request,
-    load_model,
-    reason_json,
-)
+from policyc.cli.access_common import Output, build_request, load_model, reason_json
+from policyc.cli.console import echo
 
 
 def who_can(
-    verb: str = typer.Argument(..., help="A verb: get, list, create, impersonate, ..."),
-    resource: str = typer.Argument(..., help="pods, pods/log, deployments.apps, deployments.apps/scale, or /healthz."),
-    name: str | None = typer.Argument(None, help="Object name (resourceNames)."),
-    namespace: str | None = NAMESPACE_OPT,
-    all_namespaces: bool = ALL_NS_OPT,
-    policy: Path | None = POLICY_OPT,
-    sources: list[Path] | None = FROM_OPT,
-    kubernetes: str | None = KUBERNETES_OPT,
-    output: Output = OUTPUT_OPT,
+    verb: str,
+    resource: str,
+    name: str | None = None,
+    namespace: str | None = None,
+    all_namespaces: bool = False,
+    policy: Path | None = None,
+    sources: list[Path] | None = None,
+    kubernetes: str | None = None,
+    output: Output = Output.text,
 ) -> None:
     """List every subject whose bindings allow the request, once, with every binding, role and rule
     that allows it."""
@@ -53,14 +44,14 @@ def who_can(
                 for subject, reasons in found
             ],
         }
-        typer.echo(json.dumps(doc, indent=2))
+        echo(json.dumps(doc, indent=2))
         return
-    typer.echo(f"who can {request}:")
+    echo(f"who can {request}:")
     for subject, reasons in found:
         ways = [_way(session, r, request) for r in reasons]
-        typer.echo(f"  {subject}: {ways[0]}")
+        echo(f"  {subject}: {ways[0]}")
         for way in ways[1:]:
-            typer.echo(f"    and {way}")
+            echo(f"    and {way}")
 
 
 def _way(session: Session, reason: Reason, request: Request) -> str:
