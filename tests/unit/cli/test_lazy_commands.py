@@ -1,4 +1,5 @@
-"""policyc/cli/main.py: the console script imports only the command it runs, and still lists them all.
+"""policyc/cli/main.py: the console script imports only the command it runs, and still lists them all;
+the hot access commands (`--from`) import neither Typer, click nor pydantic (policyc/cli/fastargs.py).
 
 Start-up is measured by bench/commands.py (no timing here); these tests pin what makes it fast
 (which modules a command imports) and what must not change (the help lists every command, the
@@ -48,8 +49,43 @@ def test_can_i_from_yaml_imports_neither_the_compiler_nor_other_commands(tmp_pat
     assert out.strip() == "yes"
     loaded = sorted(m for m in modules if m.startswith(HEAVY))
     assert loaded == []
-    others = {f"policyc.cli.{c.module}" for c in cli_main.COMMANDS} - {"policyc.cli.can_i"}
+    others = {f"policyc.cli.{c.module}" for c in cli_main.COMMANDS} - {"policyc.cli.access_typer"}
     assert sorted(others & modules) == []
+
+
+# The hot path of scripts (issue 19): Typer builds a pydantic adapter per parameter, so neither
+# Typer, its click, nor pydantic may be imported by these command lines.
+NO_TYPER = ("typer", "click", "pydantic", "pydantic_core", "policyc.cli.access_typer", "policyc.cli.common")
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["can-i", "get", "pods", "-n", "ns1", "--as", "alice", "--from", "{one}"], "yes"),
+        (["can-i", "delete", "pods", "-n", "ns1", "--as=alice", "--explain", "--from={one}"], "no"),
+        (["can-i", "--batch", "{questions}", "--from", "{one}"], '{"allowed": true'),
+        (["can-i", "--list", "--as", "alice", "-n", "ns1", "--from", "{one}", "-o", "json"], '"rules"'),
+        (["who-can", "get", "pods", "-n", "ns1", "--from", "{one}"], "who can"),
+        (["explain", "user:alice", "--from", "{one}", "--output", "json"], '"subject": "user:alice"'),
+    ],
+)
+def test_hot_commands_import_neither_typer_click_nor_pydantic(argv: list[str], expected: str,
+                                                              tmp_path: Path) -> None:
+    one, questions = tmp_path / "one.yaml", tmp_path / "q.jsonl"
+    one.write_text(ONE_BINDING, encoding="utf-8")
+    questions.write_text('{"as": "alice", "verb": "get", "resource": "pods", "namespace": "ns1"}\n', "utf-8")
+    out, modules = _imported_by([a.format(one=one, questions=questions) for a in argv])
+    assert expected in out
+    assert sorted(m for m in modules if m.startswith(NO_TYPER)) == []
+    assert sorted(m for m in modules if m.startswith(HEAVY)) == []
+
+
+def test_help_and_a_policy_still_go_through_typer(tmp_path: Path) -> None:
+    out, modules = _imported_by(["can-i", "--help"])
+    assert "--as-group" in out
+    assert "typer" in modules
+    _, modules = _imported_by(["can-i", "get", "pods", "--as", "alice", "--policy", str(tmp_path / "none")])
+    assert "typer" in modules
 
 
 def test_help_lists_every_command(policyc: list[str]) -> None:
