@@ -20,19 +20,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from policyc import model as m
 from policyc.access.authorizer import AccessModel, Reason
 from policyc.access.escalation import EffectiveGrant, EscalationGraph, Identity, Step
-from policyc.access.policy import graph_for, identity_of, model_from_program, rbac_subjects_of
 from policyc.access.request import Request
 from policyc.access.restmapper import AmbiguousResource, CustomResource, RestMapper, custom_resources
 from policyc.k8s import releases
-from policyc.model.program import Program
 from policyc.model.rbac import RbacSubject
-from policyc.source import Span
 
 if TYPE_CHECKING:
     from policyc.backends.manifest import Manifest
+    from policyc.model.program import Program
+    from policyc.source import Span
 
 SUBJECT_KINDS = ("user", "group", "serviceaccount", "team")
 
@@ -96,6 +94,8 @@ class Session:
     @classmethod
     def of_program(cls, program: Program, manifests: Sequence[Manifest]) -> Session:
         """A session over what a compiled policy emits, with provenance back to its lines."""
+        from policyc.access.policy import graph_for, model_from_program  # policies only: not `--from`
+
         model = model_from_program(program, manifests)
         return cls(model, graph_for(model, program), program)
 
@@ -194,6 +194,9 @@ class Session:
         Users and teams are expanded by the compiler's own subject expansion (OIDC username
         prefix applied), so the answer is about the names the API server sees.
         """
+        from policyc import model as m
+        from policyc.access.policy import identity_of, rbac_subjects_of
+
         kind, sep, name = text.partition(":")
         if not sep or not name or kind not in SUBJECT_KINDS:
             raise AccessError(f"subject `{text}` must be user:NAME, group:NAME, serviceaccount:NS/NAME or team:NAME")

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import copy
 import functools
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-from policyc.k8s import releases
+from policyc.k8s import datacache, releases
 
 # The bundled data is plain YAML: libyaml's loader reads it several times faster (issue 19).
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -36,7 +36,7 @@ _FILES = ("cluster-roles.yaml", "components.yaml", "namespace-roles.yaml")
 def _snapshot() -> tuple[dict[str, Any], ...]:
     items: list[dict[str, Any]] = []
     for name in _FILES:
-        text = resources.files("policyc").joinpath(f"data/bootstrap/{name}").read_text("utf-8")
+        text = (Path(__file__).resolve().parent.parent / "data" / "bootstrap" / name).read_text("utf-8")
         items += yaml.load(text, Loader=_LOADER)["items"]
     return tuple(items)
 
@@ -83,7 +83,10 @@ def bootstrap_objects(release: tuple[int, int] | None = None) -> tuple[dict[str,
     version = releases.NEWEST if release is None else (int(release[0]), int(release[1]))
     if version not in releases.SUPPORTED:
         version = releases.NEWEST if version > releases.NEWEST else releases.OLDEST
-    return tuple(_for_release(obj, version) for obj in _snapshot())
+    # Derived once per data and code, then read from the user's cache (policyc/k8s/datacache.py):
+    # parsing the snapshots and every release's table is most of a small `can-i --from` (issue 19).
+    return tuple(datacache.cached(f"bootstrap-{version[0]}.{version[1]}",
+                                  lambda: [_for_release(obj, version) for obj in _snapshot()]))
 
 
 @functools.cache

@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib import resources as _resources
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -66,8 +66,13 @@ AUTHZ_ONLY_SUBRESOURCES: tuple[tuple[tuple[str, str] | None, str, tuple[str, ...
 )
 
 
+# The package's own folder, not importlib.resources (which imports zipfile and tempfile: 15 ms of
+# every `policyc can-i` start-up, issue 19); policyc is installed as files, never zipped.
+_DATA = Path(__file__).resolve().parent.parent / "data"
+
+
 def _read_json(name: str) -> Any:
-    path = _resources.files("policyc") / "data" / "releases" / name
+    path = _DATA / "releases" / name
     return json.loads(path.read_text(encoding="utf-8"))
 
 

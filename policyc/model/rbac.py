@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from policyc.k8s.rules import PolicyRule
-from policyc.model.nodes import Grant, Role, Subject
+
+if TYPE_CHECKING:  # annotations only: the access commands import this module alone (start-up, issue 19)
+    from policyc.model.nodes import Grant, Role, Subject
 
 
 @dataclass(frozen=True, order=True)
