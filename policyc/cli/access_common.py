@@ -34,7 +34,8 @@ def load_model(policy: Path | None, sources: list[Path] | None, kubernetes: str 
             version = release_of(kubernetes)
             # The importer's reader: an object the engine reads but cannot read as Kubernetes would
             # is an error here, since the answer would silently leave it out.
-            docs, files, diags = read_paths([str(s) for s in sources], strict="PC310", kinds=ACCESS_KINDS)
+            docs, files, diags = read_paths([str(s) for s in sources], strict="PC310", kinds=ACCESS_KINDS,
+                                             positions=False)
         except (AccessError, ReadError) as exc:
             raise fail_usage(str(exc)) from None
         if diags:

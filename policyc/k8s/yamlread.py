@@ -676,6 +676,115 @@ def parse_stream(name: str, text: str, strict: str | None = None, budget: AliasB
     return docs, diags
 
 
+class _Unusual(Exception):
+    """A node `_plain` leaves to the loader's own constructors (a tag other than str, int, bool,
+    null, float, map or seq; a merge key; a key that is not a scalar)."""
+
+
+class _TooDeep(Exception):
+    """Nesting over MAX_DEPTH: the full reader says so, at the node."""
+
+
+class _PlainLoader(_Loader):
+    """`_Loader` with its tag resolution memoized: a pure function of (kind, value, implicit) for
+    a loader without path resolvers, asked once per scalar by libyaml's composer (a sixth of the
+    C loader's time on large RBAC, where the same verbs and resources come back again and again)."""
+
+    _resolved: dict[tuple[Any, ...], str] = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        key = (kind, value, implicit)
+        tag = self._resolved.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)
+            if len(self._resolved) < 100_000:
+                self._resolved[key] = tag
+        return tag
+
+
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_SCALARS: dict[str, Any] = {
+    "tag:yaml.org,2002:int": _construct_int,
+    "tag:yaml.org,2002:bool": SafeConstructor.construct_yaml_bool,
+    "tag:yaml.org,2002:null": SafeConstructor.construct_yaml_null,
+    "tag:yaml.org,2002:float": SafeConstructor.construct_yaml_float,
+    "tag:yaml.org,2002:timestamp": SafeConstructor.construct_scalar,  # a string, as `_Loader` reads it
+}
+_MERGE_KEYS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
+
+
+def _plain(loader: _PlainLoader, node: yaml.Node, depth: int) -> Any:
+    """The value the loader's constructors give a node of a document without aliases, built
+    directly (no generators, no memo of constructed nodes: nothing is shared without aliases)."""
+    tag = node.tag
+    if tag == _STR and node.__class__ is yaml.ScalarNode:
+        return node.value
+    if tag == _MAP and node.__class__ is yaml.MappingNode:
+        if depth > MAX_DEPTH:
+            raise _TooDeep
+        out: dict[Any, Any] = {}
+        for key, value in node.value:
+            if key.__class__ is not yaml.ScalarNode or key.tag in _MERGE_KEYS:
+                raise _Unusual
+            out[_plain(loader, key, depth + 1)] = _plain(loader, value, depth + 1)
+        return out
+    if tag == _SEQ and node.__class__ is yaml.SequenceNode:
+        if depth > MAX_DEPTH:
+            raise _TooDeep
+        return [_plain(loader, item, depth + 1) for item in node.value]
+    make = _SCALARS.get(tag)
+    if make is None or node.__class__ is not yaml.ScalarNode:
+        raise _Unusual
+    return make(loader, node)
+
+
+def _plain_values(text: str) -> list[Any] | None:
+    """Every document's value, as `documents` constructs them, or None for the full reader."""
+    loader = _PlainLoader(text)
+    values: list[Any] = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            try:
+                values.append(_plain(loader, node, 0))
+            except _Unusual:
+                values.append(loader.construct_document(node))
+    except (_TooDeep, yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError):
+        return None
+    finally:
+        loader.dispose()
+    return values
+
+
+def _read_plain(name: str, text: str, kinds: Collection[str] | None) -> list[Doc] | None:
+    """The objects of a stream read as plain data, without positions (issue 19: `--from` over 100,000
+    rules); None when anything needs the full reader's diagnostics or bounds: an anchor (`&`, so no
+    alias can expand), YAML it cannot read, nesting over MAX_DEPTH, a document that is not an object,
+    a `List`, or an object with a shape problem. The objects, numbers and order are `parse_stream`'s
+    (strict, no `namespace`), without `marks`."""
+    if "&" in text or len(text) > MAX_STREAM_CHARS:
+        return None
+    values = _plain_values(text)
+    if values is None:
+        return None
+    docs: list[Doc] = []
+    for index, obj in enumerate(values, start=1):
+        if obj is None:
+            continue  # an empty document, skipped by `documents` too
+        if obj.__class__ is not dict or "kind" not in obj:
+            return None
+        kind = obj["kind"]
+        if isinstance(kind, str) and kind.endswith("List") and isinstance(obj.get("items"), list):
+            return None
+        unchecked = (kinds is not None and isinstance(kind, str) and kind not in kinds) or kind in BUILD_FILE_KINDS
+        if not unchecked and shape_problem(obj) is not None:
+            return None
+        docs.append(Doc(obj, name, index))
+    return docs
+
+
 class ReadError(Exception):
     """A path that cannot be read at all (missing, unreadable, no YAML inside): exit code 2."""
 
@@ -693,12 +802,16 @@ def _files(path: Path) -> list[Path]:
 
 def read_paths(paths: Iterable[str], stdin_text: str | None = None, strict: str | None = None,
                kinds: Collection[str] | None = None, namespace: str | None | bool = False,
-               ) -> tuple[list[Doc], dict[str, SourceFile], list[Diagnostic]]:
+               positions: bool = True) -> tuple[list[Doc], dict[str, SourceFile], list[Diagnostic]]:
     """Read every object of the given files and folders (`-` is standard input, given as text).
 
     Returns the objects in input order, the sources (for diagnostic snippets) and the
     diagnostics (`strict`, `kinds` and `namespace` as for parse_stream). Raises ReadError for a path that
     does not exist or cannot be read.
+
+    `positions=False` (`--from`, which never points into its objects unless one is at fault): a file
+    is first read as plain data (`_read_plain`); only a file with a problem is read again with
+    the position of every field, which gives its diagnostics. The objects are the same either way.
     """
     docs: list[Doc] = []
     sources: dict[str, SourceFile] = {}
@@ -726,6 +839,9 @@ def read_paths(paths: Iterable[str], stdin_text: str | None = None, strict: str 
                     diags.append(error(strict or "PC601", f"file is not valid UTF-8 (offset {exc.start})",
                                        Span(name, 1, 1, 1, 2), "save the file as UTF-8"))
         for name, text in texts:
+            if not positions and (fast := _read_plain(name, text, kinds)) is not None:
+                docs += fast  # no problem to point at: the positions were not needed
+                continue
             sources[name] = SourceFile(name, text)
             ds, more = parse_stream(name, text, strict, budget, kinds, namespace)
             docs += ds
