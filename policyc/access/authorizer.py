@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from policyc.access import matching
@@ -159,10 +159,24 @@ class RuleIndex:
                     yield value
 
 
-@dataclass
 class _IndexedRole:
-    role: RoleObj
-    index: RuleIndex = field(default_factory=RuleIndex)
+    """A role and its rule index, built on the first question that reaches the role: `can-i`
+    over 100,000 rules asks a handful of roles (issue 19)."""
+
+    __slots__ = ("role", "_index")
+
+    def __init__(self, role: RoleObj) -> None:
+        self.role = role
+        self._index: RuleIndex | None = None
+
+    @property
+    def index(self) -> RuleIndex:
+        """The role's rules by (verb, group, resource)."""
+        if self._index is None:
+            self._index = RuleIndex()
+            for i, rule in enumerate(self.role.rules):
+                self._index.add(rule, (self.role, i))
+        return self._index
 
 
 class AccessModel:
@@ -184,10 +198,7 @@ class AccessModel:
         self.release = release
         self.roles: dict[ObjRef, RoleObj] = aggregate(roles)
         self.bindings: list[BindingObj] = sorted(bindings, key=lambda b: b.ref)
-        self._roles = {ref: _IndexedRole(r) for ref, r in self.roles.items()}
-        for ir in self._roles.values():
-            for i, rule in enumerate(ir.role.rules):
-                ir.index.add(rule, (ir.role, i))
+        self._roles = {ref: _IndexedRole(r) for ref, r in self.roles.items()}  # indexed when asked
         self._by_user: dict[str, list[tuple[BindingObj, RbacSubject]]] = defaultdict(list)
         self._by_group: dict[str, list[tuple[BindingObj, RbacSubject]]] = defaultdict(list)
         self._by_sa: dict[tuple[str, str], list[tuple[BindingObj, RbacSubject]]] = defaultdict(list)
@@ -209,10 +220,7 @@ class AccessModel:
                     self._by_sa[(s.namespace, s.name)].append((b, s))
                     scoped = self._scoped_sa.setdefault((s.namespace, s.name), {})
                 scoped.setdefault(b.scope, []).append((b, s, k))
-        self._who = RuleIndex()
-        for ir in self._roles.values():
-            for i, rule in enumerate(ir.role.rules):
-                self._who.add(rule, (ir.role, i))
+        self._who_index: RuleIndex | None = None  # every rule, for who_can: built on its first question
         sas = set(serviceaccounts)
         sas.update(k for k in self._by_sa)
         self.serviceaccounts: frozenset[tuple[str, str]] = frozenset(sas)
@@ -389,7 +397,12 @@ class AccessModel:
         The group `system:masters` is always listed: it bypasses authorization.
         """
         out: list[WhoCan] = [WhoCan(RbacSubject("Group", MASTERS), superuser_reason())]
-        for role, i in self._who.candidates(request):
+        if self._who_index is None:
+            self._who_index = RuleIndex()
+            for ir in self._roles.values():
+                for i, rule in enumerate(ir.role.rules):
+                    self._who_index.add(rule, (ir.role, i))
+        for role, i in self._who_index.candidates(request):
             if not matching.rule_allows(role.rules[i], request):
                 continue
             for b in self._by_role.get(role.ref, ()):
