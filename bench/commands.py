@@ -209,19 +209,39 @@ def has_batch() -> bool:
     return "--batch" in done.stdout
 
 
+def question_docs(teams: list[str], count: int) -> list[dict[str, Any]]:
+    """`count` questions as scripts ask them: each team's users, its OIDC group, its CI service
+    account (implied groups) and people outside it; kubectl's spellings (`po`, `deploy`,
+    `deployments.apps`, `pods/log`, `cronjobs.batch`), names, other namespaces, `-A`, URLs."""
+    verbs = ("get", "list", "create", "delete", "patch", "watch", "update")
+    resources = ("pods", "po", "deployments.apps", "deploy", "configmaps", "secrets", "jobs", "cronjobs.batch",
+                 "pods/log", "pods/exec", "services", "rolebindings.rbac.authorization.k8s.io", "/healthz")
+    docs = []
+    for i in range(count):
+        team, other = teams[i % len(teams)], teams[(i * 7 + 3) % len(teams)]
+        ns = f"{team}-{gen_org.APPS[0]}-dev" if i % 4 else f"{other}-{gen_org.APPS[0]}-dev"
+        who = i % 5
+        doc: dict[str, Any] = {"verb": verbs[i % len(verbs)], "resource": resources[(i // 3) % len(resources)],
+                               "name": f"obj-{i % 11}" if i % 6 == 0 else None, "namespace": ns}
+        if who <= 1:
+            doc.update({"as": f"dev{who}.{team}@example.com", "as_groups": []})
+        elif who == 2:
+            doc.update({"as": f"dev0.{team}@example.com", "as_groups": [f"oidc:{team}-devs"]})
+        elif who == 3:
+            doc.update({"as": f"system:serviceaccount:{team}-{gen_org.APPS[0]}-dev:deployer"})
+        else:
+            doc.update({"as": f"someone{i % 13}@example.com", "as_groups": ["sre"] if i % 2 else []})
+        if i % 17 == 0:
+            doc["all_namespaces"] = True
+        docs.append(doc)
+    return docs
+
+
 def questions(org: Org, count: int) -> bytes:
-    """`count` JSON-lines questions over the organisation's users, verbs, resources and namespaces."""
+    """`count` JSON-lines questions over the organisation's teams (`question_docs`)."""
     teams = sorted(p[len("teams/"):-len(".policy")] for p in gen_org.generate(org.namespaces, 1, org.shape)
                    if p.startswith("teams/"))
-    verbs = ("get", "list", "create", "delete", "patch")
-    resources = ("pods", "deployments", "configmaps", "secrets", "jobs")
-    lines = []
-    for i in range(count):
-        team = teams[i % len(teams)]
-        lines.append(json.dumps({"as": f"dev{i % 2}.{team}@example.com", "as_groups": [], "verb": verbs[i % 5],
-                                 "resource": resources[(i // 5) % 5], "name": None,
-                                 "namespace": f"{team}-{gen_org.APPS[0]}-dev"}))
-    return ("\n".join(lines) + "\n").encode()
+    return ("".join(json.dumps(d) + "\n" for d in question_docs(teams, count))).encode()
 
 
 def batch_rate(org: Org, count: int, repeat: int) -> dict[str, float]:
