@@ -16,7 +16,11 @@ and 10N namespaces), this builds the organisation and times, side by side in the
   build floors (it compiles two policies);
 - import and import --verify (console script, of the built YAML), against the C-loader floor;
 - the LSP (bench/lsp_latency.py: change to diagnostics, p90) at L and 10L lines;
-- can-i --batch (questions per second after load), when the console script has the option.
+- can-i --batch (questions per second after load, CPU time) over the largest organisation, with
+  varied questions (`question_docs`);
+- can-i and who-can `--from` RBAC YAML of 100,000 rules (bench/gen_rbac.py) against a new
+  interpreter loading it with the C loader, CPU time per process, ratio per pair (`--rules`),
+  and can-i --batch over it.
 
 Each figure is the median of `--repeat` runs; each ratio is the median of the ratios of
 pairs run one after the other (command, then its floor), which cancels most of the load of a
@@ -244,20 +248,73 @@ def questions(org: Org, count: int) -> bytes:
     return ("".join(json.dumps(d) + "\n" for d in question_docs(teams, count))).encode()
 
 
-def batch_rate(org: Org, count: int, repeat: int) -> dict[str, float]:
-    """Questions per second after load: (time for `count` questions - time for 1) / (count - 1)."""
-    access = str(org.access_yaml / "access.yaml")
+def batch_rate(access: str, stdin_of: Callable[[int], bytes], count: int, repeat: int) -> dict[str, float]:
+    """Questions per second after load: (time for `count` questions - time for 1) / (count - 1),
+    CPU time of the process (and wall clock), median of `repeat` pairs."""
     cmd = [*POLICYC, "can-i", "--batch", "-", "--from", access]
-    one, many = questions(org, 1), questions(org, count)
-    rates = []
+    one, many = stdin_of(1), stdin_of(count)
+    rates, walls = [], []
     for _ in range(repeat):
-        t1 = _proc(cmd, one)[0]
-        tn, _, out = _proc(cmd, many)
+        w1, c1, _ = _proc(cmd, one)
+        wn, cn, out = _proc(cmd, many)
         answers = [json.loads(line) for line in out.decode().splitlines() if line.strip()]
-        if len(answers) != count or any("allowed" not in a for a in answers):
+        if len(answers) != count or any("allowed" not in a and "error" not in a for a in answers):
             raise RuntimeError(f"can-i --batch answered {len(answers)} lines for {count} questions")
-        rates.append((count - 1) / max(tn - t1, 1e-9))
-    return {"questions": count, "per_second": statistics.median(rates)}
+        rates.append((count - 1) / max(cn - c1, 1e-9))
+        walls.append((count - 1) / max(wn - w1, 1e-9))
+    return {"questions": count, "per_second": statistics.median(rates), "per_second_wall": statistics.median(walls),
+            "load": os.getloadavg()[0]}
+
+
+def big_rbac(root: Path, rules: int, repeat: int) -> dict[str, Any]:
+    """can-i and who-can `--from` RBAC YAML of `rules` rules (bench/gen_rbac.py) against a new
+    interpreter loading it with the C loader: CPU time of each process, ratio per pair; then
+    `can-i --batch` over it (questions over its own users, groups and service accounts)."""
+    gen_rbac = _module("gen_rbac")
+    path = root / f"rbac-{rules}.yaml"
+    path.write_text(gen_rbac.text(rules), encoding="utf-8")
+    docs = gen_rbac.documents(rules)
+    floor_code = ("import sys, yaml\nfor p in sys.argv[1:]:\n    with open(p, encoding='utf-8') as f:\n"
+                  "        list(yaml.load_all(f, Loader=yaml.CSafeLoader))\n")
+    floor = [sys.executable, "-c", floor_code, str(path)]
+    ns, user = "team0100-app3", "dev1.team0100@example.com"
+    cmds = {"can-i": ["can-i", "get", "pods", "-n", ns, "--as", user],
+            "who-can": ["who-can", "get", "pods", "-n", ns]}
+    out: dict[str, Any] = {"rules": gen_rbac.rule_count(docs), "objects": len(docs), "bytes": path.stat().st_size}
+    for name, args in cmds.items():
+        cmd = [*POLICYC, *args, "--from", str(path)]
+        pairs = [(_proc(cmd), _proc(floor)) for _ in range(repeat)]
+        out[name] = {"cpu": statistics.median(c[1] for c, _ in pairs),
+                     "floor_cpu": statistics.median(f[1] for _, f in pairs),
+                     "wall": statistics.median(c[0] for c, _ in pairs),
+                     "floor_wall": statistics.median(f[0] for _, f in pairs),
+                     "ratio": statistics.median(c[1] / f[1] for c, f in pairs),
+                     "ratio_wall": statistics.median(c[0] / f[0] for c, f in pairs), "load": os.getloadavg()[0]}
+        print(f"{name} --from {out['rules']} rules: {out[name]['cpu']:.2f} s CPU vs the C loader's "
+              f"{out[name]['floor_cpu']:.2f} s: {out[name]['ratio']:.2f}x", flush=True)
+    teams = [f"team{k:04d}" for k in range(0, max(1, len(docs) // 140), 3)]
+
+    def rbac_questions(count: int) -> bytes:
+        return "".join(json.dumps(d) + "\n" for d in rbac_question_docs(teams, count)).encode()
+
+    out["batch"] = batch_rate(str(path), rbac_questions, 10_000, repeat)
+    return out
+
+
+def rbac_question_docs(teams: list[str], count: int) -> list[dict[str, Any]]:
+    """Questions over bench/gen_rbac.py's names: its users, groups, service accounts, strangers."""
+    verbs = ("get", "list", "create", "delete", "patch", "watch")
+    resources = ("pods", "po", "deployments.apps", "deploy", "configmaps", "secrets", "jobs", "pods/log",
+                 "statefulsets.apps", "services")
+    docs = []
+    for i in range(count):
+        team = teams[i % len(teams)]
+        ns = f"{team}-app{i % 10}"
+        who = (f"dev{i % 5}.{team}@example.com", f"system:serviceaccount:{ns}:sa{i % 2}", f"x{i % 9}")[i % 3]
+        docs.append({"as": who, "as_groups": [f"{team}-ops"] if i % 4 == 0 else [], "verb": verbs[i % len(verbs)],
+                     "resource": resources[(i // 2) % len(resources)], "namespace": ns,
+                     **({"name": f"cfg-{i % 97}"} if i % 5 == 0 else {})})
+    return docs
 
 
 def startup(runs: int) -> dict[str, Any]:
@@ -270,6 +327,15 @@ def startup(runs: int) -> dict[str, Any]:
             "roleRef: {kind: ClusterRole, name: view, apiGroup: rbac.authorization.k8s.io}\n", "utf-8")
         bare = [sys.executable, "-c", "pass"]
         cmd = [*POLICYC, "can-i", "get", "pods", "-n", "ns1", "--as", "alice", "--from", str(one)]
+        # As installed: policyc's modules byte-compiled (pip compiles on install; a checkout run with
+        # PYTHONDONTWRITEBYTECODE would compile every module on every run), the bootstrap cache warm
+        # (policyc/k8s/datacache.py: written by the first run).
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        import policyc
+
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(policyc.__file__).parent)],
+                       capture_output=True, check=False, env=env)
+        _proc(cmd)
         pairs = []
         for _ in range(runs):
             b, c = _proc(bare), _proc(cmd)
@@ -281,11 +347,12 @@ def startup(runs: int) -> dict[str, Any]:
         done = subprocess.run([sys.executable, "-X", "importtime", "-m", "policyc", *cmd[len(POLICYC):]],
                               capture_output=True, text=True, check=False)
         imported = [line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line][1:]
-    return {"runs": runs, "bare_wall": med[0], "bare_cpu": med[1], "wall": med[2], "cpu": med[3],
+    return {"runs": runs, "load": os.getloadavg()[0], "bare_wall": med[0], "bare_cpu": med[1], "wall": med[2],
+            "cpu": med[3],
             "beyond_wall": beyond, "beyond_cpu": beyond_cpu, "modules": len(imported),
             "policyc_modules": sorted(m for m in imported if m.startswith("policyc")),
-            "heavy_absent": [m for m in ("policyc.pipeline", "policyc.syntax.lower", "jinja2", "cryptography",
-                                         "pygls", "lark") if m not in imported]}
+            "heavy_absent": [m for m in ("typer", "click", "pydantic", "policyc.pipeline", "policyc.syntax.lower",
+                                         "jinja2", "cryptography", "pygls", "lark") if m not in imported]}
 
 
 def lsp(lines: int, changes: int, shape: str) -> dict[str, Any]:
@@ -342,14 +409,27 @@ def verdicts(results: dict[str, Any]) -> list[str]:
         for cmd in ("can-i", "who-can"):
             c = big["commands"].get(cmd)
             if c:
-                out.append(f"{cmd} {shape} ({big['rules']} rules): ratio {c['ratio']:.2f} to the C loader "
-                           f"(target <= {ACCESS_RATIO}: {v(c['ratio'] <= ACCESS_RATIO)})")
+                out.append(f"{cmd} {shape} ({big['rules']} rules, wall clock, start-up included): ratio "
+                           f"{c['ratio']:.2f} to the C loader (the {ACCESS_RATIO}x target is at 100,000 rules, below)")
+    if (big := results.get("big_rbac")) is not None:
+        for cmd in ("can-i", "who-can"):
+            c = big[cmd]
+            out.append(f"{cmd} --from {big['rules']:,} rules ({big['objects']:,} objects, "
+                       f"{big['bytes'] / 1e6:.1f} MB): "
+                       f"{c['cpu']:.2f} s CPU, {c['ratio']:.2f}x the C loader's {c['floor_cpu']:.2f} s (wall "
+                       f"{c['ratio_wall']:.2f}x; load {c['load']:.1f}; target <= {ACCESS_RATIO}: "
+                       f"{v(c['ratio'] <= ACCESS_RATIO)})")
+        b = big["batch"]
+        out.append(f"can-i --batch over {big['rules']:,} rules: {b['per_second']:.0f} questions/s after load, CPU "
+                   f"({b['per_second_wall']:.0f}/s wall; load {b['load']:.1f}; target >= {BATCH_RATE}: "
+                   f"{v(b['per_second'] >= BATCH_RATE)})")
     if (batch := results.get("batch")) is not None:
         if "skipped" in batch:
             out.append(f"can-i --batch: skipped ({batch['skipped']})")
         else:
-            out.append(f"can-i --batch: {batch['per_second']:.0f} questions/s after load "
-                       f"(target >= {BATCH_RATE}: {v(batch['per_second'] >= BATCH_RATE)})")
+            out.append(f"can-i --batch over the organisation: {batch['per_second']:.0f} questions/s after load, CPU "
+                       f"({batch['per_second_wall']:.0f}/s wall; load {batch['load']:.1f}; target >= {BATCH_RATE}: "
+                       f"{v(batch['per_second'] >= BATCH_RATE)})")
     if (iv := results.get("import_verify")) is not None:
         out.append(f"import --verify of {iv['objects']} objects: {iv['seconds']:.2f} s "
                    f"(target < {VERIFY_SECONDS:g} s: {v(iv['seconds'] < VERIFY_SECONDS)})")
@@ -360,7 +440,7 @@ def verdicts(results: dict[str, Any]) -> list[str]:
     if (st := results.get("startup")) is not None:
         out.append(f"start-up of can-i --from one binding: {st['beyond_wall'] * 1000:.0f} ms wall, "
                    f"{st['beyond_cpu'] * 1000:.0f} ms CPU beyond the bare interpreter ({st['wall'] * 1000:.0f} ms "
-                   f"vs {st['bare_wall'] * 1000:.0f} ms; target <= {STARTUP_MS:g} ms: "
+                   f"vs {st['bare_wall'] * 1000:.0f} ms; load {st['load']:.1f}; target <= {STARTUP_MS:g} ms: "
                    f"{v(st['beyond_cpu'] * 1000 <= STARTUP_MS)} on CPU, {v(st['beyond_wall'] * 1000 <= STARTUP_MS)} "
                    f"on wall clock); modules not imported: {', '.join(st['heavy_absent'])}")
     return out
@@ -374,9 +454,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--namespaces", type=int, default=None, help="the small size N (the large one is 10N)")
     ap.add_argument("--repeat", type=int, default=None, help="runs per figure (median)")
     ap.add_argument("--skip", default="", help="comma-separated: commands (build, check, can-i, who-can, explain, "
-                    "diff, import), or lsp, batch, startup, verify")
+                    "diff, import), or lsp, batch, rules (100,000 rules), startup, verify")
     ap.add_argument("--lsp-lines", type=int, default=None, help="LSP workspace sizes L and 10L (default 500)")
     ap.add_argument("--startup-runs", type=int, default=None, help="runs of the start-up measurement")
+    ap.add_argument("--rules", type=int, default=None, help="rules of the can-i/who-can --from measurement "
+                    "(bench/gen_rbac.py; default 100,000, --quick 10,000)")
     ap.add_argument("--json", type=Path, default=None, help="also write every figure as JSON")
     args = ap.parse_args(argv)
     quick = args.quick
@@ -405,10 +487,13 @@ def main(argv: list[str] | None = None) -> int:
         largest = orgs.get(("mixed", 10 * n)) or orgs[(shapes[0], 10 * n)]
         if "batch" not in skip:
             if has_batch():
-                results["batch"] = batch_rate(largest, 10_000, repeat)
+                access = str(largest.access_yaml / "access.yaml")
+                results["batch"] = batch_rate(access, lambda k: questions(largest, k), 10_000, repeat)
             else:
                 results["batch"] = {"skipped": "`policyc can-i` has no --batch option yet (issue 14)"}
                 print("can-i --batch: skipped: `policyc can-i` has no --batch option yet (issue 14)", flush=True)
+        if "rules" not in skip:
+            results["big_rbac"] = big_rbac(root, args.rules or (10_000 if quick else 100_000), max(repeat, 3))
         if "verify" not in skip:
             # import --verify at about VERIFY_OBJECTS access objects (mixed: ~8.4 per namespace).
             org = Org(root, "mixed", max(10, VERIFY_OBJECTS * 10 // 84))
