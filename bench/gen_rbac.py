@@ -7,7 +7,7 @@ ServiceAccounts, five Roles of ten rules each (core and `apps`/`batch` resources
 some `resourceNames`) and five RoleBindings (users, a group, a service account, the built-in
 `view`/`edit` ClusterRoles for some); and one ClusterRole of ten rules (and a
 ClusterRoleBinding) per fifty namespaces. The same arguments give the same bytes. 100,000 rules
-are about 1,940 namespaces, 21,000 objects and 13 MB.
+are 1,992 namespaces, 27,968 objects and 15.6 MB.
 """
 
 from __future__ import annotations
