@@ -14,7 +14,9 @@ update returns.
 Reachability is the least fixed point of these edges, computed breadth-first over identities whose
 permissions and edges are computed once and cached (indexed by verb, group and resource), so
 the first path found to an identity is a shortest one. Service accounts per namespace and the
-members of aggregated roles are indexed once per graph. Docs: docs/access.md.
+members of aggregated roles are indexed once per graph. Identities bound alike share one search
+of the table (`search_key`), and users bound alike one reach, renamed (`representative`): a
+team's members cost one search, not one each (issue 19). Docs: docs/access.md.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from policyc.access.request import (
     sa_username,
 )
 from policyc.k8s.rules import PolicyRule
+from policyc.model.rbac import RbacSubject
 
 ALL = "*"
 NODES = "system:nodes"
@@ -102,6 +105,14 @@ class Identity:
     namespace: str = ""
     groups: tuple[str, ...] = ()
     acquired: tuple[Acquired, ...] = ()
+
+    def __hash__(self) -> int:
+        # Identities key every cache of the search; their hash (acquired rules included) is kept.
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = hash((self.kind, self.name, self.namespace, self.groups, self.acquired))
+            object.__setattr__(self, "_hash", h)
+        return h
 
     @classmethod
     def user(cls, name: str, groups: Iterable[str] = ()) -> Identity:
@@ -240,6 +251,22 @@ class EscalationGraph:
         self._members: dict[ObjRef, frozenset[str]] | None = None
         # Looked up, not rebuilt: every guard walks every subject's reach (issue 19).
         self._reach: dict[Identity, dict[Identity, tuple[Step, ...]]] = {}
+        # Users with the same bindings (a team's members) share one search (see `representative`).
+        self._reps: dict[tuple, Identity] = {}
+        self._shareable: dict[Identity, bool] = {}
+        self.searches = 0  # searches of the table's rows made (tests count them)
+        self.verdicts: dict[tuple, list] = {}  # guard checks already made (access/guards.py)
+        self._rows: dict[tuple, tuple[Identity, list[Step]]] = {}
+        self._impersonate_users = [row for row in self.rules if row.effect == "impersonate-user"]
+        self._meets_cache: dict[tuple[PolicyRule, Need], bool] = {}
+
+    def sharing(self, model: AccessModel) -> EscalationGraph:
+        """A graph over `model`, made of the same objects as this graph's model, that shares this
+        graph's searches, reaches and guard verdicts (the language server's next analysis)."""
+        other = object.__new__(EscalationGraph)
+        other.__dict__.update(self.__dict__)
+        other.model = model
+        return other
 
     # ------------------------------------------------------------------ permissions
 
@@ -384,24 +411,99 @@ class EscalationGraph:
         cached = self._edges.get(ident)
         if cached is not None:
             return cached
+        result = self._edges[ident] = self._search(ident)
+        return result
+
+    def _search(self, ident: Identity) -> tuple[Step, ...]:
+        """The steps out of an identity, one per target, in a fixed order."""
         steps: list[Step] = []
         acquiring: list[Step] = []
         if ident.kind != "superuser":
-            for row in self.rules:
-                effect = _EFFECTS.get(row.effect)
-                if effect is None:
-                    continue
-                for step in effect(self, ident, row):
-                    (acquiring if step.target.base == ident.base and step.target.kind != "superuser"
-                     else steps).append(step)
+            for step in self._row_steps(ident):
+                (acquiring if _same_base(step.target, ident) and step.target.kind != "superuser"
+                 else steps).append(step)
             steps += self._acquire_step(ident, acquiring)
         best: dict[Identity, Step] = {}
-        for s in sorted(steps, key=lambda s: (_STEP_ORDER.index(s.kind), s.target, s.action)):
+        for s in sorted(steps, key=_step_key):
             if s.target != ident and s.target not in best:
                 best[s.target] = s
-        result = tuple(best.values())
-        self._edges[ident] = result
-        return result
+        return tuple(best.values())
+
+    def _row_steps(self, ident: Identity) -> list[Step]:
+        """What every row of the table yields for an identity: the search (the costly part, some 50
+        rule lookups), made once per `search_key` and renamed for the other identities of the key."""
+        key = self.search_key(ident)
+        if key is not None:
+            done = self._rows.get(key)
+            if done is not None:
+                renamed = _rename_steps(self, done[0], ident, done[1])
+                if renamed is not None:
+                    return renamed
+        self.searches += 1
+        out: list[Step] = []
+        for row in self.rules:
+            effect = _EFFECTS.get(row.effect)
+            if effect is not None:
+                out += effect(self, ident, row)
+        if key is not None and key not in self._rows:
+            self._rows[key] = (ident, out)
+        return out
+
+    def search_key(self, ident: Identity) -> tuple | None:
+        """What the rows' search for an identity depends on, or None when it is not shared.
+
+        The rows read the identity's permissions (the same rules through the same bindings in the
+        same order when the bindings that apply to it are the same: AccessModel.permissions,
+        `bindings_for`), the roles it holds acquired, and the bindings that name it (escalate);
+        what they yield is other identities, or the identity itself holding more. Only
+        impersonating users depends on its name (it is left out of the users it may become):
+        an identity that may do so is not shared. The subject a binding matched is written None
+        when it is the identity itself, so a team's users, its group and its service accounts
+        that its grants bind alike share one search (issue 19).
+        """
+        if ident.kind == "superuser" or ident.is_node or MASTERS in ident.groups:
+            return None
+        if ident.kind == "serviceaccount":
+            own = RbacSubject("ServiceAccount", ident.name, ident.namespace)
+        elif ident.kind == "group":
+            own = RbacSubject("Group", ident.groups[0] if ident.groups else "")
+        else:
+            own = RbacSubject("User", ident.name)
+        bound = tuple((b.ref, None if s == own else s) for b, s in self.model.bindings_for(ident.user_info))
+        if self._may_impersonate_users(ident):
+            return None
+        return (ident.acquired, bound)
+
+    def _may_impersonate_users(self, ident: Identity) -> bool:
+        """Whether a row impersonating users yields for the identity (a cheap test of each rule
+        first, cached per rule: most identities hold none that could)."""
+        for row in self._impersonate_users:
+            need = row.requires[0]
+            if (any(self._meets(p.rule, need) for p in self.permissions(ident))
+                    and self._all_needs(ident, row) is not None):
+                return True
+        return False
+
+    def _meets(self, rule: PolicyRule, need: Need) -> bool:
+        """Whether a rule may satisfy a requirement in some scope (what `find` accepts, without its
+        index; scope and signer names are `need`'s business)."""
+        key = (rule, need)
+        hit = self._meets_cache.get(key)
+        if hit is None:
+            verbs = need.verbs if ALL not in need.verbs else ("*",)
+            any_name = need.named or bool(need.names)
+            hit = False
+            for verb in verbs:
+                req = Request(verb, need.group, need.resource, need.sub, "")
+                if any_name:
+                    hit = (matching.verb_matches(rule, verb) and matching.group_matches(rule, need.group)
+                           and matching.resource_matches(rule, req.combined_resource, need.sub))
+                else:
+                    hit = matching.rule_allows(rule, req)
+                if hit:
+                    break
+            self._meets_cache[key] = hit
+        return hit
 
     def _acquire_step(self, ident: Identity, steps: list[Step]) -> list[Step]:
         """The acquiring steps of an identity (bind, escalate, mounts, ...) merged into one step to the
@@ -413,7 +515,7 @@ class EscalationGraph:
         """
         if len(steps) <= 1:
             return steps
-        ordered = sorted(steps, key=lambda s: (_STEP_ORDER.index(s.kind), s.target, s.action))
+        ordered = sorted(steps, key=_step_key)
         gained: set[Acquired] = set()
         for step in ordered:
             gained.update(step.target.acquired)
@@ -677,7 +779,20 @@ class EscalationGraph:
     def reach(self, start: Identity) -> dict[Identity, tuple[Step, ...]]:
         """Every identity reachable from `start`, with a shortest path, in breadth-first order.
 
-        Computed once per start (do not change the dictionary returned)."""
+        Computed once per start (do not change the dictionary returned); a user that shares its
+        bindings with an earlier one gets that one's reach renamed (`representative`)."""
+        cached = self._reach.get(start)
+        if cached is not None:
+            return cached
+        rep = self.representative(start)
+        if rep is not None and rep != start:
+            mapped = _Renaming(self, rep, start).reach(self.reach(rep))
+            if mapped is not None:
+                self._reach[start] = mapped
+                return mapped
+        return self._bfs(start)
+
+    def _bfs(self, start: Identity) -> dict[Identity, tuple[Step, ...]]:
         cached = self._reach.get(start)
         if cached is not None:
             return cached
@@ -691,6 +806,54 @@ class EscalationGraph:
                     queue.append(step.target)
         self._reach[start] = paths
         return paths
+
+    # ------------------------------------------------------------------ classes of users
+
+    def share_key(self, ident: Identity) -> tuple | None:
+        """What a user's search depends on: its groups and the bindings that name it (the user's
+        own name written as None), or None for identities that never share (service accounts,
+        groups, nodes, `system:` names, identities holding acquired roles).
+
+        Two users with the same key hold the same rules through the same bindings in the same
+        order (AccessModel.permissions), so every row of the table finds the same permissions
+        for both, bar the subject the reasons name.
+        """
+        if ident.kind != "user" or ident.acquired or not ident.name or ident.name.startswith("system:"):
+            return None
+        if MASTERS in ident.groups or ident.is_node:
+            return None
+        bound = tuple((b.ref, None if s.kind == "User" and s.name == ident.name else s)
+                      for b, s in self.model.bindings_for(ident.user_info))
+        return (ident.groups, bound)
+
+    def representative(self, ident: Identity) -> Identity | None:
+        """The first user seen with the same `share_key` whose reach, renamed, is this user's; None
+        when the identity does not share (its own search is made).
+
+        A class shares only when the representative's search never depends on its name: no
+        identity it reaches is another user (impersonation lists users by name and leaves the
+        impersonator out, and orders them by name), and it cannot impersonate users at all.
+        Otherwise every member is searched on its own, as before (issue 19).
+        """
+        key = self.share_key(ident)
+        if key is None:
+            return None
+        rep = self._reps.setdefault(key, ident)
+        ok = self._shareable.get(rep)
+        if ok is None:
+            ok = self._shareable[rep] = self._can_share(rep)
+        return rep if ok else None
+
+    def _can_share(self, rep: Identity) -> bool:
+        base = rep.base
+        impersonate_users = [row for row in self.rules if row.effect == "impersonate-user"]
+        for ident in self._bfs(rep):
+            if ident.base == base:
+                if any(self._all_needs(ident, row) is not None for row in impersonate_users):
+                    return False
+            elif ident.kind == "user":
+                return False
+        return True
 
     def effective_access(self, start: Identity) -> list[EffectiveGrant]:
         """Every permission `start` can use, directly or through escalation (shortest path first)."""
@@ -707,6 +870,95 @@ class EscalationGraph:
     def escalation_paths(self, start: Identity) -> list[tuple[Identity, tuple[Step, ...]]]:
         """Every identity `start` can become (other than itself), with the path."""
         return [(i, p) for i, p in self.reach(start).items() if p]
+
+
+class _Renaming:
+    """A representative's reach rewritten for another member of its class: the representative and
+    what it acquires become the member (same kind, groups and acquired roles), and the grants of
+    steps out of them become the member's permissions, which list the same rules in the same
+    order (share_key). Steps out of anyone else are kept as they are. The orders of the search
+    are the same: a step out of the representative has at most one target of kind `user` (itself
+    holding more), so comparing targets never compares the two names."""
+
+    def __init__(self, graph: EscalationGraph, rep: Identity, member: Identity) -> None:
+        self.graph, self.rep, self.member = graph, rep.base, member.base
+        self._perms: dict[Identity, dict[int, Permission]] = {}
+        self._steps: dict[int, Step] = {}
+
+    def ident(self, i: Identity) -> Identity:
+        if not _same_base(i, self.rep):
+            return i
+        m = self.member
+        return Identity(m.kind, m.name, m.namespace, m.groups, i.acquired)
+
+    def _perm_map(self, source: Identity) -> dict[int, Permission]:
+        out = self._perms.get(source)
+        if out is None:
+            mine = self.graph.permissions(source)
+            theirs = self.graph.permissions(self.ident(source))
+            if len(mine) != len(theirs):
+                raise _NotShared
+            out = self._perms[source] = {id(p): q for p, q in zip(mine, theirs, strict=True)}
+        return out
+
+    def step(self, source: Identity, step: Step) -> Step:
+        done = self._steps.get(id(step))
+        if done is not None:
+            return done
+        if _same_base(source, self.rep):
+            perms = self._perm_map(source)
+            try:
+                grants = tuple(perms[id(p)] for p in step.grants)
+            except KeyError:
+                raise _NotShared from None
+            done = Step(step.kind, step.action, self.ident(step.target), grants, step.rule)
+        elif _same_base(step.target, self.rep):
+            raise _NotShared
+        else:
+            done = step
+        self._steps[id(step)] = done
+        return done
+
+    def reach(self, paths: dict[Identity, tuple[Step, ...]]) -> dict[Identity, tuple[Step, ...]] | None:
+        """The member's reach, or None when something does not map (the member is searched)."""
+        out: dict[Identity, tuple[Step, ...]] = {}
+        try:
+            for ident, path in paths.items():
+                source = self.rep
+                mapped = []
+                for st in path:
+                    mapped.append(self.step(source, st))
+                    source = st.target
+                out[self.ident(ident)] = tuple(mapped)
+        except _NotShared:
+            return None
+        return out
+
+
+def _rename_steps(graph: EscalationGraph, rep: Identity, ident: Identity, steps: list[Step]) -> list[Step] | None:
+    """The rows' steps of `rep` as `ident`'s own search makes them (same `search_key`): targets
+    holding acquired roles are `rep` holding more (only `_gain` makes them), and become `ident`
+    holding the same; grants become `ident`'s permissions at the same place in the same list.
+    None when the permissions do not line up (never expected: `ident` is then searched)."""
+    mine, theirs = graph.permissions(rep), graph.permissions(ident)
+    if len(mine) != len(theirs):
+        return None
+    perms = {id(p): q for p, q in zip(mine, theirs, strict=True)}
+    out = []
+    for st in steps:
+        target = st.target
+        if target.acquired:
+            target = Identity(ident.kind, ident.name, ident.namespace, ident.groups, target.acquired)
+        try:
+            grants = tuple(perms[id(p)] for p in st.grants)
+        except KeyError:
+            return None
+        out.append(Step(st.kind, st.action, target, grants, st.rule))
+    return out
+
+
+class _NotShared(Exception):
+    """A representative's reach that does not rename (never expected; the member is searched)."""
 
 
 _IN_NAMESPACE = re.compile(r"(.*) in namespace `([^`]*)`")
@@ -729,6 +981,21 @@ def _merge_actions(actions: list[str]) -> str:
             where = "namespace" if len(namespaces) == 1 else "namespaces"
             parts.append(f"{prefix} in {where} " + ", ".join(f"`{n}`" for n in namespaces))
     return "; ".join(parts)
+
+
+_STEP_RANK = {kind: i for i, kind in enumerate(_STEP_ORDER)}
+
+
+def _step_key(s: Step) -> tuple:
+    """Steps ordered by kind, target and action (the fields of a target compared as Identity's
+    order compares them, computed once per step rather than once per comparison)."""
+    t = s.target
+    return (_STEP_RANK[s.kind], (t.kind, t.name, t.namespace, t.groups, t.acquired), s.action)
+
+
+def _same_base(a: Identity, b: Identity) -> bool:
+    """`a.base == b.base` without making the two identities."""
+    return a.kind == b.kind and a.name == b.name and a.namespace == b.namespace and a.groups == b.groups
 
 
 def _acq_key(a: Acquired) -> tuple:

@@ -170,11 +170,30 @@ def first_violation(graph: EscalationGraph, start: Identity, spec: GuardSpec,
 def check_guard(graph: EscalationGraph, spec: GuardSpec, subjects: list[Identity],
                 excepted: Set[tuple[str, str, str]] = frozenset()) -> list[Violation]:
     """Every violation of one guard by the subjects in range (excepted keys skipped)."""
+    key = (spec, tuple(subjects), frozenset(excepted))
+    done = graph.verdicts.get(key)
+    if done is None:
+        done = graph.verdicts[key] = _check_guard(graph, spec, subjects, excepted)
+    return list(done)
+
+
+def _check_guard(graph: EscalationGraph, spec: GuardSpec, subjects: list[Identity],
+                 excepted: Set[tuple[str, str, str]]) -> list[Violation]:
     out = []
     forbidden = _Forbidden(graph, spec)
+    # Users that share a search (EscalationGraph.representative) reach the same rules in the same
+    # places: when the representative holds the guard, so does every member, unsearched.
+    holds: dict[Identity, bool] = {}
     for s in subjects:
         if s.key in excepted:
             continue
+        rep = graph.representative(s)
+        if rep is not None and rep != s:
+            held = holds.get(rep)
+            if held is None:
+                held = holds[rep] = first_violation(graph, rep, spec, forbidden) is None
+            if held:
+                continue
         v = first_violation(graph, s, spec, forbidden)
         if v is not None:
             out.append(v)

@@ -9,6 +9,8 @@ the role rules that made the rule.
 from __future__ import annotations
 
 import functools
+import hashlib
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -125,6 +127,10 @@ def model_from_manifests(
     # `--from` YAML models them (Session.of_objects).
     model = AccessModel.from_objects(objs, release, namespaced_bootstrap=False)
     model.provenance = provenance
+    if _REUSE.enabled:
+        # What the model is made of, for `graph_for` to find the search of an earlier analysis.
+        digest = hashlib.blake2b(repr([mf.body for mf in manifests]).encode(), digest_size=16).hexdigest()
+        _REUSE.fingerprints[id(model)] = (model, (digest, release))
     return model
 
 
@@ -181,7 +187,17 @@ def everyone(program: Program) -> list[Identity]:
     Every user, group and service account the policy names (declared, granted, team members,
     guards), the groups of those users and service accounts, `system:authenticated`,
     `system:unauthenticated` and `system:serviceaccounts`.
+
+    Computed once per program (every guard `for everyone` asks; a program does not change).
     """
+    cached = program.__dict__.get("_everyone")  # kept as functools.cached_property keeps its values
+    if cached is None:
+        cached = _everyone(program)
+        program.__dict__["_everyone"] = cached
+    return list(cached)
+
+
+def _everyone(program: Program) -> tuple[Identity, ...]:
     subjects: set[RbacSubject] = set()
     declared = user_groups(program)
     for name in declared:
@@ -200,18 +216,59 @@ def everyone(program: Program) -> list[Identity]:
         elif s.kind == "ServiceAccount":
             groups.update(sa_groups(s.namespace))
     subjects.update(RbacSubject("Group", g) for g in groups)
-    return [identity_of(s, program) for s in sorted(subjects)]
+    return tuple(identity_of(s, program) for s in sorted(subjects))
 
 
 def graph_for(model: AccessModel, program: Program | None = None) -> EscalationGraph:
-    """An escalation graph whose "every namespace" includes the policy's namespaces."""
+    """An escalation graph whose "every namespace" includes the policy's namespaces.
+
+    With `reuse_searches()` on (the editor), a model made of the same objects as one of the last
+    analyses gets that analysis's searches (`EscalationGraph.sharing`)."""
     extra: set[str] = set()
     if program is not None:
         extra.update(program.namespaces)
         extra.update(ns.text for g in program.policy.grants for ns in g.namespaces)
         extra.update(ns.text for g in program.policy.guards for ns in g.namespaces)
         extra.update(ns.text for e in program.policy.expectations for ns in e.namespaces)
-    return EscalationGraph(model, extra)
+    entry = _REUSE.fingerprints.pop(id(model), None) if _REUSE.enabled else None
+    if entry is None or entry[0] is not model:
+        return EscalationGraph(model, extra)
+    key = (entry[1], tuple(sorted(extra)))
+    for i, (known, graph) in enumerate(_REUSE.graphs):
+        if known == key:
+            del _REUSE.graphs[i]
+            graph = graph.sharing(model)
+            break
+    else:
+        graph = EscalationGraph(model, extra)
+    _REUSE.graphs.insert(0, (key, graph))
+    del _REUSE.graphs[_REUSE.keep:]
+    return graph
+
+
+class _Reuse:
+    """Searches kept from one analysis to the next (off unless `reuse_searches()` turns it on)."""
+
+    def __init__(self) -> None:
+        self.enabled = False
+        self.keep = 2  # the last two models: an edit and its undo, a broken line and the fixed one
+        self.graphs: list[tuple[tuple, EscalationGraph]] = []
+        self.fingerprints: dict[int, tuple[AccessModel, tuple]] = {}
+        self.lock = threading.Lock()
+
+
+_REUSE = _Reuse()
+
+
+def reuse_searches(on: bool = True) -> None:
+    """Keep escalation searches and guard verdicts from one analysis for the next one whose
+    emitted objects are the same (the language server: most edits change no RBAC object, or
+    change one and then change it back). Off for one-shot commands, which would only pay for
+    the fingerprint."""
+    with _REUSE.lock:
+        _REUSE.enabled = on
+        _REUSE.graphs.clear()
+        _REUSE.fingerprints.clear()
 
 
 # ------------------------------------------------------------------ roles of a program

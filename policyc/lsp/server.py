@@ -511,4 +511,9 @@ async def symbols(ls: PolicyServer, params: types.DocumentSymbolParams) -> list[
 
 def serve() -> None:
     """Run the server over stdin and stdout until the editor says exit."""
+    # Each analysis re-checks the guards; searches are kept for the next analysis whose emitted
+    # objects are the same (access/policy.py `reuse_searches`, issue 19).
+    from policyc.access.policy import reuse_searches
+
+    reuse_searches()
     server.start_io()

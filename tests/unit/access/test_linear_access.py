@@ -21,8 +21,10 @@ from conftest import REPO
 from policyc.access import guards as guards_mod
 from policyc.access.authorizer import AccessModel
 from policyc.access.diff import same_urls
-from policyc.access.escalation import EscalationGraph
+from policyc.access.escalation import EscalationGraph, Identity
 from policyc.access.matching import breakdown, rule_covers
+from policyc.access.policy import everyone, graph_for, model_from_program
+from policyc.diagnostics import render_text
 from policyc.model.program import Program
 from policyc.pipeline import compile_path
 
@@ -93,3 +95,104 @@ def test_a_rule_covers_each_of_its_pieces() -> None:
     for rule in rules:
         rule = same_urls(rule)
         assert all(rule_covers(rule, piece) for piece in breakdown(rule)), rule
+
+
+# Guards the generated organisation breaks, directly and through escalation, so that shared
+# searches must name each member, its steps and its grants; a team that may impersonate users
+# (whose search depends on its members' names: never shared) and a user bound on its own.
+BREAKS = """
+forbid read secrets for everyone except team platform
+forbid update deployments.apps/scale for everyone except team platform
+forbid create pods for everyone except team platform in cluster
+grant impersonate users to team t001-finance in cluster
+grant role edit to user u0.t002-data@example.com in t000-logistics-api-prod
+"""
+
+
+def _org(tmp_path: Path, namespaces: int, extra: str = "") -> Path:
+    gen = _gen()
+    org = tmp_path / f"org-{namespaces}{'-x' if extra else ''}"
+    gen.write(org, gen.generate(namespaces, 1, "identity"))
+    if extra:
+        (org / "breaks.policy").write_text(extra)
+    return org
+
+
+def _searches(tmp_path: Path, namespaces: int) -> tuple[int, EscalationGraph, list[Identity]]:
+    result = compile_path(_org(tmp_path, namespaces))
+    assert result.ok and result.program is not None
+    graph = graph_for(model_from_program(result.program, result.manifests), result.program)
+    from policyc.access.guards import GuardSpec, check_guard
+    from policyc.check.access_guards import guard_range
+
+    for g in result.program.policy.guards:
+        check_guard(graph, GuardSpec.of(g, result.program.release), guard_range(g, result.program))
+    return graph.searches, graph, everyone(result.program)
+
+
+def test_members_of_a_team_share_one_escalation_search(tmp_path: Path) -> None:
+    small, graph, idents = _searches(tmp_path, 30)
+    large, _, _ = _searches(tmp_path, 120)
+    assert small > 0 and large <= 5 * small, (small, large)
+    # The users of a team are bound by the same RoleBindings: one representative, one search.
+    team = [i for i in idents if i.kind == "user" and i.name.endswith(".t000-logistics@example.com")
+            and i.name.startswith(("u", "dev"))]
+    assert len(team) >= 10, team
+    assert {graph.representative(i) for i in team} == {team[0]}
+    searched = [i for i in graph._edges if i.kind == "user" and i.base in {t.base for t in team}]
+    assert {i.base for i in searched} == {team[0]}, searched
+    # Far fewer searches than users: leads and on-call users have bindings of their own.
+    users = [i for i in idents if i.kind == "user"]
+    assert len(users) >= 13 * 10 and len({graph.representative(u) for u in users}) <= len(users) // 3
+
+
+def _unshared(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(EscalationGraph, "share_key", lambda self, ident: None)
+
+
+def test_shared_searches_say_what_each_members_own_search_says(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    org = _org(tmp_path, 30, BREAKS)
+    shared = compile_path(org, lints=True)
+    assert shared.program is not None
+    codes = {d.code for d in shared.diagnostics}
+    assert {"PC301", "PC302"} <= codes, codes
+    graph = graph_for(model_from_program(shared.program, shared.manifests), shared.program)
+    idents = everyone(shared.program)
+    reaches = {i: graph.reach(i) for i in idents}
+    assert any(graph.representative(i) not in (None, i) for i in idents)
+    # The team that may impersonate users is searched member by member.
+    finance = [i for i in idents if i.name.endswith(".t001-finance@example.com") and i.name.startswith(("u", "dev"))]
+    assert finance and all(graph.representative(i) is None for i in finance)
+    with monkeypatch.context() as mp:
+        _unshared(mp)
+        alone = compile_path(org, lints=True)
+        fresh = graph_for(model_from_program(alone.program, alone.manifests), alone.program)
+        for i in idents:
+            assert list(fresh.reach(i).items()) == list(reaches[i].items()), i
+    assert render_text(alone.diagnostics, alone.sources) == render_text(shared.diagnostics, shared.sources)
+
+
+def test_the_editor_keeps_searches_while_the_emitted_objects_are_the_same(tmp_path: Path) -> None:
+    from policyc.access.policy import reuse_searches
+
+    org = _org(tmp_path, 30, BREAKS)
+    plain = compile_path(org, lints=True)
+    reuse_searches()
+    try:
+        first = compile_path(org, lints=True)
+        again = compile_path(org, lints=True)  # an undo: the same objects as an earlier analysis
+        assert first.program is not None and again.program is not None
+        g1 = graph_for(model_from_program(first.program, first.manifests), first.program)
+        model = model_from_program(again.program, again.manifests)
+        g2 = graph_for(model, again.program)
+        assert g2.model is model and g2._edges is g1._edges and g2.verdicts is g1.verdicts and g1.verdicts
+        (org / "more.policy").write_text("grant role view to user newcomer@example.com in t000-logistics-api-dev\n")
+        changed = compile_path(org, lints=True)
+        assert changed.program is not None
+        g3 = graph_for(model_from_program(changed.program, changed.manifests), changed.program)
+        assert g3._edges is not g1._edges
+    finally:
+        reuse_searches(False)
+    texts = {render_text(r.diagnostics, r.sources) for r in (plain, first, again)}
+    assert len(texts) == 1
