@@ -254,11 +254,12 @@ class EscalationGraph:
         # Users with the same bindings (a team's members) share one search (see `representative`).
         self._reps: dict[tuple, Identity] = {}
         self._shareable: dict[Identity, bool] = {}
+        self._rep_of: dict[Identity, Identity | None] = {}
         self.searches = 0  # searches of the table's rows made (tests count them)
         self.verdicts: dict[tuple, list] = {}  # guard checks already made (access/guards.py)
         self._rows: dict[tuple, tuple[Identity, list[Step]]] = {}
         self._impersonate_users = [row for row in self.rules if row.effect == "impersonate-user"]
-        self._meets_cache: dict[tuple[PolicyRule, Need], bool] = {}
+        self._meets_cache: dict[tuple[int, int], tuple[PolicyRule, bool]] = {}
 
     def sharing(self, model: AccessModel) -> EscalationGraph:
         """A graph over `model`, made of the same objects as this graph's model, that shares this
@@ -487,22 +488,25 @@ class EscalationGraph:
     def _meets(self, rule: PolicyRule, need: Need) -> bool:
         """Whether a rule may satisfy a requirement in some scope (what `find` accepts, without its
         index; scope and signer names are `need`'s business)."""
-        key = (rule, need)
-        hit = self._meets_cache.get(key)
-        if hit is None:
-            verbs = need.verbs if ALL not in need.verbs else ("*",)
-            any_name = need.named or bool(need.names)
-            hit = False
-            for verb in verbs:
-                req = Request(verb, need.group, need.resource, need.sub, "")
-                if any_name:
-                    hit = (matching.verb_matches(rule, verb) and matching.group_matches(rule, need.group)
-                           and matching.resource_matches(rule, req.combined_resource, need.sub))
-                else:
-                    hit = matching.rule_allows(rule, req)
-                if hit:
-                    break
-            self._meets_cache[key] = hit
+        # Keyed by the rule object (roles' rules are shared by every permission that holds them;
+        # hashing a rule is the cost); the entry keeps the rule, so its id is not reused.
+        key = (id(rule), id(need))
+        entry = self._meets_cache.get(key)
+        if entry is not None and entry[0] is rule:
+            return entry[1]
+        verbs = need.verbs if ALL not in need.verbs else ("*",)
+        any_name = need.named or bool(need.names)
+        hit = False
+        for verb in verbs:
+            req = Request(verb, need.group, need.resource, need.sub, "")
+            if any_name:
+                hit = (matching.verb_matches(rule, verb) and matching.group_matches(rule, need.group)
+                       and matching.resource_matches(rule, req.combined_resource, need.sub))
+            else:
+                hit = matching.rule_allows(rule, req)
+            if hit:
+                break
+        self._meets_cache[key] = (rule, hit)
         return hit
 
     def _acquire_step(self, ident: Identity, steps: list[Step]) -> list[Step]:
@@ -835,14 +839,18 @@ class EscalationGraph:
         impersonator out, and orders them by name), and it cannot impersonate users at all.
         Otherwise every member is searched on its own, as before (issue 19).
         """
+        if ident in self._rep_of:
+            return self._rep_of[ident]
         key = self.share_key(ident)
-        if key is None:
-            return None
-        rep = self._reps.setdefault(key, ident)
-        ok = self._shareable.get(rep)
-        if ok is None:
-            ok = self._shareable[rep] = self._can_share(rep)
-        return rep if ok else None
+        rep: Identity | None = None
+        if key is not None:
+            rep = self._reps.setdefault(key, ident)
+            ok = self._shareable.get(rep)
+            if ok is None:
+                ok = self._shareable[rep] = self._can_share(rep)
+            rep = rep if ok else None
+        self._rep_of[ident] = rep
+        return rep
 
     def _can_share(self, rep: Identity) -> bool:
         base = rep.base

@@ -135,13 +135,17 @@ class _Forbidden:
     def __init__(self, graph: EscalationGraph, spec: GuardSpec) -> None:
         self.graph, self.spec = graph, spec
         self._first: dict[Identity, Permission | None] = {}
-        self._rule: dict[tuple[str | None, PolicyRule], bool] = {}
+        # By the rule object (shared by every permission of a role; hashing a rule is the cost);
+        # the entry keeps the rule alive, so its id is not reused.
+        self._rule: dict[tuple[str | None, int], tuple[PolicyRule, bool]] = {}
 
     def forbids(self, p: Permission) -> bool:
-        key = (p.scope, p.rule)
-        hit = self._rule.get(key)
-        if hit is None:
-            hit = self._rule[key] = self.spec.forbids(p)
+        key = (p.scope, id(p.rule))
+        entry = self._rule.get(key)
+        if entry is not None and entry[0] is p.rule:
+            return entry[1]
+        hit = self.spec.forbids(p)
+        self._rule[key] = (p.rule, hit)
         return hit
 
     def first(self, ident: Identity) -> Permission | None:
