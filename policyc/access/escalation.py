@@ -257,6 +257,8 @@ class EscalationGraph:
         self._rep_of: dict[Identity, Identity | None] = {}
         self.searches = 0  # searches of the table's rows made (tests count them)
         self.verdicts: dict[tuple, list] = {}  # guard checks already made (access/guards.py)
+        self._values: dict[Permission, int] = {}
+        self._value_ids: dict[int, tuple[Permission, int]] = {}
         self._rows: dict[tuple, tuple[Identity, list[Step]]] = {}
         self._impersonate_users = [row for row in self.rules if row.effect == "impersonate-user"]
         self._meets_cache: dict[tuple[int, int], tuple[PolicyRule, bool]] = {}
@@ -865,15 +867,24 @@ class EscalationGraph:
 
     def effective_access(self, start: Identity) -> list[EffectiveGrant]:
         """Every permission `start` can use, directly or through escalation (shortest path first)."""
-        seen: set[tuple] = set()
+        seen: set[int] = set()
         out: list[EffectiveGrant] = []
         for ident, path in self.reach(start).items():
             for p in self.permissions(ident):
-                key = (p.scope, p.rule, p.reason)
+                key = self._value_id(p)
                 if key not in seen:
                     seen.add(key)
                     out.append(EffectiveGrant(p, ident, path))
         return out
+
+    def _value_id(self, p: Permission) -> int:
+        """A number per permission value (scope, rule, reason), looked up by the object: each
+        permission object is hashed once per graph, not once per subject that reaches it."""
+        entry = self._value_ids.get(id(p))
+        if entry is None or entry[0] is not p:
+            number = self._values.setdefault(p, len(self._values))
+            entry = self._value_ids[id(p)] = (p, number)
+        return entry[1]
 
     def escalation_paths(self, start: Identity) -> list[tuple[Identity, tuple[Step, ...]]]:
         """Every identity `start` can become (other than itself), with the path."""
