@@ -1020,6 +1020,10 @@ def _same_base(a: Identity, b: Identity) -> bool:
 def _acq_key(a: Acquired) -> tuple:
     return (a.scope or "", a.role or ObjRef("", "", ""), a.rules, a.why)
 
+# An effect may read the identity only through its permissions (`need`, `find`), its acquired
+# roles (`_gain`) and the bindings that apply to it (`bindings_for`): searches are shared by
+# `search_key` on exactly these. An effect that reads the identity's name or kind must be
+# excluded there, as impersonating users is (`_may_impersonate_users`).
 _EFFECTS: dict[str, Callable[[EscalationGraph, Identity, EscalationRule], list[Step]]] = {
     "workload": EscalationGraph._workload,
     "pod-entry": EscalationGraph._pod_entry,
