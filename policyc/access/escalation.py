@@ -30,7 +30,7 @@ from policyc.access import matching
 from policyc.access.authorizer import EVERYTHING, AccessModel, Permission, Reason, RuleIndex, group_member
 from policyc.access.describe import rule_text
 from policyc.access.escalation_rules import EscalationRule, Need, rules_for
-from policyc.access.objects import ObjRef
+from policyc.access.objects import ObjRef, RoleObj
 from policyc.access.request import (
     MASTERS,
     Request,
@@ -262,6 +262,7 @@ class EscalationGraph:
         self._rows: dict[tuple, tuple[Identity, list[Step]]] = {}
         self._impersonate_users = [row for row in self.rules if row.effect == "impersonate-user"]
         self._meets_cache: dict[tuple[int, int], tuple[PolicyRule, bool]] = {}
+        self._role_meets_cache: dict[tuple[int, int], tuple[RoleObj, bool]] = {}
 
     def sharing(self, model: AccessModel) -> EscalationGraph:
         """A graph over `model`, made of the same objects as this graph's model, that shares this
@@ -480,12 +481,26 @@ class EscalationGraph:
     def _may_impersonate_users(self, ident: Identity) -> bool:
         """Whether a row impersonating users yields for the identity (a cheap test of each rule
         first, cached per rule: most identities hold none that could)."""
+        if not self._impersonate_users:
+            return False
+        # The identity's rules are its bindings' roles' rules and its acquired ones
+        # (AccessModel.permissions): tested per role, cached, rather than per permission.
+        roles = [self.model.roles.get(b.role) for b, _s in self.model.bindings_for(ident.user_info)]
+        acquired = [p.rule for p in self.permissions(ident) if p.reason.binding is None] if ident.acquired else []
         for row in self._impersonate_users:
             need = row.requires[0]
-            if (any(self._meets(p.rule, need) for p in self.permissions(ident))
+            if ((any(role is not None and self._role_meets(role, need) for role in roles)
+                 or any(self._meets(rule, need) for rule in acquired))
                     and self._all_needs(ident, row) is not None):
                 return True
         return False
+
+    def _role_meets(self, role: RoleObj, need: Need) -> bool:
+        key = (id(role), id(need))
+        entry = self._role_meets_cache.get(key)
+        if entry is None or entry[0] is not role:
+            entry = self._role_meets_cache[key] = (role, any(self._meets(r, need) for r in role.rules))
+        return entry[1]
 
     def _meets(self, rule: PolicyRule, need: Need) -> bool:
         """Whether a rule may satisfy a requirement in some scope (what `find` accepts, without its
