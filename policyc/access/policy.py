@@ -130,7 +130,8 @@ def model_from_manifests(
     if _REUSE.enabled:
         # What the model is made of, for `graph_for` to find the search of an earlier analysis.
         digest = hashlib.blake2b(repr([mf.body for mf in manifests]).encode(), digest_size=16).hexdigest()
-        _REUSE.fingerprints[id(model)] = (model, (digest, release))
+        with _REUSE.lock:
+            _REUSE.fingerprints[id(model)] = (model, (digest, release))
     return model
 
 
@@ -230,20 +231,23 @@ def graph_for(model: AccessModel, program: Program | None = None) -> EscalationG
         extra.update(ns.text for g in program.policy.grants for ns in g.namespaces)
         extra.update(ns.text for g in program.policy.guards for ns in g.namespaces)
         extra.update(ns.text for e in program.policy.expectations for ns in e.namespaces)
-    entry = _REUSE.fingerprints.pop(id(model), None) if _REUSE.enabled else None
-    if entry is None or entry[0] is not model:
+    if not _REUSE.enabled:
         return EscalationGraph(model, extra)
-    key = (entry[1], tuple(sorted(extra)))
-    for i, (known, graph) in enumerate(_REUSE.graphs):
-        if known == key:
-            del _REUSE.graphs[i]
-            graph = graph.sharing(model)
-            break
-    else:
-        graph = EscalationGraph(model, extra)
-    _REUSE.graphs.insert(0, (key, graph))
-    del _REUSE.graphs[_REUSE.keep:]
-    return graph
+    with _REUSE.lock:  # the server may analyse two folders at once
+        entry = _REUSE.fingerprints.pop(id(model), None)
+        if entry is None or entry[0] is not model:
+            return EscalationGraph(model, extra)
+        key = (entry[1], tuple(sorted(extra)))
+        for i, (known, graph) in enumerate(_REUSE.graphs):
+            if known == key:
+                del _REUSE.graphs[i]
+                graph = graph.sharing(model)
+                break
+        else:
+            graph = EscalationGraph(model, extra)
+        _REUSE.graphs.insert(0, (key, graph))
+        del _REUSE.graphs[_REUSE.keep:]
+        return graph
 
 
 class _Reuse:
