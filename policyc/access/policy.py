@@ -132,6 +132,8 @@ def model_from_manifests(
         digest = hashlib.blake2b(repr([mf.body for mf in manifests]).encode(), digest_size=16).hexdigest()
         with _REUSE.lock:
             _REUSE.fingerprints[id(model)] = (model, (digest, release))
+            while len(_REUSE.fingerprints) > 8:  # a model no graph was asked for is not kept
+                del _REUSE.fingerprints[next(iter(_REUSE.fingerprints))]
     return model
 
 
