@@ -46,6 +46,8 @@ NODE_PREFIX = "system:node:"
 # The ClusterRole the Node authorizer's graph is bounded by (plugin/pkg/auth/authorizer/node: a node
 # may read what its pods reference; policyc takes every namespace's).
 NODE_ROLE = ObjRef("ClusterRole", "", "system:node")
+# What the namespace controller does in a namespace being deleted (its role: delete * on *).
+DELETE_ALL = PolicyRule(api_groups=(ALL,), resources=(ALL,), verbs=("delete", "deletecollection"))
 # What a pod's volumes and env may read without any RBAC check on its creator.
 MOUNT_RULE = PolicyRule(("",), ("configmaps", "secrets"), (), (), ("get",))
 
@@ -55,8 +57,10 @@ _KIND = {
     "impersonate-node": "impersonate", "csr": "csr", "bind": "bind", "escalate": "escalate",
     "aggregated-member": "escalate", "workload": "pods", "pod-entry": "pods", "token": "token",
     "read-tokens": "secrets", "token-secret": "secrets", "read-on-write": "secrets",
+    "namespace-delete": "namespaces",
 }
-_STEP_ORDER = ("impersonate", "csr", "bind", "escalate", "webhooks", "nodes-proxy", "pods", "token", "secrets")
+_STEP_ORDER = ("impersonate", "csr", "bind", "escalate", "webhooks", "nodes-proxy", "pods", "token", "secrets",
+               "namespaces")
 
 
 def step_kind(row: EscalationRule) -> str:
@@ -794,6 +798,31 @@ class EscalationGraph:
         return [Step(step_kind(row), action, Identity.service_account(ns, name), tuple(needs[0]), row.name)
                 for ns, name in self._all_sas]
 
+    def _namespace_delete(self, ident: Identity, row: EscalationRule) -> list[Step]:
+        needs = self._all_needs(ident, row)
+        if needs is None:
+            return []
+        # A cluster-wide grant deletes the namespaces it names (every one without names); a grant in NS
+        # only NS itself (the namespace's own object).
+        targets: dict[str, list[Permission]] = {}
+        for p in needs[0]:
+            names = p.rule.resource_names
+            if p.scope is None:
+                spaces = sorted(set(names)) if names else list(self.namespaces)
+            else:
+                spaces = [p.scope] if not names or p.scope in names else []
+            for ns in spaces:
+                targets.setdefault(ns, []).append(p)
+        if not targets:
+            return []
+        names = sorted(targets)
+        where = (f"namespace `{names[0]}`" if len(names) == 1
+                 else "namespaces " + ", ".join(f"`{n}`" for n in names))
+        gains = {Acquired(ns, None, (DELETE_ALL,), "the namespace controller deletes it with the namespace")
+                 for ns in names}
+        basis = sorted({id(p): p for ps in targets.values() for p in ps}.values(), key=lambda p: p.sort_key)
+        return self._acquire(ident, row, gains, f"can delete {where} (the namespace controller then deletes "
+                             "everything in it)", basis)
 
     # ------------------------------------------------------------------ reachability
 
@@ -1055,7 +1084,9 @@ _EFFECTS: dict[str, Callable[[EscalationGraph, Identity, EscalationRule], list[S
     "aggregated-member": EscalationGraph._aggregated_member,
     "csr": EscalationGraph._csr,
     "every-sa": EscalationGraph._every_sa,
+    "namespace-delete": EscalationGraph._namespace_delete,
 }
-# Effects that are not steps: facts the table records for guards, can-i and the docs.
-NOT_STEPS = ("none", "request")
+# Effects that are not steps: facts the table records for guards, can-i and the docs (`controller-sa`:
+# the generic service-account rows take these steps; the row records the controllers they reach).
+NOT_STEPS = ("none", "request", "controller-sa")
 

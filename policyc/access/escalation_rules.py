@@ -123,6 +123,38 @@ def _workload_rules() -> Iterator[EscalationRule]:
                   "may be changed in place, which may be any of them"))
 
 
+# kube-controller-manager's controllers as kube-system service accounts (controller_policy.go binds
+# `system:controller:NAME` to kube-system/NAME; the API server creates the roles and bindings whatever the
+# controller manager's flags, pkg/registry/rbac/rest/storage_rbac.go). With --use-service-account-credentials
+# (kubeadm's default) the controller manager creates those service accounts and runs each controller
+# with its token. The generic rows (impersonation, TokenRequest, token Secrets, workloads) reach them as
+# any service account of kube-system; these rows record the facts, each with the smallest policy showing it.
+CONTROLLER_SOURCE = ("plugin/pkg/auth/authorizer/rbac/bootstrappolicy/controller_policy.go; "
+                     "pkg/registry/rbac/rest/storage_rbac.go; kube-controller-manager "
+                     "--use-service-account-credentials (kubeadm: true)")
+_CONTROLLER_YIELD = ("a controller's service account kube-system/NAME, bound to ClusterRole `system:controller:NAME` "
+                     "cluster-wide (policyc/data/bootstrap/controller-roles.yaml): clusterrole-aggregation-controller "
+                     "escalates and updates every ClusterRole (everything), generic-garbage-collector gets, updates "
+                     "and deletes everything, namespace-controller deletes everything")
+
+
+def _controller_rules() -> Iterator[EscalationRule]:
+    ks = "in kube-system; "
+    yield EscalationRule("controller-sa-impersonate", "controller-sa",
+                         (Need(("impersonate",), "", "serviceaccounts"),), _CONTROLLER_YIELD, CONTROLLER_SOURCE,
+                         note=ks + "taken by `impersonate-serviceaccounts`")
+    yield EscalationRule("controller-sa-token", "controller-sa",
+                         (Need(("create",), "", "serviceaccounts", "token"),), _CONTROLLER_YIELD, CONTROLLER_SOURCE,
+                         note=ks + "taken by `token-request`")
+    yield EscalationRule("controller-sa-token-secret", "controller-sa",
+                         (Need(("get", "list", "watch"), "", "secrets", named=False),), _CONTROLLER_YIELD,
+                         CONTROLLER_SOURCE + "; pkg/controller/serviceaccount/tokens_controller.go", last=(1, 23),
+                         note=ks + "taken by `legacy-token-secrets` (and, conservatively, `token-secrets` since 1.24)")
+    yield EscalationRule("controller-sa-pod", "controller-sa",
+                         (Need(("create",), "", "pods", named=False),), _CONTROLLER_YIELD, CONTROLLER_SOURCE,
+                         note=ks + "taken by `workload-create:pods` (and every workload row)")
+
+
 _EXEC_SOURCE = "staging/src/k8s.io/apiserver/pkg/endpoints/request/requestinfo.go (POST is create)"
 _WS_SOURCE = ("kubernetes/kubernetes#78741; feature gate AuthorizePodWebsocketUpgradeCreatePermission "
               "(beta, on by default, 1.35: pkg/features/kube_features.go)")
@@ -247,6 +279,14 @@ RULES: tuple[EscalationRule, ...] = (
                    (Need(("create", "update", "patch"), ADMISSION, "validatingwebhookconfigurations", cluster=True),),
                    "every service account of every namespace (the webhook sees every pod and token request)",
                    "https://kubernetes.io/docs/concepts/security/rbac-good-practices/#control-admission-webhooks"),
+    EscalationRule("namespace-deletion", "namespace-delete", (Need(("delete",), "", "namespaces"),),
+                   "delete, deletecollection every resource in the namespace: deleting a Namespace makes the "
+                   "namespace controller delete everything in it with its own role "
+                   "(`system:controller:namespace-controller`: delete * on *)",
+                   "pkg/controller/namespace/deletion/namespaced_resources_deleter.go; "
+                   "plugin/pkg/auth/authorizer/rbac/bootstrappolicy/controller_policy.go (namespace-controller)",
+                   note="a grant on `namespaces` in NS reaches NS itself (`namespace-object`)"),
+    *_controller_rules(),
     EscalationRule("namespace-object", "request", (Need(("*",), "", "namespaces"),),
                    "a RoleBinding in NS on `namespaces` reaches the Namespace object NS itself: a request on "
                    "/api/v1/namespaces/NS has namespace NS and name NS",

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from policyc import model as m
 from policyc.check.context import Context
 from policyc.check.resolve import role_did_you_mean
-from policyc.k8s.bootstrap import AGGREGATE_LABELS, builtin_cluster_roles, is_builtin_role
+from policyc.k8s.bootstrap import AGGREGATE_LABELS, builtin_cluster_roles, is_builtin_role, releases_with_role
 from policyc.k8s.names import path_segment
+from policyc.k8s.releases import NEWEST, OLDEST, format_version
 from policyc.k8s.rules import Atom, merge
 from policyc.model.rbac import Binding, CompiledRole, RbacSubject, rbac_subjects
 from policyc.rules import ERROR, WARNING, Rule, register
@@ -241,6 +242,14 @@ def declared_role(name: str, scope: str | None, roles: Mapping[tuple[str, str], 
     return None
 
 
+def _release_range(having: tuple[tuple[int, int], ...]) -> str:
+    """`from 1.34`, `up to 1.19`, `on 1.20 to 1.33`."""
+    first, last = format_version(having[0]), format_version(having[-1])
+    if having[-1] == NEWEST:
+        return f"from {first}"
+    return f"up to {last}" if having[0] == OLDEST else f"on {first} to {last}"
+
+
 def _resolve_role(ctx: Context, g: m.Grant, scope: str | None, roles: dict) -> str | None:
     """`Role` or `ClusterRole` for a granted role in a scope; None (and a diagnostic) if invalid."""
     assert g.role is not None
@@ -260,13 +269,23 @@ def _resolve_role(ctx: Context, g: m.Grant, scope: str | None, roles: dict) -> s
             return None
         return "ClusterRole"
     if is_builtin_role(name):
-        if name not in builtin_cluster_roles():
-            ctx.warn(
-                "PC104",
-                f"built-in role `{name}` is not in policyc's bootstrap data; its rules are not checked",
-                g.role.span,
-                "check the name against `kubectl get clusterroles`",
-            )
+        if name not in builtin_cluster_roles(ctx.release.version):
+            having = releases_with_role(name)
+            if having:  # the bootstrap policy of other releases has it (k8s/bootstrap.py RELEASE_CHANGES)
+                ctx.warn(
+                    "PC104",
+                    f"built-in role `{name}` does not exist on Kubernetes {ctx.release.label} (the API server "
+                    f"creates it {_release_range(having)}); the binding grants nothing there",
+                    g.role.span,
+                    "grant a role this release has, or target a release that has this one",
+                )
+            else:
+                ctx.warn(
+                    "PC104",
+                    f"built-in role `{name}` is not in policyc's bootstrap data; its rules are not checked",
+                    g.role.span,
+                    "check the name against `kubectl get clusterroles`",
+                )
         return "ClusterRole"
     elsewhere = sorted(ns for (ns, n) in roles if n == name and ns)
     if elsewhere:

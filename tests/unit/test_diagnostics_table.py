@@ -29,10 +29,14 @@ CASES = [
      "team NAME"),
     ("undefined-psp", "namespace a {\n  pod-security hardend\n}\n", "PC103",
      "undefined pod-security policy `hardend`", "hardend", "privileged"),
-    ("unknown-system-role", "grant role system:controller:namespace-controller to user a in cluster\n", "PC104",
-     "built-in role `system:controller:namespace-controller` is not in policyc's bootstrap data; its rules are not "
-     "checked",
-     "system:controller:namespace-controller", "kubectl get clusterroles"),
+    ("unknown-system-role", "grant role system:kube-dns to user a in cluster\n", "PC104",
+     "built-in role `system:kube-dns` is not in policyc's bootstrap data; its rules are not checked",
+     "system:kube-dns", "kubectl get clusterroles"),
+    ("system-role-of-other-releases",
+     "kubernetes 1.30\ngrant role system:controller:resource-claim-controller to user a in cluster\n", "PC104",
+     "built-in role `system:controller:resource-claim-controller` does not exist on Kubernetes 1.30 (the API server "
+     "creates it from 1.34); the binding grants nothing there",
+     "system:controller:resource-claim-controller", "target a release that has this one"),
     ("duplicate-role", "role r {\n  get pods\n}\nrole r {\n  list pods\n}\n", "PC110",
      "role `r` is declared twice", "r", "remove one declaration"),
     ("duplicate-team", "team t {\n  members user a\n}\nteam t {\n  members user b\n}\n", "PC110",

@@ -51,7 +51,9 @@ def _rule_resources(release: tuple[int, int], kind: str, name: str, namespace: s
 PER_RELEASE = [
     ((1, 30), "Role", "system::leader-locking-kube-scheduler", "kube-system", "leasecandidates", False),
     ((1, 31), "Role", "system::leader-locking-kube-scheduler", "kube-system", "leasecandidates", True),
-    ((1, 16), "Role", "system::leader-locking-kube-scheduler", "kube-system", "leases", True),
+    # Leases in the leader-locking Roles from 1.31, configmaps up to 1.34 (k8s/bootstrap.py RELEASE_CHANGES).
+    ((1, 16), "Role", "system::leader-locking-kube-scheduler", "kube-system", "leases", False),
+    ((1, 16), "Role", "system::leader-locking-kube-scheduler", "kube-system", "configmaps", True),
     ((1, 25), "ClusterRole", "system:basic-user", "", "selfsubjectreviews", False),
     ((1, 26), "ClusterRole", "system:basic-user", "", "selfsubjectreviews", True),
     ((1, 37), "ClusterRole", "system:basic-user", "", "selfsubjectrulesreviews", True),

@@ -35,6 +35,14 @@ def wide(*rules):
     return [cr("granted", *rules), crb("granted", "granted", "User:alice")]
 
 
+def in_ks(*rules):
+    return [cr("granted", *rules), rb("kube-system", "granted", "ClusterRole", "granted", "User:alice")]
+
+
+# A controller's service account (generic-garbage-collector, namespace-controller) deletes secrets there.
+KS_SECRETS = (("delete",), ("secrets",), ("kube-system",), False)
+
+
 def _workload_cases():
     for group, resource in WORKLOAD_KINDS:
         target = f"{resource}.{group}" if group else resource
@@ -124,13 +132,31 @@ CASES = [
      wide(rule("get", ADM, "mutatingwebhookconfigurations")), NODES),
     ("validating-webhooks", (1, 30), wide(rule("create", ADM, "validatingwebhookconfigurations")),
      wide(rule("list", ADM, "validatingwebhookconfigurations")), NODES),
+    ("namespace-deletion", (1, 30), wide(rule("delete", "", "namespaces", names="app")),
+     wide(rule("delete", "", "namespaces", names="other")), (("delete",), ("secrets",), ("app",), False)),
+    ("controller-sa-impersonate", (1, 30),
+     in_ks(rule("impersonate", "", "serviceaccounts", names="generic-garbage-collector")),
+     in_ks(rule("impersonate", "", "serviceaccounts", names="other")), KS_SECRETS),
+    ("controller-sa-token", (1, 30), in_ks(rule("create", "", "serviceaccounts/token", names="namespace-controller")),
+     in_ks(rule("create", "", "serviceaccounts/token", names="other")), KS_SECRETS),
+    ("controller-sa-token-secret", (1, 23), in_ks(rule("list", "", "secrets")),
+     in_ks(rule("get", "", "secrets", names="x")), KS_SECRETS),
+    ("controller-sa-pod", (1, 30), in_ks(rule("create", "", "pods")), in_ks(rule("create", "", "pods", names="web")),
+     KS_SECRETS),
     ("namespace-object", (1, 30), in_app(rule("delete", "", "namespaces")), in_app(rule("delete", "", "services")),
      (("delete",), ("namespaces",), None, True)),
 ]
 
 
+CONTROLLER = "system:controller:"
+
+
+def reach_model(release, objs):
+    return AccessModel.from_objects([*objs, *PRIZE], release)
+
+
 def reach(release, objs, goal):
-    model = AccessModel.from_objects([*objs, *PRIZE], release)
+    model = reach_model(release, objs)
     verbs, resources, namespaces, cluster = goal
     return can_reach(EscalationGraph(model, ["app", "other"]), ALICE, verbs, resources, namespaces, cluster)
 
@@ -144,6 +170,11 @@ def test_rule_opens_a_path(name, release, objs, closed, goal) -> None:
         return
     v = reach(release, objs, goal)
     assert v is not None, f"{name}: no path"
+    if row.effect == "controller-sa":  # taken by a generic row, to a controller's service account
+        controllers = {n for ref in reach_model(release, objs).roles if (n := ref.name).startswith(CONTROLLER)}
+        assert any(s.target.kind == "serviceaccount" and s.target.namespace == "kube-system"
+                   and CONTROLLER + s.target.name in controllers for s in v.path), [str(s) for s in v.path]
+        return
     if row.effect in NOT_STEPS:  # a request fact: the permission itself counts, no step
         assert v.path == ()
         return

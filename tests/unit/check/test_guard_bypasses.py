@@ -17,8 +17,11 @@ BYPASSES = {
         "  grant create deployments.apps in kube-system\n"
         "}\n"
         "forbid read secrets for team app1 in kube-system\n",
-        ["can create deployments.apps in namespace `kube-system` (its pods mount any secret and configmap there) "
-         "(grant of team `app1` at test.policy:4:3)"],
+        # The shortest path: a pod in kube-system running as a controller's service account (controller
+        # roles, k8s/bootstrap.py), as short as the mounted secrets and reaching every namespace's.
+        ["can create deployments.apps in namespace `kube-system` (pods run as any service account there) "
+         "(grant of team `app1` at test.policy:4:3), so acts as serviceaccount "
+         "`kube-system/generic-garbage-collector`"],
         [4],
     ),
     "impersonate-component-user": (
