@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Write docs/access.md's table of escalation rules from policyc/access/escalation_rules.py.
+"""Write docs/access.md's tables: escalation rules (policyc/access/escalation_rules.py) and built-in roles
+per release (policyc/k8s/bootstrap.py RELEASE_CHANGES).
 
 Usage::
 
@@ -14,6 +15,7 @@ import sys
 from pathlib import Path
 
 from policyc.access.escalation_rules import with_table
+from policyc.k8s.bootstrap import with_release_table
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "access.md"
 
@@ -23,7 +25,7 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="fail when the committed table differs")
     args = parser.parse_args()
     text = DOC.read_text(encoding="utf-8")
-    new = with_table(text)
+    new = with_release_table(with_table(text))
     if args.check:
         if new != text:
             print(f"{DOC} is out of date: run scripts/gen_access_rules.py", file=sys.stderr)

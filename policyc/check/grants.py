@@ -32,8 +32,9 @@ RULES = register(
     "core",
     Rule("PC101", ERROR, "undefined role (with \"did you mean\")", example="`grant role pod-reder ...`"),
     Rule(
-        "PC104", WARNING, "a `system:` role not in policyc's bootstrap data: bound, but its rules are unknown",
-        example="`grant role system:controller:namespace-controller ...`",
+        "PC104", WARNING, "a `system:` role not in policyc's bootstrap data of the target release: bound, but its "
+        "rules are unknown (or, when other releases have it, it grants nothing there)",
+        example="`grant role system:kube-dns ...`",
     ),
     Rule("PC170", ERROR, "a grant without subjects", example="`grant role view in default`"),
     Rule("PC171", ERROR, "a grant without a place", example="`grant role view to user a`"),

@@ -3,6 +3,7 @@ controller_policy.go, and RELEASE_CHANGES, one case per row (release, object, wh
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -207,3 +208,11 @@ def test_the_access_model_of_a_release_answers_with_its_roles() -> None:
     model = AccessModel.from_objects([], (1, 30))
     assert model.authorize(gc, Request("delete", "", "secrets", name="x", namespace="app")).allowed
     assert not model.authorize(gc, Request("create", "", "secrets", namespace="app")).allowed
+
+
+def test_docs_table_is_current() -> None:
+    doc = Path(__file__).resolve().parents[3] / "docs" / "access.md"
+    text = doc.read_text(encoding="utf-8")
+    assert text == bootstrap.with_release_table(text), "docs/access.md is out of date: run scripts/gen_access_rules.py"
+    for change in RELEASE_CHANGES:
+        assert change.source in text
