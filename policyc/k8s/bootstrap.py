@@ -37,7 +37,7 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # The components' roles and default bindings (components.yaml) are added to the API server's own.
 # The controllers' roles and bindings (controller-roles.yaml) are the API server's too
 # (pkg/registry/rbac/rest/storage_rbac.go creates ClusterRoles() and ControllerRoles()).
-_FILES = ("cluster-roles.yaml", "components.yaml", "controller-roles.yaml", "namespace-roles.yaml")
+_FILES = ("cluster-roles.yaml", "policy-roles.yaml", "components.yaml", "controller-roles.yaml", "namespace-roles.yaml")
 
 Release = tuple[int, int]
 
@@ -148,6 +148,13 @@ RELEASE_CHANGES: tuple[ReleaseChange, ...] = (
     ReleaseChange(kinds=("ClusterRole",), name="system:monitoring", effect="add", first=(1, 34),
                   rules=(_rule("get", "", "nodes/metrics"),),
                   source="kubernetes/kubernetes#132178 (1.34: system:monitoring reads the kubelet's metrics)"),
+    *(ReleaseChange(kinds=("ClusterRole",), name=f"system:certificates.k8s.io:{signer}-approver", effect="absent",
+                    last=(1, 17), source="KEP-1513 certificates signerName (1.18): policy.go adds an approver role "
+                                         "per kubernetes.io signer")
+      for signer in ("kube-apiserver-client", "kube-apiserver-client-kubelet", "kubelet-serving", "legacy-unknown")),
+    ReleaseChange(kinds=("ClusterRole",), name="system:service-account-issuer-discovery", effect="absent",
+                  last=(1, 19), source="pkg/features/kube_features.go ServiceAccountIssuerDiscovery (beta, on by "
+                                       "default, 1.20; policy.go adds the role and binding with the gate)"),
     # -- components (policy.go): leader election on Endpoints until it went (leases only)
     ReleaseChange(kinds=("ClusterRole",), name="system:kube-scheduler", effect="add", last=(1, 27),
                   rules=(_rule("create", "", "endpoints"), _rule("get,update", "", "endpoints", "kube-scheduler")),

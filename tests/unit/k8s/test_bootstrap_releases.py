@@ -104,6 +104,13 @@ CASES = [
     ((1, 33), "ClusterRole", "system:monitoring", "", ("get", "", "nodes/metrics", ""), False),
     ((1, 20), "ClusterRole", "system:monitoring", "", None, True),
     ((1, 34), "ClusterRole", "system:monitoring", "", ("get", "", "nodes/metrics", ""), True),
+    ((1, 20), "ClusterRoleBinding", "system:monitoring", "", None, True),
+    *(c for signer in ("kube-apiserver-client", "kube-apiserver-client-kubelet", "kubelet-serving", "legacy-unknown")
+      for c in (((1, 17), "ClusterRole", f"system:certificates.k8s.io:{signer}-approver", "", None, None),
+                ((1, 18), "ClusterRole", f"system:certificates.k8s.io:{signer}-approver", "",
+                 ("approve", "certificates.k8s.io", "signers", f"kubernetes.io/{signer}"), True))),
+    ((1, 19), "ClusterRole", "system:service-account-issuer-discovery", "", None, None),
+    ((1, 20), "ClusterRole", "system:service-account-issuer-discovery", "", None, True),
     ((1, 27), "ClusterRole", "system:kube-scheduler", "", ("update", "", "endpoints", "kube-scheduler"), True),
     ((1, 28), "ClusterRole", "system:kube-scheduler", "", ("update", "", "endpoints", "kube-scheduler"), False),
     ((1, 27), "ClusterRole", "system:kube-controller-manager", "",
@@ -187,6 +194,14 @@ def test_every_change_is_about_a_bundled_object() -> None:
         for rule in change.rules if change.effect == "remove" else ():
             [obj] = [o for o in bootstrap._snapshot() if change.matches(o)]
             assert rule in obj["rules"], change
+
+
+def test_the_monitoring_group_is_bound() -> None:
+    model = AccessModel.from_objects([], (1, 30))
+    metrics = Request("get", path="/metrics")
+    assert model.authorize(UserInfo.authenticated("prom", ("system:monitoring",)), metrics).allowed
+    assert not AccessModel.from_objects([], (1, 19)).authorize(
+        UserInfo.authenticated("prom", ("system:monitoring",)), metrics).allowed
 
 
 def test_releases_with_role() -> None:
