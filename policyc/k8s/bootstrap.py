@@ -170,8 +170,8 @@ RELEASE_CHANGES: tuple[ReleaseChange, ...] = (
       for who in ("kube-controller-manager", "kube-scheduler")),
     *(ReleaseChange(kinds=("Role",), name=f"system::leader-locking-{who}", namespace="kube-system", effect="remove",
                     last=(1, 30), rules=(_rule("create,get,list,update,watch", "coordination.k8s.io", "leases"),),
-                    source="KEP-4355 coordinated leader election (1.31: leases and leasecandidates in the "
-                           "leader-locking Roles; namespace_policy.go)")
+                    source="KEP-4355 coordinated leader election (1.31, LeaseCandidate API): namespace_policy.go "
+                           "gives the leader-locking Roles leases with it; the first release is not pinned to a PR")
       for who in ("kube-controller-manager", "kube-scheduler")),
     # -- controller roles whose controller (or feature gate) is younger than the oldest supported release
     _controller_from("endpointslice-controller", (1, 17), "EndpointSlice (beta, on by default, 1.17)"),
