@@ -19,7 +19,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _derived(version: tuple[int, int]) -> list[dict]:
-    return [bootstrap._for_release(obj, version) for obj in bootstrap._snapshot()]
+    return bootstrap._derive(version)  # RELEASE_CHANGES, then the served resources
 
 
 @pytest.mark.parametrize("version", [releases.OLDEST, (1, 26), releases.NEWEST])
