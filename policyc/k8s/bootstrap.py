@@ -152,7 +152,7 @@ RELEASE_CHANGES: tuple[ReleaseChange, ...] = (
                     last=(1, 17), source="KEP-1513 certificates signerName (1.18): policy.go adds an approver role "
                                          "per kubernetes.io signer")
       for signer in ("kube-apiserver-client", "kube-apiserver-client-kubelet", "kubelet-serving", "legacy-unknown")),
-    ReleaseChange(kinds=("ClusterRole",), name="system:service-account-issuer-discovery", effect="absent",
+    ReleaseChange(kinds=_ROLE_AND_BINDING, name="system:service-account-issuer-discovery", effect="absent",
                   last=(1, 19), source="pkg/features/kube_features.go ServiceAccountIssuerDiscovery (beta, on by "
                                        "default, 1.20; policy.go adds the role and binding with the gate)"),
     # -- components (policy.go): leader election on Endpoints until it went (leases only)

@@ -19,6 +19,13 @@ team ci {
 """
 
 
+# A service account's default binding (system:service-account-issuer-discovery, group
+# system:serviceaccounts, from 1.20): whoever becomes one gains the issuer's discovery URLs.
+JWKS = "get /.well-known/openid-configuration, /openid/v1/jwks in cluster"
+TOKENS = ("[escalation: can read secrets in namespace `checkout` (service account tokens), "
+          "so acts as serviceaccount `checkout/default`]")
+
+
 def with_lines(text: str, *more: str) -> str:
     """BASE with lines appended (line numbers continue from 12)."""
     return text + "".join(line + "\n" for line in more)
@@ -43,6 +50,7 @@ def test_access_removed_is_the_mirror_image() -> None:
 def test_verbs_and_targets_merge_into_one_line_per_scope() -> None:
     head = with_lines(BASE, "grant get, list configmaps, secrets to user bob in checkout, payments")
     assert added(diff(BASE, head)) == [
+        f"+ user bob: {JWKS}  {TOKENS}  (a.policy:12)",
         "+ user bob: get, list configmaps, secrets in checkout  (a.policy:12)",
         "+ user bob: get, list configmaps, secrets in payments  (a.policy:12)",
     ]
@@ -74,7 +82,7 @@ def test_change_through_a_builtin_role_shows_what_it_really_holds() -> None:
     head = with_lines(BASE, "grant role edit to group dev in checkout")
     report = diff(BASE, head)
     dev = lines_for(report.added, "group dev")
-    assert dev and all(line.scope == "checkout" for line in dev)
+    assert dev and all(line.scope == "checkout" for line in dev if line.what != JWKS.removesuffix(" in cluster"))
     direct = [line for line in dev if not line.escalation]
     assert {line.via for line in direct} == {"built-in role `edit`"}
     # The bootstrap `edit` role (aggregated from system:aggregate-to-edit) grants both of these.
@@ -101,6 +109,8 @@ def test_escalation_path_is_reported_first_and_marked() -> None:
              "so acts as group `dev` holding get configmaps, secrets in namespace `checkout` (mounted by a pod it "
              "creates)")
     assert added(report) == [
+        f"+ group dev: {JWKS}  [escalation: can create pods in namespace `checkout` (pods run as any service "
+        "account there), so acts as serviceaccount `checkout/default`]  (a.policy:12)",
         f"+ group dev: get configmaps in checkout  {mount}]  (a.policy:12)",
         f"+ group dev: get secrets in checkout  {mount}; escalation: can create pods in namespace `checkout` (pods "
         "run as any service account there), so acts as serviceaccount `checkout/deployer`]  (a.policy:7, a.policy:12)",
@@ -108,7 +118,7 @@ def test_escalation_path_is_reported_first_and_marked() -> None:
     ]
     first = report.added[0]
     assert first.escalation and first.origins[0].via == "escalation"
-    assert report.summary.startswith("access changes for 1 subject: 3 added (2 through escalation)")
+    assert report.summary.startswith("access changes for 1 subject: 4 added (3 through escalation)")
 
 
 def test_change_at_the_end_of_an_escalation_path() -> None:
@@ -228,4 +238,5 @@ def test_a_new_rule_line_in_a_role_is_named_and_unchanged_lines_are_not() -> Non
 
 def test_a_new_grant_of_an_unchanged_role_names_the_grant_only() -> None:
     head = with_lines(BASE, "grant role secret-reader to user bob in checkout")
-    assert added(diff(BASE, head)) == ["+ user bob: get secrets in checkout  (a.policy:12)"]
+    assert added(diff(BASE, head)) == [f"+ user bob: {JWKS}  {TOKENS}  (a.policy:12)",
+                                       "+ user bob: get secrets in checkout  (a.policy:12)"]
