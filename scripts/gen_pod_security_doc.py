@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from policyc.docblocks import replace_block
 from policyc.k8s import podsecurity as ps
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "pod-security.md"
@@ -38,9 +39,7 @@ def table() -> str:
 
 def render(text: str) -> str:
     """`text` with the generated block replaced."""
-    head, _, rest = text.partition(BEGIN)
-    _, _, tail = rest.partition(END)
-    return f"{head}{BEGIN}\n{table()}\n{END}{tail}"
+    return replace_block(text, BEGIN, END, table(), "pod-security table")
 
 
 def main(argv: list[str]) -> int:

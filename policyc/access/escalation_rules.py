@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from policyc.docblocks import replace_block
+
 Release = tuple[int, int]
 
 RBAC = "rbac.authorization.k8s.io"
@@ -329,8 +331,4 @@ def markdown_table() -> str:
 
 def with_table(doc: str) -> str:
     """`doc` with the text between the markers replaced by the current table (ValueError without markers)."""
-    head, sep, rest = doc.partition(BEGIN)
-    _, sep2, tail = rest.partition(END)
-    if not sep or not sep2:
-        raise ValueError("docs/access.md lacks the escalation-rules markers")
-    return f"{head}{BEGIN}\n{markdown_table()}\n{END}{tail}"
+    return replace_block(doc, BEGIN, END, markdown_table(), "docs/access.md escalation-rules")

@@ -29,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from policyc.docblocks import replace_block
 from policyc.k8s import datacache, releases
 
 # The bundled data is plain YAML: libyaml's loader reads it several times faster (issue 19).
@@ -248,11 +249,7 @@ def release_table() -> str:
 
 def with_release_table(doc: str) -> str:
     """`doc` with the text between the markers replaced by the current table (ValueError without markers)."""
-    head, sep, rest = doc.partition(BEGIN)
-    _, sep2, tail = rest.partition(END)
-    if not sep or not sep2:
-        raise ValueError("docs/access.md lacks the bootstrap-releases markers")
-    return f"{head}{BEGIN}\n{release_table()}\n{END}{tail}"
+    return replace_block(doc, BEGIN, END, release_table(), "docs/access.md bootstrap-releases")
 
 
 @functools.cache
