@@ -226,7 +226,7 @@ class EffectiveGrant:
     path: tuple[Step, ...] = ()
 
 
-def _signer_allowed(rule: PolicyRule, names: tuple[str, ...]) -> bool:
+def signer_allowed(rule: PolicyRule, names: tuple[str, ...]) -> bool:
     """A rule on signers allows one of `names`, directly or as `DOMAIN/*`
     (plugin/pkg/admission/certificates/util.go IsAuthorizedForSignerName)."""
     if not rule.resource_names:
@@ -338,7 +338,7 @@ class EscalationGraph:
         if need.cluster:
             perms = [p for p in perms if p.scope is None]
         if need.names:
-            perms = [p for p in perms if _signer_allowed(p.rule, need.names)]
+            perms = [p for p in perms if signer_allowed(p.rule, need.names)]
         return perms
 
     # ------------------------------------------------------------------ helpers

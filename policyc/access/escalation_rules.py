@@ -3,7 +3,7 @@
 Each row names its upstream source, the releases it applies to, what it requires (every `Need`
 must hold, in the same namespace for namespaced needs) and what it yields. The escalation engine
 (access/escalation.py) takes its steps from these rows: `effect` selects how a row's yield is
-computed. Guards, `explain`, `diff` and the access lints (PC502, PC504, PC506, PC508-PC511) read
+computed. Guards, `explain`, `diff` and the access lints (PC502, PC504, PC506, PC508-PC512) read
 the same rows; docs/access.md's table is generated from them (scripts/gen_access_rules.py).
 
 Requirements are RBAC requests: `verbs` any of, on `group`/`resource`[/`sub`]. `named` says

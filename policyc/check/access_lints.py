@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from policyc import model as m
 from policyc.access import escalation_rules, matching
 from policyc.access.authorizer import AccessModel
-from policyc.access.escalation import _signer_allowed as signer_allowed
+from policyc.access.escalation import signer_allowed
 from policyc.access.escalation_rules import EscalationRule, Need
 from policyc.access.objects import ObjRef
 from policyc.diagnostics import Diagnostic, Label, warning
