@@ -234,6 +234,9 @@ class AccessModel:
         ns.update(n for n, _ in sas)
         self.namespaces: frozenset[str] = frozenset(ns)
         self._permissions: dict[UserInfo, tuple[Permission, ...]] = {}
+        # The permissions one binding gives through one of its subjects, shared by every user
+        # that subject matches (a group's members): made once, not once per user (issue 19).
+        self._granted: dict[tuple[ObjRef, RbacSubject], tuple[Permission, ...]] = {}
         # Set by policyc.access.policy when the objects come from a compiled policy.
         self.provenance: Any = None
 
@@ -383,10 +386,15 @@ class AccessModel:
         if MASTERS in user.groups:
             out += [Permission(None, rule, superuser_reason()) for rule in EVERYTHING]
         for b, s in self.bindings_for(user):
-            role = self.roles.get(b.role)
-            if role is None:
-                continue
-            out += [Permission(b.scope, rule, self._reason(b, s, role, i)) for i, rule in enumerate(role.rules)]
+            granted = self._granted.get((b.ref, s))
+            if granted is None:
+                role = self.roles.get(b.role)
+                if role is None:
+                    continue
+                granted = tuple(Permission(b.scope, rule, self._reason(b, s, role, i))
+                                for i, rule in enumerate(role.rules))
+                self._granted[(b.ref, s)] = granted
+            out += granted
         result = tuple(out)
         self._permissions[user] = result
         return result

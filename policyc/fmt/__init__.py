@@ -59,6 +59,11 @@ def format_source(src: SourceFile) -> Formatted:
     except PolicySyntaxError as exc:
         return Formatted(src, None, [exc.diagnostic(src)])
     text = layout.render(layout.build(stream))
+    if text == src.text:
+        # Already canonical: lexing the output again would replay the lexing above token for
+        # token (`lex` depends on the text alone), so the safety net is skipped. The importer
+        # renders every file in this layout already, and lexing is most of the cost (issue 19).
+        return Formatted(src, text)
     before = [(p.kind, p.text) for p in stream if p.kind not in ("_NL", "COMMENT", "WRAP")]
     try:
         same = signature(text) == before
