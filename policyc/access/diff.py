@@ -46,6 +46,7 @@ class AccessSide:
     identity: Callable[[RbacSubject], Identity]
     escalation: bool = True
     _cache: dict[RbacSubject, list[EffectiveGrant]] = field(default_factory=dict)
+    _powerful: dict[Identity, bool] = field(default_factory=dict)
 
     def effective(self, subject: RbacSubject) -> list[EffectiveGrant]:
         """What the subject can use on this side (cached)."""
@@ -61,6 +62,18 @@ class AccessSide:
             else:
                 self._cache[subject] = self.graph.effective_access(ident)
         return self._cache[subject]
+
+    def all_powerful(self, ident: Identity) -> bool:
+        """Whether the identity holds every permission cluster-wide: `*` on `*` and every URL, as
+        `system:masters` does (authorizer.superuser_reason) or a binding of `cluster-admin`, also when
+        acquired on the way (`escalate` cluster-wide). Such an identity can do anything another can."""
+        if self.graph is None:
+            return False
+        hit = self._powerful.get(ident)
+        if hit is None:
+            wide = [p.rule for p in self.graph.permissions(ident) if p.scope is None]
+            hit = self._powerful[ident] = covers(wide, EVERYTHING)[0]
+        return hit
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,9 @@ def diff(
         "folder on both sides, shows what an upgrade changes, e.g. what an `except` exclusion gains."),
     fmt: DiffFormat = typer.Option(DiffFormat.text, "--format", help="Report format."),
     manifests: bool = typer.Option(False, "--manifests", help="Add a unified diff of the generated YAML."),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="List every permission a subject gains through a superuser escalation, "
+        "not one `full control of the cluster` line."),
     exit_code: bool = typer.Option(False, "--exit-code", help="Exit 1 when effective access changed, else 0."),
 ) -> None:
     """Compare the effective access (and limits, quotas, pod security, guards, cluster settings) of BASE and HEAD."""
@@ -64,7 +67,7 @@ def diff(
             raise typer.Exit(EXIT_USAGE)
     if all(c.result is None for c in compiled):
         raise fail_usage(f"neither side has policy files under {policy}")
-    result = _shown_from_here(compare(compiled[0], compiled[1], manifests=manifests), *folders)
+    result = _shown_from_here(compare(compiled[0], compiled[1], manifests=manifests, verbose=verbose), *folders)
     render = {DiffFormat.text: render_text, DiffFormat.markdown: render_markdown, DiffFormat.json: render_json}[fmt]
     sys.stdout.write(render(result))
     if exit_code and result.access_changed:

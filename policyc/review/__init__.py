@@ -47,9 +47,10 @@ def _info(c: Compiled) -> SideInfo:
     return SideInfo(c.side.label, c.side.kind, c.side.commit, c.side.empty)
 
 
-def compare(base: Compiled, head: Compiled, manifests: bool = False) -> DiffReport:
-    """The report for two sides that compiled (callers check `Compiled.ok` first)."""
-    added, removed = access_changes(base.result, head.result)
+def compare(base: Compiled, head: Compiled, manifests: bool = False, verbose: bool = False) -> DiffReport:
+    """The report for two sides that compiled (callers check `Compiled.ok` first); `verbose` lists every
+    permission a superuser escalation implies instead of one line (review/access.py)."""
+    added, removed = access_changes(base.result, head.result, verbose)
     settings = setting_changes(
         base.result.program if base.result else None, head.result.program if head.result else None
     )

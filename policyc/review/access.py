@@ -21,7 +21,7 @@ from functools import cached_property
 
 from policyc.access.authorizer import Permission
 from policyc.access.describe import resource_text
-from policyc.access.diff import AccessSide, gained
+from policyc.access.diff import AccessSide, Gain, gained
 from policyc.access.escalation import EffectiveGrant, EscalationGraph
 from policyc.access.policy import everyone, graph_for, identity_of, model_from_program
 from policyc.access.request import AUTHENTICATED
@@ -131,10 +131,18 @@ def _subject_text(s: RbacSubject) -> str:
 Piece = tuple[str, str, str, tuple[str, ...], str]  # (scope, verb, target, names, url)
 
 
-def _gained(subject: RbacSubject, mine: _Side, other: _Side) -> dict[tuple[bool, Piece], set[Origin]]:
-    """Pieces of access the subject holds on `mine` that `other` does not give it (access/diff.py), with origins."""
+def _gained(
+    subject: RbacSubject, mine: _Side, other: _Side, verbose: bool = False
+) -> tuple[dict[tuple[bool, Piece], set[Origin]], Origin | None]:
+    """Pieces of access the subject holds on `mine` that `other` does not give it (access/diff.py), with
+    origins; and, unless `verbose`, the origin of a superuser escalation (`_full_control`), whose
+    pieces through escalation are then left out: one line says it all."""
     out: dict[tuple[bool, Piece], set[Origin]] = defaultdict(set)
-    for gain in gained(subject, mine.access, other.access):
+    gains = gained(subject, mine.access, other.access)
+    top = None if verbose else _full_control(gains, mine)
+    for gain in gains:
+        if top is not None and gain.escalation:
+            continue
         piece = gain.piece
         key = (
             gain.scope,
@@ -144,7 +152,27 @@ def _gained(subject: RbacSubject, mine: _Side, other: _Side) -> dict[tuple[bool,
             piece.non_resource_urls[0] if piece.non_resource_urls else "",
         )
         out[(gain.escalation, key)].add(_origin(mine, gain.grant, other))
-    return out
+    return out, (_origin(mine, top, other) if top is not None else None)
+
+
+def _full_control(gains: list[Gain], side: _Side) -> EffectiveGrant | None:
+    """The grant of the shortest escalation path among the gains to an identity holding every permission
+    cluster-wide (the superuser, `system:masters`, or one bound to or acquiring `*` on `*` and every URL,
+    AccessSide.all_powerful), or None. Gained through it means everything else gained through
+    escalation is implied; ties go to the path that reads first, so the line is deterministic."""
+    best: tuple[tuple, EffectiveGrant] | None = None
+    for gain in gains:
+        grant = gain.grant
+        if grant.path and side.access.all_powerful(grant.holder):
+            key = (len(grant.path), tuple(str(s) for s in grant.path))
+            if best is None or key < best[0]:
+                best = (key, grant)
+    return best[1] if best is not None else None
+
+
+def _full_control_line(subject: RbacSubject, origin: Origin) -> AccessLine:
+    """One line for a subject that gains the superuser: every verb on every resource and URL, cluster-wide."""
+    return AccessLine(True, _subject_text(subject), "", ("*",), ("*", "/*"), (), (origin,), superuser=True)
 
 
 def _merge(subject: RbacSubject, pieces: dict[tuple[bool, Piece], set[Origin]]) -> list[AccessLine]:
@@ -165,18 +193,25 @@ def _merge(subject: RbacSubject, pieces: dict[tuple[bool, Piece], set[Origin]]) 
 
 
 def access_changes(
-    base: Result | None, head: Result | None
+    base: Result | None, head: Result | None, verbose: bool = False
 ) -> tuple[list[AccessLine], list[AccessLine]]:
-    """(added, removed): effective access from `base` to `head`, each sorted, escalations first."""
+    """(added, removed): effective access from `base` to `head`, each sorted, escalations first.
+
+    A subject that gains (loses) the superuser through escalation gets one line saying so, with the
+    shortest path, instead of every permission it implies; its direct lines stay. `verbose` lists all.
+    """
     before, after = _Side.of(base), _Side.of(head)
     added: list[AccessLine] = []
     removed: list[AccessLine] = []
     for subject in sorted(before.subjects() | after.subjects()):
-        added += _merge(subject, _gained(subject, after, before))
-        removed += _merge(subject, _gained(subject, before, after))
+        for mine, other, out in ((after, before, added), (before, after, removed)):
+            pieces, top = _gained(subject, mine, other, verbose)
+            out += _merge(subject, pieces)
+            if top is not None:
+                out.append(_full_control_line(subject, top))
     return sorted(added, key=_line_order), sorted(removed, key=_line_order)
 
 
 def _line_order(line: AccessLine) -> tuple:
-    return (not line.escalation, line.subject, line.scope != "", line.scope, line.targets, line.verbs,
-            line.names, line.origins)
+    return (not line.escalation, not line.superuser, line.subject, line.scope != "", line.scope, line.targets,
+            line.verbs, line.names, line.origins)

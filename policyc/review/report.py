@@ -60,7 +60,9 @@ class AccessLine:
 
     `scope` is a namespace, or "" for cluster-wide access (a ClusterRoleBinding: every namespace
     and the cluster-scoped resources and URLs). `targets` are written as in the policy language
-    (`secrets`, `deployments.apps/scale`, `*`, `/healthz`).
+    (`secrets`, `deployments.apps/scale`, `*`, `/healthz`). A `superuser` line stands for a subject
+    reaching, through escalation, an identity that holds every permission cluster-wide (the
+    superuser, or as cluster-admin): `*` on `*` and `/*`, one line in place of all it implies.
     """
 
     escalation: bool  # first field: escalations sort (and render) first
@@ -70,6 +72,7 @@ class AccessLine:
     targets: tuple[str, ...]
     names: tuple[str, ...] = ()
     origins: tuple[Origin, ...] = ()
+    superuser: bool = False
 
     @property
     def where(self) -> str:
@@ -79,6 +82,8 @@ class AccessLine:
     @property
     def what(self) -> str:
         """`get, list secrets named a, b` as a reviewer reads it."""
+        if self.superuser:
+            return "full control of the cluster (superuser: every verb on every resource and URL)"
         named = f" named {', '.join(self.names)}" if self.names else ""
         return f"{', '.join(self.verbs)} {', '.join(self.targets)}{named}"
 
@@ -111,6 +116,7 @@ class AccessLine:
             "targets": list(self.targets),
             "names": list(self.names),
             "escalation": self.escalation,
+            "superuser": self.superuser,
             "origins": [o.to_json() for o in self.origins],
         }
 
@@ -206,9 +212,11 @@ class DiffReport:
         else:
             subjects = len({line.subject for line in self.added + self.removed})
             esc = sum(line.escalation for line in self.added)
+            full = sum(line.superuser for line in self.added)
+            how = f" ({esc} through escalation{f', {full} to full control' if full else ''})" if esc else ""
             access = (
                 f"access changes for {subjects} subject{'s' if subjects != 1 else ''}: "
-                f"{len(self.added)} added{f' ({esc} through escalation)' if esc else ''}, "
+                f"{len(self.added)} added{how}, "
                 f"{len(self.removed)} removed"
             )
         n = len(self.settings)

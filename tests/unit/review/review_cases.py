@@ -19,12 +19,13 @@ def side(files: dict[str, str] | str, label: str) -> Side:
     return Side(label, "folder", sources)
 
 
-def diff(base: dict[str, str] | str, head: dict[str, str] | str, manifests: bool = False) -> DiffReport:
+def diff(base: dict[str, str] | str, head: dict[str, str] | str, manifests: bool = False,
+         verbose: bool = False) -> DiffReport:
     """The report from `base` to `head`; both must compile."""
     b, h = compile_side(side(base, "base")), compile_side(side(head, "head"))
     for c in (b, h):
         assert c.ok, [str(d.span) + " " + d.message for d in (c.result.diagnostics if c.result else [])]
-    return compare(b, h, manifests=manifests)
+    return compare(b, h, manifests=manifests, verbose=verbose)
 
 
 def added(report: DiffReport) -> list[str]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from review_cases import added, diff, lines_for, removed
 
+from policyc.review.render import access_text
+
 BASE = """
 kubernetes 1.30
 serviceaccount ci/runner
@@ -158,24 +160,25 @@ def test_access_already_held_is_no_change() -> None:
 
 def test_cluster_wide_grant_covers_namespaces_but_not_the_reverse() -> None:
     wide = with_lines(BASE, "grant role secret-reader to serviceaccount checkout/deployer in cluster")
-    report = diff(BASE, wide)
+    # Reading every secret means reading the tokens of kube-system's controllers (controller roles,
+    # k8s/bootstrap.py): the aggregation controller may rewrite its own ClusterRole, so the deployer
+    # becomes the superuser. One line says so, its own grant stays.
+    tokens = ("can read secrets in namespace `kube-system` (service account tokens), "
+              "so acts as serviceaccount `kube-system/clusterrole-aggregation-controller`")
+    superuser, direct = diff(BASE, wide).added
+    assert superuser.superuser and superuser.origins[0].path[0] == tokens
+    assert access_text(direct, "+") == "+ serviceaccount checkout/deployer: get secrets in cluster  (a.policy:12)"
+    report = diff(BASE, wide, verbose=True)
     deployer = lines_for(report.added, "serviceaccount checkout/deployer")
-    assert [line for line in deployer if not line.escalation] == [
-        line for line in report.added if line.what == "get secrets" and line.scope == ""
-    ]
-    assert added(report)[-1] == "+ serviceaccount checkout/deployer: get secrets in cluster  (a.policy:12)"
+    assert [line for line in deployer if not line.escalation] == [direct]
     # Reading every secret means reading ci/runner's token: its access is reachable too.
     # (kube-system's controllers below cover some of its verbs, so the lines through ci/runner are split.)
     runner = ("can read secrets in namespace `ci` (service account tokens), so acts as serviceaccount `ci/runner`",)
     via_runner = [line for line in deployer if line.escalation and line.origins[0].path == runner]
     assert {line.scope for line in via_runner} == {"checkout"}
     assert {t for line in via_runner for t in line.targets} == {"configmaps", "services"}
-    # And the tokens of kube-system's controllers (controller roles, k8s/bootstrap.py): the aggregation
-    # controller may rewrite its own ClusterRole, so every permission is reachable.
-    (superuser,) = [line for line in deployer if line.escalation and line.what == "* *, /*"]
-    assert superuser.origins[0].path[0] == (
-        "can read secrets in namespace `kube-system` (service account tokens), "
-        "so acts as serviceaccount `kube-system/clusterrole-aggregation-controller`")
+    (everything,) = [line for line in deployer if line.escalation and line.what == "* *, /*"]
+    assert everything.origins[0].path[0] == tokens and not everything.superuser
     narrowed = with_lines(wide, "grant get secrets to serviceaccount checkout/deployer in payments")
     assert diff(wide, narrowed).access_changed is False
 
@@ -201,18 +204,27 @@ def test_cluster_wide_bind_escalates_into_every_namespace_in_one_step() -> None:
         "  create rolebindings.rbac.authorization.k8s.io\n}\n"
         "grant role binder to user binder in cluster\n"
     )
+    step = ("can bind clusterroles and write rolebindings in namespaces `kube-system`, `ns00`, `ns01`, `ns02`, `ns03`, "
+            "`ns04`, `ns05`, `ns06`, `ns07`, `ns08`, `ns09`, `ns10`, `ns11`, `ns12`, `ns13`, so acts as user `binder` "
+            "holding every permission in namespace `kube-system`, ")
+    # Everything in kube-system includes acting as its controllers: the aggregation controller
+    # makes the binder the superuser (controller roles, k8s/bootstrap.py). The report says that in
+    # one line, with the shortest path, and the binder's own grants (it was 134 lines).
     report = diff(base, head)
+    assert [(line.superuser, line.escalation) for line in report.added] == [(True, True), (False, False),
+                                                                            (False, False)]
+    path = report.added[0].origins[0].path
+    assert path[0].startswith(step)
+    assert path[1] == ("can impersonate serviceaccounts in namespace `kube-system`, so acts as "
+                       "serviceaccount `kube-system/clusterrole-aggregation-controller`")
+    assert path[-1].endswith("so acts as group `system:masters` (superuser)")
+    # --verbose: every namespace's `* *` and every permission, as the engine reaches them.
+    report = diff(base, head, verbose=True)
     escalations = [line for line in report.added if line.escalation]
     everything = [line for line in escalations if line.what == "* *" and line.scope.startswith("ns")]
     assert [line.scope for line in everything] == [f"ns{i:02}" for i in range(14)]
     (path,) = everything[0].origins[0].path
-    assert path.startswith(
-        "can bind clusterroles and write rolebindings in namespaces `kube-system`, `ns00`, `ns01`, `ns02`, `ns03`, "
-        "`ns04`, `ns05`, `ns06`, `ns07`, `ns08`, `ns09`, `ns10`, `ns11`, `ns12`, `ns13`, so acts as user `binder` "
-        "holding every permission in namespace `kube-system`, "
-    )
-    # Everything in kube-system includes running pods as its controllers: the aggregation controller
-    # makes the binder the superuser (controller roles, k8s/bootstrap.py).
+    assert path.startswith(step)
     (superuser,) = [line for line in escalations if line.what == "* *, /*"]
     assert superuser.origins[0].path[1] == ("can impersonate serviceaccounts in namespace `kube-system`, so acts as "
                                             "serviceaccount `kube-system/clusterrole-aggregation-controller`")
