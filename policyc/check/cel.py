@@ -22,6 +22,7 @@ import celpy
 from celpy.celparser import CELParseError
 
 from policyc import model as m
+from policyc.diagnostics import Label
 from policyc.source import Span
 
 CLAIMS = "claims"
@@ -30,14 +31,6 @@ REQUEST = "request"
 _MACROS = frozenset({"all", "exists", "exists_one", "map", "filter"})
 
 _ENV = celpy.Environment()
-
-
-@dataclass(frozen=True)
-class CelProblem:
-    """What is wrong with an expression, and where in the policy."""
-
-    message: str
-    span: Span
 
 
 @dataclass(frozen=True)
@@ -81,24 +74,24 @@ def _span_in(word: m.Word, line: int, column: int, length: int = 1) -> Span:
     return s.inner((1 if quoted else 0) + column - 1, length)
 
 
-def parse(word: m.Word, variable: str) -> tuple[CelExpr | None, list[CelProblem]]:
+def parse(word: m.Word, variable: str) -> tuple[CelExpr | None, list[Label]]:
     """Parse the expression of `word`; problems carry the span inside the word."""
     text = word.text
     if not text.strip():
-        return None, [CelProblem("the expression is empty", word.span)]
+        return None, [Label(word.span, "the expression is empty")]
     try:
         tree = _ENV.compile(text)
     except CELParseError as exc:
         line, column = getattr(exc, "line", None) or 1, getattr(exc, "column", None) or 1
         first = str(exc.args[0]).splitlines()[0] if exc.args and str(exc.args[0]).strip() else "syntax error"
         detail = "" if first.strip() == text.splitlines()[line - 1].strip() else f": {first}"
-        return None, [CelProblem(f"the CEL expression does not parse at column {column}{detail}",
-                                 _span_in(word, line, column))]
+        return None, [Label(_span_in(word, line, column),
+                               f"the CEL expression does not parse at column {column}{detail}")]
     expr = CelExpr(text, word, tree)
     return expr, _unknown_variables(expr, variable)
 
 
-def _unknown_variables(expr: CelExpr, variable: str) -> list[CelProblem]:
+def _unknown_variables(expr: CelExpr, variable: str) -> list[Label]:
     bound: set[str] = set()
     for node in expr.tree.iter_subtrees():  # type: ignore[attr-defined]
         if node.data == "member_dot_arg" and len(node.children) == 3 and str(node.children[1]) in _MACROS:
@@ -107,7 +100,7 @@ def _unknown_variables(expr: CelExpr, variable: str) -> list[CelProblem]:
             leaves = [t for t in first.scan_values(lambda v: True)] if first is not None else []
             if len(leaves) == 1:
                 bound.add(str(leaves[0]))
-    problems: list[CelProblem] = []
+    problems: list[Label] = []
     seen: set[str] = set()
     for node in expr.tree.iter_subtrees_topdown():  # type: ignore[attr-defined]
         if node.data != "ident":
@@ -117,8 +110,8 @@ def _unknown_variables(expr: CelExpr, variable: str) -> list[CelProblem]:
         if name == variable or name in bound or name in seen:
             continue
         seen.add(name)
-        problems.append(CelProblem(
+        problems.append(Label(
+            _span_in(expr.word, getattr(token, "line", 1), getattr(token, "column", 1), len(name)),
             f"`{name}` is not a variable of this expression: the API server gives it only `{variable}` "
-            "(\"undeclared reference\")",
-            _span_in(expr.word, getattr(token, "line", 1), getattr(token, "column", 1), len(name))))
+            "(\"undeclared reference\")"))
     return problems
