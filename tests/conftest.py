@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import atexit
+import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+
+
+def _private_cache() -> None:
+    """Point every cache policyc writes (k8s/datacache.py, the LSP's built-in role files) at a
+    folder of this test run, for the tests and the console scripts they start, so that a test
+    run neither reads a developer's ~/.cache/policyc nor leaves files in it."""
+    folder = tempfile.mkdtemp(prefix="policyc-test-cache-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    os.environ.pop("POLICYC_CACHE_DIR", None)
+    os.environ["XDG_CACHE_HOME"] = folder
+
+
+_private_cache()
 
 
 def shared_path(*parts: str) -> Path:

@@ -9,7 +9,10 @@ a SHA-256 over everything the result is derived from: the bundled data (`policyc
 Any change to them names another file, so a stale result is never read; the data stays plain
 YAML that people and other tools edit. A result is written only if JSON gives it back equal;
 a cache that cannot be read or written is ignored (the result is derived, as without a cache).
-`POLICYC_NO_CACHE=1` turns it off.
+`POLICYC_NO_CACHE=1` turns it off. Writing a result removes the results of the same name that
+other inputs (an older or another installed policyc) wrote and nobody rewrote for `STALE_DAYS`:
+the folder does not grow with every upgrade, and two versions used side by side do not evict
+each other on every run.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # policyc/
 _INPUTS = ("data/bootstrap", "data/releases", "k8s")
+STALE_DAYS = 30
 
 
 def cache_dir() -> Path | None:
@@ -78,6 +82,24 @@ def cached(name: str, derive: Callable[[], Any]) -> Any:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
         os.replace(tmp, path)  # readers see the old file or the whole new one
+        prune(folder, name, keep=path)
     except (OSError, TypeError, ValueError):
         pass
     return value
+
+
+def prune(folder: Path, name: str, keep: Path) -> None:
+    """Remove `name`'s results for other inputs, and abandoned temporary files, older than STALE_DAYS."""
+    import re  # only when writing: start-up
+    import time
+
+    own = re.compile(rf"(?:{re.escape(name)}-[0-9a-f]{{32}}\.json|\.{re.escape(name)}-.*\.tmp)")
+    cutoff = time.time() - STALE_DAYS * 86400
+    for entry in os.scandir(folder):
+        if entry.name == keep.name or not own.fullmatch(entry.name):
+            continue
+        try:
+            if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                os.unlink(entry.path)
+        except OSError:
+            pass  # removed by another process meanwhile, or not ours to remove

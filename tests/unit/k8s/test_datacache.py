@@ -4,6 +4,8 @@ to the data or the code is never answered from an old file."""
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,24 @@ def test_an_unwritable_cache_is_ignored(monkeypatch: pytest.MonkeyPatch, tmp_pat
     monkeypatch.setenv("POLICYC_CACHE_DIR", str(blocker / "sub"))
     monkeypatch.delenv("POLICYC_NO_CACHE", raising=False)
     assert datacache.cached("t", lambda: [1]) == [1]
+
+
+def test_writing_prunes_stale_results_of_the_same_name_only(cache: Path) -> None:
+    """Results other inputs wrote are removed once nobody rewrote them for STALE_DAYS; recent ones
+    (another installed version in use) and other names' files stay."""
+    day = 86400.0
+    old_other = cache / f"t-{'a' * 32}.json"
+    recent_other = cache / f"t-{'b' * 32}.json"
+    old_tmp = cache / ".t-xyz.tmp"
+    other_name = cache / f"u-{'c' * 32}.json"
+    not_ours = cache / "notes.txt"
+    for path in (old_other, recent_other, old_tmp, other_name, not_ours):
+        path.write_text("{}", "utf-8")
+    stale = time.time() - (datacache.STALE_DAYS + 1) * day
+    for path in (old_other, old_tmp, other_name, not_ours):
+        os.utime(path, (stale, stale))
+    assert datacache.cached("t", lambda: {"a": [1]}) == {"a": [1]}
+    assert not old_other.exists() and not old_tmp.exists()
+    assert recent_other.exists() and other_name.exists() and not_ours.exists()
+    [current] = [p for p in cache.glob("t-*.json") if p != recent_other]
+    assert json.loads(current.read_text("utf-8")) == {"a": [1]}
