@@ -37,9 +37,14 @@ def narrow(rule: PolicyRule, pattern: Pattern) -> PolicyRule:
         urls = tuple(u for u in rule.non_resource_urls if rule_overlaps(PolicyRule(non_resource_urls=(u,), verbs=verbs),
                                                                         pattern))
         return PolicyRule(non_resource_urls=urls or rule.non_resource_urls, verbs=verbs)
+    # Groups and resources are narrowed alike: a rule on `""` and `apps` shown for a request of
+    # core `pods` names only `pods`, not also `pods.apps` (which the request did not use).
+    groups = tuple(g for g in rule.api_groups
+                   if rule_overlaps(PolicyRule((g,), rule.resources, (), (), verbs), pattern))
+    groups = groups or rule.api_groups
     resources = tuple(r for r in rule.resources
-                      if rule_overlaps(PolicyRule(rule.api_groups, (r,), (), (), verbs), pattern))
-    return PolicyRule(rule.api_groups, resources or rule.resources, rule.resource_names, (), verbs)
+                      if rule_overlaps(PolicyRule(groups, (r,), (), (), verbs), pattern))
+    return PolicyRule(groups, resources or rule.resources, rule.resource_names, (), verbs)
 
 
 def narrow_to(rule: PolicyRule, request: Request) -> PolicyRule:
