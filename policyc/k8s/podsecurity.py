@@ -339,6 +339,14 @@ def level_profile(level: str, release: tuple[int, int]) -> Profile:
     # A restricted check that overrides a relaxed baseline one (procMount_restricted) keeps it strict.
     relaxed -= {c.control for c in checks if c.level == level != "baseline" and c.relax == "" and
                 any(o.control == c.control and o.relax == "user-namespaces" for o in checks)}
+    # Restricted checks younger than the release leave their control as baseline has it
+    # (check_seccompProfile_restricted.go from 1.19, check_capabilities_restricted.go from 1.22):
+    # `restricted` pinned to v1.18 admits a pod without a seccomp profile, as PSA does.
+    if level == "restricted":
+        if "seccompProfile_restricted" not in ids:
+            profile = replace(profile, seccomp=BASELINE.seccomp)
+        if "capabilities_restricted" not in ids:
+            profile = replace(profile, capabilities_add=BASELINE.capabilities_add, capabilities_drop=frozenset())
     return replace(
         profile,
         host_probes="hostProbesAndHostLifecycle" not in ids,

@@ -493,3 +493,51 @@ def test_psa_labels_give_upstreams_verdict_at_every_target(
     checks = ps.cel_validations(level, ps.level_profile(level, version), version)
     activation = {"object": celpy.json_to_cel(pod)}
     assert all(_run(v.expression, activation) for v in checks) == (verdict == "pass"), path
+
+
+# --------------------------------------------------------------------------------------
+# Restricted checks younger than the release (PodSecurityPolicy era, 1.16-1.24)
+# --------------------------------------------------------------------------------------
+
+# Upstream's restricted fail fixtures whose only broken check is younger than some supported
+# release: before its MinimumVersion the check does not exist, so the pod is judged by the rest
+# (check_seccompProfile_restricted.go from 1.19, check_capabilities_restricted.go from 1.22; the
+# baseline seccomp check, from 1.0, still refuses `Unconfined`: check_seccompProfile_baseline.go).
+YOUNGER_CHECKS = [
+    *[(f"seccompprofile_restricted{i}", (1, 18), True) for i in (0, 2, 3)],
+    *[(f"seccompprofile_restricted{i}", (1, 18), False) for i in (1, 4)],  # Unconfined: baseline
+    *[(f"seccompprofile_restricted{i}", (1, 19), False) for i in range(5)],
+    *[(f"capabilities_restricted{i}", (1, 21), True) for i in range(4)],
+    *[(f"capabilities_restricted{i}", (1, 22), False) for i in range(4)],
+]
+
+
+@pytest.mark.parametrize(("stem", "target", "admitted"), YOUNGER_CHECKS,
+                         ids=[f"{s}-1.{t[1]}" for s, t, _a in YOUNGER_CHECKS])
+def test_restricted_before_a_checks_minimum_version_admits_what_only_that_check_refuses(
+    stem: str, target: tuple[int, int], admitted: bool
+) -> None:
+    """`restricted` at a release is what upstream's checks of that release enforce: the level's own
+    model (its CEL validations) and the PodSecurityPolicy `policyc-restricted` the compiler emits
+    for that release both give the versioned verdict."""
+    path = shared_path("upstream", "pod-security-admission", "restricted", "v1.24", "fail", f"{stem}.yaml")
+    pod = _pod_as_admitted(yaml.safe_load(path.read_text()))
+    checks = ps.cel_validations("restricted", ps.level_profile("restricted", target), target)
+    refused = [v.control for v in checks if not _run(v.expression, {"object": celpy.json_to_cel(pod)})]
+    assert (refused == []) is admitted, refused
+    text = (f"kubernetes 1.{target[1]}\ncluster {{\n  authorization Node, RBAC\n"
+            "  admission NamespaceLifecycle, ServiceAccount, PodSecurityPolicy, NodeRestriction\n}\n"
+            "namespace kube-system {\n  pod-security privileged\n}\n"
+            "namespace apps {\n  pod-security restricted\n}\n")
+    result = compile_text(text)
+    assert result.ok, [(d.code, d.message) for d in result.diagnostics]
+    body = next(m.body for m in result.manifests if m.kind == "PodSecurityPolicy" and m.name == "policyc-restricted")
+    annotations = {k: v for k, v in body["metadata"].get("annotations", {}).items()
+                   if k.startswith(("seccomp.", "apparmor."))}
+    psp_admitted, defaulted, reasons = psp_admit(annotations, body["spec"], pod, ps.safe_sysctls(target))
+    if admitted:
+        assert psp_admitted, reasons
+    elif psp_admitted:  # PSP's defaults (drop ALL, a seccomp default) made the pod compliant
+        activation = {"object": celpy.json_to_cel(defaulted)}
+        assert [v.control for v in checks if not _run(v.expression, activation)] == []
+        assert defaulted != pod
