@@ -20,7 +20,7 @@ import difflib
 import io
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -453,6 +453,66 @@ def _unauthenticated_probes(container: Any, allowed_paths: tuple[str, ...] = ())
     return found
 
 
+# An AuthenticationConfiguration larger than this is not read to look for `anonymous`.
+_CONFIG_READ_LIMIT = 1 << 20
+
+
+def _configures_anonymous(path: str) -> tuple[bool, bool] | None:
+    """(whether the AuthenticationConfiguration at `path` sets `anonymous`, whether that is all it
+    sets besides apiVersion/kind), or None when it cannot be read here (another machine, no access)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(_CONFIG_READ_LIMIT + 1)
+        if len(data) > _CONFIG_READ_LIMIT:
+            return None
+        docs, problems = load_all(path, data.decode("utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None
+    if problems or len(docs) != 1 or not isinstance(docs[0], dict):
+        return None
+    doc = docs[0]
+    sets = {k for k, v in doc.items() if k not in ("apiVersion", "kind") and v not in (None, [], {})}
+    return "anonymous" in sets, sets <= {"anonymous"}
+
+
+def _settle_anonymous_beside_config(container: Any, change: ApiserverChange, notes: list[str]) -> ApiserverChange:
+    """`--anonymous-auth` kept or set beside an `--authentication-config` the policy does not manage.
+
+    The API server refuses to start when the file configures `anonymous` and the flag is set
+    (pkg/kubeapiserver/options/authentication.go: "--anonymous-auth flag cannot be set when
+    anonymous field is configured in authentication configuration file"). That is the state a
+    policy leaves by moving from `anonymous only` (a file) back to `anonymous yes|no` (the flag):
+    a file that configures only `anonymous` is removed from the manifest (the policy now decides
+    anonymous requests by the flag); a file that configures more is the administrator's, and the
+    patch is refused; a file it cannot read here gets a note. Returns the change with the flag it
+    removed, so that the before/after check accepts it.
+    """
+    names = {_name(item) for seq, start in _flag_lists(container) for item in seq[start:]}
+    if "anonymous-auth" not in names or "authentication-config" not in names:
+        return change
+    path = next(v for n, v in _current_flags(container) if n == "authentication-config")
+    found = _configures_anonymous(path)
+    if found is None:
+        notes.append(f"could not read {path} (--authentication-config) here: if it configures `anonymous`, the "
+                     "API server refuses --anonymous-auth beside it and will not start; remove one of them")
+        return change
+    configures, only = found
+    if not configures:
+        return change
+    if not only:
+        raise ManifestError(
+            f"{path} (--authentication-config) configures `anonymous`, and the API server refuses --anonymous-auth "
+            "beside it (pkg/kubeapiserver/options/authentication.go), so it would not start: write "
+            "`anonymous only PATH, ...` in the policy to keep deciding anonymous requests in the file, or remove "
+            f"`anonymous` from {path}"
+        )
+    change = replace(change, remove_flags=(*change.remove_flags, "authentication-config"))
+    _apply_flags(container, change)
+    notes.append(f"removed --authentication-config={path}: it configured only `anonymous`, which the policy now "
+                 "decides with --anonymous-auth (the API server refuses both)")
+    return change
+
+
 def patch_text(text: str, change: ApiserverChange, allow_failing_probes: bool = False,
                name: str = "kube-apiserver.yaml") -> PatchResult:
     """Apply `change` to the text of a kube-apiserver static pod; ManifestError if it is not one.
@@ -471,6 +531,7 @@ def patch_text(text: str, change: ApiserverChange, allow_failing_probes: bool = 
             f"{format_version(change.release)}; build it with --kubernetes {format_version(running)}"
         )
     _apply_flags(container, change)
+    change = _settle_anonymous_beside_config(container, change, notes)
     probes = _unauthenticated_probes(container)
     if change.anonymous_paths is not None:
         # `anonymous only`: anonymous requests reach only those paths (the configuration file);

@@ -469,3 +469,55 @@ def test_the_console_script_patches_the_stock_134_manifest_twice(tmp_path: Path)
     assert len(backups) == 1 and backups[0].read_text() == STOCK_134.read_text()
     second = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert second.returncode == 0 and "already up to date" in second.stderr
+
+
+# ---------------------------------------------------------------- from `anonymous only` back to the flag
+DEFAULT_CONFIG = "/etc/kubernetes/auth/authentication-config.yaml"
+
+
+ANON_ONLY = compile_text("kubernetes 1.34\n" + policy(ANON))
+ADMINS = {"apiVersion": "apiserver.config.k8s.io/v1", "kind": "AuthenticationConfiguration",
+          "jwt": [{"issuer": {"url": "https://idp.example.com", "audiences": ["k8s"]},
+                   "claimMappings": {"username": {"claim": "sub", "prefix": ""}}}]}
+
+
+def _moved_back(tmp_path: Path, config: dict | None) -> tuple[str, str]:
+    """The stock manifest patched for `anonymous only`, with its configuration at a path of
+    tmp_path (written as `config`, or absent), and that path."""
+    path = tmp_path / "authentication-config.yaml"
+    if config is not None:
+        path.write_text(yaml.safe_dump(config))
+    patched = patch_text(STOCK_134.read_text(), apiserver_change(ANON_ONLY.program)).patched
+    assert DEFAULT_CONFIG in patched
+    return patched.replace(DEFAULT_CONFIG, str(path)), str(path)
+
+
+@pytest.mark.parametrize("line", ["anonymous yes", "anonymous no"])
+def test_moving_from_anonymous_only_to_the_flag_removes_policycs_configuration(tmp_path: Path, line: str) -> None:
+    """The API server refuses --anonymous-auth beside a configuration with `anonymous`
+    (pkg/kubeapiserver/options/authentication.go): the file policyc wrote for `anonymous only` goes."""
+    manifest, path = _moved_back(tmp_path, authentication_configuration(ANON_ONLY.program))
+    change = apiserver_change(compile_text("kubernetes 1.34\n" + policy(line)).program)
+    result = patch_text(manifest, change, allow_failing_probes=True)
+    command = yaml.safe_load(result.patched)["spec"]["containers"][0]["command"]
+    assert not any(c.startswith("--authentication-config") for c in command)
+    assert f"--anonymous-auth={'true' if line == 'anonymous yes' else 'false'}" in command
+    assert any(n.startswith(f"removed --authentication-config={path}") for n in result.notes)
+    assert patch_text(result.patched, change, allow_failing_probes=True).changed is False
+
+
+def test_an_administrators_configuration_with_anonymous_is_not_removed(tmp_path: Path) -> None:
+    config = {**ADMINS, "anonymous": {"enabled": True, "conditions": [{"path": "/livez"}]}}
+    manifest, path = _moved_back(tmp_path, config)
+    change = apiserver_change(compile_text("kubernetes 1.34\n" + policy("anonymous yes")).program)
+    with pytest.raises(ManifestError, match=rf"{path} \(--authentication-config\) configures `anonymous`"):
+        patch_text(manifest, change)
+
+
+@pytest.mark.parametrize("config", [None, ADMINS], ids=["not-on-this-machine", "no-anonymous"])
+def test_a_configuration_without_anonymous_or_out_of_reach_is_kept(tmp_path: Path, config: dict | None) -> None:
+    manifest, path = _moved_back(tmp_path, config)
+    change = apiserver_change(compile_text("kubernetes 1.34\n" + policy("anonymous yes")).program)
+    result = patch_text(manifest, change)
+    assert f"--authentication-config={path}" in result.patched
+    assert any(n.startswith(f"could not read {path}") for n in result.notes) is (config is None)
