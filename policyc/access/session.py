@@ -21,13 +21,13 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from policyc.access.authorizer import AccessModel, Reason
-from policyc.access.escalation import EffectiveGrant, EscalationGraph, Identity, Step
 from policyc.access.request import Request
 from policyc.access.restmapper import AmbiguousResource, CustomResource, RestMapper, custom_resources
 from policyc.k8s import releases
 from policyc.model.rbac import RbacSubject
 
 if TYPE_CHECKING:
+    from policyc.access.escalation import EffectiveGrant, EscalationGraph, Identity, Step
     from policyc.backends.manifest import Manifest
     from policyc.model.program import Program
     from policyc.source import Span
@@ -71,7 +71,6 @@ class Session:
     """An access model, its escalation graph, and the policy it came from (if any)."""
 
     model: AccessModel
-    graph: EscalationGraph
     program: Program | None = None
     notes: list[str] = field(default_factory=list)  # what `request()` resolved or ignored, for the user
     # How a policy span is named in answers (`file:line:col`); a command may name files relative
@@ -79,6 +78,17 @@ class Session:
     where: Callable[[Span], str] = str
     custom: list[CustomResource] = field(default_factory=list)  # CRDs of a `--from` model
     _mapper: RestMapper | None = field(default=None, repr=False)
+    _graph: EscalationGraph | None = field(default=None, repr=False)
+
+    @property
+    def graph(self) -> EscalationGraph:
+        """The escalation graph of the model, built when first asked: `can-i` and `who-can` answer
+        from the model alone, and importing the escalation engine is a third of their start-up."""
+        if self._graph is None:
+            from policyc.access.escalation import EscalationGraph
+
+            self._graph = EscalationGraph(self.model)
+        return self._graph
 
     @classmethod
     def of_objects(
@@ -89,7 +99,7 @@ class Session:
         pairs = [o if isinstance(o, tuple) else (o, "") for o in objs]
         model = AccessModel.from_objects(pairs, release)
         custom, notes = custom_resources(o for o, _ in pairs)
-        return cls(model, EscalationGraph(model), notes=notes, custom=custom)
+        return cls(model, notes=notes, custom=custom)
 
     @classmethod
     def of_program(cls, program: Program, manifests: Sequence[Manifest]) -> Session:
@@ -97,7 +107,7 @@ class Session:
         from policyc.access.policy import graph_for, model_from_program  # policies only: not `--from`
 
         model = model_from_program(program, manifests)
-        return cls(model, graph_for(model, program), program)
+        return cls(model, program, _graph=graph_for(model, program))
 
     @property
     def release(self) -> releases.Release:
@@ -195,6 +205,7 @@ class Session:
         prefix applied), so the answer is about the names the API server sees.
         """
         from policyc import model as m
+        from policyc.access.escalation import Identity
         from policyc.access.policy import identity_of, rbac_subjects_of
 
         kind, sep, name = text.partition(":")
