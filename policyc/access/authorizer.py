@@ -307,14 +307,23 @@ class AccessModel:
             return list(out)
         return sorted([*out, (namespace, "default")])
 
+    def named_by(self, user: UserInfo) -> list[tuple[tuple[str, ...], list[tuple[BindingObj, RbacSubject]]]]:
+        """The bindings naming the user, per name it goes by: its user name, each of its groups and
+        its service account, each keyed by (kind, name) or ("ServiceAccount", namespace, name).
+
+        What `bindings_for` merges; a group's list is the same for every member (importer/verify.py
+        compares it once per group, issue 19)."""
+        out: list[tuple[tuple[str, ...], list[tuple[BindingObj, RbacSubject]]]] = [
+            (("User", user.name), self._by_user.get(user.name, []))]
+        out += [(("Group", g), self._by_group.get(g, [])) for g in user.groups]
+        if (sa := split_sa_username(user.name)) is not None:
+            out.append((("ServiceAccount", *sa), self._by_sa.get(sa, [])))
+        return out
+
     def bindings_for(self, user: UserInfo) -> list[tuple[BindingObj, RbacSubject]]:
         """Every binding with a subject that applies to the user, and the first such subject."""
         found: dict[ObjRef, tuple[BindingObj, RbacSubject]] = {}
-        hits = list(self._by_user.get(user.name, ()))
-        for g in user.groups:
-            hits += self._by_group.get(g, ())
-        if (sa := split_sa_username(user.name)) is not None:
-            hits += self._by_sa.get(sa, ())
+        hits = [hit for _, named in self.named_by(user) for hit in named]
         for b, s in hits:
             prev = found.get(b.ref)
             if prev is None or b.subjects.index(s) < b.subjects.index(prev[1]):

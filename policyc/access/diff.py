@@ -27,7 +27,8 @@ from dataclasses import dataclass, field, replace
 from policyc.access.authorizer import EVERYTHING, Permission, RuleIndex
 from policyc.access.escalation import EffectiveGrant, EscalationGraph, Identity
 from policyc.access.matching import breakdown, covers, rule_covers
-from policyc.access.request import Request
+from policyc.access.objects import BindingObj, ObjRef
+from policyc.access.request import MASTERS, Request
 from policyc.k8s.rules import PolicyRule
 from policyc.model.rbac import RbacSubject
 
@@ -47,6 +48,68 @@ class AccessSide:
     escalation: bool = True
     _cache: dict[RbacSubject, list[EffectiveGrant]] = field(default_factory=dict)
     _powerful: dict[Identity, bool] = field(default_factory=dict)
+    # Without escalation (`import --verify`): the rules of each role as compared (URL `*` as `/*`),
+    # and per name a subject goes by (access/authorizer.py `named_by`: a user name, a group, a
+    # service account) those of every binding naming it, by scope. A group's are made once for
+    # all its members (`system:authenticated`: every subject), not once per member (issue 19).
+    _role_rules: dict[ObjRef, frozenset[PolicyRule] | None] = field(default_factory=dict)
+    _held: dict[tuple[str, ...], dict[str | None, list[frozenset[PolicyRule]]]] = field(default_factory=dict)
+
+    def own_bindings(self, subject: RbacSubject) -> list[BindingObj] | None:
+        """The bindings through which the subject holds rules in its own right (rule 2 of the module
+        docstring): those naming it first among the subjects that apply to its identity, as
+        `AccessModel.bindings_for` chooses them; without escalation only.
+
+        None when its access is more than its bindings' (escalation on, no graph, or the superuser
+        group, which holds every permission before RBAC): ask `effective` then.
+        """
+        if self.escalation or self.graph is None:
+            return None
+        ident = self.identity(subject)
+        user = ident.user_info
+        if ident.kind == "superuser" or ident.acquired or MASTERS in user.groups:
+            return None
+        first: dict[ObjRef, tuple[int, BindingObj, RbacSubject]] = {}
+        for _name, hits in self.graph.model.named_by(user):
+            for b, s in hits:
+                i = b.subjects.index(s)
+                prev = first.get(b.ref)
+                if prev is None or i < prev[0]:
+                    first[b.ref] = (i, b, s)
+        return [b for _i, b, s in first.values() if s == subject]
+
+    def role_rules(self, ref: ObjRef) -> frozenset[PolicyRule] | None:
+        """A role's rules as compared (URL `*` as `/*`); None when the role does not exist."""
+        if ref not in self._role_rules:
+            assert self.graph is not None
+            role = self.graph.model.role(ref)
+            self._role_rules[ref] = None if role is None else frozenset(same_urls(r) for r in role.rules)
+        return self._role_rules[ref]
+
+    def held(self, subject: RbacSubject, scope: str | None) -> list[frozenset[PolicyRule]]:
+        """The rule sets of every binding in `scope` (exactly: None is cluster-wide only) that applies
+        to the subject's identity, through any name it goes by: what `effective` holds there, less
+        what is not a binding's (the superuser's, the Node authorizer's)."""
+        assert self.graph is not None
+        out: list[frozenset[PolicyRule]] = []
+        for name, hits in self.graph.model.named_by(self.identity(subject).user_info):
+            by_scope = self._held.get(name)
+            if by_scope is None:
+                by_scope = self._held[name] = {}
+                for b, _s in hits:
+                    rules = self.role_rules(b.role)
+                    if rules:
+                        by_scope.setdefault(b.scope, []).append(rules)
+            out += by_scope.get(scope, ())
+        return out
+
+    def own_scopes(self, subject: RbacSubject) -> set[str]:
+        """The namespaces in which the subject holds a permission in its own right (no escalation)."""
+        bindings = self.own_bindings(subject)
+        if bindings is None:
+            return {g.permission.scope for g in self.effective(subject)
+                    if g.permission.scope is not None and g.permission.reason.subject == subject}
+        return {b.scope for b in bindings if b.scope is not None and self.role_rules(b.role)}
 
     def effective(self, subject: RbacSubject) -> list[EffectiveGrant]:
         """What the subject can use on this side (cached)."""
@@ -134,6 +197,13 @@ def gained(subject: RbacSubject, mine: AccessSide, other: AccessSide) -> list[Ga
     A piece reached through escalation that the subject also holds directly on `mine` is left
     out: the escalation adds nothing there.
     """
+    if _holds_same(subject, mine, other):
+        return []
+    return gained_in_full(subject, mine, other)
+
+
+def gained_in_full(subject: RbacSubject, mine: AccessSide, other: AccessSide) -> list[Gain]:
+    """`gained` without its shortcut (`_holds_same`): every permission of both sides listed."""
     other_effective = other.effective(subject)
     # A permission that `other` holds with the very same rule in the same scope covers every piece
     # of it: skipped without breaking it down. When nothing changed (`import --verify`, most
@@ -160,3 +230,29 @@ def gained(subject: RbacSubject, mine: AccessSide, other: AccessSide) -> list[Ga
                 continue
             out.append(Gain(perm.scope or "", piece, grant))
     return out
+
+
+def _holds_same(subject: RbacSubject, mine: AccessSide, other: AccessSide) -> bool:
+    """Whether, without escalation, every rule the subject holds in its own right on `mine` is held
+    on `other` with the very same rule in the same scope by a binding that applies to it: then
+    `gained` finds nothing (it skips exactly those) and need not list either side's permissions.
+
+    Looked up per binding and per name the subject goes by: a group's bindings (and
+    `system:authenticated`'s, which every subject holds) are gathered once per side, not wrapped
+    and compared again for every member (issue 19). False means "compare the full way".
+    """
+    if other.escalation or other.graph is None:
+        return False
+    bindings = mine.own_bindings(subject)
+    if bindings is None:
+        return False
+    for b in bindings:
+        rules = mine.role_rules(b.role)
+        if not rules:
+            continue  # a missing or empty role grants nothing
+        held = other.held(subject, b.scope)
+        if any(rules <= h for h in held):
+            continue
+        if not all(any(r in h for h in held) for r in rules):
+            return False
+    return True

@@ -170,8 +170,7 @@ def compare_access(before: AccessModel, after: AccessModel, release: tuple[int, 
     for s in subjects:
         text = _subject_text(s)
         for side in sides:
-            scopes.update(g.permission.scope for g in side.effective(s) if g.permission.scope is not None and
-                          g.permission.reason.subject == s)
+            scopes.update(side.own_scopes(s))
         for removed, (mine, other) in ((True, sides), (False, sides[::-1])):
             by_scope: dict[str, set[PolicyRule]] = defaultdict(set)
             for gain in gained(s, mine, other):
