@@ -430,6 +430,14 @@ class AccessModel:
         return [head, *rest]
 
 
+def name_key(subject: RbacSubject) -> tuple[str, ...]:
+    """The name a binding's subject applies by, as `named_by` keys it: ("User", name), ("Group", name)
+    or ("ServiceAccount", namespace, name) (every other kind is filed as a service account)."""
+    if subject.kind in ("User", "Group"):
+        return (subject.kind, subject.name)
+    return ("ServiceAccount", subject.namespace, subject.name)
+
+
 def _index_keys(request: Request) -> tuple[list[Any], bool]:
     """The RuleIndex keys a request's rules may be filed under, and whether they are URL keys."""
     if not request.is_resource_request:
@@ -468,5 +476,6 @@ __all__ = [
     "RuleIndex",
     "WhoCan",
     "group_member",
+    "name_key",
     "superuser_reason",
 ]

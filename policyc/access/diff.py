@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
-from policyc.access.authorizer import EVERYTHING, Permission, RuleIndex
+from policyc.access.authorizer import EVERYTHING, Permission, RuleIndex, name_key
 from policyc.access.escalation import EffectiveGrant, EscalationGraph, Identity
 from policyc.access.matching import breakdown, covers, rule_covers
 from policyc.access.objects import BindingObj, ObjRef
@@ -48,35 +48,49 @@ class AccessSide:
     escalation: bool = True
     _cache: dict[RbacSubject, list[EffectiveGrant]] = field(default_factory=dict)
     _powerful: dict[Identity, bool] = field(default_factory=dict)
-    # Without escalation (`import --verify`): the rules of each role as compared (URL `*` as `/*`),
-    # and per name a subject goes by (access/authorizer.py `named_by`: a user name, a group, a
-    # service account) those of every binding naming it, by scope. A group's are made once for
-    # all its members (`system:authenticated`: every subject), not once per member (issue 19).
+    # Without escalation (`import --verify`): per subject, its identity and the bindings it holds
+    # rules through in its own right; per role, its rules as compared (URL `*` as `/*`); per name a
+    # subject goes by (access/authorizer.py `named_by`: a user name, a group, a service account),
+    # the rules of every binding naming it, by scope. A group's are gathered once for all its
+    # members (`system:authenticated`: every subject), not once per member (issue 19).
+    _ident: dict[RbacSubject, Identity] = field(default_factory=dict)
+    _own: dict[RbacSubject, list[BindingObj] | None] = field(default_factory=dict)
     _role_rules: dict[ObjRef, frozenset[PolicyRule] | None] = field(default_factory=dict)
     _held: dict[tuple[str, ...], dict[str | None, list[frozenset[PolicyRule]]]] = field(default_factory=dict)
 
+    def _identity_of(self, subject: RbacSubject) -> Identity:
+        ident = self._ident.get(subject)
+        if ident is None:
+            ident = self._ident[subject] = self.identity(subject)
+        return ident
+
     def own_bindings(self, subject: RbacSubject) -> list[BindingObj] | None:
         """The bindings through which the subject holds rules in its own right (rule 2 of the module
-        docstring): those naming it first among the subjects that apply to its identity, as
-        `AccessModel.bindings_for` chooses them; without escalation only.
+        docstring), without escalation: those naming it before any other subject that applies to
+        its identity, the subject `AccessModel.bindings_for` chooses for them (cached).
 
         None when its access is more than its bindings' (escalation on, no graph, or the superuser
         group, which holds every permission before RBAC): ask `effective` then.
         """
-        if self.escalation or self.graph is None:
-            return None
-        ident = self.identity(subject)
+        if subject in self._own:
+            return self._own[subject]
+        out: list[BindingObj] | None = None
+        ident = self._identity_of(subject)
         user = ident.user_info
-        if ident.kind == "superuser" or ident.acquired or MASTERS in user.groups:
-            return None
-        first: dict[ObjRef, tuple[int, BindingObj, RbacSubject]] = {}
-        for _name, hits in self.graph.model.named_by(user):
-            for b, s in hits:
-                i = b.subjects.index(s)
-                prev = first.get(b.ref)
-                if prev is None or i < prev[0]:
-                    first[b.ref] = (i, b, s)
-        return [b for _i, b, s in first.values() if s == subject]
+        if not (self.escalation or self.graph is None or ident.kind == "superuser" or ident.acquired
+                or MASTERS in user.groups):
+            named = dict(self.graph.model.named_by(user))
+            out = []
+            seen: set[ObjRef] = set()
+            for b, s in named.get(name_key(subject), ()):
+                if s != subject or b.ref in seen:
+                    continue
+                seen.add(b.ref)
+                first = b.subjects.index(subject)
+                if not any(name_key(x) in named for x in b.subjects[:first]):
+                    out.append(b)  # no subject before it applies: the binding's rules are held as its
+        self._own[subject] = out
+        return out
 
     def role_rules(self, ref: ObjRef) -> frozenset[PolicyRule] | None:
         """A role's rules as compared (URL `*` as `/*`); None when the role does not exist."""
@@ -86,13 +100,13 @@ class AccessSide:
             self._role_rules[ref] = None if role is None else frozenset(same_urls(r) for r in role.rules)
         return self._role_rules[ref]
 
-    def held(self, subject: RbacSubject, scope: str | None) -> list[frozenset[PolicyRule]]:
-        """The rule sets of every binding in `scope` (exactly: None is cluster-wide only) that applies
-        to the subject's identity, through any name it goes by: what `effective` holds there, less
-        what is not a binding's (the superuser's, the Node authorizer's)."""
+    def held(self, subject: RbacSubject) -> list[dict[str | None, list[frozenset[PolicyRule]]]]:
+        """Per name the subject's identity goes by, the rule sets of the bindings naming it, by scope
+        (None: cluster-wide only): what `effective` holds, less what is not a binding's (the
+        superuser's, the Node authorizer's)."""
         assert self.graph is not None
-        out: list[frozenset[PolicyRule]] = []
-        for name, hits in self.graph.model.named_by(self.identity(subject).user_info):
+        out = []
+        for name, hits in self.graph.model.named_by(self._identity_of(subject).user_info):
             by_scope = self._held.get(name)
             if by_scope is None:
                 by_scope = self._held[name] = {}
@@ -100,7 +114,7 @@ class AccessSide:
                     rules = self.role_rules(b.role)
                     if rules:
                         by_scope.setdefault(b.scope, []).append(rules)
-            out += by_scope.get(scope, ())
+            out.append(by_scope)
         return out
 
     def own_scopes(self, subject: RbacSubject) -> set[str]:
@@ -246,13 +260,16 @@ def _holds_same(subject: RbacSubject, mine: AccessSide, other: AccessSide) -> bo
     bindings = mine.own_bindings(subject)
     if bindings is None:
         return False
+    held: list[dict[str | None, list[frozenset[PolicyRule]]]] | None = None
     for b in bindings:
         rules = mine.role_rules(b.role)
         if not rules:
             continue  # a missing or empty role grants nothing
-        held = other.held(subject, b.scope)
-        if any(rules <= h for h in held):
+        if held is None:
+            held = other.held(subject)
+        there = [h for by_scope in held for h in by_scope.get(b.scope, ())]
+        if any(rules <= h for h in there):
             continue
-        if not all(any(r in h for h in held) for r in rules):
+        if not all(any(r in h for h in there) for r in rules):
             return False
     return True

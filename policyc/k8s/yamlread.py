@@ -227,7 +227,11 @@ def documents(name: str, text: str, diags: list[Diagnostic], code: str = "PC601"
         diags.append(error(code, f"the file holds {len(text):,} characters; policyc reads at most "
                            f"{MAX_STREAM_CHARS:,} (split it)", _at(name, 1, 1), fix))
         return
-    loader = _Loader(text)
+    loader = _PlainLoader(text)
+    # Without an anchor no alias can share a node, so `_plain` builds what the loader's constructors
+    # build, without their generators (a third of `import`'s reading, issue 19); anything it leaves
+    # to them, or finds wrong, they construct (and report) as before.
+    plain = "&" not in text
     index = 0
     node: yaml.Node | None = None
     budget = budget or AliasBudget()  # go-yaml's allowance is per document; the documents of a read share one
@@ -241,7 +245,7 @@ def documents(name: str, text: str, diags: list[Diagnostic], code: str = "PC601"
             if budget.left < 0:
                 raise _Refused(f"aliases in the documents read up to this one expand to more than "
                                f"{MAX_STREAM_ALIAS_NODES:,} nodes, all that policyc reads from aliases", node)
-            value = loader.construct_document(node)
+            value = _construct(loader, node) if plain else loader.construct_document(node)
             if value is not None:
                 yield index, node, value
     except yaml.MarkedYAMLError as exc:
@@ -736,6 +740,15 @@ def _plain(loader: _PlainLoader, node: yaml.Node, depth: int) -> Any:
     if make is None or node.__class__ is not yaml.ScalarNode:
         raise _Unusual
     return make(loader, node)
+
+
+def _construct(loader: _PlainLoader, node: yaml.Node) -> Any:
+    """A document's value built by `_plain`, or by the loader's constructors when `_plain` leaves
+    it to them or meets a problem: then the error raised is theirs, for the node they fail on."""
+    try:
+        return _plain(loader, node, 0)
+    except (_Unusual, _TooDeep, yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError):
+        return loader.construct_document(node)
 
 
 def _plain_values(text: str) -> list[Any] | None:
