@@ -229,8 +229,9 @@ def documents(name: str, text: str, diags: list[Diagnostic], code: str = "PC601"
         return
     loader = _PlainLoader(text)
     # Without an anchor no alias can share a node, so `_plain` builds what the loader's constructors
-    # build, without their generators (a third of `import`'s reading, issue 19); anything it leaves
-    # to them, or finds wrong, they construct (and report) as before.
+    # build, without their generators (a third of `import`'s reading, issue 19). Having visited every
+    # node with the depth bound, it also answers `_measure` (nothing comes from aliases). Anything it
+    # leaves to the constructors, or finds wrong, is measured and constructed (and reported) as before.
     plain = "&" not in text
     index = 0
     node: yaml.Node | None = None
@@ -241,11 +242,14 @@ def documents(name: str, text: str, diags: list[Diagnostic], code: str = "PC601"
             index += 1
             if node is None:
                 continue
-            budget.left -= _measure(node)
-            if budget.left < 0:
+            value = _plain_or_none(loader, node) if plain else _NOT_BUILT
+            if value is _NOT_BUILT:
+                budget.left -= _measure(node)
+            if budget.left < 0:  # also when an earlier file of the read spent the budget
                 raise _Refused(f"aliases in the documents read up to this one expand to more than "
                                f"{MAX_STREAM_ALIAS_NODES:,} nodes, all that policyc reads from aliases", node)
-            value = _construct(loader, node) if plain else loader.construct_document(node)
+            if value is _NOT_BUILT:
+                value = loader.construct_document(node)
             if value is not None:
                 yield index, node, value
     except yaml.MarkedYAMLError as exc:
@@ -742,13 +746,16 @@ def _plain(loader: _PlainLoader, node: yaml.Node, depth: int) -> Any:
     return make(loader, node)
 
 
-def _construct(loader: _PlainLoader, node: yaml.Node) -> Any:
-    """A document's value built by `_plain`, or by the loader's constructors when `_plain` leaves
-    it to them or meets a problem: then the error raised is theirs, for the node they fail on."""
+_NOT_BUILT = object()
+
+
+def _plain_or_none(loader: _PlainLoader, node: yaml.Node) -> Any:
+    """A document's value built by `_plain`, or `_NOT_BUILT` when `_plain` leaves it to the loader's
+    constructors or meets a problem (then `_measure` and the constructors report it as theirs)."""
     try:
         return _plain(loader, node, 0)
     except (_Unusual, _TooDeep, yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError):
-        return loader.construct_document(node)
+        return _NOT_BUILT
 
 
 def _plain_values(text: str) -> list[Any] | None:

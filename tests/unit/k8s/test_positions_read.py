@@ -48,3 +48,33 @@ def test_positions_are_kept() -> None:
     docs, diags = yamlread.parse_stream("t.yaml", "kind: Role\nmetadata:\n  name: r\n  namespace: a\nrules: []\n")
     assert not diags
     assert docs[0].span("metadata", "namespace").line == 4 and docs[0].span("metadata", "namespace").col == 3
+
+
+PROBLEMS = [
+    "a: " + "[" * 250 + "]" * 250 + "\n",  # deeper than MAX_DEPTH
+    "kind: A\n---\nb: {c: " + "[" * 201 + "]" * 201 + "}\n",
+    "a:\n  b: " + "1" * 2000 + "\nc: " + "2" * 1500 + "\n",
+    "a: !!python/object:os.system x\n",
+    "a: *undefined\n",
+    "a: b: c\n",
+    "? [a, b]\n: complex\n---\nkind: B\n",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY + PROBLEMS)
+def test_the_plain_path_answers_as_the_full_one(text: str) -> None:
+    """The same stream with an `&` in a trailing comment takes the full path (`_measure`, the constructors):
+    the values and every diagnostic, with its position, are the same."""
+    def read(t: str) -> tuple[list, list]:
+        diags: list = []
+        values = [(i, v) for i, _node, v in yamlread.documents("t.yaml", t, diags)]
+        return repr(values), [(d.code, d.message, d.span.line, d.span.col) for d in diags]
+
+    assert read(text) == read(text + "# & a comment\n")
+
+
+def test_a_budget_spent_by_an_earlier_file_refuses_the_next_one_as_before() -> None:
+    budget = yamlread.AliasBudget(left=-1)
+    diags: list = []
+    assert list(yamlread.documents("t.yaml", "kind: A\n", diags, budget=budget)) == []
+    assert [d.code for d in diags] == ["PC601"] and "aliases in the documents read" in diags[0].message
