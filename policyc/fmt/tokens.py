@@ -9,10 +9,10 @@ skipped, so the text between them gives the comment back by position.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from policyc.syntax.tokens import lex, with_newline
+from policyc.syntax.tokens import Tok, lex, with_newline
 
 
 @dataclass(frozen=True)
@@ -24,16 +24,17 @@ class Piece:
     start: int
 
 
-def pieces(text: str) -> Iterator[Piece]:
+def pieces(text: str, tokens: Callable[[str], Iterable[Tok]] = lex) -> Iterator[Piece]:
     """The tokens of `text` in order, with skipped end-of-line comments put back in place.
 
     A line break after a comma that continues the statement (syntax/lexer.py) comes back as a
-    `WRAP` piece, so the layout keeps it.
+    `WRAP` piece, so the layout keeps it. `tokens` is `lex`, or `split` (no parser, so no syntax
+    check and no keywords; the layout reads neither).
     """
     text = with_newline(text)
     pos = 0
     previous = ""
-    for tok in lex(text):
+    for tok in tokens(text):
         start = tok.start
         gap = text[pos:start]
         hash_at = gap.find("#")

@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from policyc.fmt import format_text
+from policyc.fmt import format_text, layout
+from policyc.fmt.tokens import pieces
 from policyc.importer.plan import LRule, PGrant, Plan, PRole, PSubject, PTeam
 from policyc.syntax.lexer import WORD_RE
+from policyc.syntax.tokens import split
 
 _WORD = re.compile(WORD_RE + r"\Z")
 IND = "  "
@@ -229,6 +231,26 @@ def render(plan: Plan, teams: list[PTeam], grants: list[PGrant], header: list[st
     out: dict[str, str] = {}
     for path, decls in sorted(files.items()):
         text = "\n\n".join("\n".join(w for line in d for w in wrap(line)) for d in decls) + "\n"
+        if in_layout(text):
+            out[path] = text
+            continue
         formatted = format_text(text, path)
         out[path] = formatted.text if formatted.text is not None else text
     return out
+
+
+def in_layout(text: str) -> bool:
+    """Whether `render` keeps `text` as it is, known without the parser: the canonical layout of its
+    tokens as `split` cuts them is the text itself.
+
+    Exact: the layout reads where tokens start and end, line breaks, braces, commas and comments,
+    never whether a word is a keyword (fmt/layout.py), and `split` cuts a text as the parser-driven
+    `lex` does. So a text that parses formats to itself; one that does not is refused by the
+    formatter, and `render` keeps it as it is too. Anything else (different, or not even cut into
+    tokens) goes to the formatter (issue 19: its parser-driven lex was most of rendering's time).
+    """
+    try:
+        stream = list(pieces(text, split))
+        return layout.render(layout.build(stream)) == text
+    except Exception:  # input the layout cannot even group: the formatter decides
+        return False
