@@ -395,18 +395,26 @@ class AccessModel:
         if MASTERS in user.groups:
             out += [Permission(None, rule, superuser_reason()) for rule in EVERYTHING]
         for b, s in self.bindings_for(user):
-            granted = self._granted.get((b.ref, s))
-            if granted is None:
-                role = self.roles.get(b.role)
-                if role is None:
-                    continue
-                granted = tuple(Permission(b.scope, rule, self._reason(b, s, role, i))
-                                for i, rule in enumerate(role.rules))
-                self._granted[(b.ref, s)] = granted
-            out += granted
+            granted = self.granted(b, s)
+            if granted is not None:
+                out += granted
         result = tuple(out)
         self._permissions[user] = result
         return result
+
+    def granted(self, b: BindingObj, s: RbacSubject) -> tuple[Permission, ...] | None:
+        """The permissions binding `b` gives through its subject `s`, one per rule of its role in
+        the role's order (made once, the same objects for every user `s` matches); None when the
+        role does not exist."""
+        granted = self._granted.get((b.ref, s))
+        if granted is None:
+            role = self.roles.get(b.role)
+            if role is None:
+                return None
+            granted = tuple(Permission(b.scope, rule, self._reason(b, s, role, i))
+                            for i, rule in enumerate(role.rules))
+            self._granted[(b.ref, s)] = granted
+        return granted
 
     def who_can(self, request: Request) -> list[WhoCan]:
         """Every subject of a binding that allows the request, with the reason (sorted).

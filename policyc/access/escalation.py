@@ -31,6 +31,7 @@ from policyc.access.authorizer import EVERYTHING, AccessModel, Permission, Reaso
 from policyc.access.describe import rule_text
 from policyc.access.escalation_rules import EscalationRule, Need, rules_for
 from policyc.access.objects import ObjRef, RoleObj
+from policyc.access.permsets import Block, PermissionSets, Segment, pair_blocks, signer_allowed
 from policyc.access.request import (
     MASTERS,
     Request,
@@ -50,6 +51,9 @@ NODE_ROLE = ObjRef("ClusterRole", "", "system:node")
 DELETE_ALL = PolicyRule(api_groups=(ALL,), resources=(ALL,), verbs=("delete", "deletecollection"))
 # What a pod's volumes and env may read without any RBAC check on its creator.
 MOUNT_RULE = PolicyRule(("",), ("configmaps", "secrets"), (), (), ("get",))
+# The user (or service account) impersonating groups needs (answers are cached by the Need object).
+_IMPERSONATE_USERS = Need(("impersonate",), "", "users", cluster=True)
+_IMPERSONATE_SAS = Need(("impersonate",), "", "serviceaccounts")
 
 # Step kinds (shown, and used to prefer one step over another on equal length), per effect.
 _KIND = {
@@ -226,13 +230,7 @@ class EffectiveGrant:
     path: tuple[Step, ...] = ()
 
 
-def signer_allowed(rule: PolicyRule, names: tuple[str, ...]) -> bool:
-    """A rule on signers allows one of `names`, directly or as `DOMAIN/*`
-    (plugin/pkg/admission/certificates/util.go IsAuthorizedForSignerName)."""
-    if not rule.resource_names:
-        return True
-    wild = {n.split("/", 1)[0] + "/*" for n in names}
-    return bool(set(rule.resource_names) & (set(names) | wild))
+__all__ = ["signer_allowed"]  # re-exported (access_lints); defined beside the blocks that use it
 
 
 class EscalationGraph:
@@ -267,6 +265,13 @@ class EscalationGraph:
         self._impersonate_users = [row for row in self.rules if row.effect == "impersonate-user"]
         self._meets_cache: dict[tuple[int, int], tuple[PolicyRule, bool]] = {}
         self._role_meets_cache: dict[tuple[int, int], tuple[RoleObj, bool]] = {}
+        # Permissions as blocks shared between identities; every requirement a row asks (and the
+        # impersonation filter's) answered once per block.
+        self.sets = PermissionSets(model, (*(n for row in self.rules for n in row.requires), _IMPERSONATE_USERS,
+                                           _IMPERSONATE_SAS))
+        self._ident_blocks: dict[Identity, tuple[Block, ...] | None] = {}
+        self._sa_idents: dict[tuple[str, str], Identity] = {}
+        self._binding_rows = [row for row in self.rules if row.effect in ("escalate", "aggregated-member")]
 
     def sharing(self, model: AccessModel) -> EscalationGraph:
         """A graph over `model`, made of the same objects as this graph's model, that shares this
@@ -283,6 +288,15 @@ class EscalationGraph:
         cached = self._perms.get(ident)
         if cached is not None:
             return cached
+        blocks = self.blocks(ident)
+        if blocks is not None:
+            # The model's list (binding order), then the node's and the acquired blocks: the
+            # same permissions, in the same order, as below, made once per block.
+            out = list(self.model.permissions(ident.user_info))
+            for blk in blocks[len(self.sets.user_blocks(ident.user_info)):]:
+                out += blk.permissions
+            result = self._perms[ident] = tuple(out)
+            return result
         if ident.kind == "superuser":
             out = list(self.model.permissions(UserInfo("", (MASTERS,))))
         else:
@@ -303,6 +317,59 @@ class EscalationGraph:
         result = tuple(out)
         self._perms[ident] = result
         return result
+
+    def blocks(self, ident: Identity) -> tuple[Block, ...] | None:
+        """The identity's permissions as shared blocks (permsets.py): its bindings' per subject,
+        then the node's, then one per acquired role, as `permissions` lists them; None for the
+        superuser and members of `system:masters` (their permissions are listed whole)."""
+        if ident in self._ident_blocks:
+            return self._ident_blocks[ident]
+        out: tuple[Block, ...] | None = None
+        if ident.kind != "superuser" and MASTERS not in ident.groups:
+            blocks = list(self.sets.user_blocks(ident.user_info))
+            if ident.is_node and (node := self.model.role(NODE_ROLE)) is not None:
+                blocks.append(self.sets.block(("node",), lambda: (self._node_segment(node),)))
+            for acq in ident.acquired:
+                blocks.append(self.sets.block(("acquired", acq), lambda acq=acq: self._acquired_segments(acq)))
+            out = tuple(blocks)
+        self._ident_blocks[ident] = out
+        return out
+
+    def perm_pairs(self, a: Identity, b: Identity) -> dict[int, Permission] | None:
+        """Identities whose permissions line up (the same `search_key` or `share_key`): a's
+        permissions mapped to b's at the same place of the same list, by id, leaving out those
+        both hold (the blocks they share: their groups', `system:authenticated`'s, acquired
+        roles'); None when the lists do not line up (b is then searched on its own)."""
+        mine, theirs = self.blocks(a), self.blocks(b)
+        if mine is not None and theirs is not None:
+            return pair_blocks(mine, theirs)
+        pa, pb = self.permissions(a), self.permissions(b)
+        if len(pa) != len(pb):
+            return None
+        return {id(p): q for p, q in zip(pa, pb, strict=True)}
+
+    @staticmethod
+    def _node_segment(node: RoleObj) -> Segment:
+        note = ("the Node authorizer: what the node's pods reference, bounded by ClusterRole `system:node` "
+                "(plugin/pkg/auth/authorizer/node/node_authorizer.go)")
+        return (None, node.rules, tuple(Permission(None, r, Reason(None, NODE_ROLE, r, note=note))
+                                        for r in node.rules))
+
+    def _acquired_segments(self, acq: Acquired) -> tuple[Segment, ...]:
+        note = f"acquired {acq}"
+        if acq.rules:
+            rules = acq.rules
+            reason_role = None
+        elif acq.role is None:
+            rules = EVERYTHING if acq.scope is None else EVERYTHING[:1]
+            reason_role = None
+        elif (role := self.model.role(acq.role)) is not None:
+            rules = role.rules
+            reason_role = role.ref
+        else:
+            return ()
+        return ((acq.scope, rules, tuple(Permission(acq.scope, r, Reason(None, reason_role, r, note=note))
+                                         for r in rules)),)
 
     def find(
         self, ident: Identity, verbs: Iterable[str], group: str, resource: str, sub: str = "",
@@ -332,7 +399,13 @@ class EscalationGraph:
         return sorted(found.values(), key=lambda p: p.sort_key)
 
     def need(self, ident: Identity, need: Need) -> list[Permission]:
-        """The identity's permissions that satisfy one requirement of a rule."""
+        """The identity's permissions that satisfy one requirement of a rule (answered per block,
+        permsets.py; the same permissions, in the same order, as `find` on the identity's list)."""
+        blocks = self.blocks(ident)
+        if blocks is not None:
+            answer = self.sets.need(blocks, need)
+            if answer is not None:
+                return answer
         verbs = need.verbs if ALL not in need.verbs else ("*",)
         perms = self.find(ident, verbs, need.group, need.resource, need.sub, any_name=need.named or bool(need.names))
         if need.cluster:
@@ -346,6 +419,13 @@ class EscalationGraph:
     def serviceaccounts_in(self, namespace: str) -> list[tuple[str, str]]:
         """Known service accounts of a namespace and its `default` (indexed once)."""
         return self._sas.get(namespace) or [(namespace, "default")]
+
+    def _sa_identity(self, namespace: str, name: str) -> Identity:
+        """`Identity.service_account`, made once per graph (steps to it are made per search)."""
+        ident = self._sa_idents.get((namespace, name))
+        if ident is None:
+            ident = self._sa_idents[(namespace, name)] = Identity.service_account(namespace, name)
+        return ident
 
     def _scopes(self, perms: Iterable[Permission]) -> dict[str, list[Permission]]:
         """Namespaces each permission reaches (a cluster-wide one reaches every namespace)."""
@@ -397,12 +477,13 @@ class EscalationGraph:
             allowed = names.get(ns) if names is not None else None
             action = what.format(where=f"in namespace `{ns}`")
             known = self.serviceaccounts_in(ns)
+            grants = tuple(perms)
             for sa_ns, sa_name in known:
                 if allowed is None or sa_name in allowed:
-                    out.append(Step(kind, action, Identity.service_account(sa_ns, sa_name), tuple(perms), row.name))
+                    out.append(Step(kind, action, self._sa_identity(sa_ns, sa_name), grants, row.name))
             if allowed:
                 for name in sorted(allowed - {n for _, n in known}):
-                    out.append(Step(kind, action, Identity.service_account(ns, name), tuple(perms), row.name))
+                    out.append(Step(kind, action, self._sa_identity(ns, name), grants, row.name))
         return out
 
     def _acquire(self, ident: Identity, row: EscalationRule, gains: set[Acquired], action: str,
@@ -423,14 +504,31 @@ class EscalationGraph:
         return result
 
     def _search(self, ident: Identity) -> tuple[Step, ...]:
-        """The steps out of an identity, one per target, in a fixed order."""
+        """The steps out of an identity, one per target, in a fixed order: from the search its
+        class made (`search_key`, `_Class`), or its own."""
+        if ident.kind == "superuser":
+            return ()
+        key = self.search_key(ident)
+        if key is not None:
+            cls = self._rows.get(key)
+            if cls is None:
+                cls = self._rows[key] = _Class(ident, self._row_steps(ident))
+            if cls.rep == ident:
+                return self._finish(ident, cls.raw)
+            edges = cls.edges(self, ident)
+            if edges is not None:
+                return edges
+        return self._finish(ident, self._row_steps(ident))
+
+    def _finish(self, ident: Identity, raw: list[Step]) -> tuple[Step, ...]:
+        """An identity's edges from what the rows yield for it: the steps by which it acquires
+        merged into one (`_acquire_step`), then one step per target, by `_step_key`."""
         steps: list[Step] = []
         acquiring: list[Step] = []
-        if ident.kind != "superuser":
-            for step in self._row_steps(ident):
-                (acquiring if _same_base(step.target, ident) and step.target.kind != "superuser"
-                 else steps).append(step)
-            steps += self._acquire_step(ident, acquiring)
+        for step in raw:
+            (acquiring if _same_base(step.target, ident) and step.target.kind != "superuser"
+             else steps).append(step)
+        steps += self._acquire_step(ident, acquiring)
         best: dict[Identity, Step] = {}
         for s in sorted(steps, key=_step_key):
             if s.target != ident and s.target not in best:
@@ -438,23 +536,14 @@ class EscalationGraph:
         return tuple(best.values())
 
     def _row_steps(self, ident: Identity) -> list[Step]:
-        """What every row of the table yields for an identity: the search (the costly part, some 50
-        rule lookups), made once per `search_key` and renamed for the other identities of the key."""
-        key = self.search_key(ident)
-        if key is not None:
-            done = self._rows.get(key)
-            if done is not None:
-                renamed = _rename_steps(self, done[0], ident, done[1])
-                if renamed is not None:
-                    return renamed
+        """What every row of the table yields for the identity: the search (the costly part, some
+        50 requirements looked up), made once per class (`_search`)."""
         self.searches += 1
         out: list[Step] = []
         for row in self.rules:
             effect = _EFFECTS.get(row.effect)
             if effect is not None:
                 out += effect(self, ident, row)
-        if key is not None and key not in self._rows:
-            self._rows[key] = (ident, out)
         return out
 
     def search_key(self, ident: Identity) -> tuple | None:
@@ -477,19 +566,40 @@ class EscalationGraph:
             own = RbacSubject("Group", ident.groups[0] if ident.groups else "")
         else:
             own = RbacSubject("User", ident.name)
-        bound = tuple((b.ref, None if s == own else s) for b, s in self.model.bindings_for(ident.user_info))
         if self._may_impersonate_users(ident):
             return None
+        blocks = self.blocks(ident)
+        if blocks is not None and not self._reads_bindings(ident):
+            # Only the blocks a requirement may draw on count (`relevant`): every answer, and so
+            # every step, comes from them; the identity's own block by its bindings.
+            return ("relevant", ident.acquired, tuple(
+                ("own", blk.refs) if blk.subject == own else blk
+                for blk in blocks if self.sets.relevant(blk)))
+        bound = tuple((b.ref, None if s == own else s) for b, s in self.sets.bound(ident.user_info))
         return (ident.acquired, bound)
+
+    def _reads_bindings(self, ident: Identity) -> bool:
+        """Whether a row that reads the bindings naming the identity (escalate, aggregated roles:
+        the roles it may rewrite are those bound to it) finds what it requires."""
+        return any(self._all_needs(ident, row) is not None for row in self._binding_rows)
+
+    def relevant_blocks(self, ident: Identity) -> list[Block] | None:
+        """The identity's blocks a requirement of the table may draw on (None: see `blocks`)."""
+        blocks = self.blocks(ident)
+        if blocks is None:
+            return None
+        return [blk for blk in blocks if self.sets.relevant(blk)]
 
     def _may_impersonate_users(self, ident: Identity) -> bool:
         """Whether a row impersonating users yields for the identity (a cheap test of each rule
         first, cached per rule: most identities hold none that could)."""
         if not self._impersonate_users:
             return False
+        if self.blocks(ident) is not None:  # answers are cheap: ask the rows themselves
+            return any(self._all_needs(ident, row) is not None for row in self._impersonate_users)
         # The identity's rules are its bindings' roles' rules and its acquired ones
         # (AccessModel.permissions): tested per role, cached, rather than per permission.
-        roles = [self.model.roles.get(b.role) for b, _s in self.model.bindings_for(ident.user_info)]
+        roles = [self.model.roles.get(b.role) for b, _s in self.sets.bound(ident.user_info)]
         acquired = [p.rule for p in self.permissions(ident) if p.reason.binding is None] if ident.acquired else []
         for row in self._impersonate_users:
             need = row.requires[0]
@@ -656,8 +766,7 @@ class EscalationGraph:
             return []
         group_perms, group_names = self._cluster_names(needs[0])
         # The impersonation filter needs a user (or service account) to impersonate with the groups.
-        with_user = (self.need(ident, Need(("impersonate",), "", "users", cluster=True))
-                     or self.need(ident, Need(("impersonate",), "", "serviceaccounts")))
+        with_user = self.need(ident, _IMPERSONATE_USERS) or self.need(ident, _IMPERSONATE_SAS)
         if not with_user:
             return []
         basis = tuple(group_perms) + tuple(with_user)
@@ -719,7 +828,7 @@ class EscalationGraph:
         esc, upd = needs
         kind = "ClusterRole" if row.requires[0].resource == "clusterroles" else "Role"
         out: list[Step] = []
-        for b, _s in self.model.bindings_for(ident.user_info):
+        for b, _s in self.sets.bound(ident.user_info):
             if b.role.kind != kind:
                 continue
             where = "" if kind == "ClusterRole" else b.role.namespace
@@ -762,7 +871,7 @@ class EscalationGraph:
         creates = [p for p in write if matching.verb_matches(p.rule, "create") and not p.rule.resource_names]
         members = self._aggregated_members()
         out: list[Step] = []
-        for b, _s in self.model.bindings_for(ident.user_info):
+        for b, _s in self.sets.bound(ident.user_info):
             names = members.get(b.role)
             if names is None or b.role.kind != "ClusterRole":
                 continue
@@ -795,7 +904,8 @@ class EscalationGraph:
             return []
         need = row.requires[0]
         action = (f"can {'/'.join(need.verbs)} {need.target} ({row.yields.split('(', 1)[-1].rstrip(')')})")
-        return [Step(step_kind(row), action, Identity.service_account(ns, name), tuple(needs[0]), row.name)
+        grants = tuple(needs[0])
+        return [Step(step_kind(row), action, self._sa_identity(ns, name), grants, row.name)
                 for ns, name in self._all_sas]
 
     def _namespace_delete(self, ident: Identity, row: EscalationRule) -> list[Step]:
@@ -873,7 +983,7 @@ class EscalationGraph:
         if MASTERS in ident.groups or ident.is_node:
             return None
         bound = tuple((b.ref, None if s.kind == "User" and s.name == ident.name else s)
-                      for b, s in self.model.bindings_for(ident.user_info))
+                      for b, s in self.sets.bound(ident.user_info))
         return (ident.groups, bound)
 
     def representative(self, ident: Identity) -> Identity | None:
@@ -957,11 +1067,10 @@ class _Renaming:
     def _perm_map(self, source: Identity) -> dict[int, Permission]:
         out = self._perms.get(source)
         if out is None:
-            mine = self.graph.permissions(source)
-            theirs = self.graph.permissions(self.ident(source))
-            if len(mine) != len(theirs):
+            out = self.graph.perm_pairs(source, self.ident(source))
+            if out is None:
                 raise _NotShared
-            out = self._perms[source] = {id(p): q for p, q in zip(mine, theirs, strict=True)}
+            self._perms[source] = out
         return out
 
     def step(self, source: Identity, step: Step) -> Step:
@@ -970,10 +1079,7 @@ class _Renaming:
             return done
         if _same_base(source, self.rep):
             perms = self._perm_map(source)
-            try:
-                grants = tuple(perms[id(p)] for p in step.grants)
-            except KeyError:
-                raise _NotShared from None
+            grants = tuple(perms.get(id(p), p) for p in step.grants) if perms else step.grants
             done = Step(step.kind, step.action, self.ident(step.target), grants, step.rule)
         elif _same_base(step.target, self.rep):
             raise _NotShared
@@ -998,26 +1104,84 @@ class _Renaming:
         return out
 
 
-def _rename_steps(graph: EscalationGraph, rep: Identity, ident: Identity, steps: list[Step]) -> list[Step] | None:
-    """The rows' steps of `rep` as `ident`'s own search makes them (same `search_key`): targets
-    holding acquired roles are `rep` holding more (only `_gain` makes them), and become `ident`
-    holding the same; grants become `ident`'s permissions at the same place in the same list.
-    None when the permissions do not line up (never expected: `ident` is then searched)."""
-    mine, theirs = graph.permissions(rep), graph.permissions(ident)
-    if len(mine) != len(theirs):
-        return None
-    perms = {id(p): q for p, q in zip(mine, theirs, strict=True)}
-    out = []
-    for st in steps:
-        target = st.target
-        if target.acquired:
-            target = Identity(ident.kind, ident.name, ident.namespace, ident.groups, target.acquired)
-        try:
-            grants = tuple(perms[id(p)] for p in st.grants)
-        except KeyError:
+class _Class:
+    """The rows' search of the first identity of a `search_key` (`rep`), and each other member's
+    edges made from it without searching: what `_finish` makes of the steps the member's own
+    search would yield, which are the representative's with targets that hold acquired roles
+    (only `_gain` makes them: the searcher holding more) made the member holding the same, and
+    grants made the member's permissions at the same place of the same blocks.
+
+    Steps to other identities do not depend on who searched: they are sorted and kept one per
+    target once per class; per member only its own acquiring steps are merged (`_acquire_step`)
+    and put in place, and the grants of the steps it keeps renamed.
+    """
+
+    __slots__ = ("rep", "raw", "_acquiring", "_to", "_firsts", "_keys")
+
+    def __init__(self, rep: Identity, raw: list[Step]) -> None:
+        self.rep, self.raw = rep, raw
+        self._acquiring: list[tuple[int, Step]] = []  # steps to the searcher holding more
+        self._to: dict[Identity, list[tuple[int, Step]]] = {}  # the other steps, by target
+        for i, st in enumerate(raw):
+            if st.target.acquired:
+                self._acquiring.append((i, st))
+            else:
+                self._to.setdefault(st.target, []).append((i, st))
+        # The first step to each target in `_step_key` order (a stable sort: row order on ties).
+        ordered = sorted(((i, st) for i, st in enumerate(raw) if not st.target.acquired),
+                         key=lambda e: _step_key(e[1]))
+        seen: set[Identity] = set()
+        self._firsts: list[Step] = []
+        for _i, st in ordered:
+            if st.target not in seen:
+                seen.add(st.target)
+                self._firsts.append(st)
+        self._keys = [_step_key(st) for st in self._firsts]
+
+    def edges(self, graph: EscalationGraph, ident: Identity) -> tuple[Step, ...] | None:
+        """`graph._finish(ident, <ident's own rows>)`, or None when the blocks do not line up."""
+        mine, theirs = graph.relevant_blocks(self.rep), graph.relevant_blocks(ident)
+        if mine is None or theirs is None:
             return None
-        out.append(Step(st.kind, st.action, target, grants, st.rule))
-    return out
+        # Steps' grants come from requirements' answers, which come from these blocks only.
+        perms = pair_blocks(mine, theirs)
+        if perms is None:
+            return None
+
+        def renamed(st: Step) -> Step:
+            target = st.target
+            if target.acquired:
+                target = Identity(ident.kind, ident.name, ident.namespace, ident.groups, target.acquired)
+            grants = st.grants
+            if perms and any(id(p) in perms for p in grants):
+                grants = tuple(perms.get(id(p), p) for p in grants)
+            elif target is st.target:
+                return st
+            return Step(st.kind, st.action, target, grants, st.rule)
+
+        base = ident.base
+        own = self._to.get(base, [])
+        acquiring = [renamed(st) for _i, st in sorted(self._acquiring + own, key=lambda e: e[0])]
+        merged = graph._acquire_step(ident, acquiring)
+        out = [st for st in self._firsts if st.target != base]
+        keys = [k for st, k in zip(self._firsts, self._keys, strict=True) if st.target != base]
+        for st in merged:
+            # Appended after the others before a stable sort: after every step of an equal key.
+            lo, hi = 0, len(keys)
+            key = _step_key(st)
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if key < keys[mid]:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            out.insert(lo, st)
+            keys.insert(lo, key)
+        best: dict[Identity, Step] = {}
+        for st in out:
+            if st.target != ident and st.target not in best:
+                best[st.target] = st
+        return tuple(renamed(st) for st in best.values())
 
 
 class _NotShared(Exception):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from policyc import model as m
 from policyc.access.authorizer import Permission
 from policyc.access.escalation import EscalationGraph, Identity, Step
+from policyc.access.permsets import Block
 from policyc.access.matching import Pattern, rule_overlaps
 from policyc.k8s import releases
 from policyc.k8s.rules import PolicyRule, expand_verbs, split_resource
@@ -135,6 +136,9 @@ class _Forbidden:
     def __init__(self, graph: EscalationGraph, spec: GuardSpec) -> None:
         self.graph, self.spec = graph, spec
         self._first: dict[Identity, Permission | None] = {}
+        # Keys this guard's entries in the blocks' caches (a new object per check: never reused
+        # while the entries live, as the blocks keep it).
+        self._token = object()
         # By the rule object (shared by every permission of a role; hashing a rule is the cost);
         # the entry keeps the rule alive, so its id is not reused.
         self._rule: dict[tuple[str | None, int], tuple[PolicyRule, bool]] = {}
@@ -151,9 +155,23 @@ class _Forbidden:
     def first(self, ident: Identity) -> Permission | None:
         if ident in self._first:
             return self._first[ident]
-        found = [p for p in self.graph.permissions(ident) if self.forbids(p)]
-        first = self._first[ident] = min(found, key=lambda p: p.sort_key) if found else None
+        blocks = self.graph.blocks(ident)
+        if blocks is None:
+            found = [p for p in self.graph.permissions(ident) if self.forbids(p)]
+        else:
+            # The identity's permissions are its blocks' (shared with other identities): the
+            # first of each block is found once per guard, the identity's is the least of those.
+            found = [p for blk in blocks if (p := self._block_first(blk)) is not None]
+        key = self.graph.sets.sort_key
+        first = self._first[ident] = min(found, key=key) if found else None
         return first
+
+    def _block_first(self, blk: Block) -> Permission | None:
+        entry = blk.extra.get(self._token)
+        if entry is None:
+            found = [p for p in blk.permissions if self.forbids(p)]
+            entry = blk.extra[self._token] = (min(found, key=self.graph.sets.sort_key) if found else None,)
+        return entry[0]
 
 
 def first_violation(graph: EscalationGraph, start: Identity, spec: GuardSpec,

@@ -1,0 +1,229 @@
+"""An identity's permissions as blocks shared between identities, and requirements answered per block.
+
+Every identity's permissions repeat the same bindings: those of `system:authenticated` (`view`
+for everyone in a few namespaces, the built-in discovery roles), those of its groups, its
+team's. `AccessModel.permissions` lists them per identity; the escalation search asks some 50
+requirements (`Need`) of each identity, and the guards each identity's first forbidden
+permission. Here the permissions are cut into blocks, one per subject a binding matched (with
+the bindings that matched it), one per acquired role and one for a node's Node-authorizer role;
+a block is made once per graph and shared by every identity it belongs to, so a requirement is
+answered once per block (per role and scope: a role's rules are looked up in an index of the
+role, once per requirement), and an identity's answer is the answers of its few blocks, in
+`Permission.sort_key` order: the same permissions as a rule index built over the identity's
+whole list (EscalationGraph.find), since whether a rule answers a requirement depends on the
+rule alone (issue 19).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from policyc.access import matching
+from policyc.access.authorizer import AccessModel, Permission
+from policyc.access.escalation_rules import Need
+from policyc.access.objects import BindingObj
+from policyc.access.request import Request, UserInfo
+from policyc.k8s.rules import PolicyRule
+from policyc.model.rbac import RbacSubject
+
+ALL = "*"
+
+# A run of permissions sharing one scope, aligned with the rules they hold (perms[i].rule is rules[i]).
+Segment = tuple[str | None, tuple[PolicyRule, ...], tuple[Permission, ...]]
+
+
+def signer_allowed(rule: PolicyRule, names: tuple[str, ...]) -> bool:
+    """A rule on signers allows one of `names`, directly or as `DOMAIN/*`
+    (plugin/pkg/admission/certificates/util.go IsAuthorizedForSignerName)."""
+    if not rule.resource_names:
+        return True
+    wild = {n.split("/", 1)[0] + "/*" for n in names}
+    return bool(set(rule.resource_names) & (set(names) | wild))
+
+
+class Block:
+    """Permissions shared by identities: segments, and the answers computed for them."""
+
+    __slots__ = ("segments", "subject", "refs", "answers", "extra")
+
+    def __init__(self, segments: tuple[Segment, ...], subject: RbacSubject | None = None,
+                 refs: tuple[Any, ...] = ()) -> None:
+        self.segments = segments
+        self.subject, self.refs = subject, refs  # a bound block's: the subject and binding refs
+        # id(need) -> the block's permissions that satisfy it, sorted (non-empty answers only);
+        # None until asked (PermissionSets.answers)
+        self.answers: dict[int, list[Permission]] | None = None
+        self.extra: dict[Any, Any] = {}  # per-block caches of other users (guards)
+
+    @property
+    def permissions(self) -> list[Permission]:
+        """Every permission of the block, in order."""
+        return [p for _scope, _rules, perms in self.segments for p in perms]
+
+
+class PermissionSets:
+    """Blocks and per-block answers over one AccessModel (see the module's docstring).
+
+    `needs` are every requirement that will be asked (the table's): each block answers all of
+    them at once, each rule tested only against the requirements on one of its resources.
+    """
+
+    def __init__(self, model: AccessModel, needs: tuple[Need, ...]) -> None:
+        self.model = model
+        self.needs = tuple({id(n): n for n in needs}.values())
+        self._need_ids = frozenset(id(n) for n in self.needs)  # the tuple keeps them alive
+        self._bound: dict[UserInfo, list[tuple[BindingObj, RbacSubject]]] = {}
+        self._user_blocks: dict[UserInfo, tuple[Block, ...]] = {}
+        self._blocks: dict[Any, Block] = {}
+        # Requirements by the resources a rule must name to satisfy them: `*`, the resource (with
+        # its subresource), `*/SUB` (matching.resource_matches).
+        self._by_resource: dict[str, list[Need]] = {}
+        for n in self.needs:
+            wanted = {ALL, Request(n.verbs[0], n.group, n.resource, n.sub, "").combined_resource}
+            if n.sub:
+                wanted.add(f"*/{n.sub}")
+            for w in wanted:
+                self._by_resource.setdefault(w, []).append(n)
+        self._hits: dict[int, tuple[tuple[PolicyRule, ...], list[tuple[Need, tuple[int, ...]]]]] = {}
+        self._keys: dict[int, tuple[Permission, tuple]] = {}
+        self.lookups = 0  # blocks answered (tests count them)
+
+    def bound(self, user: UserInfo) -> list[tuple[BindingObj, RbacSubject]]:
+        """`AccessModel.bindings_for`, once per user (do not change the list returned)."""
+        out = self._bound.get(user)
+        if out is None:
+            out = self._bound[user] = self.model.bindings_for(user)
+        return out
+
+    def user_blocks(self, user: UserInfo) -> tuple[Block, ...]:
+        """The blocks of what the user's bindings grant: one per subject a binding matched, with
+        the bindings (in `bindings_for` order) that matched the user through it."""
+        out = self._user_blocks.get(user)
+        if out is not None:
+            return out
+        by_subject: dict[RbacSubject, list[BindingObj]] = {}
+        for b, s in self.bound(user):
+            by_subject.setdefault(s, []).append(b)
+        blocks = []
+        for s, bs in by_subject.items():
+            key = ("bound", s, tuple(b.ref for b in bs))
+            blk = self._blocks.get(key)
+            if blk is None:
+                segments = []
+                for b in bs:
+                    granted = self.model.granted(b, s)
+                    role = self.model.roles.get(b.role)
+                    if granted and role is not None:  # the role's own tuple: its hits are shared
+                        segments.append((b.scope, role.rules, granted))
+                blk = self._blocks[key] = Block(tuple(segments), s, key[2])
+            blocks.append(blk)
+        out = self._user_blocks[user] = tuple(blocks)
+        return out
+
+    def block(self, key: Any, make: Callable[[], tuple[Segment, ...]]) -> Block:
+        """The block named `key`, made by `make` the first time."""
+        blk = self._blocks.get(key)
+        if blk is None:
+            blk = self._blocks[key] = Block(make())
+        return blk
+
+    def sort_key(self, p: Permission) -> tuple:
+        """`p.sort_key`, computed once per permission object."""
+        entry = self._keys.get(id(p))
+        if entry is None or entry[0] is not p:
+            entry = self._keys[id(p)] = (p, p.sort_key)
+        return entry[1]
+
+    def need(self, blocks: tuple[Block, ...] | list[Block], need: Need) -> list[Permission] | None:
+        """The permissions of `blocks` that satisfy a requirement, in `sort_key` order (a new
+        list); None for a requirement not among `needs`."""
+        key = id(need)
+        parts = []
+        for blk in blocks:
+            answers = blk.answers if blk.answers is not None else self.answers(blk)
+            a = answers.get(key)
+            if a:
+                parts.append(a)
+        if not parts:
+            return [] if key in self._need_ids else None
+        if len(parts) == 1:
+            return list(parts[0])
+        return sorted((p for a in parts for p in a), key=self.sort_key)
+
+    def relevant(self, blk: Block) -> bool:
+        """Whether a permission of the block satisfies a requirement (a block that does not is
+        in no answer, so no step's grants)."""
+        return bool(blk.answers if blk.answers is not None else self.answers(blk))
+
+    def answers(self, blk: Block) -> dict[int, list[Permission]]:
+        """Every requirement's non-empty answer in the block, computed once."""
+        if blk.answers is None:
+            self.lookups += 1
+            acc: dict[int, list[Permission]] = {}
+            for scope, rules, perms in blk.segments:
+                for need, found in self.hits(rules):
+                    if need.cluster and scope is not None:
+                        continue
+                    acc.setdefault(id(need), []).extend(perms[i] for i in found)
+            for ps in acc.values():
+                if len(ps) > 1:
+                    ps.sort(key=self.sort_key)
+            blk.answers = acc
+        return blk.answers
+
+    def hits(self, rules: tuple[PolicyRule, ...]) -> list[tuple[Need, tuple[int, ...]]]:
+        """Which of `rules` satisfy each requirement, in any scope (EscalationGraph.find's test:
+        a rule the index would not offer fails its resource test), cached per rules tuple."""
+        entry = self._hits.get(id(rules))
+        if entry is not None and entry[0] is rules:
+            return entry[1]
+        found: dict[int, list[int]] = {}
+        for i, rule in enumerate(rules):
+            candidates: dict[int, Need] = {}
+            for r in rule.resources:
+                for n in self._by_resource.get(r, ()):
+                    candidates[id(n)] = n
+            for n in candidates.values():
+                if rule_satisfies(rule, n):
+                    found.setdefault(id(n), []).append(i)
+        result = [(n, tuple(found[id(n)])) for n in self.needs if id(n) in found]
+        self._hits[id(rules)] = (rules, result)
+        return result
+
+
+def rule_satisfies(rule: PolicyRule, need: Need) -> bool:
+    """Whether a rule allows one of the requirement's verbs on its resource, in any scope: with
+    every name, or (`named`, `names`) limited to names, the signer's among them."""
+    verbs = need.verbs if ALL not in need.verbs else ("*",)
+    any_name = need.named or bool(need.names)
+    for verb in verbs:
+        req = Request(verb, need.group, need.resource, need.sub, "")
+        if any_name:
+            ok = (matching.verb_matches(rule, verb) and matching.group_matches(rule, need.group)
+                  and matching.resource_matches(rule, req.combined_resource, need.sub))
+        else:
+            ok = matching.rule_allows(rule, req)
+        if ok:
+            return not need.names or signer_allowed(rule, need.names)
+    return False
+
+
+def pair_blocks(mine: tuple[Block, ...] | list[Block], theirs: tuple[Block, ...] | list[Block],
+                ) -> dict[int, Permission] | None:
+    """Two identities whose bindings line up (the same bindings through the same subjects, bar
+    their own): each permission of `mine` that is not also `theirs` (by id), mapped to theirs at
+    the same place of the corresponding block; None when the blocks do not line up."""
+    if len(mine) != len(theirs):
+        return None
+    out: dict[int, Permission] = {}
+    for a, b in zip(mine, theirs, strict=True):
+        if a is b:
+            continue
+        if len(a.segments) != len(b.segments):
+            return None
+        for (sa, _ra, pa), (sb, _rb, pb) in zip(a.segments, b.segments, strict=True):
+            if sa != sb or len(pa) != len(pb):
+                return None
+            out.update(zip(map(id, pa), pb))
+    return out
