@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from policyc import model as m
 from policyc.access.authorizer import Permission
 from policyc.access.escalation import EscalationGraph, Identity, Step
-from policyc.access.permsets import Block
 from policyc.access.matching import Pattern, rule_overlaps
+from policyc.access.permsets import Block
 from policyc.k8s import releases
 from policyc.k8s.rules import PolicyRule, expand_verbs, split_resource
 

@@ -225,5 +225,5 @@ def pair_blocks(mine: tuple[Block, ...] | list[Block], theirs: tuple[Block, ...]
         for (sa, _ra, pa), (sb, _rb, pb) in zip(a.segments, b.segments, strict=True):
             if sa != sb or len(pa) != len(pb):
                 return None
-            out.update(zip(map(id, pa), pb))
+            out.update(zip(map(id, pa), pb, strict=True))
     return out
