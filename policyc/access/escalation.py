@@ -54,6 +54,7 @@ MOUNT_RULE = PolicyRule(("",), ("configmaps", "secrets"), (), (), ("get",))
 # The user (or service account) impersonating groups needs (answers are cached by the Need object).
 _IMPERSONATE_USERS = Need(("impersonate",), "", "users", cluster=True)
 _IMPERSONATE_SAS = Need(("impersonate",), "", "serviceaccounts")
+_UNSET = object()
 
 # Step kinds (shown, and used to prefer one step over another on equal length), per effect.
 _KIND = {
@@ -91,6 +92,14 @@ class Acquired:
 
     def __lt__(self, other: Acquired) -> bool:
         return _acq_key(self) < _acq_key(other)
+
+    def __hash__(self) -> int:
+        # Sets of acquired roles are made per step (`_gain`): the hash (rules included) is kept.
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = hash((self.scope, self.role, self.rules, self.why))
+            object.__setattr__(self, "_hash", h)
+        return h
 
     def __str__(self) -> str:
         where = f"in namespace `{self.scope}`" if self.scope else "cluster-wide"
@@ -271,6 +280,7 @@ class EscalationGraph:
                                            _IMPERSONATE_SAS))
         self._ident_blocks: dict[Identity, tuple[Block, ...] | None] = {}
         self._sa_idents: dict[tuple[str, str], Identity] = {}
+        self._mounts: dict[str, Acquired] = {}
         self._binding_rows = [row for row in self.rules if row.effect in ("escalate", "aggregated-member")]
 
     def sharing(self, model: AccessModel) -> EscalationGraph:
@@ -322,9 +332,10 @@ class EscalationGraph:
         """The identity's permissions as shared blocks (permsets.py): its bindings' per subject,
         then the node's, then one per acquired role, as `permissions` lists them; None for the
         superuser and members of `system:masters` (their permissions are listed whole)."""
-        if ident in self._ident_blocks:
-            return self._ident_blocks[ident]
-        out: tuple[Block, ...] | None = None
+        out = self._ident_blocks.get(ident, _UNSET)
+        if out is not _UNSET:
+            return out  # type: ignore[return-value]
+        out = None
         if ident.kind != "superuser" and MASTERS not in ident.groups:
             blocks = list(self.sets.user_blocks(ident.user_info))
             if ident.is_node and (node := self.model.role(NODE_ROLE)) is not None:
@@ -420,6 +431,13 @@ class EscalationGraph:
         """Known service accounts of a namespace and its `default` (indexed once)."""
         return self._sas.get(namespace) or [(namespace, "default")]
 
+    def _mount(self, namespace: str) -> Acquired:
+        """What a pod created in the namespace mounts (one object per namespace: its hash is kept)."""
+        acq = self._mounts.get(namespace)
+        if acq is None:
+            acq = self._mounts[namespace] = Acquired(namespace, None, (MOUNT_RULE,), "mounted by a pod it creates")
+        return acq
+
     def _sa_identity(self, namespace: str, name: str) -> Identity:
         """`Identity.service_account`, made once per graph (steps to it are made per search)."""
         ident = self._sa_idents.get((namespace, name))
@@ -513,8 +531,6 @@ class EscalationGraph:
             cls = self._rows.get(key)
             if cls is None:
                 cls = self._rows[key] = _Class(ident, self._row_steps(ident))
-            if cls.rep == ident:
-                return self._finish(ident, cls.raw)
             edges = cls.edges(self, ident)
             if edges is not None:
                 return edges
@@ -670,11 +686,14 @@ class EscalationGraph:
         if any(a.everything and a.scope is None for a in gains):
             return Identity.superuser()
         held = set(ident.acquired)
-        # Anything in a scope where everything is already held adds nothing.
-        gains = {a for a in gains if Acquired(a.scope, None) not in held}
+        # Anything in a scope where everything is already held adds nothing. (`Acquired(scope,
+        # None) in held`, without making one per gain: the scopes of such members of held.)
+        everywhere = {a.scope for a in held if _is_everything(a)}
+        gains = {a for a in gains if a.scope not in everywhere}
         new = held | gains
         if any(a.everything for a in gains):
-            new = {a for a in new if a.everything or Acquired(a.scope, None) not in new}
+            everywhere = {a.scope for a in new if _is_everything(a)}
+            new = {a for a in new if a.everything or a.scope not in everywhere}
         if new == held:
             return None
         return Identity(ident.kind, ident.name, ident.namespace, ident.groups, tuple(sorted(new, key=_acq_key)))
@@ -694,7 +713,7 @@ class EscalationGraph:
         names = sorted(scoped)
         where = (f"namespace `{names[0]}`" if len(names) == 1
                  else "namespaces " + ", ".join(f"`{n}`" for n in names))
-        gains = {Acquired(ns, None, (MOUNT_RULE,), "mounted by a pod it creates") for ns in names}
+        gains = {self._mount(ns) for ns in names}
         basis = sorted({id(p): p for ps in scoped.values() for p in ps}.values(), key=lambda p: p.sort_key)
         out += self._acquire(ident, row, gains, f"can {verb} {need.target} in {where} (its pods mount any secret "
                              "and configmap there)", basis)
@@ -1161,6 +1180,8 @@ class _Class:
 
         base = ident.base
         own = self._to.get(base, [])
+        # Merged as the member (the order of the steps merged compares their targets: the member
+        # holding more, or itself).
         acquiring = [renamed(st) for _i, st in sorted(self._acquiring + own, key=lambda e: e[0])]
         merged = graph._acquire_step(ident, acquiring)
         out = [st for st in self._firsts if st.target != base]
@@ -1181,7 +1202,7 @@ class _Class:
         for st in out:
             if st.target != ident and st.target not in best:
                 best[st.target] = st
-        return tuple(renamed(st) for st in best.values())
+        return tuple(st if st.target.base == base else renamed(st) for st in best.values())
 
 
 class _NotShared(Exception):
@@ -1225,8 +1246,16 @@ def _same_base(a: Identity, b: Identity) -> bool:
     return a.kind == b.kind and a.name == b.name and a.namespace == b.namespace and a.groups == b.groups
 
 
+_NO_ROLE = ObjRef("", "", "")
+
+
+def _is_everything(a: Acquired) -> bool:
+    """`a == Acquired(a.scope, None)`."""
+    return a.role is None and not a.rules and not a.why
+
+
 def _acq_key(a: Acquired) -> tuple:
-    return (a.scope or "", a.role or ObjRef("", "", ""), a.rules, a.why)
+    return (a.scope or "", a.role or _NO_ROLE, a.rules, a.why)
 
 # An effect may read the identity only through its permissions (`need`, `find`), its acquired
 # roles (`_gain`) and the bindings that apply to it (`bindings_for`): searches are shared by

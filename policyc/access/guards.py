@@ -114,6 +114,9 @@ class GuardSpec:
         return out
 
 
+_UNSET = object()
+
+
 @dataclass(frozen=True)
 class Violation:
     """A subject that can do what a guard forbids: the path to the holder and the permission."""
@@ -142,9 +145,15 @@ class _Forbidden:
         # By the rule object (shared by every permission of a role; hashing a rule is the cost);
         # the entry keeps the rule alive, so its id is not reused.
         self._rule: dict[tuple[str | None, int], tuple[PolicyRule, bool]] = {}
+        self._segments: dict[tuple[str | None, int], tuple[tuple[PolicyRule, ...], list[int]]] = {}
+
+    def _scope_key(self, scope: str | None) -> str | None:
+        # GuardSpec.forbids reads of a namespace only whether the guard names it: without
+        # namespaces every namespace is alike (`""` stands for them), the cluster scope is None.
+        return scope if scope is None or self.spec.namespaces is not None else ""
 
     def forbids(self, p: Permission) -> bool:
-        key = (p.scope, id(p.rule))
+        key = (self._scope_key(p.scope), id(p.rule))
         entry = self._rule.get(key)
         if entry is not None and entry[0] is p.rule:
             return entry[1]
@@ -152,9 +161,20 @@ class _Forbidden:
         self._rule[key] = (p.rule, hit)
         return hit
 
+    def _forbidden(self, scope: str | None, rules: tuple[PolicyRule, ...], perms: tuple[Permission, ...],
+                   ) -> list[int]:
+        """Which of a segment's permissions the guard forbids (`forbids` reads only the scope and
+        the rule): once per role and scope, not once per block that binds it."""
+        key = (self._scope_key(scope), id(rules))
+        entry = self._segments.get(key)
+        if entry is None or entry[0] is not rules:
+            entry = self._segments[key] = (rules, [i for i, p in enumerate(perms) if self.forbids(p)])
+        return entry[1]
+
     def first(self, ident: Identity) -> Permission | None:
-        if ident in self._first:
-            return self._first[ident]
+        done = self._first.get(ident, _UNSET)
+        if done is not _UNSET:
+            return done  # type: ignore[return-value]
         blocks = self.graph.blocks(ident)
         if blocks is None:
             found = [p for p in self.graph.permissions(ident) if self.forbids(p)]
@@ -169,7 +189,7 @@ class _Forbidden:
     def _block_first(self, blk: Block) -> Permission | None:
         entry = blk.extra.get(self._token)
         if entry is None:
-            found = [p for p in blk.permissions if self.forbids(p)]
+            found = [perms[i] for scope, rules, perms in blk.segments for i in self._forbidden(scope, rules, perms)]
             entry = blk.extra[self._token] = (min(found, key=self.graph.sets.sort_key) if found else None,)
         return entry[0]
 
