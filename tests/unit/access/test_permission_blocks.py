@@ -143,7 +143,8 @@ def test_blocks_pair_only_when_they_line_up() -> None:
     role = _role("r", pods)
 
     def held_by(user: str) -> Block:
-        return Block(((None, role.rules, (Permission(None, pods, Reason(None, role.ref, pods, RbacSubject("User", user))),)),))
+        reason = Reason(None, role.ref, pods, RbacSubject("User", user))
+        return Block(((None, role.rules, (Permission(None, pods, reason),)),))
 
     mine, theirs = held_by("a"), held_by("b")
     shared = Block(())
