@@ -189,8 +189,14 @@ class Identity:
 
     @property
     def base(self) -> Identity:
-        """The identity without acquired roles."""
-        return Identity(self.kind, self.name, self.namespace, self.groups)
+        """The identity without acquired roles (made once)."""
+        if not self.acquired:
+            return self
+        out = self.__dict__.get("_base")
+        if out is None:
+            out = Identity(self.kind, self.name, self.namespace, self.groups)
+            object.__setattr__(self, "_base", out)
+        return out
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -1147,15 +1153,13 @@ class _Class:
             else:
                 self._to.setdefault(st.target, []).append((i, st))
         # The first step to each target in `_step_key` order (a stable sort: row order on ties).
-        ordered = sorted(((i, st) for i, st in enumerate(raw) if not st.target.acquired),
-                         key=lambda e: _step_key(e[1]))
-        seen: set[Identity] = set()
-        self._firsts: list[Step] = []
-        for _i, st in ordered:
-            if st.target not in seen:
-                seen.add(st.target)
-                self._firsts.append(st)
-        self._keys = [_step_key(st) for st in self._firsts]
+        # Steps to one target differ in their key by kind and action only.
+        first: dict[Identity, tuple[tuple[int, str, int], Step]] = {}
+        for target, steps in self._to.items():
+            first[target] = min(((_STEP_RANK[st.kind], st.action, i), st) for i, st in steps)
+        ordered = sorted(((_step_key(st), k[2], st) for k, st in first.values()), key=lambda e: (e[0], e[1]))
+        self._firsts: list[Step] = [st for _key, _i, st in ordered]
+        self._keys = [key for key, _i, _st in ordered]
 
     def edges(self, graph: EscalationGraph, ident: Identity) -> tuple[Step, ...] | None:
         """`graph._finish(ident, <ident's own rows>)`, or None when the blocks do not line up."""
