@@ -236,6 +236,14 @@ class Step:
         return f"{self.action}, so acts as {self.target}"
 
 
+def _step(kind: str, action: str, target: Identity, grants: tuple[Permission, ...], rule: str) -> Step:
+    """`Step(kind, action, target, grants, rule)` without the frozen dataclass's five guarded
+    assignments: searches make a step per service account per namespace per row."""
+    step = object.__new__(Step)
+    step.__dict__.update(kind=kind, action=action, target=target, grants=grants, rule=rule)
+    return step
+
+
 @dataclass(frozen=True)
 class EffectiveGrant:
     """A permission a subject can use: held by `holder`, reached through `path` (empty: its own)."""
@@ -504,10 +512,10 @@ class EscalationGraph:
             grants = tuple(perms)
             for sa_ns, sa_name in known:
                 if allowed is None or sa_name in allowed:
-                    out.append(Step(kind, action, self._sa_identity(sa_ns, sa_name), grants, row.name))
+                    out.append(_step(kind, action, self._sa_identity(sa_ns, sa_name), grants, row.name))
             if allowed:
                 for name in sorted(allowed - {n for _, n in known}):
-                    out.append(Step(kind, action, self._sa_identity(ns, name), grants, row.name))
+                    out.append(_step(kind, action, self._sa_identity(ns, name), grants, row.name))
         return out
 
     def _acquire(self, ident: Identity, row: EscalationRule, gains: set[Acquired], action: str,
@@ -1180,7 +1188,7 @@ class _Class:
                 grants = tuple(perms.get(id(p), p) for p in grants)
             elif target is st.target:
                 return st
-            return Step(st.kind, st.action, target, grants, st.rule)
+            return _step(st.kind, st.action, target, grants, st.rule)
 
         base = ident.base
         own = self._to.get(base, [])
