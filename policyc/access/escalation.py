@@ -21,6 +21,7 @@ team's members cost one search, not one each (issue 19). Docs: docs/access.md.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -691,7 +692,7 @@ class EscalationGraph:
         for step in ordered:
             for p in step.grants:
                 basis.setdefault(id(p), p)
-        action = _merge_actions([step.action for step in ordered])
+        action = _merge_actions(tuple(step.action for step in ordered))
         rules = ",".join(dict.fromkeys(s.rule for s in ordered))
         return [Step(ordered[0].kind, action, target, tuple(sorted(basis.values(), key=lambda p: p.sort_key)),
                      rules)]
@@ -1224,7 +1225,8 @@ class _NotShared(Exception):
 _IN_NAMESPACE = re.compile(r"(.*) in namespace `([^`]*)`")
 
 
-def _merge_actions(actions: list[str]) -> str:
+@functools.lru_cache(maxsize=4096)
+def _merge_actions(actions: tuple[str, ...]) -> str:
     """`X in namespace `a``, `X in namespace `b`` -> `X in namespaces `a`, `b``; other actions kept."""
     merged: dict[str, list[str]] = {}
     for action in actions:
