@@ -588,6 +588,10 @@ class EscalationGraph:
         an identity that may do so is not shared. The subject a binding matched is written None
         when it is the identity itself, so a team's users, its group and its service accounts
         that its grants bind alike share one search (issue 19).
+
+        Coarser still when no row reads the bindings (escalate, aggregated roles do): only the
+        blocks a requirement draws on (`PermissionSets.relevant`) are in the key, so identities
+        that differ in bindings no row can use (`view`, a configmap of their own) share too.
         """
         if ident.kind == "superuser" or ident.is_node or MASTERS in ident.groups:
             return None
