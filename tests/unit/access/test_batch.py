@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import time
 
-from policyc.access import batch
+import pytest
+
+from policyc.access import authorizer, batch
 from policyc.access.session import Session
 
 RBAC = "rbac.authorization.k8s.io/v1"
@@ -85,17 +86,28 @@ def _big_session(rules: int) -> Session:
     return Session.of_objects(objs, (1, 30))
 
 
-def test_questions_are_answered_from_indexes_built_once() -> None:
-    """100,000 rules; 10,000 questions. The target is 10,000 questions a second after loading
-    (docs/access.md); the floor here is far lower, for a shared, loaded test machine."""
+def test_questions_are_answered_from_indexes_built_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """100,000 rules; 10,000 questions. Speed itself is measured by bench/commands.py (10,000
+    questions a second after loading, docs/performance.md); here: a question adds no rule
+    index beyond the first one of each role it reaches, so asking everything again builds none."""
     session = _big_session(100_000)
     spellings = ["po", "pods", "deploy", "deployments.apps", "job", "cm", "secret"]
     lines = [json.dumps({"as": f"u{k % 1000}", "as_groups": [f"g{k % 100}"], "verb": "get" if k % 3 else "bind",
                          "resource": spellings[k % 7], "namespace": f"ns{k % 200}",
                          **({"name": f"o{k % 50}"} if k % 2 else {})}) for k in range(10_000)]
-    start = time.perf_counter()
+    built = [0]
+    original = authorizer.RuleIndex.__init__
+
+    def counted(self: authorizer.RuleIndex) -> None:
+        built[0] += 1
+        original(self)
+
+    monkeypatch.setattr(authorizer.RuleIndex, "__init__", counted)
     answers = list(batch.run(session, lines))
-    elapsed = time.perf_counter() - start
     assert len(answers) == 10_000 and all('"allowed"' in a for a in answers)
     assert any('"allowed": true' in a for a in answers) and any('"allowed": false' in a for a in answers)
-    assert elapsed < 10.0, f"{10_000 / elapsed:.0f} questions/s"
+    roles = len(session.model.roles)
+    assert built[0] <= roles + 1, f"{built[0]} rule indexes for {roles} roles"
+    built[0] = 0
+    assert list(batch.run(session, lines)) == answers
+    assert built[0] == 0
