@@ -53,7 +53,7 @@ except ImportError:  # pragma: no cover
 from lsp_client import LspClient  # noqa: E402
 
 from policyc.gcpause import paused_gc  # noqa: E402
-from policyc.lsp.workspace import PolicyFolder  # noqa: E402
+from policyc.lsp.workspace import PolicyFolder, keep_between_analyses  # noqa: E402
 
 TARGET_MS = 300.0
 
@@ -138,9 +138,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def analysis_cpu_ms(root: Path, target: Path, texts: list[str]) -> list[float]:
     """CPU milliseconds of each incremental analysis after an edit, in this process."""
-    from policyc.access.policy import reuse_searches
-
-    reuse_searches()  # as the server does (policyc/lsp/server.py `serve`)
+    keep_between_analyses()  # as the server does (policyc/lsp/server.py `serve`)
     try:
         program = PolicyFolder(root)
         program.scan()
@@ -154,7 +152,7 @@ def analysis_cpu_ms(root: Path, target: Path, texts: list[str]) -> list[float]:
                 program.analyse()
                 out.append((time.process_time() - start) * 1000)
     finally:
-        reuse_searches(False)
+        keep_between_analyses(False)
     return out
 
 

@@ -10,6 +10,7 @@ release ("what each lint flags" below; docs/access.md, "Access lints and the tab
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -402,30 +403,32 @@ def _what(lint: _Lint, needs: list[Need], use: _GrantUse, flag: _Flagger) -> str
     return lint.what
 
 
+def _cis_of(u: _GrantUse, flag: _Flagger) -> list[Diagnostic]:
+    """PC501, PC502, PC504-PC512 on one grant."""
+    out: list[Diagnostic] = []
+    g, where = u.grant, _places(u.scopes)
+    if (g.role is not None and g.role.text == "cluster-admin") or _is_everything(u.rules):
+        return [warning("PC501", f"{_granted(g)} gives every permission {where}", g.span, _HELP["PC501"])]
+    for lint in _LINTS:
+        fired = flag.fire(lint, u)
+        if fired is None:
+            continue
+        needs, companions = fired
+        labels = [Label(o.grant.span, "together with this grant") for o in companions]
+        out.append(warning(lint.code, f"{_granted(g)} allows {_what(lint, needs, u, flag)} {where}", g.span,
+                           _HELP[lint.code], labels))
+    for s in sorted(u.subjects):
+        if s.kind == "ServiceAccount" and s.name == "default":
+            out.append(warning(
+                "PC505", f"{_granted(g)} gives rights to the `default` service account of `{s.namespace}`",
+                g.span, _HELP["PC505"]))
+    return out
+
+
 def cis_lints(uses: list[_GrantUse], release: escalation_rules.Release | None = None) -> list[Diagnostic]:
     """PC501, PC502, PC504-PC512 on every grant (rows of the escalation table that hold on `release`)."""
-    out: list[Diagnostic] = []
     flag = _Flagger(uses, release)
-    for u in uses:
-        g, where = u.grant, _places(u.scopes)
-        if (g.role is not None and g.role.text == "cluster-admin") or _is_everything(u.rules):
-            out.append(warning("PC501", f"{_granted(g)} gives every permission {where}", g.span,
-                               _HELP["PC501"]))
-            continue
-        for lint in _LINTS:
-            fired = flag.fire(lint, u)
-            if fired is None:
-                continue
-            needs, companions = fired
-            labels = [Label(o.grant.span, "together with this grant") for o in companions]
-            out.append(warning(lint.code, f"{_granted(g)} allows {_what(lint, needs, u, flag)} {where}", g.span,
-                               _HELP[lint.code], labels))
-        for s in sorted(u.subjects):
-            if s.kind == "ServiceAccount" and s.name == "default":
-                out.append(warning(
-                    "PC505", f"{_granted(g)} gives rights to the `default` service account of `{s.namespace}`",
-                    g.span, _HELP["PC505"]))
-    return out
+    return [d for u in uses for d in _cis_of(u, flag)]
 
 
 def wildcard_lints(program: Program) -> list[Diagnostic]:
@@ -458,12 +461,9 @@ def _covered(use: _GrantUse, scope: str | None, subject: RbacSubject, others: li
     return sorted(used.values(), key=lambda o: o.grant.span.sort_key)
 
 
-def redundancy_lints(uses: list[_GrantUse]) -> list[Diagnostic]:
-    """PC520: a grant whose every permission its subjects already have through other grants.
-
-    Of two grants that cover each other, the later one is reported.
-    """
-    out: list[Diagnostic] = []
+def _redundant(uses: list[_GrantUse]) -> dict[int, Diagnostic]:
+    """PC520 by the id of the grant use it is on (see `redundancy_lints`)."""
+    out: dict[int, Diagnostic] = {}
     flagged: set[int] = set()
     # Only grants that bind a subject can cover it: index them once (in source order, which
     # _covered relies on) instead of passing over every grant for every grant.
@@ -491,10 +491,20 @@ def redundancy_lints(uses: list[_GrantUse]) -> list[Diagnostic]:
         flagged.add(id(use))
         labels = tuple(Label(o.grant.span, "already granted here") for o in
                        sorted(covering.values(), key=lambda o: o.grant.span.sort_key))
-        out.append(warning("PC520", f"{_granted(use.grant)} is redundant: its subjects already have everything it "
-                           "allows through other grants", use.grant.span,
-                           "remove it, or narrow the broader grant if this one states the intended access", labels))
+        out[id(use)] = warning(
+            "PC520", f"{_granted(use.grant)} is redundant: its subjects already have everything it allows through "
+            "other grants", use.grant.span, "remove it, or narrow the broader grant if this one states the intended "
+            "access", labels)
     return out
+
+
+def redundancy_lints(uses: list[_GrantUse]) -> list[Diagnostic]:
+    """PC520: a grant whose every permission its subjects already have through other grants.
+
+    Of two grants that cover each other, the later one is reported.
+    """
+    found = _redundant(uses)
+    return [found[id(u)] for u in reversed(uses) if id(u) in found]
 
 
 def unused_role_lints(program: Program) -> list[Diagnostic]:
@@ -530,8 +540,103 @@ def empty_team_lints(program: Program) -> list[Diagnostic]:
     ]
 
 
+# ------------------------------------------------------------------ incremental (the language server)
+#
+# The grant lints (PC501-PC512, PC520) of a grant read only the grants that share a subject with it
+# (`_Flagger._companions`, `_redundant`'s index by subject): grants fall into classes connected by
+# shared subjects, and each class's diagnostics are a function of its grants alone (each one's span,
+# role name, scopes, subjects and rules: `_use_key`) and the release. The server keeps each class's
+# diagnostics from the last two analyses and recomputes only the classes an edit touched; the
+# result is the same list, in the same order, as `cis_lints` + `redundancy_lints` over every grant
+# (tests/unit/check/test_incremental_lints.py).
+
+
+class _Kept:
+    """Each class's lint results from the last two analyses (off unless `keep_lint_results()`)."""
+
+    def __init__(self) -> None:
+        self.enabled = False
+        self.generations: list[dict[tuple, tuple]] = [{}, {}]
+        self.lock = threading.Lock()
+        self.computed = 0  # classes computed rather than kept (tests count them)
+
+
+_KEPT = _Kept()
+
+
+def keep_lint_results(on: bool = True) -> None:
+    """Keep the grant lints' results per class of grants for the next analysis (the language server;
+    off for one-shot commands, which would only pay for the keys)."""
+    with _KEPT.lock:
+        _KEPT.enabled = on
+        _KEPT.generations = [{}, {}]
+
+
+def _use_key(u: _GrantUse) -> tuple:
+    """Everything the grant lints read of a grant use (its rules compare by value)."""
+    g = u.grant
+    return (g.span, g.role.text if g.role is not None else None, tuple(u.scopes), tuple(sorted(u.subjects)), u.rules)
+
+
+def _classes(uses: list[_GrantUse]) -> list[list[int]]:
+    """The positions of `uses` grouped into classes of grants connected by a shared subject, each in
+    source order, the classes by their first grant."""
+    parent = list(range(len(uses)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[RbacSubject, int] = {}
+    for i, u in enumerate(uses):
+        for s in u.subjects:
+            j = first.setdefault(s, i)
+            a, b = root(i), root(j)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(uses)):
+        groups.setdefault(root(i), []).append(i)
+    return list(groups.values())
+
+
+def _class_lints(uses: list[_GrantUse], release: escalation_rules.Release | None) -> tuple:
+    """Per grant of one class (in its order): its PC50x diagnostics and its PC520 or None."""
+    flag = _Flagger(uses, release)
+    redundant = _redundant(uses)
+    return tuple((tuple(_cis_of(u, flag)), redundant.get(id(u))) for u in uses)
+
+
+def grant_lints(uses: list[_GrantUse], release: escalation_rules.Release | None = None) -> list[Diagnostic]:
+    """`cis_lints(uses) + redundancy_lints(uses)`, each class of grants kept or computed."""
+    if not _KEPT.enabled:
+        return cis_lints(uses, release) + redundancy_lints(uses)
+    cis: list[tuple[Diagnostic, ...]] = [()] * len(uses)
+    red: list[Diagnostic | None] = [None] * len(uses)
+    with _KEPT.lock:
+        recent, older = _KEPT.generations
+    now: dict[tuple, tuple] = {}
+    for members in _classes(uses):
+        key = (release, tuple(_use_key(uses[i]) for i in members))
+        found = now.get(key) or recent.get(key) or older.get(key)
+        if found is None:
+            found = _class_lints([uses[i] for i in members], release)
+            _KEPT.computed += 1
+        now[key] = found
+        for i, (c, r) in zip(members, found, strict=True):
+            cis[i], red[i] = c, r
+    with _KEPT.lock:
+        if _KEPT.enabled:
+            _KEPT.generations = [now, recent]
+    return [d for c in cis for d in c] + [r for r in reversed(red) if r is not None]
+
+
 def lint_all(program: Program, model: AccessModel) -> list[Diagnostic]:
     """Every access lint."""
     uses = grant_uses(program, model)
-    return (cis_lints(uses, program.release) + wildcard_lints(program) + redundancy_lints(uses)
+    grants = grant_lints(uses, program.release)
+    cis = [d for d in grants if d.code != "PC520"]
+    return (cis + wildcard_lints(program) + [d for d in grants if d.code == "PC520"]
             + unused_role_lints(program) + empty_team_lints(program))

@@ -511,9 +511,9 @@ async def symbols(ls: PolicyServer, params: types.DocumentSymbolParams) -> list[
 
 def serve() -> None:
     """Run the server over stdin and stdout until the editor says exit."""
-    # Each analysis re-checks the guards; searches are kept for the next analysis whose emitted
-    # objects are the same (access/policy.py `reuse_searches`, issue 19).
-    from policyc.access.policy import reuse_searches
+    # Each analysis keeps what the next one may reuse: escalation searches, the grant lints per
+    # class of grants (policyc/lsp/workspace.py `keep_between_analyses`, issue 19).
+    from policyc.lsp.workspace import keep_between_analyses
 
-    reuse_searches()
+    keep_between_analyses()
     server.start_io()

@@ -25,6 +25,19 @@ from policyc.source import SourceFile
 from policyc.syntax.lower import lower, merge
 
 
+def keep_between_analyses(on: bool = True) -> None:
+    """Keep, from one analysis to the next, what an edit elsewhere leaves valid (the server turns it
+    on; one-shot commands leave it off): the escalation searches and guard verdicts of emitted
+    objects seen in the last two analyses (access/policy.py `reuse_searches`) and the grant lints of
+    each class of grants sharing subjects (check/access_lints.py `keep_lint_results`). Diagnostics
+    are the same either way."""
+    from policyc.access.policy import reuse_searches
+    from policyc.check.access_lints import keep_lint_results
+
+    reuse_searches(on)
+    keep_lint_results(on)
+
+
 @dataclass(frozen=True)
 class Lowered:
     """One file's lowering: its model and diagnostics, and where its names occur."""

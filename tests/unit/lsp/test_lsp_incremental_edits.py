@@ -1,0 +1,84 @@
+"""After a sequence of edits, the server's diagnostics equal a fresh `policyc check` (lints on) of the
+same text, with everything kept between analyses turned on (escalation searches, the grant lints
+per class): breaking and restoring a grant, breaking and restoring a guard, new RBAC objects, a
+role many grants use, text moving under other grants, and undo."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+from policyc.check import access_lints
+from policyc.diagnostics import render_text
+from policyc.lsp.workspace import PolicyFolder, keep_between_analyses
+from policyc.pipeline import compile_sources
+from policyc.source import SourceFile
+
+TEAM = "teams/t000-logistics.policy"
+ROLES = "roles/roles-00.policy"
+
+
+def _gen():
+    spec = importlib.util.spec_from_file_location("gen_org", REPO / "bench" / "gen_org.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def kept() -> Iterator[None]:
+    keep_between_analyses()
+    try:
+        yield
+    finally:
+        keep_between_analyses(False)
+
+
+def _edits(team: str, roles: str) -> list[tuple[str, str, str]]:
+    """(what, file, text): each applied on top of the previous ones."""
+    assert "grant role edit in" in team and "get, watch, list pods, pods/log" in roles
+    impersonate = team.replace("  grant read nodes, namespaces in cluster",
+                               "  grant read nodes, namespaces in cluster\n  grant impersonate users in cluster")
+    return [
+        ("broken grant", TEAM, team.replace("grant role edit in", "grant role no-such-role in", 1)),
+        ("restored", TEAM, team),
+        ("guard broken", TEAM, impersonate),
+        ("guard restored", TEAM, team),
+        ("new RBAC", TEAM, team.replace("grant read pods/log, events in", "grant read pods/log, events, pods in", 1)),
+        ("role of many grants reads secrets", ROLES, roles.replace("get, watch, list pods, pods/log",
+                                                                    "get, watch, list pods, pods/log, secrets", 1)),
+        ("text moves under every grant of the file", ROLES, "# a comment\n\n" + roles),
+        ("role restored", ROLES, roles),
+        ("undo", TEAM, team),
+        ("guard broken again", TEAM, impersonate),
+    ]
+
+
+def test_diagnostics_after_each_edit_equal_a_fresh_check(tmp_path: Path, kept: None) -> None:
+    gen = _gen()
+    gen.write(tmp_path, gen.generate(20, 1, "identity"))
+    program = PolicyFolder(tmp_path)
+    program.scan()
+    program.analyse()
+    codes = {}
+    for version, (what, name, text) in enumerate(_edits(program.disk[TEAM], program.disk[ROLES]), start=2):
+        program.open(name, text, version)
+        before = access_lints._KEPT.computed
+        analysis = program.analyse()
+        texts = {**program.disk, **program.overlays}
+        fresh = compile_sources([SourceFile(n, texts[n]) for n in sorted(texts)], lints=True)
+        assert analysis.result.diagnostics == fresh.diagnostics, what
+        assert render_text(analysis.result.diagnostics, analysis.result.sources) == render_text(
+            fresh.diagnostics, fresh.sources), what
+        codes[what] = ({d.code for d in fresh.diagnostics}, access_lints._KEPT.computed - before)
+    # The edits did what they say (so that the comparison above covers them).
+    assert "PC101" in codes["broken grant"][0]
+    assert {"PC301", "PC302"} & codes["guard broken"][0] and not {"PC301", "PC302"} & codes["restored"][0]
+    assert {"PC301", "PC302"} & codes["guard broken again"][0]
+    assert codes["restored"][1] == 0 and codes["undo"][1] <= 1  # kept from earlier analyses
+    assert codes["role of many grants reads secrets"][1] > 10  # every class with a grant of the role
