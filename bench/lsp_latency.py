@@ -6,8 +6,9 @@ written to a temporary workspace folder. The real server (`python -m policyc lsp
 as a subprocess and driven over stdio like an editor would (tests/lsp_client.py): initialize,
 open the largest team file, then --changes edits in a cycle of four: a broken grant (an undefined
 role: PC101 expected, nothing emitted), the grant restored, a new RBAC object (one more resource
-in a grant of rules, a different one each cycle: emitted objects no analysis has seen), restored
-again (no errors expected). For each edit the latency is the time from writing the didChange
+in a grant of rules, a different one each cycle: emitted objects no analysis has seen), then the
+original text with a comment line more at its top (the RBAC of two analyses before, every span of
+the file moved; no errors expected). For each edit the latency is the time from writing the didChange
 notification to reading the publishDiagnostics notification for that document version (the
 error codes are checked), and the server's CPU time over the same interval (/proc/PID/stat).
 
@@ -116,17 +117,21 @@ def _new_rbac(text: str, i: int) -> str:
 
 def edits(original: str, changes: int) -> list[tuple[str, str]]:
     """(kind, text) of each change, in a cycle of four: a broken grant (PC101: nothing emitted), the
-    grant restored (emitted objects of two analyses before), a new RBAC object (a resource more),
-    restored again."""
+    grant restored (emitted objects of two analyses before), a new RBAC object (a resource more in
+    a grant; a different one each cycle), and the original text with a comment line more at the top
+    (the RBAC of two analyses before, every span of the file moved)."""
     broken, _ = _edited(original)
     out = []
     for k in range(changes):
-        if k % 4 == 0:
+        cycle, step = divmod(k, 4)
+        if step == 0:
             out.append(("broken", broken))
-        elif k % 4 == 2:
-            out.append(("new rbac", _new_rbac(original, k // 4)))
-        else:
+        elif step == 1:
             out.append(("restored", original))
+        elif step == 2:
+            out.append(("new rbac", _new_rbac(original, cycle)))
+        else:
+            out.append(("comment", f"# edit {cycle}\n" + original))
     return out
 
 

@@ -8,8 +8,10 @@ the role rules that made the rule.
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
+import operator
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -121,20 +123,39 @@ def model_from_manifests(
     manifests: Sequence[Manifest], release: tuple[int, int] | None = None, provenance: Provenance | None = None
 ) -> AccessModel:
     """The access model of emitted manifests (every backend's), with the built-in roles."""
+    if not _REUSE.enabled:
+        model = _model(manifests, release)
+        model.provenance = provenance
+        return model
+    # What the model is made of, for `graph_for` to find the search of an earlier analysis, and
+    # for the model itself: a model is a function of its objects and release, so the model of an
+    # earlier analysis made of the same objects is shared (a shallow copy: its indexes and caches,
+    # this analysis's provenance).
+    digest = hashlib.blake2b(repr([mf.body for mf in manifests]).encode(), digest_size=16).hexdigest()
+    key = (digest, release)
+    with _REUSE.lock:
+        known = _REUSE.models.get(key)
+    if known is None:
+        known = _model(manifests, release)
+    model = copy.copy(known)
+    model.provenance = provenance
+    with _REUSE.lock:
+        _REUSE.models.pop(key, None)
+        _REUSE.models[key] = known
+        while len(_REUSE.models) > _REUSE.keep:
+            del _REUSE.models[next(iter(_REUSE.models))]
+        _REUSE.fingerprints[id(model)] = (model, key)
+        while len(_REUSE.fingerprints) > 8:  # a model no graph was asked for is not kept
+            del _REUSE.fingerprints[next(iter(_REUSE.fingerprints))]
+    return model
+
+
+def _model(manifests: Sequence[Manifest], release: tuple[int, int] | None) -> AccessModel:
     objs = [(mf.body, "policy") for mf in manifests]
     # The cluster-scoped defaults only: a policy cannot name kube-system's and kube-public's
     # bootstrap Roles, and its reviews (diff, guards) stay about the namespaces it names.
     # `--from` YAML models them (Session.of_objects).
-    model = AccessModel.from_objects(objs, release, namespaced_bootstrap=False)
-    model.provenance = provenance
-    if _REUSE.enabled:
-        # What the model is made of, for `graph_for` to find the search of an earlier analysis.
-        digest = hashlib.blake2b(repr([mf.body for mf in manifests]).encode(), digest_size=16).hexdigest()
-        with _REUSE.lock:
-            _REUSE.fingerprints[id(model)] = (model, (digest, release))
-            while len(_REUSE.fingerprints) > 8:  # a model no graph was asked for is not kept
-                del _REUSE.fingerprints[next(iter(_REUSE.fingerprints))]
-    return model
+    return AccessModel.from_objects(objs, release, namespaced_bootstrap=False)
 
 
 def model_from_program(program: Program, manifests: Sequence[Manifest]) -> AccessModel:
@@ -200,6 +221,9 @@ def everyone(program: Program) -> list[Identity]:
     return list(cached)
 
 
+_SUBJECT_ORDER = operator.attrgetter("kind", "name", "namespace")
+
+
 def _everyone(program: Program) -> tuple[Identity, ...]:
     subjects: set[RbacSubject] = set()
     declared = user_groups(program)
@@ -219,7 +243,9 @@ def _everyone(program: Program) -> tuple[Identity, ...]:
         elif s.kind == "ServiceAccount":
             groups.update(sa_groups(s.namespace))
     subjects.update(RbacSubject("Group", g) for g in groups)
-    return tuple(identity_of(s, program) for s in sorted(subjects))
+    # The dataclass order of RbacSubject (kind, name, namespace), by a key: the same order, without
+    # a Python-level comparison per pair (5,000 identities in an identity-heavy workspace).
+    return tuple(identity_of(s, program) for s in sorted(subjects, key=_SUBJECT_ORDER))
 
 
 def graph_for(model: AccessModel, program: Program | None = None) -> EscalationGraph:
@@ -259,6 +285,7 @@ class _Reuse:
         self.enabled = False
         self.keep = 2  # the last two models: an edit and its undo, a broken line and the fixed one
         self.graphs: list[tuple[tuple, EscalationGraph]] = []
+        self.models: dict[tuple, AccessModel] = {}  # by what they are made of, the last `keep`
         self.fingerprints: dict[int, tuple[AccessModel, tuple]] = {}
         self.lock = threading.Lock()
 
@@ -274,6 +301,7 @@ def reuse_searches(on: bool = True) -> None:
     with _REUSE.lock:
         _REUSE.enabled = on
         _REUSE.graphs.clear()
+        _REUSE.models.clear()
         _REUSE.fingerprints.clear()
 
 

@@ -10,6 +10,7 @@ release ("what each lint flags" below; docs/access.md, "Access lints and the tab
 
 from __future__ import annotations
 
+import operator
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -556,7 +557,7 @@ class _Kept:
 
     def __init__(self) -> None:
         self.enabled = False
-        self.generations: list[dict[tuple, tuple]] = [{}, {}]
+        self.generations: list[dict[_Hashed, tuple]] = [{}, {}]
         self.lock = threading.Lock()
         self.computed = 0  # classes computed rather than kept (tests count them)
 
@@ -572,10 +573,30 @@ def keep_lint_results(on: bool = True) -> None:
         _KEPT.generations = [{}, {}]
 
 
+_SUBJECT_ORDER = operator.attrgetter("kind", "name", "namespace")  # RbacSubject's dataclass order
+
+
 def _use_key(u: _GrantUse) -> tuple:
     """Everything the grant lints read of a grant use (its rules compare by value)."""
     g = u.grant
-    return (g.span, g.role.text if g.role is not None else None, tuple(u.scopes), tuple(sorted(u.subjects)), u.rules)
+    subjects = tuple(sorted(u.subjects, key=_SUBJECT_ORDER))
+    return (g.span, g.role.text if g.role is not None else None, tuple(u.scopes), subjects, u.rules)
+
+
+class _Hashed:
+    """A class's key with its hash computed once (a tuple computes it again on every lookup)."""
+
+    __slots__ = ("hash", "value")
+
+    def __init__(self, value: tuple) -> None:
+        self.value = value
+        self.hash = hash(value)
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Hashed) and self.hash == other.hash and self.value == other.value
 
 
 def _classes(uses: list[_GrantUse]) -> list[list[int]]:
@@ -617,10 +638,12 @@ def grant_lints(uses: list[_GrantUse], release: escalation_rules.Release | None 
     red: list[Diagnostic | None] = [None] * len(uses)
     with _KEPT.lock:
         recent, older = _KEPT.generations
-    now: dict[tuple, tuple] = {}
+    now: dict[_Hashed, tuple] = {}
     for members in _classes(uses):
-        key = (release, tuple(_use_key(uses[i]) for i in members))
-        found = now.get(key) or recent.get(key) or older.get(key)
+        key = _Hashed((release, tuple(_use_key(uses[i]) for i in members)))
+        found = recent.get(key)
+        if found is None:
+            found = older.get(key)
         if found is None:
             found = _class_lints([uses[i] for i in members], release)
             _KEPT.computed += 1
