@@ -232,8 +232,13 @@ def _everyone(program: Program) -> tuple[Identity, ...]:
     for ref in program.serviceaccounts:
         ns, _, name = ref.partition("/")
         subjects.add(RbacSubject("ServiceAccount", name, ns))
+    named: set[tuple[str, str]] = set()
     for s in _named_subjects(program):
-        subjects.update(rbac_subjects_of(s, program))
+        # What a subject stands for depends on its kind and name only: a team named by a hundred
+        # grants is expanded once.
+        if (s.kind, s.name) not in named:
+            named.add((s.kind, s.name))
+            subjects.update(rbac_subjects_of(s, program))
     for b in program.bindings:
         subjects.update(b.subjects)
     groups = {AUTHENTICATED, UNAUTHENTICATED, ALL_SERVICE_ACCOUNTS}

@@ -268,9 +268,23 @@ class _GrantUse:
     rules: tuple[PolicyRule, ...]
 
 
+# An inline grant's rules by its rule object (a frozen node: the lowering cache keeps it from one
+# analysis to the next); the entry keeps the object, so its id is not reused. Cleared when large.
+_INLINE: dict[int, tuple[m.Rule, tuple[PolicyRule, ...]]] = {}
+
+
+def _inline_rules(rule: m.Rule) -> tuple[PolicyRule, ...]:
+    entry = _INLINE.get(id(rule))
+    if entry is None or entry[0] is not rule:
+        if len(_INLINE) > 100_000:
+            _INLINE.clear()
+        entry = _INLINE[id(rule)] = (rule, merge(rule.atoms()))
+    return entry[1]
+
+
 def _grant_rules(b: Binding, g: m.Grant, model: AccessModel) -> tuple[PolicyRule, ...]:
     if g.rule is not None:
-        return merge(g.rule.atoms())
+        return _inline_rules(g.rule)
     ref = ObjRef(b.role_kind, (b.namespace or "") if b.role_kind == "Role" else "", b.role_name)
     role = model.role(ref)
     return role.rules if role is not None else ()
