@@ -491,10 +491,16 @@ def _redundant(uses: list[_GrantUse]) -> dict[int, Diagnostic]:
             continue
         covering: dict[int, _GrantUse] = {}
         ok = True
+        # _covered depends on a subject only through its other grants (every one of them binds
+        # it): the members of a team share them, so their answer is computed once per grant.
+        answers: dict[tuple[tuple[int, ...], str | None], list[_GrantUse]] = {}
         for subject in use.subjects:
             others = [o for o in by_subject[subject] if o is not use and id(o) not in flagged]
+            ids = tuple(map(id, others))
             for scope in use.scopes:
-                found = _covered(use, scope, subject, others)
+                found = answers.get((ids, scope))
+                if found is None:
+                    found = answers[ids, scope] = _covered(use, scope, subject, others)
                 if not found:
                     ok = False
                     break

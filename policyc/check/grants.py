@@ -16,6 +16,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from policyc import model as m
 from policyc.check.context import Context
@@ -189,6 +190,7 @@ def compile_grants(
 ) -> tuple[list[CompiledRole], list[Binding]]:
     """Grants as bindings (one per role, scope and owner) and roles synthesized for inline rules."""
     acc = _Acc()
+    teams: dict[str, list[RbacSubject]] = {}  # each team expanded once, not once per grant naming it
     for g in ctx.policy.grants:
         if not g.subjects:
             ctx.error(
@@ -208,7 +210,13 @@ def compile_grants(
             continue
         subjects: set[RbacSubject] = set()
         for s in g.subjects:
-            subjects.update(rbac_subjects(s, members, oidc_users, prefix))
+            if s.kind == "team":
+                expanded = teams.get(s.name)
+                if expanded is None:
+                    expanded = teams[s.name] = rbac_subjects(s, members, oidc_users, prefix)
+                subjects.update(expanded)
+            else:
+                subjects.update(rbac_subjects(s, members, oidc_users, prefix))
         owner = owner_of(g)
         scopes = [None] if g.cluster else [ns.text for ns in g.namespaces]
         if g.rule is not None:
@@ -302,6 +310,10 @@ def _resolve_role(ctx: Context, g: m.Grant, scope: str | None, roles: dict) -> s
     return None
 
 
+# The fields RbacSubject's `order=True` compares, in its order (its __lt__ is a Python call per comparison).
+_SUBJECT_ORDER = attrgetter("kind", "name", "namespace")
+
+
 def _assemble(acc: _Acc) -> tuple[list[CompiledRole], list[Binding]]:
     synthesized: list[CompiledRole] = []
     bindings: list[Binding] = []
@@ -309,7 +321,7 @@ def _assemble(acc: _Acc) -> tuple[list[CompiledRole], list[Binding]]:
         scope = key[0]
         grants = tuple(acc.grants[key])
         sources = tuple(sorted({g.span.file for g in grants}))
-        subjects = tuple(sorted(acc.subjects[key]))
+        subjects = tuple(sorted(acc.subjects[key], key=_SUBJECT_ORDER))  # RbacSubject's order, in C
         if key[1] == "inline":
             owner = key[2]
             name = safe_name(f"policyc:{owner}")

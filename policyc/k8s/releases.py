@@ -363,6 +363,7 @@ class ResourceRef:
         return f"{base}/{self.subresource}" if self.subresource is not None else base
 
 
+@functools.lru_cache(maxsize=4096)  # a few distinct texts, written once per rule
 def parse_resource(text: str) -> ResourceRef:
     """Parse ``pods``, ``pods/log``, ``deployments.apps/scale``, ``*``, ``*.apps``, ``*/scale``.
 
@@ -373,7 +374,7 @@ def parse_resource(text: str) -> ResourceRef:
     Raises ValueError for malformed text.
     """
     raw = text.strip()
-    if not raw or any(c.isspace() for c in raw):
+    if not raw or len(raw.split()) != 1:  # str.split() splits at exactly what str.isspace() accepts
         raise ValueError(f"malformed resource `{text}`")
     base, slash, sub = raw.partition("/")
     if slash and not sub:

@@ -1,0 +1,107 @@
+"""The check stage and the redundancy lint do no work per team member per grant (issue 19),
+counted, not timed.
+
+Two paths rebuilt per subject what is the same for a whole team: every grant `to team T`
+expanded T's members again (`rbac_subjects`), and PC520 asked, for every member of a grant's
+team, whether that member's other grants cover it (`_covered`), although the members share
+those grants. These tests count calls of the real functions on generated organisations
+(bench/gen_org.py) that differ only in one dimension and require the count not to follow it.
+Timing is bench/commands.py's business.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections import Counter
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from conftest import REPO
+from policyc.check import access_lints, grants
+from policyc.pipeline import compile_path, compile_sources
+from policyc.source import SourceFile
+
+
+def _gen() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("gen_org", REPO / "bench" / "gen_org.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _compile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, **shape: int) -> tuple[Counter, object]:
+    gen = _gen()
+    org = tmp_path / name
+    gen.write(org, gen.generate(40, 1, gen.Shape(**shape)))
+    counts: Counter = Counter()
+    real_subjects, real_covered = grants.rbac_subjects, access_lints._covered
+
+    def subjects_spy(s, *args):  # type: ignore[no-untyped-def]
+        counts[f"expand {s.kind}"] += 1
+        return real_subjects(s, *args)
+
+    def covered_spy(*args):  # type: ignore[no-untyped-def]
+        counts["covered"] += 1
+        return real_covered(*args)
+
+    with monkeypatch.context() as mp:
+        mp.setattr(grants, "rbac_subjects", subjects_spy)
+        mp.setattr(access_lints, "_covered", covered_spy)
+        result = compile_path(org, lints=True)
+    assert result.ok, [d.message for d in result.diagnostics if d.is_error]
+    return counts, result
+
+
+def test_each_team_is_expanded_once_however_many_grants_name_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    few, result = _compile(tmp_path, monkeypatch, "few")
+    many, _ = _compile(tmp_path, monkeypatch, "many", grants_per_ns=6)
+    teams = len(result.program.teams)  # type: ignore[attr-defined]
+    assert 0 < few["expand team"] <= teams
+    assert many["expand team"] == few["expand team"]  # six more grants per namespace, no more expansions
+    # The grants still bind every member: a team grant's binding names the team's members.
+    bindings = result.program.bindings  # type: ignore[attr-defined]
+    members = result.program.team_members  # type: ignore[attr-defined]
+    team_grants = [(b, g) for b in bindings for g in b.grants if any(s.kind == "team" for s in g.subjects)]
+    assert team_grants
+    for b, g in team_grants:
+        for s in g.subjects:
+            if s.kind == "team":
+                assert set(members[s.name]) <= set(b.subjects)
+
+
+def _team(members: int) -> str:
+    """A team whose later grant is covered by its earlier one (PC520) for every member alike."""
+    names = ", ".join(f"user u{i}@example.com" for i in range(members))
+    return (f"team t {{\n  members {names}\n  grant role edit in a, b\n  grant read pods/log in a\n"
+            "  grant read events in b\n}\n")
+
+
+def _pc520(members: int, monkeypatch: pytest.MonkeyPatch) -> tuple[int, list[tuple[str, str, tuple[str, ...]]]]:
+    counts: Counter = Counter()
+    real = access_lints._covered
+
+    def covered_spy(*args):  # type: ignore[no-untyped-def]
+        counts["covered"] += 1
+        return real(*args)
+
+    with monkeypatch.context() as mp:
+        mp.setattr(access_lints, "_covered", covered_spy)
+        result = compile_sources([SourceFile("team.policy", _team(members))], lints=True)
+    found = [(str(d.span), d.message, tuple(str(label.span) for label in d.labels))
+             for d in result.diagnostics if d.code == "PC520"]
+    return counts["covered"], found
+
+
+def test_redundancy_lint_work_does_not_follow_the_members_of_a_team(monkeypatch: pytest.MonkeyPatch):
+    few, reported = _pc520(2, monkeypatch)
+    many, reported_many = _pc520(60, monkeypatch)
+    # Both later grants are covered by `edit`, for every member: reported, naming `edit`.
+    assert [(span, labels) for span, _, labels in reported] == [
+        ("team.policy:4:3", ("team.policy:3:3",)), ("team.policy:5:3", ("team.policy:3:3",))]
+    assert reported_many == reported
+    # The members share their other grants, so one answer per grant and scope serves them all:
+    # 30 times the members, the same number of questions (before: one per member, 30 times as many).
+    assert 0 < many == few
