@@ -293,11 +293,17 @@ def _grant_rules(b: Binding, g: m.Grant, model: AccessModel) -> tuple[PolicyRule
 def grant_uses(program: Program, model: AccessModel) -> list[_GrantUse]:
     """Every grant of the program with what it allows, in source order."""
     uses: dict[int, _GrantUse] = {}
+    # Equal inline rules share one tuple: the lints' caches are keyed by the tuple's identity
+    # (as a role's grants share its rules), so a rule written in every team is planned once.
+    inline: dict[tuple[PolicyRule, ...], tuple[PolicyRule, ...]] = {}
     for b in program.bindings:
         for g in b.grants:
             use = uses.get(id(g))
             if use is None:
-                use = uses[id(g)] = _GrantUse(g, [], set(), _grant_rules(b, g, model))
+                rules = _grant_rules(b, g, model)
+                if g.rule is not None:
+                    rules = inline.setdefault(rules, rules)
+                use = uses[id(g)] = _GrantUse(g, [], set(), rules)
             use.scopes.append(b.namespace)
             use.subjects.update(b.subjects)
     return sorted(uses.values(), key=lambda u: u.grant.span.sort_key)

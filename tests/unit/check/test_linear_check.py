@@ -105,3 +105,34 @@ def test_redundancy_lint_work_does_not_follow_the_members_of_a_team(monkeypatch:
     # The members share their other grants, so one answer per grant and scope serves them all:
     # 30 times the members, the same number of questions (before: one per member, 30 times as many).
     assert 0 < many == few
+
+
+def _teams(count: int) -> str:
+    """`count` teams granting the same inline rules (and `edit`) in their own namespace."""
+    return "".join(f"team t{i} {{\n  members user u{i}@example.com\n  grant role edit in ns{i}\n"
+                   f"  grant read pods/log, events in ns{i}\n  grant create pods/exec in ns{i}\n}}\n"
+                   for i in range(count))
+
+
+def _lint_work(count: int, monkeypatch: pytest.MonkeyPatch) -> tuple[int, list[tuple[str, str]]]:
+    counts: Counter = Counter()
+    real = access_lints._meets
+
+    def meets_spy(*args):  # type: ignore[no-untyped-def]
+        counts["meets"] += 1
+        return real(*args)
+
+    with monkeypatch.context() as mp:
+        mp.setattr(access_lints, "_meets", meets_spy)
+        result = compile_sources([SourceFile("teams.policy", _teams(count))], lints=True)
+    return counts["meets"], [(d.code, d.message) for d in result.diagnostics if d.code.startswith("PC5")]
+
+
+def test_cis_lints_plan_equal_inline_rules_once(monkeypatch: pytest.MonkeyPatch):
+    few, lints_few = _lint_work(2, monkeypatch)
+    many, lints_many = _lint_work(20, monkeypatch)
+    # Every team's grants get their lints (PC504 for pods/exec, PC520 for the covered read) ...
+    assert {code for code, _ in lints_few} >= {"PC502", "PC520"}
+    assert len(lints_many) == 10 * len(lints_few)
+    # ... but equal inline rules are planned once: 10x the teams, not 10x the rule tests.
+    assert 0 < many == few
