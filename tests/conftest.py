@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import atexit
+import importlib.util
 import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -43,6 +45,15 @@ def case_folders(parent: Path) -> list[Path]:
     `.policyc` or version control folders inside a policy either (policyc/loader.py).
     """
     return sorted(p for p in parent.glob("*") if p.is_dir() and not p.name.startswith("."))
+
+
+def bench_module(name: str) -> ModuleType:
+    """bench/NAME.py loaded as a new module (bench/ holds scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "bench" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def policyc_command() -> list[str]:

@@ -6,27 +6,18 @@ broadly; these tests check that through the real pipeline (no timing assertions)
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, bench_module
 from policyc.pipeline import compile_path
 
 GEN = REPO / "bench" / "gen_org.py"
 
-
-def _gen() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_org", GEN)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -75,14 +66,14 @@ def test_it_uses_the_language_broadly(small_org: Path) -> None:
 
 
 def test_same_seed_same_files_other_seed_other_files() -> None:
-    gen = _gen()
+    gen = bench_module("gen_org")
     first = gen.generate(30, seed=5)
     assert gen.generate(30, seed=5) == first
     assert gen.generate(30, seed=6) != first
 
 
 def test_everything_scales_with_the_namespaces() -> None:
-    gen = _gen()
+    gen = bench_module("gen_org")
     small, large = gen.generate(50), gen.generate(500)
     small_lines = sum(t.count("\n") for t in small.values())
     large_lines = sum(t.count("\n") for t in large.values())
@@ -105,20 +96,20 @@ def test_refuses_a_non_empty_folder(tmp_path: Path) -> None:
 
 def test_too_small_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 10"):
-        _gen().generate(5)
+        bench_module("gen_org").generate(5)
 
 
 # ------------------------------------------------------------------ shapes (issue 19)
 
 
 def test_mixed_is_the_default_and_unchanged() -> None:
-    gen = _gen()
+    gen = bench_module("gen_org")
     assert gen.generate(40) == gen.generate(40, 1, "mixed") == gen.generate(40, 1, gen.Shape())
 
 
 def test_unknown_shape_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown shape `wide`"):
-        _gen().generate(20, 1, "wide")
+        bench_module("gen_org").generate(20, 1, "wide")
 
 
 def _counts(files: dict[str, str]) -> Counter:
@@ -162,7 +153,7 @@ HEAVY = {
 
 @pytest.mark.parametrize("shape", sorted(HEAVY))
 def test_each_shape_makes_its_dimension_heavy(shape: str) -> None:
-    gen = _gen()
+    gen = bench_module("gen_org")
     base, heavy = _counts(gen.generate(300)), _counts(gen.generate(300, 1, shape))
     what, factor = HEAVY[shape]
     if factor < 1:
@@ -172,7 +163,7 @@ def test_each_shape_makes_its_dimension_heavy(shape: str) -> None:
 
 
 def test_identity_shape_is_the_organisation_of_issue_19() -> None:
-    gen = _gen()
+    gen = bench_module("gen_org")
     files = gen.generate(3000, 1, "identity")
     c = _counts(files)
     assert c["teams"] == 1000 + 2  # one per 3 namespaces, plus platform and auditors
@@ -184,7 +175,7 @@ def test_identity_shape_is_the_organisation_of_issue_19() -> None:
 
 
 def test_every_dimension_scales_tenfold() -> None:
-    gen = _gen()
+    gen = bench_module("gen_org")
     for shape in ("identity", "all"):
         small, large = _counts(gen.generate(50, 1, shape)), _counts(gen.generate(500, 1, shape))
         for what in ("teams", "users", "serviceaccounts", "grants", "members"):
@@ -194,7 +185,7 @@ def test_every_dimension_scales_tenfold() -> None:
 @pytest.mark.parametrize("shape", ["namespaces", "teams", "users", "groups", "serviceaccounts", "members", "guards",
                                    "grants", "roles", "rules", "files", "identity", "all"])
 def test_every_shape_compiles_without_errors(shape: str, tmp_path: Path) -> None:
-    gen = _gen()
+    gen = bench_module("gen_org")
     gen.write(tmp_path / "org", gen.generate(30, 1, shape))
     result = compile_path(tmp_path / "org", lints=True)
     errors = [f"{d.span}: {d.code} {d.message}" for d in result.diagnostics if d.is_error]

@@ -10,14 +10,12 @@ is bench/commands.py's business.
 
 from __future__ import annotations
 
-import importlib.util
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-from conftest import REPO
+from conftest import bench_module
 from policyc.access import guards as guards_mod
 from policyc.access.authorizer import AccessModel
 from policyc.access.diff import same_urls
@@ -27,14 +25,6 @@ from policyc.access.policy import everyone, graph_for, model_from_program
 from policyc.diagnostics import render_text
 from policyc.model.program import Program
 from policyc.pipeline import compile_path
-
-
-def _gen() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_org", REPO / "bench" / "gen_org.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _counted(monkeypatch: pytest.MonkeyPatch, counts: Counter, cls: type, name: str) -> None:
@@ -48,7 +38,7 @@ def _counted(monkeypatch: pytest.MonkeyPatch, counts: Counter, cls: type, name: 
 
 
 def _work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, namespaces: int) -> tuple[Counter, int]:
-    gen = _gen()
+    gen = bench_module("gen_org")
     org = tmp_path / f"org-{namespaces}"
     gen.write(org, gen.generate(namespaces, 1, "identity"))
     counts: Counter = Counter()
@@ -110,7 +100,7 @@ grant role edit to user u0.t002-data@example.com in t000-logistics-api-prod
 
 
 def _org(tmp_path: Path, namespaces: int, extra: str = "") -> Path:
-    gen = _gen()
+    gen = bench_module("gen_org")
     org = tmp_path / f"org-{namespaces}{'-x' if extra else ''}"
     gen.write(org, gen.generate(namespaces, 1, "identity"))
     if extra:

@@ -9,13 +9,11 @@ The work is counted, not timed: blocks answered and searches grow like the organ
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, bench_module
 from policyc.access.authorizer import AccessModel, Permission, Reason
 from policyc.access.escalation import EscalationGraph, Identity
 from policyc.access.guards import GuardSpec, check_guard
@@ -43,16 +41,9 @@ grant update secrets to group oidc:t003-identity-devs in t003-identity-payments-
 """
 
 
-def _gen() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_org", REPO / "bench" / "gen_org.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def _org(tmp_path: Path, namespaces: int, extra: str = "") -> Path:
-    gen = _gen()
+    gen = bench_module("gen_org")
     org = tmp_path / f"org-{namespaces}{'-x' if extra else ''}"
     gen.write(org, gen.generate(namespaces, 1, "identity"))
     if extra:

@@ -11,29 +11,19 @@ Timing is bench/commands.py's business.
 
 from __future__ import annotations
 
-import importlib.util
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-from conftest import REPO
+from conftest import bench_module
 from policyc.check import access_lints, grants
 from policyc.pipeline import compile_path, compile_sources
 from policyc.source import SourceFile
 
 
-def _gen() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("gen_org", REPO / "bench" / "gen_org.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _compile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, **shape: int) -> tuple[Counter, object]:
-    gen = _gen()
+    gen = bench_module("gen_org")
     org = tmp_path / name
     gen.write(org, gen.generate(40, 1, gen.Shape(**shape)))
     counts: Counter = Counter()

@@ -8,7 +8,6 @@ command line through the entry point (`policyc.cli.main.run`, in this process).
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import json
 import sys
@@ -18,17 +17,11 @@ from typing import Any
 
 import pytest
 
+from conftest import bench_module
 from policyc.cli import main as cli_main
 
 ROOT = Path(__file__).resolve().parents[3]
 
-
-def _gen_rbac() -> Any:
-    spec = importlib.util.spec_from_file_location("gen_rbac", ROOT / "bench" / "gen_rbac.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _questions(count: int) -> list[dict[str, Any]]:
@@ -89,7 +82,7 @@ def _single(doc: dict[str, Any], rbac: Path) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def rbac(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("batch") / "rbac.yaml"
-    path.write_text(_gen_rbac().text(300), encoding="utf-8")
+    path.write_text(bench_module("gen_rbac").text(300), encoding="utf-8")
     return path
 
 

@@ -5,13 +5,12 @@ role many grants use, text moving under other grants, and undo."""
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import bench_module
 from policyc.check import access_lints
 from policyc.diagnostics import render_text
 from policyc.lsp.workspace import PolicyFolder, keep_between_analyses
@@ -21,13 +20,6 @@ from policyc.source import SourceFile
 TEAM = "teams/t000-logistics.policy"
 ROLES = "roles/roles-00.policy"
 
-
-def _gen():
-    spec = importlib.util.spec_from_file_location("gen_org", REPO / "bench" / "gen_org.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
@@ -60,7 +52,7 @@ def _edits(team: str, roles: str) -> list[tuple[str, str, str]]:
 
 
 def test_diagnostics_after_each_edit_equal_a_fresh_check(tmp_path: Path, kept: None) -> None:
-    gen = _gen()
+    gen = bench_module("gen_org")
     gen.write(tmp_path, gen.generate(20, 1, "identity"))
     program = PolicyFolder(tmp_path)
     program.scan()

@@ -9,7 +9,6 @@ hypothesis mutations of them, which also cover syntax errors: there both must fa
 
 from __future__ import annotations
 
-import importlib.util
 import re
 
 import pytest
@@ -18,7 +17,7 @@ from hypothesis import strategies as st
 from lark import Token, Tree
 from lark.exceptions import UnexpectedInput
 
-from conftest import REPO, shared_path
+from conftest import REPO, bench_module, shared_path
 from policyc.syntax.parser import _fast_parse, _SyntaxError, parse_text, parser
 
 _META = ("empty", "line", "column", "start_pos", "end_line", "end_column", "end_pos")
@@ -34,11 +33,7 @@ KEYWORDS = [
 
 
 def _generated_org() -> dict[str, str]:
-    spec = importlib.util.spec_from_file_location("gen_org", REPO / "bench" / "gen_org.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.generate(40, seed=3)
+    return bench_module("gen_org").generate(40, seed=3)
 
 
 def assert_same_tree(expected: Tree | Token, actual: Tree | Token, path: str = "start") -> None:
