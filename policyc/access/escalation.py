@@ -32,7 +32,7 @@ from policyc.access.authorizer import EVERYTHING, AccessModel, Permission, Reaso
 from policyc.access.describe import rule_text
 from policyc.access.escalation_rules import EscalationRule, Need, rules_for
 from policyc.access.objects import ObjRef, RoleObj
-from policyc.access.permsets import Block, PermissionSets, Segment, pair_blocks, signer_allowed
+from policyc.access.permsets import Block, PermissionSets, Segment, pair_blocks, rule_meets, signer_allowed
 from policyc.access.request import (
     MASTERS,
     Request,
@@ -660,18 +660,7 @@ class EscalationGraph:
         entry = self._meets_cache.get(key)
         if entry is not None and entry[0] is rule:
             return entry[1]
-        verbs = need.verbs if ALL not in need.verbs else ("*",)
-        any_name = need.named or bool(need.names)
-        hit = False
-        for verb in verbs:
-            req = Request(verb, need.group, need.resource, need.sub, "")
-            if any_name:
-                hit = (matching.verb_matches(rule, verb) and matching.group_matches(rule, need.group)
-                       and matching.resource_matches(rule, req.combined_resource, need.sub))
-            else:
-                hit = matching.rule_allows(rule, req)
-            if hit:
-                break
+        hit = rule_meets(rule, need)
         self._meets_cache[key] = (rule, hit)
         return hit
 

@@ -192,9 +192,9 @@ class PermissionSets:
         return result
 
 
-def rule_satisfies(rule: PolicyRule, need: Need) -> bool:
+def rule_meets(rule: PolicyRule, need: Need) -> bool:
     """Whether a rule allows one of the requirement's verbs on its resource, in any scope: with
-    every name, or (`named`, `names`) limited to names, the signer's among them."""
+    every name, or (`named`, `names`) limited to names (which names is the caller's business)."""
     verbs = need.verbs if ALL not in need.verbs else ("*",)
     any_name = need.named or bool(need.names)
     for verb in verbs:
@@ -205,8 +205,13 @@ def rule_satisfies(rule: PolicyRule, need: Need) -> bool:
         else:
             ok = matching.rule_allows(rule, req)
         if ok:
-            return not need.names or signer_allowed(rule, need.names)
+            return True
     return False
+
+
+def rule_satisfies(rule: PolicyRule, need: Need) -> bool:
+    """`rule_meets`, with the signer's name among the rule's names when the requirement names signers."""
+    return rule_meets(rule, need) and (not need.names or signer_allowed(rule, need.names))
 
 
 def pair_blocks(mine: tuple[Block, ...] | list[Block], theirs: tuple[Block, ...] | list[Block],
