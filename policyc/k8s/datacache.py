@@ -5,7 +5,7 @@ the tables of every supported release: about 30 ms of YAML and JSON parsing in e
 can-i --from` a script runs in a loop. `cached()` keeps such a result as JSON in the user's cache
 folder (`$POLICYC_CACHE_DIR`, else `$XDG_CACHE_HOME/policyc`, else `~/.cache/policyc`), named by
 a SHA-256 over everything the result is derived from: the bundled data (`policyc/data/bootstrap`,
-`policyc/data/releases`), the code that derives it (`policyc/k8s/*.py`).
+`policyc/data/releases`, `policyc/data/cis`), the code that derives it (`policyc/k8s/*.py`).
 Any change to them names another file, so a stale result is never read; the data stays plain
 YAML that people and other tools edit. A result is written only if JSON gives it back equal;
 a cache that cannot be read or written is ignored (the result is derived, as without a cache).
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # policyc/
-_INPUTS = ("data/bootstrap", "data/releases", "k8s")
+_INPUTS = ("data/bootstrap", "data/releases", "data/cis", "k8s")
 STALE_DAYS = 30
 
 
@@ -55,8 +55,11 @@ def inputs_digest() -> str:
     return h.hexdigest()
 
 
-def cached(name: str, derive: Callable[[], Any]) -> Any:
-    """`derive()`, or what it gave for the same `name` and the same inputs before (as JSON)."""
+def cached(name: str, derive: Callable[[], Any], keep_order: bool = False) -> Any:
+    """`derive()`, or what it gave for the same `name` and the same inputs before (as JSON).
+
+    Mappings are written with sorted keys unless `keep_order` (a table whose order means something).
+    """
     folder = cache_dir()
     if folder is None:
         return derive()
@@ -72,7 +75,7 @@ def cached(name: str, derive: Callable[[], Any]) -> Any:
             pass  # a damaged file: derived again and rewritten
     value = derive()
     try:
-        text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+        text = json.dumps(value, sort_keys=not keep_order, separators=(",", ":"))
         if json.loads(text) != value:
             return value  # not plain JSON (tuples, sets, ...): not cached
         import tempfile  # only when writing: start-up

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from policyc.k8s import bootstrap, datacache, releases
+from policyc.k8s import bootstrap, cis, datacache, releases
 
 
 @pytest.fixture
@@ -44,6 +44,20 @@ def test_bootstrap_objects_read_through_the_cache_equal_the_derivation(cache: Pa
         bootstrap.bootstrap_objects.cache_clear()
 
 
+def test_cis_benchmarks_read_through_the_cache_equal_the_yaml(cache: Path) -> None:
+    cis._data.cache_clear()
+    try:
+        assert cis._data() == cis._read()
+        cis._data.cache_clear()
+        assert json.dumps(cis._data()) == json.dumps(cis._read())  # read back, in the YAML's order
+        [written] = cache.glob("cis-benchmarks-*.json")
+        written.write_text(json.dumps({"releases": {}, "benchmarks": {}, "source": {}}), "utf-8")
+        cis._data.cache_clear()
+        assert cis._data() == {"releases": {}, "benchmarks": {}, "source": {}}  # read back, not derived
+    finally:
+        cis._data.cache_clear()
+
+
 def test_the_digest_covers_the_data_and_the_code(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     package = tmp_path / "policyc"
     for folder in datacache._INPUTS:
@@ -53,7 +67,8 @@ def test_the_digest_covers_the_data_and_the_code(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(datacache, "_PACKAGE", package)
     digests = []
     for path, text in (("data/bootstrap/cluster-roles.yaml", "items: [{}]\n"), ("k8s/bootstrap.py", "x = 2\n"),
-                       ("data/bootstrap/per-release/1.30.yaml", "items: []\n"), ("data/releases/1.99.json", "{}")):
+                       ("data/bootstrap/per-release/1.30.yaml", "items: []\n"), ("data/releases/1.99.json", "{}"),
+                       ("data/cis/benchmarks.yaml", "releases: {}\n")):
         datacache.inputs_digest.cache_clear()
         digests.append(datacache.inputs_digest())
         (package / path).parent.mkdir(parents=True, exist_ok=True)
