@@ -273,12 +273,24 @@ class _GrantUse:
 _INLINE: dict[int, tuple[m.Rule, tuple[PolicyRule, ...]]] = {}
 
 
+# The same by what `atoms()` reads of a rule: the rule written in every team (a new node each,
+# with its own spans) is expanded and merged once per build. Cleared when large.
+_BY_TEXT: dict[tuple, tuple[PolicyRule, ...]] = {}
+
+
 def _inline_rules(rule: m.Rule) -> tuple[PolicyRule, ...]:
     entry = _INLINE.get(id(rule))
     if entry is None or entry[0] is not rule:
         if len(_INLINE) > 100_000:
             _INLINE.clear()
-        entry = _INLINE[id(rule)] = (rule, merge(rule.atoms()))
+        text = (tuple(w.text for w in rule.verbs), tuple(w.text for w in rule.resources),
+                tuple(w.text for w in rule.names), rule.has_exclusion, rule.expansion)
+        merged = _BY_TEXT.get(text)
+        if merged is None:
+            if len(_BY_TEXT) > 100_000:
+                _BY_TEXT.clear()
+            merged = _BY_TEXT[text] = merge(rule.atoms())
+        entry = _INLINE[id(rule)] = (rule, merged)
     return entry[1]
 
 
@@ -293,16 +305,16 @@ def _grant_rules(b: Binding, g: m.Grant, model: AccessModel) -> tuple[PolicyRule
 def grant_uses(program: Program, model: AccessModel) -> list[_GrantUse]:
     """Every grant of the program with what it allows, in source order."""
     uses: dict[int, _GrantUse] = {}
-    # Equal inline rules share one tuple: the lints' caches are keyed by the tuple's identity
-    # (as a role's grants share its rules), so a rule written in every team is planned once.
-    inline: dict[tuple[PolicyRule, ...], tuple[PolicyRule, ...]] = {}
+    # Equal rules share one tuple: the lints' caches are keyed by the tuple's identity, so a rule
+    # written inline in every team, or a role generated per team with the same rules (1,637
+    # tuples, 136 distinct, in bench/gen_org.py's `teams` at 3,000 namespaces), is planned once.
+    shared: dict[tuple[PolicyRule, ...], tuple[PolicyRule, ...]] = {}
     for b in program.bindings:
         for g in b.grants:
             use = uses.get(id(g))
             if use is None:
                 rules = _grant_rules(b, g, model)
-                if g.rule is not None:
-                    rules = inline.setdefault(rules, rules)
+                rules = shared.setdefault(rules, rules)
                 use = uses[id(g)] = _GrantUse(g, [], set(), rules)
             use.scopes.append(b.namespace)
             use.subjects.update(b.subjects)
@@ -337,6 +349,14 @@ class _Flagger:
         # By the identity of the rules: grants of one role share its tuple (hashing it is not free).
         self._met: dict[tuple[int, Need], bool] = {}
         self._plans: dict[tuple[int, bool], dict[str, _Plan]] = {}
+        self._single: dict[tuple[Need, str], Need] = {}  # a need narrowed to one of its verbs
+
+    def one_verb(self, need: Need, verb: str) -> Need:
+        """`need` accepting `verb` alone (one object per pair: `replace` is slow and `met` caches by need)."""
+        found = self._single.get((need, verb))
+        if found is None:
+            found = self._single[need, verb] = replace(need, verbs=(verb,))
+        return found
 
     def met(self, use: _GrantUse, need: Need, scope: str | None = "") -> bool:
         """The grant meets the need (in `scope`; "" for any of its scopes)."""
@@ -416,7 +436,7 @@ def _what(lint: _Lint, needs: list[Need], use: _GrantUse, flag: _Flagger) -> str
         kinds = dict.fromkeys(n.target for n in needs)
         return "creating or updating workloads that run pods (" + ", ".join(f"`{k}`" for k in kinds) + ")"
     # The verbs the grant itself allows, one by one (a need accepts any of its verbs).
-    met = [(v, n) for n in needs for v in n.verbs if flag.met(use, replace(n, verbs=(v,)))]
+    met = [(v, n) for n in needs for v in n.verbs if flag.met(use, flag.one_verb(n, v))]
     if lint.code == "PC506":
         return " and ".join(f"`{v}`" for v in _SPECIAL_VERBS if any(v == verb for verb, _ in met))
     if lint.code == "PC512":
@@ -430,7 +450,11 @@ def _cis_of(u: _GrantUse, flag: _Flagger) -> list[Diagnostic]:
     g, where = u.grant, _places(u.scopes)
     if (g.role is not None and g.role.text == "cluster-admin") or _is_everything(u.rules):
         return [warning("PC501", f"{_granted(g)} gives every permission {where}", g.span, _HELP["PC501"])]
+    plan = flag._plan(u)
     for lint in _LINTS:
+        cis, rows = plan[lint.code]
+        if not cis and not rows:
+            continue  # nothing of the lint's concern in the grant's rules (most lints on most grants)
         fired = flag.fire(lint, u)
         if fired is None:
             continue
@@ -466,19 +490,20 @@ def wildcard_lints(program: Program) -> list[Diagnostic]:
     return out
 
 
-def _covered(use: _GrantUse, scope: str | None, subject: RbacSubject, others: list[_GrantUse]) -> list[_GrantUse]:
-    """The other grants of `subject` that together cover `use` in `scope`, or [] if they do not."""
+def _covered(use: _GrantUse, scope: str | None, subject: RbacSubject, others: list[_GrantUse],
+             pieces: list[PolicyRule]) -> list[_GrantUse]:
+    """The other grants of `subject` that together cover `use` (`pieces`: its rules broken down)
+    in `scope`, or [] if they do not."""
     owners = [o for o in others if subject in o.subjects and (None in o.scopes or scope in o.scopes)]
     if scope is None:
         owners = [o for o in owners if None in o.scopes]
     rules = [(r, o) for o in owners for r in o.rules]
     used: dict[int, _GrantUse] = {}
-    for rule in use.rules:
-        for piece in matching.breakdown(rule):
-            hit = next((o for r, o in rules if matching.rule_covers(r, piece)), None)
-            if hit is None:
-                return []
-            used[id(hit)] = hit
+    for piece in pieces:
+        hit = next((o for r, o in rules if matching.rule_covers(r, piece)), None)
+        if hit is None:
+            return []
+        used[id(hit)] = hit
     return sorted(used.values(), key=lambda o: o.grant.span.sort_key)
 
 
@@ -492,9 +517,14 @@ def _redundant(uses: list[_GrantUse]) -> dict[int, Diagnostic]:
     for o in uses:
         for subject in o.subjects:
             by_subject[subject].append(o)
+    # Grants with equal rules share one tuple (grant_uses): break each tuple down once.
+    broken: dict[int, list[PolicyRule]] = {}
     for use in reversed(uses):
         if not use.rules or not use.subjects:
             continue
+        pieces = broken.get(id(use.rules))
+        if pieces is None:
+            pieces = broken[id(use.rules)] = [p for rule in use.rules for p in matching.breakdown(rule)]
         covering: dict[int, _GrantUse] = {}
         ok = True
         # _covered depends on a subject only through its other grants (every one of them binds
@@ -506,7 +536,7 @@ def _redundant(uses: list[_GrantUse]) -> dict[int, Diagnostic]:
             for scope in use.scopes:
                 found = answers.get((ids, scope))
                 if found is None:
-                    found = answers[ids, scope] = _covered(use, scope, subject, others)
+                    found = answers[ids, scope] = _covered(use, scope, subject, others, pieces)
                 if not found:
                     ok = False
                     break
