@@ -491,16 +491,25 @@ def wildcard_lints(program: Program) -> list[Diagnostic]:
 
 
 def _covered(use: _GrantUse, scope: str | None, subject: RbacSubject, others: list[_GrantUse],
-             pieces: list[PolicyRule]) -> list[_GrantUse]:
+             pieces: list[PolicyRule], memo: dict[tuple[int, int], bool]) -> list[_GrantUse]:
     """The other grants of `subject` that together cover `use` (`pieces`: its rules broken down)
-    in `scope`, or [] if they do not."""
+    in `scope`, or [] if they do not. `memo`: `rule_covers` by the ids of rule and piece (both
+    live as long as `_redundant`'s caller holds the uses)."""
     owners = [o for o in others if subject in o.subjects and (None in o.scopes or scope in o.scopes)]
     if scope is None:
         owners = [o for o in owners if None in o.scopes]
     rules = [(r, o) for o in owners for r in o.rules]
     used: dict[int, _GrantUse] = {}
     for piece in pieces:
-        hit = next((o for r, o in rules if matching.rule_covers(r, piece)), None)
+        hit = None
+        for r, o in rules:
+            key = (id(r), id(piece))
+            covers = memo.get(key)
+            if covers is None:
+                covers = memo[key] = matching.rule_covers(r, piece)
+            if covers:
+                hit = o
+                break
         if hit is None:
             return []
         used[id(hit)] = hit
@@ -519,6 +528,7 @@ def _redundant(uses: list[_GrantUse]) -> dict[int, Diagnostic]:
             by_subject[subject].append(o)
     # Grants with equal rules share one tuple (grant_uses): break each tuple down once.
     broken: dict[int, list[PolicyRule]] = {}
+    memo: dict[tuple[int, int], bool] = {}
     for use in reversed(uses):
         if not use.rules or not use.subjects:
             continue
@@ -536,7 +546,7 @@ def _redundant(uses: list[_GrantUse]) -> dict[int, Diagnostic]:
             for scope in use.scopes:
                 found = answers.get((ids, scope))
                 if found is None:
-                    found = answers[ids, scope] = _covered(use, scope, subject, others, pieces)
+                    found = answers[ids, scope] = _covered(use, scope, subject, others, pieces, memo)
                 if not found:
                     ok = False
                     break
