@@ -121,6 +121,9 @@ def _check_manifest(m: Manifest) -> None:
         )
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # one C search (a Python test per character: 5% of the profiled write)
+
+
 def _check_relpath(path: str) -> None:
     """Reject paths that could escape the tree or break `.policyc-files` (one path a line)."""
     parts = path.split("/")
@@ -129,7 +132,7 @@ def _check_relpath(path: str) -> None:
         or path.startswith("/")
         or "\\" in path
         or any(part in ("", ".", "..") for part in parts)
-        or any(ord(ch) < 0x20 or ch == "\x7f" for ch in path)
+        or _CONTROL.search(path) is not None
         or path == MANIFEST_LIST
     ):
         raise ValueError(f"invalid output path {path!r}")

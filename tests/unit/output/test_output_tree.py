@@ -116,6 +116,10 @@ def test_layout_empty() -> None:
         {"a//b.yaml": ""},
         {"a/./b.yaml": ""},
         {"new\nline.yaml": ""},
+        {"tab\there.yaml": ""},
+        {"nul\x00.yaml": ""},
+        {"esc\x1f.yaml": ""},
+        {"del\x7f.yaml": ""},
         {MANIFEST_LIST: ""},
         {"kustomization.yaml": ""},
         {"cluster": ""},  # a file where a generated directory goes
