@@ -56,6 +56,17 @@ def bench_module(name: str) -> ModuleType:
     return module
 
 
+def generated_org(folder: Path, namespaces: int, extra: str = "", shape: str = "identity") -> Path:
+    """A bench/gen_org.py organisation (seed 1) written under `folder`, with `extra` policy text in
+    `breaks.policy` when given."""
+    gen = bench_module("gen_org")
+    org = folder / f"org-{shape}-{namespaces}{'-x' if extra else ''}"
+    gen.write(org, gen.generate(namespaces, 1, shape))
+    if extra:
+        (org / "breaks.policy").write_text(extra)
+    return org
+
+
 def policyc_command() -> list[str]:
     """The installed console script (the real entry point users run)."""
     script = Path(sys.executable).parent / "policyc"

@@ -21,6 +21,7 @@ team's members cost one search, not one each (issue 19). Docs: docs/access.md.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections import deque
@@ -322,23 +323,14 @@ class EscalationGraph:
                 out += blk.permissions
             result = self._perms[ident] = tuple(out)
             return result
-        if ident.kind == "superuser":
-            out = list(self.model.permissions(UserInfo("", (MASTERS,))))
-        else:
-            out = list(self.model.permissions(ident.user_info))
+        # The superuser and members of system:masters: listed whole, the same segments unshared.
+        user = UserInfo("", (MASTERS,)) if ident.kind == "superuser" else ident.user_info
+        out = list(self.model.permissions(user))
         if ident.is_node and (node := self.model.role(NODE_ROLE)) is not None:
-            note = ("the Node authorizer: what the node's pods reference, bounded by ClusterRole `system:node` "
-                    "(plugin/pkg/auth/authorizer/node/node_authorizer.go)")
-            out += [Permission(None, r, Reason(None, NODE_ROLE, r, note=note)) for r in node.rules]
+            out += self._node_segment(node)[2]
         for acq in ident.acquired:
-            note = f"acquired {acq}"
-            if acq.rules:
-                out += [Permission(acq.scope, r, Reason(None, None, r, note=note)) for r in acq.rules]
-            elif acq.role is None:
-                rules = EVERYTHING if acq.scope is None else EVERYTHING[:1]
-                out += [Permission(acq.scope, r, Reason(None, None, r, note=note)) for r in rules]
-            elif (role := self.model.role(acq.role)) is not None:
-                out += [Permission(acq.scope, r, Reason(None, role.ref, r, note=note)) for r in role.rules]
+            for _scope, _rules, perms in self._acquired_segments(acq):
+                out += perms
         result = tuple(out)
         self._perms[ident] = result
         return result
@@ -1194,16 +1186,10 @@ class _Class:
         keys = [k for st, k in zip(self._firsts, self._keys, strict=True) if st.target != base]
         for st in merged:
             # Appended after the others before a stable sort: after every step of an equal key.
-            lo, hi = 0, len(keys)
             key = _step_key(st)
-            while lo < hi:
-                mid = (lo + hi) // 2
-                if key < keys[mid]:
-                    hi = mid
-                else:
-                    lo = mid + 1
-            out.insert(lo, st)
-            keys.insert(lo, key)
+            at = bisect.bisect_right(keys, key)
+            out.insert(at, st)
+            keys.insert(at, key)
         best: dict[Identity, Step] = {}
         for st in out:
             if st.target != ident and st.target not in best:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
-import operator
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from policyc.access.request import ALL_SERVICE_ACCOUNTS, AUTHENTICATED, UNAUTHEN
 from policyc.k8s.bootstrap import bootstrap_objects
 from policyc.k8s.rules import Atom, PolicyRule
 from policyc.model.program import Program
-from policyc.model.rbac import Binding, CompiledRole, RbacSubject
+from policyc.model.rbac import SUBJECT_ORDER, Binding, CompiledRole, RbacSubject
 from policyc.source import Span
 
 if TYPE_CHECKING:
@@ -221,7 +220,6 @@ def everyone(program: Program) -> list[Identity]:
     return list(cached)
 
 
-_SUBJECT_ORDER = operator.attrgetter("kind", "name", "namespace")
 
 
 def _everyone(program: Program) -> tuple[Identity, ...]:
@@ -250,7 +248,7 @@ def _everyone(program: Program) -> tuple[Identity, ...]:
     subjects.update(RbacSubject("Group", g) for g in groups)
     # The dataclass order of RbacSubject (kind, name, namespace), by a key: the same order, without
     # a Python-level comparison per pair (5,000 identities in an identity-heavy workspace).
-    return tuple(identity_of(s, program) for s in sorted(subjects, key=_SUBJECT_ORDER))
+    return tuple(identity_of(s, program) for s in sorted(subjects, key=SUBJECT_ORDER))
 
 
 def graph_for(model: AccessModel, program: Program | None = None) -> EscalationGraph:

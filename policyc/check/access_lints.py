@@ -10,7 +10,6 @@ release ("what each lint flags" below; docs/access.md, "Access lints and the tab
 
 from __future__ import annotations
 
-import operator
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -25,7 +24,7 @@ from policyc.access.objects import ObjRef
 from policyc.diagnostics import Diagnostic, Label, warning
 from policyc.k8s.rules import PolicyRule, merge
 from policyc.model.program import Program
-from policyc.model.rbac import Binding, RbacSubject
+from policyc.model.rbac import SUBJECT_ORDER, Binding, RbacSubject
 from policyc.rules import WARNING, Rule, register
 
 # The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
@@ -639,13 +638,12 @@ def keep_lint_results(on: bool = True) -> None:
         _KEPT.generations = [{}, {}]
 
 
-_SUBJECT_ORDER = operator.attrgetter("kind", "name", "namespace")  # RbacSubject's dataclass order
 
 
 def _use_key(u: _GrantUse) -> tuple:
     """Everything the grant lints read of a grant use (its rules compare by value)."""
     g = u.grant
-    subjects = tuple(sorted(u.subjects, key=_SUBJECT_ORDER))
+    subjects = tuple(sorted(u.subjects, key=SUBJECT_ORDER))
     return (g.span, g.role.text if g.role is not None else None, tuple(u.scopes), subjects, u.rules)
 
 

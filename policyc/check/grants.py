@@ -16,7 +16,6 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from operator import attrgetter
 
 from policyc import model as m
 from policyc.check.context import Context
@@ -25,7 +24,7 @@ from policyc.k8s.bootstrap import AGGREGATE_LABELS, builtin_cluster_roles, is_bu
 from policyc.k8s.names import path_segment
 from policyc.k8s.releases import NEWEST, OLDEST, format_version
 from policyc.k8s.rules import Atom, merge
-from policyc.model.rbac import Binding, CompiledRole, RbacSubject, rbac_subjects
+from policyc.model.rbac import SUBJECT_ORDER, Binding, CompiledRole, RbacSubject, rbac_subjects
 from policyc.rules import ERROR, WARNING, Rule, register
 
 # The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
@@ -310,8 +309,6 @@ def _resolve_role(ctx: Context, g: m.Grant, scope: str | None, roles: dict) -> s
     return None
 
 
-# The fields RbacSubject's `order=True` compares, in its order (its __lt__ is a Python call per comparison).
-_SUBJECT_ORDER = attrgetter("kind", "name", "namespace")
 
 
 def _assemble(acc: _Acc) -> tuple[list[CompiledRole], list[Binding]]:
@@ -321,7 +318,7 @@ def _assemble(acc: _Acc) -> tuple[list[CompiledRole], list[Binding]]:
         scope = key[0]
         grants = tuple(acc.grants[key])
         sources = tuple(sorted({g.span.file for g in grants}))
-        subjects = tuple(sorted(acc.subjects[key], key=_SUBJECT_ORDER))  # RbacSubject's order, in C
+        subjects = tuple(sorted(acc.subjects[key], key=SUBJECT_ORDER))  # RbacSubject's order, in C
         if key[1] == "inline":
             owner = key[2]
             name = safe_name(f"policyc:{owner}")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import bench_module
+from conftest import bench_module, generated_org
 from policyc.access import guards as guards_mod
 from policyc.access.authorizer import AccessModel
 from policyc.access.diff import same_urls
@@ -99,17 +99,8 @@ grant role edit to user u0.t002-data@example.com in t000-logistics-api-prod
 """
 
 
-def _org(tmp_path: Path, namespaces: int, extra: str = "") -> Path:
-    gen = bench_module("gen_org")
-    org = tmp_path / f"org-{namespaces}{'-x' if extra else ''}"
-    gen.write(org, gen.generate(namespaces, 1, "identity"))
-    if extra:
-        (org / "breaks.policy").write_text(extra)
-    return org
-
-
 def _searches(tmp_path: Path, namespaces: int) -> tuple[int, EscalationGraph, list[Identity]]:
-    result = compile_path(_org(tmp_path, namespaces))
+    result = compile_path(generated_org(tmp_path, namespaces))
     assert result.ok and result.program is not None
     graph = graph_for(model_from_program(result.program, result.manifests), result.program)
     from policyc.access.guards import GuardSpec, check_guard
@@ -142,7 +133,7 @@ def _unshared(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_shared_searches_say_what_each_members_own_search_says(tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    org = _org(tmp_path, 30, BREAKS)
+    org = generated_org(tmp_path, 30, BREAKS)
     shared = compile_path(org, lints=True)
     assert shared.program is not None
     codes = {d.code for d in shared.diagnostics}
@@ -166,7 +157,7 @@ def test_shared_searches_say_what_each_members_own_search_says(tmp_path: Path,
 def test_the_editor_keeps_searches_while_the_emitted_objects_are_the_same(tmp_path: Path) -> None:
     from policyc.access.policy import reuse_searches
 
-    org = _org(tmp_path, 30, BREAKS)
+    org = generated_org(tmp_path, 30, BREAKS)
     plain = compile_path(org, lints=True)
     reuse_searches()
     try:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, bench_module
+from conftest import REPO, generated_org
 from policyc.access.authorizer import AccessModel, Permission, Reason
 from policyc.access.escalation import EscalationGraph, Identity
 from policyc.access.guards import GuardSpec, check_guard
@@ -42,15 +42,6 @@ grant update secrets to group oidc:t003-identity-devs in t003-identity-payments-
 
 
 
-def _org(tmp_path: Path, namespaces: int, extra: str = "") -> Path:
-    gen = bench_module("gen_org")
-    org = tmp_path / f"org-{namespaces}{'-x' if extra else ''}"
-    gen.write(org, gen.generate(namespaces, 1, "identity"))
-    if extra:
-        (org / "breaks.policy").write_text(extra)
-    return org
-
-
 def _plain(mp: pytest.MonkeyPatch) -> None:
     """The plain algorithm: no blocks (a rule index per identity), no shared search or reach."""
     mp.setattr(EscalationGraph, "blocks", lambda self, ident: None)
@@ -59,7 +50,7 @@ def _plain(mp: pytest.MonkeyPatch) -> None:
 
 
 def _folders(tmp_path: Path) -> list[Path]:
-    out = [_org(tmp_path, 30, BREAKS), REPO / "tests" / "golden" / "rbac" / "policy"]
+    out = [generated_org(tmp_path, 30, BREAKS), REPO / "tests" / "golden" / "rbac" / "policy"]
     out += [SPEC / name for name in ("article", "org") if (SPEC / name).is_dir()]
     return out
 
@@ -106,7 +97,7 @@ def test_diagnostics_are_the_plain_searchs(tmp_path: Path, monkeypatch: pytest.M
 
 
 def _work(tmp_path: Path, namespaces: int) -> tuple[int, int, int]:
-    result = compile_path(_org(tmp_path, namespaces))
+    result = compile_path(generated_org(tmp_path, namespaces))
     assert result.ok and result.program is not None
     graph = graph_for(model_from_program(result.program, result.manifests), result.program)
     for g in result.program.policy.guards:

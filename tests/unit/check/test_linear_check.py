@@ -12,6 +12,7 @@ Timing is bench/commands.py's business.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,24 +23,25 @@ from policyc.pipeline import compile_path, compile_sources
 from policyc.source import SourceFile
 
 
+def _count(mp: pytest.MonkeyPatch, owner: object, name: str, counts: Counter, key: Callable[..., str]) -> None:
+    """Replace `owner.name` by the real function counting its calls in `counts[key(*args)]`."""
+    real = getattr(owner, name)
+
+    def spy(*args):  # type: ignore[no-untyped-def]
+        counts[key(*args)] += 1
+        return real(*args)
+
+    mp.setattr(owner, name, spy)
+
+
 def _compile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, **shape: int) -> tuple[Counter, object]:
     gen = bench_module("gen_org")
     org = tmp_path / name
     gen.write(org, gen.generate(40, 1, gen.Shape(**shape)))
     counts: Counter = Counter()
-    real_subjects, real_covered = grants.rbac_subjects, access_lints._covered
-
-    def subjects_spy(s, *args):  # type: ignore[no-untyped-def]
-        counts[f"expand {s.kind}"] += 1
-        return real_subjects(s, *args)
-
-    def covered_spy(*args):  # type: ignore[no-untyped-def]
-        counts["covered"] += 1
-        return real_covered(*args)
-
     with monkeypatch.context() as mp:
-        mp.setattr(grants, "rbac_subjects", subjects_spy)
-        mp.setattr(access_lints, "_covered", covered_spy)
+        _count(mp, grants, "rbac_subjects", counts, lambda s, *_: f"expand {s.kind}")
+        _count(mp, access_lints, "_covered", counts, lambda *_: "covered")
         result = compile_path(org, lints=True)
     assert result.ok, [d.message for d in result.diagnostics if d.is_error]
     return counts, result
@@ -71,14 +73,8 @@ def _team(members: int) -> str:
 
 def _pc520(members: int, monkeypatch: pytest.MonkeyPatch) -> tuple[int, list[tuple[str, str, tuple[str, ...]]]]:
     counts: Counter = Counter()
-    real = access_lints._covered
-
-    def covered_spy(*args):  # type: ignore[no-untyped-def]
-        counts["covered"] += 1
-        return real(*args)
-
     with monkeypatch.context() as mp:
-        mp.setattr(access_lints, "_covered", covered_spy)
+        _count(mp, access_lints, "_covered", counts, lambda *_: "covered")
         result = compile_sources([SourceFile("team.policy", _team(members))], lints=True)
     found = [(str(d.span), d.message, tuple(str(label.span) for label in d.labels))
              for d in result.diagnostics if d.code == "PC520"]
@@ -106,14 +102,8 @@ def _teams(count: int) -> str:
 
 def _lint_work(count: int, monkeypatch: pytest.MonkeyPatch) -> tuple[int, list[tuple[str, str]]]:
     counts: Counter = Counter()
-    real = access_lints._meets
-
-    def meets_spy(*args):  # type: ignore[no-untyped-def]
-        counts["meets"] += 1
-        return real(*args)
-
     with monkeypatch.context() as mp:
-        mp.setattr(access_lints, "_meets", meets_spy)
+        _count(mp, access_lints, "_meets", counts, lambda *_: "meets")
         result = compile_sources([SourceFile("teams.policy", _teams(count))], lints=True)
     return counts["meets"], [(d.code, d.message) for d in result.diagnostics if d.code.startswith("PC5")]
 
@@ -135,19 +125,9 @@ def _role_lint_work(namespaces: int, tmp_path: Path, monkeypatch: pytest.MonkeyP
     org = tmp_path / f"roles{namespaces}"
     gen.write(org, gen.generate(namespaces, 1, gen.Shape(roles_per_team=3)))
     counts: Counter = Counter()
-    real_meets, real_covers = access_lints._meets, access_lints.matching.rule_covers
-
-    def meets_spy(*args):  # type: ignore[no-untyped-def]
-        counts["meets"] += 1
-        return real_meets(*args)
-
-    def covers_spy(*args):  # type: ignore[no-untyped-def]
-        counts["covers"] += 1
-        return real_covers(*args)
-
     with monkeypatch.context() as mp:
-        mp.setattr(access_lints, "_meets", meets_spy)
-        mp.setattr(access_lints.matching, "rule_covers", covers_spy)
+        _count(mp, access_lints, "_meets", counts, lambda *_: "meets")
+        _count(mp, access_lints.matching, "rule_covers", counts, lambda *_: "covers")
         result = compile_path(org, lints=True)
     assert result.ok, [d.message for d in result.diagnostics if d.is_error]
     return counts, sum(d.code.startswith("PC5") for d in result.diagnostics)
