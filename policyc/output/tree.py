@@ -31,6 +31,7 @@ __all__ = [
     "WriteResult",
     "diff_tree",
     "kind_plural",
+    "file_of",
     "layout",
     "write_tree",
 ]
@@ -138,6 +139,12 @@ def _check_relpath(path: str) -> None:
         raise ValueError(f"invalid output path {path!r}")
 
 
+def file_of(m: Manifest) -> str:
+    """The relative path of the file `layout` puts a manifest in."""
+    plural = _file_kind(m)
+    return f"cluster/{plural}.yaml" if m.namespace is None else f"namespaces/{m.namespace}/{plural}.yaml"
+
+
 def layout(manifests: Iterable[Manifest], extra_files: Mapping[str, str] | None = None) -> dict[str, str]:
     """Arrange manifests as files: `{relative path: text}`, keys sorted.
 
@@ -157,9 +164,7 @@ def layout(manifests: Iterable[Manifest], extra_files: Mapping[str, str] | None 
         if m.key in seen:
             raise ValueError(f"two objects with the same identity {m.key!r}")
         seen[m.key] = m
-        plural = _file_kind(m)
-        path = f"cluster/{plural}.yaml" if m.namespace is None else f"namespaces/{m.namespace}/{plural}.yaml"
-        groups.setdefault(path, []).append(m)
+        groups.setdefault(file_of(m), []).append(m)
 
     files: dict[str, str] = {}
     for path, members in groups.items():

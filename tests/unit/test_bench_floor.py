@@ -1,0 +1,33 @@
+"""The build's floor in bench/commands.py writes the same objects into the same files as the build."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import yaml
+
+from conftest import bench_module
+
+
+def _docs(root: Path) -> dict[str, list[object]]:
+    out = {}
+    for p in sorted(root.rglob("*.yaml")):
+        rel = p.relative_to(root).as_posix()
+        if rel != "kustomization.yaml":
+            out[rel] = list(yaml.safe_load_all(p.read_text("utf-8")))
+    return out
+
+
+def test_write_floor_writes_the_builds_files(tmp_path: Path) -> None:
+    commands = bench_module("commands")
+    org = commands.Org(tmp_path, "mixed", 10)
+    n = org._n
+    seconds = org.write_floor()
+    floor = org.scratch / f"o{n + 1}"
+    assert seconds > 0
+    built, written = _docs(org.out), _docs(floor)
+    assert sorted(written) == sorted(built) and len(written) > 10  # the same files, folder by folder
+    assert written == built  # the same objects in the same order in each
+    assert stat.S_IMODE(os.stat(floor / sorted(written)[0]).st_mode) == 0o600
