@@ -146,7 +146,7 @@ class Org:
         shutil.copytree(self.policy, self.changed)
         with (self.changed / "platform.policy").open("a", encoding="utf-8") as f:
             f.write("grant read configmaps to group bench-diff in cluster\n")
-        self.scratch = root / "scratch"
+        self.scratch = root / f"{shape}-{namespaces}-scratch"
         self.scratch.mkdir(exist_ok=True)
         self._n = 0
 

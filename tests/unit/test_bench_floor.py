@@ -25,7 +25,7 @@ def test_write_floor_writes_the_builds_files(tmp_path: Path) -> None:
     org = commands.Org(tmp_path, "mixed", 10)
     n = org._n
     seconds = org.write_floor()
-    floor = org.scratch / f"o{n + 1}"
+    floor = org.scratch / f"o{n + 1}"  # a folder of its own (fresh)
     assert seconds > 0
     built, written = _docs(org.out), _docs(floor)
     assert sorted(written) == sorted(built) and len(written) > 10  # the same files, folder by folder
