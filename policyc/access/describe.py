@@ -8,7 +8,13 @@ from policyc.k8s.rules import PolicyRule
 
 
 def resource_text(group: str, resource: str) -> str:
-    """A rule's resource as the policy language writes it: `pods`, `deployments.apps/scale`, `*`."""
+    """A rule's resource as the policy language writes it: `pods`, `deployments.apps/scale`, `*`.
+
+    The language's `*` is every resource of every group; a rule's `*` in the core group alone
+    (`apiGroups: [""]`, which the language cannot write, PC607) is `* (core group)`, so that it
+    does not read as everything."""
+    if group == "" and resource.startswith("*"):
+        return f"{resource} (core group)"
     if group in ("", "*"):
         return resource if group == "" or resource == "*" else f"{resource} (every group)"
     base, slash, sub = resource.partition("/")
