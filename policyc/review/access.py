@@ -19,10 +19,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from policyc.access.authorizer import Permission
+from policyc.access.authorizer import EVERYTHING, Permission
 from policyc.access.describe import resource_text
-from policyc.access.diff import AccessSide, Gain, gained
+from policyc.access.diff import AccessSide, Gain, gained, own, same_urls
 from policyc.access.escalation import EffectiveGrant, EscalationGraph
+from policyc.access.matching import covers
 from policyc.access.policy import everyone, graph_for, identity_of, model_from_program
 from policyc.access.request import AUTHENTICATED
 from policyc.k8s.bootstrap import builtin_cluster_roles
@@ -133,12 +134,15 @@ Piece = tuple[str, str, str, tuple[str, ...], str]  # (scope, verb, target, name
 
 def _gained(
     subject: RbacSubject, mine: _Side, other: _Side, verbose: bool = False
-) -> tuple[dict[tuple[bool, Piece], set[Origin]], Origin | None]:
+) -> tuple[dict[tuple[bool, Piece], set[Origin]], tuple[Origin, ...]]:
     """Pieces of access the subject holds on `mine` that `other` does not give it (access/diff.py), with
-    origins; and, unless `verbose`, the origin of a superuser escalation (`_full_control`), whose
-    pieces through escalation are then left out: one line says it all."""
+    origins; and, unless `verbose`, the origins of its full control: the grants that give it every
+    permission directly (`_held_in_full`: then no piece is listed), or a superuser escalation
+    (`_full_control`: then its pieces through escalation are left out). One line says it all."""
     out: dict[tuple[bool, Piece], set[Origin]] = defaultdict(set)
     gains = gained(subject, mine.access, other.access)
+    if not verbose and (held := _held_in_full(subject, gains, mine)):
+        return out, tuple(sorted({_origin(mine, g, other) for g in held}))
     top = None if verbose else _full_control(gains, mine)
     for gain in gains:
         if top is not None and gain.escalation:
@@ -152,7 +156,25 @@ def _gained(
             piece.non_resource_urls[0] if piece.non_resource_urls else "",
         )
         out[(gain.escalation, key)].add(_origin(mine, gain.grant, other))
-    return out, (_origin(mine, top, other) if top is not None else None)
+    return out, ((_origin(mine, top, other),) if top is not None else ())
+
+
+def _held_in_full(subject: RbacSubject, gains: list[Gain], side: _Side) -> list[EffectiveGrant]:
+    """The grants by which the subject, in its own right and without escalation, holds every
+    permission cluster-wide on this side (a `cluster-admin` binding: `*` on `*` and every URL), when
+    it gains something there (so the other side did not give it all); else []. Every line of such
+    a subject is implied by it, and the one line says so: as `* *, /*` it read like any other."""
+    if not gains:
+        return []
+    wide = [g for g in side.access.effective(subject)
+            if not g.path and own(g, subject) and g.permission.scope is None]
+    # URL `/*` allows every request path as `*` does (every path starts with `/`): same_urls.
+    if not covers([same_urls(g.permission.rule) for g in wide], [same_urls(r) for r in EVERYTHING])[0]:
+        return []
+    # The origins: the grants of a wildcard verb on every resource or every URL.
+    return [g for g in wide if "*" in g.permission.rule.verbs
+            and ({"*", "/*"} & set(g.permission.rule.non_resource_urls)
+                 or ("*" in g.permission.rule.resources and "*" in g.permission.rule.api_groups))]
 
 
 def _full_control(gains: list[Gain], side: _Side) -> EffectiveGrant | None:
@@ -170,9 +192,11 @@ def _full_control(gains: list[Gain], side: _Side) -> EffectiveGrant | None:
     return best[1] if best is not None else None
 
 
-def _full_control_line(subject: RbacSubject, origin: Origin) -> AccessLine:
-    """One line for a subject that gains the superuser: every verb on every resource and URL, cluster-wide."""
-    return AccessLine(True, _subject_text(subject), "", ("*",), ("*", "/*"), (), (origin,), superuser=True)
+def _full_control_line(subject: RbacSubject, origins: tuple[Origin, ...]) -> AccessLine:
+    """One line for a subject that gains the superuser: every verb on every resource and URL,
+    cluster-wide (through escalation when its origin has a path)."""
+    escalation = any(o.via == "escalation" for o in origins)
+    return AccessLine(escalation, _subject_text(subject), "", ("*",), ("*", "/*"), (), origins, superuser=True)
 
 
 def _merge(subject: RbacSubject, pieces: dict[tuple[bool, Piece], set[Origin]]) -> list[AccessLine]:
@@ -207,7 +231,7 @@ def access_changes(
         for mine, other, out in ((after, before, added), (before, after, removed)):
             pieces, top = _gained(subject, mine, other, verbose)
             out += _merge(subject, pieces)
-            if top is not None:
+            if top:
                 out.append(_full_control_line(subject, top))
     return sorted(added, key=_line_order), sorted(removed, key=_line_order)
 

@@ -62,7 +62,8 @@ class AccessLine:
     and the cluster-scoped resources and URLs). `targets` are written as in the policy language
     (`secrets`, `deployments.apps/scale`, `*`, `/healthz`). A `superuser` line stands for a subject
     reaching, through escalation, an identity that holds every permission cluster-wide (the
-    superuser, or as cluster-admin): `*` on `*` and `/*`, one line in place of all it implies.
+    superuser, or as cluster-admin), or holding it directly (a `cluster-admin` binding): `*` on `*` and
+    `/*`, one line in place of all it implies.
     """
 
     escalation: bool  # first field: escalations sort (and render) first
@@ -213,7 +214,9 @@ class DiffReport:
             subjects = len({line.subject for line in self.added + self.removed})
             esc = sum(line.escalation for line in self.added)
             full = sum(line.superuser for line in self.added)
-            how = f" ({esc} through escalation{f', {full} to full control' if full else ''})" if esc else ""
+            parts = [f"{esc} through escalation"] if esc else []
+            parts += [f"{full} to full control"] if full else []
+            how = f" ({', '.join(parts)})" if parts else ""
             access = (
                 f"access changes for {subjects} subject{'s' if subjects != 1 else ''}: "
                 f"{len(self.added)} added{how}, "

@@ -194,5 +194,6 @@ def test_cluster_admin_over_many_namespaces_finishes(policyc: list[str], tmp_pat
     r = subprocess.run([*policyc, "diff", "a", "b"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[-1] == (
-        "+ group platform-admins: * *, /* in cluster  [built-in role `cluster-admin`]  (b/a.policy:36, team platform)"
+        "+ group platform-admins: full control of the cluster (superuser: every verb on every resource and URL) "
+        "in cluster  [built-in role `cluster-admin`]  (b/a.policy:36, team platform)"
     )

@@ -150,3 +150,45 @@ def test_the_console_script_collapses_unless_verbose(
     assert sum(line.startswith("+ user binder: * *, /* in cluster  [escalation:") for line in lines) == everything
     assert "+ user binder: bind clusterroles.rbac.authorization.k8s.io in cluster  (head/a.policy:45, " \
            "head/a.policy:48)" in lines
+
+
+# Holding every permission in one's own right (a `cluster-admin` binding; bootstrappolicy/policy.go gives it
+# `*` on `*.*` and every URL) is full control too: one line, marked like the escalation's, without a path.
+DIRECT = [
+    ("cluster-admin", "grant role cluster-admin to user root in cluster\n", ["built-in role `cluster-admin`"]),
+    ("both halves in two grants", "role all-api {\n  * *\n}\nrole all-urls {\n  * /*\n}\n"
+     "grant role all-api to user root in cluster\ngrant role all-urls to user root in cluster\n", []),
+]
+
+
+@pytest.mark.parametrize(("case", "extra", "via"), DIRECT, ids=[c[0] for c in DIRECT])
+def test_full_control_held_directly_is_one_line(case: str, extra: str, via: list[str]) -> None:
+    head = BASE + extra + "grant read pods to user root in ns01\n"
+    for report, lines, sign in ((diff(BASE, head), "added", "+"), (diff(head, BASE), "removed", "-")):
+        got = getattr(report, lines)
+        assert [line.subject for line in got] == ["user root"]  # `read pods in ns01` is implied
+        (full,) = got
+        assert full.superuser and not full.escalation
+        assert (full.scope, full.verbs, full.targets, full.names) == ("", ("*",), ("*", "/*"), ())
+        assert all(o.via != "escalation" and not o.path for o in full.origins)
+        assert [o.via for o in full.origins if o.via == "builtin"] == ["builtin"] * len(via)
+        text = (added if sign == "+" else removed)(report)
+        assert text[0].startswith(f"{sign} user root: {FULL}")
+        assert all(v in text[0] for v in via)
+        verbose = getattr(diff(BASE, head, verbose=True) if sign == "+" else diff(head, BASE, verbose=True), lines)
+        assert not any(line.superuser for line in verbose) and len(verbose) > 1
+    summary = diff(BASE, head).summary
+    assert summary == "access changes for 1 subject: 1 added (1 to full control), 0 removed; no setting changes"
+    rows = [row for row in render_markdown(diff(BASE, head)).splitlines() if row.startswith("| ⛔ superuser")]
+    assert len(rows) == 1 and "| user root |" in rows[0]
+    doc = json.loads(render_json(diff(BASE, head)))
+    assert [(x["superuser"], x["escalation"]) for x in doc["access"]["added"]] == [(True, False)]
+
+
+def test_every_resource_without_the_urls_is_not_full_control() -> None:
+    """`*` on `*` without the URLs is short of cluster-admin: listed as it is; it reaches full control only
+    through escalation (impersonating `system:masters`), and that line says so."""
+    report = diff(BASE, BASE + "role all-api {\n  * *\n}\ngrant role all-api to user root in cluster\n")
+    assert [(line.escalation, line.what) for line in report.added] == [(True, FULL.removesuffix(" in cluster")),
+                                                                       (False, "* *")]
+    assert report.added[0].origins[0].path
