@@ -215,7 +215,10 @@ def check_guard(graph: EscalationGraph, spec: GuardSpec, subjects: list[Identity
     key = (spec, tuple(subjects), frozenset(excepted))
     done = graph.verdicts.get(key)
     if done is None:
-        done = graph.verdicts[key] = _check_guard(graph, spec, subjects, excepted)
+        # The editor's next model may carry an earlier model's verdicts (policyc/access/reuse.py).
+        carried = getattr(graph, "carried", None)
+        done = graph.verdicts[key] = (carried.check(spec, subjects, excepted, _check_guard) if carried is not None
+                                      else _check_guard(graph, spec, subjects, excepted))
     return list(done)
 
 

@@ -23,6 +23,7 @@ from policyc.access.authorizer import AccessModel, Reason
 from policyc.access.escalation import EscalationGraph, Identity
 from policyc.access.objects import LabelSelector, ObjRef, RoleObj, parse_role
 from policyc.access.request import ALL_SERVICE_ACCOUNTS, AUTHENTICATED, UNAUTHENTICATED, Request, sa_groups
+from policyc.access.reuse import carry
 from policyc.k8s.bootstrap import bootstrap_objects
 from policyc.k8s.rules import Atom, PolicyRule
 from policyc.model.program import Program
@@ -255,7 +256,9 @@ def graph_for(model: AccessModel, program: Program | None = None) -> EscalationG
     """An escalation graph whose "every namespace" includes the policy's namespaces.
 
     With `reuse_searches()` on (the editor), a model made of the same objects as one of the last
-    analyses gets that analysis's searches (`EscalationGraph.sharing`)."""
+    analyses gets that analysis's searches (`EscalationGraph.sharing`); a model of other objects
+    carries the guard verdicts of a recent one where the difference cannot reach them
+    (access/reuse.py `carry`)."""
     extra: set[str] = set()
     if program is not None:
         extra.update(program.namespaces)
@@ -276,6 +279,11 @@ def graph_for(model: AccessModel, program: Program | None = None) -> EscalationG
                 break
         else:
             graph = EscalationGraph(model, extra)
+            # Other objects: the guard verdicts of the latest graph that differs only in some roles'
+            # rules and some bindings are carried where those cannot reach (access/reuse.py).
+            for _known, earlier in _REUSE.graphs:
+                if carry(earlier, graph):
+                    break
         _REUSE.graphs.insert(0, (key, graph))
         del _REUSE.graphs[_REUSE.keep:]
         return graph
