@@ -12,7 +12,7 @@ import copy
 import functools
 import hashlib
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -21,7 +21,16 @@ from policyc.access import matching
 from policyc.access.aggregation import aggregate
 from policyc.access.authorizer import AccessModel, Reason
 from policyc.access.escalation import EscalationGraph, Identity
-from policyc.access.objects import LabelSelector, ObjRef, RoleObj, parse_role
+from policyc.access.objects import (
+    BINDING_KINDS,
+    ROLE_KINDS,
+    BindingObj,
+    LabelSelector,
+    ObjRef,
+    RoleObj,
+    parse_binding,
+    parse_role,
+)
 from policyc.access.request import ALL_SERVICE_ACCOUNTS, AUTHENTICATED, UNAUTHENTICATED, Request, sa_groups
 from policyc.access.reuse import carry
 from policyc.k8s.bootstrap import bootstrap_objects
@@ -131,12 +140,14 @@ def model_from_manifests(
     # for the model itself: a model is a function of its objects and release, so the model of an
     # earlier analysis made of the same objects is shared (a shallow copy: its indexes and caches,
     # this analysis's provenance).
-    digest = hashlib.blake2b(repr([mf.body for mf in manifests]).encode(), digest_size=16).hexdigest()
+    # Each body's repr (the list's repr joins them): the digest, and the key of its parsed object.
+    texts = [repr(mf.body) for mf in manifests]
+    digest = hashlib.blake2b(f"[{', '.join(texts)}]".encode(), digest_size=16).hexdigest()
     key = (digest, release)
     with _REUSE.lock:
         known = _REUSE.models.get(key)
     if known is None:
-        known = _model(manifests, release)
+        known = _parsed_model(manifests, texts, release)
     model = copy.copy(known)
     model.provenance = provenance
     with _REUSE.lock:
@@ -156,6 +167,49 @@ def _model(manifests: Sequence[Manifest], release: tuple[int, int] | None) -> Ac
     # bootstrap Roles, and its reviews (diff, guards) stay about the namespaces it names.
     # `--from` YAML models them (Session.of_objects).
     return AccessModel.from_objects(objs, release, namespaced_bootstrap=False)
+
+
+@functools.cache
+def _bootstrap_parsed(release: tuple[int, int] | None) -> tuple[dict[ObjRef, RoleObj], dict[ObjRef, BindingObj]]:
+    """The roles and bindings `_model` starts from (the cluster-scoped defaults), parsed once."""
+    model = AccessModel.from_objects((), release, namespaced_bootstrap=False)
+    roles = {ref: r for ref, r in _bootstrap_roles(release).items()}
+    bindings = {b.ref: b for b in model.bindings}
+    return roles, bindings
+
+
+def _parsed_model(manifests: Sequence[Manifest], texts: Sequence[str], release: tuple[int, int] | None,
+                  ) -> AccessModel:
+    """`_model`, parsing each role and binding once while its body is the same: a body's repr is
+    its whole content (kind included), so the object parsed from an equal repr is the one this
+    body gives (`tests/unit/access/test_reused_models.py` compares the two models)."""
+    boot_roles, boot_bindings = _bootstrap_parsed(release)
+    roles: dict[ObjRef, RoleObj] = dict(boot_roles)
+    bindings: dict[ObjRef, BindingObj] = dict(boot_bindings)
+    sas: set[tuple[str, str]] = set()
+    namespaces: set[str] = set()
+    known, parsed = _REUSE.parsed, {}
+    for mf, text in zip(manifests, texts, strict=True):
+        obj = mf.body
+        if not isinstance(obj, Mapping):
+            continue
+        kind = obj.get("kind")
+        meta = obj.get("metadata") or {}
+        if kind in ROLE_KINDS or kind in BINDING_KINDS:
+            done = known.get(text)
+            if done is None:
+                done = parse_role(obj, "policy") if kind in ROLE_KINDS else parse_binding(obj, "policy")
+            parsed[text] = done
+            if isinstance(done, RoleObj):
+                roles[done.ref] = done
+            else:
+                bindings[done.ref] = done
+        elif kind == "ServiceAccount" and meta.get("namespace") and meta.get("name"):
+            sas.add((str(meta["namespace"]), str(meta["name"])))
+        elif kind == "Namespace" and meta.get("name"):
+            namespaces.add(str(meta["name"]))
+    _REUSE.parsed = parsed  # this model's objects: what the next edit mostly keeps
+    return AccessModel(roles, bindings.values(), sas, namespaces, release)
 
 
 def model_from_program(program: Program, manifests: Sequence[Manifest]) -> AccessModel:
@@ -297,6 +351,7 @@ class _Reuse:
         self.keep = 2  # the last two models: an edit and its undo, a broken line and the fixed one
         self.graphs: list[tuple[tuple, EscalationGraph]] = []
         self.models: dict[tuple, AccessModel] = {}  # by what they are made of, the last `keep`
+        self.parsed: dict[str, RoleObj | BindingObj] = {}  # the last model's roles and bindings, by repr
         self.fingerprints: dict[int, tuple[AccessModel, tuple]] = {}
         self.lock = threading.Lock()
 
@@ -314,6 +369,7 @@ def reuse_searches(on: bool = True) -> None:
         _REUSE.graphs.clear()
         _REUSE.models.clear()
         _REUSE.fingerprints.clear()
+        _REUSE.parsed = {}
 
 
 # ------------------------------------------------------------------ roles of a program
