@@ -18,6 +18,7 @@ import asyncio
 import logging
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,13 @@ class PolicyServer(LanguageServer):
         self.open_uris: dict[Path, str] = {}  # file -> the URI the editor opened it under
         self._schedules: dict[Path, _Schedule] = defaultdict(_Schedule)
         self._published: dict[Path, dict[str, list[types.Diagnostic]]] = defaultdict(dict)
+        # Each file's line starts, kept while its text is the same (compared, so never stale): an
+        # analysis publishes every file's diagnostics, and finding the lines of a 5,000-line
+        # workspace again was half of publishing (issue 19).
+        self._line_maps: dict[tuple[str, str], LineMap] = {}
+        self._fs_uris: dict[Path, str] = {}  # a file's own URI (a function of its path)
+        # Per program, each file's LSP diagnostics and what they were made from (see `publish`).
+        self._converted: dict[Path, dict[str, tuple[tuple, list[types.Diagnostic]]]] = defaultdict(dict)
 
     # -- programs ---------------------------------------------------------------
     def folders(self) -> list[Path]:
@@ -120,7 +128,13 @@ class PolicyServer(LanguageServer):
     def uri_of(self, program: PolicyFolder, name: str) -> str:
         """The URI to publish a file's diagnostics under (the editor's own for open files)."""
         path = program.path_of(name)
-        return self.open_uris.get(path) or from_fs_path(str(path)) or path.as_uri()
+        opened = self.open_uris.get(path)
+        if opened:
+            return opened
+        uri = self._fs_uris.get(path)
+        if uri is None:
+            uri = self._fs_uris[path] = from_fs_path(str(path)) or path.as_uri()
+        return uri
 
     # -- analysis ---------------------------------------------------------------
     def schedule(self, program: PolicyFolder, changed: bool = True) -> None:
@@ -175,12 +189,29 @@ class PolicyServer(LanguageServer):
         for d in analysis.result.diagnostics:
             # A diagnostic without a file of its own (the command line) goes on the first file.
             by_file[d.span.file if d.span.file in analysis.sources else (names[0] if names else "")].append(d)
-        lines = {name: self.lines(src) for name, src in analysis.sources.items()}
+        sources = analysis.sources
+
+        def lines(name: str) -> LineMap | None:  # only of the files a diagnostic or label names
+            src = sources.get(name)
+            return self.lines(src) if src is not None else None
+
         published = self._published[program.root]
         now: dict[str, list[types.Diagnostic]] = {}
+        converted, kept = self._converted[program.root], {}
+        encoding = self.workspace.position_encoding
         for name in names:
             uri = self.uri_of(program, name)
-            diags = [self.to_lsp(d, lines, program) for d in by_file.get(name, ())]
+            mine = tuple(by_file.get(name, ()))
+            # A file's LSP diagnostics are a function of its compiler diagnostics, the position
+            # encoding, and the text and URI of each file they name (positions are counted in
+            # the text, labels link to the URI): converted again only when one of those differs.
+            named = dict.fromkeys(f for d in mine for f in (d.span.file, *(lb.span.file for lb in d.labels)))
+            key = (mine, encoding, tuple((f, sources[f].text, self.uri_of(program, f)) if f in sources else (f,)
+                                         for f in named))
+            before = converted.get(uri)
+            diags = before[1] if before is not None and before[0] == key else [
+                self.to_lsp(d, lines, program) for d in mine]
+            kept[uri] = (key, diags)
             is_open = program.path_of(name) in self.open_uris
             if is_open or diags != published.get(uri, []):
                 self.text_document_publish_diagnostics(
@@ -191,19 +222,22 @@ class PolicyServer(LanguageServer):
         for gone in set(published) - {self.uri_of(program, n) for n in names}:
             self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=gone, diagnostics=[]))
         self._published[program.root] = now
+        self._converted[program.root] = kept
 
-    def to_lsp(self, d: Diagnostic, lines: dict[str, LineMap], program: PolicyFolder) -> types.Diagnostic:
-        """A compiler diagnostic as an LSP diagnostic (help and CIS id in the message)."""
-        own = lines.get(d.span.file)
+    def to_lsp(self, d: Diagnostic, lines: Callable[[str], LineMap | None], program: PolicyFolder,
+               ) -> types.Diagnostic:
+        """A compiler diagnostic as an LSP diagnostic (help and CIS id in the message); `lines`
+        gives a file's positions (None: not a file of the program)."""
+        own = lines(d.span.file)
         rng = own.span_range(d.span) if own else types.Range(types.Position(0, 0), types.Position(0, 0))
         message = d.message + (f" [{d.cis_citation}]" if d.cis else "") + (f"\nhelp: {d.help}" if d.help else "")
         related = [
             types.DiagnosticRelatedInformation(
-                types.Location(self.uri_of(program, label.span.file), lines[label.span.file].span_range(label.span)),
+                types.Location(self.uri_of(program, label.span.file), where.span_range(label.span)),
                 label.message,
             )
             for label in d.labels
-            if label.span.file in lines
+            if (where := lines(label.span.file)) is not None
         ]
         return types.Diagnostic(
             range=rng,
@@ -235,7 +269,12 @@ class PolicyServer(LanguageServer):
 
     def lines(self, src: SourceFile) -> LineMap:
         """Position conversions for a file, in the negotiated encoding."""
-        return LineMap(src.text, self.workspace.position_encoding or "utf-16")
+        encoding = self.workspace.position_encoding or "utf-16"
+        key = (src.name, encoding)
+        kept = self._line_maps.get(key)
+        if kept is None or (kept.text is not src.text and kept.text != src.text):
+            kept = self._line_maps[key] = LineMap(src.text, encoding)
+        return kept
 
     def range_of(self, analysis: Analysis, occ: Occurrence) -> types.Range | None:
         """Where an occurrence is in the current text (None: the text there was edited since)."""

@@ -311,3 +311,25 @@ def test_a_burst_of_changes_is_coalesced(client: LspClient, program: Path) -> No
     seen = [n["params"]["version"] for n in client.notifications("textDocument/publishDiagnostics")
             if n["params"]["uri"] == uri]
     assert len(seen) < 4, f"five changes sent at once were analysed {len(seen) + 1} times"
+
+
+def test_related_information_follows_an_edit_of_the_file_it_points_into(client: LspClient, program: Path) -> None:
+    # The server keeps each file's converted diagnostics while what they are made of is the same
+    # (policyc/lsp/server.py `publish`): the text of a file a label points into is part of that.
+    guarded = ROLES + "forbid create deployments.apps for user alice\n"
+    roles_uri = client.open(program / "roles.policy", guarded)
+    teams_uri = client.open(program / "teams.policy")
+
+    def guard_labels(version: int) -> list[dict]:
+        diags = [d for d in client.diagnostics(roles_uri, version) if d["code"] == "PC301"]
+        assert len(diags) == 1, diags
+        return [r["location"] for r in diags[0]["relatedInformation"]]
+
+    assert guard_labels(1) == [{"uri": teams_uri, "range": _range(TEAMS, "grant role edit in apps")}]
+    for version, text in enumerate(["# one line more\n" + TEAMS, "#\n#\n#\n" + TEAMS, TEAMS], start=2):
+        client.discard()
+        client.change(teams_uri, text, version)
+        client.diagnostics(teams_uri, version)
+        client.discard()
+        client.change(roles_uri, guarded + f"# {version}\n", version)
+        assert guard_labels(version) == [{"uri": teams_uri, "range": _range(text, "grant role edit in apps")}]
