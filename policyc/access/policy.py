@@ -229,11 +229,26 @@ def user_groups(program: Program) -> dict[str, tuple[str, ...]]:
 
 def identity_of(s: RbacSubject, program: Program | None) -> Identity:
     """The identity an RBAC subject stands for; declared users carry their declared groups."""
+    groups = user_groups(program).get(s.name, ()) if program is not None and s.kind == "User" else ()
+    if _REUSE.enabled:
+        # The editor: one object per identity across analyses (an identity is a value, a function of
+        # these inputs), so that the guards' lookups of this analysis's subjects in what earlier
+        # ones kept (verdicts, reaches) find the same object instead of comparing two in Python.
+        key = (s.kind, s.name, s.namespace, groups)
+        known = _REUSE.identities.get(key)
+        if known is None:
+            if len(_REUSE.identities) > 200_000:  # a long session's renamed subjects: start again
+                _REUSE.identities.clear()
+            known = _REUSE.identities[key] = _identity(s, groups)
+        return known
+    return _identity(s, groups)
+
+
+def _identity(s: RbacSubject, groups: tuple[str, ...]) -> Identity:
     if s.kind == "ServiceAccount":
         return Identity.service_account(s.namespace, s.name)
     if s.kind == "Group":
         return Identity.group(s.name)
-    groups = user_groups(program).get(s.name, ()) if program is not None else ()
     return Identity.user(s.name, groups)
 
 
@@ -352,6 +367,7 @@ class _Reuse:
         self.graphs: list[tuple[tuple, EscalationGraph]] = []
         self.models: dict[tuple, AccessModel] = {}  # by what they are made of, the last `keep`
         self.parsed: dict[str, RoleObj | BindingObj] = {}  # the last model's roles and bindings, by repr
+        self.identities: dict[tuple, Identity] = {}  # `identity_of`'s, by its inputs
         self.fingerprints: dict[int, tuple[AccessModel, tuple]] = {}
         self.lock = threading.Lock()
 
@@ -370,6 +386,7 @@ def reuse_searches(on: bool = True) -> None:
         _REUSE.models.clear()
         _REUSE.fingerprints.clear()
         _REUSE.parsed = {}
+        _REUSE.identities.clear()
 
 
 # ------------------------------------------------------------------ roles of a program
