@@ -92,6 +92,48 @@ class _Counts:
 COUNTS = _Counts()
 
 
+class _Earlier:
+    """What carrying from one graph found, kept for the next carry from it (an edit made again
+    and again in one place carries from the same graph with the same difference).
+
+    Keyed by the graph's verdicts dictionary (shared by every copy `EscalationGraph.sharing`
+    makes, and only added to): a copy answers every question as the graph does."""
+
+    def __init__(self, verdicts: dict) -> None:
+        self.verdicts = verdicts  # kept alive, so its id is not reused while this entry lives
+        # Per spec: how many verdicts the dictionary held when read, and what they say.
+        self.by_spec: dict[GuardSpec, tuple[int, set[Identity], dict[Identity, Violation | None]]] = {}
+        # Per difference (the dirty names and roles): `Carried._dirty` and `_affected`, functions
+        # of the graph and of those only.
+        self.by_diff: dict[tuple, tuple[dict, dict]] = {}
+
+    def verdicts_of(self, spec: GuardSpec) -> tuple[set[Identity], dict[Identity, Violation | None]]:
+        """The subjects checked for `spec` and their violations."""
+        entry = self.by_spec.get(spec)
+        if entry is None or entry[0] != len(self.verdicts):
+            known: set[Identity] = set()
+            found: dict[Identity, Violation | None] = {}
+            for (o_spec, o_subjects, o_excepted), violations in list(self.verdicts.items()):
+                if o_spec == spec:
+                    known.update(o_subjects if not o_excepted else
+                                 (s for s in o_subjects if s.key not in o_excepted))
+                    found.update((v.subject, v) for v in violations)
+            entry = self.by_spec[spec] = (len(self.verdicts), known, found)
+        return entry[1], entry[2]
+
+
+_EARLIER: dict[int, _Earlier] = {}  # by id(graph.verdicts), the last few graphs carried from
+
+
+def _earlier(graph: EscalationGraph) -> _Earlier:
+    entry = _EARLIER.get(id(graph.verdicts))
+    if entry is None or entry.verdicts is not graph.verdicts:
+        entry = _EARLIER[id(graph.verdicts)] = _Earlier(graph.verdicts)
+        while len(_EARLIER) > 4:
+            del _EARLIER[next(iter(_EARLIER))]
+    return entry
+
+
 class Carried:
     """The verdicts of `old` that hold on `graph` (whose model differs from old's by `diff`)."""
 
@@ -100,6 +142,7 @@ class Carried:
         self.graph, self.diff = graph, diff
         self._dirty: dict[int, tuple[Identity, bool]] = {}
         self._names: set[tuple[str, ...]] | None = None
+        self._affected_key: tuple | None = None
         self._affected: dict[Identity, bool] = {}
         # The reach (identities only) of each subject whose verdict was carried: the same on this
         # graph as on `old`, kept so that the next model can carry from this one without `old`.
@@ -144,6 +187,8 @@ class Carried:
     def _is_affected(self, old: EscalationGraph, subject: Identity) -> bool:
         done = self._affected.get(subject)
         if done is not None:
+            if not done and subject not in self.reached:  # found by an earlier carry from `old`
+                self.reached[subject] = reached(old, subject)
             return done
         reach = reached(old, subject)
         dirty = self._dirty
@@ -169,12 +214,12 @@ class Carried:
         if old is None:
             return compute(self.graph, spec, subjects, excepted)
         # Every earlier verdict of this spec: a subject's verdict depends on the graph only.
-        known: set[Identity] = set()
-        found: dict[Identity, Violation | None] = {}
-        for (o_spec, o_subjects, o_excepted), violations in old.verdicts.items():
-            if o_spec == spec:
-                known.update(s for s in o_subjects if s.key not in o_excepted)
-                found.update((v.subject, v) for v in violations)
+        earlier = _earlier(old)
+        known, found_before = earlier.verdicts_of(spec)
+        found = dict(found_before)
+        if self._affected_key is None:
+            self._affected_key = (frozenset(self._dirty_names(old)), self.diff.roles)
+            self._dirty, self._affected = earlier.by_diff.setdefault(self._affected_key, ({}, {}))
         if excepted:
             subjects = [s for s in subjects if s.key not in excepted]
         affected = self._is_affected

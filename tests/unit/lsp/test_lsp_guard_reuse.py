@@ -166,3 +166,26 @@ def test_hand_picked_edits_equal_a_fresh_check(tmp_path: Path, kept: None) -> No
 def test_random_edits_equal_a_fresh_check(tmp_path: Path, kept: None, seed: int) -> None:
     seen = _check_all(tmp_path, None, rounds=14, seed=seed)
     assert any(carried > 0 for _codes, carried, _checked in seen.values())
+
+
+def test_the_benchmark_cycle_equals_a_fresh_check(tmp_path: Path, kept: None) -> None:
+    # bench/lsp_latency.py's edits: broken grant, restored, a resource more in a grant (a different
+    # one each cycle, carried from the same earlier graph with the same difference), a comment line.
+    latency = bench_module("lsp_latency")
+    gen = bench_module("gen_org")
+    gen.write(tmp_path, gen.generate(20, 1, "identity"))
+    program = PolicyFolder(tmp_path)
+    program.scan()
+    program.analyse()
+    carried = []
+    for version, (kind, text) in enumerate(latency.edits(program.disk[TEAM], 12), start=2):
+        program.open(TEAM, text, version)
+        before = COUNTS.carried
+        analysis = program.analyse()
+        texts = {**program.disk, **program.overlays}
+        fresh = compile_sources([SourceFile(n, texts[n]) for n in sorted(texts)], lints=True)
+        assert render_text(analysis.result.diagnostics, analysis.result.sources) == render_text(
+            fresh.diagnostics, fresh.sources), (version, kind)
+        if kind == "new rbac":
+            carried.append(COUNTS.carried - before)
+    assert len(carried) == 3 and all(n > 0 for n in carried)
