@@ -28,9 +28,10 @@ from policyc.syntax.lower import lower, merge
 def keep_between_analyses(on: bool = True) -> None:
     """Keep, from one analysis to the next, what an edit elsewhere leaves valid (the server turns it
     on; one-shot commands leave it off): the escalation searches and guard verdicts of emitted
-    objects seen in the last two analyses (access/policy.py `reuse_searches`) and the grant lints of
-    each class of grants sharing subjects (check/access_lints.py `keep_lint_results`). Diagnostics
-    are the same either way."""
+    objects seen in the last two analyses (access/policy.py `reuse_searches`), the verdicts of the
+    subjects a change of other objects cannot reach (access/reuse.py), the parsed roles and
+    bindings, and the grant lints of each class of grants sharing subjects
+    (check/access_lints.py `keep_lint_results`). Diagnostics are the same either way."""
     from policyc.access.policy import reuse_searches
     from policyc.check.access_lints import keep_lint_results
 
