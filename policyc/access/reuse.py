@@ -29,6 +29,7 @@ compares the result after many edits with a fresh compile.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Collection, Set
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -125,13 +126,17 @@ class _Earlier:
 _EARLIER: dict[int, _Earlier] = {}  # by id(graph.verdicts), the last few graphs carried from
 
 
+_EARLIER_LOCK = threading.Lock()  # the server may analyse two folders at once
+
+
 def _earlier(graph: EscalationGraph) -> _Earlier:
-    entry = _EARLIER.get(id(graph.verdicts))
-    if entry is None or entry.verdicts is not graph.verdicts:
-        entry = _EARLIER[id(graph.verdicts)] = _Earlier(graph.verdicts)
-        while len(_EARLIER) > 4:
-            del _EARLIER[next(iter(_EARLIER))]
-    return entry
+    with _EARLIER_LOCK:
+        entry = _EARLIER.get(id(graph.verdicts))
+        if entry is None or entry.verdicts is not graph.verdicts:
+            entry = _EARLIER[id(graph.verdicts)] = _Earlier(graph.verdicts)
+            while len(_EARLIER) > 4:
+                del _EARLIER[next(iter(_EARLIER))]
+        return entry
 
 
 class Carried:
