@@ -9,19 +9,21 @@ X in it. Both are functions of, per X:
   subject that matched, in ref order) and the rules of their roles;
 - the rules of the roles X holds acquired (`Acquired.role`), and of `system:node` for a node;
 
-and of what every search reads beyond X (`Global` below): the release, the namespaces
+and of what every search reads beyond X (the *global* part, compared whole by `delta`): the release, the namespaces
 (the graph's, with the policy's extra ones), the service accounts, the users bindings name
 (impersonation lists them), the set of roles and their labels and aggregation selectors (bind
 lists roles by name, aggregated members by labels), and the guard's spec.
 
-So when the next model has the same `Global` and differs only in the rules of some roles (the
-set C, aggregated ClusterRoles compared after aggregation) and in some bindings (the set B:
-added, removed or changed), an identity X is *dirty* when a binding of B applies to it (in
-either model), a binding that applies to it names a role of C, or it holds a role of C
-acquired (or is a node and `system:node` is in C). A subject whose earlier reach holds no
+So when the next model has the same global part and differs only in the rules of some roles
+(the set C, aggregated ClusterRoles compared after aggregation) and in some bindings (the set
+B: added, removed or changed), an identity X is *dirty* when a binding of B, or a binding of a
+role of C, applies to it in either model (it goes by a name, `AccessModel.named_by`, that such a
+binding's subjects name), or it holds a role of C acquired (or is a node and `system:node` is
+in C). A subject whose earlier reach holds no
 dirty identity has, in the new model, the same reach (every edge on it is the same, by
 induction along the breadth-first order) and the same permissions on it, so its earlier verdict
-is its verdict now; every other subject is checked again on the new graph. Anything else that
+is its verdict now; every other subject, and every one the earlier graph did not check, is
+checked again on the new graph. Anything else that
 differs (a namespace, a service account, a user name, a role added or removed or relabelled, the
 release) and nothing is carried: the guard is checked whole. `tests/unit/lsp/test_lsp_guard_reuse.py`
 compares the result after many edits with a fresh compile.
@@ -51,7 +53,7 @@ Check = Callable[[EscalationGraph, "GuardSpec", list[Identity], Set[tuple[str, s
 @dataclass(frozen=True)
 class Delta:
     """The roles whose rules differ (C) and the bindings that differ (B) between two models whose
-    `Global` parts are equal."""
+    global parts are equal."""
 
     roles: frozenset[ObjRef]
     bindings: frozenset[ObjRef]
