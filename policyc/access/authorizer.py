@@ -107,6 +107,22 @@ class Permission:
         return self.scope is None or (bool(namespace) and self.scope == namespace)
 
 
+def _make_reason(binding: ObjRef, role: ObjRef, rule: PolicyRule, subject: RbacSubject, via_role: str) -> Reason:
+    """`Reason(binding, role, rule, subject, via_role)` without the frozen dataclass's guarded
+    assignments: `granted` makes one per rule per binding per subject (every user a team's
+    bindings name: issue 19). The same object, field for field."""
+    out = object.__new__(Reason)
+    out.__dict__.update(binding=binding, role=role, rule=rule, subject=subject, via_role=via_role, note="")
+    return out
+
+
+def _permission(scope: str | None, rule: PolicyRule, reason: Reason) -> Permission:
+    """`Permission(scope, rule, reason)`, made as `_make_reason` makes reasons."""
+    out = object.__new__(Permission)
+    out.__dict__.update(scope=scope, rule=rule, reason=reason)
+    return out
+
+
 @dataclass(frozen=True)
 class Decision:
     """The answer to one request: allowed or not, and every rule that allows it."""
@@ -179,6 +195,14 @@ class _IndexedRole:
         return self._index
 
 
+# A binding that applies to a user: its rank (AccessModel.bindings_ranked), it, the subject matched.
+Ranked = tuple[int, BindingObj, RbacSubject]
+
+
+def _first(entry: Ranked) -> int:
+    return entry[0]
+
+
 class AccessModel:
     """Roles, bindings, service accounts and namespaces of a cluster, indexed.
 
@@ -237,6 +261,9 @@ class AccessModel:
         # The permissions one binding gives through one of its subjects, shared by every user
         # that subject matches (a group's members): made once, not once per user (issue 19).
         self._granted: dict[tuple[ObjRef, RbacSubject], tuple[Permission, ...]] = {}
+        # `bindings_for`'s order as numbers, and what each tuple of groups gives (made when asked).
+        self._ranks: dict[ObjRef, int] | None = None
+        self._by_groups: dict[tuple[str, ...], tuple[dict[ObjRef, Ranked], list[Ranked]]] = {}
         # Set by policyc.access.policy when the objects come from a compiled policy.
         self.provenance: Any = None
 
@@ -322,13 +349,57 @@ class AccessModel:
 
     def bindings_for(self, user: UserInfo) -> list[tuple[BindingObj, RbacSubject]]:
         """Every binding with a subject that applies to the user, and the first such subject."""
-        found: dict[ObjRef, tuple[BindingObj, RbacSubject]] = {}
-        hits = [hit for _, named in self.named_by(user) for hit in named]
-        for b, s in hits:
+        return [(b, s) for _rank, b, s in self.bindings_ranked(user)[0]]
+
+    def bindings_ranked(self, user: UserInfo) -> tuple[list[Ranked], tuple[int, ...]]:
+        """`bindings_for` with each binding's rank (its place in `self.bindings`, sorted by
+        reference: the order `bindings_for` sorts by), and the ranks of the bindings that apply
+        through the user's own name or service account rather than through one of its groups.
+
+        The part its groups give is made once per tuple of groups and shared by every member
+        (a team's users, a namespace's service accounts); only the user's own subjects are
+        merged per user (issue 19). For each binding the subject kept is the one earliest in the
+        binding's subjects, and of equal ones the first found (user, groups, service account):
+        hits of different lists are never equal (they differ in kind or name), so folding the
+        groups' first and the user's own after keeps the same subject objects.
+        """
+        gfound, glist = self.group_part(user.groups)
+        own = list(self._by_user.get(user.name, ()))
+        if user.name.startswith(SA_PREFIX) and (sa := split_sa_username(user.name)) is not None:
+            own += self._by_sa.get(sa, ())
+        if not own:
+            return list(glist), ()
+        rank = self._rank()
+        found = dict(gfound)
+        mine: dict[ObjRef, None] = {}
+        for b, s in own:
             prev = found.get(b.ref)
-            if prev is None or b.subjects.index(s) < b.subjects.index(prev[1]):
-                found[b.ref] = (b, s)
-        return [found[k] for k in sorted(found)]
+            if prev is None or b.subjects.index(s) < b.subjects.index(prev[2]):
+                found[b.ref] = (rank[b.ref], b, s)
+                mine[b.ref] = None
+        return sorted(found.values(), key=_first), tuple(sorted(found[r][0] for r in mine))
+
+    def _rank(self) -> dict[ObjRef, int]:
+        if self._ranks is None:
+            ranks: dict[ObjRef, int] = {}
+            for i, b in enumerate(self.bindings):
+                ranks.setdefault(b.ref, i)
+            self._ranks = ranks
+        return self._ranks
+
+    def group_part(self, groups: tuple[str, ...]) -> tuple[dict[ObjRef, Ranked], list[Ranked]]:
+        """What `bindings_for` finds through a tuple of groups alone (cached per tuple)."""
+        part = self._by_groups.get(groups)
+        if part is None:
+            rank = self._rank()
+            found: dict[ObjRef, Ranked] = {}
+            for g in groups:
+                for b, s in self._by_group.get(g, ()):
+                    prev = found.get(b.ref)
+                    if prev is None or b.subjects.index(s) < b.subjects.index(prev[2]):
+                        found[b.ref] = (rank[b.ref], b, s)
+            part = self._by_groups[groups] = (found, sorted(found.values(), key=_first))
+        return part
 
     # ------------------------------------------------------------------ authorization
 
@@ -411,7 +482,9 @@ class AccessModel:
             role = self.roles.get(b.role)
             if role is None:
                 return None
-            granted = tuple(Permission(b.scope, rule, self._reason(b, s, role, i))
+            scope, ref, sources = b.scope, b.ref, role.rule_sources
+            granted = tuple(_permission(scope, rule, _make_reason(ref, role.ref, rule, s,
+                                                                 sources[i] if i < len(sources) else ""))
                             for i, rule in enumerate(role.rules))
             self._granted[(b.ref, s)] = granted
         return granted

@@ -600,7 +600,7 @@ class EscalationGraph:
             # Only the blocks a requirement may draw on count (`relevant`): every answer, and so
             # every step, comes from them; the identity's own block by its bindings.
             return ("relevant", ident.acquired, tuple(
-                ("own", blk.refs) if blk.subject == own else blk
+                ("own", blk.ranks) if blk.subject == own else blk
                 for blk in blocks if self.sets.relevant(blk)))
         bound = tuple((b.ref, None if s == own else s) for b, s in self.sets.bound(ident.user_info))
         return (ident.acquired, bound)
@@ -608,7 +608,21 @@ class EscalationGraph:
     def _reads_bindings(self, ident: Identity) -> bool:
         """Whether a row that reads the bindings naming the identity (escalate, aggregated roles:
         the roles it may rewrite are those bound to it) finds what it requires."""
-        return any(self._all_needs(ident, row) is not None for row in self._binding_rows)
+        return any(self._has_all(ident, row) for row in self._binding_rows)
+
+    def _has_all(self, ident: Identity, row: EscalationRule) -> bool:
+        """`self._all_needs(ident, row) is not None`, asking the blocks whether each answer is
+        empty rather than merging the answers."""
+        blocks = self.blocks(ident)
+        if blocks is not None:
+            for need in row.requires:
+                has = self.sets.has(blocks, need)
+                if has is None:
+                    return self._all_needs(ident, row) is not None
+                if not has:
+                    return False
+            return True
+        return self._all_needs(ident, row) is not None
 
     def relevant_blocks(self, ident: Identity) -> list[Block] | None:
         """The identity's blocks a requirement of the table may draw on (None: see `blocks`)."""
@@ -623,7 +637,7 @@ class EscalationGraph:
         if not self._impersonate_users:
             return False
         if self.blocks(ident) is not None:  # answers are cheap: ask the rows themselves
-            return any(self._all_needs(ident, row) is not None for row in self._impersonate_users)
+            return any(self._has_all(ident, row) for row in self._impersonate_users)
         # The identity's rules are its bindings' roles' rules and its acquired ones
         # (AccessModel.permissions): tested per role, cached, rather than per permission.
         roles = [self.model.roles.get(b.role) for b, _s in self.sets.bound(ident.user_info)]
@@ -1001,9 +1015,12 @@ class EscalationGraph:
             return None
         if MASTERS in ident.groups or ident.is_node:
             return None
-        bound = tuple((b.ref, None if s.kind == "User" and s.name == ident.name else s)
-                      for b, s in self.sets.bound(ident.user_info))
-        return (ident.groups, bound)
+        # The list of (binding, subject) with the user's own name written None is its groups'
+        # part (AccessModel.group_part, the same for the same groups) with the bindings that
+        # matched it by name in place: the ranks of those are the rest of the key. (A user name
+        # is not a service account's: `system:` names do not share; so its own subjects are all
+        # `User` subjects of its name.)
+        return (ident.groups, self.sets.ranked(ident.user_info)[1])
 
     def representative(self, ident: Identity) -> Identity | None:
         """The first user seen with the same `share_key` whose reach, renamed, is this user's; None
@@ -1032,7 +1049,7 @@ class EscalationGraph:
         impersonate_users = [row for row in self.rules if row.effect == "impersonate-user"]
         for ident in self._bfs(rep):
             if ident.base == base:
-                if any(self._all_needs(ident, row) is not None for row in impersonate_users):
+                if any(self._has_all(ident, row) for row in impersonate_users):
                     return False
             elif ident.kind == "user":
                 return False

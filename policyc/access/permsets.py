@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from policyc.access import matching
-from policyc.access.authorizer import AccessModel, Permission
+from policyc.access.authorizer import AccessModel, Permission, Ranked
 from policyc.access.escalation_rules import Need
 from policyc.access.objects import BindingObj
 from policyc.access.request import Request, UserInfo
@@ -42,15 +42,21 @@ def signer_allowed(rule: PolicyRule, names: tuple[str, ...]) -> bool:
     return bool(set(rule.resource_names) & (set(names) | wild))
 
 
+def _first_rank(entry: tuple[int, Block]) -> int:
+    return entry[0]
+
+
 class Block:
     """Permissions shared by identities: segments, and the answers computed for them."""
 
-    __slots__ = ("segments", "subject", "refs", "answers", "extra")
+    __slots__ = ("segments", "subject", "refs", "ranks", "answers", "extra")
 
     def __init__(self, segments: tuple[Segment, ...], subject: RbacSubject | None = None,
-                 refs: tuple[Any, ...] = ()) -> None:
+                 refs: tuple[Any, ...] = (), ranks: tuple[int, ...] = ()) -> None:
         self.segments = segments
-        self.subject, self.refs = subject, refs  # a bound block's: the subject and binding refs
+        # A bound block's: the subject, and the bindings' references and ranks
+        # (AccessModel.bindings_ranked: one number per reference, cheaper to hash).
+        self.subject, self.refs, self.ranks = subject, refs, ranks
         # id(need) -> the block's permissions that satisfy it, sorted (non-empty answers only);
         # None until asked (PermissionSets.answers)
         self.answers: dict[int, list[Permission]] | None = None
@@ -73,7 +79,9 @@ class PermissionSets:
         self.model = model
         self.needs = tuple({id(n): n for n in needs}.values())
         self._need_ids = frozenset(id(n) for n in self.needs)  # the tuple keeps them alive
+        self._ranked: dict[UserInfo, tuple[list[Ranked], tuple[int, ...]]] = {}
         self._bound: dict[UserInfo, list[tuple[BindingObj, RbacSubject]]] = {}
+        self._group_blocks: dict[tuple[str, ...], tuple[list[tuple[int, Block]], frozenset[int]]] = {}
         self._user_blocks: dict[UserInfo, tuple[Block, ...]] = {}
         self._blocks: dict[Any, Block] = {}
         # Requirements by the resources a rule must name to satisfy them: `*`, the resource (with
@@ -89,36 +97,66 @@ class PermissionSets:
         self._keys: dict[int, tuple[Permission, tuple]] = {}
         self.lookups = 0  # blocks answered (tests count them)
 
+    def ranked(self, user: UserInfo) -> tuple[list[Ranked], tuple[int, ...]]:
+        """`AccessModel.bindings_ranked`, once per user (do not change what is returned)."""
+        out = self._ranked.get(user)
+        if out is None:
+            out = self._ranked[user] = self.model.bindings_ranked(user)
+        return out
+
     def bound(self, user: UserInfo) -> list[tuple[BindingObj, RbacSubject]]:
         """`AccessModel.bindings_for`, once per user (do not change the list returned)."""
         out = self._bound.get(user)
         if out is None:
-            out = self._bound[user] = self.model.bindings_for(user)
+            out = self._bound[user] = [(b, s) for _r, b, s in self.ranked(user)[0]]
         return out
 
     def user_blocks(self, user: UserInfo) -> tuple[Block, ...]:
         """The blocks of what the user's bindings grant: one per subject a binding matched, with
-        the bindings (in `bindings_for` order) that matched the user through it."""
+        the bindings (in `bindings_for` order) that matched the user through it, in the order of
+        each subject's first binding.
+
+        What its groups give is cut into blocks once per tuple of groups; the user's own
+        bindings (by its name or service account) are cut apart and put in place by their first
+        binding's rank, unless one of them took a binding from a group (a binding that names
+        both, the user first): then the whole list is cut again (issue 19).
+        """
         out = self._user_blocks.get(user)
         if out is not None:
             return out
-        by_subject: dict[RbacSubject, list[BindingObj]] = {}
-        for b, s in self.bound(user):
-            by_subject.setdefault(s, []).append(b)
-        blocks = []
-        for s, bs in by_subject.items():
-            key = ("bound", s, tuple(b.ref for b in bs))
+        entries, mine = self.ranked(user)
+        group = self._group_blocks.get(user.groups)
+        if group is None:
+            gfound, glist = self.model.group_part(user.groups)
+            group = self._group_blocks[user.groups] = (self._cut(glist), frozenset(e[0] for e in glist))
+        if not mine:
+            cut = group[0]
+        elif group[1].isdisjoint(mine):
+            wanted = set(mine)
+            cut = sorted([*group[0], *self._cut([e for e in entries if e[0] in wanted])], key=_first_rank)
+        else:
+            cut = self._cut(entries)
+        out = self._user_blocks[user] = tuple(blk for _rank, blk in cut)
+        return out
+
+    def _cut(self, entries: list[Ranked]) -> list[tuple[int, Block]]:
+        """Blocks of ranked bindings, one per subject, each with the rank of its first binding."""
+        by_subject: dict[RbacSubject, list[Ranked]] = {}
+        for e in entries:
+            by_subject.setdefault(e[2], []).append(e)
+        out = []
+        for s, es in by_subject.items():
+            key = ("bound", s, tuple(e[0] for e in es))
             blk = self._blocks.get(key)
             if blk is None:
                 segments = []
-                for b in bs:
+                for _rank, b, _s in es:
                     granted = self.model.granted(b, s)
                     role = self.model.roles.get(b.role)
                     if granted and role is not None:  # the role's own tuple: its hits are shared
                         segments.append((b.scope, role.rules, granted))
-                blk = self._blocks[key] = Block(tuple(segments), s, key[2])
-            blocks.append(blk)
-        out = self._user_blocks[user] = tuple(blocks)
+                blk = self._blocks[key] = Block(tuple(segments), s, tuple(e[1].ref for e in es), key[2])
+            out.append((es[0][0], blk))
         return out
 
     def block(self, key: Any, make: Callable[[], tuple[Segment, ...]]) -> Block:
@@ -150,6 +188,18 @@ class PermissionSets:
         if len(parts) == 1:
             return list(parts[0])
         return sorted((p for a in parts for p in a), key=self.sort_key)
+
+    def has(self, blocks: tuple[Block, ...] | list[Block], need: Need) -> bool | None:
+        """Whether `need(blocks, need)` is non-empty, without making the list; None for a
+        requirement not among `needs`."""
+        key = id(need)
+        if key not in self._need_ids:
+            return None
+        for blk in blocks:
+            answers = blk.answers if blk.answers is not None else self.answers(blk)
+            if key in answers:  # only non-empty answers are kept
+                return True
+        return False
 
     def relevant(self, blk: Block) -> bool:
         """Whether a permission of the block satisfies a requirement (a block that does not is
