@@ -33,7 +33,15 @@ from policyc.access.authorizer import EVERYTHING, AccessModel, Permission, Reaso
 from policyc.access.describe import rule_text
 from policyc.access.escalation_rules import EscalationRule, Need, rules_for
 from policyc.access.objects import ObjRef, RoleObj
-from policyc.access.permsets import Block, PermissionSets, Segment, pair_blocks, rule_meets, signer_allowed
+from policyc.access.permsets import (
+    Block,
+    PermissionSets,
+    Segment,
+    blocks_line_up,
+    pair_blocks,
+    rule_meets,
+    signer_allowed,
+)
 from policyc.access.request import (
     MASTERS,
     Request,
@@ -269,6 +277,7 @@ class EscalationGraph:
         self._perms: dict[Identity, tuple[Permission, ...]] = {}
         self._index: dict[Identity, RuleIndex] = {}
         self._edges: dict[Identity, tuple[Step, ...]] = {}
+        self._targets: dict[Identity, tuple[Identity, ...]] = {}  # `targets` not made from `_edges`
         # Indexed once per graph: service accounts by namespace (`default` always), every one of them.
         by_ns: dict[str, set[tuple[str, str]]] = {ns: {(ns, "default")} for ns in self.namespaces}
         for ns, name in model.serviceaccounts:
@@ -527,6 +536,33 @@ class EscalationGraph:
             return cached
         result = self._edges[ident] = self._search(ident)
         return result
+
+    def targets(self, ident: Identity) -> tuple[Identity, ...]:
+        """The targets of `edges(ident)` (each once, in no particular order), without making the
+        steps when the identity's class made its search: what a walk that only asks who is
+        reached needs (guards' verdicts, `representative`). A member's targets are those
+        `_Class.edges` gives its steps (`_Class.targets`); the grants, which only the steps
+        carry, are not renamed."""
+        cached = self._edges.get(ident)
+        if cached is not None:
+            return tuple(st.target for st in cached)
+        out = self._targets.get(ident)
+        if out is not None:
+            return out
+        found = None
+        if ident.kind == "superuser":
+            found = ()
+        else:
+            key = self.search_key(ident)
+            if key is not None:
+                cls = self._rows.get(key)
+                if cls is None:
+                    cls = self._rows[key] = _Class(ident, self._row_steps(ident))
+                found = cls.targets(self, ident)
+        if found is None:
+            found = tuple(st.target for st in self.edges(ident))
+        self._targets[ident] = found
+        return found
 
     def _search(self, ident: Identity) -> tuple[Step, ...]:
         """The steps out of an identity, one per target, in a fixed order: from the search its
@@ -1047,12 +1083,20 @@ class EscalationGraph:
     def _can_share(self, rep: Identity) -> bool:
         base = rep.base
         impersonate_users = [row for row in self.rules if row.effect == "impersonate-user"]
-        for ident in self._bfs(rep):
+        # The identities `_bfs(rep)` reaches (by `targets`, the same edges' targets), in any order.
+        seen = {rep}
+        todo = [rep]
+        while todo:
+            ident = todo.pop()
             if ident.base == base:
                 if any(self._has_all(ident, row) for row in impersonate_users):
                     return False
             elif ident.kind == "user":
                 return False
+            for t in self.targets(ident):
+                if t not in seen:
+                    seen.add(t)
+                    todo.append(t)
         return True
 
     def effective_access(self, start: Identity) -> list[EffectiveGrant]:
@@ -1171,6 +1215,32 @@ class _Class:
         ordered = sorted(((_step_key(st), k[2], st) for k, st in first.values()), key=lambda e: (e[0], e[1]))
         self._firsts: list[Step] = [st for _key, _i, st in ordered]
         self._keys = [key for key, _i, _st in ordered]
+
+    def targets(self, graph: EscalationGraph, ident: Identity) -> tuple[Identity, ...] | None:
+        """The targets of `edges(graph, ident)` (each once, in no particular order), or None when
+        the blocks do not line up; without pairing or renaming grants. They are the targets
+        `edges` gives its steps: the class's first steps' but the member itself, and the target
+        of its acquiring steps renamed and merged as `_acquire_step` merges them (one step is
+        kept as it is; several become one to the member holding the union of what they gain,
+        `_gain`, or none)."""
+        mine, theirs = graph.relevant_blocks(self.rep), graph.relevant_blocks(ident)
+        if mine is None or theirs is None or not blocks_line_up(mine, theirs):
+            return None
+        base = ident.base
+        acquiring = [st.target for _i, st in self._acquiring] + [st.target for _i, st in self._to.get(base, [])]
+        out = {st.target: None for st in self._firsts if st.target != base}
+        if len(acquiring) == 1:
+            t = acquiring[0]
+            out[Identity(ident.kind, ident.name, ident.namespace, ident.groups, t.acquired) if t.acquired else t] = None
+        elif acquiring:
+            gained: set[Acquired] = set()
+            for t in acquiring:
+                gained.update(t.acquired)
+            target = graph._gain(ident, gained - set(ident.acquired))
+            if target is not None:
+                out[target] = None
+        out.pop(ident, None)
+        return tuple(out)
 
     def edges(self, graph: EscalationGraph, ident: Identity) -> tuple[Step, ...] | None:
         """`graph._finish(ident, <ident's own rows>)`, or None when the blocks do not line up."""

@@ -222,10 +222,88 @@ def check_guard(graph: EscalationGraph, spec: GuardSpec, subjects: list[Identity
     return list(done)
 
 
+class _Breaks:
+    """Which identities reach one that holds a forbidden permission, each decided once per guard.
+
+    `first_violation(start)` walks `graph.reach(start)` (breadth-first over `graph.edges`) and
+    returns None exactly when no identity it reaches has a forbidden permission. The subjects of
+    a guard reach the same identities (a team's service accounts, and each one holding what its
+    pods mount), so instead of one walk per subject each identity is visited once: an identity
+    breaks the guard when it holds a forbidden permission or one of its edges leads to an
+    identity that breaks it. Identities on a cycle (service accounts of one namespace reach each
+    other) reach the same identities, so the answer is decided per strongly connected component
+    (Tarjan's algorithm, iterative). The targets are those of the `graph.edges` the walk follows
+    (`graph.targets`, made without the steps' grants where a class searched), so
+    `breaks(start)` is False exactly when `first_violation(start)` is None; the path of a
+    violation is still found by `first_violation` (issue 19).
+    """
+
+    def __init__(self, graph: EscalationGraph, forbidden: _Forbidden) -> None:
+        self.graph, self.forbidden = graph, forbidden
+        self._done: dict[Identity, bool] = {}
+
+    def breaks(self, start: Identity) -> bool:
+        done = self._done.get(start)
+        if done is not None:
+            return done
+        graph, forbidden, decided = self.graph, self.forbidden, self._done
+        index: dict[Identity, int] = {}
+        low: dict[Identity, int] = {}
+        bad: dict[Identity, bool] = {}
+        stack: list[Identity] = []
+        on_stack: set[Identity] = set()
+        # Frames: the identity, its targets, the next target to look at.
+        work: list[tuple[Identity, list[Identity], list[int]]] = []
+
+        def open_(ident: Identity) -> None:
+            index[ident] = low[ident] = len(index)
+            bad[ident] = forbidden.first(ident) is not None
+            stack.append(ident)
+            on_stack.add(ident)
+            work.append((ident, list(graph.targets(ident)), [0]))
+
+        open_(start)
+        while work:
+            ident, targets, at = work[-1]
+            if at[0] < len(targets):
+                t = targets[at[0]]
+                at[0] += 1
+                known = decided.get(t)
+                if known is not None:
+                    if known:
+                        bad[ident] = True
+                elif t not in index:
+                    open_(t)
+                elif t in on_stack:
+                    low[ident] = min(low[ident], index[t])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[ident])
+            if low[ident] == index[ident]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == ident:
+                        break
+                verdict = any(bad[m] for m in component)
+                for m in component:
+                    decided[m] = verdict
+            if work:
+                parent = work[-1][0]
+                if decided.get(ident):
+                    bad[parent] = True
+        return decided[start]
+
+
 def _check_guard(graph: EscalationGraph, spec: GuardSpec, subjects: list[Identity],
                  excepted: Set[tuple[str, str, str]]) -> list[Violation]:
     out = []
     forbidden = _Forbidden(graph, spec)
+    breaks = _Breaks(graph, forbidden)
     # Users that share a search (EscalationGraph.representative) reach the same rules in the same
     # places: when the representative holds the guard, so does every member, unsearched.
     holds: dict[Identity, bool] = {}
@@ -236,9 +314,12 @@ def _check_guard(graph: EscalationGraph, spec: GuardSpec, subjects: list[Identit
         if rep is not None and rep != s:
             held = holds.get(rep)
             if held is None:
-                held = holds[rep] = first_violation(graph, rep, spec, forbidden) is None
+                held = holds[rep] = not breaks.breaks(rep)
             if held:
                 continue
+        elif not breaks.breaks(s):
+            # Its reach is `graph._bfs(s)`: the identities `breaks` visited (see _Breaks).
+            continue
         v = first_violation(graph, s, spec, forbidden)
         if v is not None:
             out.append(v)

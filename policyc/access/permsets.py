@@ -282,3 +282,18 @@ def pair_blocks(mine: tuple[Block, ...] | list[Block], theirs: tuple[Block, ...]
                 return None
             out.update(zip(map(id, pa), pb, strict=True))
     return out
+
+
+def blocks_line_up(mine: tuple[Block, ...] | list[Block], theirs: tuple[Block, ...] | list[Block]) -> bool:
+    """Whether `pair_blocks(mine, theirs)` is not None, without pairing the permissions."""
+    if len(mine) != len(theirs):
+        return False
+    for a, b in zip(mine, theirs, strict=True):
+        if a is b:
+            continue
+        if len(a.segments) != len(b.segments):
+            return False
+        for (sa, _ra, pa), (sb, _rb, pb) in zip(a.segments, b.segments, strict=True):
+            if sa != sb or len(pa) != len(pb):
+                return False
+    return True
