@@ -27,6 +27,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from policyc.access import matching
 from policyc.access.authorizer import EVERYTHING, AccessModel, Permission, Reason, RuleIndex, group_member
@@ -293,6 +294,7 @@ class EscalationGraph:
         self._rep_of: dict[Identity, Identity | None] = {}
         self.searches = 0  # searches of the table's rows made (tests count them)
         self.verdicts: dict[tuple, list] = {}  # guard checks already made (access/guards.py)
+        self.condensation: Any = None  # the graph's strongly connected components (access/guards.py)
         self._values: dict[Permission, int] = {}
         self._value_ids: dict[int, tuple[Permission, int]] = {}
         self._rows: dict[tuple, tuple[Identity, list[Step]]] = {}
@@ -423,7 +425,7 @@ class EscalationGraph:
                     ok = matching.rule_allows(p.rule, req)
                 if ok:
                     found[id(p)] = p
-        return sorted(found.values(), key=lambda p: p.sort_key)
+        return sorted(found.values(), key=self.sets.sort_key)
 
     def need(self, ident: Identity, need: Need) -> list[Permission]:
         """The identity's permissions that satisfy one requirement of a rule (answered per block,
@@ -729,7 +731,7 @@ class EscalationGraph:
                 basis.setdefault(id(p), p)
         action = _merge_actions(tuple(step.action for step in ordered))
         rules = ",".join(dict.fromkeys(s.rule for s in ordered))
-        return [Step(ordered[0].kind, action, target, tuple(sorted(basis.values(), key=lambda p: p.sort_key)),
+        return [Step(ordered[0].kind, action, target, tuple(sorted(basis.values(), key=self.sets.sort_key)),
                      rules)]
 
     def _gain(self, ident: Identity, gains: set[Acquired]) -> Identity | None:
@@ -764,7 +766,7 @@ class EscalationGraph:
         where = (f"namespace `{names[0]}`" if len(names) == 1
                  else "namespaces " + ", ".join(f"`{n}`" for n in names))
         gains = {self._mount(ns) for ns in names}
-        basis = sorted({id(p): p for ps in scoped.values() for p in ps}.values(), key=lambda p: p.sort_key)
+        basis = sorted({id(p): p for ps in scoped.values() for p in ps}.values(), key=self.sets.sort_key)
         out += self._acquire(ident, row, gains, f"can {verb} {need.target} in {where} (its pods mount any secret "
                              "and configmap there)", basis)
         return out
@@ -999,7 +1001,7 @@ class EscalationGraph:
                  else "namespaces " + ", ".join(f"`{n}`" for n in names))
         gains = {Acquired(ns, None, (DELETE_ALL,), "the namespace controller deletes it with the namespace")
                  for ns in names}
-        basis = sorted({id(p): p for ps in targets.values() for p in ps}.values(), key=lambda p: p.sort_key)
+        basis = sorted({id(p): p for ps in targets.values() for p in ps}.values(), key=self.sets.sort_key)
         return self._acquire(ident, row, gains, f"can delete {where} (the namespace controller then deletes "
                              "everything in it)", basis)
 

@@ -222,81 +222,109 @@ def check_guard(graph: EscalationGraph, spec: GuardSpec, subjects: list[Identity
     return list(done)
 
 
+class _Condensation:
+    """The escalation graph's strongly connected components, found once per graph (the edges do
+    not depend on the guard), each with the components its members' edges lead to.
+
+    Identities on a cycle (the service accounts of a namespace reach each other) reach the same
+    identities; Tarjan's algorithm (iterative, over `graph.targets`: the targets of the same
+    `graph.edges` that `reach` walks) numbers each component after every component it leads to,
+    so the components form a DAG (issue 19).
+    """
+
+    def __init__(self, graph: EscalationGraph) -> None:
+        self.graph = graph
+        self.comp_of: dict[Identity, int] = {}
+        self.members: list[list[Identity]] = []
+        self.succ: list[tuple[int, ...]] = []
+
+    def component(self, start: Identity) -> int:
+        done = self.comp_of.get(start)
+        if done is not None:
+            return done
+        targets, comp_of = self.graph.targets, self.comp_of
+        index: dict[Identity, int] = {start: 0}
+        low = [0]
+        stack = [start]
+        on_stack = {start}
+        # Frames: the identity's index, its targets, the next target to look at.
+        work: list[tuple[int, tuple[Identity, ...], list[int]]] = [(0, targets(start), [0])]
+        while work:
+            i, ts, at = work[-1]
+            if at[0] < len(ts):
+                t = ts[at[0]]
+                at[0] += 1
+                if t in comp_of:
+                    continue
+                j = index.get(t)
+                if j is None:
+                    j = index[t] = len(low)
+                    low.append(j)
+                    stack.append(t)
+                    on_stack.add(t)
+                    work.append((j, targets(t), [0]))
+                elif t in on_stack and j < low[i]:
+                    low[i] = j
+                continue
+            work.pop()
+            if work and low[i] < low[work[-1][0]]:
+                low[work[-1][0]] = low[i]
+            if low[i] == i:
+                c = len(self.members)
+                group: list[Identity] = []
+                while True:
+                    m = stack.pop()
+                    on_stack.discard(m)
+                    comp_of[m] = c
+                    group.append(m)
+                    if index[m] == i:
+                        break
+                self.members.append(group)
+                # Every target is in a component already: this one, or one numbered before it.
+                self.succ.append(tuple({comp_of[t]: None for m in group for t in targets(m)
+                                        if comp_of[t] != c}))
+        return comp_of[start]
+
+
 class _Breaks:
-    """Which identities reach one that holds a forbidden permission, each decided once per guard.
+    """Which identities reach one that holds a forbidden permission, for one guard.
 
     `first_violation(start)` walks `graph.reach(start)` (breadth-first over `graph.edges`) and
-    returns None exactly when no identity it reaches has a forbidden permission. The subjects of
-    a guard reach the same identities (a team's service accounts, and each one holding what its
-    pods mount), so instead of one walk per subject each identity is visited once: an identity
-    breaks the guard when it holds a forbidden permission or one of its edges leads to an
-    identity that breaks it. Identities on a cycle (service accounts of one namespace reach each
-    other) reach the same identities, so the answer is decided per strongly connected component
-    (Tarjan's algorithm, iterative). The targets are those of the `graph.edges` the walk follows
-    (`graph.targets`, made without the steps' grants where a class searched), so
-    `breaks(start)` is False exactly when `first_violation(start)` is None; the path of a
-    violation is still found by `first_violation` (issue 19).
+    returns None exactly when no identity it reaches holds a forbidden permission. The subjects
+    of a guard reach the same identities (a team's service accounts, each one holding what its
+    pods mount), so instead of one walk per subject each component of the graph
+    (`_Condensation`) is decided once: it breaks the guard when a member holds a forbidden
+    permission or a component it leads to breaks it. `breaks(start)` is False exactly when
+    `first_violation(start)` is None; the path of a violation is still `first_violation`'s.
     """
 
     def __init__(self, graph: EscalationGraph, forbidden: _Forbidden) -> None:
-        self.graph, self.forbidden = graph, forbidden
-        self._done: dict[Identity, bool] = {}
+        cond = graph.condensation
+        if cond is None:
+            cond = graph.condensation = _Condensation(graph)
+        self.cond, self.forbidden = cond, forbidden
+        self._bad: dict[int, bool] = {}
 
     def breaks(self, start: Identity) -> bool:
-        done = self._done.get(start)
-        if done is not None:
-            return done
-        graph, forbidden, decided = self.graph, self.forbidden, self._done
-        index: dict[Identity, int] = {}
-        low: dict[Identity, int] = {}
-        bad: dict[Identity, bool] = {}
-        stack: list[Identity] = []
-        on_stack: set[Identity] = set()
-        # Frames: the identity, its targets, the next target to look at.
-        work: list[tuple[Identity, list[Identity], list[int]]] = []
-
-        def open_(ident: Identity) -> None:
-            index[ident] = low[ident] = len(index)
-            bad[ident] = forbidden.first(ident) is not None
-            stack.append(ident)
-            on_stack.add(ident)
-            work.append((ident, list(graph.targets(ident)), [0]))
-
-        open_(start)
-        while work:
-            ident, targets, at = work[-1]
-            if at[0] < len(targets):
-                t = targets[at[0]]
-                at[0] += 1
-                known = decided.get(t)
-                if known is not None:
-                    if known:
-                        bad[ident] = True
-                elif t not in index:
-                    open_(t)
-                elif t in on_stack:
-                    low[ident] = min(low[ident], index[t])
+        cond, bad, first = self.cond, self._bad, self.forbidden.first
+        c = cond.component(start)
+        todo = [c]
+        while todo:
+            x = todo[-1]
+            if x in bad:
+                todo.pop()
                 continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[ident])
-            if low[ident] == index[ident]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == ident:
-                        break
-                verdict = any(bad[m] for m in component)
-                for m in component:
-                    decided[m] = verdict
-            if work:
-                parent = work[-1][0]
-                if decided.get(ident):
-                    bad[parent] = True
-        return decided[start]
+            if any(first(m) is not None for m in cond.members[x]):
+                bad[x] = True
+                todo.pop()
+                continue
+            pending = [y for y in cond.succ[x] if y not in bad]
+            if pending:
+                todo += pending
+                continue
+            bad[x] = any(bad[y] for y in cond.succ[x])
+            todo.pop()
+        return bad[c]
 
 
 def _check_guard(graph: EscalationGraph, spec: GuardSpec, subjects: list[Identity],
