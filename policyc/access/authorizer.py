@@ -263,7 +263,8 @@ class AccessModel:
         self._granted: dict[tuple[ObjRef, RbacSubject], tuple[Permission, ...]] = {}
         # `bindings_for`'s order as numbers, and what each tuple of groups gives (made when asked).
         self._ranks: dict[ObjRef, int] | None = None
-        self._by_groups: dict[tuple[str, ...], tuple[dict[ObjRef, Ranked], list[Ranked]]] = {}
+        self._by_groups: dict[tuple[str, ...], tuple[dict[int, Ranked], list[Ranked]]] = {}
+        self._by_group_rank: dict[str, dict[int, Ranked]] = {}
         # Set by policyc.access.policy when the objects come from a compiled policy.
         self.provenance: Any = None
 
@@ -371,13 +372,14 @@ class AccessModel:
             return list(glist), ()
         rank = self._rank()
         found = dict(gfound)
-        mine: dict[ObjRef, None] = {}
+        mine: dict[int, None] = {}
         for b, s in own:
-            prev = found.get(b.ref)
+            r = rank[b.ref]
+            prev = found.get(r)
             if prev is None or b.subjects.index(s) < b.subjects.index(prev[2]):
-                found[b.ref] = (rank[b.ref], b, s)
-                mine[b.ref] = None
-        return sorted(found.values(), key=_first), tuple(sorted(found[r][0] for r in mine))
+                found[r] = (r, b, s)
+                mine[r] = None
+        return sorted(found.values(), key=_first), tuple(sorted(mine))
 
     def _rank(self) -> dict[ObjRef, int]:
         if self._ranks is None:
@@ -387,19 +389,37 @@ class AccessModel:
             self._ranks = ranks
         return self._ranks
 
-    def group_part(self, groups: tuple[str, ...]) -> tuple[dict[ObjRef, Ranked], list[Ranked]]:
-        """What `bindings_for` finds through a tuple of groups alone (cached per tuple)."""
+    def group_part(self, groups: tuple[str, ...]) -> tuple[dict[int, Ranked], list[Ranked]]:
+        """What `bindings_for` finds through a tuple of groups alone, by rank and in order
+        (cached per tuple). Each group's part is made once (`system:authenticated`'s is in
+        every tuple) and the parts are merged: a binding naming two of the groups keeps the
+        subject earliest in the binding (two groups' subjects are never equal, so which part is
+        merged first does not matter)."""
         part = self._by_groups.get(groups)
         if part is None:
-            rank = self._rank()
-            found: dict[ObjRef, Ranked] = {}
-            for g in groups:
-                for b, s in self._by_group.get(g, ()):
-                    prev = found.get(b.ref)
-                    if prev is None or b.subjects.index(s) < b.subjects.index(prev[2]):
-                        found[b.ref] = (rank[b.ref], b, s)
+            parts = sorted((self._one_group(g) for g in groups), key=len, reverse=True)
+            found = dict(parts[0]) if parts else {}
+            for other in parts[1:]:
+                for r, e in other.items():
+                    prev = found.get(r)
+                    if prev is None or e[1].subjects.index(e[2]) < e[1].subjects.index(prev[2]):
+                        found[r] = e
             part = self._by_groups[groups] = (found, sorted(found.values(), key=_first))
         return part
+
+    def _one_group(self, group: str) -> dict[int, Ranked]:
+        """One group's bindings by rank, each with the group's earliest subject in it."""
+        out = self._by_group_rank.get(group)
+        if out is None:
+            rank = self._rank()
+            out = {}
+            for b, s in self._by_group.get(group, ()):
+                r = rank[b.ref]
+                prev = out.get(r)
+                if prev is None or b.subjects.index(s) < b.subjects.index(prev[2]):
+                    out[r] = (r, b, s)
+            self._by_group_rank[group] = out
+        return out
 
     # ------------------------------------------------------------------ authorization
 
