@@ -134,13 +134,13 @@ class Identity:
     groups: tuple[str, ...] = ()
     acquired: tuple[Acquired, ...] = ()
 
+    def __post_init__(self) -> None:
+        # Identities key every cache of the search and the guards' walks (millions of lookups):
+        # their hash (acquired rules included) is computed once, when made.
+        object.__setattr__(self, "_hash", hash((self.kind, self.name, self.namespace, self.groups, self.acquired)))
+
     def __hash__(self) -> int:
-        # Identities key every cache of the search; their hash (acquired rules included) is kept.
-        h = self.__dict__.get("_hash")
-        if h is None:
-            h = hash((self.kind, self.name, self.namespace, self.groups, self.acquired))
-            object.__setattr__(self, "_hash", h)
-        return h
+        return self._hash  # type: ignore[attr-defined,no-any-return]
 
     @classmethod
     def user(cls, name: str, groups: Iterable[str] = ()) -> Identity:
@@ -307,6 +307,7 @@ class EscalationGraph:
                                            _IMPERSONATE_SAS))
         self._ident_blocks: dict[Identity, tuple[Block, ...] | None] = {}
         self._sa_idents: dict[tuple[str, str], Identity] = {}
+        self._sa_lists: dict[str, list[tuple[str, Identity]]] = {}
         self._mounts: dict[str, Acquired] = {}
         self._binding_rows = [row for row in self.rules if row.effect in ("escalate", "aggregated-member")]
 
@@ -463,6 +464,15 @@ class EscalationGraph:
             ident = self._sa_idents[(namespace, name)] = Identity.service_account(namespace, name)
         return ident
 
+    def _sa_targets(self, namespace: str) -> list[tuple[str, Identity]]:
+        """`serviceaccounts_in(namespace)`: each name with its identity (`_sa_identity`), listed
+        once per namespace (every row that reaches the namespace's pods steps to each of them)."""
+        out = self._sa_lists.get(namespace)
+        if out is None:
+            out = self._sa_lists[namespace] = [(name, self._sa_identity(sa_ns, name))
+                                               for sa_ns, name in self.serviceaccounts_in(namespace)]
+        return out
+
     def _scopes(self, perms: Iterable[Permission]) -> dict[str, list[Permission]]:
         """Namespaces each permission reaches (a cluster-wide one reaches every namespace)."""
         out: dict[str, list[Permission]] = {}
@@ -512,13 +522,13 @@ class EscalationGraph:
         for ns, perms in sorted(scoped.items()):
             allowed = names.get(ns) if names is not None else None
             action = what.format(where=f"in namespace `{ns}`")
-            known = self.serviceaccounts_in(ns)
+            known = self._sa_targets(ns)
             grants = tuple(perms)
-            for sa_ns, sa_name in known:
+            for sa_name, target in known:
                 if allowed is None or sa_name in allowed:
-                    out.append(_step(kind, action, self._sa_identity(sa_ns, sa_name), grants, row.name))
+                    out.append(_step(kind, action, target, grants, row.name))
             if allowed:
-                for name in sorted(allowed - {n for _, n in known}):
+                for name in sorted(allowed - {n for n, _ in known}):
                     out.append(_step(kind, action, self._sa_identity(ns, name), grants, row.name))
         return out
 
