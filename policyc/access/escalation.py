@@ -308,6 +308,7 @@ class EscalationGraph:
         self._ident_blocks: dict[Identity, tuple[Block, ...] | None] = {}
         self._sa_idents: dict[tuple[str, str], Identity] = {}
         self._sa_lists: dict[str, list[tuple[str, Identity]]] = {}
+        self._gains: dict[tuple[Identity, frozenset[Acquired]], Identity | None] = {}
         self._mounts: dict[str, Acquired] = {}
         self._binding_rows = [row for row in self.rules if row.effect in ("escalate", "aggregated-member")]
 
@@ -537,7 +538,7 @@ class EscalationGraph:
         target = self._gain(ident, gains)
         if target is None:
             return []
-        return [Step(step_kind(row), action, target, tuple(basis), row.name)]
+        return [_step(step_kind(row), action, target, tuple(basis), row.name)]
 
     # ------------------------------------------------------------------ edges
 
@@ -745,6 +746,16 @@ class EscalationGraph:
                      rules)]
 
     def _gain(self, ident: Identity, gains: set[Acquired]) -> Identity | None:
+        """The identity holding `gains` besides what it holds, or None when they add nothing.
+        A function of its arguments, kept per graph: a search's workload rows gain the same
+        mounts (one per namespace its pods run in) row after row."""
+        key = (ident, frozenset(gains))
+        out = self._gains.get(key, _UNSET)
+        if out is _UNSET:
+            out = self._gains[key] = self._gain_of(ident, gains)
+        return out  # type: ignore[return-value]
+
+    def _gain_of(self, ident: Identity, gains: set[Acquired]) -> Identity | None:
         if any(a.everything and a.scope is None for a in gains):
             return Identity.superuser()
         held = set(ident.acquired)
