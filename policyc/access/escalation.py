@@ -25,7 +25,7 @@ import bisect
 import functools
 import re
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -1043,6 +1043,22 @@ class EscalationGraph:
                 self._reach[start] = mapped
                 return mapped
         return self._bfs(start)
+
+    def reachable(self, start: Identity) -> Collection[Identity]:
+        """The identities of `reach(start)` (its keys, in no particular order), found over
+        `targets`: without the paths, and without steps where a class searched (the guards walk
+        targets only, so a reach is not made for every subject; issue 19)."""
+        cached = self._reach.get(start)
+        if cached is not None:
+            return cached.keys()
+        seen = {start}
+        todo = [start]
+        while todo:
+            for t in self.targets(todo.pop()):
+                if t not in seen:
+                    seen.add(t)
+                    todo.append(t)
+        return seen
 
     def _bfs(self, start: Identity) -> dict[Identity, tuple[Step, ...]]:
         cached = self._reach.get(start)

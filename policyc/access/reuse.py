@@ -247,7 +247,7 @@ def reached(graph: EscalationGraph, subject: Identity) -> Collection[Identity]:
         known = carried.reached.get(subject)
         if known is not None:
             return known
-    return graph.reach(subject).keys()
+    return graph.reachable(subject)
 
 
 def carry(old: EscalationGraph, graph: EscalationGraph) -> bool:

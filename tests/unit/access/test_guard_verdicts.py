@@ -217,6 +217,10 @@ def _compare_graph(make, idents: list[Identity], specs: list[GuardSpec]) -> int:
         assert set(fast.targets(j)) == {st.target for st in plain.edges(j)}, j
         assert len(fast.targets(j)) == len(set(fast.targets(j)))
     assert any(j.acquired for j in reached)
+    # What the editor's carried verdicts read (access/reuse.py `reached`): the reach's identities.
+    other = make()
+    for j in [*idents, *reached]:
+        assert set(other.reachable(j)) == set(plain.reach(j)), j
     cycles = 0
     for spec in specs:
         for order in (1, -1):
