@@ -19,13 +19,17 @@ from lark.lexer import Lexer, LexerState, Token
 from lark.parsers.lalr_analysis import Shift
 
 WORD_RE = r"[A-Za-z0-9/*][A-Za-z0-9._@:/=+*\-]*"
+# Blanks before a token are part of its match (one match per token, not two); `WS` is the blank
+# at the end of the text.
+_BLANKS = re.compile(r"[\t \f]*")
 _TOKEN = re.compile(
+    r"[\t \f]*(?:"
     r"(?P<_NL>(?:\r?\n[\t \f]*(?:#[^\n]*)?)+)"
-    r"|(?P<WS>[\t \f]+)"
     r"|(?P<COMMENT>#[^\n]*)"
     rf"|(?P<WORD>{WORD_RE})"
     r'|(?P<STRING>"(?:[^"\\\n]|\\[^\n])*")'
     r"|(?P<PUNCT>!=|[{},!])"
+    r"|(?P<WS>\Z))"
 )
 _WORD_FULL = re.compile(WORD_RE + r"\Z")
 
@@ -102,12 +106,16 @@ def scan(
     while pos < end:
         m = match(text, pos)
         if m is None:
+            pos = _BLANKS.match(text, pos).end()  # type: ignore[union-attr]  (always matches)
             raise UnexpectedCharacters(text, pos, line, pos - line_start + 1, allowed={"WORD", "STRING"})
         kind = m.lastgroup
-        value = m.group()
         new_pos = m.end()
-        if kind == "WS" or kind == "COMMENT":
-            continues = continues and kind == "WS"  # no comment inside a wrapped list: fmt keeps them
+        if kind == "WS":
+            break
+        value = m.group(kind)  # type: ignore[arg-type]
+        pos = new_pos - len(value)
+        if kind == "COMMENT":
+            continues = False  # no comment inside a wrapped list: fmt keeps them
             pos = new_pos
             continue
         col = pos - line_start + 1

@@ -15,7 +15,7 @@ from policyc.gcpause import gc_paused
 from policyc.rules import ERROR, Rule, register
 from policyc.source import SourceFile, Span
 from policyc.syntax.errors import syntax_diagnostic
-from policyc.syntax.parser import parse_text
+from policyc.syntax.parser import SpanMeta, parse_text
 
 # The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
 RULES = register(
@@ -81,6 +81,9 @@ class _Lowerer:
     def span(self, node: Tree | Token) -> Span:
         if isinstance(node, Token):
             return Span(self.name, node.line, node.column, node.end_line, node.end_column, node.start_pos, node.end_pos)
+        meta = node._meta
+        if type(meta) is SpanMeta:  # what parse_text makes: Span's fields after the file name
+            return Span(self.name, *meta)
         meta = node.meta
         if getattr(meta, "empty", True):
             return self.src.span(0, 0)

@@ -3,27 +3,27 @@
 `parser()` is the Lark object (our lexer, positions propagated); interactive tools and the
 error path use it. `parse_text` runs the same LALR table with a lean loop of our own: the
 lexer is fed the live state stack directly, only the tokens the tree keeps become Token
-objects, trees are shaped by Lark's own tree-builder callbacks, and positions are carried on
-a side stack instead of Lark's position-propagation wrappers (which cost as much as the rest
-of the parse). The tree, including every node's `meta` positions, is the one Lark builds;
-tests/unit/syntax/test_fast_parser.py compares the two. On any syntax error the text is handed to
-Lark's parser, so errors are exactly Lark's.
+objects, trees are shaped as Lark's own tree-builder callbacks shape them (read once from
+them, `_build`; `_rule` nodes are plain lists until their parent inlines them), and positions
+are carried on a side stack instead of Lark's position-propagation wrappers (which cost as much
+as the rest of the parse); a node's `meta` is a `SpanMeta` tuple. The tree, including every
+node's `meta` positions, is the one Lark builds; tests/unit/syntax/test_fast_parser.py compares
+the two. On any syntax error the text is handed to Lark's parser, so errors are exactly Lark's.
 """
 
 from __future__ import annotations
 
-import copy
 import functools
 import hashlib
 from dataclasses import dataclass
 from importlib import resources
 from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters
-from lark.parse_tree_builder import ParseTreeBuilder
-from lark.tree import Meta
+from lark.parse_tree_builder import ChildFilterLALR_NoPlaceholders, ParseTreeBuilder
 
 from policyc.syntax.lexer import PolicyLexer, can_shift, compact_table, scan
 
@@ -58,12 +58,20 @@ def _cache_file(grammar: str) -> str | bool:
     return str(folder / f"lark-policy-{digest}.pickle")
 
 
+# How the driver builds the node of a reduced rule: the tree's name (None for a rule whose name
+# starts with `_`, which every parent inlines: its node is the plain list of its children, never
+# a Tree) and which children it keeps, as Lark's ChildFilterLALR_NoPlaceholders has them
+# ((index, inline that child's children), or None for all of them).
+Build = tuple[str | None, tuple[tuple[int, bool], ...] | None]
+
+
 @dataclass(frozen=True)
 class _Tables:
     """What the fast driver needs from the Lark parser, computed once."""
 
-    # {state: {symbol: (state to shift to or None, symbols popped, rule name, tree callback)}}
-    states: dict[Any, dict[str, tuple[Any, int, str, Any]]]
+    # {state: {symbol: (state to shift to or None, symbols popped, rule name, how to build the node)}}
+    states: dict[Any, dict[str, tuple[Any, int, str, Build | None]]]
+    gotos: dict[Any, dict[str, Any]]  # {state: {rule name: state after reducing to it}}
     start: Any
     end: Any
     kept: frozenset[str]  # terminals that appear in trees (the others are filtered out)
@@ -79,26 +87,44 @@ class _SyntaxError(Exception):
     """The fast driver met input it cannot parse: Lark's parser reports it."""
 
 
+class SpanMeta(tuple):
+    """A node's positions, read as Lark's `Meta` has them: one tuple made in C instead of a Meta
+    object and seven attribute stores per node. The order is `Span`'s after the file name
+    (line, column, end line, end column, start offset, end offset)."""
+
+    __slots__ = ()
+    empty = False
+    line = property(itemgetter(0))
+    column = property(itemgetter(1))
+    end_line = property(itemgetter(2))
+    end_column = property(itemgetter(3))
+    start_pos = property(itemgetter(4))
+    end_pos = property(itemgetter(5))
+
+
 @functools.cache
 def _tables() -> _Tables:
     lark = parser()
     table = lark.parser.parser.parser.parse_table
     # The same tree shaping as `lark` (child filtering, `_rule` inlining), minus positions.
     builder = ParseTreeBuilder(lark.rules, Tree, propagate_positions=False, maybe_placeholders=False)
-    callbacks = {rule: _plain_name(cb) for rule, cb in builder.create_callback(None).items()}
+    builds = {rule: _build(str(rule.origin.name), cb) for rule, cb in builder.create_callback(None).items()}
     states = {
         state: {
-            sym: (target, size, origin, None if rule is None else callbacks[rule])
+            sym: (target, size, origin, None if rule is None else builds[rule])
             for sym, (target, size, origin, rule) in row.items()
         }
         for state, row in compact_table(table).items()
     }
+    gotos = {state: {sym: target for sym, (target, *_) in row.items() if target is not None}
+             for state, row in states.items()}
     kept = frozenset(
         str(sym.name) for rule in lark.rules for sym in rule.expansion if sym.is_term and not sym.filter_out
     )
     lexer = PolicyLexer(lark.lexer_conf)
     return _Tables(
         states,
+        gotos,
         table.start_states["start"],
         table.end_states["start"],
         kept,
@@ -107,30 +133,35 @@ def _tables() -> _Tables:
     )
 
 
-def _plain_name(callback: Any) -> Any:
-    """`callback` naming its trees with a plain str instead of Lark's Token rule name.
+def _build(origin: str, callback: Any) -> Build:
+    """What Lark's tree callback for a rule does, as data: `partial(Tree, name)` keeps every
+    child; `ChildFilterLALR_NoPlaceholders` keeps some and inlines `_rule` children. The name is
+    a plain str (a Token's Python-level `__eq__` made every `tree.data == "..."` a call).
 
-    The name is the same text; a str compares in C, where a Token's Python-level `__eq__`
-    made every `tree.data == "..."` of the lowering a function call. Callbacks of another
-    shape are returned as they are.
+    Any other shape (an option or a grammar feature this grammar does not use today) is an
+    error here, at the first parse, rather than a tree that differs from Lark's.
     """
-    if isinstance(callback, functools.partial) and callback.func is Tree and callback.args:
-        return functools.partial(Tree, str(callback.args[0]), *callback.args[1:])
-    inner = getattr(callback, "node_builder", None)
-    if inner is not None and _plain_name(inner) is not inner:
-        callback = copy.copy(callback)
-        callback.node_builder = _plain_name(inner)
-    return callback
+    include = None
+    if isinstance(callback, ChildFilterLALR_NoPlaceholders):
+        include = tuple((i, bool(expand)) for i, expand in callback.to_include)
+        callback = callback.node_builder
+    if not (isinstance(callback, functools.partial) and callback.func is Tree and len(callback.args) == 1
+            and not callback.keywords):
+        raise TypeError(f"unexpected Lark tree callback for rule {origin}: {callback!r}")
+    # A `_rule` is always inlined by its parent (lark/parse_tree_builder.py `_should_expand`).
+    return (None if origin.startswith("_") else str(callback.args[0])), include
 
 
 def _fast_parse(text: str) -> Tree:
     """Parse `text` (ending in a newline) with the LALR table; _SyntaxError on bad input."""
     t = _tables()
-    states, kept, end_state = t.states, t.kept, t.end
-    new_meta = object.__new__
+    states, gotos, kept, end_state = t.states, t.gotos, t.kept, t.end
+    new_tree = object.__new__
+    new_token = str.__new__
     stack: list[Any] = [t.start]
     values: list[Any] = []
-    # One entry per stack value: (start, end, line, col, end_line, end_col), or None for an empty node.
+    # One entry per stack value: SpanMeta order (line, col, end_line, end_col, start, end), or None
+    # for an empty node.
     spans: list[tuple | None] = []
 
     def is_keyword(term: str) -> bool:
@@ -142,38 +173,62 @@ def _fast_parse(text: str) -> Tree:
             action = states[stack[-1]].get(kind)
             if action is None:
                 raise _SyntaxError
-            target, size, origin, callback = action
+            target, size, origin, build = action
             if target is not None:
                 stack.append(target)
-                values.append(Token(kind, value, start, line, col, end_line, end_col, end) if kind in kept else None)
-                spans.append((start, end, line, col, end_line, end_col))
+                if kind in kept:
+                    tok = new_token(Token, value)  # Token's own __new__ is two Python calls
+                    tok.type, tok.value, tok.start_pos, tok.end_pos = kind, value, start, end
+                    tok.line, tok.column, tok.end_line, tok.end_column = line, col, end_line, end_col
+                    values.append(tok)
+                else:
+                    values.append(None)
+                spans.append((line, col, end_line, end_col, start, end))
                 break
-            node_span = None
-            if size:
+            name, include = build
+            if size == 1:  # the commonest reduction (`name: WORD`): the node replaces its child in place
+                node_span = spans[-1]
+                if name is not None and node_span is not None and type(node_span) is not SpanMeta:
+                    node_span = SpanMeta(node_span)  # a one-child node spans its child
+                children = values[-1:]
+                del stack[-1]
+            elif size:
                 children = values[-size:]
                 child_spans = spans[-size:]
-                del stack[-size:], values[-size:], spans[-size:]
-                for first in child_spans:
-                    if first is not None:
-                        for last in reversed(child_spans):
-                            if last is not None:
-                                break
-                        # From the node's first token to its last, filtered tokens included (as Lark does).
-                        node_span = (first[0], last[1], first[2], first[3], last[4], last[5])
-                        break
+                del stack[-size:], values[-size + 1:], spans[-size + 1:]
+                first, last = child_spans[0], child_spans[-1]
+                if first is None or last is None:
+                    first = next((s for s in child_spans if s is not None), None)
+                    last = next((s for s in reversed(child_spans) if s is not None), None)
+                # From the node's first token to its last, filtered tokens included (as Lark does).
+                node_span = None if first is None else SpanMeta(
+                    (first[0], first[1], last[2], last[3], first[4], last[5]))
             else:
                 children = []
-            node = callback(children)
-            if node_span is not None and type(node) is Tree:
-                meta = node._meta = new_meta(Meta)  # every attribute is set here: no __init__ needed
-                meta.empty = False
-                meta.start_pos, meta.end_pos, meta.line, meta.column, meta.end_line, meta.end_column = node_span
-            new_state = states[stack[-1]][origin][0]
+                node_span = None
+                values.append(None)  # the node's place, filled below as for the other sizes
+                spans.append(None)
+            if include is not None:
+                kids: list[Any] = []
+                for i, inline in include:
+                    if not inline:
+                        kids.append(children[i])
+                    elif kids:
+                        kids += children[i]
+                    else:  # reuse the inlined list: left-recursive lists stay linear (as Lark does)
+                        kids = children[i]
+                children = kids
+            if name is None:
+                node = children
+            else:
+                node = new_tree(Tree)  # Tree.__init__ would be a Python call per node
+                node.data, node.children, node._meta = name, children, node_span
+            new_state = gotos[stack[-1]][origin]
             if new_state == end_state and kind == "$END":
                 return node
             stack.append(new_state)
-            values.append(node)
-            spans.append(node_span)
+            values[-1] = node
+            spans[-1] = node_span
     raise _SyntaxError
 
 
