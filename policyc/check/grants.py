@@ -23,7 +23,7 @@ from policyc.check.resolve import role_did_you_mean
 from policyc.k8s.bootstrap import AGGREGATE_LABELS, builtin_cluster_roles, is_builtin_role, releases_with_role
 from policyc.k8s.names import path_segment
 from policyc.k8s.releases import NEWEST, OLDEST, format_version
-from policyc.k8s.rules import Atom, merge
+from policyc.k8s.rules import Atom, PolicyRule, merge
 from policyc.model.rbac import SUBJECT_ORDER, Binding, CompiledRole, RbacSubject, rbac_subjects
 from policyc.rules import ERROR, WARNING, Rule, register
 
@@ -99,15 +99,43 @@ class _Acc:
     atoms: dict[tuple, list[Atom]] = field(default_factory=lambda: defaultdict(list))
 
 
-def _role_atoms(role: m.Role) -> list[Atom]:
-    atoms: list[Atom] = []
-    for r in role.rules:
-        atoms += r.atoms()
-    return atoms
+def rule_text(rule: m.Rule) -> tuple:
+    """What `Rule.atoms()` reads of a rule: rules equal in it (the same rule written in every
+    team, with its own spans) have equal atoms."""
+    return (tuple([w.text for w in rule.verbs]), tuple([w.text for w in rule.resources]),
+            tuple([w.text for w in rule.names]), rule.has_exclusion, rule.expansion)
+
+
+class _Atoms:
+    """`Rule.atoms()`, and the merged rules of a role, by the text they are made from: within
+    one compile, so nothing outlives the policy it was computed from."""
+
+    def __init__(self) -> None:
+        self._atoms: dict[tuple, tuple[Atom, ...]] = {}
+        self._merged: dict[tuple, tuple[PolicyRule, ...]] = {}
+
+    def of(self, rule: m.Rule) -> tuple[Atom, ...]:
+        key = rule_text(rule)
+        found = self._atoms.get(key)
+        if found is None:
+            found = self._atoms[key] = tuple(rule.atoms())
+        return found
+
+    def merged(self, role: m.Role) -> tuple[PolicyRule, ...]:
+        """`merge` of the atoms of the role's rules."""
+        key = tuple([rule_text(r) for r in role.rules])
+        found = self._merged.get(key)
+        if found is None:
+            atoms: list[Atom] = []
+            for r in role.rules:
+                atoms += self.of(r)
+            found = self._merged[key] = merge(atoms)
+        return found
 
 
 def compile_roles(ctx: Context, roles: dict[tuple[str, str], m.Role]) -> list[CompiledRole]:
     """Declared roles as Roles and ClusterRoles, with aggregation labels and selectors (PC173/174)."""
+    rules_of = _Atoms()
     labels: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
     for role in ctx.policy.roles:
         key = (role.namespace.text if role.namespace else "", role.name.text)
@@ -166,7 +194,7 @@ def compile_roles(ctx: Context, roles: dict[tuple[str, str], m.Role]) -> list[Co
                 kind="Role" if ns else "ClusterRole",
                 name=name,
                 namespace=ns or None,
-                rules=() if role.is_aggregate else merge(_role_atoms(role)),
+                rules=() if role.is_aggregate else rules_of.merged(role),
                 labels=tuple(sorted(labels[key].items())),
                 selectors=selectors,
                 declared=role,
@@ -189,6 +217,7 @@ def compile_grants(
 ) -> tuple[list[CompiledRole], list[Binding]]:
     """Grants as bindings (one per role, scope and owner) and roles synthesized for inline rules."""
     acc = _Acc()
+    rules_of = _Atoms()
     teams: dict[str, list[RbacSubject]] = {}  # each team expanded once, not once per grant naming it
     for g in ctx.policy.grants:
         if not g.subjects:
@@ -219,7 +248,7 @@ def compile_grants(
         owner = owner_of(g)
         scopes = [None] if g.cluster else [ns.text for ns in g.namespaces]
         if g.rule is not None:
-            atoms = g.rule.atoms()
+            atoms = rules_of.of(g.rule)
             for scope in scopes:
                 key = (scope, "inline", owner)
                 acc.atoms[key] += atoms
