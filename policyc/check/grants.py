@@ -96,7 +96,9 @@ class _Acc:
 
     subjects: dict[tuple, set[RbacSubject]] = field(default_factory=lambda: defaultdict(set))
     grants: dict[tuple, list[m.Grant]] = field(default_factory=lambda: defaultdict(list))
-    atoms: dict[tuple, list[Atom]] = field(default_factory=lambda: defaultdict(list))
+    # The atoms of each inline grant of a binding, as `_Atoms.of` gives them (one tuple per rule
+    # text, alive until the bindings are assembled: _assemble merges equal lists once).
+    atoms: dict[tuple, list[tuple[Atom, ...]]] = field(default_factory=lambda: defaultdict(list))
 
 
 def rule_text(rule: m.Rule) -> tuple:
@@ -251,7 +253,7 @@ def compile_grants(
             atoms = rules_of.of(g.rule)
             for scope in scopes:
                 key = (scope, "inline", owner)
-                acc.atoms[key] += atoms
+                acc.atoms[key].append(atoms)
                 acc.subjects[key] |= subjects
                 acc.grants[key].append(g)
             continue
@@ -343,6 +345,7 @@ def _resolve_role(ctx: Context, g: m.Grant, scope: str | None, roles: dict) -> s
 def _assemble(acc: _Acc) -> tuple[list[CompiledRole], list[Binding]]:
     synthesized: list[CompiledRole] = []
     bindings: list[Binding] = []
+    merged: dict[tuple[int, ...], tuple[PolicyRule, ...]] = {}
     for key in sorted(acc.subjects, key=lambda k: tuple("" if x is None else x for x in k)):
         scope = key[0]
         grants = tuple(acc.grants[key])
@@ -352,7 +355,12 @@ def _assemble(acc: _Acc) -> tuple[list[CompiledRole], list[Binding]]:
             owner = key[2]
             name = safe_name(f"policyc:{owner}")
             role_kind = "ClusterRole" if scope is None else "Role"
-            synthesized.append(CompiledRole(role_kind, name, scope, merge(acc.atoms[key]), sources=sources))
+            parts = acc.atoms[key]
+            same = tuple(map(id, parts))
+            rules = merged.get(same)
+            if rules is None:
+                rules = merged[same] = merge(a for atoms in parts for a in atoms)
+            synthesized.append(CompiledRole(role_kind, name, scope, rules, sources=sources))
             role_name = name
         else:
             role_kind, role_name, owner = key[1], key[2], key[3]
