@@ -309,14 +309,15 @@ class _Lowerer:
         rule = self.rule(what) if what.data == "rule" else None
         to = self.child(node, "grant_to")
         where = self.child(node, "grant_in")
+        span = self.span(node)  # one (immutable) object for every use below
         subjects = self.subjects(to.children[0]) if to else ()
         if not subjects and team:
-            subjects = (m.Subject("team", team, self.span(node)),)
+            subjects = (m.Subject("team", team, span),)
         namespaces, cluster, selector = self._place(where)
         if where is None and namespace:
-            namespaces = tuple(m.Word(n, self.span(node)) for n in (places or [namespace]))
+            namespaces = tuple([m.Word(n, span) for n in (places or [namespace])])
         self.parts.grants.append(
-            m.Grant(role, rule, subjects, namespaces, cluster, team, namespace, self.span(node), selector,
+            m.Grant(role, rule, subjects, namespaces, cluster, team, namespace, span, selector,
                     namespace_class if where is None else "")
         )
 

@@ -165,6 +165,9 @@ def _fast_parse(text: str) -> Tree:
     spans: list[tuple | None] = []
 
     def is_keyword(term: str) -> bool:
+        action = states[stack[-1]].get(term)  # can_shift's first step, without its call
+        if action is None or action[0] is not None:
+            return action is not None
         return can_shift(states, stack, term)
 
     tokens = scan(text, t.keywords, t.punct, is_keyword)
