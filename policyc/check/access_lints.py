@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from policyc import model as m
 from policyc.access import escalation_rules, matching
@@ -265,6 +265,7 @@ class _GrantUse:
     scopes: list[str | None]
     subjects: set[RbacSubject]
     rules: tuple[PolicyRule, ...]
+    places: set[str | None] = field(default_factory=set)  # `scopes` as a set, for membership tests
 
 
 # An inline grant's rules by its rule object (a frozen node: the lowering cache keeps it from one
@@ -316,6 +317,7 @@ def grant_uses(program: Program, model: AccessModel) -> list[_GrantUse]:
                 rules = shared.setdefault(rules, rules)
                 use = uses[id(g)] = _GrantUse(g, [], set(), rules)
             use.scopes.append(b.namespace)
+            use.places.add(b.namespace)
             use.subjects.update(b.subjects)
     return sorted(uses.values(), key=lambda u: u.grant.span.sort_key)
 
@@ -359,11 +361,12 @@ class _Flagger:
 
     def met(self, use: _GrantUse, need: Need, scope: str | None = "") -> bool:
         """The grant meets the need (in `scope`; "" for any of its scopes)."""
-        if need.cluster and None not in use.scopes:
+        places = use.places
+        if need.cluster and None not in places:
             return False
-        if scope and scope not in use.scopes and None not in use.scopes:
+        if scope and scope not in places and None not in places:
             return False
-        if scope is None and None not in use.scopes:
+        if scope is None and None not in places:
             return False
         key = (id(use.rules), need)
         hit = self._met.get(key)
@@ -398,7 +401,7 @@ class _Flagger:
 
     def _plan(self, use: _GrantUse) -> dict[str, _Plan]:
         """Per lint, what the grant's rules meet alone: the same for every grant of one role and scope kind."""
-        key = (id(use.rules), None in use.scopes)
+        key = (id(use.rules), None in use.places)
         plan = self._plans.get(key)
         if plan is None:
             plan = self._plans[key] = {}
@@ -491,12 +494,13 @@ def wildcard_lints(program: Program) -> list[Diagnostic]:
 
 def _covered(use: _GrantUse, scope: str | None, subject: RbacSubject, others: list[_GrantUse],
              pieces: list[PolicyRule], memo: dict[tuple[int, int], bool]) -> list[_GrantUse]:
-    """The other grants of `subject` that together cover `use` (`pieces`: its rules broken down)
-    in `scope`, or [] if they do not. `memo`: `rule_covers` by the ids of rule and piece (both
-    live as long as `_redundant`'s caller holds the uses)."""
-    owners = [o for o in others if subject in o.subjects and (None in o.scopes or scope in o.scopes)]
+    """The other grants of `subject` (`others`: each binds it) that together cover `use` (`pieces`:
+    its rules broken down) in `scope`, or [] if they do not. `memo`: `rule_covers` by the ids of
+    rule and piece (both live as long as `_redundant`'s caller holds the uses)."""
     if scope is None:
-        owners = [o for o in owners if None in o.scopes]
+        owners = [o for o in others if None in o.places]
+    else:
+        owners = [o for o in others if None in o.places or scope in o.places]
     rules = [(r, o) for o in owners for r in o.rules]
     used: dict[int, _GrantUse] = {}
     for piece in pieces:
