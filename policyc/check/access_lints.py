@@ -464,11 +464,12 @@ def _cis_of(u: _GrantUse, flag: _Flagger) -> list[Diagnostic]:
         labels = [Label(o.grant.span, "together with this grant") for o in companions]
         out.append(warning(lint.code, f"{_granted(g)} allows {_what(lint, needs, u, flag)} {where}", g.span,
                            _HELP[lint.code], labels))
-    for s in sorted(u.subjects):
-        if s.kind == "ServiceAccount" and s.name == "default":
-            out.append(warning(
-                "PC505", f"{_granted(g)} gives rights to the `default` service account of `{s.namespace}`",
-                g.span, _HELP["PC505"]))
+    # Sorted are only the default service accounts (sorting every grant's subjects to find them
+    # compared RbacSubjects in Python, for every grant).
+    for s in sorted([s for s in u.subjects if s.kind == "ServiceAccount" and s.name == "default"]):
+        out.append(warning(
+            "PC505", f"{_granted(g)} gives rights to the `default` service account of `{s.namespace}`",
+            g.span, _HELP["PC505"]))
     return out
 
 
