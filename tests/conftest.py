@@ -8,6 +8,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -82,6 +83,19 @@ def policyc_command() -> list[str]:
 def policyc() -> list[str]:
     """The console script as an argv prefix."""
     return policyc_command()
+
+
+@pytest.fixture
+def kept() -> Iterator[None]:
+    """The language server's mode that keeps work between analyses (policyc/lsp/workspace.py
+    `keep_between_analyses`), on for the test and off after it."""
+    from policyc.lsp.workspace import keep_between_analyses
+
+    keep_between_analyses()
+    try:
+        yield
+    finally:
+        keep_between_analyses(False)
 
 
 def _registered_diagnostics_only() -> None:

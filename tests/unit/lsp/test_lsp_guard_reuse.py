@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from conftest import bench_module
 from policyc.access.reuse import COUNTS
 from policyc.diagnostics import render_text
-from policyc.lsp.workspace import PolicyFolder, keep_between_analyses
+from policyc.lsp.workspace import PolicyFolder
 from policyc.pipeline import compile_sources
 from policyc.source import SourceFile
 
@@ -23,14 +22,6 @@ ROLES = "roles/roles-00.policy"
 GUARDS = "guards.policy"
 NS = "namespaces/t000-logistics.policy"
 
-
-@pytest.fixture
-def kept() -> Iterator[None]:
-    keep_between_analyses()
-    try:
-        yield
-    finally:
-        keep_between_analyses(False)
 
 
 def _sub(text: str, old: str, new: str) -> str:

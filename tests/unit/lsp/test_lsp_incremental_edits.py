@@ -5,15 +5,12 @@ role many grants use, text moving under other grants, and undo."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from conftest import bench_module
 from policyc.check import access_lints
 from policyc.diagnostics import render_text
-from policyc.lsp.workspace import PolicyFolder, keep_between_analyses
+from policyc.lsp.workspace import PolicyFolder
 from policyc.pipeline import compile_sources
 from policyc.source import SourceFile
 
@@ -21,14 +18,6 @@ TEAM = "teams/t000-logistics.policy"
 ROLES = "roles/roles-00.policy"
 
 
-
-@pytest.fixture
-def kept() -> Iterator[None]:
-    keep_between_analyses()
-    try:
-        yield
-    finally:
-        keep_between_analyses(False)
 
 
 def _edits(team: str, roles: str) -> list[tuple[str, str, str]]:
