@@ -82,6 +82,16 @@ def _objects(model) -> tuple:
     return (model.roles, model.bindings, model.serviceaccounts, model.namespaces, model.release)
 
 
+def _kept_after(earlier: list, result):
+    """The model of `result`'s objects as the editor makes it: right after a model of `earlier`."""
+    reuse_searches()
+    try:
+        model_from_manifests(earlier, result.program.release)
+        return model_from_manifests(result.manifests, result.program.release)
+    finally:
+        reuse_searches(False)
+
+
 @pytest.mark.parametrize("folder", _FOLDERS, ids=lambda p: p.name if p.name != "policy" else p.parent.name)
 def test_a_model_parsed_from_kept_objects_equals_one_built_anew(folder: Path) -> None:
     # The editor parses each role and binding once while its body is the same (`_parsed_model`):
@@ -92,12 +102,7 @@ def test_a_model_parsed_from_kept_objects_equals_one_built_anew(folder: Path) ->
         pytest.skip("nothing emitted")
     anew = model_from_manifests(result.manifests, result.program.release)
     other = [mf for i, mf in enumerate(result.manifests) if i % 3]  # some kept, some not
-    reuse_searches()
-    try:
-        model_from_manifests(other, result.program.release)
-        kept = model_from_manifests(result.manifests, result.program.release)
-    finally:
-        reuse_searches(False)
+    kept = _kept_after(other, result)
     assert _objects(kept) == _objects(anew)
     assert [b.ref for b in kept.bindings] == [b.ref for b in anew.bindings]
 
@@ -108,10 +113,4 @@ def test_a_generated_identity_organisation_parses_to_the_same_model() -> None:
     result = compile_sources([SourceFile(n, t) for n, t in sorted(files.items())])
     anew = model_from_manifests(result.manifests, result.program.release)
     changed = [mf for mf in result.manifests if mf.body.get("kind") != "ClusterRoleBinding"]
-    reuse_searches()
-    try:
-        model_from_manifests(changed, result.program.release)
-        kept = model_from_manifests(result.manifests, result.program.release)
-    finally:
-        reuse_searches(False)
-    assert _objects(kept) == _objects(anew)
+    assert _objects(_kept_after(changed, result)) == _objects(anew)
