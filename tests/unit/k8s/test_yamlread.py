@@ -111,9 +111,9 @@ def test_an_alias_bomb_is_refused_at_once_and_located() -> None:
     text = billion_laughs()
     assert len(text) < 1200
     tracemalloc.start()
-    began = time.perf_counter()
+    began = time.process_time()  # CPU: what the reading costs, whatever else the machine runs
     docs, diags = parse_stream("bomb.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n" + text)
-    elapsed = time.perf_counter() - began
+    elapsed = time.process_time() - began
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert elapsed < 2 and peak < 20 * 1024 * 1024, (elapsed, peak)
@@ -155,9 +155,9 @@ def test_go_yaml_alias_ratio() -> None:
 def test_what_costs_more_than_it_says_or_is_not_yaml_data_is_a_located_error(text: str, line: int, col: int,
                                                                             words: str) -> None:
     # Each follows an empty document and a good one: the number is the document's own (3).
-    began = time.perf_counter()
+    began = time.process_time()
     docs, diags = parse_stream("x.yaml", "---\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n" + text)
-    assert time.perf_counter() - began < 2
+    assert time.process_time() - began < 2
     assert [(d.code, d.is_error) for d in diags] == [("PC601", True)], diags
     assert diags[0].message.startswith("cannot read document 3: ") and words in diags[0].message, diags[0].message
     assert (diags[0].span.line, diags[0].span.col) == (line + 6, col)
@@ -231,9 +231,9 @@ def test_many_documents_each_under_go_yamls_allowance_share_one_budget() -> None
            "  b: [" + ",".join(["*a"] * 100) + "]\n")
     one, diags = parse_stream("one.yaml", doc)
     assert not diags and len(one) == 1  # within go-yaml's 99%
-    began = time.perf_counter()
+    began = time.process_time()
     docs, diags = parse_stream("many.yaml", "---\n".join([doc] * 40))
-    assert time.perf_counter() - began < 2
+    assert time.process_time() - began < 2
     # 100 aliases of a 501-node list (50,100 nodes) per document: the 8th goes over 400,000, at its first line.
     assert [(d.code, d.span.line) for d in diags] == [("PC601", 1 + 7 * 7)]
     assert diags[0].message.startswith("cannot read document 8: aliases in the documents read up to this one expand")
