@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from policyc import model as m
 from policyc.diagnostics import Label
 from policyc.source import Span
+from policyc.syntax.escapes import source_offset
 
 CLAIMS = "claims"
 REQUEST = "request"
@@ -75,12 +76,21 @@ def _root_ident(node) -> str | None:
 
 
 def _span_in(word: m.Word, line: int, column: int, length: int = 1) -> Span:
-    """The policy span of a (line, column) of the expression inside `word` (a STRING adds its quote)."""
+    """The policy span of a (line, column) of the expression inside `word`.
+
+    Line and column are CEL's, in the decoded value (an escaped `\\n` starts a new line there); the
+    value's offset maps back to the source through its escapes (syntax/escapes.py source_offset), so
+    the caret sits under the character CEL names whatever escapes come before it.
+    """
     s = word.span
-    quoted = (s.end - s.start) != len(word.text) and s.end_line == s.line
-    if line != 1:  # a policy string is one line; keep the word's own span
+    if s.end_line != s.line:  # not one source line: keep the word's own span
         return s
-    return s.inner((1 if quoted else 0) + column - 1, length)
+    lines = word.text.split("\n")
+    if not 1 <= line <= len(lines):
+        return s
+    offset = sum(len(t) + 1 for t in lines[:line - 1]) + column - 1
+    start = source_offset(word, offset)
+    return s.inner(start, source_offset(word, offset + length) - start)
 
 
 def parse(word: m.Word, variable: str) -> tuple[CelExpr | None, list[Label]]:

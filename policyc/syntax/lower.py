@@ -15,6 +15,7 @@ from policyc.gcpause import gc_paused
 from policyc.rules import ERROR, Rule, register
 from policyc.source import SourceFile, Span
 from policyc.syntax.errors import syntax_diagnostic
+from policyc.syntax.escapes import EscapedWord
 from policyc.syntax.parser import SpanMeta, parse_text
 
 # The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
@@ -92,6 +93,8 @@ class _Lowerer:
     def word(self, node: Tree) -> m.Word:
         tok = node.children[0]
         span = Span(self.name, tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos)
+        if tok.type == "STRING" and "\\" in tok.value:  # positions in the value differ from the source's
+            return EscapedWord(unquote(tok.value), span, tok.value)
         return m.Word(_text(tok), span)
 
     def words(self, node: Tree) -> tuple[m.Word, ...]:
