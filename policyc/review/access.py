@@ -19,15 +19,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from policyc.access.authorizer import EVERYTHING, Permission
+from policyc.access.authorizer import EVERYTHING, Permission, RuleIndex
 from policyc.access.describe import resource_text
 from policyc.access.diff import AccessSide, Gain, gained, own, same_urls
 from policyc.access.escalation import EffectiveGrant, EscalationGraph
-from policyc.access.matching import covers
+from policyc.access.matching import covers, rule_covers
 from policyc.access.policy import everyone, graph_for, identity_of, model_from_program
-from policyc.access.request import AUTHENTICATED
+from policyc.access.request import AUTHENTICATED, Request
 from policyc.k8s.bootstrap import builtin_cluster_roles
-from policyc.k8s.rules import expand_verbs
+from policyc.k8s.rules import PolicyRule, expand_verbs
 from policyc.model.program import Program
 from policyc.model.rbac import RbacSubject
 from policyc.pipeline import Result
@@ -140,6 +140,7 @@ def _gained(
     permission directly (`_held_in_full`: then no piece is listed), or a superuser escalation
     (`_full_control`: then its pieces through escalation are left out). One line says it all."""
     out: dict[tuple[bool, Piece], set[Origin]] = defaultdict(set)
+    rules: dict[tuple[bool, Piece], tuple[str, PolicyRule]] = {}
     gains = gained(subject, mine.access, other.access)
     if not verbose and (held := _held_in_full(subject, gains, mine)):
         return out, tuple(sorted({_origin(mine, g, other) for g in held}))
@@ -156,7 +157,48 @@ def _gained(
             piece.non_resource_urls[0] if piece.non_resource_urls else "",
         )
         out[(gain.escalation, key)].add(_origin(mine, gain.grant, other))
+        rules[(gain.escalation, key)] = (gain.scope, piece)
+    for k in _repeated(out, rules):
+        del out[k]
     return out, ((_origin(mine, top, other),) if top is not None else ())
+
+
+def _repeated(out: dict[tuple[bool, Piece], set[Origin]],
+              rules: dict[tuple[bool, Piece], tuple[str, PolicyRule]]) -> list[tuple[bool, Piece]]:
+    """The pieces that say nothing new: another, broader piece of the subject covers it (ruleCovers,
+    cluster-wide covering every namespace: the diff's own coverage, access/diff.py) and is reached
+    in every way it is (_within). `get pods/log` through the namespace controller's token beside
+    `get *` through the same token, or `patch deployments.apps/scale` beside `patch */scale` of the
+    same role, is the same news twice; a piece reached another way (another path, grant, team,
+    role, or a rule line the broader line does not name) stays."""
+    index = RuleIndex()
+    for k, (_scope, piece) in rules.items():
+        index.add(piece, k)
+    repeated = []
+    for k, (scope, piece) in rules.items():
+        for other in index.candidates(_probe(piece)):
+            wide, broad = rules[other]
+            if (other != k and wide in ("", scope) and rule_covers(broad, piece)
+                    and not (wide == scope and rule_covers(piece, broad)) and _within(out[k], out[other])):
+                repeated.append(k)
+                break
+    return repeated
+
+
+def _within(narrow: set[Origin], broad: set[Origin]) -> bool:
+    """Whether every origin of `narrow` is one of `broad`'s, its lines included: the same path, team,
+    role and way, with no policy line the broad one does not name."""
+    return all(any((o.team, o.role, o.via, o.from_role, o.path) == (b.team, b.role, b.via, b.from_role, b.path)
+                   and set(o.sources) <= set(b.sources) for b in broad) for o in narrow)
+
+
+def _probe(piece: PolicyRule) -> Request:
+    """A request with the piece's verb, group and resource (or URL): RuleIndex.candidates of it are
+    every indexed piece that may cover it (the exact and wildcard keys)."""
+    if piece.non_resource_urls:
+        return Request(piece.verbs[0], path=piece.non_resource_urls[0])
+    resource, _, sub = piece.resources[0].partition("/")
+    return Request(piece.verbs[0], piece.api_groups[0], resource, sub)
 
 
 def _held_in_full(subject: RbacSubject, gains: list[Gain], side: _Side) -> list[EffectiveGrant]:
