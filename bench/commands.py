@@ -495,6 +495,27 @@ def verdicts(results: dict[str, Any]) -> list[str]:
     return out
 
 
+def finish(results: dict[str, Any], json_path: Path | None, repeat: int) -> None:
+    """Print the tables and verdicts, and write the JSON when asked: before any clean-up (`clean`)."""
+    print()
+    print(f"machine: {os.cpu_count()} cores, Python {results['python']}, load average before "
+          f"{', '.join(f'{x:.1f}' for x in results['load_before'])}; medians of {repeat}; seconds")
+    print("\n".join(report(results)))
+    print()
+    print("\n".join(verdicts(results)))
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {json_path}")
+    sys.stdout.flush()
+
+
+def clean(root: Path) -> None:
+    """Remove the benchmark's folder, last: after the results are out, and after every measurement."""
+    print(f"removing {root} ...", flush=True)
+    shutil.rmtree(root, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; print tables and verdicts (and JSON if asked)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -518,8 +539,13 @@ def main(argv: list[str] | None = None) -> int:
     lsp_lines = args.lsp_lines or (300 if quick else 500)
     results: dict[str, Any] = {"sizes": [n, 10 * n], "repeat": repeat, "load_before": os.getloadavg(),
                                "cores": os.cpu_count(), "python": sys.version.split()[0], "shapes": {}}
-    with tempfile.TemporaryDirectory(prefix="policyc-commands-") as tmp:
-        root = Path(tmp)
+    # The organisations' folders (millions of files with every shape) are removed after the table
+    # and the JSON are out: removing them takes minutes, and nothing waits on it. Every output is
+    # kept until then too (Org.fresh): removing one just before the next write makes ext4's inode
+    # allocation skip the inodes it freed (`recently_deleted`), and the measurements after it
+    # (LSP, start-up) would pay for it.
+    root = Path(tempfile.mkdtemp(prefix="policyc-commands-"))
+    try:
         orgs: dict[tuple[str, int], Org] = {}
         for shape in shapes:
             results["shapes"][shape] = {}
@@ -550,22 +576,15 @@ def main(argv: list[str] | None = None) -> int:
             times = [_proc([*POLICYC, "import", *access, "-o", str(org.fresh()), "--verify"])[0]
                      for _ in range(repeat)]
             results["import_verify"] = {"objects": org.access_objects, "seconds": statistics.median(times)}
-    if "lsp" not in skip:
-        results["lsp"] = {}
-        for lines in (lsp_lines, 10 * lsp_lines):
-            results["lsp"][f"identity {lines}"] = lsp(lines, 10 if quick else 20, "identity")
-    if "startup" not in skip:
-        results["startup"] = startup(args.startup_runs or (10 if quick else 30))
-    print()
-    print(f"machine: {os.cpu_count()} cores, Python {results['python']}, load average before "
-          f"{', '.join(f'{x:.1f}' for x in results['load_before'])}; medians of {repeat}; seconds")
-    print("\n".join(report(results)))
-    print()
-    print("\n".join(verdicts(results)))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {args.json}")
+        if "lsp" not in skip:
+            results["lsp"] = {}
+            for lines in (lsp_lines, 10 * lsp_lines):
+                results["lsp"][f"identity {lines}"] = lsp(lines, 10 if quick else 20, "identity")
+        if "startup" not in skip:
+            results["startup"] = startup(args.startup_runs or (10 if quick else 30))
+        finish(results, args.json, repeat)
+    finally:
+        clean(root)
     return 0
 
 

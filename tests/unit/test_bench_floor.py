@@ -31,3 +31,26 @@ def test_write_floor_writes_the_builds_files(tmp_path: Path) -> None:
     assert sorted(written) == sorted(built) and len(written) > 10  # the same files, folder by folder
     assert written == built  # the same objects in the same order in each
     assert stat.S_IMODE(os.stat(floor / sorted(written)[0]).st_mode) == 0o600
+
+
+def test_the_table_and_json_are_out_before_the_folder_is_removed(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Removing the organisations' folders takes minutes at full size: main prints and writes first."""
+    commands = bench_module("commands")
+    seen = {}
+    real_clean = commands.clean
+
+    def clean(root: Path) -> None:
+        seen["json"] = out.exists()
+        seen["printed"] = capsys.readouterr().out
+        seen["root"] = root
+        seen["files"] = any(root.rglob("*.yaml"))  # the outputs were kept until now
+        real_clean(root)
+
+    monkeypatch.setattr(commands, "clean", clean)
+    out = tmp_path / "bench.json"
+    skip = "build,check,can-i,who-can,explain,diff,import,lsp,batch,rules,startup,verify"
+    assert commands.main(["--shapes", "mixed", "--namespaces", "10", "--repeat", "1", "--skip", skip,
+                          "--json", str(out)]) == 0
+    assert seen["json"] and seen["files"]
+    assert "machine:" in seen["printed"] and f"wrote {out}" in seen["printed"]
+    assert not seen["root"].exists()
