@@ -106,8 +106,9 @@ def parse(word: m.Word, variable: str) -> tuple[CelExpr | None, list[Label]]:
         line, column = getattr(exc, "line", None) or 1, getattr(exc, "column", None) or 1
         first = str(exc.args[0]).splitlines()[0] if exc.args and str(exc.args[0]).strip() else "syntax error"
         detail = "" if first.strip() == text.splitlines()[line - 1].strip() else f": {first}"
+        where = f"line {line} (after an escaped `\\n`), " if line > 1 else ""  # CEL's line in the value
         return None, [Label(_span_in(word, line, column),
-                               f"the CEL expression does not parse at column {column}{detail}")]
+                               f"the CEL expression does not parse at {where}column {column}{detail}")]
     expr = CelExpr(text, word, tree)
     return expr, _unknown_variables(expr, variable)
 

@@ -31,7 +31,8 @@ CASES = [
     (r"'a\tb' + claims.sub +", "the CEL expression does not parse", "+"),
     (r"'\\\\' + '\"\"' + claims.sub +", "the CEL expression does not parse", "+"),
     # `\n` between tokens is a new line for CEL: its line 2 is still on the policy's one line.
-    (r"claims.sub +\n claims.name +", "the CEL expression does not parse", "+"),
+    (r"claims.sub +\n claims.name +", "the CEL expression does not parse at line 2 (after an escaped `\\n`), column",
+     "+"),
     ("claim.sub", "`claim` is not a variable of this expression", "claim"),
     (r"'a\"b' + claim.sub", "`claim` is not a variable of this expression", "claim"),
     (r"'\\\\' + '\t' + request.sub", "`request` is not a variable of this expression", "request"),
