@@ -24,10 +24,12 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Any
+from itertools import chain
+from typing import Any, TypeVar
 
 from policyc.access import matching
 from policyc.access.authorizer import EVERYTHING, AccessModel, Permission, Reason, RuleIndex, group_member
@@ -66,6 +68,7 @@ MOUNT_RULE = PolicyRule(("",), ("configmaps", "secrets"), (), (), ("get",))
 _IMPERSONATE_USERS = Need(("impersonate",), "", "users", cluster=True)
 _IMPERSONATE_SAS = Need(("impersonate",), "", "serviceaccounts")
 _UNSET = object()
+_T = TypeVar("_T")
 
 # Step kinds (shown, and used to prefer one step over another on equal length), per effect.
 _KIND = {
@@ -255,6 +258,45 @@ def _step(kind: str, action: str, target: Identity, grants: tuple[Permission, ..
     return step
 
 
+class _Fan:
+    """Steps that differ only in their target: one row's steps to service accounts of one
+    namespace (`_sa_steps`), in the order they would be listed. A search yields one per row
+    and namespace instead of one step per service account; the guards' walks read only the
+    targets (`_Class.targets`), and the steps are made when edges are asked for (`steps`,
+    once per fan: fans are shared between searches whose answers are the same objects)."""
+
+    __slots__ = ("kind", "action", "grants", "rule", "targets", "_steps")
+
+    def __init__(self, kind: str, action: str, grants: tuple[Permission, ...], rule: str,
+                 targets: tuple[Identity, ...]) -> None:
+        self.kind, self.action, self.grants, self.rule, self.targets = kind, action, grants, rule, targets
+        self._steps: list[Step] | None = None
+
+    def steps(self) -> list[Step]:
+        """The steps, one per target, in the targets' order (the same objects on every call)."""
+        out = self._steps
+        if out is None:
+            kind, action, grants, rule = self.kind, self.action, self.grants, self.rule
+            out = self._steps = [_step(kind, action, t, grants, rule) for t in self.targets]
+        return out
+
+
+# What the rows yield for an identity: steps, and fans standing for the steps they list.
+Raw = list["Step | _Fan"]
+
+
+def expand(raw: Raw) -> list[Step]:
+    """The steps of a search's raw list, fans listed in place (the list the rows' effects made
+    before fans)."""
+    out: list[Step] = []
+    for item in raw:
+        if type(item) is _Fan:
+            out += item.steps()
+        else:
+            out.append(item)  # type: ignore[arg-type]
+    return out
+
+
 @dataclass(frozen=True)
 class EffectiveGrant:
     """A permission a subject can use: held by `holder`, reached through `path` (empty: its own)."""
@@ -297,7 +339,7 @@ class EscalationGraph:
         self.condensation: Any = None  # the graph's strongly connected components (access/guards.py)
         self._values: dict[Permission, int] = {}
         self._value_ids: dict[int, tuple[Permission, int]] = {}
-        self._rows: dict[tuple, tuple[Identity, list[Step]]] = {}
+        self._rows: dict[tuple, _Class] = {}
         self._impersonate_users = [row for row in self.rules if row.effect == "impersonate-user"]
         self._meets_cache: dict[tuple[int, int], tuple[PolicyRule, bool]] = {}
         self._role_meets_cache: dict[tuple[int, int], tuple[RoleObj, bool]] = {}
@@ -308,6 +350,9 @@ class EscalationGraph:
         self._ident_blocks: dict[Identity, tuple[Block, ...] | None] = {}
         self._sa_idents: dict[tuple[str, str], Identity] = {}
         self._sa_lists: dict[str, list[tuple[str, Identity]]] = {}
+        self._sa_tuples: dict[str, tuple[Identity, ...]] = {}
+        self._by_answers: dict[tuple, tuple[list[list[Permission]], Any]] = {}  # `_answered`
+        self._actions: dict[tuple[str, str], str] = {}  # a fan's action per row text and namespace
         self._gains: dict[tuple[Identity, frozenset[Acquired]], Identity | None] = {}
         self._mounts: dict[str, Acquired] = {}
         self._binding_rows = [row for row in self.rules if row.effect in ("escalate", "aggregated-member")]
@@ -474,6 +519,13 @@ class EscalationGraph:
                                                for sa_ns, name in self.serviceaccounts_in(namespace)]
         return out
 
+    def _sa_target_idents(self, namespace: str) -> tuple[Identity, ...]:
+        """The identities of `_sa_targets(namespace)`, in its order (one tuple per namespace)."""
+        out = self._sa_tuples.get(namespace)
+        if out is None:
+            out = self._sa_tuples[namespace] = tuple(t for _n, t in self._sa_targets(namespace))
+        return out
+
     def _scopes(self, perms: Iterable[Permission]) -> dict[str, list[Permission]]:
         """Namespaces each permission reaches (a cluster-wide one reaches every namespace)."""
         out: dict[str, list[Permission]] = {}
@@ -517,23 +569,29 @@ class EscalationGraph:
         return out
 
     def _sa_steps(self, row: EscalationRule, scoped: dict[str, list[Permission]], what: str,
-                  names: dict[str, set[str] | None] | None = None) -> list[Step]:
-        out: list[Step] = []
+                  names: dict[str, set[str] | None] | None = None) -> list[_Fan]:
+        """The row's steps to the service accounts of each namespace in `scoped` (its grants
+        there), those `names` allows when it limits them: one fan per namespace, in namespace
+        order, known accounts first, then the other names allowed, sorted."""
+        out: list[_Fan] = []
         kind = step_kind(row)
         for ns, perms in sorted(scoped.items()):
             allowed = names.get(ns) if names is not None else None
-            action = what.format(where=f"in namespace `{ns}`")
-            known = self._sa_targets(ns)
-            grants = tuple(perms)
-            for sa_name, target in known:
-                if allowed is None or sa_name in allowed:
-                    out.append(_step(kind, action, target, grants, row.name))
-            if allowed:
-                for name in sorted(allowed - {n for n, _ in known}):
-                    out.append(_step(kind, action, self._sa_identity(ns, name), grants, row.name))
+            if allowed is None:
+                targets = self._sa_target_idents(ns)
+            else:
+                known = self._sa_targets(ns)
+                targets = tuple([t for sa_name, t in known if sa_name in allowed]
+                                + [self._sa_identity(ns, name) for name in sorted(allowed - {n for n, _ in known})])
+                if not targets:
+                    continue
+            action = self._actions.get((what, ns))
+            if action is None:
+                action = self._actions[(what, ns)] = what.format(where=f"in namespace `{ns}`")
+            out.append(_Fan(kind, action, tuple(perms), row.name, targets))
         return out
 
-    def _acquire(self, ident: Identity, row: EscalationRule, gains: set[Acquired], action: str,
+    def _acquire(self, ident: Identity, row: EscalationRule, gains: AbstractSet[Acquired], action: str,
                  basis: Iterable[Permission]) -> list[Step]:
         target = self._gain(ident, gains)
         if target is None:
@@ -592,12 +650,12 @@ class EscalationGraph:
                 return edges
         return self._finish(ident, self._row_steps(ident))
 
-    def _finish(self, ident: Identity, raw: list[Step]) -> tuple[Step, ...]:
+    def _finish(self, ident: Identity, raw: Raw) -> tuple[Step, ...]:
         """An identity's edges from what the rows yield for it: the steps by which it acquires
         merged into one (`_acquire_step`), then one step per target, by `_step_key`."""
         steps: list[Step] = []
         acquiring: list[Step] = []
-        for step in raw:
+        for step in expand(raw):
             (acquiring if _same_base(step.target, ident) and step.target.kind != "superuser"
              else steps).append(step)
         steps += self._acquire_step(ident, acquiring)
@@ -607,11 +665,12 @@ class EscalationGraph:
                 best[s.target] = s
         return tuple(best.values())
 
-    def _row_steps(self, ident: Identity) -> list[Step]:
+    def _row_steps(self, ident: Identity) -> Raw:
         """What every row of the table yields for the identity: the search (the costly part, some
-        50 requirements looked up), made once per class (`_search`)."""
+        50 requirements looked up), made once per class (`_search`). Steps to service accounts
+        come as fans (`expand` lists the steps)."""
         self.searches += 1
-        out: list[Step] = []
+        out: Raw = []
         for row in self.rules:
             effect = _EFFECTS.get(row.effect)
             if effect is not None:
@@ -745,7 +804,7 @@ class EscalationGraph:
         return [Step(ordered[0].kind, action, target, tuple(sorted(basis.values(), key=self.sets.sort_key)),
                      rules)]
 
-    def _gain(self, ident: Identity, gains: set[Acquired]) -> Identity | None:
+    def _gain(self, ident: Identity, gains: AbstractSet[Acquired]) -> Identity | None:
         """The identity holding `gains` besides what it holds, or None when they add nothing.
         A function of its arguments, kept per graph: a search's workload rows gain the same
         mounts (one per namespace its pods run in) row after row."""
@@ -755,7 +814,7 @@ class EscalationGraph:
             out = self._gains[key] = self._gain_of(ident, gains)
         return out  # type: ignore[return-value]
 
-    def _gain_of(self, ident: Identity, gains: set[Acquired]) -> Identity | None:
+    def _gain_of(self, ident: Identity, gains: AbstractSet[Acquired]) -> Identity | None:
         if any(a.everything and a.scope is None for a in gains):
             return Identity.superuser()
         held = set(ident.acquired)
@@ -773,52 +832,72 @@ class EscalationGraph:
 
     # -- effects: one function per `effect` of the table ------------------------------------
 
-    def _workload(self, ident: Identity, row: EscalationRule) -> list[Step]:
+    def _answered(self, row: EscalationRule, needs: list[list[Permission]], make: Callable[[], _T]) -> _T:
+        """What `make` computes from a row's answers alone (the permission objects in `needs`, and
+        the graph's tables), once per row and answers: the classes of a namespace's service
+        accounts, a team's group and their acquired variants find the same permissions. The entry
+        keeps the answers alive, so the ids in its key are not reused while it lives."""
+        key = (row.name, tuple([tuple([id(p) for p in ps]) for ps in needs]))
+        entry = self._by_answers.get(key)
+        if entry is None:
+            entry = self._by_answers[key] = (needs, make())
+        return entry[1]  # type: ignore[no-any-return]
+
+    def _workload(self, ident: Identity, row: EscalationRule) -> Raw:
         needs = self._all_needs(ident, row)
         if needs is None:
             return []
+        fans, gains, action, basis = self._answered(row, needs, lambda: self._workload_of(row, needs))
+        return [*fans, *self._acquire(ident, row, gains, action, basis)]
+
+    def _workload_of(self, row: EscalationRule, needs: list[list[Permission]],
+                     ) -> tuple[list[_Fan], frozenset[Acquired], str, tuple[Permission, ...]]:
         need = row.requires[0]
         scoped = self._scopes(needs[0])
         verb = "/".join(need.verbs)
-        out = self._sa_steps(row, scoped, f"can {verb} {need.target} {{where}} (pods run as any service "
-                                          "account there)")
+        fans = self._sa_steps(row, scoped, f"can {verb} {need.target} {{where}} (pods run as any service "
+                              "account there)")
         # One acquisition for every namespace at once: linear in the namespaces, not quadratic.
         names = sorted(scoped)
         where = (f"namespace `{names[0]}`" if len(names) == 1
                  else "namespaces " + ", ".join(f"`{n}`" for n in names))
-        gains = {self._mount(ns) for ns in names}
-        basis = sorted({id(p): p for ps in scoped.values() for p in ps}.values(), key=self.sets.sort_key)
-        out += self._acquire(ident, row, gains, f"can {verb} {need.target} in {where} (its pods mount any secret "
-                             "and configmap there)", basis)
-        return out
+        gains = frozenset(self._mount(ns) for ns in names)
+        basis = tuple(sorted({id(p): p for ps in scoped.values() for p in ps}.values(), key=self.sets.sort_key))
+        return fans, gains, (f"can {verb} {need.target} in {where} (its pods mount any secret and configmap "
+                             "there)"), basis
 
-    def _pod_entry(self, ident: Identity, row: EscalationRule) -> list[Step]:
+    def _pod_entry(self, ident: Identity, row: EscalationRule) -> Raw:
         needs = self._all_needs(ident, row)
         if needs is None:
             return []
         need = row.requires[0]
         how = " (WebSocket)" if need.verbs == ("get",) else ""
-        return self._sa_steps(row, self._scopes(needs[0]), f"can {'/'.join(need.verbs)} {need.target}{how} "
-                              "{where} (runs code in pods of any service account there)")
+        return self._answered(row, needs, lambda: self._sa_steps(
+            row, self._scopes(needs[0]), f"can {'/'.join(need.verbs)} {need.target}{how} "
+            "{where} (runs code in pods of any service account there)"))
 
-    def _token(self, ident: Identity, row: EscalationRule) -> list[Step]:
+    def _token(self, ident: Identity, row: EscalationRule) -> Raw:
         needs = self._all_needs(ident, row)
         if needs is None:
             return []
-        return self._sa_steps(row, self._scopes(needs[0]), "can create serviceaccounts/token {where}",
-                              self._named(needs[0]))
+        return self._answered(row, needs, lambda: self._sa_steps(
+            row, self._scopes(needs[0]), "can create serviceaccounts/token {where}", self._named(needs[0])))
 
-    def _read_tokens(self, ident: Identity, row: EscalationRule) -> list[Step]:
+    def _read_tokens(self, ident: Identity, row: EscalationRule) -> Raw:
         needs = self._all_needs(ident, row)
         if needs is None:
             return []
         what = "auto-created service account tokens" if row.last is not None else "service account tokens"
-        return self._sa_steps(row, self._scopes(needs[0]), f"can read secrets {{where}} ({what})")
+        return self._answered(row, needs, lambda: self._sa_steps(
+            row, self._scopes(needs[0]), f"can read secrets {{where}} ({what})"))
 
-    def _token_secret(self, ident: Identity, row: EscalationRule) -> list[Step]:
+    def _token_secret(self, ident: Identity, row: EscalationRule) -> Raw:
         needs = self._all_needs(ident, row)
         if needs is None:
             return []
+        return self._answered(row, needs, lambda: self._token_secret_of(row, needs))
+
+    def _token_secret_of(self, row: EscalationRule, needs: list[list[Permission]]) -> list[_Fan]:
         create, read = (self._scopes(n) for n in needs)
         scoped = {ns: create[ns] + read[ns] for ns in create if ns in read}
         return self._sa_steps(row, scoped, "can create a service-account-token secret and read it back {where}")
@@ -836,12 +915,12 @@ class EscalationGraph:
                                  "the data)", [p])
         return out
 
-    def _impersonate_sa(self, ident: Identity, row: EscalationRule) -> list[Step]:
+    def _impersonate_sa(self, ident: Identity, row: EscalationRule) -> Raw:
         needs = self._all_needs(ident, row)
         if needs is None:
             return []
-        return self._sa_steps(row, self._scopes(needs[0]), "can impersonate serviceaccounts {where}",
-                              self._named(needs[0]))
+        return self._answered(row, needs, lambda: self._sa_steps(
+            row, self._scopes(needs[0]), "can impersonate serviceaccounts {where}", self._named(needs[0])))
 
     def _impersonate_user(self, ident: Identity, row: EscalationRule) -> list[Step]:
         needs = self._all_needs(ident, row)
@@ -1235,13 +1314,30 @@ class _Class:
     and put in place, and the grants of the steps it keeps renamed.
     """
 
-    __slots__ = ("rep", "raw", "_acquiring", "_to", "_firsts", "_keys")
+    __slots__ = ("rep", "raw", "_acquiring", "_to", "_firsts", "_keys", "_counts", "_acquired_targets", "_gained",
+                 "_rep_blocks")
 
-    def __init__(self, rep: Identity, raw: list[Step]) -> None:
+    def __init__(self, rep: Identity, raw: Raw) -> None:
         self.rep, self.raw = rep, raw
+        # Made on the first `edges` (`_order`): walks that ask only who is reached never list
+        # the steps of the fans.
         self._acquiring: list[tuple[int, Step]] = []  # steps to the searcher holding more
         self._to: dict[Identity, list[tuple[int, Step]]] = {}  # the other steps, by target
-        for i, st in enumerate(raw):
+        self._firsts: list[Step] | None = None
+        self._keys: list[tuple] = []
+        # Made on the first `targets`: how many steps go to each target that holds nothing
+        # acquired (fans counted target by target), and the targets that do (only `_gain`
+        # makes them: the searcher holding more), one per step.
+        self._counts: Counter[Identity] | None = None
+        self._acquired_targets: list[Identity] = []
+        self._gained: frozenset[Acquired] = frozenset()  # what those hold, together
+        self._rep_blocks: Any = _UNSET  # `relevant_blocks(rep)`, asked once
+
+    def _order(self) -> list[Step]:
+        firsts = self._firsts
+        if firsts is not None:
+            return firsts
+        for i, st in enumerate(expand(self.raw)):
             if st.target.acquired:
                 self._acquiring.append((i, st))
             else:
@@ -1252,8 +1348,24 @@ class _Class:
         for target, steps in self._to.items():
             first[target] = min(((_STEP_RANK[st.kind], st.action, i), st) for i, st in steps)
         ordered = sorted(((_step_key(st), k[2], st) for k, st in first.values()), key=lambda e: (e[0], e[1]))
-        self._firsts: list[Step] = [st for _key, _i, st in ordered]
+        firsts = self._firsts = [st for _key, _i, st in ordered]
         self._keys = [key for key, _i, _st in ordered]
+        return firsts
+
+    def _target_counts(self) -> Counter[Identity]:
+        counts = self._counts
+        if counts is None:
+            counts = Counter(chain.from_iterable(item.targets for item in self.raw if type(item) is _Fan))
+            for item in self.raw:
+                if type(item) is not _Fan:
+                    t = item.target  # type: ignore[union-attr]
+                    if t.acquired:
+                        self._acquired_targets.append(t)
+                    else:
+                        counts[t] += 1
+            self._gained = frozenset(a for t in self._acquired_targets for a in t.acquired)
+            self._counts = counts
+        return counts
 
     def targets(self, graph: EscalationGraph, ident: Identity) -> tuple[Identity, ...] | None:
         """The targets of `edges(graph, ident)` (each once, in no particular order), or None when
@@ -1262,20 +1374,24 @@ class _Class:
         of its acquiring steps renamed and merged as `_acquire_step` merges them (one step is
         kept as it is; several become one to the member holding the union of what they gain,
         `_gain`, or none)."""
-        mine, theirs = graph.relevant_blocks(self.rep), graph.relevant_blocks(ident)
+        mine = self._rep_blocks
+        if mine is _UNSET:
+            mine = self._rep_blocks = graph.relevant_blocks(self.rep)
+        theirs = graph.relevant_blocks(ident)
         if mine is None or theirs is None or not blocks_line_up(mine, theirs):
             return None
         base = ident.base
-        acquiring = [st.target for _i, st in self._acquiring] + [st.target for _i, st in self._to.get(base, [])]
-        out = {st.target: None for st in self._firsts if st.target != base}
+        counts = self._target_counts()
+        # The acquiring steps: to the searcher holding more, and to the member itself.
+        acquiring = self._acquired_targets + [base] * counts.get(base, 0)
+        out = dict.fromkeys(counts)
+        out.pop(base, None)
         if len(acquiring) == 1:
             t = acquiring[0]
             out[Identity(ident.kind, ident.name, ident.namespace, ident.groups, t.acquired) if t.acquired else t] = None
         elif acquiring:
-            gained: set[Acquired] = set()
-            for t in acquiring:
-                gained.update(t.acquired)
-            target = graph._gain(ident, gained - set(ident.acquired))
+            # What they gain together (steps to the member itself gain nothing).
+            target = graph._gain(ident, self._gained - set(ident.acquired))
             if target is not None:
                 out[target] = None
         out.pop(ident, None)
@@ -1302,14 +1418,15 @@ class _Class:
                 return st
             return _step(st.kind, st.action, target, grants, st.rule)
 
+        firsts = self._order()
         base = ident.base
         own = self._to.get(base, [])
         # Merged as the member (the order of the steps merged compares their targets: the member
         # holding more, or itself).
         acquiring = [renamed(st) for _i, st in sorted(self._acquiring + own, key=lambda e: e[0])]
         merged = graph._acquire_step(ident, acquiring)
-        out = [st for st in self._firsts if st.target != base]
-        keys = [k for st, k in zip(self._firsts, self._keys, strict=True) if st.target != base]
+        out = [st for st in firsts if st.target != base]
+        keys = [k for st, k in zip(firsts, self._keys, strict=True) if st.target != base]
         for st in merged:
             # Appended after the others before a stable sort: after every step of an equal key.
             key = _step_key(st)
@@ -1380,7 +1497,7 @@ def _acq_key(a: Acquired) -> tuple:
 # roles (`_gain`) and the bindings that apply to it (`bindings_for`): searches are shared by
 # `search_key` on exactly these. An effect that reads the identity's name or kind must be
 # excluded there, as impersonating users is (`_may_impersonate_users`).
-_EFFECTS: dict[str, Callable[[EscalationGraph, Identity, EscalationRule], list[Step]]] = {
+_EFFECTS: dict[str, Callable[[EscalationGraph, Identity, EscalationRule], Raw]] = {
     "workload": EscalationGraph._workload,
     "pod-entry": EscalationGraph._pod_entry,
     "token": EscalationGraph._token,
