@@ -186,6 +186,22 @@ class _Forbidden:
         first = self._first[ident] = min(found, key=key) if found else None
         return first
 
+    def holds(self, ident: Identity) -> bool:
+        """`first(ident) is not None`: whether one of its blocks holds a forbidden permission,
+        without ordering what the blocks found (the verdicts of `_Breaks` need no more)."""
+        done = self._first.get(ident, _UNSET)
+        if done is not _UNSET:
+            return done is not None
+        blocks = self.graph.blocks(ident)
+        if blocks is None:
+            return self.first(ident) is not None
+        token = self._token
+        for blk in blocks:
+            entry = blk.extra.get(token)  # `_block_first`'s entry, read in place (called per member per guard)
+            if (entry[0] if entry is not None else self._block_first(blk)) is not None:
+                return True
+        return False
+
     def _block_first(self, blk: Block) -> Permission | None:
         entry = blk.extra.get(self._token)
         if entry is None:
@@ -306,15 +322,19 @@ class _Breaks:
         self._bad: dict[int, bool] = {}
 
     def breaks(self, start: Identity) -> bool:
-        cond, bad, first = self.cond, self._bad, self.forbidden.first
-        c = cond.component(start)
+        cond, bad, holds = self.cond, self._bad, self.forbidden.holds
+        c = cond.comp_of.get(start)
+        if c is None:
+            c = cond.component(start)
+        elif c in bad:  # decided for an earlier subject (most subjects of a guard are)
+            return bad[c]
         todo = [c]
         while todo:
             x = todo[-1]
             if x in bad:
                 todo.pop()
                 continue
-            if any(first(m) is not None for m in cond.members[x]):
+            if any(holds(m) for m in cond.members[x]):
                 bad[x] = True
                 todo.pop()
                 continue
