@@ -109,6 +109,17 @@ class _Earlier:
         # Per difference (the dirty names and roles): `Carried._dirty` and `_affected`, functions
         # of the graph and of those only.
         self.by_diff: dict[tuple, tuple[dict, dict]] = {}
+        # Each subject's reach on the graph (`reached`), by the subject object (identities are made
+        # once per value, `access/policy.py` `identity_of`): every carry from this graph reads the
+        # reach of every subject it carries, and walking them again cost most of a new-RBAC edit.
+        self.reach: dict[int, tuple[Identity, Collection[Identity]]] = {}
+
+    def reach_of(self, graph: EscalationGraph, subject: Identity) -> Collection[Identity]:
+        """`reached(graph, subject)`, for a graph sharing this entry's verdicts."""
+        entry = self.reach.get(id(subject))
+        if entry is None or entry[0] is not subject:
+            entry = self.reach[id(subject)] = (subject, reached(graph, subject))
+        return entry[1]
 
     def verdicts_of(self, spec: GuardSpec) -> tuple[set[Identity], dict[Identity, Violation | None]]:
         """The subjects checked for `spec` and their violations."""
@@ -151,6 +162,7 @@ class Carried:
         self._names: set[tuple[str, ...]] | None = None
         self._affected_key: tuple | None = None
         self._affected: dict[Identity, bool] = {}
+        self._earlier: _Earlier | None = None
         # The reach (identities only) of each subject whose verdict was carried: the same on this
         # graph as on `old`, kept so that the next model can carry from this one without `old`.
         self.reached: dict[Identity, Collection[Identity]] = {}
@@ -192,12 +204,14 @@ class Carried:
         return dirty
 
     def _is_affected(self, old: EscalationGraph, subject: Identity) -> bool:
+        earlier = self._earlier
+        assert earlier is not None  # set by `check` before the first call
         done = self._affected.get(subject)
         if done is not None:
             if not done and subject not in self.reached:  # found by an earlier carry from `old`
-                self.reached[subject] = reached(old, subject)
+                self.reached[subject] = earlier.reach_of(old, subject)
             return done
-        reach = reached(old, subject)
+        reach = earlier.reach_of(old, subject)
         dirty = self._dirty
         affected = False
         for x in reach:  # a loop, not `any`: this is the carry's cost, some 30,000 identities
@@ -221,7 +235,7 @@ class Carried:
         if old is None:
             return compute(self.graph, spec, subjects, excepted)
         # Every earlier verdict of this spec: a subject's verdict depends on the graph only.
-        earlier = _earlier(old)
+        earlier = self._earlier = _earlier(old)
         known, found_before = earlier.verdicts_of(spec)
         found = dict(found_before)
         if self._affected_key is None:

@@ -75,7 +75,20 @@ def _identities(subjects: tuple[m.Subject, ...], program: Program) -> list[Ident
 
 
 def guard_range(g: m.Guard, program: Program) -> list[Identity]:
-    """The subjects a guard holds for, excepted ones removed (see docs/access.md)."""
+    """The subjects a guard holds for, excepted ones removed (see docs/access.md).
+
+    Kept per program by the kinds and names of the guard's subjects and excepts, all that the
+    range reads of the guard (`rbac_subjects_of`): guards mostly share one range (`for everyone
+    except team platform`), and the guards and the expectations each ask for every guard's."""
+    key = (tuple((s.kind, s.name) for s in g.subjects), tuple((s.kind, s.name) for s in g.excepts))
+    ranges = program.__dict__.setdefault("_guard_ranges", {})  # as `everyone` keeps its value
+    cached = ranges.get(key)
+    if cached is None:
+        cached = ranges[key] = tuple(_range(g, program))
+    return list(cached)
+
+
+def _range(g: m.Guard, program: Program) -> list[Identity]:
     subjects = _identities(g.subjects, program) if g.subjects else everyone(program)
     excepted = _identities(g.excepts, program)
     keys = {i.key for i in excepted}

@@ -39,6 +39,11 @@ def keep_between_analyses(on: bool = True) -> None:
     keep_lint_results(on)
 
 
+# How many analyses' results are kept for the same texts to come back: an edit, its undo, and the
+# two states between a line broken and fixed again (each holds the program and emitted objects).
+_KEEP_RESULTS = 4
+
+
 @dataclass(frozen=True)
 class Lowered:
     """One file's lowering: its model and diagnostics, and where its names occur."""
@@ -179,6 +184,8 @@ class PolicyFolder:
     _cache: dict[str, Lowered] = field(default_factory=dict)
     _good: dict[str, Lowered] = field(default_factory=dict)  # the last lowering of each file that parsed
     _last_symbols: Symbols | None = None  # reused while typing changes only a file that does not parse
+    # The last analyses' results by (release, texts), newest first (`_compiled`).
+    _results: list[tuple[tuple[str | None, dict[str, str]], Result, Index]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def name_of(self, path: Path) -> str:
@@ -245,11 +252,28 @@ class PolicyFolder:
                     cached = lowered(name, texts[name])
                 files[name] = cached
             self._cache = files
-            result, index = self._compile(files, lints=True)
+            result, index = self._compiled(texts, files)
             symbols = self._symbols(files, result, index)
             analysis = Analysis(texts, snap.versions, dict(index.sources), result, files, index, symbols)
             self.analysis = analysis
             return analysis
+
+    def _compiled(self, texts: dict[str, str], files: dict[str, Lowered]) -> tuple[Result, Index]:
+        """`_compile(files, lints=True)`, or the result of one of the last analyses of the same
+        texts: after lowering, a compilation reads nothing but the texts and the release (no
+        file, no clock), so the same texts give the same result (an edit undone, a line broken
+        and fixed again). Neither the result nor the index is changed after it is made."""
+        key = (self.kubernetes, texts)
+        for i, (known, *done) in enumerate(self._results):
+            if known == key:
+                del self._results[i]
+                result, index = done
+                break
+        else:
+            result, index = self._compile(files, lints=True)
+        self._results.insert(0, (key, result, index))
+        del self._results[_KEEP_RESULTS:]
+        return result, index
 
     def _compile(self, files: dict[str, Lowered], *, lints: bool) -> tuple[Result, Index]:
         """Check and emit the merged files, as `policyc check` does (access lints included)."""
