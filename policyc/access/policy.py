@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
+import marshal
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -154,9 +155,9 @@ def model_from_manifests(
     # for the model itself: a model is a function of its objects and release, so the model of an
     # earlier analysis made of the same objects is shared (a shallow copy: its indexes and caches,
     # this analysis's provenance).
-    # Each body's repr (the list's repr joins them): the digest, and the key of its parsed object.
-    texts = [repr(mf.body) for mf in manifests]
-    digest = hashlib.blake2b(f"[{', '.join(texts)}]".encode(), digest_size=16).hexdigest()
+    # Each body's bytes (`_body_bytes`): the digest, and the key of its parsed object.
+    texts = [_body_bytes(mf.body) for mf in manifests]
+    digest = hashlib.blake2b(b"".join(len(t).to_bytes(8, "big") + t for t in texts), digest_size=16).hexdigest()
     key = (digest, release)
     with _REUSE.lock:
         known = _REUSE.models.get(key)
@@ -173,6 +174,18 @@ def model_from_manifests(
         while len(_REUSE.fingerprints) > 8:  # a model no graph was asked for is not kept
             del _REUSE.fingerprints[next(iter(_REUSE.fingerprints))]
     return model
+
+
+def _body_bytes(body: object) -> bytes:
+    """Bytes that only equal bodies give: `marshal` format 2 (no back-references, so the bytes do not
+    depend on which objects are shared; it distinguishes types and decodes to the value, so equal
+    bytes are equal bodies), which costs a third of `repr`; `repr` for a body marshal cannot write.
+    Equal bodies may still give other bytes (a string interned in one and not the other): then a
+    model is made again, never a wrong one reused."""
+    try:
+        return b"m" + marshal.dumps(body, 2)
+    except ValueError:
+        return b"r" + repr(body).encode()
 
 
 def _model(manifests: Sequence[Manifest], release: tuple[int, int] | None) -> AccessModel:
@@ -192,11 +205,11 @@ def _bootstrap_parsed(release: tuple[int, int] | None) -> tuple[dict[ObjRef, Rol
     return roles, bindings
 
 
-def _parsed_model(manifests: Sequence[Manifest], texts: Sequence[str], release: tuple[int, int] | None,
+def _parsed_model(manifests: Sequence[Manifest], texts: Sequence[bytes], release: tuple[int, int] | None,
                   ) -> AccessModel:
-    """`_model`, parsing each role and binding once while its body is the same: a body's repr is
-    its whole content (kind included), so the object parsed from an equal repr is the one this
-    body gives (`tests/unit/access/test_reused_models.py` compares the two models)."""
+    """`_model`, parsing each role and binding once while its body is the same: a body's bytes
+    (`_body_bytes`) are its whole content (kind included), so the object parsed from equal bytes is
+    the one this body gives (`tests/unit/access/test_reused_models.py` compares the two models)."""
     boot_roles, boot_bindings = _bootstrap_parsed(release)
     roles: dict[ObjRef, RoleObj] = dict(boot_roles)
     bindings: dict[ObjRef, BindingObj] = dict(boot_bindings)
@@ -380,7 +393,7 @@ class _Reuse:
         self.keep = 2  # the last two models: an edit and its undo, a broken line and the fixed one
         self.graphs: list[tuple[tuple, EscalationGraph]] = []
         self.models: dict[tuple, AccessModel] = {}  # by what they are made of, the last `keep`
-        self.parsed: dict[str, RoleObj | BindingObj] = {}  # the last model's roles and bindings, by repr
+        self.parsed: dict[bytes, RoleObj | BindingObj] = {}  # the last model's roles and bindings, by `_body_bytes`
         self.identities: dict[tuple, Identity] = {}  # `identity_of`'s, by its inputs
         self.fingerprints: dict[int, tuple[AccessModel, tuple]] = {}
         self.lock = threading.Lock()
