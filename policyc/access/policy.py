@@ -256,27 +256,32 @@ def user_groups(program: Program) -> dict[str, tuple[str, ...]]:
 
 def identity_of(s: RbacSubject, program: Program | None) -> Identity:
     """The identity an RBAC subject stands for; declared users carry their declared groups."""
-    groups = user_groups(program).get(s.name, ()) if program is not None and s.kind == "User" else ()
+    return _identity_by(s.kind, s.name, s.namespace, program)
+
+
+def _identity_by(kind: str, name: str, namespace: str, program: Program | None) -> Identity:
+    """`identity_of` of the RBAC subject with these fields."""
+    groups = user_groups(program).get(name, ()) if program is not None and kind == "User" else ()
     if _REUSE.enabled:
         # The editor: one object per identity across analyses (an identity is a value, a function of
         # these inputs), so that the guards' lookups of this analysis's subjects in what earlier
         # ones kept (verdicts, reaches) find the same object instead of comparing two in Python.
-        key = (s.kind, s.name, s.namespace, groups)
+        key = (kind, name, namespace, groups)
         known = _REUSE.identities.get(key)
         if known is None:
             if len(_REUSE.identities) > 200_000:  # a long session's renamed subjects: start again
                 _REUSE.identities.clear()
-            known = _REUSE.identities[key] = _identity(s, groups)
+            known = _REUSE.identities[key] = _identity(kind, name, namespace, groups)
         return known
-    return _identity(s, groups)
+    return _identity(kind, name, namespace, groups)
 
 
-def _identity(s: RbacSubject, groups: tuple[str, ...]) -> Identity:
-    if s.kind == "ServiceAccount":
-        return Identity.service_account(s.namespace, s.name)
-    if s.kind == "Group":
-        return Identity.group(s.name)
-    return Identity.user(s.name, groups)
+def _identity(kind: str, name: str, namespace: str, groups: tuple[str, ...]) -> Identity:
+    if kind == "ServiceAccount":
+        return Identity.service_account(namespace, name)
+    if kind == "Group":
+        return Identity.group(name)
+    return Identity.user(name, groups)
 
 
 def rbac_subjects_of(subject: m.Subject, program: Program) -> list[RbacSubject]:
@@ -320,32 +325,33 @@ def everyone(program: Program) -> list[Identity]:
 
 
 def _everyone(program: Program) -> tuple[Identity, ...]:
-    subjects: set[RbacSubject] = set()
+    # Subjects as (kind, name, namespace) tuples, RbacSubject's fields in its dataclass order:
+    # tuples hash and compare in C, the dataclass in Python (some 8,000 binding subjects and 2,500
+    # identities in an identity-heavy workspace, every analysis of the editor).
+    subjects: set[tuple[str, str, str]] = set()
     declared = user_groups(program)
-    for name in declared:
-        subjects.add(RbacSubject("User", name))
+    subjects.update(("User", name, "") for name in declared)
     for ref in program.serviceaccounts:
         ns, _, name = ref.partition("/")
-        subjects.add(RbacSubject("ServiceAccount", name, ns))
+        subjects.add(("ServiceAccount", name, ns))
     named: set[tuple[str, str]] = set()
     for s in _named_subjects(program):
         # What a subject stands for depends on its kind and name only: a team named by a hundred
         # grants is expanded once.
         if (s.kind, s.name) not in named:
             named.add((s.kind, s.name))
-            subjects.update(rbac_subjects_of(s, program))
+            subjects.update(map(SUBJECT_ORDER, rbac_subjects_of(s, program)))
     for b in program.bindings:
-        subjects.update(b.subjects)
+        subjects.update(map(SUBJECT_ORDER, b.subjects))
     groups = {AUTHENTICATED, UNAUTHENTICATED, ALL_SERVICE_ACCOUNTS}
-    for s in list(subjects):
-        if s.kind == "User":
-            groups.update(declared.get(s.name, ()))
-        elif s.kind == "ServiceAccount":
-            groups.update(sa_groups(s.namespace))
-    subjects.update(RbacSubject("Group", g) for g in groups)
-    # The dataclass order of RbacSubject (kind, name, namespace), by a key: the same order, without
-    # a Python-level comparison per pair (5,000 identities in an identity-heavy workspace).
-    return tuple(identity_of(s, program) for s in sorted(subjects, key=SUBJECT_ORDER))
+    for kind, name, ns in subjects:
+        if kind == "User":
+            groups.update(declared.get(name, ()))
+        elif kind == "ServiceAccount":
+            groups.update(sa_groups(ns))
+    subjects.update(("Group", g, "") for g in groups)
+    # RbacSubject's order (kind, name, namespace) is the tuples' own.
+    return tuple(_identity_by(kind, name, ns, program) for kind, name, ns in sorted(subjects))
 
 
 def graph_for(model: AccessModel, program: Program | None = None) -> EscalationGraph:
