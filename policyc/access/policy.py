@@ -180,8 +180,8 @@ def _body_bytes(body: object) -> bytes:
     """Bytes that only equal bodies give: `marshal` format 2 (no back-references, so the bytes do not
     depend on which objects are shared; it distinguishes types and decodes to the value, so equal
     bytes are equal bodies), which costs a third of `repr`; `repr` for a body marshal cannot write.
-    Equal bodies may still give other bytes (a string interned in one and not the other): then a
-    model is made again, never a wrong one reused."""
+    Equal bodies may still give other bytes where marshal tells apart what `==` does not (`1` and
+    `1.0`, two orders of one set): then a model is made again, never a wrong one reused."""
     try:
         return b"m" + marshal.dumps(body, 2)
     except ValueError:
