@@ -20,7 +20,7 @@ keys (the exact values and `*`); it never scans every rule of the cluster.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,6 +121,52 @@ def _permission(scope: str | None, rule: PolicyRule, reason: Reason) -> Permissi
     out = object.__new__(Permission)
     out.__dict__.update(scope=scope, rule=rule, reason=reason)
     return out
+
+
+class Granted(Sequence[Permission]):
+    """The permissions one binding gives through one of its subjects, one per rule of its role in
+    the role's order (`AccessModel.granted`), each made the first time it is read.
+
+    Escalation asks most of them nothing but whether the role's rules meet a requirement, which
+    the rules answer (access/permsets.py): at 3,000 `identity` namespaces some 570,000 were made
+    and about one in ten read (issue 19). Reading a place twice gives the same object, so every
+    list made of them (`AccessModel.permissions`, blocks, answers, grants) holds the same
+    objects, as when they were made at once."""
+
+    __slots__ = ("scope", "binding", "role", "rules", "subject", "sources", "_made", "_all")
+
+    def __init__(self, b: BindingObj, role: RoleObj, s: RbacSubject) -> None:
+        self.scope, self.binding, self.role, self.rules, self.subject = b.scope, b.ref, role.ref, role.rules, s
+        self.sources = role.rule_sources
+        self._made: list[Permission | None] = [None] * len(role.rules)
+        self._all: tuple[Permission, ...] | None = None
+
+    def _make(self, i: int) -> Permission:
+        p = self._made[i]
+        if p is None:
+            rule, sources = self.rules[i], self.sources
+            p = self._made[i] = _permission(self.scope, rule, _make_reason(
+                self.binding, self.role, rule, self.subject, sources[i] if i < len(sources) else ""))
+        return p
+
+    def whole(self) -> tuple[Permission, ...]:
+        """Every permission, in order (made now where not made yet)."""
+        out = self._all
+        if out is None:
+            out = self._all = tuple(self._make(i) for i in range(len(self._made)))
+        return out
+
+    def __len__(self) -> int:
+        return len(self._made)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return self.whole()[i]
+        p = self._made[i]
+        return p if p is not None else self._make(i if i >= 0 else i + len(self._made))
+
+    def __iter__(self) -> Iterator[Permission]:
+        return iter(self._all if self._all is not None else self.whole())
 
 
 @dataclass(frozen=True)
@@ -260,7 +306,7 @@ class AccessModel:
         self._permissions: dict[UserInfo, tuple[Permission, ...]] = {}
         # The permissions one binding gives through one of its subjects, shared by every user
         # that subject matches (a group's members): made once, not once per user (issue 19).
-        self._granted: dict[tuple[ObjRef, RbacSubject], tuple[Permission, ...]] = {}
+        self._granted: dict[tuple[ObjRef, RbacSubject], Granted] = {}
         # `bindings_for`'s order as numbers, and what each tuple of groups gives (made when asked).
         self._ranks: dict[ObjRef, int] | None = None
         self._by_groups: dict[tuple[str, ...], tuple[dict[int, Ranked], list[Ranked]]] = {}
@@ -365,21 +411,31 @@ class AccessModel:
         groups' first and the user's own after keeps the same subject objects.
         """
         gfound, glist = self.group_part(user.groups)
+        own, mine = self.own_ranked(user)
+        if not own:
+            return list(glist), ()
+        found = dict(gfound)
+        found.update(own)
+        return sorted(found.values(), key=_first), mine
+
+    def own_ranked(self, user: UserInfo) -> tuple[dict[int, Ranked], tuple[int, ...]]:
+        """The entries of `bindings_ranked(user)[0]` that apply through the user's own name or
+        service account, by rank, and their ranks sorted (`bindings_ranked(user)[1]`): the
+        user's own subjects folded over its groups' part, without merging the two lists."""
         own = list(self._by_user.get(user.name, ()))
         if user.name.startswith(SA_PREFIX) and (sa := split_sa_username(user.name)) is not None:
             own += self._by_sa.get(sa, ())
         if not own:
-            return list(glist), ()
+            return {}, ()
+        gfound = self.group_part(user.groups)[0]
         rank = self._rank()
-        found = dict(gfound)
-        mine: dict[int, None] = {}
+        mine: dict[int, Ranked] = {}
         for b, s in own:
             r = rank[b.ref]
-            prev = found.get(r)
+            prev = mine.get(r) or gfound.get(r)
             if prev is None or b.subjects.index(s) < b.subjects.index(prev[2]):
-                found[r] = (r, b, s)
-                mine[r] = None
-        return sorted(found.values(), key=_first), tuple(sorted(mine))
+                mine[r] = (r, b, s)
+        return mine, tuple(sorted(mine))
 
     def _rank(self) -> dict[ObjRef, int]:
         if self._ranks is None:
@@ -397,7 +453,7 @@ class AccessModel:
         merged first does not matter)."""
         part = self._by_groups.get(groups)
         if part is None:
-            parts = sorted((self._one_group(g) for g in groups), key=len, reverse=True)
+            parts = sorted((self.one_group(g) for g in groups), key=len, reverse=True)
             found = dict(parts[0]) if parts else {}
             for other in parts[1:]:
                 for r, e in other.items():
@@ -407,8 +463,9 @@ class AccessModel:
             part = self._by_groups[groups] = (found, sorted(found.values(), key=_first))
         return part
 
-    def _one_group(self, group: str) -> dict[int, Ranked]:
-        """One group's bindings by rank, each with the group's earliest subject in it."""
+    def one_group(self, group: str) -> dict[int, Ranked]:
+        """One group's bindings by rank, each with the group's earliest subject in it (cached:
+        do not change what is returned)."""
         out = self._by_group_rank.get(group)
         if out is None:
             rank = self._rank()
@@ -493,20 +550,16 @@ class AccessModel:
         self._permissions[user] = result
         return result
 
-    def granted(self, b: BindingObj, s: RbacSubject) -> tuple[Permission, ...] | None:
+    def granted(self, b: BindingObj, s: RbacSubject) -> Granted | None:
         """The permissions binding `b` gives through its subject `s`, one per rule of its role in
-        the role's order (made once, the same objects for every user `s` matches); None when the
-        role does not exist."""
+        the role's order (the same objects for every user `s` matches, each made when first read:
+        `Granted`); None when the role does not exist."""
         granted = self._granted.get((b.ref, s))
         if granted is None:
             role = self.roles.get(b.role)
             if role is None:
                 return None
-            scope, ref, sources = b.scope, b.ref, role.rule_sources
-            granted = tuple(_permission(scope, rule, _make_reason(ref, role.ref, rule, s,
-                                                                 sources[i] if i < len(sources) else ""))
-                            for i, rule in enumerate(role.rules))
-            self._granted[(b.ref, s)] = granted
+            granted = self._granted[(b.ref, s)] = Granted(b, role, s)
         return granted
 
     def who_can(self, request: Request) -> list[WhoCan]:
@@ -572,6 +625,7 @@ def group_member(group: str) -> UserInfo:
 __all__ = [
     "AccessModel",
     "Decision",
+    "Granted",
     "Permission",
     "Reason",
     "RuleIndex",

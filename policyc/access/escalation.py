@@ -348,6 +348,8 @@ class EscalationGraph:
         self.sets = PermissionSets(model, (*(n for row in self.rules for n in row.requires), _IMPERSONATE_USERS,
                                            _IMPERSONATE_SAS))
         self._ident_blocks: dict[Identity, tuple[Block, ...] | None] = {}
+        self._present: dict[Identity, set[int] | None] = {}
+        self._relevant: dict[Identity, list[Block] | None] = {}
         self._sa_idents: dict[tuple[str, str], Identity] = {}
         self._sa_lists: dict[str, list[tuple[str, Identity]]] = {}
         self._sa_tuples: dict[str, tuple[Identity, ...]] = {}
@@ -721,23 +723,33 @@ class EscalationGraph:
     def _has_all(self, ident: Identity, row: EscalationRule) -> bool:
         """`self._all_needs(ident, row) is not None`, asking the blocks whether each answer is
         empty rather than merging the answers."""
-        blocks = self.blocks(ident)
-        if blocks is not None:
+        present = self._present_of(ident)
+        if present is not None:
             for need in row.requires:
-                has = self.sets.has(blocks, need)
-                if has is None:
-                    return self._all_needs(ident, row) is not None
-                if not has:
-                    return False
+                if id(need) not in present:
+                    if self.sets.asks(need):
+                        return False
+                    return self._all_needs(ident, row) is not None  # not the table's: asked plainly
             return True
         return self._all_needs(ident, row) is not None
 
+    def _present_of(self, ident: Identity) -> set[int] | None:
+        """The ids of the requirements the identity's blocks answer (`PermissionSets.present`),
+        once per identity (None: see `blocks`)."""
+        out = self._present.get(ident, _UNSET)
+        if out is _UNSET:
+            blocks = self.blocks(ident)
+            out = self._present[ident] = None if blocks is None else self.sets.present_in(blocks)
+        return out  # type: ignore[return-value]
+
     def relevant_blocks(self, ident: Identity) -> list[Block] | None:
         """The identity's blocks a requirement of the table may draw on (None: see `blocks`)."""
-        blocks = self.blocks(ident)
-        if blocks is None:
-            return None
-        return [blk for blk in blocks if self.sets.relevant(blk)]
+        out = self._relevant.get(ident, _UNSET)
+        if out is _UNSET:
+            blocks = self.blocks(ident)
+            out = self._relevant[ident] = (None if blocks is None
+                                           else [blk for blk in blocks if self.sets.relevant(blk)])
+        return out  # type: ignore[return-value]
 
     def _may_impersonate_users(self, ident: Identity) -> bool:
         """Whether a row impersonating users yields for the identity (a cheap test of each rule
@@ -1174,7 +1186,7 @@ class EscalationGraph:
         # matched it by name in place: the ranks of those are the rest of the key. (A user name
         # is not a service account's: `system:` names do not share; so its own subjects are all
         # `User` subjects of its name.)
-        return (ident.groups, self.sets.ranked(ident.user_info)[1])
+        return (ident.groups, self.sets.own(ident.user_info)[1])
 
     def representative(self, ident: Identity) -> Identity | None:
         """The first user seen with the same `share_key` whose reach, renamed, is this user's; None

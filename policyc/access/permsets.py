@@ -16,7 +16,7 @@ rule alone (issue 19).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from policyc.access import matching
@@ -29,8 +29,9 @@ from policyc.model.rbac import RbacSubject
 
 ALL = "*"
 
-# A run of permissions sharing one scope, aligned with the rules they hold (perms[i].rule is rules[i]).
-Segment = tuple[str | None, tuple[PolicyRule, ...], tuple[Permission, ...]]
+# A run of permissions sharing one scope, aligned with the rules they hold (perms[i].rule is rules[i]);
+# a binding's are made as they are read (authorizer.Granted).
+Segment = tuple[str | None, tuple[PolicyRule, ...], Sequence[Permission]]
 
 
 def signer_allowed(rule: PolicyRule, names: tuple[str, ...]) -> bool:
@@ -49,7 +50,7 @@ def _first_rank(entry: tuple[int, Block]) -> int:
 class Block:
     """Permissions shared by identities: segments, and the answers computed for them."""
 
-    __slots__ = ("segments", "subject", "refs", "ranks", "answers", "extra")
+    __slots__ = ("segments", "subject", "refs", "ranks", "answers", "present", "extra")
 
     def __init__(self, segments: tuple[Segment, ...], subject: RbacSubject | None = None,
                  refs: tuple[Any, ...] = (), ranks: tuple[int, ...] = ()) -> None:
@@ -60,6 +61,9 @@ class Block:
         # id(need) -> the block's permissions that satisfy it, sorted (non-empty answers only);
         # None until asked (PermissionSets.answers)
         self.answers: dict[int, list[Permission]] | None = None
+        # The ids of the requirements with a non-empty answer, found from the rules alone (no
+        # permission read); None until asked (PermissionSets.present)
+        self.present: set[int] | None = None
         self.extra: dict[Any, Any] = {}  # per-block caches of other users (guards)
 
     @property
@@ -83,6 +87,8 @@ class PermissionSets:
         self._bound: dict[UserInfo, list[tuple[BindingObj, RbacSubject]]] = {}
         self._group_blocks: dict[tuple[str, ...], tuple[list[tuple[int, Block]], frozenset[int]]] = {}
         self._user_blocks: dict[UserInfo, tuple[Block, ...]] = {}
+        self._own: dict[UserInfo, tuple[dict[int, Ranked], tuple[int, ...]]] = {}
+        self._one_group_cut: dict[str, list[tuple[int, Block]]] = {}
         self._blocks: dict[Any, Block] = {}
         # Requirements by the resources a rule must name to satisfy them: `*`, the resource (with
         # its subresource), `*/SUB` (matching.resource_matches).
@@ -95,6 +101,8 @@ class PermissionSets:
                 self._by_resource.setdefault(w, []).append(n)
         self._hits: dict[int, tuple[tuple[PolicyRule, ...], list[tuple[Need, tuple[int, ...]]]]] = {}
         self._keys: dict[int, tuple[Permission, tuple]] = {}
+        self._present_in: dict[int, tuple[tuple[Block, ...], set[int]]] = {}
+        self._present_cache: dict[tuple[int, bool], tuple[tuple[PolicyRule, ...], frozenset[int]]] = {}
         self.lookups = 0  # blocks answered (tests count them)
 
     def ranked(self, user: UserInfo) -> tuple[list[Ranked], tuple[int, ...]]:
@@ -102,6 +110,14 @@ class PermissionSets:
         out = self._ranked.get(user)
         if out is None:
             out = self._ranked[user] = self.model.bindings_ranked(user)
+        return out
+
+    def own(self, user: UserInfo) -> tuple[dict[int, Ranked], tuple[int, ...]]:
+        """`AccessModel.own_ranked`, once per user (do not change what is returned): the ranks
+        are `ranked(user)[1]`, without merging the user's bindings with its groups'."""
+        out = self._own.get(user)
+        if out is None:
+            out = self._own[user] = self.model.own_ranked(user)
         return out
 
     def bound(self, user: UserInfo) -> list[tuple[BindingObj, RbacSubject]]:
@@ -116,28 +132,46 @@ class PermissionSets:
         the bindings (in `bindings_for` order) that matched the user through it, in the order of
         each subject's first binding.
 
-        What its groups give is cut into blocks once per tuple of groups; the user's own
-        bindings (by its name or service account) are cut apart and put in place by their first
+        What its groups give is cut into blocks once per tuple of groups (from each group's
+        blocks, cut once per group, when no binding names two of them); the user's own bindings
+        (by its name or service account) are cut apart and put in place by their first
         binding's rank, unless one of them took a binding from a group (a binding that names
         both, the user first): then the whole list is cut again (issue 19).
         """
         out = self._user_blocks.get(user)
         if out is not None:
             return out
-        entries, mine = self.ranked(user)
+        own, mine = self.own(user)
         group = self._group_blocks.get(user.groups)
         if group is None:
-            gfound, glist = self.model.group_part(user.groups)
-            group = self._group_blocks[user.groups] = (self._cut(glist), frozenset(e[0] for e in glist))
+            group = self._group_blocks[user.groups] = self._group_cut(user.groups)
         if not mine:
             cut = group[0]
         elif group[1].isdisjoint(mine):
-            wanted = set(mine)
-            cut = sorted([*group[0], *self._cut([e for e in entries if e[0] in wanted])], key=_first_rank)
+            cut = sorted([*group[0], *self._cut([own[r] for r in mine])], key=_first_rank)
         else:
-            cut = self._cut(entries)
+            cut = self._cut(self.ranked(user)[0])
         out = self._user_blocks[user] = tuple(blk for _rank, blk in cut)
         return out
+
+    def _group_cut(self, groups: tuple[str, ...]) -> tuple[list[tuple[int, Block]], frozenset[int]]:
+        """`_cut` of what a tuple of groups gives (`AccessModel.group_part`) and its ranks. A
+        block holds one subject's bindings and a group's entries all name the group, so when no
+        binding is in two groups' parts the tuple's blocks are its groups' own, each cut once
+        (`system:authenticated`'s is in every tuple): the same keys, so the same blocks."""
+        gfound, glist = self.model.group_part(groups)
+        parts = [self.model.one_group(g) for g in groups]
+        if sum(map(len, parts)) == len(gfound):
+            cut = []
+            for g, part in zip(groups, parts, strict=True):
+                one = self._one_group_cut.get(g)
+                if one is None:
+                    one = self._one_group_cut[g] = self._cut(sorted(part.values(), key=_first_rank))
+                cut += one
+            cut.sort(key=_first_rank)
+        else:
+            cut = self._cut(glist)
+        return cut, frozenset(gfound)
 
     def _cut(self, entries: list[Ranked]) -> list[tuple[int, Block]]:
         """Blocks of ranked bindings, one per subject, each with the rank of its first binding."""
@@ -177,6 +211,8 @@ class PermissionSets:
         """The permissions of `blocks` that satisfy a requirement, in `sort_key` order (a new
         list); None for a requirement not among `needs`."""
         key = id(need)
+        if key not in self.present_in(blocks):
+            return [] if key in self._need_ids else None
         parts = []
         for blk in blocks:
             answers = blk.answers if blk.answers is not None else self.answers(blk)
@@ -195,16 +231,52 @@ class PermissionSets:
         key = id(need)
         if key not in self._need_ids:
             return None
+        return any(key in (blk.present if blk.present is not None else self.present(blk)) for blk in blocks)
+
+    def asks(self, need: Need) -> bool:
+        """Whether the requirement is among `needs` (answered per block)."""
+        return id(need) in self._need_ids
+
+    def present_in(self, blocks: tuple[Block, ...] | list[Block]) -> set[int]:
+        """The ids of the requirements `need(blocks, ...)` answers non-empty (do not change the
+        set returned; kept per tuple of blocks: an identity's are one tuple, asked per row)."""
+        entry = self._present_in.get(id(blocks))
+        if entry is not None and entry[0] is blocks:
+            return entry[1]
+        out: set[int] = set()
         for blk in blocks:
-            answers = blk.answers if blk.answers is not None else self.answers(blk)
-            if key in answers:  # only non-empty answers are kept
-                return True
-        return False
+            out |= blk.present if blk.present is not None else self.present(blk)
+        if isinstance(blocks, tuple):
+            self._present_in[id(blocks)] = (blocks, out)
+        return out
 
     def relevant(self, blk: Block) -> bool:
         """Whether a permission of the block satisfies a requirement (a block that does not is
         in no answer, so no step's grants)."""
-        return bool(blk.answers if blk.answers is not None else self.answers(blk))
+        return bool(blk.present if blk.present is not None else self.present(blk))
+
+    def present(self, blk: Block) -> set[int]:
+        """The ids of the requirements `answers(blk)` answers (its keys), from the segments'
+        scopes and rules alone: no permission is made or read (authorizer.Granted)."""
+        if blk.present is None:
+            if blk.answers is not None:
+                blk.present = set(blk.answers)
+            else:
+                found: set[int] = set()
+                for scope, rules, _perms in blk.segments:
+                    found |= self._present_rules(rules, scope is None)
+                blk.present = found
+        return blk.present
+
+    def _present_rules(self, rules: tuple[PolicyRule, ...], cluster: bool) -> frozenset[int]:
+        """The ids of the requirements some of `rules` satisfy in a segment cluster-wide or not
+        (a cluster requirement only cluster-wide), cached per rules tuple."""
+        key = (id(rules), cluster)
+        entry = self._present_cache.get(key)
+        if entry is None or entry[0] is not rules:
+            entry = self._present_cache[key] = (rules, frozenset(
+                id(need) for need, _places in self.hits(rules) if cluster or not need.cluster))
+        return entry[1]
 
     def answers(self, blk: Block) -> dict[int, list[Permission]]:
         """Every requirement's non-empty answer in the block, computed once."""
