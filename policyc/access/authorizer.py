@@ -149,6 +149,10 @@ class Granted(Sequence[Permission]):
                 self.binding, self.role, rule, self.subject, sources[i] if i < len(sources) else ""))
         return p
 
+    def made(self, i: int) -> bool:
+        """Whether the permission at place `i` was made (read) already."""
+        return self._made[i] is not None
+
     def whole(self) -> tuple[Permission, ...]:
         """Every permission, in order (made now where not made yet)."""
         out = self._all

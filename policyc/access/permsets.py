@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from policyc.access import matching
-from policyc.access.authorizer import AccessModel, Permission, Ranked
+from policyc.access.authorizer import AccessModel, Granted, Permission, Ranked
 from policyc.access.escalation_rules import Need
 from policyc.access.objects import BindingObj
 from policyc.access.request import Request, UserInfo
@@ -101,6 +101,8 @@ class PermissionSets:
                 self._by_resource.setdefault(w, []).append(n)
         self._hits: dict[int, tuple[tuple[PolicyRule, ...], list[tuple[Need, tuple[int, ...]]]]] = {}
         self._keys: dict[int, tuple[Permission, tuple]] = {}
+        # Answers' places by a bound block's content (`_content`): key -> (objects, places).
+        self._placed: dict[tuple, tuple[tuple, dict[int, list[tuple[int, int]]]]] = {}
         self._present_in: dict[int, tuple[tuple[Block, ...], set[int]]] = {}
         self._present_cache: dict[tuple[int, bool], tuple[tuple[PolicyRule, ...], frozenset[int]]] = {}
         self.lookups = 0  # blocks answered (tests count them)
@@ -279,9 +281,21 @@ class PermissionSets:
         return entry[1]
 
     def answers(self, blk: Block) -> dict[int, list[Permission]]:
-        """Every requirement's non-empty answer in the block, computed once."""
+        """Every requirement's non-empty answer in the block, computed once.
+
+        A bound block's answers are placed (segment, rule) by its content (`_content`): blocks
+        alike but for their subject, namespaces and bindings (a namespace's service accounts,
+        each team's users) take their permissions at the places the first one's sort put them,
+        without sorting again."""
         if blk.answers is None:
             self.lookups += 1
+            content = self._content(blk)
+            if content is not None:
+                entry = self._placed.get(content[0])
+                if entry is not None and all(a is b for a, b in zip(entry[0], content[1], strict=True)):
+                    segs = blk.segments
+                    blk.answers = {k: [segs[si][2][ri] for si, ri in places] for k, places in entry[1].items()}
+                    return blk.answers
             acc: dict[int, list[Permission]] = {}
             for scope, rules, perms in blk.segments:
                 for need, found in self.hits(rules):
@@ -292,7 +306,32 @@ class PermissionSets:
                 if len(ps) > 1:
                     ps.sort(key=self.sort_key)
             blk.answers = acc
+            if content is not None:
+                where = {id(p): (si, ri) for si, (_s, _r, perms) in enumerate(blk.segments)
+                         for ri, p in enumerate(perms) if isinstance(perms, Granted) and perms.made(ri)}
+                self._placed[content[0]] = (content[1], {k: [where[id(p)] for p in ps] for k, ps in acc.items()})
         return blk.answers
+
+    @staticmethod
+    def _content(blk: Block) -> tuple[tuple, tuple] | None:
+        """What a bound block's answers and their order depend on, bar which permissions sit at
+        the places: per segment, whether it is cluster-wide and its namespace's place among the
+        block's (`Permission.sort_key` compares scopes first), its role's rules and their
+        sources (the rule, then the reason's `via_role`); the subject is the block's, and its
+        bindings, in reference order, are the segments' order (equal rules in equal scopes are
+        ordered by binding, then place). With the objects whose ids it holds (kept and compared,
+        so an id is not reused); None for a block that is not a binding's."""
+        if blk.subject is None:
+            return None
+        scopes = sorted({scope for scope, _r, _p in blk.segments if scope is not None})
+        rank = {scope: i for i, scope in enumerate(scopes)}
+        key, held = [], []
+        for scope, rules, perms in blk.segments:
+            if not isinstance(perms, Granted) or perms.rules is not rules:
+                return None
+            key.append((None if scope is None else rank[scope], id(rules), id(perms.sources)))
+            held += (rules, perms.sources)
+        return tuple(key), tuple(held)
 
     def hits(self, rules: tuple[PolicyRule, ...]) -> list[tuple[Need, tuple[int, ...]]]:
         """Which of `rules` satisfy each requirement, in any scope (EscalationGraph.find's test:

@@ -6,6 +6,8 @@ Each shortcut against the plain computation it replaces:
 - `AccessModel.own_ranked` against the user's own entries of `bindings_ranked`;
 - `PermissionSets.present` (which requirements a block answers, from its rules) against the
   keys of its answers, and `EscalationGraph._has_all` against `_all_needs`;
+- `PermissionSets.answers` placed by a block's content (`_content`) against the block's own
+  sorted answers;
 - `PermissionSets.user_blocks` made from each group's blocks against a cut of the whole list,
   with a binding that names two groups of a user (the parts overlap);
 
@@ -162,3 +164,25 @@ def test_a_guard_check_reads_few_permissions(tmp_path: Path) -> None:
     total = sum(len(g) for g in granted)
     # Most places are never read: a row or a guard reads only the rules that meet it.
     assert 0 < made < total // 2, (made, total)
+
+
+def test_answers_placed_by_content_are_the_blocks_own(tmp_path: Path) -> None:
+    reused = 0
+    for folder in _folders(tmp_path):
+        graph, reached = _graph(folder)
+        blocks = list({id(b): b for ident in reached for b in graph.blocks(ident) or ()}.values())
+        fast = PermissionSets(graph.model, graph.sets.needs)
+        plain = PermissionSets(graph.model, graph.sets.needs)
+        plain._content = lambda blk: None  # type: ignore[method-assign]
+        for blk in blocks:
+            blk.answers = None
+            placed = fast.answers(blk)
+            blk.answers = None
+            own = plain.answers(blk)
+            assert list(placed) == list(own), folder
+            for k, ps in own.items():
+                assert [id(p) for p in placed[k]] == [id(p) for p in ps], (folder, blk.subject)
+        bound = sum(blk.subject is not None for blk in blocks)
+        assert len(fast._placed) <= bound
+        reused += bound - len(fast._placed)
+    assert reused > 50  # most service accounts' and users' own blocks are alike
