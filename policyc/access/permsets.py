@@ -307,8 +307,9 @@ class PermissionSets:
                     ps.sort(key=self.sort_key)
             blk.answers = acc
             if content is not None:
-                where = {id(p): (si, ri) for si, (_s, _r, perms) in enumerate(blk.segments)
-                         for ri, p in enumerate(perms) if isinstance(perms, Granted) and perms.made(ri)}
+                # Every permission of an answer was read, so made (the others are not made here).
+                where = {id(perms[ri]): (si, ri) for si, (_s, _r, perms) in enumerate(blk.segments)
+                         for ri in range(len(perms)) if perms.made(ri)}  # type: ignore[attr-defined]
                 self._placed[content[0]] = (content[1], {k: [where[id(p)] for p in ps] for k, ps in acc.items()})
         return blk.answers
 
