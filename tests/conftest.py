@@ -68,6 +68,14 @@ def generated_org(folder: Path, namespaces: int, extra: str = "", shape: str = "
     return org
 
 
+def equivalence_folders(tmp_path: Path, extra: str) -> list[Path]:
+    """The inputs a fast path is compared with its plain algorithm on: a generated identity-heavy
+    organisation with `extra` (guards broken on purpose), the golden policy, and the spec's
+    `article` and `org` when ../shared is beside the clone."""
+    spec = REPO.parent / "shared" / "spec"
+    out = [generated_org(tmp_path, 30, extra), REPO / "tests" / "golden" / "rbac" / "policy"]
+    return out + [spec / name for name in ("article", "org") if (spec / name).is_dir()]
+
 def policyc_command() -> list[str]:
     """The installed console script (the real entry point users run)."""
     script = Path(sys.executable).parent / "policyc"

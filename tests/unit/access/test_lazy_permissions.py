@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import REPO, generated_org
+from conftest import equivalence_folders, generated_org
 from policyc.access.authorizer import AccessModel, Granted, Permission, Reason
 from policyc.access.escalation import EscalationGraph, Identity
 from policyc.access.guards import GuardSpec, check_guard
@@ -27,8 +27,6 @@ from policyc.access.permsets import PermissionSets
 from policyc.access.policy import everyone, graph_for, model_from_program
 from policyc.check.access_guards import guard_range
 from policyc.pipeline import compile_path
-
-SPEC = REPO.parent / "shared" / "spec"
 
 BREAKS = """
 forbid read secrets for everyone except team platform
@@ -40,9 +38,7 @@ grant escalate, bind roles.rbac.authorization.k8s.io to group oidc:t002-data-dev
 
 
 def _folders(tmp_path: Path) -> list[Path]:
-    out = [generated_org(tmp_path, 30, BREAKS), REPO / "tests" / "golden" / "rbac" / "policy"]
-    out += [SPEC / name for name in ("article", "org") if (SPEC / name).is_dir()]
-    return out
+    return equivalence_folders(tmp_path, BREAKS)
 
 
 def _graph(folder: Path) -> tuple[EscalationGraph, list[Identity]]:

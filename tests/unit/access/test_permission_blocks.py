@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, generated_org
+from conftest import equivalence_folders, generated_org
 from policyc.access.authorizer import AccessModel, Permission, Reason
 from policyc.access.escalation import EscalationGraph, Identity
 from policyc.access.guards import GuardSpec, check_guard
@@ -25,8 +25,6 @@ from policyc.diagnostics import render_text
 from policyc.k8s.rules import PolicyRule
 from policyc.model.rbac import RbacSubject
 from policyc.pipeline import compile_path
-
-SPEC = REPO.parent / "shared" / "spec"
 
 # Guards broken directly (PC301) and through escalation (PC302) by shared and unshared classes:
 # a team that may impersonate users (never shared), a user bound on its own, secrets readers.
@@ -50,9 +48,7 @@ def _plain(mp: pytest.MonkeyPatch) -> None:
 
 
 def _folders(tmp_path: Path) -> list[Path]:
-    out = [generated_org(tmp_path, 30, BREAKS), REPO / "tests" / "golden" / "rbac" / "policy"]
-    out += [SPEC / name for name in ("article", "org") if (SPEC / name).is_dir()]
-    return out
+    return equivalence_folders(tmp_path, BREAKS)
 
 
 def _graph(folder: Path) -> tuple[EscalationGraph, list[Identity]]:
