@@ -31,7 +31,7 @@ from policyc.access.objects import (
     parse_binding,
     parse_role,
 )
-from policyc.access.request import ALL_SERVICE_ACCOUNTS, AUTHENTICATED, UNAUTHENTICATED, Request, sa_groups
+from policyc.access.request import ALL_SERVICE_ACCOUNTS, AUTHENTICATED, UNAUTHENTICATED, sa_groups
 from policyc.access.reuse import carry
 from policyc.k8s.bootstrap import bootstrap_objects
 from policyc.k8s.rules import Atom, PolicyRule
@@ -43,19 +43,14 @@ if TYPE_CHECKING:
     from policyc.model.manifest import Manifest
 
 
-def _atom_request(a: Atom) -> Request:
-    if a.url:
-        return Request(a.verb, path=a.url)
-    resource, _, sub = a.resource.partition("/")
-    return Request(a.verb, a.group, resource, sub, a.names[0] if a.names else "")
-
-
 def _rule_atoms(rule: m.Rule) -> list[Atom]:
     return rule.atoms()
 
 
 def _produces(source: m.Rule, rule: PolicyRule) -> bool:
-    """Whether a language rule contributed to an emitted PolicyRule (some atom the rule allows)."""
+    """Whether a language rule contributed to an emitted PolicyRule: one of its atoms is written in the
+    rule (its group, resource, verb and names). Not "the rule allows the atom": `patch */scale` allows
+    the atom of a `patch deployments.apps/scale` line without that line writing it."""
     for a in _rule_atoms(source):
         if a.url:
             if a.url in rule.non_resource_urls and matching.verb_matches(rule, a.verb):
@@ -63,8 +58,6 @@ def _produces(source: m.Rule, rule: PolicyRule) -> bool:
             continue
         if (a.group in rule.api_groups and a.resource in rule.resources and matching.verb_matches(rule, a.verb)
                 and set(a.names) == set(rule.resource_names)):
-            return True
-        if matching.rule_allows(rule, _atom_request(a)) and not a.names and not rule.resource_names:
             return True
     return False
 
