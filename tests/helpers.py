@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from policyc.diagnostics import Diagnostic
+from policyc.diagnostics import Diagnostic, render_text
 from policyc.pipeline import Options, Result, compile_sources, run
 from policyc.source import SourceFile
 
@@ -61,3 +61,16 @@ def schema_problems(result: Result) -> list[str]:
             pytest.skip(str(exc))
         problems += [f"{m.kind}/{m.name}: {e}" for e in errors]
     return problems
+
+
+def same_as_fresh(program, what: str) -> set[str]:  # noqa: ANN001  (a policyc.lsp.workspace.PolicyFolder)
+    """Analyse `program` as the language server does and assert the result equals a fresh compile of
+    the same texts (diagnostics, their rendering, emitted bodies); the codes found."""
+    analysis = program.analyse()
+    texts = {**program.disk, **program.overlays}
+    fresh = compile_sources([SourceFile(n, texts[n]) for n in sorted(texts)], lints=True)
+    assert analysis.result.diagnostics == fresh.diagnostics, what
+    assert render_text(analysis.result.diagnostics, analysis.result.sources) == render_text(
+        fresh.diagnostics, fresh.sources), what
+    assert [m.body for m in analysis.result.manifests] == [m.body for m in fresh.manifests], what
+    return {d.code for d in fresh.diagnostics}

@@ -14,7 +14,7 @@ import hashlib
 import marshal
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from policyc import model as m
 from policyc.access import matching
@@ -62,6 +62,11 @@ def _produces(source: m.Rule, rule: PolicyRule) -> bool:
     return False
 
 
+def _by_ref(objs: Iterable[Any]) -> dict[ObjRef, Any]:
+    """Bindings or compiled roles by the object reference they are emitted as."""
+    return {ObjRef(o.kind, o.namespace or "", o.name): o for o in objs}
+
+
 class Provenance:
     """Emitted objects mapped back to the policy text."""
 
@@ -79,16 +84,14 @@ class Provenance:
     def bindings(self) -> dict[ObjRef, Binding]:
         """Every binding of the program by its object reference."""
         if self._bindings is None:
-            bindings = self._program.bindings if self._program is not None else ()
-            self._bindings = {ObjRef(b.kind, b.namespace or "", b.name): b for b in bindings}
+            self._bindings = _by_ref(self._program.bindings if self._program is not None else ())
         return self._bindings
 
     @property
     def roles(self) -> dict[ObjRef, CompiledRole]:
         """Every compiled role of the program by its object reference."""
         if self._roles is None:
-            roles = self._program.compiled_roles if self._program is not None else ()
-            self._roles = {ObjRef(r.kind, r.namespace or "", r.name): r for r in roles}
+            self._roles = _by_ref(self._program.compiled_roles if self._program is not None else ())
         return self._roles
 
     def grants_for(self, reason: Reason) -> tuple[m.Grant, ...]:

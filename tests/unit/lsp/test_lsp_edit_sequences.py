@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from conftest import bench_module
-from policyc.diagnostics import render_text
+from helpers import same_as_fresh
 from policyc.lsp.workspace import PolicyFolder
 from policyc.pipeline import compile_sources
 from policyc.source import SourceFile
@@ -30,16 +30,6 @@ def _folder(tmp_path: Path, namespaces: int = 20) -> PolicyFolder:
     return program
 
 
-def _same_as_fresh(program: PolicyFolder, what: str) -> set[str]:
-    """Analyse the program as the server does and compare with a fresh compile; the codes found."""
-    analysis = program.analyse()
-    texts = {**program.disk, **program.overlays}
-    fresh = compile_sources([SourceFile(n, texts[n]) for n in sorted(texts)], lints=True)
-    assert analysis.result.diagnostics == fresh.diagnostics, what
-    assert render_text(analysis.result.diagnostics, analysis.result.sources) == render_text(
-        fresh.diagnostics, fresh.sources), what
-    assert [m.body for m in analysis.result.manifests] == [m.body for m in fresh.manifests], what
-    return {d.code for d in fresh.diagnostics}
 
 
 def _set(program: PolicyFolder, name: str, text: str, version: int) -> None:
@@ -79,26 +69,26 @@ def test_hand_picked_edits_equal_a_fresh_check(tmp_path: Path, kept: None) -> No
     for what, name, text in steps:
         _set(program, name, text, version)
         version += 1
-        codes[what] = _same_as_fresh(program, what)
+        codes[what] = same_as_fresh(program, what)
     # A role renamed in every file (declaration and uses), then half of it undone (PC101).
     for name, text in renamed.items():
         if text != program.disk[name] or name in program.overlays:
             _set(program, name, text, version)
             version += 1
-    codes["renamed"] = _same_as_fresh(program, "renamed")
+    codes["renamed"] = same_as_fresh(program, "renamed")
     _set(program, ROLES, roles, version)
     version += 1
-    codes["rename half undone"] = _same_as_fresh(program, "rename half undone")
+    codes["rename half undone"] = same_as_fresh(program, "rename half undone")
     _set(program, ROLES, renamed[ROLES], version)
     version += 1
-    codes["rename done again"] = _same_as_fresh(program, "rename done again")
+    codes["rename done again"] = same_as_fresh(program, "rename done again")
     # A file deleted: its grants and users are gone.
     _delete(program, OTHER)
-    codes["file deleted"] = _same_as_fresh(program, "file deleted")
+    codes["file deleted"] = same_as_fresh(program, "file deleted")
     # A file renamed: the same text under another name (every span names the new file).
     program.path_of("teams/moved.policy").write_text(other)
     program.reread("teams/moved.policy")
-    codes["file renamed"] = _same_as_fresh(program, "file renamed")
+    codes["file renamed"] = same_as_fresh(program, "file renamed")
     # The edits did what they say (so that the comparisons above cover them).
     assert "PC101" in codes["broken"] and "PC101" in codes["broken again (a state seen before)"]
     assert {"PC301", "PC302"} & codes["guard broken"] and not {"PC301", "PC302"} & codes["undo"]
@@ -171,4 +161,4 @@ def test_random_edits_equal_a_fresh_check(tmp_path: Path, kept: None) -> None:
         text = originals[name] if rng.random() < 0.25 else _random_edit(rng, current[name])
         current[name] = text
         _set(program, name, text, version)
-        _same_as_fresh(program, f"random edit {version} of {name}")
+        same_as_fresh(program, f"random edit {version} of {name}")
