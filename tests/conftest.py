@@ -15,7 +15,10 @@ from types import ModuleType
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+# ../shared: the language spec, the upstream fixtures, the schemas. Read only: tests never write
+# there (`shared_untouched` below fails the run when they do). POLICYC_TEST_SHARED points the
+# tests at another copy (how the guard's own failure is shown without touching the real one).
+SHARED = Path(os.environ.get("POLICYC_TEST_SHARED") or REPO.parent / "shared")
 
 
 def _private_cache() -> None:
@@ -37,6 +40,60 @@ def shared_path(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent (../shared sits beside a developer's or CI's checkout only)")
     return path
+
+
+def spec_copy(tmp_path: Path, case: str) -> Path:
+    """A copy of ../shared/spec/CASE under `tmp_path` (skip when absent), for anything that builds it:
+    `policyc build DIR` keeps the users' keys beside DIR when DIR is in no git work tree
+    (policyc/cli/secrets_dir.py), which for the spec itself would be ../shared/spec/.policyc."""
+    copy = tmp_path / "spec" / case
+    shutil.copytree(shared_path("spec", case), copy)
+    return copy
+
+
+Listing = dict[str, tuple[int, int]]
+
+
+def tree_listing(root: Path) -> Listing:
+    """Every file and folder under `root` (itself included) with its size and mtime in ns.
+
+    A folder's mtime moves when an entry appears in it or leaves it, so a removed file shows too.
+    ../shared (~1,700 entries) is listed in ~20 ms, so the whole of it is listed, not a sample.
+    """
+    out: Listing = {}
+    for folder, dirs, files in os.walk(root):
+        for name in (".", *dirs, *files):
+            path = os.path.join(folder, name)
+            st = os.lstat(path)
+            out[os.path.normpath(os.path.relpath(path, root))] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def listing_changes(before: Listing, after: Listing) -> list[str]:
+    """What differs between two listings, one line per path: appeared, removed or changed."""
+    lines = [f"appeared {p}" for p in sorted(after.keys() - before.keys())]
+    lines += [f"removed  {p}" for p in sorted(before.keys() - after.keys())]
+    lines += [f"changed  {p}" for p in sorted(before.keys() & after.keys()) if before[p] != after[p]]
+    return lines
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_untouched() -> Iterator[None]:
+    """Fail the run when anything under ../shared appeared, went or changed while the tests ran.
+
+    A test once built ../shared/spec/article in place and left ../shared/spec/.policyc/secrets
+    behind (the default secrets folder of a folder in no git work tree is beside it). Tests that
+    build the spec build a copy (`spec_copy`). The error names the paths; with pytest-xdist each
+    worker compares its own start and end. No ../shared: nothing to guard."""
+    if not SHARED.is_dir():
+        yield
+        return
+    before = tree_listing(SHARED)
+    yield
+    changed = listing_changes(before, tree_listing(SHARED))
+    if changed:
+        pytest.fail(f"the tests wrote into {SHARED}, which they must only read (copy it with spec_copy, or pass "
+                    "--secrets and -o under tmp_path):\n  " + "\n  ".join(changed), pytrace=False)
 
 
 def case_folders(parent: Path) -> list[Path]:
@@ -72,7 +129,7 @@ def equivalence_folders(tmp_path: Path, extra: str) -> list[Path]:
     """The inputs a fast path is compared with its plain algorithm on: a generated identity-heavy
     organisation with `extra` (guards broken on purpose), the golden policy, and the spec's
     `article` and `org` when ../shared is beside the clone."""
-    spec = REPO.parent / "shared" / "spec"
+    spec = SHARED / "spec"  # compiled in memory only: nothing is written beside it
     out = [generated_org(tmp_path, 30, extra), REPO / "tests" / "golden" / "rbac" / "policy"]
     return out + [spec / name for name in ("article", "org") if (spec / name).is_dir()]
 

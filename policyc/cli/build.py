@@ -9,7 +9,7 @@ import typer
 
 from policyc.cli.common import EXIT_ERRORS, Format, fail_usage, report, run_or_exit
 from policyc.cli.paths import shown_path
-from policyc.cli.secrets_dir import secrets_location
+from policyc.cli.secrets_dir import SecretsLocation, secrets_location
 from policyc.model.program import Program
 from policyc.output.secrets import SecretsError
 from policyc.output.tree import MANIFEST_LIST, ForeignFilesError, diff_tree, layout
@@ -46,13 +46,13 @@ def build(
         raise typer.Exit(EXIT_ERRORS)
     if check_only:
         if result.issue_error is not None:
-            raise fail_usage(str(result.issue_error))
+            raise fail_usage(_secrets_failure(result.issue_error, store))
         _check_tree(out, layout(result.manifests, result.files))
         return
     try:
         run(options, result, start="write")
     except SecretsError as exc:
-        raise fail_usage(str(exc)) from None
+        raise fail_usage(_secrets_failure(exc, store)) from None
     except ForeignFilesError as exc:
         listed = "\n".join(f"  {p}" for p in exc.paths)
         raise fail_usage(
@@ -67,6 +67,14 @@ def build(
     issued = result.issued
     if result.program is not None and issued is not None and (issued.written or issued.kept):
         typer.echo(_credentials_line(result.program, issued, out))
+
+
+def _secrets_failure(exc: SecretsError, store: SecretsLocation) -> str:
+    """The secrets folder's error; when policyc chose the folder, where from and how to choose another
+    (a policy in a read-only or foreign folder, e.g. a checkout of someone else's, has its default beside it)."""
+    if store.given:
+        return str(exc)
+    return f"{exc}\nhelp: policyc chose {shown_path(store.path)} ({store.why}); `--secrets DIR` chooses another folder"
 
 
 def _credentials_line(program: Program, issued: IssueReport, out: Path) -> str:

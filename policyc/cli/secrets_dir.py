@@ -32,6 +32,7 @@ class SecretsLocation:
     path: Path
     why: str
     existed: bool
+    given: bool = False  # by `--secrets`, rather than the default
 
     def announce_if_created(self) -> None:
         """On first use, say where the credentials went and how to choose another folder (stderr)."""
@@ -56,7 +57,7 @@ def work_tree_of(folder: Path) -> Path | None:
 def secrets_location(policy: Path, given: Path | None) -> SecretsLocation:
     """The folder of `--secrets`, else the default anchored to `policy` (see the module docstring)."""
     if given is not None:
-        return SecretsLocation(Path(os.path.abspath(given)), "given by --secrets", given.is_dir())
+        return SecretsLocation(Path(os.path.abspath(given)), "given by --secrets", given.is_dir(), given=True)
     anchor = Path(os.path.abspath(policy))
     folder = anchor if anchor.is_dir() else anchor.parent
     root = work_tree_of(folder.resolve())

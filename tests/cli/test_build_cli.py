@@ -77,10 +77,10 @@ def test_failed_build_leaves_previous_out_untouched(policyc: list[str], tmp_path
 
 
 def test_foreign_files_in_out_are_not_deleted(policyc: list[str], tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    assert run([*policyc, "build", str(ARTICLE), "-o", str(out)]).returncode == 0
+    out, secrets = tmp_path / "out", ["--secrets", str(tmp_path / "secrets")]  # not the repository's .policyc
+    assert run([*policyc, "build", str(ARTICLE), "-o", str(out), *secrets]).returncode == 0
     (out / "notes.txt").write_text("mine\n")
-    r = run([*policyc, "build", str(ARTICLE), "-o", str(out)])
+    r = run([*policyc, "build", str(ARTICLE), "-o", str(out), *secrets])
     assert r.returncode == 2
     assert "notes.txt" in r.stderr
     assert (out / "notes.txt").read_text() == "mine\n"

@@ -101,3 +101,16 @@ def test_kubeconfig_and_rotate_use_the_folder_build_used(policyc: list[str], pro
     assert "wrote .policyc/secrets/users/jack@test.com/token" in r.stdout
     assert (project / ".policyc" / "secrets" / "users" / "jack@test.com" / "token").read_bytes() != token
     assert not (elsewhere / ".policyc").exists()
+
+
+def test_an_unusable_default_folder_says_where_it_came_from_and_how_to_choose(policyc: list[str], project: Path) -> None:
+    # Beside a policy in no git work tree, e.g. a read-only checkout: here `.policyc` is a file.
+    (project / ".policyc").write_text("not a folder\n")
+    r = run([*policyc, "build", "policies", "-o", "out"], project)
+    assert r.returncode == 2
+    assert "error: cannot prepare the secrets folder" in r.stderr
+    assert ("help: policyc chose .policyc/secrets (beside policies, which is in no git work tree); "
+            "`--secrets DIR` chooses another folder") in r.stderr
+    assert not (project / "out").exists()
+    given = run([*policyc, "build", "policies", "-o", "out", "--secrets", ".policyc/x"], project)
+    assert given.returncode == 2 and "help: policyc chose" not in given.stderr  # the user chose it

@@ -11,7 +11,6 @@ import pytest
 
 from conftest import REPO
 
-ARTICLE = REPO.parent / "shared" / "spec" / "article"
 MANIFEST = REPO / "tests" / "unit" / "output" / "fixtures" / "kube-apiserver-1.24.yaml"
 MEMORY = 1024 * 1024 * 1024  # the bomb used 6 GB before; a refusal needs a fraction of this
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, generated_org
+from conftest import REPO, SHARED, generated_org
 from policyc.access.authorizer import AccessModel
 from policyc.access.escalation import EscalationGraph, Identity
 from policyc.access.guards import GuardSpec, _Breaks, _Forbidden, check_guard, cluster_scoped, first_violation
@@ -34,7 +34,7 @@ from policyc.check.access_guards import guard_range
 from policyc.model.rbac import RbacSubject
 from policyc.pipeline import compile_path
 
-SPEC = REPO.parent / "shared" / "spec"
+SPEC = SHARED / "spec"  # compiled in memory only
 
 BREAKS = """
 forbid read secrets for everyone except team platform

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, generated_org
+from conftest import REPO, SHARED, generated_org
 from policyc.access.authorizer import AccessModel, Permission
 from policyc.access.escalation import EscalationGraph, Identity, Step, _step, expand, step_kind
 from policyc.access.escalation_rules import EscalationRule
@@ -33,7 +33,7 @@ from policyc.check.access_guards import guard_range
 from policyc.diagnostics import render_text
 from policyc.pipeline import compile_path
 
-SPEC = REPO.parent / "shared" / "spec"
+SPEC = SHARED / "spec"  # compiled in memory only
 
 BREAKS = """
 forbid read secrets for everyone except team platform
