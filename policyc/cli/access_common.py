@@ -13,8 +13,9 @@ from policyc.access.authorizer import ACCESS_KINDS, Reason
 from policyc.access.request import Request
 from policyc.access.session import AccessError, Session, release_of
 from policyc.cli.console import EXIT_USAGE, fail_usage
-from policyc.diagnostics import render_text
-from policyc.k8s.yamlread import ReadError, read_paths
+from policyc.diagnostics import Diagnostic, render_text
+from policyc.k8s.yamlread import Doc, ReadError, namespace_conflict, read_paths
+from policyc.source import SourceFile
 
 
 class Output(StrEnum):
@@ -24,23 +25,26 @@ class Output(StrEnum):
     json = "json"
 
 
-def load_model(policy: Path | None, sources: list[Path] | None, kubernetes: str | None) -> Session:
+def load_model(policy: Path | None, sources: list[Path] | None, kubernetes: str | None,
+               namespace: str | None = None) -> Session:
     """The access session of a compiled policy (`--policy`, default `policies/`) or of YAML (`--from`);
-    exits 2 on errors."""
+    exits 2 on errors. `namespace` (`-n`) places the `--from` objects that name none (`placed_objects`)."""
     if policy is not None and sources:
         raise fail_usage("--policy and --from exclude each other")
     if sources:
         try:
             version = release_of(kubernetes)
-            # The importer's reader: an object the engine reads but cannot read as Kubernetes would
-            # is an error here, since the answer would silently leave it out.
-            docs, files, diags = read_paths([str(s) for s in sources], strict="PC310", kinds=ACCESS_KINDS,
-                                             positions=False)
+            docs, files, diags = placed_objects(sources, namespace)
         except (AccessError, ReadError) as exc:
             raise fail_usage(str(exc)) from None
         if diags:
             sys.stderr.write(render_text(diags, files))
             raise SystemExit(EXIT_USAGE)
+        placed = sum(d.placed for d in docs)
+        if placed:
+            sys.stderr.write(f"note: {placed} namespaced object{'s' if placed != 1 else ''} without "
+                             f"`metadata.namespace` placed in `{namespace}` (`-n`), as `kubectl apply -n {namespace}` "
+                             "places them\n")
         return Session.of_objects([(d.obj, f"{d.file}#{d.index}") for d in docs], version)
     # A policy is compiled: the compiler, not start-up, is then what costs (imported when used).
     from policyc.cli.common import compile_or_exit, report
@@ -58,6 +62,35 @@ def load_model(policy: Path | None, sources: list[Path] | None, kubernetes: str 
     session.where = Relocator(folder, result.sources).where  # files named from the working directory
     session.notes.extend(undecided_notes(result.program))
     return session
+
+
+def placed_objects(sources: list[Path], namespace: str | None) -> tuple[list[Doc], dict[str, SourceFile],
+                                                                       list[Diagnostic]]:
+    """The `--from` objects, with kubectl's `--namespace` rules when `-n` is given (`kubectl apply -n NS -f
+    FILES` followed by `kubectl auth can-i -n NS`: one namespace for both).
+
+    The importer's reader: an object the engine reads but cannot read as Kubernetes would is an error
+    (PC310), since the answer would silently leave it out. With `namespace`, a namespaced object without
+    one is placed there (k8s/yamlread.py `place_missing`, as `import -n`); once one is, an object naming
+    another namespace is refused as kubectl refuses it (PC626, `namespace_conflict`). When nothing needed
+    placing, `-n` is only the request's namespace (can-i, who-can) and objects keep theirs, as before.
+    """
+    paths = [str(s) for s in sources]
+    docs, files, diags = read_paths(paths, strict="PC310", kinds=ACCESS_KINDS,
+                                    namespace=namespace if namespace is not None else False, positions=False)
+    if diags or namespace is None or not any(d.placed for d in docs):
+        return docs, files, diags
+    wrong = [d for d in docs if namespace_conflict(d, namespace) is not None]
+    unlocated = sorted({d.file for d in wrong if not d.marks})  # read without positions: none was at fault then
+    if unlocated:
+        again, more, _ = read_paths(unlocated, strict="PC310", kinds=ACCESS_KINDS)
+        files.update(more)
+        located = {(d.file, d.index, d.item): d for d in again}
+        wrong = [d if d.marks else located.get((d.file, d.index, d.item), d) for d in wrong]
+    hint = (f"kubectl refuses it too (\"You must pass '--namespace={{ns}}'\"): ask with `-n {{ns}}`, or give the "
+            f"objects without a namespace `metadata.namespace: {namespace}` and drop `-n`")
+    conflicts = [namespace_conflict(d, namespace, hint.format(ns=d.namespace)) for d in wrong]
+    return docs, files, [c for c in conflicts if c is not None]
 
 
 def undecided_notes(program: Any) -> list[str]:

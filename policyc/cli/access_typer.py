@@ -24,7 +24,10 @@ FROM_OPT = typer.Option(None, "--from", help="Kubernetes YAML or JSON: a file or
 KUBERNETES_OPT = typer.Option(None, "--kubernetes", help="Target release, e.g. 1.30 (default: the policy's, or the "
                               "newest).")
 NAMESPACE_OPT = typer.Option(None, "-n", "--namespace", help="Namespace of the request (default: `default`, as "
-                             "kubectl's context namespace).")
+                             "kubectl's context namespace); with --from, also the namespace of the namespaced objects "
+                             "that name none, as `kubectl apply -n` (then an object naming another one is an error).")
+PLACE_OPT = typer.Option(None, "-n", "--namespace", help="With --from: the namespace of the namespaced objects that "
+                         "name none, as `kubectl apply -n` places them (an object naming another one is an error).")
 ALL_NS_OPT = typer.Option(False, "-A", "--all-namespaces", help="Ask at cluster scope (across all namespaces).")
 OUTPUT_OPT = typer.Option(Output.text, "-o", "--output", help="Output format.")
 
@@ -78,6 +81,7 @@ def explain(
     sources: list[Path] | None = FROM_OPT,
     kubernetes: str | None = KUBERNETES_OPT,
     output: Output = OUTPUT_OPT,
+    namespace: str | None = PLACE_OPT,
 ) -> None:
     """Everything the subject may do, directly and through escalation, grouped by namespace."""
-    explain_command.explain(subject, policy, sources, kubernetes, output)
+    explain_command.explain(subject, policy, sources, kubernetes, output, namespace)

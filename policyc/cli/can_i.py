@@ -43,7 +43,7 @@ def can_i(
     if batch is not None:
         if verb or resource or as_user or list_:
             raise fail_usage("--batch takes its questions from FILE: no VERB, RESOURCE, --as or --list")
-        _batch(batch, _with_notes(load_model(policy, sources, kubernetes)))
+        _batch(batch, _with_notes(load_model(policy, sources, kubernetes, namespace)))
         raise SystemExit(EXIT_OK)
     if as_user is None:
         raise fail_usage("Missing option '--as': the user to ask for")
@@ -52,14 +52,14 @@ def can_i(
             raise fail_usage("--list must be specified with no arguments (kubectl auth can-i --list)")
         if all_namespaces:
             raise fail_usage("--list cannot be used with --all-namespaces (kubectl auth can-i --list)")
-        session = _with_notes(load_model(policy, sources, kubernetes))
+        session = _with_notes(load_model(policy, sources, kubernetes, namespace))
         _print_list(session, UserInfo.impersonated(as_user, as_group or []), namespace or "default", no_headers, output)
         raise SystemExit(EXIT_OK)
     if no_headers:
         raise fail_usage("--no-headers cannot be set without --list specified")
     if verb is None or resource is None:
         raise fail_usage("you must specify two arguments: VERB RESOURCE (or --list, or --batch FILE)")
-    session = load_model(policy, sources, kubernetes)
+    session = load_model(policy, sources, kubernetes, namespace)
     request = build_request(session, verb, resource, name, namespace, all_namespaces)
     user = UserInfo.impersonated(as_user, as_group or [])
     decision = session.model.authorize(user, request)

@@ -39,9 +39,13 @@ def explain(
     sources: list[Path] | None = None,
     kubernetes: str | None = None,
     output: Output = Output.text,
+    namespace: str | None = None,
 ) -> None:
     """Everything the subject may do, directly and through escalation, grouped by namespace."""
-    session = load_model(policy, sources, kubernetes)
+    if namespace is not None and not sources:
+        raise fail_usage("-n/--namespace places the --from objects that name no namespace; a policy's objects "
+                         "have theirs (explain answers for every namespace)")
+    session = load_model(policy, sources, kubernetes, namespace)
     idents = subject_identities(session, subject)
     entries = session.effective_access(idents)
     paths = session.escalation_paths(idents)

@@ -57,7 +57,7 @@ SPECS: dict[str, Spec] = {
         **_SHARED,
     }),
     "who-can": Spec(("verb", "resource", "name"), 2, {**_SCOPE, **_SHARED}),
-    "explain": Spec(("subject",), 1, dict(_SHARED)),
+    "explain": Spec(("subject",), 1, {"-n": _SCOPE["-n"], "--namespace": _SCOPE["--namespace"], **_SHARED}),
 }
 OUTPUTS = ("text", "json")  # policyc/cli/access_common.py Output
 

@@ -29,7 +29,7 @@ def who_can(
 ) -> None:
     """List every subject whose bindings allow the request, once, with every binding, role and rule
     that allows it."""
-    session = load_model(policy, sources, kubernetes)
+    session = load_model(policy, sources, kubernetes, namespace)
     request = build_request(session, verb, resource, name, namespace, all_namespaces)
     found = session.who_can(request)
     if output is Output.json:

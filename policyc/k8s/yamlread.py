@@ -27,7 +27,7 @@ exception.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +54,9 @@ RULES = register(
     Rule(
         "PC602", WARNING,
         "a document that is not a Kubernetes object, a malformed object (no name, `rules` that are not a list, "
-        "`verbs: [[get]]`, a `roleRef` that is not `{kind, name}`, a PodSecurityPolicy field of the wrong type such "
-        "as `privileged: \"false\"`, ...: the API server would refuse it; the caret is on the field, named in the "
+        "`verbs: [[get]]`, a `roleRef` that is not `{kind, name}`, a ClusterRoleBinding's ServiceAccount subject "
+        "without `namespace`, a PodSecurityPolicy field of the wrong type such as `privileged: \"false\"`, ...: the "
+        "API server would refuse it; the caret is on the field, named in the "
         "message), or a kind that is not access policy (skipped)",
         example=(
             "a `ConfigMap`; ``document 2 is not a valid Kubernetes object and is skipped: `rules` is not a list "
@@ -71,8 +72,9 @@ RULES = register(
     ),
     Rule(
         "PC626", ERROR,
-        "`import -n NAMESPACE` and an object in another namespace: kubectl refuses it too (\"the namespace from the "
-        "provided object does not match\"); nothing is written",
+        "`-n NAMESPACE` and an object in another namespace: kubectl refuses it too (\"the namespace from the "
+        "provided object does not match\"); `import` writes nothing; `can-i`, `who-can` and `explain --from` answer "
+        "nothing and exit 2 when `-n` placed an object without a namespace (else `-n` is only the request's namespace)",
         example="`import -n argocd dump.yaml` with `namespace: default`",
     ),
 ) + register(
@@ -288,6 +290,7 @@ class Doc:
     index: int  # 1-based document number in the file
     item: int | None = None  # 0-based position in a `List`'s items, if it came from one
     marks: Mapping[Path_, tuple[int, int]] = field(default_factory=dict, compare=False, repr=False)
+    placed: bool = False  # its namespace came from `-n` (`place_missing`), not from its metadata
 
     @property
     def kind(self) -> str:
@@ -449,6 +452,11 @@ def _rbac_problem(obj: dict[str, Any], kind: str) -> Problem | None:
                 for key in ("kind", "name", "namespace", "apiGroup"):
                     if not isinstance(x.get(key), str | None):
                         return "`subjects` is not a list of subjects", ("subjects", i, key)
+                if kind == "ClusterRoleBinding" and x.get("kind") == "ServiceAccount" and not x.get("namespace"):
+                    # pkg/apis/rbac/validation/validation.go ValidateRoleBindingSubject: `!isNamespaced &&
+                    # len(subject.Namespace) == 0` is Required. A RoleBinding's is its own namespace, at
+                    # authorization (appliesToUser); kubectl's `-n` never fills subjects.
+                    return "a ClusterRoleBinding's ServiceAccount subject needs a `namespace`", ("subjects", i)
     return None
 
 
@@ -605,32 +613,62 @@ def _split_list(doc: Doc) -> list[Doc]:
     return out
 
 
+def _namespaced_meta(doc: Doc) -> dict[str, Any] | None:
+    """The metadata of a namespaced object whose name and namespace fields are well formed, else None
+    (cluster-scoped objects are left alone, as kubectl leaves them; a malformed one is the shape check's)."""
+    meta = doc.obj.get("metadata")
+    if doc.obj.get("kind") not in NAMESPACED or not isinstance(meta, dict) or not meta.get("name") or not isinstance(
+            meta.get("namespace", ""), str | None):
+        return None
+    return meta
+
+
+def namespace_conflict(doc: Doc, namespace: str, hint: str | None = None) -> Diagnostic | None:
+    """PC626 for a namespaced object in another namespace than `-n`'s: kubectl refuses it ("the namespace
+    from the provided object %q does not match the namespace %q. You must pass '--namespace=%s' to perform
+    this operation.", k8s.io/cli-runtime/pkg/resource/visitor.go RequireNamespace, and kubectl apply's
+    `enforceNamespace` check). None for other objects."""
+    meta = _namespaced_meta(doc)
+    have = (meta.get("namespace") or "") if meta is not None else ""
+    if not have or have == namespace:
+        return None
+    return error("PC626", f"{doc.kind} {meta['name']} ({doc.where}) is in namespace `{have}`, not `{namespace}` "
+                 "given with `-n`", doc.span("metadata", "namespace"),
+                 hint or f"import it without `-n {namespace}`, or with `-n {have}` (kubectl refuses it as well)")
+
+
+def place_missing(doc: Doc, namespace: str) -> Doc:
+    """`doc` with `namespace` as its `metadata.namespace` when it is a namespaced object without one
+    (k8s.io/cli-runtime visitor.go SetNamespace/RequireNamespace: `len(info.Namespace) == 0`), else `doc`."""
+    meta = _namespaced_meta(doc)
+    if meta is None or meta.get("namespace"):
+        return doc
+    doc.obj["metadata"] = {**meta, "namespace": namespace}
+    return replace(doc, placed=True)
+
+
 def place(doc: Doc, namespace: str | None) -> Diagnostic | None:
     """Put a namespaced object without `metadata.namespace` into `namespace`, as `kubectl apply -n` does.
 
     kubectl sets the namespace of a namespaced object that has none, and refuses one whose
-    namespace differs ("the namespace from the provided object ... does not match the namespace
-    ...", k8s.io/cli-runtime/pkg/resource/visitor.go, SetNamespace/RequireNamespace). Without a
-    namespace (no `-n`), the object is skipped with PC625, which names it and suggests `-n`.
-    Cluster-scoped objects are left alone, as kubectl leaves them.
+    namespace differs (`namespace_conflict`). Without a namespace (no `-n`), the object is skipped
+    with PC625, which names it and suggests `-n`. Cluster-scoped objects are left alone, as kubectl
+    leaves them. `import`'s; `--from` places with `place_missing` and checks conflicts over every file
+    (policyc/cli/access_common.py).
     """
-    obj = doc.obj
-    kind, meta = obj.get("kind"), obj.get("metadata")
-    if kind not in NAMESPACED or not isinstance(meta, dict) or not meta.get("name") or not isinstance(
-            meta.get("namespace", ""), str | None):
+    meta = _namespaced_meta(doc)
+    if meta is None:
         return None
-    have = meta.get("namespace") or ""
     if namespace is None:
-        if have:
+        if meta.get("namespace"):
             return None
-        return warning("PC625", f"{kind} {meta['name']} ({doc.where}) has no `metadata.namespace`: it is meant for "
-                       "`kubectl apply -n NAMESPACE`, so it is skipped", doc.span("metadata"),
+        return warning("PC625", f"{doc.kind} {meta['name']} ({doc.where}) has no `metadata.namespace`: it is meant "
+                       "for `kubectl apply -n NAMESPACE`, so it is skipped", doc.span("metadata"),
                        "pass `-n NAMESPACE` to import it into the namespace it is applied to, as kubectl does")
-    if have and have != namespace:
-        return error("PC626", f"{kind} {meta['name']} ({doc.where}) is in namespace `{have}`, not `{namespace}` "
-                     "given with `-n`", doc.span("metadata", "namespace"),
-                     f"import it without `-n {namespace}`, or with `-n {have}` (kubectl refuses it as well)")
-    obj["metadata"] = {**meta, "namespace": namespace}
+    conflict = namespace_conflict(doc, namespace)
+    if conflict is not None:
+        return conflict
+    place_missing(doc, namespace)
     return None
 
 
@@ -668,7 +706,9 @@ def parse_stream(name: str, text: str, strict: str | None = None, budget: AliasB
                     d.obj.get("kind") in BUILD_FILE_KINDS):
                 docs.append(d)
                 continue
-            if namespace is not False and not strict:
+            if strict and isinstance(namespace, str):
+                d = place_missing(d, namespace)  # `--from -n`: conflicts are the caller's, over every file
+            elif namespace is not False and not strict:
                 placed = place(d, namespace if isinstance(namespace, str) else None)
                 if placed is not None:
                     diags.append(placed)
@@ -680,8 +720,17 @@ def parse_stream(name: str, text: str, strict: str | None = None, budget: AliasB
             message, path = problem
             at = f" (at `{field_text(path)}`)" if len(path) > 1 and f"`{field_text(path)}`" not in message else ""
             diags.append(bad(f"{d.where} is not a valid Kubernetes object{skipped}: {message}{at}", d.span(*path),
-                             "fix the object; the API server would refuse it"))
+                             _fix(d, message, strict)))
     return docs, diags
+
+
+def _fix(doc: Doc, message: str, strict: str | None) -> str:
+    """The help of a shape problem: for `--from` (strict), an object without its namespace is one shipped
+    for `kubectl apply -n`, which `-n` places."""
+    if strict and message == f"a {doc.kind} needs `metadata.namespace`":
+        return ("pass `-n NAMESPACE` to place the objects without a namespace there, as `kubectl apply -n` does, "
+                "or give it `metadata.namespace`")
+    return "fix the object; the API server would refuse it"
 
 
 class _Unusual(Exception):
