@@ -103,7 +103,7 @@ def test_kubeconfig_and_rotate_use_the_folder_build_used(policyc: list[str], pro
     assert not (elsewhere / ".policyc").exists()
 
 
-def test_an_unusable_default_folder_says_where_it_came_from_and_how_to_choose(policyc: list[str], project: Path) -> None:
+def test_an_unusable_default_folder_says_where_it_came_from(policyc: list[str], project: Path) -> None:
     # Beside a policy in no git work tree, e.g. a read-only checkout: here `.policyc` is a file.
     (project / ".policyc").write_text("not a folder\n")
     r = run([*policyc, "build", "policies", "-o", "out"], project)
