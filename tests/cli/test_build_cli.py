@@ -25,7 +25,8 @@ def tree(root: Path) -> dict[str, bytes]:
 
 
 def test_build_writes_tree_and_kustomization(policyc: list[str], tmp_path: Path) -> None:
-    r = run([*policyc, "build", str(ARTICLE), "-o", str(tmp_path / "out")])
+    # --secrets under tmp_path: the default would be the repository's own .policyc (its git work tree's top).
+    r = run([*policyc, "build", str(ARTICLE), "-o", str(tmp_path / "out"), "--secrets", str(tmp_path / "secrets")])
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("wrote ")
     files = tree(tmp_path / "out")
