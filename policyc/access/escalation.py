@@ -578,20 +578,23 @@ class EscalationGraph:
         out: list[_Fan] = []
         kind = step_kind(row)
         for ns, perms in sorted(scoped.items()):
-            allowed = names.get(ns) if names is not None else None
-            if allowed is None:
-                targets = self._sa_target_idents(ns)
-            else:
-                known = self._sa_targets(ns)
-                targets = tuple([t for sa_name, t in known if sa_name in allowed]
-                                + [self._sa_identity(ns, name) for name in sorted(allowed - {n for n, _ in known})])
-                if not targets:
-                    continue
+            targets = self._fan_targets(ns, names.get(ns) if names is not None else None)
+            if not targets:
+                continue
             action = self._actions.get((what, ns))
             if action is None:
                 action = self._actions[(what, ns)] = what.format(where=f"in namespace `{ns}`")
             out.append(_Fan(kind, action, tuple(perms), row.name, targets))
         return out
+
+    def _fan_targets(self, ns: str, allowed: AbstractSet[str] | None) -> tuple[Identity, ...]:
+        """The service accounts of a namespace a fan steps to: every one (`allowed` None), or
+        the known ones `allowed` names, then the other names it allows, sorted."""
+        if allowed is None:
+            return self._sa_target_idents(ns)
+        known = self._sa_targets(ns)
+        return tuple([t for sa_name, t in known if sa_name in allowed]
+                     + [self._sa_identity(ns, name) for name in sorted(allowed - {n for n, _ in known})])
 
     def _acquire(self, ident: Identity, row: EscalationRule, gains: AbstractSet[Acquired], action: str,
                  basis: Iterable[Permission]) -> list[Step]:
@@ -630,7 +633,7 @@ class EscalationGraph:
             if key is not None:
                 cls = self._rows.get(key)
                 if cls is None:
-                    cls = self._rows[key] = _Class(ident, self._row_steps(ident))
+                    cls = self._rows[key] = _Class(ident)
                 found = cls.targets(self, ident)
         if found is None:
             found = tuple(st.target for st in self.edges(ident))
@@ -646,7 +649,7 @@ class EscalationGraph:
         if key is not None:
             cls = self._rows.get(key)
             if cls is None:
-                cls = self._rows[key] = _Class(ident, self._row_steps(ident))
+                cls = self._rows[key] = _Class(ident)
             edges = cls.edges(self, ident)
             if edges is not None:
                 return edges
@@ -673,11 +676,112 @@ class EscalationGraph:
         come as fans (`expand` lists the steps)."""
         self.searches += 1
         out: Raw = []
-        for row in self.rules:
-            effect = _EFFECTS.get(row.effect)
-            if effect is not None:
+        present = self._present_of(ident)
+        for row, effect, needs in self._row_plan():
+            # Every effect yields nothing unless each requirement of its row is answered.
+            if present is None or present.issuperset(needs):
                 out += effect(self, ident, row)
         return out
+
+    def _row_plan(self) -> list[tuple[EscalationRule, Callable[[EscalationGraph, Identity, EscalationRule], Raw],
+                                      frozenset[int]]]:
+        """The rows that take steps, each with its effect and the ids of its requirements (made once)."""
+        plan = self.__dict__.get("_plan")
+        if plan is None:
+            plan = self.__dict__["_plan"] = [(row, effect, frozenset(id(n) for n in row.requires))
+                                             for row in self.rules if (effect := _EFFECTS.get(row.effect)) is not None]
+        return plan
+
+    def _row_targets(self, ident: Identity) -> list[tuple[Identity, ...] | Identity]:
+        """The targets of `_row_steps(ident)`, each as often as a step goes to it: a fan's as
+        its tuple, the others one by one (`_Class.targets` counts them). What a walk that asks
+        only who is reached needs (issue 19): the rows whose targets depend only on the scopes
+        and names their answers reach (`_TARGETS`) are read from the blocks' summaries
+        (`PermissionSets.scopes`), without merging permission lists, writing actions or sorting
+        grants; the other rows' effects are run and their steps' targets taken."""
+        present = self._present_of(ident)
+        if present is None:
+            return [item.targets if type(item) is _Fan else item.target  # type: ignore[union-attr]
+                    for item in self._row_steps(ident)]
+        self.searches += 1
+        out: list[tuple[Identity, ...] | Identity] = []
+        for row, effect, needs in self._row_plan():
+            if not present.issuperset(needs):
+                continue
+            fast = _TARGETS.get(row.effect)
+            if fast is not None:
+                out += fast(self, ident, row)
+            else:
+                out += [item.targets if type(item) is _Fan else item.target  # type: ignore[union-attr]
+                        for item in effect(self, ident, row)]
+        return out
+
+    def _scoped(self, ident: Identity, need: Need) -> _Scoped:
+        """What the answer to `need` reaches (`_Scoped`), from the summaries of the identity's
+        blocks (it has blocks): kept per tuple of summaries, which are shared objects, so the
+        rows and classes whose answers reach the same namespaces make it once."""
+        key = id(need)
+        parts = []
+        for blk in self.relevant_blocks(ident) or ():
+            part = (blk.scopes if blk.scopes is not None else self.sets.scopes(blk)).get(key)
+            if part:
+                parts.append(part)
+        cache: dict[tuple[int, ...], _Scoped] = self.__dict__.setdefault("_scoped_cache", {})
+        ids = tuple(map(id, parts))
+        out = cache.get(ids)
+        if out is None:
+            out = cache[ids] = _Scoped(self, parts)
+        return out
+
+    def _fans_over(self, ident: Identity, row: EscalationRule) -> list[tuple[Identity, ...]]:
+        """`_sa_steps(row, _scopes(<first answer>), ...)`'s targets: every service account of each
+        namespace the answer reaches (workload, pod-entry, read-tokens)."""
+        return self._scoped(ident, row.requires[0]).fans()
+
+    def _workload_targets(self, ident: Identity, row: EscalationRule) -> list[tuple[Identity, ...] | Identity]:
+        """`_workload`'s targets: the fans, and the identity holding the mounts of each namespace."""
+        scoped = self._scoped(ident, row.requires[0])
+        out: list[tuple[Identity, ...] | Identity] = list(scoped.fans())
+        target = self._gain(ident, scoped.mounts())
+        if target is not None:
+            out.append(target)
+        return out
+
+    def _named_targets(self, ident: Identity, row: EscalationRule) -> list[tuple[Identity, ...]]:
+        """`_sa_steps(row, _scopes(a), ..., _named(a))`'s targets (token, impersonate-sa): the
+        service accounts each namespace's names allow."""
+        return self._scoped(ident, row.requires[0]).named_fans()
+
+    def _token_secret_targets(self, ident: Identity, row: EscalationRule) -> list[tuple[Identity, ...]]:
+        """`_token_secret_of`'s targets: the namespaces where both answers reach."""
+        create, read = (self._scoped(ident, n).named for n in row.requires)
+        return [self._sa_target_idents(ns) for ns in sorted(create) if ns in read]
+
+    def _read_on_write_targets(self, ident: Identity, row: EscalationRule) -> list[Identity]:
+        """`_read_on_write`'s targets: per permission answering, the identity holding the secrets
+        its names allow in its scope (from the blocks' rules; no permission made)."""
+        key = id(row.requires[0])
+        cache: dict[tuple[str | None, tuple[str, ...]], frozenset[Acquired]] = self.__dict__.setdefault(
+            "_read_gains", {})
+        out: list[Identity] = []
+        for blk in self.relevant_blocks(ident) or ():
+            for scope, rule in (blk.answer_rules if blk.answer_rules is not None
+                                else self.sets.answer_rules(blk)).get(key, ()):
+                gains = cache.get((scope, rule.resource_names))
+                if gains is None:
+                    gains = cache[(scope, rule.resource_names)] = frozenset([_read_on_write_acquired(
+                        scope, rule.resource_names)])
+                target = self._gain(ident, gains)
+                if target is not None:
+                    out.append(target)
+        return out
+
+    def _every_sa_targets(self, ident: Identity, row: EscalationRule) -> list[tuple[Identity, ...]]:
+        """`_every_sa`'s targets: every service account (one tuple per graph)."""
+        out = self.__dict__.get("_every_sa_tuple")
+        if out is None:
+            out = self.__dict__["_every_sa_tuple"] = tuple(self._sa_identity(ns, name) for ns, name in self._all_sas)
+        return [out]
 
     def search_key(self, ident: Identity) -> tuple | None:
         """What the rows' search for an identity depends on, or None when it is not shared.
@@ -920,9 +1024,8 @@ class EscalationGraph:
             return []
         out: list[Step] = []
         for p in needs[0]:
-            rule = PolicyRule(("",), ("secrets",), p.rule.resource_names, (), ("get",))
             where = f"in namespace `{p.scope}`" if p.scope else "cluster-wide"
-            acq = Acquired(p.scope, None, (rule,), "returned by update/patch")
+            acq = _read_on_write_acquired(p.scope, p.rule.resource_names)
             out += self._acquire(ident, row, {acq}, f"can update/patch secrets {where} (the response carries "
                                  "the data)", [p])
         return out
@@ -1326,11 +1429,14 @@ class _Class:
     and put in place, and the grants of the steps it keeps renamed.
     """
 
-    __slots__ = ("rep", "raw", "_acquiring", "_to", "_firsts", "_keys", "_counts", "_acquired_targets", "_gained",
+    __slots__ = ("rep", "_raw", "_acquiring", "_to", "_firsts", "_keys", "_counts", "_acquired_targets", "_gained",
                  "_rep_blocks")
 
-    def __init__(self, rep: Identity, raw: Raw) -> None:
-        self.rep, self.raw = rep, raw
+    def __init__(self, rep: Identity) -> None:
+        self.rep = rep
+        # The rows' search (`_row_steps`), made on the first `edges`: `targets` reads the rows'
+        # targets alone (`_row_targets`), without steps.
+        self._raw: Raw | None = None
         # Made on the first `edges` (`_order`): walks that ask only who is reached never list
         # the steps of the fans.
         self._acquiring: list[tuple[int, Step]] = []  # steps to the searcher holding more
@@ -1345,11 +1451,18 @@ class _Class:
         self._gained: frozenset[Acquired] = frozenset()  # what those hold, together
         self._rep_blocks: Any = _UNSET  # `relevant_blocks(rep)`, asked once
 
-    def _order(self) -> list[Step]:
+    def raw(self, graph: EscalationGraph) -> Raw:
+        """What the rows yield for the representative (searched once)."""
+        raw = self._raw
+        if raw is None:
+            raw = self._raw = graph._row_steps(self.rep)
+        return raw
+
+    def _order(self, graph: EscalationGraph) -> list[Step]:
         firsts = self._firsts
         if firsts is not None:
             return firsts
-        for i, st in enumerate(expand(self.raw)):
+        for i, st in enumerate(expand(self.raw(graph))):
             if st.target.acquired:
                 self._acquiring.append((i, st))
             else:
@@ -1364,14 +1477,16 @@ class _Class:
         self._keys = [key for key, _i, _st in ordered]
         return firsts
 
-    def _target_counts(self) -> Counter[Identity]:
+    def _target_counts(self, graph: EscalationGraph) -> Counter[Identity]:
         counts = self._counts
         if counts is None:
-            counts = Counter(chain.from_iterable(item.targets for item in self.raw if type(item) is _Fan))
-            for item in self.raw:
-                if type(item) is not _Fan:
-                    t = item.target  # type: ignore[union-attr]
-                    if t.acquired:
+            found = (graph._row_targets(self.rep) if self._raw is None
+                     else [item.targets if type(item) is _Fan else item.target  # type: ignore[union-attr]
+                           for item in self._raw])
+            counts = Counter(chain.from_iterable(item for item in found if type(item) is tuple))
+            for t in found:
+                if type(t) is not tuple:
+                    if t.acquired:  # type: ignore[union-attr]
                         self._acquired_targets.append(t)
                     else:
                         counts[t] += 1
@@ -1393,7 +1508,7 @@ class _Class:
         if mine is None or theirs is None or not blocks_line_up(mine, theirs):
             return None
         base = ident.base
-        counts = self._target_counts()
+        counts = self._target_counts(graph)
         # The acquiring steps: to the searcher holding more, and to the member itself.
         acquiring = self._acquired_targets + [base] * counts.get(base, 0)
         out = dict.fromkeys(counts)
@@ -1430,7 +1545,7 @@ class _Class:
                 return st
             return _step(st.kind, st.action, target, grants, st.rule)
 
-        firsts = self._order()
+        firsts = self._order(graph)
         base = ident.base
         own = self._to.get(base, [])
         # Merged as the member (the order of the steps merged compares their targets: the member
@@ -1450,6 +1565,60 @@ class _Class:
             if st.target != ident and st.target not in best:
                 best[st.target] = st
         return tuple(st if st.target.base == base else renamed(st) for st in best.values())
+
+
+class _Scoped:
+    """Where an identity's answer to one requirement reaches (`EscalationGraph._scoped`): per
+    namespace, the resourceNames allowed there (`named`, as `_named` makes it: None for every
+    name; a cluster-wide permission reaches every namespace, as in `_scopes`), and what the
+    rows' effects make of it, each made once: the fans' targets, all or by name, and the
+    mounts of a pod created in each namespace."""
+
+    __slots__ = ("graph", "parts", "named", "_fans", "_named_fans", "_mounts")
+
+    def __init__(self, graph: EscalationGraph, parts: list[dict[str | None, frozenset[str] | None]]) -> None:
+        self.graph, self.parts = graph, parts  # the parts are kept: the cache is keyed by their ids
+        merged: dict[str | None, frozenset[str] | None] = {}
+        for part in parts:
+            for scope, names in part.items():
+                merged[scope] = _union_names(merged[scope], names) if scope in merged else names
+        named: dict[str, frozenset[str] | None] = {scope: names for scope, names in merged.items() if scope}
+        for scope, names in merged.items():
+            if not scope:  # cluster-wide (`_scopes`: a permission without a scope)
+                for ns in graph.namespaces:
+                    named[ns] = _union_names(named[ns], names) if ns in named else names
+        self.named = named
+        self._fans: list[tuple[Identity, ...]] | None = None
+        self._named_fans: list[tuple[Identity, ...]] | None = None
+        self._mounts: frozenset[Acquired] | None = None
+
+    def fans(self) -> list[tuple[Identity, ...]]:
+        """Every service account of each namespace, in namespace order (do not change the list)."""
+        out = self._fans
+        if out is None:
+            out = self._fans = [self.graph._sa_target_idents(ns) for ns in sorted(self.named)]
+        return out
+
+    def named_fans(self) -> list[tuple[Identity, ...]]:
+        """The service accounts the names allow in each namespace, those that have some."""
+        out = self._named_fans
+        if out is None:
+            fan = self.graph._fan_targets
+            out = self._named_fans = [t for ns in sorted(self.named) if (t := fan(ns, self.named[ns]))]
+        return out
+
+    def mounts(self) -> frozenset[Acquired]:
+        """What pods created in the namespaces mount (`_workload_of`'s gains)."""
+        out = self._mounts
+        if out is None:
+            out = self._mounts = frozenset([self.graph._mount(ns) for ns in self.named])
+        return out
+
+
+def _read_on_write_acquired(scope: str | None, names: tuple[str, ...]) -> Acquired:
+    """The secrets an update/patch in `scope` of those `names` (all: empty) returns the data of."""
+    rule = PolicyRule(("",), ("secrets",), names, (), ("get",))
+    return Acquired(scope, None, (rule,), "returned by update/patch")
 
 
 class _NotShared(Exception):
@@ -1502,6 +1671,11 @@ def _is_everything(a: Acquired) -> bool:
     return a.role is None and not a.rules and not a.why
 
 
+def _union_names(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
+    """The names two sets of permissions allow together (None: every name)."""
+    return None if a is None or b is None else a | b
+
+
 def _acq_key(a: Acquired) -> tuple:
     return (a.scope or "", a.role or _NO_ROLE, a.rules, a.why)
 
@@ -1526,6 +1700,18 @@ _EFFECTS: dict[str, Callable[[EscalationGraph, Identity, EscalationRule], Raw]] 
     "csr": EscalationGraph._csr,
     "every-sa": EscalationGraph._every_sa,
     "namespace-delete": EscalationGraph._namespace_delete,
+}
+# Effects whose targets `_row_targets` reads from the answers' scopes and names (the others' effects run).
+# Each must give the targets of the effect of the same name, as often (tests/unit/access/test_class_targets.py).
+_TARGETS: dict[str, Callable[[EscalationGraph, Identity, EscalationRule], list[tuple[Identity, ...] | Identity]]] = {
+    "workload": EscalationGraph._workload_targets,
+    "pod-entry": EscalationGraph._fans_over,
+    "token": EscalationGraph._named_targets,
+    "read-tokens": EscalationGraph._fans_over,
+    "token-secret": EscalationGraph._token_secret_targets,
+    "impersonate-sa": EscalationGraph._named_targets,
+    "every-sa": EscalationGraph._every_sa_targets,
+    "read-on-write": EscalationGraph._read_on_write_targets,
 }
 # Effects that are not steps: facts the table records for guards, can-i and the docs (`controller-sa`:
 # the generic service-account rows take these steps; the row records the controllers they reach).

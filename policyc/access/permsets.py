@@ -50,7 +50,7 @@ def _first_rank(entry: tuple[int, Block]) -> int:
 class Block:
     """Permissions shared by identities: segments, and the answers computed for them."""
 
-    __slots__ = ("segments", "subject", "refs", "ranks", "answers", "present", "extra")
+    __slots__ = ("segments", "subject", "refs", "ranks", "answers", "present", "extra", "scopes", "answer_rules")
 
     def __init__(self, segments: tuple[Segment, ...], subject: RbacSubject | None = None,
                  refs: tuple[Any, ...] = (), ranks: tuple[int, ...] = ()) -> None:
@@ -65,6 +65,12 @@ class Block:
         # permission read); None until asked (PermissionSets.present)
         self.present: set[int] | None = None
         self.extra: dict[Any, Any] = {}  # per-block caches of other users (guards)
+        # id(need) -> the scopes of its answer's permissions, each with the resourceNames they
+        # allow there (None: every name); None until asked (PermissionSets.scopes)
+        self.scopes: dict[int, dict[str | None, frozenset[str] | None]] | None = None
+        # id(need) -> (scope, rule) of each permission of its answer; None until asked
+        # (PermissionSets.answer_rules)
+        self.answer_rules: dict[int, list[tuple[str | None, PolicyRule]]] | None = None
 
     @property
     def permissions(self) -> list[Permission]:
@@ -279,6 +285,64 @@ class PermissionSets:
             entry = self._present_cache[key] = (rules, frozenset(
                 id(need) for need, _places in self.hits(rules) if cluster or not need.cluster))
         return entry[1]
+
+    def scopes(self, blk: Block) -> dict[int, dict[str | None, frozenset[str] | None]]:
+        """Per requirement answered: the scopes of the permissions of `answers(blk)`, each with
+        the union of their rules' resourceNames (None when one allows every name), from the
+        segments' scopes and rules alone (no permission made or read), once per block. What a
+        search that asks only who is reached needs of an answer (EscalationGraph._row_targets).
+        Equal summaries are one object (shared by requirements and blocks alike), so callers
+        may key what they derive from them by id."""
+        out = blk.scopes
+        if out is None:
+            acc: dict[int, dict[str | None, frozenset[str] | None]] = {}
+            for scope, rules, _perms in blk.segments:
+                for need_id, names in self._rule_names(rules, scope is None).items():
+                    where = acc.setdefault(need_id, {})
+                    if scope in where:
+                        was = where[scope]
+                        where[scope] = None if was is None or names is None else was | names
+                    else:
+                        where[scope] = names
+            interned = self.__dict__.setdefault("_scope_summaries", {})
+            out = blk.scopes = {k: interned.setdefault(frozenset(where.items()), where) for k, where in acc.items()}
+        return out
+
+    def _rule_names(self, rules: tuple[PolicyRule, ...], cluster: bool) -> dict[int, frozenset[str] | None]:
+        """Per requirement some of `rules` satisfy in a segment cluster-wide or not (`answers`'
+        test), the union of those rules' resourceNames (None: one allows every name); cached
+        per rules tuple, as `_present_rules`."""
+        cache = self.__dict__.setdefault("_rule_names_cache", {})
+        key = (id(rules), cluster)
+        entry = cache.get(key)
+        if entry is None or entry[0] is not rules:
+            out: dict[int, frozenset[str] | None] = {}
+            for need, found in self.hits(rules):
+                if need.cluster and not cluster:
+                    continue
+                names: set[str] | None = set()
+                for i in found:
+                    if not rules[i].resource_names:
+                        names = None
+                        break
+                    names.update(rules[i].resource_names)  # type: ignore[union-attr]
+                out[id(need)] = None if names is None else frozenset(names)
+            entry = cache[key] = (rules, out)
+        return entry[1]  # type: ignore[no-any-return]
+
+    def answer_rules(self, blk: Block) -> dict[int, list[tuple[str | None, PolicyRule]]]:
+        """Per requirement answered: the scope and rule of each permission of `answers(blk)`
+        (in segment order, not sorted), from the segments alone (no permission made), once per
+        block."""
+        out = blk.answer_rules
+        if out is None:
+            out = blk.answer_rules = {}
+            for scope, rules, _perms in blk.segments:
+                for need, found in self.hits(rules):
+                    if need.cluster and scope is not None:
+                        continue
+                    out.setdefault(id(need), []).extend((scope, rules[i]) for i in found)
+        return out
 
     def answers(self, blk: Block) -> dict[int, list[Permission]]:
         """Every requirement's non-empty answer in the block, computed once.
