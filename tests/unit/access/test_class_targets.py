@@ -40,6 +40,9 @@ grant update secrets to group oidc:t003-identity-devs in t003-identity-payments-
 grant update secrets named tls, db to group oidc:t002-data-devs in cluster
 grant create pods to group oidc:t002-data-devs in t003-identity-payments-dev
 grant create, get secrets to group oidc:t001-finance-devs in t000-logistics-api-staging
+grant create secrets to group oidc:t004-risk-devs in t000-logistics-api-prod
+grant get secrets to group oidc:t004-risk-devs in t000-logistics-api-dev
+grant get nodes/proxy to group oidc:t004-risk-devs in cluster
 grant delete namespaces to group oidc:t000-logistics-devs in t000-logistics-api-dev
 grant bind roles.rbac.authorization.k8s.io to group oidc:t001-finance-devs in t000-logistics-api-dev
 grant create rolebindings.rbac.authorization.k8s.io to group oidc:t001-finance-devs in t000-logistics-api-dev
