@@ -720,17 +720,23 @@ class EscalationGraph:
         """What the answer to `need` reaches (`_Scoped`), from the summaries of the identity's
         blocks (it has blocks): kept per tuple of summaries, which are shared objects, so the
         rows and classes whose answers reach the same namespaces make it once."""
-        key = id(need)
-        parts = []
-        for blk in self.relevant_blocks(ident) or ():
-            part = (blk.scopes if blk.scopes is not None else self.sets.scopes(blk)).get(key)
-            if part:
-                parts.append(part)
+        held = self.__dict__.get("_parts_of")
+        if held is None or held[0] is not ident:
+            # The summaries of the identity's blocks by requirement, gathered once for its rows.
+            parts: dict[int, list[dict[str | None, frozenset[str] | None]]] = {}
+            for blk in self.relevant_blocks(ident) or ():
+                for k, part in (blk.scopes if blk.scopes is not None else self.sets.scopes(blk)).items():
+                    if k in parts:
+                        parts[k].append(part)
+                    else:
+                        parts[k] = [part]
+            held = self.__dict__["_parts_of"] = (ident, parts)
+        mine = held[1].get(id(need), [])
         cache: dict[tuple[int, ...], _Scoped] = self.__dict__.setdefault("_scoped_cache", {})
-        ids = tuple(map(id, parts))
+        ids = tuple(map(id, mine))
         out = cache.get(ids)
         if out is None:
-            out = cache[ids] = _Scoped(self, parts)
+            out = cache[ids] = _Scoped(self, mine)
         return out
 
     def _fans_over(self, ident: Identity, row: EscalationRule) -> list[tuple[Identity, ...]]:
@@ -760,13 +766,14 @@ class EscalationGraph:
     def _read_on_write_targets(self, ident: Identity, row: EscalationRule) -> list[Identity]:
         """`_read_on_write`'s targets: per permission answering, the identity holding the secrets
         its names allow in its scope (from the blocks' rules; no permission made)."""
-        key = id(row.requires[0])
+        need = row.requires[0]
         cache: dict[tuple[str | None, tuple[str, ...]], frozenset[Acquired]] = self.__dict__.setdefault(
             "_read_gains", {})
         out: list[Identity] = []
         for blk in self.relevant_blocks(ident) or ():
-            for scope, rule in (blk.answer_rules if blk.answer_rules is not None
-                                else self.sets.answer_rules(blk)).get(key, ()):
+            if id(need) not in (blk.present if blk.present is not None else self.sets.present(blk)):
+                continue
+            for scope, rule in self.sets.answer_rules(blk, need):
                 gains = cache.get((scope, rule.resource_names))
                 if gains is None:
                     gains = cache[(scope, rule.resource_names)] = frozenset([_read_on_write_acquired(
@@ -927,11 +934,22 @@ class EscalationGraph:
         key = (ident, frozenset(gains))
         out = self._gains.get(key, _UNSET)
         if out is _UNSET:
-            out = self._gains[key] = self._gain_of(ident, gains)
+            out = self._gains[key] = self._gain_of(ident, key[1])
         return out  # type: ignore[return-value]
 
     def _gain_of(self, ident: Identity, gains: AbstractSet[Acquired]) -> Identity | None:
-        if any(a.everything and a.scope is None for a in gains):
+        # Most gains are rules in namespaces (mounts: one per namespace a pod may be created in,
+        # every namespace for a cluster-wide grant) by an identity that holds no `everything`:
+        # then they add what the identity does not hold (sets compared in C, the scopes of
+        # `everything` members found once per set of gains and per identity).
+        plain = self._everything_scopes(gains)
+        if not plain and not self._everything_scopes(ident.acquired):
+            held = self._held(ident)
+            if held.issuperset(gains):
+                return None
+            return Identity(ident.kind, ident.name, ident.namespace, ident.groups,
+                            tuple(sorted(held.union(gains), key=_acq_key)))
+        if None in plain:  # everything cluster-wide
             return Identity.superuser()
         held = set(ident.acquired)
         # Anything in a scope where everything is already held adds nothing. (`Acquired(scope,
@@ -945,6 +963,23 @@ class EscalationGraph:
         if new == held:
             return None
         return Identity(ident.kind, ident.name, ident.namespace, ident.groups, tuple(sorted(new, key=_acq_key)))
+
+    def _everything_scopes(self, gains: AbstractSet[Acquired] | tuple[Acquired, ...]) -> frozenset[str | None]:
+        """The scopes of the members of `gains` that are every permission there (`everything`),
+        once per set (kept by id with the set: mounts' sets are shared by rows and classes)."""
+        cache: dict[int, tuple[Any, frozenset[str | None]]] = self.__dict__.setdefault("_everything_cache", {})
+        entry = cache.get(id(gains))
+        if entry is None or entry[0] is not gains:
+            entry = cache[id(gains)] = (gains, frozenset(a.scope for a in gains if a.everything))
+        return entry[1]
+
+    def _held(self, ident: Identity) -> frozenset[Acquired]:
+        """`set(ident.acquired)`, once per identity."""
+        cache: dict[Identity, frozenset[Acquired]] = self.__dict__.setdefault("_held_cache", {})
+        out = cache.get(ident)
+        if out is None:
+            out = cache[ident] = frozenset(ident.acquired)
+        return out
 
     # -- effects: one function per `effect` of the table ------------------------------------
 

@@ -68,8 +68,8 @@ class Block:
         # id(need) -> the scopes of its answer's permissions, each with the resourceNames they
         # allow there (None: every name); None until asked (PermissionSets.scopes)
         self.scopes: dict[int, dict[str | None, frozenset[str] | None]] | None = None
-        # id(need) -> (scope, rule) of each permission of its answer; None until asked
-        # (PermissionSets.answer_rules)
+        # id(need) -> (scope, rule) of each permission of its answer, per requirement asked;
+        # None until one is (PermissionSets.answer_rules)
         self.answer_rules: dict[int, list[tuple[str | None, PolicyRule]]] | None = None
 
     @property
@@ -330,19 +330,22 @@ class PermissionSets:
             entry = cache[key] = (rules, out)
         return entry[1]  # type: ignore[no-any-return]
 
-    def answer_rules(self, blk: Block) -> dict[int, list[tuple[str | None, PolicyRule]]]:
-        """Per requirement answered: the scope and rule of each permission of `answers(blk)`
-        (in segment order, not sorted), from the segments alone (no permission made), once per
-        block."""
+    def answer_rules(self, blk: Block, need: Need) -> list[tuple[str | None, PolicyRule]]:
+        """The scope and rule of each permission of `answers(blk)[id(need)]` (in segment order,
+        not sorted), from the segments alone (no permission made), once per block and requirement."""
         out = blk.answer_rules
         if out is None:
             out = blk.answer_rules = {}
+        found = out.get(id(need))
+        if found is None:
+            found = out[id(need)] = []
             for scope, rules, _perms in blk.segments:
-                for need, found in self.hits(rules):
-                    if need.cluster and scope is not None:
-                        continue
-                    out.setdefault(id(need), []).extend((scope, rules[i]) for i in found)
-        return out
+                if need.cluster and scope is not None:
+                    continue
+                for hit, places in self.hits(rules):
+                    if hit is need:
+                        found += [(scope, rules[i]) for i in places]
+        return found
 
     def answers(self, blk: Block) -> dict[int, list[Permission]]:
         """Every requirement's non-empty answer in the block, computed once.
