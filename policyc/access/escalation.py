@@ -28,7 +28,6 @@ from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any, TypeVar
 
 from policyc.access import matching
@@ -1465,7 +1464,7 @@ class _Class:
     """
 
     __slots__ = ("rep", "_raw", "_acquiring", "_to", "_firsts", "_keys", "_counts", "_acquired_targets", "_gained",
-                 "_rep_blocks")
+                 "_rep_blocks", "_every")
 
     def __init__(self, rep: Identity) -> None:
         self.rep = rep
@@ -1479,11 +1478,12 @@ class _Class:
         self._firsts: list[Step] | None = None
         self._keys: list[tuple] = []
         # Made on the first `targets`: how many steps go to each target that holds nothing
-        # acquired (fans counted target by target), and the targets that do (only `_gain`
-        # makes them: the searcher holding more), one per step.
+        # acquired (fans counted target by target; 2 stands for 2 or more), and the targets
+        # that do (only `_gain` makes them: the searcher holding more), one per step.
         self._counts: Counter[Identity] | None = None
         self._acquired_targets: list[Identity] = []
         self._gained: frozenset[Acquired] = frozenset()  # what those hold, together
+        self._every: tuple[Identity, ...] | None = None  # every target of `_counts`
         self._rep_blocks: Any = _UNSET  # `relevant_blocks(rep)`, asked once
 
     def raw(self, graph: EscalationGraph) -> Raw:
@@ -1518,7 +1518,22 @@ class _Class:
             found = (graph._row_targets(self.rep) if self._raw is None
                      else [item.targets if type(item) is _Fan else item.target  # type: ignore[union-attr]
                            for item in self._raw])
-            counts = Counter(chain.from_iterable(item for item in found if type(item) is tuple))
+            # A fan's tuple is listed once per row that reaches its namespace alike (a class's
+            # workload rows, a dozen): each tuple is counted once, twice when listed more often,
+            # since `targets` asks a count only whether it is 0, 1 or more.
+            fans: dict[int, list] = {}
+            for item in found:
+                if type(item) is tuple:
+                    entry = fans.get(id(item))
+                    if entry is None:
+                        fans[id(item)] = [item, 1]
+                    else:
+                        entry[1] += 1
+            counts = Counter()
+            for fan, times in fans.values():
+                counts.update(fan)
+                if times > 1:
+                    counts.update(fan)
             for t in found:
                 if type(t) is not tuple:
                     if t.acquired:  # type: ignore[union-attr]
@@ -1546,6 +1561,13 @@ class _Class:
         counts = self._target_counts(graph)
         # The acquiring steps: to the searcher holding more, and to the member itself.
         acquiring = self._acquired_targets + [base] * counts.get(base, 0)
+        if not acquiring:
+            # Neither the member nor the member holding more is a target: the class's targets,
+            # one tuple for every such member.
+            every = self._every
+            if every is None:
+                every = self._every = tuple(counts)
+            return every
         out = dict.fromkeys(counts)
         out.pop(base, None)
         if len(acquiring) == 1:
