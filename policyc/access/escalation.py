@@ -357,6 +357,10 @@ class EscalationGraph:
         self._gains: dict[tuple[Identity, frozenset[Acquired]], Identity | None] = {}
         self._mounts: dict[str, Acquired] = {}
         self._binding_rows = [row for row in self.rules if row.effect in ("escalate", "aggregated-member")]
+        # Every row that steps requires something the blocks answer (`inert`); kept per identity.
+        self._rows_require = all(row.requires and all(self.sets.asks(n) for n in row.requires)
+                                 for row in self.rules if row.effect in _EFFECTS)
+        self._inert: dict[Identity, bool] = {}
 
     def sharing(self, model: AccessModel) -> EscalationGraph:
         """A graph over `model`, made of the same objects as this graph's model, that shares this
@@ -638,6 +642,27 @@ class EscalationGraph:
             found = tuple(st.target for st in self.edges(ident))
         self._targets[ident] = found
         return found
+
+    def walk_targets(self, ident: Identity) -> tuple[Identity, ...]:
+        """`targets(ident)`, without the search key and the class's search for an identity that
+        answers no requirement (`inert`): no row yields for it (about half the identities of an
+        organisation: its users, groups and service accounts that hold only `view` and the like)."""
+        out = self._targets.get(ident)
+        if out is not None:
+            return out
+        return () if self.inert(ident) else self.targets(ident)
+
+    def inert(self, ident: Identity) -> bool:
+        """Whether no row of the table yields for the identity, decided from its blocks alone:
+        every row that steps requires one of the blocks' requirements at least (`_rows_require`,
+        checked once per graph), and its blocks answer none of them (acquired and node blocks
+        included), so each effect's `_all_needs` is None and its search yields nothing. False
+        for the superuser and `system:masters`, whose permissions are listed whole."""
+        done = self._inert.get(ident)
+        if done is None:
+            present = self._present_of(ident) if self._rows_require else None
+            done = self._inert[ident] = present is not None and not present
+        return done
 
     def _search(self, ident: Identity) -> tuple[Step, ...]:
         """The steps out of an identity, one per target, in a fixed order: from the search its
@@ -1360,7 +1385,7 @@ class EscalationGraph:
                     return False
             elif ident.kind == "user":
                 return False
-            for t in self.targets(ident):
+            for t in self.walk_targets(ident):
                 if t not in seen:
                     seen.add(t)
                     todo.append(t)

@@ -11,7 +11,7 @@ through them.
 from __future__ import annotations
 
 import functools
-from collections.abc import Set
+from collections.abc import Callable, Set
 from dataclasses import dataclass
 
 from policyc import model as m
@@ -202,6 +202,15 @@ class _Forbidden:
                 return True
         return False
 
+    def block_holds(self, blk: Block) -> bool:
+        """`_block_first(blk) is not None`, without ordering what the block holds: whether one of
+        its segments holds a permission the guard forbids (`_forbidden`, once per role and scope)."""
+        entry = blk.extra.get(self._token)
+        if entry is not None:
+            return entry[0] is not None
+        forbidden = self._forbidden
+        return any(forbidden(scope, rules, perms) for scope, rules, perms in blk.segments)
+
     def _block_first(self, blk: Block) -> Permission | None:
         entry = blk.extra.get(self._token)
         if entry is None:
@@ -253,12 +262,26 @@ class _Condensation:
         self.comp_of: dict[Identity, int] = {}
         self.members: list[list[Identity]] = []
         self.succ: list[tuple[int, ...]] = []
+        self.pred: list[list[int]] = []  # the components whose members' edges lead to each
+        # Per subjects and exceptions: each subject in range with the component its verdict is
+        # read from (`plan`); the guards of a policy mostly share one range.
+        self._plans: dict[tuple, list[tuple[Identity, int]]] = {}
+        self._holders: _Holders | None = None
+
+    @staticmethod
+    def of(graph: EscalationGraph) -> _Condensation:
+        """The graph's condensation (made on the first guard)."""
+        cond = graph.condensation
+        if cond is None:
+            cond = graph.condensation = _Condensation(graph)
+        return cond  # type: ignore[no-any-return]
 
     def component(self, start: Identity) -> int:
         done = self.comp_of.get(start)
         if done is not None:
             return done
-        targets, comp_of = self.graph.targets, self.comp_of
+        # `walk_targets`: `targets`, with identities that answer no requirement not searched.
+        targets, comp_of = self.graph.walk_targets, self.comp_of
         index: dict[Identity, int] = {start: 0}
         low = [0]
         stack = [start]
@@ -297,9 +320,99 @@ class _Condensation:
                         break
                 self.members.append(group)
                 # Every target is in a component already: this one, or one numbered before it.
-                self.succ.append(tuple({comp_of[t]: None for m in group for t in targets(m)
-                                        if comp_of[t] != c}))
+                succ = tuple({comp_of[t]: None for m in group for t in targets(m) if comp_of[t] != c})
+                self.succ.append(succ)
+                self.pred.append([])
+                for y in succ:
+                    self.pred[y].append(c)
         return comp_of[start]
+
+    def plan(self, subjects: list[Identity], excepted: Set[tuple[str, str, str]]) -> list[tuple[Identity, int]]:
+        """The subjects not excepted, in order, each with the component whose verdict is its own:
+        its representative's (`EscalationGraph.representative`: users that share a search reach
+        the same rules in the same places, so when the representative holds a guard so does
+        every member), else its own. Made once per subjects and exceptions: the guards of a
+        range ask the same (issue 19)."""
+        key = (tuple(subjects), frozenset(excepted))
+        out = self._plans.get(key)
+        if out is None:
+            graph, comp_of = self.graph, self.comp_of
+            out = []
+            for s in subjects:
+                if s.key in excepted:
+                    continue
+                rep = graph.representative(s)
+                probe = s if rep is None else rep
+                c = comp_of.get(probe)
+                out.append((s, c if c is not None else self.component(probe)))
+            if len(self._plans) >= 8:  # the editor's carried checks ask for ever other subsets
+                self._plans.clear()
+            self._plans[key] = out
+        return out
+
+    def holders(self) -> _Holders:
+        """Every identity of the condensation by the blocks it holds (grown to the components made)."""
+        if self._holders is None:
+            self._holders = _Holders(self)
+        self._holders.update()
+        return self._holders
+
+    def leading_to(self, seeds: set[int]) -> set[int]:
+        """The components that are or lead to one of `seeds` (over `pred`)."""
+        out = set(seeds)
+        todo = list(seeds)
+        pred = self.pred
+        while todo:
+            for p in pred[todo.pop()]:
+                if p not in out:
+                    out.add(p)
+                    todo.append(p)
+        return out
+
+
+class _Holders:
+    """The components of a condensation by the blocks their members hold (`EscalationGraph.blocks`),
+    and the members whose permissions are listed whole (the superuser, `system:masters`).
+
+    A guard over most of the graph (`for everyone`) decides each block once (`_Forbidden.block_holds`)
+    and marks the components whose members hold one, then every component leading to them: a
+    pass over the blocks, not one over each member's blocks per guard (issue 19). A member holds
+    a forbidden permission exactly when one of its blocks does (`_Forbidden.holds`).
+    """
+
+    def __init__(self, cond: _Condensation) -> None:
+        self.cond = cond
+        self.by_block: dict[Block, list[int]] = {}
+        self.whole: list[tuple[Identity, int]] = []
+        self._done = 0  # components indexed
+
+    def update(self) -> None:
+        cond, blocks_of, by_block = self.cond, self.cond.graph.blocks, self.by_block
+        for c in range(self._done, len(cond.members)):
+            for ident in cond.members[c]:
+                blocks = blocks_of(ident)
+                if blocks is None:
+                    self.whole.append((ident, c))
+                    continue
+                for blk in blocks:
+                    comps = by_block.get(blk)
+                    if comps is None:
+                        by_block[blk] = [c]
+                    elif comps[-1] != c:  # components are indexed in order
+                        comps.append(c)
+        self._done = len(cond.members)
+
+    def holding(self, forbidden: _Forbidden) -> set[int]:
+        """The components with a member that holds a permission the guard forbids."""
+        out: set[int] = set()
+        holds = forbidden.block_holds
+        for blk, comps in self.by_block.items():
+            if holds(blk):
+                out.update(comps)
+        for ident, c in self.whole:
+            if c not in out and forbidden.first(ident) is not None:
+                out.add(c)
+        return out
 
 
 class _Breaks:
@@ -315,19 +428,19 @@ class _Breaks:
     """
 
     def __init__(self, graph: EscalationGraph, forbidden: _Forbidden) -> None:
-        cond = graph.condensation
-        if cond is None:
-            cond = graph.condensation = _Condensation(graph)
-        self.cond, self.forbidden = cond, forbidden
+        self.cond, self.forbidden = _Condensation.of(graph), forbidden
         self._bad: dict[int, bool] = {}
 
     def breaks(self, start: Identity) -> bool:
+        c = self.cond.comp_of.get(start)
+        return self.component_breaks(c if c is not None else self.cond.component(start))
+
+    def component_breaks(self, c: int) -> bool:
+        """Whether a member of component `c`, or of one it leads to, holds a forbidden permission."""
         cond, bad, holds = self.cond, self._bad, self.forbidden.holds
-        c = cond.comp_of.get(start)
-        if c is None:
-            c = cond.component(start)
-        elif c in bad:  # decided for an earlier subject (most subjects of a guard are)
-            return bad[c]
+        done = bad.get(c)
+        if done is not None:  # decided for an earlier subject (most subjects of a guard are)
+            return done
         todo = [c]
         while todo:
             x = todo[-1]
@@ -351,26 +464,23 @@ def _check_guard(graph: EscalationGraph, spec: GuardSpec, subjects: list[Identit
                  excepted: Set[tuple[str, str, str]]) -> list[Violation]:
     out = []
     forbidden = _Forbidden(graph, spec)
-    breaks = _Breaks(graph, forbidden)
-    # Users that share a search (EscalationGraph.representative) reach the same rules in the same
-    # places: when the representative holds the guard, so does every member, unsearched.
-    holds: dict[Identity, bool] = {}
-    for s in subjects:
-        if s.key in excepted:
-            continue
-        rep = graph.representative(s)
-        if rep is not None and rep != s:
-            held = holds.get(rep)
-            if held is None:
-                held = holds[rep] = not breaks.breaks(rep)
-            if held:
-                continue
-        elif not breaks.breaks(s):
-            # Its reach is `graph._bfs(s)`: the identities `breaks` visited (see _Breaks).
-            continue
-        v = first_violation(graph, s, spec, forbidden)
-        if v is not None:
-            out.append(v)
+    cond = _Condensation.of(graph)
+    plan = cond.plan(subjects, excepted)
+    if not plan:
+        return out
+    if 2 * len(plan) >= len(cond.comp_of):
+        # Over most of the graph: the blocks decided once each, the verdicts spread over `pred`.
+        bad = cond.leading_to(cond.holders().holding(forbidden))
+        breaking: Callable[[int], bool] = bad.__contains__
+    else:
+        # Over a few subjects: only the components they lead to decided (see _Breaks).
+        breaking = _Breaks(graph, forbidden).component_breaks
+    for s, c in plan:
+        # A subject that breaks the guard is walked on its own for the path (`first_violation`).
+        if breaking(c):
+            v = first_violation(graph, s, spec, forbidden)
+            if v is not None:
+                out.append(v)
     return out
 
 

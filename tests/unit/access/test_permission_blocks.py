@@ -101,8 +101,10 @@ def _work(tmp_path: Path, namespaces: int) -> tuple[int, int, int]:
     # Blocks answered, or only summarized (guards' verdicts read the answers' scopes: their
     # searches make no step, so answer no block; access/permsets.py `scopes`).
     summarized = sum(1 for blk in graph.sets._blocks.values() if blk.answers is None and blk.scopes is not None)
-    # Identities whose edges were made, or only their targets (guards' verdicts walk targets).
-    return graph.searches, graph.sets.lookups + summarized, len(set(graph._edges) | set(graph._targets))
+    # Identities whose edges were made, or only their targets (guards' verdicts walk targets),
+    # or decided to reach nothing without a search (`inert`).
+    inert = {i for i, yes in graph._inert.items() if yes}
+    return graph.searches, graph.sets.lookups + summarized, len(set(graph._edges) | set(graph._targets) | inert)
 
 
 def test_searches_and_block_answers_grow_like_the_organisation(tmp_path: Path) -> None:
