@@ -1,0 +1,138 @@
+"""Guards' sixth pass (issue 19): the per-identity shortcuts against the plain algorithms.
+
+- `EscalationGraph.inert` (an identity whose blocks answer no requirement reaches nothing, decided
+  without its search) and `walk_targets` against the targets of the plain edges, and a fresh
+  search of the rows;
+- the guards' verdicts over most of the graph (`_Holders`: each block decided once, the verdicts
+  spread backwards over the components) and over a few subjects (`_Breaks`) against one
+  breadth-first walk per identity (`first_violation`);
+- `_Forbidden.holds` (lists of rules decided once per value) against the guard asked of every
+  permission the identity holds;
+- `check_guard` (subjects planned once per range, the plan shared by the range's guards) against
+  the plain loop over subjects, over each guard's range and a few of its subjects;
+
+on generated organisations of every guard-heavy shape whose guards are broken on purpose (a team
+that creates pods where a service account reads secrets, an impersonation grant, escalate/bind),
+the golden policy, and the spec's `article` and `org`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, generated_org
+from policyc.access.escalation import EscalationGraph, Identity
+from policyc.access.guards import (
+    GuardSpec,
+    _Breaks,
+    _Condensation,
+    _Forbidden,
+    check_guard,
+    cluster_scoped,
+    first_violation,
+)
+from policyc.access.matching import Pattern
+from policyc.access.policy import everyone, graph_for, model_from_program
+from policyc.check.access_guards import guard_range
+from policyc.pipeline import compile_path
+
+SPEC = REPO.parent / "shared" / "spec"
+
+# Names every generated shape has: the support group creates pods in a namespace whose service
+# account reads secrets; a lead impersonates users; the support group may escalate and bind.
+BREAKS = """
+forbid read secrets for everyone except team platform
+forbid create pods for everyone except team platform in cluster
+forbid impersonate users for everyone except team platform
+forbid get configmaps for everyone except team platform
+grant create pods to group oidc:t000-logistics-support in t000-logistics-api-prod
+grant get, list secrets to serviceaccount t000-logistics-api-prod/app in t000-logistics-api-prod
+grant impersonate users to user lead.t000-logistics@example.com in cluster
+grant escalate, bind roles.rbac.authorization.k8s.io to group oidc:t000-logistics-support in t000-logistics-api-dev
+"""
+
+
+def _folder(tmp_path: Path, where: str) -> Path:
+    if where in ("identity", "all", "guards", "mixed"):
+        return generated_org(tmp_path, 40, BREAKS, where)
+    if where == "golden":
+        return REPO / "tests" / "golden" / "rbac" / "policy"
+    folder = SPEC / where
+    if not folder.is_dir():
+        pytest.skip(f"{folder} absent: ../shared (the language spec) is not beside the clone")
+    return folder
+
+
+def _specs(graph: EscalationGraph, program) -> list[GuardSpec]:  # type: ignore[no-untyped-def]
+    scoped = cluster_scoped(program.release)
+    first = tuple(graph.namespaces[:1])
+    return [GuardSpec.of(g, program.release) for g in program.policy.guards] + [
+        GuardSpec((Pattern(("get",), "", "secrets"),), None, False, scoped),
+        GuardSpec((Pattern(("get",), "", "secrets"),), first, False, scoped),
+        GuardSpec((Pattern(("create",), "", "pods"),), None, True, scoped),
+        GuardSpec((Pattern(("delete",), "", "namespaces"),), None, True, scoped),
+        GuardSpec((Pattern(("impersonate",), "", "users"),), None, False, scoped),
+        GuardSpec((Pattern(("list",), "", "configmaps"),), first, False, scoped),
+    ]
+
+
+@pytest.mark.parametrize("where", ["identity", "all", "guards", "mixed", "golden", "article", "org"])
+def test_identity_shortcuts_are_the_plain_walks(tmp_path: Path, where: str) -> None:
+    result = compile_path(_folder(tmp_path, where))
+    assert result.program is not None and result.manifests, result.diagnostics
+    program = result.program
+
+    def make() -> EscalationGraph:
+        return graph_for(model_from_program(program, result.manifests), program)
+
+    fast, plain = make(), make()
+    idents = everyone(program) + [Identity.superuser(), Identity.group("system:masters"), Identity.node("n1")]
+    reached = list(dict.fromkeys(j for i in idents for j in plain.reach(i)))
+    assert any(j.acquired for j in reached) or where in ("golden", "article", "org")
+
+    # Inert identities reach nothing: no step in the plain edges, nothing from a search of the rows.
+    searched = make()
+    inert = 0
+    for j in reached:
+        want = {st.target for st in plain.edges(j)}
+        assert set(fast.walk_targets(j)) == want, j
+        if fast.inert(j):
+            inert += 1
+            assert not want and not searched._row_steps(j), j
+    assert inert > 0
+    assert not fast.inert(Identity.superuser()) and not fast.inert(Identity.group("system:masters"))
+
+    # Each guard's verdict per identity: over the whole graph (`_Holders`) and component by
+    # component (`_Breaks`), both the plain walk's; `holds` the plain test of every permission.
+    cond = _Condensation.of(fast)
+    for j in reached:
+        cond.component(j)
+    verdicts: set[bool] = set()
+    for spec in _specs(fast, program):
+        forbidden = _Forbidden(fast, spec)
+        bad = cond.leading_to(cond.holders().holding(forbidden))
+        lazy = _Breaks(fast, _Forbidden(fast, spec))
+        for j in reached:
+            want = first_violation(plain, j, spec) is not None
+            c = cond.comp_of[j]
+            assert (c in bad) == want == lazy.component_breaks(c), (spec, j)
+            assert forbidden.holds(j) == any(spec.forbids(p) for p in plain.permissions(j)), (spec, j)
+            verdicts.add(want)
+    # Guards broken and held alike were compared.
+    assert verdicts == {True, False}
+
+    # The build's check: every guard over its range, then over a few of its subjects (with
+    # one excepted), on a graph that checks them in that order.
+    checked = make()
+    broken = 0
+    for g in program.policy.guards:
+        spec, subjects = GuardSpec.of(g, program.release), guard_range(g, program)
+        want = [v for s in subjects if (v := first_violation(plain, s, spec)) is not None]
+        assert check_guard(checked, spec, subjects) == want, g
+        broken += bool(want)
+        few, excepted = subjects[:4], frozenset(s.key for s in subjects[1:2])
+        want = [v for s in few if s.key not in excepted and (v := first_violation(plain, s, spec)) is not None]
+        assert check_guard(checked, spec, few, excepted) == want, g
+    assert broken or where in ("golden", "article", "org")
