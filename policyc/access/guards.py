@@ -294,8 +294,9 @@ class _Condensation:
         low = [0]
         stack = [start]
         on_stack = {start}
+        outs = {start: targets(start)}  # each identity's targets, asked once
         # Frames: the identity's index, its targets, the next target to look at.
-        work: list[tuple[int, tuple[Identity, ...], list[int]]] = [(0, targets(start), [0])]
+        work: list[tuple[int, tuple[Identity, ...], list[int]]] = [(0, outs[start], [0])]
         while work:
             i, ts, at = work[-1]
             if at[0] < len(ts):
@@ -309,7 +310,8 @@ class _Condensation:
                     low.append(j)
                     stack.append(t)
                     on_stack.add(t)
-                    work.append((j, targets(t), [0]))
+                    ts = outs[t] = targets(t)
+                    work.append((j, ts, [0]))
                 elif t in on_stack and j < low[i]:
                     low[i] = j
                 continue
@@ -328,7 +330,7 @@ class _Condensation:
                         break
                 self.members.append(group)
                 # Every target is in a component already: this one, or one numbered before it.
-                succ = tuple({comp_of[t]: None for m in group for t in targets(m) if comp_of[t] != c})
+                succ = tuple({y: None for m in group for t in outs[m] if (y := comp_of[t]) != c})
                 self.succ.append(succ)
                 self.pred.append([])
                 for y in succ:
