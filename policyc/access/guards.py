@@ -292,11 +292,12 @@ class _Condensation:
         targets, comp_of = self.graph.walk_targets, self.comp_of
         index: dict[Identity, int] = {start: 0}
         low = [0]
-        stack = [start]
-        on_stack = {start}
-        outs = {start: targets(start)}  # each identity's targets, asked once
+        on_stack = [True]  # by index (identities are hashed in Python: looked up as few times as may be)
+        # The stack holds each identity with its index and targets (read again for the successors).
+        first = targets(start)
+        stack: list[tuple[Identity, int, tuple[Identity, ...]]] = [(start, 0, first)]
         # Frames: the identity's index, its targets, the next target to look at.
-        work: list[tuple[int, tuple[Identity, ...], list[int]]] = [(0, outs[start], [0])]
+        work: list[tuple[int, tuple[Identity, ...], list[int]]] = [(0, first, [0])]
         while work:
             i, ts, at = work[-1]
             if at[0] < len(ts):
@@ -308,11 +309,11 @@ class _Condensation:
                 if j is None:
                     j = index[t] = len(low)
                     low.append(j)
-                    stack.append(t)
-                    on_stack.add(t)
-                    ts = outs[t] = targets(t)
-                    work.append((j, ts, [0]))
-                elif t in on_stack and j < low[i]:
+                    on_stack.append(True)
+                    tts = targets(t)
+                    stack.append((t, j, tts))
+                    work.append((j, tts, [0]))
+                elif on_stack[j] and j < low[i]:
                     low[i] = j
                 continue
             work.pop()
@@ -321,16 +322,18 @@ class _Condensation:
             if low[i] == i:
                 c = len(self.members)
                 group: list[Identity] = []
+                outs: list[tuple[Identity, ...]] = []
                 while True:
-                    m = stack.pop()
-                    on_stack.discard(m)
+                    m, mj, mts = stack.pop()
+                    on_stack[mj] = False
                     comp_of[m] = c
                     group.append(m)
-                    if index[m] == i:
+                    outs.append(mts)
+                    if mj == i:
                         break
                 self.members.append(group)
                 # Every target is in a component already: this one, or one numbered before it.
-                succ = tuple({y: None for m in group for t in outs[m] if (y := comp_of[t]) != c})
+                succ = tuple({y: None for ts_m in outs for t in ts_m if (y := comp_of[t]) != c})
                 self.succ.append(succ)
                 self.pred.append([])
                 for y in succ:
