@@ -106,6 +106,8 @@ class PermissionSets:
             for w in wanted:
                 self._by_resource.setdefault(w, []).append(n)
         self._hits: dict[int, tuple[tuple[PolicyRule, ...], list[tuple[Need, tuple[int, ...]]]]] = {}
+        # The same by the rules' value: roles made per namespace or per grant repeat a few lists.
+        self._hits_alike: dict[tuple[PolicyRule, ...], list[tuple[Need, tuple[int, ...]]]] = {}
         self._keys: dict[int, tuple[Permission, tuple]] = {}
         # Answers' places by a bound block's content (`_content`): key -> (objects, places).
         self._placed: dict[tuple, tuple[tuple, dict[int, list[tuple[int, int]]]]] = {}
@@ -403,10 +405,19 @@ class PermissionSets:
 
     def hits(self, rules: tuple[PolicyRule, ...]) -> list[tuple[Need, tuple[int, ...]]]:
         """Which of `rules` satisfy each requirement, in any scope (EscalationGraph.find's test:
-        a rule the index would not offer fails its resource test), cached per rules tuple."""
+        a rule the index would not offer fails its resource test), cached per rules tuple and
+        computed once per value of the tuple (`_hits_of` reads the rules' values alone)."""
         entry = self._hits.get(id(rules))
         if entry is not None and entry[0] is rules:
             return entry[1]
+        result = self._hits_alike.get(rules)
+        if result is None:
+            result = self._hits_alike[rules] = self._hits_of(rules)
+        self._hits[id(rules)] = (rules, result)
+        return result
+
+    def _hits_of(self, rules: tuple[PolicyRule, ...]) -> list[tuple[Need, tuple[int, ...]]]:
+        """`hits`, computed: each rule tested against the requirements on one of its resources."""
         found: dict[int, list[int]] = {}
         for i, rule in enumerate(rules):
             candidates: dict[int, Need] = {}
@@ -416,9 +427,7 @@ class PermissionSets:
             for n in candidates.values():
                 if rule_satisfies(rule, n):
                     found.setdefault(id(n), []).append(i)
-        result = [(n, tuple(found[id(n)])) for n in self.needs if id(n) in found]
-        self._hits[id(rules)] = (rules, result)
-        return result
+        return [(n, tuple(found[id(n)])) for n in self.needs if id(n) in found]
 
 
 def rule_meets(rule: PolicyRule, need: Need) -> bool:
