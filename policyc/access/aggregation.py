@@ -18,14 +18,15 @@ from policyc.access.objects import ObjRef, RoleObj
 from policyc.k8s.rules import PolicyRule
 
 
-def _select(role: RoleObj, cluster_roles: list[RoleObj], current: Mapping[ObjRef, RoleObj]) -> RoleObj:
+def _select(role: RoleObj, cluster_roles: list[tuple[RoleObj, dict[str, str]]],
+            current: Mapping[ObjRef, RoleObj]) -> RoleObj:
     rules: list[PolicyRule] = []
     sources: list[str] = []
     seen: set[PolicyRule] = set()
     assert role.selectors is not None
     for selector in role.selectors:
-        for member in cluster_roles:  # sorted by name
-            if member.ref == role.ref or not selector.matches(dict(member.labels)):
+        for member, labels in cluster_roles:  # sorted by name
+            if member.ref == role.ref or not selector.matches(labels):
                 continue
             live = current[member.ref]
             for i, rule in enumerate(live.rules):
@@ -44,12 +45,14 @@ def aggregate(roles: Mapping[ObjRef, RoleObj]) -> dict[ObjRef, RoleObj]:
     }
     cluster_roles = sorted((r for r in roles.values() if r.ref.kind == "ClusterRole"), key=lambda r: r.ref.name)
     aggregated = [r for r in cluster_roles if r.is_aggregated]
+    # Each member's labels as a dict, made once (not once per selector, aggregated role and round).
+    members = [(r, dict(r.labels)) for r in cluster_roles]
     # Each round can only add rules (the union is bounded), so this terminates; one round per
     # level of nesting suffices for acyclic aggregation.
     for _ in range(len(aggregated) + 2):
         changed = False
         for role in aggregated:
-            new = _select(role, cluster_roles, current)
+            new = _select(role, members, current)
             if new.rules != current[role.ref].rules:
                 current[role.ref] = new
                 changed = True

@@ -249,6 +249,11 @@ class _IndexedRole:
 Ranked = tuple[int, BindingObj, RbacSubject]
 
 
+def _ref_key(b: BindingObj) -> tuple[str, str, str]:
+    ref = b.ref
+    return (ref.kind, ref.namespace, ref.name)
+
+
 def _first(entry: Ranked) -> int:
     return entry[0]
 
@@ -271,7 +276,8 @@ class AccessModel:
         """Index the given objects; aggregated ClusterRoles are computed here."""
         self.release = release
         self.roles: dict[ObjRef, RoleObj] = aggregate(roles)
-        self.bindings: list[BindingObj] = sorted(bindings, key=lambda b: b.ref)
+        # ObjRef's order (its fields in turn) as a tuple key: no Python-level __lt__ per comparison.
+        self.bindings: list[BindingObj] = sorted(bindings, key=_ref_key)
         self._roles = {ref: _IndexedRole(r) for ref, r in self.roles.items()}  # indexed when asked
         self._by_user: dict[str, list[tuple[BindingObj, RbacSubject]]] = defaultdict(list)
         self._by_group: dict[str, list[tuple[BindingObj, RbacSubject]]] = defaultdict(list)
@@ -281,19 +287,7 @@ class AccessModel:
         self._scoped_user: dict[str, dict[str | None, list[tuple[BindingObj, RbacSubject, int]]]] = {}
         self._scoped_group: dict[str, dict[str | None, list[tuple[BindingObj, RbacSubject, int]]]] = {}
         self._scoped_sa: dict[tuple[str, str], dict[str | None, list[tuple[BindingObj, RbacSubject, int]]]] = {}
-        for b in self.bindings:
-            self._by_role[b.role].append(b)
-            for k, s in enumerate(b.subjects):
-                if s.kind == "User":
-                    self._by_user[s.name].append((b, s))
-                    scoped = self._scoped_user.setdefault(s.name, {})
-                elif s.kind == "Group":
-                    self._by_group[s.name].append((b, s))
-                    scoped = self._scoped_group.setdefault(s.name, {})
-                else:
-                    self._by_sa[(s.namespace, s.name)].append((b, s))
-                    scoped = self._scoped_sa.setdefault((s.namespace, s.name), {})
-                scoped.setdefault(b.scope, []).append((b, s, k))
+        self._index_bindings()
         self._who_index: RuleIndex | None = None  # every rule, for who_can: built on its first question
         sas = set(serviceaccounts)
         sas.update(k for k in self._by_sa)
@@ -317,6 +311,32 @@ class AccessModel:
         self._by_group_rank: dict[str, dict[int, Ranked]] = {}
         # Set by policyc.access.policy when the objects come from a compiled policy.
         self.provenance: Any = None
+
+    def _index_bindings(self) -> None:
+        """The bindings by role and by subject (with and without scope). One pass over every
+        subject of every binding (hundreds of thousands in a large policy): the indexes are locals
+        and a binding's scope is read once, not once per subject."""
+        by_role, by_user, by_group, by_sa = self._by_role, self._by_user, self._by_group, self._by_sa
+        scoped_user, scoped_group, scoped_sa = self._scoped_user, self._scoped_group, self._scoped_sa
+        for b in self.bindings:
+            by_role[b.role].append(b)
+            scope = b.scope
+            for k, s in enumerate(b.subjects):
+                kind = s.kind
+                if kind == "User":
+                    by_user[s.name].append((b, s))
+                    scoped = scoped_user.setdefault(s.name, {})
+                elif kind == "Group":
+                    by_group[s.name].append((b, s))
+                    scoped = scoped_group.setdefault(s.name, {})
+                else:
+                    key = (s.namespace, s.name)
+                    by_sa[key].append((b, s))
+                    scoped = scoped_sa.setdefault(key, {})
+                entries = scoped.get(scope)
+                if entries is None:
+                    entries = scoped[scope] = []
+                entries.append((b, s, k))
 
     # ------------------------------------------------------------------ construction
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from policyc.k8s.rules import PolicyRule
+from policyc.model.fastinit import quick_init
 from policyc.model.rbac import RbacSubject
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
@@ -19,6 +20,7 @@ ROLE_KINDS = ("Role", "ClusterRole")
 BINDING_KINDS = ("RoleBinding", "ClusterRoleBinding")
 
 
+@quick_init
 @dataclass(frozen=True, order=True)
 class ObjRef:
     """An object's identity: kind, namespace (`""` for cluster-scoped objects) and name."""
@@ -84,6 +86,7 @@ class LabelSelector:
         return cls(labels, exprs)
 
 
+@quick_init
 @dataclass(frozen=True)
 class RoleObj:
     """A Role or ClusterRole.
@@ -109,6 +112,7 @@ class RoleObj:
         return self.rule_sources[index] if index < len(self.rule_sources) else ""
 
 
+@quick_init
 @dataclass(frozen=True)
 class BindingObj:
     """A RoleBinding or ClusterRoleBinding with its role reference resolved to an ObjRef.
@@ -135,7 +139,7 @@ def _meta(obj: Mapping[str, Any]) -> tuple[str, str, dict[str, str]]:
 
 
 def _rule(d: Any) -> PolicyRule | None:
-    return PolicyRule.from_dict(d) if isinstance(d, Mapping) else None
+    return PolicyRule.from_dict(d) if type(d) is dict or isinstance(d, Mapping) else None
 
 
 def parse_role(obj: Mapping[str, Any], origin: str = "") -> RoleObj:
@@ -152,27 +156,45 @@ def parse_role(obj: Mapping[str, Any], origin: str = "") -> RoleObj:
     )
 
 
+# Subjects by (kind, name, namespace): a team's members are named by every binding of the team, so
+# the same few subjects recur in thousands of bindings; each is made once (RbacSubject is frozen and
+# compared by value). Cleared when large, so a long-lived process does not grow it.
+_SUBJECTS: dict[tuple[str, str, str], RbacSubject] = {}
+_SUBJECTS_LIMIT = 200_000
+
+
+def _interned(kind: str, name: str, namespace: str) -> RbacSubject:
+    key = (kind, name, namespace)
+    found = _SUBJECTS.get(key)
+    if found is None:
+        if len(_SUBJECTS) >= _SUBJECTS_LIMIT:
+            _SUBJECTS.clear()
+        found = _SUBJECTS[key] = RbacSubject(kind, name, namespace)
+    return found
+
+
 def _subject(d: Any, binding_namespace: str) -> RbacSubject | None:
     """A binding subject; a RoleBinding's service account without namespace is in the binding's."""
-    if not isinstance(d, Mapping):
+    if type(d) is not dict and not isinstance(d, Mapping):  # a dict's test first: the ABC check is slow
         return None
     kind, name = str(d.get("kind") or ""), str(d.get("name") or "")
     if kind == "ServiceAccount":
         ns = str(d.get("namespace") or binding_namespace)
-        return RbacSubject(kind, name, ns) if ns else None  # appliesToUser: no namespace, no match
+        return _interned(kind, name, ns) if ns else None  # appliesToUser: no namespace, no match
     if kind in ("User", "Group"):
-        return RbacSubject(kind, name)
+        return _interned(kind, name, "")
     return None
 
 
 def parse_binding(obj: Mapping[str, Any], origin: str = "") -> BindingObj:
     """A RoleBinding or ClusterRoleBinding from its dict."""
-    name, namespace, _ = _meta(obj)
+    meta = obj.get("metadata") or {}  # `_meta` without the labels, which a binding does not use
+    name, namespace = str(meta.get("name") or ""), str(meta.get("namespace") or "")
     kind = str(obj["kind"])
     if kind == "ClusterRoleBinding":
         namespace = ""
     ref = obj.get("roleRef") or {}
     role_kind, role_name = str(ref.get("kind") or ""), str(ref.get("name") or "")
     role = ObjRef(role_kind, namespace if role_kind == "Role" else "", role_name)
-    subjects = tuple(s for s in (_subject(d, namespace) for d in obj.get("subjects") or ()) if s is not None)
+    subjects = tuple([s for s in [_subject(d, namespace) for d in obj.get("subjects") or ()] if s is not None])
     return BindingObj(ObjRef(kind, namespace, name), role, subjects, origin)

@@ -22,9 +22,14 @@ def metadata(
     meta: dict[str, Any] = {"name": name}
     if namespace:
         meta["namespace"] = namespace
-    all_labels = {**(labels or {}), **MANAGED_BY}
-    meta["labels"] = dict(sorted(all_labels.items()))
-    files = sorted(set(sources))
+    if labels:
+        meta["labels"] = dict(sorted({**labels, **MANAGED_BY}.items()))
+    else:  # most objects: managed-by alone (a new dict each: bodies are plain, unshared data)
+        meta["labels"] = dict(MANAGED_BY)
+    if type(sources) is tuple and len(sources) == 1:  # one file (most objects): sorted already
+        files: list[str] | tuple[str, ...] = sources
+    else:
+        files = sorted(set(sources))
     if files:
         meta["annotations"] = {SOURCE_ANNOTATION: ", ".join(files)}
     return meta

@@ -380,8 +380,15 @@ class _Flagger:
         Linear in the subject's grants: per missing need, the first grant meeting it in each scope
         it holds in (None: cluster-wide, which holds in every namespace too).
         """
-        for subject in sorted(use.subjects):
+        tried: set[tuple[int, ...]] = set()
+        for subject in sorted(use.subjects, key=SUBJECT_ORDER):
             others = [o for o in self.by_subject[subject] if o is not use]
+            # The answer depends on the subject only through its other grants: subjects bound by
+            # the same grants (a team's members) give the same answer, and this one found none.
+            ids = tuple(map(id, others))
+            if ids in tried:
+                continue
+            tried.add(ids)
             where: list[dict[str | None, _GrantUse]] = []
             for need in missing:
                 by_scope: dict[str | None, _GrantUse] = {}

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from policyc.model.fastinit import quick_init
 
+
+@quick_init
 @dataclass(frozen=True)
 class Manifest:
     """One Kubernetes object to emit.

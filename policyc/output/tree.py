@@ -84,6 +84,17 @@ class WriteResult:
 
 def kind_plural(kind: str) -> str:
     """Lowercase plural of a kind as Kubernetes names its resource (ClusterRole -> clusterroles)."""
+    found = _PLURALS.get(kind)
+    if found is None:
+        found = _PLURALS[kind] = _plural(kind)
+    return found
+
+
+# `kind_plural` by kind: a build asks it once per object, for a handful of kinds.
+_PLURALS: dict[str, str] = {}
+
+
+def _plural(kind: str) -> str:
     lower = kind.lower()
     if lower in _IRREGULAR_PLURALS:
         return _IRREGULAR_PLURALS[lower]
@@ -108,8 +119,10 @@ def _file_kind(m: Manifest) -> str:
 
 def _check_manifest(m: Manifest) -> None:
     """The body must agree with the fields the layout trusts (a backend bug otherwise)."""
-    if not _KIND.fullmatch(m.kind):
-        raise ValueError(f"invalid kind {m.kind!r} for object {m.name!r}")
+    if m.kind not in _VALID_KINDS:
+        if not _KIND.fullmatch(m.kind):
+            raise ValueError(f"invalid kind {m.kind!r} for object {m.name!r}")
+        _VALID_KINDS.add(m.kind)
     if m.namespace is not None and not _NAMESPACE.fullmatch(m.namespace):
         raise ValueError(f"invalid namespace {m.namespace!r} for {m.kind} {m.name!r}")
     meta = m.body.get("metadata") or {}
@@ -120,6 +133,11 @@ def _check_manifest(m: Manifest) -> None:
             f"{m.kind} {m.name!r}: body (apiVersion, kind, name, namespace) {found!r} "
             f"does not match the manifest {wanted!r}"
         )
+
+
+# Kinds `_KIND` accepted: a build has a handful, each checked once (a str equal to one accepted is
+# accepted: the test reads nothing but the text).
+_VALID_KINDS: set[str] = set()
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # one C search (a Python test per character: 5% of the profiled write)
@@ -161,10 +179,16 @@ def layout(manifests: Iterable[Manifest], extra_files: Mapping[str, str] | None 
     seen: dict[tuple[str, str, str, str], Manifest] = {}
     for m in manifests:
         _check_manifest(m)
-        if m.key in seen:
-            raise ValueError(f"two objects with the same identity {m.key!r}")
-        seen[m.key] = m
-        groups.setdefault(file_of(m), []).append(m)
+        key = m.key
+        if key in seen:
+            raise ValueError(f"two objects with the same identity {key!r}")
+        seen[key] = m
+        path = file_of(m)
+        members = groups.get(path)
+        if members is None:
+            groups[path] = [m]
+        else:
+            members.append(m)
 
     files: dict[str, str] = {}
     for path, members in groups.items():
@@ -257,7 +281,7 @@ def _find_foreign(out_dir: Path) -> tuple[set[str], set[str]]:
     return ours, foreign
 
 
-def _write_file(path: Path, data: bytes) -> None:
+def _write_file(path: str | Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _FILE_MODE)
     try:
         os.fchmod(fd, _FILE_MODE)  # the umask must not change the mode
@@ -271,6 +295,7 @@ def _write_file(path: Path, data: bytes) -> None:
 def _materialise(root: Path, files: Mapping[str, str]) -> None:
     """Write `files` and the `.policyc-files` list under the (empty, existing) `root`."""
     made: set[str] = set()
+    base = os.fspath(root) + os.sep  # paths as strings: a Path per file and folder cost more than the write
     for rel in sorted(files):
         parent = rel.rpartition("/")[0]
         if parent and parent not in made:
@@ -278,10 +303,10 @@ def _materialise(root: Path, files: Mapping[str, str]) -> None:
             for i in range(len(parts)):
                 sub = "/".join(parts[: i + 1])
                 if sub not in made:
-                    os.mkdir(root / sub, _DIR_MODE)
-                    os.chmod(root / sub, _DIR_MODE)
+                    os.mkdir(base + sub, _DIR_MODE)
+                    os.chmod(base + sub, _DIR_MODE)
                     made.add(sub)
-        _write_file(root / rel, files[rel].encode("utf-8"))
+        _write_file(base + rel, files[rel].encode("utf-8"))
     listing = "".join(rel + "\n" for rel in sorted(files))
     _write_file(root / MANIFEST_LIST, listing.encode("utf-8"))
 
