@@ -19,21 +19,6 @@ class Span:
     start: int = 0
     end: int = 0
 
-    # `dataclass` keeps an `__init__` written in the class. Its own, for a frozen class, stores each
-    # field through `object.__setattr__` (seven calls per span, and a build makes hundreds of
-    # thousands of spans); this one writes the instance's dict, at a third of the cost. Same
-    # parameters as the fields (tests/unit/model/test_fast_inits.py compares the two).
-    def __init__(self, file: str, line: int, col: int, end_line: int, end_col: int, start: int = 0,
-                 end: int = 0) -> None:
-        d = self.__dict__
-        d["file"] = file
-        d["line"] = line
-        d["col"] = col
-        d["end_line"] = end_line
-        d["end_col"] = end_col
-        d["start"] = start
-        d["end"] = end
-
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
 

@@ -345,7 +345,8 @@ class AccessModel:
         cls, objs: Iterable[Mapping[str, Any] | tuple[Mapping[str, Any], str]],
         release: tuple[int, int] | None = None, *, bootstrap: bool = True, namespaced_bootstrap: bool = True,
     ) -> AccessModel:
-        """A model from Kubernetes objects (dicts, or (dict, origin) pairs).
+        """A model from Kubernetes objects (dicts, or (dict, origin) pairs; a `BindingObj` in place of
+        a binding's dict is taken as it is).
 
         With `bootstrap`, the built-in ClusterRoles and default ClusterRoleBindings, and the
         Roles and RoleBindings of kube-system and kube-public (unless `namespaced_bootstrap` is
@@ -364,6 +365,9 @@ class AccessModel:
         for o in objs:
             items.append(o if isinstance(o, tuple) else (o, ""))
         for obj, origin in items:
+            if type(obj) is BindingObj:  # parsed already (access/policy.py `_model`: a compiled binding)
+                bindings[obj.ref] = obj
+                continue
             if not isinstance(obj, Mapping):
                 continue
             kind = obj.get("kind")

@@ -28,6 +28,7 @@ from policyc.access.objects import (
     LabelSelector,
     ObjRef,
     RoleObj,
+    binding_of,
     parse_binding,
     parse_role,
 )
@@ -185,7 +186,14 @@ def _body_bytes(body: object) -> bytes:
 
 
 def _model(manifests: Sequence[Manifest], release: tuple[int, int] | None) -> AccessModel:
-    objs = [(mf.body, "policy") for mf in manifests]
+    # A binding the RBAC backend made from a compiled binding is read from that (`binding_of`, what
+    # parsing its body gives) rather than parsed back from the body: a build's bindings name some
+    # hundred thousand subjects (issue 19).
+    objs: list[tuple[Any, str]] = [
+        (mf.body if mf.binding is None or mf.kind not in BINDING_KINDS else binding_of(mf.binding, "policy"),
+         "policy")
+        for mf in manifests
+    ]
     # The cluster-scoped defaults only: a policy cannot name kube-system's and kube-public's
     # bootstrap Roles, and its reviews (diff, guards) stay about the namespaces it names.
     # `--from` YAML models them (Session.of_objects).

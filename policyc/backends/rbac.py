@@ -33,7 +33,7 @@ def binding_manifest(b: Binding) -> Manifest:
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": b.role_kind, "name": b.role_name},
         "subjects": [s.to_dict() for s in b.subjects],
     }
-    return Manifest(RBAC_V1, b.kind, b.name, b.namespace, body, b.sources)
+    return Manifest(RBAC_V1, b.kind, b.name, b.namespace, body, b.sources, binding=b)
 
 
 def emit(program: Program, credentials: Credentials) -> Emitted:

@@ -20,7 +20,7 @@ from policyc.check.versions import resolve_release
 from policyc.diagnostics import Diagnostic, sort_diagnostics
 from policyc.k8s.releases import load_release
 from policyc.model.program import Program
-from policyc.model.rbac import rbac_subjects
+from policyc.model.rbac import SUBJECT_ORDER, rbac_subjects
 from policyc.rules import cite
 
 
@@ -50,7 +50,8 @@ def check(policy: m.Policy, kubernetes: str | None = None) -> tuple[Program | No
     for ns in policy.namespaces:
         namespaces[ns.name.text].append(ns)
     team_members = {
-        name: tuple(sorted({s for mem in subs for s in rbac_subjects(mem, members, oidc_users, prefix)}))
+        name: tuple(sorted({s for mem in subs for s in rbac_subjects(mem, members, oidc_users, prefix)},
+                           key=SUBJECT_ORDER))  # RbacSubject's order, compared in C
         for name, subs in members.items()
     }
     program = Program(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from policyc.model.fastinit import quick_init
+if TYPE_CHECKING:
+    from policyc.model.rbac import Binding
 
 
-@quick_init
 @dataclass(frozen=True)
 class Manifest:
     """One Kubernetes object to emit.
@@ -24,6 +24,10 @@ class Manifest:
     namespace: str | None
     body: dict[str, Any] = field(compare=False, hash=False)
     sources: tuple[str, ...] = ()
+    # The compiled binding a RoleBinding or ClusterRoleBinding was made from (backends/rbac.py), so
+    # that the access model reads it instead of parsing the body back (policyc/access/policy.py);
+    # None for every other object. The body is never changed after it is emitted.
+    binding: Binding | None = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def key(self) -> tuple[str, str, str, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from policyc.k8s.rules import Atom, atoms_of
-from policyc.model.fastinit import quick_init
 from policyc.source import NO_SPAN, Span
 
 
@@ -13,7 +12,6 @@ def _span() -> Span:
     return field(default=NO_SPAN, compare=False, hash=False, repr=False)
 
 
-@quick_init
 @dataclass(frozen=True)
 class Word:
     """A name or value as written, with where it was written."""
@@ -25,7 +23,6 @@ class Word:
         return self.text
 
 
-@quick_init
 @dataclass(frozen=True)
 class Rule:
     """`VERBS RESOURCES [named NAMES]` or `VERBS /urls`: one permission statement."""
@@ -61,7 +58,6 @@ class Rule:
         return bool(self.resources) and all(r.text.startswith("/") for r in self.resources)
 
 
-@quick_init
 @dataclass(frozen=True)
 class Subject:
     """`user NAME`, `group NAME`, `serviceaccount NS/NAME`, `team NAME` or `everyone`."""
@@ -97,7 +93,6 @@ class Role:
     span: Span = _span()
 
 
-@quick_init
 @dataclass(frozen=True)
 class Grant:
     """A grant of a role or an inline rule to subjects, in namespaces or the cluster.

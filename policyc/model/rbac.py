@@ -9,13 +9,11 @@ from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from policyc.k8s.rules import PolicyRule
-from policyc.model.fastinit import quick_init
 
 if TYPE_CHECKING:  # annotations only: the access commands import this module alone (start-up, issue 19)
     from policyc.model.nodes import Grant, Role, Subject
 
 
-@quick_init
 @dataclass(frozen=True, order=True)
 class RbacSubject:
     """A subject as RBAC bindings name it."""
@@ -55,7 +53,6 @@ class CompiledRole:
     sources: tuple[str, ...] = ()
 
 
-@quick_init
 @dataclass(frozen=True)
 class Binding:
     """A RoleBinding or ClusterRoleBinding: one per role, scope and owner (team or subjects)."""
