@@ -202,7 +202,6 @@ class _Writer:
         append = out.append
         inner = ind + "  "
         key_cache = _key_cache
-        value_cache = _value_cache
         for k, v in d.items():
             ktext = key_cache.get(k) if type(k) is str else None
             if ktext is None:
@@ -219,9 +218,7 @@ class _Writer:
             # Exact-type checks first: they are what Kubernetes objects are made of.
             t = type(v)
             if t is str:
-                # value_str's cache looked up here: a method call per string value was a tenth of the write
-                text = value_cache.get(v)
-                append(text if text is not None else self.value_str(v, ind))
+                append(self.value_str(v, ind))
             elif t is dict:
                 if v:
                     append("\n")
@@ -249,15 +246,13 @@ class _Writer:
         """Write a non-empty sequence; the first ``-`` follows `lead`, the rest `ind`."""
         append = self.out.append
         inner = ind + "  "
-        value_cache = _value_cache
         for v in items:
             append(lead)
             lead = ind
             append("-")
             t = type(v)
             if t is str:
-                text = value_cache.get(v)  # as in `mapping`
-                append(text if text is not None else self.value_str(v, ind))
+                append(self.value_str(v, ind))
             elif t is dict:
                 if v:
                     append(" ")
