@@ -122,7 +122,8 @@ def check_serviceaccount_ref(ctx: Context, text: str, span: Span) -> None:
             f"write it as `NAMESPACE/NAME`, for example `default/{text.strip('/') or 'name'}`",
         )
         return
-    check_namespace_name(ctx, m.Word(ns, Span(span.file, span.line, span.col, span.line, span.col + len(ns))))
+    if names.dns1123_label(ns):  # the namespace's own word made only to report it (most names are valid)
+        check_namespace_name(ctx, m.Word(ns, Span(span.file, span.line, span.col, span.line, span.col + len(ns))))
     if reason := names.dns1123_subdomain(name):
         ctx.error(
             "PC121",

@@ -80,6 +80,10 @@ class _Lowerer:
     # Spans come from the line and column the lexer gave each token and node (the same figures
     # SourceFile.span computes from offsets), which saves two searches per span.
     def span(self, node: Tree | Token) -> Span:
+        if type(node) is Tree:  # the common case first: a node of parse_text's tree
+            meta = node._meta
+            if type(meta) is SpanMeta:
+                return Span(self.name, *meta)
         if isinstance(node, Token):
             return Span(self.name, node.line, node.column, node.end_line, node.end_column, node.start_pos, node.end_pos)
         meta = node._meta
@@ -93,9 +97,11 @@ class _Lowerer:
     def word(self, node: Tree) -> m.Word:
         tok = node.children[0]
         span = Span(self.name, tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos)
-        if tok.type == "STRING" and "\\" in tok.value:  # positions in the value differ from the source's
+        if tok.type != "STRING":  # `_text` in line: a WORD is its text
+            return m.Word(tok.value, span)
+        if "\\" in tok.value:  # positions in the value differ from the source's
             return EscapedWord(unquote(tok.value), span, tok.value)
-        return m.Word(_text(tok), span)
+        return m.Word(unquote(tok.value), span)
 
     def words(self, node: Tree) -> tuple[m.Word, ...]:
         word = self.word
