@@ -220,7 +220,10 @@ def compile_grants(
     """Grants as bindings (one per role, scope and owner) and roles synthesized for inline rules."""
     acc = _Acc()
     rules_of = _Atoms()
-    teams: dict[str, list[RbacSubject]] = {}  # each team expanded once, not once per grant naming it
+    # Each subject expanded once per (kind, name), not once per grant naming it (a team's members, a
+    # user's OIDC name: `rbac_subjects` reads nothing else of a subject), as a frozenset: adding it
+    # to a grant's set reuses the hashes it holds (RbacSubject's hash is a Python-level call).
+    expanded_by: dict[tuple[str, str], frozenset[RbacSubject]] = {}
     for g in ctx.policy.grants:
         if not g.subjects:
             ctx.error(
@@ -240,13 +243,10 @@ def compile_grants(
             continue
         subjects: set[RbacSubject] = set()
         for s in g.subjects:
-            if s.kind == "team":
-                expanded = teams.get(s.name)
-                if expanded is None:
-                    expanded = teams[s.name] = rbac_subjects(s, members, oidc_users, prefix)
-                subjects.update(expanded)
-            else:
-                subjects.update(rbac_subjects(s, members, oidc_users, prefix))
+            expanded = expanded_by.get((s.kind, s.name))
+            if expanded is None:
+                expanded = expanded_by[(s.kind, s.name)] = frozenset(rbac_subjects(s, members, oidc_users, prefix))
+            subjects |= expanded
         owner = owner_of(g)
         scopes = [None] if g.cluster else [ns.text for ns in g.namespaces]
         if g.rule is not None:
