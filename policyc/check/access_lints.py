@@ -309,13 +309,26 @@ def grant_uses(program: Program, model: AccessModel) -> list[_GrantUse]:
     # written inline in every team, or a role generated per team with the same rules (1,637
     # tuples, 136 distinct, in bench/gen_org.py's `teams` at 3,000 namespaces), is planned once.
     shared: dict[tuple[PolicyRule, ...], tuple[PolicyRule, ...]] = {}
+    # The same by the tuple's identity, and a granted role's rules by the role's (kind, namespace,
+    # name) as plain strings: hashing a tuple of rules, or an ObjRef, is a Python-level call per
+    # rule or reference, once per grant otherwise. Each entry keeps its tuple, so its id is not reused.
+    by_id: dict[int, tuple[tuple[PolicyRule, ...], tuple[PolicyRule, ...]]] = {}
+    role_rules: dict[tuple[str, str, str], tuple[PolicyRule, ...]] = {}
     for b in program.bindings:
         for g in b.grants:
             use = uses.get(id(g))
             if use is None:
-                rules = _grant_rules(b, g, model)
-                rules = shared.setdefault(rules, rules)
-                use = uses[id(g)] = _GrantUse(g, [], set(), rules)
+                if g.rule is None:
+                    key = (b.role_kind, (b.namespace or "") if b.role_kind == "Role" else "", b.role_name)
+                    rules = role_rules.get(key)
+                    if rules is None:
+                        rules = role_rules[key] = _grant_rules(b, g, model)
+                else:
+                    rules = _grant_rules(b, g, model)
+                entry = by_id.get(id(rules))
+                if entry is None or entry[0] is not rules:
+                    entry = by_id[id(rules)] = (rules, shared.setdefault(rules, rules))
+                use = uses[id(g)] = _GrantUse(g, [], set(), entry[1])
             use.scopes.append(b.namespace)
             use.places.add(b.namespace)
             use.subjects.update(b.subjects)
