@@ -136,3 +136,34 @@ def test_identity_shortcuts_are_the_plain_walks(tmp_path: Path, where: str) -> N
         want = [v for s in few if s.key not in excepted and (v := first_violation(plain, s, spec)) is not None]
         assert check_guard(checked, spec, few, excepted) == want, g
     assert broken or where in ("golden", "article", "org")
+
+
+@pytest.mark.parametrize("where", ["identity", "all", "guards", "golden"])
+def test_guards_of_equal_specs_share_their_verdicts(tmp_path: Path, where: str) -> None:
+    """Seventh pass: a guard's `_Forbidden` and `_Breaks` are kept per spec on the condensation
+    (`_Condensation.judge`) and read by every later guard of an equal spec, over other subjects
+    that reach components made since; every verdict is still the plain walk's."""
+    result = compile_path(_folder(tmp_path, where))
+    assert result.program is not None and result.manifests, result.diagnostics
+    program = result.program
+
+    def make() -> EscalationGraph:
+        return graph_for(model_from_program(program, result.manifests), program)
+
+    shared, plain = make(), make()
+    subjects = everyone(program)
+    specs = _specs(shared, program)
+    cond = _Condensation.of(shared)
+    broken = 0
+    # Each spec asked over ever more subjects, each time as a new (equal) object: a few
+    # subjects first (`_Breaks`), then the rest with one excepted, then all (`_Holders`).
+    rounds = [(subjects[:3], frozenset()), (subjects[3:], frozenset(s.key for s in subjects[3:4])), (subjects, frozenset())]
+    for few, excepted in rounds:
+        for spec in specs:
+            again = GuardSpec(spec.patterns, spec.namespaces, spec.cluster_only, spec.cluster_scoped)
+            want = [v for s in few if s.key not in excepted and (v := first_violation(plain, s, spec)) is not None]
+            assert check_guard(shared, again, few, excepted) == want, spec
+            broken += bool(want)
+            assert cond.judge(again) is cond.judge(spec)
+    assert len(cond._judges) == len(set(specs))
+    assert broken or where == "golden"
