@@ -729,24 +729,34 @@ class EscalationGraph:
                     for item in self._row_steps(ident)]
         self.searches += 1
         out: list[tuple[Identity, ...] | Identity] = []
+        parts = self._parts(ident)
+        # The rows of one effect that read one answer's summaries (`_BY_SCOPE`) yield alike when
+        # those are the same objects (the same `_Scoped`): a class that may create pods,
+        # deployments, jobs... in the same namespaces asks a dozen workload rows the same. Each
+        # is computed once per identity (the identity is the same: `_gain`'s result too).
+        done: dict[tuple[Any, tuple[int, ...]], list[tuple[Identity, ...] | Identity]] = {}
         for row, effect, needs in self._row_plan():
             if not present.issuperset(needs):
                 continue
             fast = _TARGETS.get(row.effect)
-            if fast is not None:
-                out += fast(self, ident, row)
-            else:
+            if fast is None:
                 out += [item.targets if type(item) is _Fan else item.target  # type: ignore[union-attr]
                         for item in effect(self, ident, row)]
+            elif fast in _BY_SCOPE:
+                key = (fast, tuple(map(id, parts.get(id(row.requires[0]), ()))))
+                got = done.get(key)
+                if got is None:
+                    got = done[key] = fast(self, ident, row)
+                out += got
+            else:
+                out += fast(self, ident, row)
         return out
 
-    def _scoped(self, ident: Identity, need: Need) -> _Scoped:
-        """What the answer to `need` reaches (`_Scoped`), from the summaries of the identity's
-        blocks (it has blocks): kept per tuple of summaries, which are shared objects, so the
-        rows and classes whose answers reach the same namespaces make it once."""
+    def _parts(self, ident: Identity) -> dict[int, list[dict[str | None, frozenset[str] | None]]]:
+        """The summaries of the identity's blocks (it has blocks) by requirement id, in block
+        order: gathered once for its rows (the last identity's are kept)."""
         held = self.__dict__.get("_parts_of")
         if held is None or held[0] is not ident:
-            # The summaries of the identity's blocks by requirement, gathered once for its rows.
             parts: dict[int, list[dict[str | None, frozenset[str] | None]]] = {}
             for blk in self.relevant_blocks(ident) or ():
                 for k, part in (blk.scopes if blk.scopes is not None else self.sets.scopes(blk)).items():
@@ -755,7 +765,13 @@ class EscalationGraph:
                     else:
                         parts[k] = [part]
             held = self.__dict__["_parts_of"] = (ident, parts)
-        mine = held[1].get(id(need), [])
+        return held[1]  # type: ignore[no-any-return]
+
+    def _scoped(self, ident: Identity, need: Need) -> _Scoped:
+        """What the answer to `need` reaches (`_Scoped`), from the summaries of the identity's
+        blocks (it has blocks): kept per tuple of summaries, which are shared objects, so the
+        rows and classes whose answers reach the same namespaces make it once."""
+        mine = self._parts(ident).get(id(need), [])
         cache: dict[tuple[int, ...], _Scoped] = self.__dict__.setdefault("_scoped_cache", {})
         ids = tuple(map(id, mine))
         out = cache.get(ids)
@@ -1795,6 +1811,9 @@ _TARGETS: dict[str, Callable[[EscalationGraph, Identity, EscalationRule], list[t
     "every-sa": EscalationGraph._every_sa_targets,
     "read-on-write": EscalationGraph._read_on_write_targets,
 }
+# Of those, the ones that read only the identity and `_scoped(ident, row.requires[0])`: equal for
+# the rows of one effect whose first answers have the same summaries (`_row_targets`).
+_BY_SCOPE = frozenset([EscalationGraph._workload_targets, EscalationGraph._fans_over, EscalationGraph._named_targets])
 # Effects that are not steps: facts the table records for guards, can-i and the docs (`controller-sa`:
 # the generic service-account rows take these steps; the row records the controllers they reach).
 NOT_STEPS = ("none", "request", "controller-sa")

@@ -157,7 +157,8 @@ def test_guards_of_equal_specs_share_their_verdicts(tmp_path: Path, where: str) 
     broken = 0
     # Each spec asked over ever more subjects, each time as a new (equal) object: a few
     # subjects first (`_Breaks`), then the rest with one excepted, then all (`_Holders`).
-    rounds = [(subjects[:3], frozenset()), (subjects[3:], frozenset(s.key for s in subjects[3:4])), (subjects, frozenset())]
+    rounds = [(subjects[:3], frozenset()), (subjects[3:], frozenset(s.key for s in subjects[3:4])),
+              (subjects, frozenset())]
     for few, excepted in rounds:
         for spec in specs:
             again = GuardSpec(spec.patterns, spec.namespaces, spec.cluster_only, spec.cluster_scoped)
