@@ -11,7 +11,7 @@ through them.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Set
+from collections.abc import Callable, Iterator, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -292,55 +292,66 @@ class _Condensation:
         if done is not None:
             return done
         # `walk_targets`: `targets`, with identities that answer no requirement not searched.
-        targets, comp_of = self.graph.walk_targets, self.comp_of
+        targets, comp_of, members, pred = self.graph.walk_targets, self.comp_of, self.members, self.pred
         index: dict[Identity, int] = {start: 0}
+        # By index (identities are hashed in Python: each target is looked up once or twice):
         low = [0]
-        on_stack = [True]  # by index (identities are hashed in Python: looked up as few times as may be)
-        # The stack holds each identity with its index and targets (read again for the successors).
-        first = targets(start)
-        stack: list[tuple[Identity, int, tuple[Identity, ...]]] = [(start, 0, first)]
-        # Frames: the identity's index, its targets, the next target to look at.
-        work: list[tuple[int, tuple[Identity, ...], list[int]]] = [(0, first, [0])]
+        on_stack = [True]
+        made = [-1]  # the component made of it
+        # The components made before that its targets lead to, found as the targets are met:
+        # a target in a component already is one; a target on the stack is in this one; a
+        # target walked from here is in the one made of it, or still on the stack (this one).
+        leads: list[dict[int, None]] = [{}]
+        stack: list[tuple[Identity, int]] = [(start, 0)]
+        # Frames: the identity's index and the targets still to look at.
+        work: list[tuple[int, Iterator[Identity]]] = [(0, iter(targets(start)))]
         while work:
-            i, ts, at = work[-1]
-            if at[0] < len(ts):
-                t = ts[at[0]]
-                at[0] += 1
-                if t in comp_of:
+            i, ts = work[-1]
+            for t in ts:
+                y = comp_of.get(t)
+                if y is not None:
+                    leads[i][y] = None
                     continue
                 j = index.get(t)
-                if j is None:
+                if j is None:  # walked next; this frame resumes after it
                     j = index[t] = len(low)
                     low.append(j)
                     on_stack.append(True)
-                    tts = targets(t)
-                    stack.append((t, j, tts))
-                    work.append((j, tts, [0]))
-                elif on_stack[j] and j < low[i]:
+                    made.append(-1)
+                    leads.append({})
+                    stack.append((t, j))
+                    work.append((j, iter(targets(t))))
+                    break
+                if j < low[i]:  # on the stack: every identity met and not in a component is
                     low[i] = j
                 continue
-            work.pop()
-            if work and low[i] < low[work[-1][0]]:
-                low[work[-1][0]] = low[i]
-            if low[i] == i:
-                c = len(self.members)
-                group: list[Identity] = []
-                outs: list[tuple[Identity, ...]] = []
-                while True:
-                    m, mj, mts = stack.pop()
-                    on_stack[mj] = False
-                    comp_of[m] = c
-                    group.append(m)
-                    outs.append(mts)
-                    if mj == i:
-                        break
-                self.members.append(group)
-                # Every target is in a component already: this one, or one numbered before it.
-                succ = tuple({y: None for ts_m in outs for t in ts_m if (y := comp_of[t]) != c})
-                self.succ.append(succ)
-                self.pred.append([])
-                for y in succ:
-                    self.pred[y].append(c)
+            else:
+                work.pop()
+                if low[i] == i:
+                    c = len(members)
+                    group: list[Identity] = []
+                    out: dict[int, None] = {}
+                    while True:
+                        m, mj = stack.pop()
+                        on_stack[mj] = False
+                        made[mj] = comp_of[m] = c
+                        group.append(m)
+                        out.update(leads[mj])
+                        if mj == i:
+                            break
+                    members.append(group)
+                    succ = tuple(out)
+                    self.succ.append(succ)
+                    pred.append([])
+                    for y in succ:
+                        pred[y].append(c)
+                if work:
+                    p = work[-1][0]
+                    if on_stack[i]:
+                        if low[i] < low[p]:
+                            low[p] = low[i]
+                    else:
+                        leads[p][made[i]] = None
         return comp_of[start]
 
     def plan(self, subjects: list[Identity], excepted: Set[tuple[str, str, str]]) -> list[tuple[Identity, int]]:

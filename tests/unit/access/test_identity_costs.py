@@ -168,3 +168,36 @@ def test_guards_of_equal_specs_share_their_verdicts(tmp_path: Path, where: str) 
             assert cond.judge(again) is cond.judge(spec)
     assert len(cond._judges) == len(set(specs))
     assert broken or where == "golden"
+
+
+@pytest.mark.parametrize("where", ["identity", "all", "guards", "golden"])
+def test_condensation_is_the_strongly_connected_components(tmp_path: Path, where: str) -> None:
+    """Seventh pass: Tarjan's walk finds each component's successors as it meets the targets
+    (no second lookup of every target): the components against mutual reachability over the
+    plain edges, each component's successors against its members' targets', numbered after
+    them, and `pred` the inverse of `succ`."""
+    result = compile_path(_folder(tmp_path, where))
+    assert result.program is not None and result.manifests, result.diagnostics
+    program = result.program
+
+    def make() -> EscalationGraph:
+        return graph_for(model_from_program(program, result.manifests), program)
+
+    fast, plain = make(), make()
+    cond = _Condensation.of(fast)
+    starts = everyone(program) + [Identity.superuser(), Identity.node("n1")]
+    for s in starts:  # one walk per start, each growing the condensation
+        cond.component(s)
+    reach = {j: set(plain.reach(j)) for s in starts for j in plain.reach(s)}
+    assert set(cond.comp_of) == set(reach)
+    for j, mine in reach.items():
+        same = {k for k in mine if j in reach[k]}
+        assert set(cond.members[cond.comp_of[j]]) == same, j
+    cycles = 0
+    for c, group in enumerate(cond.members):
+        cycles += len(group) > 1
+        want = {cond.comp_of[st.target] for m in group for st in plain.edges(m)} - {c}
+        assert set(cond.succ[c]) == want and len(cond.succ[c]) == len(want), c
+        assert all(y < c for y in cond.succ[c]), c
+        assert sorted(cond.pred[c]) == sorted(x for x, succ in enumerate(cond.succ) if c in succ), c
+    assert cycles or where == "golden"
