@@ -1505,7 +1505,7 @@ class _Class:
     """
 
     __slots__ = ("rep", "_raw", "_acquiring", "_to", "_firsts", "_keys", "_counts", "_acquired_targets", "_gained",
-                 "_rep_blocks", "_every")
+                 "_rep_blocks", "_every", "_merged_gain")
 
     def __init__(self, rep: Identity) -> None:
         self.rep = rep
@@ -1526,6 +1526,7 @@ class _Class:
         self._gained: frozenset[Acquired] = frozenset()  # what those hold, together
         self._every: tuple[Identity, ...] | None = None  # every target of `_counts`
         self._rep_blocks: Any = _UNSET  # `relevant_blocks(rep)`, asked once
+        self._merged_gain: Any = _UNSET  # what the acquiring steps gain together, the representative's
 
     def raw(self, graph: EscalationGraph) -> Raw:
         """What the rows yield for the representative (searched once)."""
@@ -1616,11 +1617,26 @@ class _Class:
             out[Identity(ident.kind, ident.name, ident.namespace, ident.groups, t.acquired) if t.acquired else t] = None
         elif acquiring:
             # What they gain together (steps to the member itself gain nothing).
-            target = graph._gain(ident, self._gained - set(ident.acquired))
+            target = self._merged(graph, ident)
             if target is not None:
                 out[target] = None
         out.pop(ident, None)
         return tuple(out)
+
+    def _merged(self, graph: EscalationGraph, ident: Identity) -> Identity | None:
+        """`graph._gain(ident, self._gained - set(ident.acquired))`: the representative's, made
+        the member. The members of a class hold the same acquired roles (`search_key` holds
+        them), and `_gain_of` reads of an identity only those, then names it: its result for
+        the representative is everyone's, renamed (the superuser is no one's to rename)."""
+        rep = self.rep
+        if ident.acquired != rep.acquired:  # not a member: asked plainly
+            return graph._gain(ident, self._gained - set(ident.acquired))
+        merged = self._merged_gain
+        if merged is _UNSET:
+            merged = self._merged_gain = graph._gain(rep, self._gained - set(rep.acquired))
+        if merged is None or merged.kind == "superuser":
+            return merged  # type: ignore[no-any-return]
+        return Identity(ident.kind, ident.name, ident.namespace, ident.groups, merged.acquired)  # type: ignore[union-attr]
 
     def edges(self, graph: EscalationGraph, ident: Identity) -> tuple[Step, ...] | None:
         """`graph._finish(ident, <ident's own rows>)`, or None when the blocks do not line up."""
