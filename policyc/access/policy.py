@@ -338,13 +338,20 @@ def _everyone(program: Program) -> tuple[Identity, ...]:
     for ref in program.serviceaccounts:
         ns, _, name = ref.partition("/")
         subjects.add(("ServiceAccount", name, ns))
-    named: set[tuple[str, str]] = set()
-    for s in _named_subjects(program):
-        # What a subject stands for depends on its kind and name only: a team named by a hundred
-        # grants is expanded once.
-        if (s.kind, s.name) not in named:
-            named.add((s.kind, s.name))
-            subjects.update(map(SUBJECT_ORDER, rbac_subjects_of(s, program)))
+    # What a subject stands for depends on its kind and name only: a team named by a hundred
+    # grants is expanded once, and a user, group or service account is made straight into its
+    # tuple (`Program.subject_fields`, which `rbac_subjects_of` makes its RbacSubject of).
+    named = {(s.kind, s.name): s for s in _named_subjects(program)}
+    members = program.team_members
+    for (kind, name), s in named.items():
+        if kind == "team":
+            subjects.update(map(SUBJECT_ORDER, members.get(name, ())))
+        elif kind != "everyone":
+            found = program.subject_fields(kind, name)
+            if found is not None:
+                subjects.add(found)
+            else:
+                subjects.update(map(SUBJECT_ORDER, rbac_subjects_of(s, program)))
     for b in program.bindings:
         subjects.update(map(SUBJECT_ORDER, b.subjects))
     groups = {AUTHENTICATED, UNAUTHENTICATED, ALL_SERVICE_ACCOUNTS}

@@ -513,31 +513,49 @@ def wildcard_lints(program: Program) -> list[Diagnostic]:
     return out
 
 
-def _covered(use: _GrantUse, scope: str | None, subject: RbacSubject, others: list[_GrantUse],
-             pieces: list[PolicyRule], memo: dict[tuple[int, int], bool]) -> list[_GrantUse]:
-    """The other grants of `subject` (`others`: each binds it) that together cover `use` (`pieces`:
-    its rules broken down) in `scope`, or [] if they do not. `memo`: `rule_covers` by the ids of
-    rule and piece (both live as long as `_redundant`'s caller holds the uses)."""
+def _covered(use: _GrantUse, scope: str | None, others: list[_GrantUse], pieces: list[PolicyRule],
+             memo: dict[tuple[int, int], bool], solved: dict[tuple, tuple[int, ...]]) -> list[_GrantUse]:
+    """The other grants of a subject (`others`: each binds it) that together cover `use` (`pieces`:
+    its rules broken down) in `scope`, or [] if they do not.
+
+    Which of them cover depends only on `pieces` and the rules of the grants that hold in `scope`,
+    in order: `solved` keeps the answer as their positions by the identity of those tuples (grants
+    of one role share its tuple, `grant_uses`), so a role granted in every namespace is matched
+    once, not once per grant. `memo`: `rule_covers` by the ids of rule and piece. Both live as
+    long as `_redundant`'s caller holds the uses (the ids stay theirs)."""
     if scope is None:
         owners = [o for o in others if None in o.places]
     else:
         owners = [o for o in others if None in o.places or scope in o.places]
-    rules = [(r, o) for o in owners for r in o.rules]
-    used: dict[int, _GrantUse] = {}
+    key = (id(pieces), tuple([id(o.rules) for o in owners]))
+    hits = solved.get(key)
+    if hits is None:
+        hits = solved[key] = _cover_positions(pieces, [o.rules for o in owners], memo)
+    if not hits:
+        return []
+    return sorted([owners[i] for i in hits], key=lambda o: o.grant.span.sort_key)
+
+
+def _cover_positions(pieces: list[PolicyRule], owner_rules: list[tuple[PolicyRule, ...]],
+                     memo: dict[tuple[int, int], bool]) -> tuple[int, ...]:
+    """Per piece, the position of the first owner with a rule covering it (each position once, in
+    the order first used), or () if a piece is covered by none."""
+    rules = [(r, i) for i, rs in enumerate(owner_rules) for r in rs]
+    used: dict[int, None] = {}
     for piece in pieces:
         hit = None
-        for r, o in rules:
+        for r, i in rules:
             key = (id(r), id(piece))
             covers = memo.get(key)
             if covers is None:
                 covers = memo[key] = matching.rule_covers(r, piece)
             if covers:
-                hit = o
+                hit = i
                 break
         if hit is None:
-            return []
-        used[id(hit)] = hit
-    return sorted(used.values(), key=lambda o: o.grant.span.sort_key)
+            return ()
+        used[hit] = None
+    return tuple(used)
 
 
 def _redundant(uses: list[_GrantUse]) -> dict[int, Diagnostic]:
@@ -553,6 +571,7 @@ def _redundant(uses: list[_GrantUse]) -> dict[int, Diagnostic]:
     # Grants with equal rules share one tuple (grant_uses): break each tuple down once.
     broken: dict[int, list[PolicyRule]] = {}
     memo: dict[tuple[int, int], bool] = {}
+    solved: dict[tuple, tuple[int, ...]] = {}
     for use in reversed(uses):
         if not use.rules or not use.subjects:
             continue
@@ -570,7 +589,7 @@ def _redundant(uses: list[_GrantUse]) -> dict[int, Diagnostic]:
             for scope in use.scopes:
                 found = answers.get((ids, scope))
                 if found is None:
-                    found = answers[ids, scope] = _covered(use, scope, subject, others, pieces, memo)
+                    found = answers[ids, scope] = _covered(use, scope, others, pieces, memo, solved)
                 if not found:
                     ok = False
                     break

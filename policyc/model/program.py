@@ -8,7 +8,7 @@ from functools import cached_property
 from policyc.model.admission import AdmissionPlan
 from policyc.model.authn import AuthnPlan
 from policyc.model.nodes import Namespace, PodSecurityPolicy, Policy, Role, ServiceAccount, Subject, Team, User
-from policyc.model.rbac import Binding, CompiledRole, RbacSubject, rbac_subjects
+from policyc.model.rbac import Binding, CompiledRole, RbacSubject, rbac_subjects, subject_fields
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,11 @@ class Program:
     def rbac_subjects(self, subject: Subject) -> list[RbacSubject]:
         """The RBAC subjects a language subject of this policy stands for (teams expanded)."""
         return rbac_subjects(subject, self._team_member_map, self._oidc_users, self.oidc_username_prefix)
+
+    def subject_fields(self, kind: str, name: str) -> tuple[str, str, str] | None:
+        """`rbac.subject_fields` in this policy: the fields of the one RBAC subject a user, group,
+        service account or `everyone` stands for (None for a team)."""
+        return subject_fields(kind, name, self._oidc_users, self.oidc_username_prefix)
 
     def user_name(self, name: str) -> str:
         """The name the API server sees for user `name` (declared OIDC users get the prefix)."""

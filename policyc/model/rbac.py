@@ -22,6 +22,15 @@ class RbacSubject:
     name: str
     namespace: str = ""
 
+    def __post_init__(self) -> None:
+        # Subjects key the lints' indexes, the access model's and `everyone`'s sets (hundreds of
+        # thousands of lookups in a build): the dataclass's own hash (of the fields' tuple), computed
+        # once, when made, instead of a tuple built and hashed per lookup.
+        object.__setattr__(self, "_hash", hash((self.kind, self.name, self.namespace)))
+
+    def __hash__(self) -> int:
+        return self._hash  # type: ignore[attr-defined,no-any-return]
+
     def to_dict(self) -> dict[str, str]:
         """The subject as it appears in a binding."""
         if self.kind == "ServiceAccount":
@@ -71,21 +80,31 @@ class Binding:
 def rbac_subjects(
     s: Subject, members: Mapping[str, tuple[Subject, ...]], oidc_users: Collection[str], prefix: str
 ) -> list[RbacSubject]:
-    """The RBAC subjects a language subject stands for (teams expanded, OIDC prefix applied).
-
-    The one place the OIDC username rule lives: the API server names an OIDC user
-    `prefix + claim` (`OidcSettings.effective_username_prefix` derives the prefix).
-    """
-    if s.kind == "user":
-        name = prefix + s.name if s.name in oidc_users else s.name
-        return [RbacSubject("User", name)]
-    if s.kind == "group":
-        return [RbacSubject("Group", s.name)]
-    if s.kind == "serviceaccount":
-        return [RbacSubject("ServiceAccount", s.sa_name, s.namespace)]
-    if s.kind == "everyone":
-        return [RbacSubject("Group", "system:authenticated")]
+    """The RBAC subjects a language subject stands for (teams expanded, OIDC prefix applied)."""
+    found = subject_fields(s.kind, s.name, oidc_users, prefix)
+    if found is not None:
+        return [RbacSubject(*found)]
     out: list[RbacSubject] = []
     for member in members.get(s.name, ()):
         out.extend(rbac_subjects(member, members, oidc_users, prefix))
     return out
+
+
+def subject_fields(kind: str, name: str, oidc_users: Collection[str], prefix: str) -> tuple[str, str, str] | None:
+    """The fields (`SUBJECT_ORDER`) of the one RBAC subject a language subject of this kind and
+    name stands for; None for a team (its members).
+
+    The one place the OIDC username rule lives: the API server names an OIDC user
+    `prefix + claim` (`OidcSettings.effective_username_prefix` derives the prefix). A service
+    account is written `NS/NAME` (model/nodes.py `Subject.namespace`, `Subject.sa_name`).
+    """
+    if kind == "user":
+        return ("User", prefix + name if name in oidc_users else name, "")
+    if kind == "group":
+        return ("Group", name, "")
+    if kind == "serviceaccount":
+        namespace, slash, sa_name = name.partition("/")
+        return ("ServiceAccount", sa_name, namespace) if slash else ("ServiceAccount", name, "")
+    if kind == "everyone":
+        return ("Group", "system:authenticated", "")
+    return None
