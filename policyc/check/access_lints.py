@@ -354,16 +354,16 @@ class _Flagger:
     """Which lints fire on a grant: per row of the release's table, its needs met by the grant, or by
     the grant together with other grants of one of its subjects in one scope."""
 
-    def __init__(self, uses: list[_GrantUse], release: escalation_rules.Release | None) -> None:
+    def __init__(self, uses: list[_GrantUse], release: escalation_rules.Release | None,
+                 by_subject: dict[RbacSubject, list[_GrantUse]] | None = None) -> None:
         self.rows = {lint.code: [r for r in escalation_rules.rules_for(release) if lint.covers(r)] for lint in _LINTS}
-        self.by_subject: dict[RbacSubject, list[_GrantUse]] = defaultdict(list)
-        for u in uses:
-            for s in u.subjects:
-                self.by_subject[s].append(u)
+        self.by_subject = _by_subject(uses) if by_subject is None else by_subject
         # By the identity of the rules: grants of one role share its tuple (hashing it is not free).
         self._met: dict[tuple[int, Need], bool] = {}
         self._plans: dict[tuple[int, bool], dict[str, _Plan]] = {}
         self._single: dict[tuple[Need, str], Need] = {}  # a need narrowed to one of its verbs
+        # `_what`'s phrase by the lint, the grant's rules and scope kind and the needs (as `_plan`).
+        self.phrases: dict[tuple, str] = {}
 
     def one_verb(self, need: Need, verb: str) -> Need:
         """`need` accepting `verb` alone (one object per pair: `replace` is slow and `met` caches by need)."""
@@ -451,7 +451,19 @@ class _Flagger:
 
 
 def _what(lint: _Lint, needs: list[Need], use: _GrantUse, flag: _Flagger) -> str:
-    """The lint's phrase, made precise from the needs the grant meets."""
+    """The lint's phrase, made precise from the needs the grant meets.
+
+    It reads of the grant only what `_Flagger.met` reads with no scope (its rules and whether it
+    holds cluster-wide): kept by those and the needs' identities (the plan's objects, alive as
+    long as the flagger)."""
+    key = (lint.code, id(use.rules), None in use.places, tuple(map(id, needs)))
+    phrase = flag.phrases.get(key)
+    if phrase is None:
+        phrase = flag.phrases[key] = _phrase(lint, needs, use, flag)
+    return phrase
+
+
+def _phrase(lint: _Lint, needs: list[Need], use: _GrantUse, flag: _Flagger) -> str:
     if lint.code == "PC504":
         if any((n.group, n.resource) == ("", "pods") and "create" in n.verbs for n in needs):
             return "creating pods"
@@ -493,9 +505,20 @@ def _cis_of(u: _GrantUse, flag: _Flagger) -> list[Diagnostic]:
     return out
 
 
-def cis_lints(uses: list[_GrantUse], release: escalation_rules.Release | None = None) -> list[Diagnostic]:
-    """PC501, PC502, PC504-PC512 on every grant (rows of the escalation table that hold on `release`)."""
-    flag = _Flagger(uses, release)
+def _by_subject(uses: list[_GrantUse]) -> dict[RbacSubject, list[_GrantUse]]:
+    """The grants binding each subject, in the order of `uses` (the lints' index; read only)."""
+    out: dict[RbacSubject, list[_GrantUse]] = defaultdict(list)
+    for u in uses:
+        for s in u.subjects:
+            out[s].append(u)
+    return out
+
+
+def cis_lints(uses: list[_GrantUse], release: escalation_rules.Release | None = None,
+              by_subject: dict[RbacSubject, list[_GrantUse]] | None = None) -> list[Diagnostic]:
+    """PC501, PC502, PC504-PC512 on every grant (rows of the escalation table that hold on `release`);
+    `by_subject`: `_by_subject(uses)` when the caller has it."""
+    flag = _Flagger(uses, release, by_subject)
     return [d for u in uses for d in _cis_of(u, flag)]
 
 
@@ -558,16 +581,15 @@ def _cover_positions(pieces: list[PolicyRule], owner_rules: list[tuple[PolicyRul
     return tuple(used)
 
 
-def _redundant(uses: list[_GrantUse]) -> dict[int, Diagnostic]:
+def _redundant(uses: list[_GrantUse],
+               by_subject: dict[RbacSubject, list[_GrantUse]] | None = None) -> dict[int, Diagnostic]:
     """PC520 by the id of the grant use it is on (see `redundancy_lints`)."""
     out: dict[int, Diagnostic] = {}
     flagged: set[int] = set()
     # Only grants that bind a subject can cover it: index them once (in source order, which
     # _covered relies on) instead of passing over every grant for every grant.
-    by_subject: dict[RbacSubject, list[_GrantUse]] = defaultdict(list)
-    for o in uses:
-        for subject in o.subjects:
-            by_subject[subject].append(o)
+    if by_subject is None:
+        by_subject = _by_subject(uses)
     # Grants with equal rules share one tuple (grant_uses): break each tuple down once.
     broken: dict[int, list[PolicyRule]] = {}
     memo: dict[tuple[int, int], bool] = {}
@@ -608,12 +630,13 @@ def _redundant(uses: list[_GrantUse]) -> dict[int, Diagnostic]:
     return out
 
 
-def redundancy_lints(uses: list[_GrantUse]) -> list[Diagnostic]:
+def redundancy_lints(uses: list[_GrantUse],
+                     by_subject: dict[RbacSubject, list[_GrantUse]] | None = None) -> list[Diagnostic]:
     """PC520: a grant whose every permission its subjects already have through other grants.
 
     Of two grants that cover each other, the later one is reported.
     """
-    found = _redundant(uses)
+    found = _redundant(uses, by_subject)
     return [found[id(u)] for u in reversed(uses) if id(u) in found]
 
 
@@ -733,15 +756,17 @@ def _classes(uses: list[_GrantUse]) -> list[list[int]]:
 
 def _class_lints(uses: list[_GrantUse], release: escalation_rules.Release | None) -> tuple:
     """Per grant of one class (in its order): its PC50x diagnostics and its PC520 or None."""
-    flag = _Flagger(uses, release)
-    redundant = _redundant(uses)
+    index = _by_subject(uses)
+    flag = _Flagger(uses, release, index)
+    redundant = _redundant(uses, index)
     return tuple((tuple(_cis_of(u, flag)), redundant.get(id(u))) for u in uses)
 
 
 def grant_lints(uses: list[_GrantUse], release: escalation_rules.Release | None = None) -> list[Diagnostic]:
     """`cis_lints(uses) + redundancy_lints(uses)`, each class of grants kept or computed."""
     if not _KEPT.enabled:
-        return cis_lints(uses, release) + redundancy_lints(uses)
+        index = _by_subject(uses)  # one index for both
+        return cis_lints(uses, release, index) + redundancy_lints(uses, index)
     cis: list[tuple[Diagnostic, ...]] = [()] * len(uses)
     red: list[Diagnostic | None] = [None] * len(uses)
     with _KEPT.lock:

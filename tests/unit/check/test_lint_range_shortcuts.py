@@ -4,6 +4,8 @@
   involved (`_covered`'s `solved`): equal to the search over every subject and scope without it;
 - `everyone` makes a user, group or service account straight into its fields
   (`Program.subject_fields`): equal to expanding every named subject with `rbac_subjects_of`;
+- `_what` keeps a lint's phrase by the grant's rules, scope kind and needs: equal to the phrase
+  made for each grant (`_phrase`), and one index of grants by subject serves both lints;
 - `RbacSubject` keeps its hash: the dataclass's own, so sets and dicts of subjects behave (and
   iterate) as before.
 """
@@ -17,13 +19,24 @@ from conftest import equivalence_folders
 from policyc.access import matching
 from policyc.access.policy import _everyone, _identity_by, _named_subjects, model_from_program, rbac_subjects_of
 from policyc.access.request import ALL_SERVICE_ACCOUNTS, AUTHENTICATED, UNAUTHENTICATED, sa_groups
-from policyc.check.access_lints import _granted, _GrantUse, _redundant, grant_uses
+from policyc.check.access_lints import (
+    _LINTS,
+    _by_subject,
+    _Flagger,
+    _granted,
+    _GrantUse,
+    _phrase,
+    _redundant,
+    _what,
+    grant_uses,
+)
 from policyc.diagnostics import Label, warning
 from policyc.model.nodes import Subject
 from policyc.model.rbac import SUBJECT_ORDER, RbacSubject, rbac_subjects, subject_fields
 from policyc.pipeline import compile_path
 
-# Grants that repeat or narrow others (PC520), for a team, its member and a group.
+# Grants that repeat or narrow others (PC520), for a team, its member and a group; two that meet
+# PC512's need with other verbs (its phrase names the grant's own).
 EXTRA = """
 grant role view to team t000-logistics in t000-logistics-api-prod
 grant get pods to team t000-logistics in t000-logistics-api-prod
@@ -31,6 +44,8 @@ grant role view to user u0.t002-data@example.com in t000-logistics-api-prod
 grant list pods to user u0.t002-data@example.com in t000-logistics-api-prod
 grant get secrets to group oidc:t001-finance-devs in t001-finance-api-dev
 grant get secrets to group oidc:t001-finance-devs in t001-finance-api-dev
+grant update pods/ephemeralcontainers to user debugger in t001-finance-api-dev
+grant patch pods/ephemeralcontainers to user patcher in t001-finance-api-dev
 """
 
 
@@ -110,8 +125,8 @@ def test_redundancy_and_everyone_equal_the_plain_computations(tmp_path: Path) ->
         assert result.program is not None, folder
         program = result.program
         uses = grant_uses(program, model_from_program(program, result.manifests))
-        found, plain = _redundant(uses), _plain_redundant(uses)
-        assert found == plain, folder
+        found, plain = _redundant(uses, _by_subject(uses)), _plain_redundant(uses)
+        assert found == plain == _redundant(uses), folder
         flagged += len(found)
         assert _everyone(program) == _plain_everyone(program), folder
     assert flagged >= 3  # the repeated grants above at least
@@ -135,3 +150,19 @@ def test_rbac_subject_hash_is_the_dataclass_hash() -> None:
     assert hash(RbacSubject("ServiceAccount", "app", "ns")) == hash(("ServiceAccount", "app", "ns"))
     assert len({a, b, RbacSubject("User", "ann", "x")}) == 2
     assert "_hash" not in [f for f in RbacSubject.__dataclass_fields__]  # not compared, not ordered
+
+
+def test_kept_phrases_equal_each_grants_own(tmp_path: Path) -> None:
+    asked = 0
+    for folder in equivalence_folders(tmp_path, EXTRA):
+        result = compile_path(folder)
+        assert result.program is not None, folder
+        uses = grant_uses(result.program, model_from_program(result.program, result.manifests))
+        flag = _Flagger(uses, result.program.release)
+        for use in uses:
+            for lint in _LINTS:
+                fired = flag.fire(lint, use)
+                if fired is not None:
+                    assert _what(lint, fired[0], use, flag) == _phrase(lint, fired[0], use, flag), (folder, lint.code)
+                    asked += 1
+    assert asked > 100
