@@ -62,7 +62,7 @@ def check_verbs(ctx: Context, verbs: tuple[m.Word, ...], targets: tuple[m.Word, 
     not build in (custom resources, aggregated APIs) may use the verbs those APIs define.
     """
     urls = bool(targets) and all(t.text.startswith("/") for t in targets)
-    refs = [releases.parse_resource(t.text) for t in targets if not t.text.startswith("/")]
+    refs = [ref for t in targets if not t.text.startswith("/") and (ref := _resource(t.text)) is not None]
     for v in verbs:
         if v.text == "*" or v.text in VERB_ALIASES or (urls and v.text in HTTP_VERBS):
             continue
@@ -76,12 +76,26 @@ def check_verbs(ctx: Context, verbs: tuple[m.Word, ...], targets: tuple[m.Word, 
             ctx.error("PC150", problem.message, v.span, hint)
 
 
+def _resource(text: str) -> releases.ResourceRef | None:
+    """The resource a target names, or None when it is malformed (`check_targets` reports it)."""
+    try:
+        return releases.parse_resource(text)
+    except ValueError:
+        return None
+
+
 def check_targets(ctx: Context, targets: tuple[m.Word, ...]) -> None:
-    """PC151/PC152: resources and subresources of built-in groups exist in the release."""
+    """PC151/PC152: resources and subresources of built-in groups exist in the release; PC151 for a
+    malformed one (`set.`, `pods/`: the grammar's words allow them, the API server has none)."""
     for t in targets:
         if t.text.startswith("/"):
             continue
-        ref = releases.parse_resource(t.text)
+        try:
+            ref = releases.parse_resource(t.text)
+        except ValueError as exc:
+            ctx.error("PC151", str(exc), t.span,
+                      "write resources as kubectl does: `pods`, `pods/log`, `deployments.apps`")
+            continue
         problem = releases.check_resource(ctx.release, ref)
         if problem is None:
             continue
