@@ -19,8 +19,9 @@ RULES = register(
     Rule("PC142", ERROR, "a rule mixing URLs and resources, or a `named` URL", example="`get /healthz, pods`"),
     Rule("PC150", ERROR, "unknown verb in the target release (with \"did you mean\")", example="`gett pods`"),
     Rule(
-        "PC151", ERROR, "unknown resource of a built-in group (with \"did you mean\"; the releases that have it)",
-        example="`deploymens.apps`, `deployments`",
+        "PC151", ERROR, "unknown resource of a built-in group (with \"did you mean\"; the releases that have it), "
+        "or a malformed one",
+        example="`deploymens.apps`, `deployments`, `set.`",
     ),
     Rule("PC152", ERROR, "unknown subresource", example="`pods/portfoward`"),
     Rule(
