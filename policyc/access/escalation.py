@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+import weakref
 from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterable
 from collections.abc import Set as AbstractSet
@@ -123,11 +124,21 @@ class Acquired:
         return f"{what} {where}"
 
 
-@dataclass(frozen=True, order=True)
+# Every live identity by its fields (`Identity.__new__`); an entry goes with its identity.
+_IDENTITIES: weakref.WeakValueDictionary[tuple, Identity] = weakref.WeakValueDictionary()
+
+
+@dataclass(frozen=True, order=True, init=False)
 class Identity:
     """Someone requests can be made as: a user, a group member, a service account, or the superuser.
 
     `acquired` are roles the identity has granted itself on the way (bind/escalate).
+
+    Identities are interned: making one with the fields of a live one gives that one, so two
+    identities are equal exactly when they are the same object, and equality and hashing are
+    `object`'s (in C). They key every cache of the search and the guards' walks: some two
+    million lookups per build of a large organisation, each a Python-level `__hash__` call (and
+    a field-by-field `__eq__` on a collision) before (issue 19).
     """
 
     kind: str  # user | group | serviceaccount | superuser
@@ -136,13 +147,25 @@ class Identity:
     groups: tuple[str, ...] = ()
     acquired: tuple[Acquired, ...] = ()
 
-    def __post_init__(self) -> None:
-        # Identities key every cache of the search and the guards' walks (millions of lookups):
-        # their hash (acquired rules included) is computed once, when made.
-        object.__setattr__(self, "_hash", hash((self.kind, self.name, self.namespace, self.groups, self.acquired)))
+    def __new__(cls, kind: str, name: str = "", namespace: str = "", groups: tuple[str, ...] = (),
+                acquired: tuple[Acquired, ...] = ()) -> Identity:
+        key = (kind, name, namespace, groups, acquired)
+        out = _IDENTITIES.get(key)
+        if out is None:
+            out = object.__new__(cls)
+            for field, value in zip(("kind", "name", "namespace", "groups", "acquired"), key, strict=True):
+                object.__setattr__(out, field, value)
+            out = _IDENTITIES.setdefault(key, out)
+        return out
 
-    def __hash__(self) -> int:
-        return self._hash  # type: ignore[attr-defined,no-any-return]
+    # Interned (`__new__`): the same fields are the same object. (Declared here, so the
+    # dataclass keeps them.)
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Copies and pickles are made through `__new__`: the interned identity.
+        return (Identity, (self.kind, self.name, self.namespace, self.groups, self.acquired))
 
     @classmethod
     def user(cls, name: str, groups: Iterable[str] = ()) -> Identity:
@@ -190,10 +213,15 @@ class Identity:
 
     @property
     def user_info(self) -> UserInfo:
-        """What the authorizer sees."""
-        if self.kind == "serviceaccount":
-            return UserInfo(sa_username(self.namespace, self.name), self.groups)
-        return UserInfo(self.name if self.kind == "user" else "", self.groups)
+        """What the authorizer sees (made once: it keys the blocks' caches, asked per identity)."""
+        out = self.__dict__.get("_user_info")
+        if out is None:
+            if self.kind == "serviceaccount":
+                out = UserInfo(sa_username(self.namespace, self.name), self.groups)
+            else:
+                out = UserInfo(self.name if self.kind == "user" else "", self.groups)
+            object.__setattr__(self, "_user_info", out)
+        return out
 
     @property
     def is_node(self) -> bool:
