@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+import threading
 import weakref
 from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterable
@@ -124,8 +125,11 @@ class Acquired:
         return f"{what} {where}"
 
 
-# Every live identity by its fields (`Identity.__new__`); an entry goes with its identity.
-_IDENTITIES: weakref.WeakValueDictionary[tuple, Identity] = weakref.WeakValueDictionary()
+# Every identity made, by its fields (`Identity.__new__`), weakly: a dead one's entry is
+# replaced when its fields are made again, and dead entries are swept when the table has doubled.
+_IDENTITIES: dict[tuple, weakref.ref[Identity]] = {}
+_IDENTITIES_LOCK = threading.Lock()  # the language server may analyse two folders at once
+_SWEEP_AT = [1 << 16]
 
 
 @dataclass(frozen=True, order=True, init=False)
@@ -150,12 +154,20 @@ class Identity:
     def __new__(cls, kind: str, name: str = "", namespace: str = "", groups: tuple[str, ...] = (),
                 acquired: tuple[Acquired, ...] = ()) -> Identity:
         key = (kind, name, namespace, groups, acquired)
-        out = _IDENTITIES.get(key)
-        if out is None:
+        ref = _IDENTITIES.get(key)
+        if ref is not None and (out := ref()) is not None:
+            return out
+        with _IDENTITIES_LOCK:  # made once: two threads must not make two of the same fields
+            ref = _IDENTITIES.get(key)
+            if ref is not None and (out := ref()) is not None:
+                return out
             out = object.__new__(cls)
-            for field, value in zip(("kind", "name", "namespace", "groups", "acquired"), key, strict=True):
-                object.__setattr__(out, field, value)
-            out = _IDENTITIES.setdefault(key, out)
+            out.__dict__.update(kind=kind, name=name, namespace=namespace, groups=groups, acquired=acquired)
+            _IDENTITIES[key] = weakref.ref(out)
+            if len(_IDENTITIES) >= _SWEEP_AT[0]:
+                for k in [k for k, r in _IDENTITIES.items() if r() is None]:
+                    del _IDENTITIES[k]
+                _SWEEP_AT[0] = max(1 << 16, 2 * len(_IDENTITIES))
         return out
 
     # Interned (`__new__`): the same fields are the same object. (Declared here, so the
