@@ -304,13 +304,9 @@ class AccessModel:
         self._permissions: dict[UserInfo, tuple[Permission, ...]] = {}
         # The permissions one binding gives through one of its subjects, shared by every user
         # that subject matches (a group's members): made once, not once per user (issue 19).
-        self._granted: dict[tuple[str, str, str, str, str, str], Granted] = {}
-        # The same by the objects' ids (kept with the objects, so an id is not reused): a lookup
-        # hashes two ints, not a reference and a subject in Python (each user's own block).
-        self._granted_ids: dict[tuple[int, int], tuple[BindingObj, RbacSubject, Granted | None]] = {}
+        self._granted: dict[tuple[ObjRef, RbacSubject], Granted] = {}
         # `bindings_for`'s order as numbers, and what each tuple of groups gives (made when asked).
         self._ranks: dict[ObjRef, int] | None = None
-        self._rank_ids: dict[int, int] | None = None  # the same by id(binding) (`_rank_of`)
         self._by_groups: dict[tuple[str, ...], tuple[dict[int, Ranked], list[Ranked]]] = {}
         self._by_group_rank: dict[str, dict[int, Ranked]] = {}
         # Set by policyc.access.policy when the objects come from a compiled policy.
@@ -460,10 +456,10 @@ class AccessModel:
         if not own:
             return {}, ()
         gfound = self.group_part(user.groups)[0]
-        rank = self._rank_of()
+        rank = self._rank()
         mine: dict[int, Ranked] = {}
         for b, s in own:
-            r = rank[id(b)]
+            r = rank[b.ref]
             prev = mine.get(r) or gfound.get(r)
             if prev is None or b.subjects.index(s) < b.subjects.index(prev[2]):
                 mine[r] = (r, b, s)
@@ -476,15 +472,6 @@ class AccessModel:
                 ranks.setdefault(b.ref, i)
             self._ranks = ranks
         return self._ranks
-
-    def _rank_of(self) -> dict[int, int]:
-        """`_rank()[b.ref]` by `id(b)` for every binding of `self.bindings` (which keeps them, so
-        the ids stay theirs): the indexes by subject hold those objects, and an int is hashed in C
-        where a reference is hashed in Python (issue 19)."""
-        if self._rank_ids is None:
-            ranks = self._rank()
-            self._rank_ids = {id(b): ranks[b.ref] for b in self.bindings}
-        return self._rank_ids
 
     def group_part(self, groups: tuple[str, ...]) -> tuple[dict[int, Ranked], list[Ranked]]:
         """What `bindings_for` finds through a tuple of groups alone, by rank and in order
@@ -509,10 +496,10 @@ class AccessModel:
         do not change what is returned)."""
         out = self._by_group_rank.get(group)
         if out is None:
-            rank = self._rank_of()
+            rank = self._rank()
             out = {}
             for b, s in self._by_group.get(group, ()):
-                r = rank[id(b)]
+                r = rank[b.ref]
                 prev = out.get(r)
                 if prev is None or b.subjects.index(s) < b.subjects.index(prev[2]):
                     out[r] = (r, b, s)
@@ -595,20 +582,12 @@ class AccessModel:
         """The permissions binding `b` gives through its subject `s`, one per rule of its role in
         the role's order (the same objects for every user `s` matches, each made when first read:
         `Granted`); None when the role does not exist."""
-        ids = (id(b), id(s))
-        hit = self._granted_ids.get(ids)
-        if hit is not None and hit[0] is b and hit[1] is s:
-            return hit[2]
-        # By value as well (equal objects share one, as before): the fields as a tuple of
-        # strings, hashed in C and once per lookup (a reference and a subject hash in Python).
-        ref = b.ref
-        key = (ref.kind, ref.namespace, ref.name, s.kind, s.name, s.namespace)
-        granted = self._granted.get(key)
+        granted = self._granted.get((b.ref, s))
         if granted is None:
             role = self.roles.get(b.role)
-            if role is not None:
-                granted = self._granted[key] = Granted(b, role, s)
-        self._granted_ids[ids] = (b, s, granted)
+            if role is None:
+                return None
+            granted = self._granted[(b.ref, s)] = Granted(b, role, s)
         return granted
 
     def who_can(self, request: Request) -> list[WhoCan]:

@@ -24,8 +24,6 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-import threading
-import weakref
 from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterable
 from collections.abc import Set as AbstractSet
@@ -125,24 +123,11 @@ class Acquired:
         return f"{what} {where}"
 
 
-# Every identity made, by its fields (`Identity.__new__`), weakly: a dead one's entry is
-# replaced when its fields are made again, and dead entries are swept when the table has doubled.
-_IDENTITIES: dict[tuple, weakref.ref[Identity]] = {}
-_IDENTITIES_LOCK = threading.Lock()  # the language server may analyse two folders at once
-_SWEEP_AT = [1 << 16]
-
-
-@dataclass(frozen=True, order=True, init=False)
+@dataclass(frozen=True, order=True)
 class Identity:
     """Someone requests can be made as: a user, a group member, a service account, or the superuser.
 
     `acquired` are roles the identity has granted itself on the way (bind/escalate).
-
-    Identities are interned: making one with the fields of a live one gives that one, so two
-    identities are equal exactly when they are the same object, and equality and hashing are
-    `object`'s (in C). They key every cache of the search and the guards' walks: some two
-    million lookups per build of a large organisation, each a Python-level `__hash__` call (and
-    a field-by-field `__eq__` on a collision) before (issue 19).
     """
 
     kind: str  # user | group | serviceaccount | superuser
@@ -151,33 +136,13 @@ class Identity:
     groups: tuple[str, ...] = ()
     acquired: tuple[Acquired, ...] = ()
 
-    def __new__(cls, kind: str, name: str = "", namespace: str = "", groups: tuple[str, ...] = (),
-                acquired: tuple[Acquired, ...] = ()) -> Identity:
-        key = (kind, name, namespace, groups, acquired)
-        ref = _IDENTITIES.get(key)
-        if ref is not None and (out := ref()) is not None:
-            return out
-        with _IDENTITIES_LOCK:  # made once: two threads must not make two of the same fields
-            ref = _IDENTITIES.get(key)
-            if ref is not None and (out := ref()) is not None:
-                return out
-            out = object.__new__(cls)
-            out.__dict__.update(kind=kind, name=name, namespace=namespace, groups=groups, acquired=acquired)
-            _IDENTITIES[key] = weakref.ref(out)
-            if len(_IDENTITIES) >= _SWEEP_AT[0]:
-                for k in [k for k, r in _IDENTITIES.items() if r() is None]:
-                    del _IDENTITIES[k]
-                _SWEEP_AT[0] = max(1 << 16, 2 * len(_IDENTITIES))
-        return out
+    def __post_init__(self) -> None:
+        # Identities key every cache of the search and the guards' walks (millions of lookups):
+        # their hash (acquired rules included) is computed once, when made.
+        object.__setattr__(self, "_hash", hash((self.kind, self.name, self.namespace, self.groups, self.acquired)))
 
-    # Interned (`__new__`): the same fields are the same object. (Declared here, so the
-    # dataclass keeps them.)
-    __eq__ = object.__eq__
-    __hash__ = object.__hash__
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Copies and pickles are made through `__new__`: the interned identity.
-        return (Identity, (self.kind, self.name, self.namespace, self.groups, self.acquired))
+    def __hash__(self) -> int:
+        return self._hash  # type: ignore[attr-defined,no-any-return]
 
     @classmethod
     def user(cls, name: str, groups: Iterable[str] = ()) -> Identity:
@@ -225,15 +190,10 @@ class Identity:
 
     @property
     def user_info(self) -> UserInfo:
-        """What the authorizer sees (made once: it keys the blocks' caches, asked per identity)."""
-        out = self.__dict__.get("_user_info")
-        if out is None:
-            if self.kind == "serviceaccount":
-                out = UserInfo(sa_username(self.namespace, self.name), self.groups)
-            else:
-                out = UserInfo(self.name if self.kind == "user" else "", self.groups)
-            object.__setattr__(self, "_user_info", out)
-        return out
+        """What the authorizer sees."""
+        if self.kind == "serviceaccount":
+            return UserInfo(sa_username(self.namespace, self.name), self.groups)
+        return UserInfo(self.name if self.kind == "user" else "", self.groups)
 
     @property
     def is_node(self) -> bool:

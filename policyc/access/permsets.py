@@ -89,13 +89,11 @@ class PermissionSets:
         self.model = model
         self.needs = tuple({id(n): n for n in needs}.values())
         self._need_ids = frozenset(id(n) for n in self.needs)  # the tuple keeps them alive
-        # Per user, keyed by its name and groups (a tuple of strings, hashed in C: a UserInfo is
-        # hashed in Python, and these are asked per identity; issue 19).
-        self._ranked: dict[tuple[str, tuple[str, ...]], tuple[list[Ranked], tuple[int, ...]]] = {}
-        self._bound: dict[tuple[str, tuple[str, ...]], list[tuple[BindingObj, RbacSubject]]] = {}
+        self._ranked: dict[UserInfo, tuple[list[Ranked], tuple[int, ...]]] = {}
+        self._bound: dict[UserInfo, list[tuple[BindingObj, RbacSubject]]] = {}
         self._group_blocks: dict[tuple[str, ...], tuple[list[tuple[int, Block]], frozenset[int]]] = {}
-        self._user_blocks: dict[tuple[str, tuple[str, ...]], tuple[Block, ...]] = {}
-        self._own: dict[tuple[str, tuple[str, ...]], tuple[dict[int, Ranked], tuple[int, ...]]] = {}
+        self._user_blocks: dict[UserInfo, tuple[Block, ...]] = {}
+        self._own: dict[UserInfo, tuple[dict[int, Ranked], tuple[int, ...]]] = {}
         self._one_group_cut: dict[str, list[tuple[int, Block]]] = {}
         self._blocks: dict[Any, Block] = {}
         # Requirements by the resources a rule must name to satisfy them: `*`, the resource (with
@@ -119,27 +117,24 @@ class PermissionSets:
 
     def ranked(self, user: UserInfo) -> tuple[list[Ranked], tuple[int, ...]]:
         """`AccessModel.bindings_ranked`, once per user (do not change what is returned)."""
-        key = (user.name, user.groups)
-        out = self._ranked.get(key)
+        out = self._ranked.get(user)
         if out is None:
-            out = self._ranked[key] = self.model.bindings_ranked(user)
+            out = self._ranked[user] = self.model.bindings_ranked(user)
         return out
 
     def own(self, user: UserInfo) -> tuple[dict[int, Ranked], tuple[int, ...]]:
         """`AccessModel.own_ranked`, once per user (do not change what is returned): the ranks
         are `ranked(user)[1]`, without merging the user's bindings with its groups'."""
-        key = (user.name, user.groups)
-        out = self._own.get(key)
+        out = self._own.get(user)
         if out is None:
-            out = self._own[key] = self.model.own_ranked(user)
+            out = self._own[user] = self.model.own_ranked(user)
         return out
 
     def bound(self, user: UserInfo) -> list[tuple[BindingObj, RbacSubject]]:
         """`AccessModel.bindings_for`, once per user (do not change the list returned)."""
-        key = (user.name, user.groups)
-        out = self._bound.get(key)
+        out = self._bound.get(user)
         if out is None:
-            out = self._bound[key] = [(b, s) for _r, b, s in self.ranked(user)[0]]
+            out = self._bound[user] = [(b, s) for _r, b, s in self.ranked(user)[0]]
         return out
 
     def user_blocks(self, user: UserInfo) -> tuple[Block, ...]:
@@ -153,8 +148,7 @@ class PermissionSets:
         binding's rank, unless one of them took a binding from a group (a binding that names
         both, the user first): then the whole list is cut again (issue 19).
         """
-        key = (user.name, user.groups)
-        out = self._user_blocks.get(key)
+        out = self._user_blocks.get(user)
         if out is not None:
             return out
         own, mine = self.own(user)
@@ -167,7 +161,7 @@ class PermissionSets:
             cut = sorted([*group[0], *self._cut([own[r] for r in mine])], key=_first_rank)
         else:
             cut = self._cut(self.ranked(user)[0])
-        out = self._user_blocks[key] = tuple(blk for _rank, blk in cut)
+        out = self._user_blocks[user] = tuple(blk for _rank, blk in cut)
         return out
 
     def _group_cut(self, groups: tuple[str, ...]) -> tuple[list[tuple[int, Block]], frozenset[int]]:
@@ -191,27 +185,23 @@ class PermissionSets:
 
     def _cut(self, entries: list[Ranked]) -> list[tuple[int, Block]]:
         """Blocks of ranked bindings, one per subject, each with the rank of its first binding."""
-        if len(entries) == 1:  # a user's or service account's own binding, mostly: one subject
-            return [(entries[0][0], self._bound_block(entries[0][2], entries))]
         by_subject: dict[RbacSubject, list[Ranked]] = {}
         for e in entries:
             by_subject.setdefault(e[2], []).append(e)
-        return [(es[0][0], self._bound_block(s, es)) for s, es in by_subject.items()]
-
-    def _bound_block(self, s: RbacSubject, es: list[Ranked]) -> Block:
-        """The block of the bindings `es` (ranked, in order) through their subject `s`."""
-        # The subject's fields rather than the subject: a tuple of strings is hashed in C.
-        key = ("bound", s.kind, s.name, s.namespace, tuple(e[0] for e in es))
-        blk = self._blocks.get(key)
-        if blk is None:
-            segments = []
-            granted_of = self.model.granted
-            for _rank, b, _s in es:
-                granted = granted_of(b, s)
-                if granted:  # made from the role (it exists): the role's own tuple, so its hits are shared
-                    segments.append((granted.scope, granted.rules, granted))
-            blk = self._blocks[key] = Block(tuple(segments), s, tuple(e[1].ref for e in es), key[4])
-        return blk
+        out = []
+        for s, es in by_subject.items():
+            key = ("bound", s, tuple(e[0] for e in es))
+            blk = self._blocks.get(key)
+            if blk is None:
+                segments = []
+                for _rank, b, _s in es:
+                    granted = self.model.granted(b, s)
+                    role = self.model.roles.get(b.role)
+                    if granted and role is not None:  # the role's own tuple: its hits are shared
+                        segments.append((b.scope, role.rules, granted))
+                blk = self._blocks[key] = Block(tuple(segments), s, tuple(e[1].ref for e in es), key[2])
+            out.append((es[0][0], blk))
+        return out
 
     def block(self, key: Any, make: Callable[[], tuple[Segment, ...]]) -> Block:
         """The block named `key`, made by `make` the first time."""
