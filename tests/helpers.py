@@ -74,3 +74,20 @@ def same_as_fresh(program, what: str) -> set[str]:  # noqa: ANN001  (a policyc.l
         fresh.diagnostics, fresh.sources), what
     assert [m.body for m in analysis.result.manifests] == [m.body for m in fresh.manifests], what
     return {d.code for d in fresh.diagnostics}
+
+
+def graph_maker(folder: Path):  # noqa: ANN201  (the compiled program and a maker of fresh graphs)
+    """The program of a policy folder and a function making a new escalation graph of it each call:
+    equivalence tests compare a fast path on one graph with the plain walk on another, so no cache
+    is shared between them."""
+    from policyc.access.policy import graph_for, model_from_program
+    from policyc.pipeline import compile_path
+
+    result = compile_path(folder)
+    assert result.program is not None and result.manifests, result.diagnostics
+    program = result.program
+
+    def make():  # noqa: ANN202
+        return graph_for(model_from_program(program, result.manifests), program)
+
+    return program, make

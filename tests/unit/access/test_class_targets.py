@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, generated_org
+from helpers import graph_maker
 from policyc.access.authorizer import AccessModel
 from policyc.access.escalation import EscalationGraph, Identity, _Fan
 from policyc.access.objects import parse_binding
-from policyc.access.policy import everyone, graph_for, model_from_program
+from policyc.access.policy import everyone
 from policyc.k8s.yamlread import read_paths
-from policyc.pipeline import compile_path
 
 SPEC = REPO.parent / "shared" / "spec"
 REALWORLD = REPO / "tests" / "data" / "realworld"
@@ -89,13 +89,7 @@ def _compare(make, starts: list[Identity]) -> int:
 
 
 def _program_graphs(folder: Path):
-    result = compile_path(folder)
-    assert result.program is not None and result.manifests
-    program = result.program
-
-    def make() -> EscalationGraph:
-        return graph_for(model_from_program(program, result.manifests), program)
-
+    program, make = graph_maker(folder)
     return make, everyone(program)
 
 

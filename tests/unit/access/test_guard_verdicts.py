@@ -23,16 +23,16 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, SHARED, generated_org
+from helpers import graph_maker
 from policyc.access.authorizer import AccessModel
 from policyc.access.escalation import EscalationGraph, Identity
 from policyc.access.guards import GuardSpec, _Breaks, _Forbidden, check_guard, cluster_scoped, first_violation
 from policyc.access.matching import Pattern
 from policyc.access.objects import BindingObj
-from policyc.access.policy import everyone, graph_for, model_from_program
+from policyc.access.policy import everyone
 from policyc.access.request import UserInfo, split_sa_username
 from policyc.check.access_guards import guard_range
 from policyc.model.rbac import RbacSubject
-from policyc.pipeline import compile_path
 
 SPEC = SHARED / "spec"  # compiled in memory only
 
@@ -238,15 +238,6 @@ def _compare_graph(make, idents: list[Identity], specs: list[GuardSpec]) -> int:
     return cycles  # components of several identities (service accounts of one namespace)
 
 
-def _program_graph(folder: Path):
-    result = compile_path(folder)
-    assert result.program is not None and result.manifests
-    program = result.program
-
-    def make() -> EscalationGraph:
-        return graph_for(model_from_program(program, result.manifests), program)
-
-    return program, make
 
 
 @pytest.mark.parametrize("where", ["generated", "golden", "article", "org"])
@@ -259,7 +250,7 @@ def test_targets_verdicts_and_blocks_are_the_plain_ones(tmp_path: Path, where: s
         folder = SPEC / where
         if not folder.is_dir():
             pytest.skip(f"{folder} absent")
-    program, make = _program_graph(folder)
+    program, make = graph_maker(folder)
     idents = everyone(program)
     graph = make()
     _compare_bindings(graph.model, graph, _reached(graph, idents))

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, generated_org
+from helpers import graph_maker
 from policyc.access.escalation import EscalationGraph, Identity
 from policyc.access.guards import (
     GuardSpec,
@@ -34,9 +35,8 @@ from policyc.access.guards import (
     first_violation,
 )
 from policyc.access.matching import Pattern
-from policyc.access.policy import everyone, graph_for, model_from_program
+from policyc.access.policy import everyone
 from policyc.check.access_guards import guard_range
-from policyc.pipeline import compile_path
 
 SPEC = REPO.parent / "shared" / "spec"
 
@@ -80,12 +80,7 @@ def _specs(graph: EscalationGraph, program) -> list[GuardSpec]:  # type: ignore[
 
 @pytest.mark.parametrize("where", ["identity", "all", "guards", "mixed", "golden", "article", "org"])
 def test_identity_shortcuts_are_the_plain_walks(tmp_path: Path, where: str) -> None:
-    result = compile_path(_folder(tmp_path, where))
-    assert result.program is not None and result.manifests, result.diagnostics
-    program = result.program
-
-    def make() -> EscalationGraph:
-        return graph_for(model_from_program(program, result.manifests), program)
+    program, make = graph_maker(_folder(tmp_path, where))
 
     fast, plain = make(), make()
     idents = everyone(program) + [Identity.superuser(), Identity.group("system:masters"), Identity.node("n1")]
@@ -143,12 +138,7 @@ def test_guards_of_equal_specs_share_their_verdicts(tmp_path: Path, where: str) 
     """Seventh pass: a guard's `_Forbidden` and `_Breaks` are kept per spec on the condensation
     (`_Condensation.judge`) and read by every later guard of an equal spec, over other subjects
     that reach components made since; every verdict is still the plain walk's."""
-    result = compile_path(_folder(tmp_path, where))
-    assert result.program is not None and result.manifests, result.diagnostics
-    program = result.program
-
-    def make() -> EscalationGraph:
-        return graph_for(model_from_program(program, result.manifests), program)
+    program, make = graph_maker(_folder(tmp_path, where))
 
     shared, plain = make(), make()
     subjects = everyone(program)
@@ -176,12 +166,7 @@ def test_condensation_is_the_strongly_connected_components(tmp_path: Path, where
     (no second lookup of every target): the components against mutual reachability over the
     plain edges, each component's successors against its members' targets', numbered after
     them, and `pred` the inverse of `succ`."""
-    result = compile_path(_folder(tmp_path, where))
-    assert result.program is not None and result.manifests, result.diagnostics
-    program = result.program
-
-    def make() -> EscalationGraph:
-        return graph_for(model_from_program(program, result.manifests), program)
+    program, make = graph_maker(_folder(tmp_path, where))
 
     fast, plain = make(), make()
     cond = _Condensation.of(fast)
