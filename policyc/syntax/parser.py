@@ -17,6 +17,7 @@ import functools
 import hashlib
 from dataclasses import dataclass
 from importlib import resources
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -24,7 +25,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters
 from lark.parse_tree_builder import ChildFilterLALR_NoPlaceholders, ParseTreeBuilder
 
-from policyc.syntax.lexer import _TOKEN, PolicyLexer, can_shift, compact_table
+from policyc.syntax.lexer import PolicyLexer, can_shift, compact_table, scan
 
 
 @functools.cache
@@ -163,55 +164,14 @@ def _fast_parse(text: str) -> Tree:
     # for an empty node.
     spans: list[tuple | None] = []
 
-    keywords, punct = t.keywords, t.punct
-    match = _TOKEN.match
-    # lexer.scan's state, its loop in line (a generator's resume and an 8-tuple per token cost
-    # a tenth of the parse): see `scan` for what each variable means.
-    pos, line_no, line_start, size_of_text = 0, 1, 0, len(text)
-    continues, line_indent, at_line_start = False, 0, True
-    while True:
-        if pos >= size_of_text:
-            kind, value, start, end, line, col, end_line, end_col = _END
-        else:
-            found = match(text, pos)
-            if found is None:
-                raise _SyntaxError  # scan's UnexpectedCharacters: Lark's parser reports it
-            kind = found.lastgroup
-            end = found.end()
-            if kind == "WS":
-                pos = size_of_text
-                continue
-            value = found.group(kind)
-            start = end - len(value)
-            if kind == "COMMENT":
-                continues = False
-                pos = end
-                continue
-            col = start - line_start + 1
-            if kind == "_NL":
-                newlines = value.count("\n")
-                line_start = start + value.rfind("\n") + 1
-                line, end_line, end_col = line_no, line_no + newlines, end - line_start + 1
-                line_no += newlines
-                pos = end
-                wrapped = continues and newlines == 1 and "#" not in value and end - line_start > line_indent
-                continues = False
-                if wrapped:
-                    continue
-                at_line_start = True
-            else:
-                if kind == "PUNCT":
-                    kind = punct[value]
-                elif kind == "WORD" and value in keywords:
-                    term = keywords[value]
-                    action = states[stack[-1]].get(term)  # can_shift's first step, without its call
-                    if action is not None and (action[0] is not None or can_shift(states, stack, term)):
-                        kind = term
-                continues = kind == "COMMA"
-                if at_line_start:
-                    line_indent, at_line_start = col - 1, False
-                line, end_line, end_col = line_no, line_no, col + end - start
-                pos = end
+    def is_keyword(term: str) -> bool:
+        action = states[stack[-1]].get(term)  # can_shift's first step, without its call
+        if action is None or action[0] is not None:
+            return action is not None
+        return can_shift(states, stack, term)
+
+    tokens = scan(text, t.keywords, t.punct, is_keyword)
+    for kind, value, start, end, line, col, end_line, end_col in chain(tokens, [_END]):
         while True:
             action = states[stack[-1]].get(kind)
             if action is None:
@@ -272,8 +232,7 @@ def _fast_parse(text: str) -> Tree:
             stack.append(new_state)
             values[-1] = node
             spans[-1] = node_span
-        if kind == "$END":
-            raise _SyntaxError
+    raise _SyntaxError
 
 
 def parse_text(text: str) -> Tree:
