@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import REPO, shared_path
 from policyc.diagnostics import Diagnostic, render_text
 from policyc.pipeline import Options, Result, compile_sources, run
 from policyc.source import SourceFile
@@ -91,3 +92,16 @@ def graph_maker(folder: Path):  # noqa: ANN201  (the compiled program and a make
         return graph_for(model_from_program(program, result.manifests), program)
 
     return program, make
+
+
+# The written policy folders the equivalence tests compile besides generated organisations, by
+# their test ids: the golden policy, then the spec's cases (../shared/spec; compiled in memory only,
+# so read in place: `shared_untouched` in tests/conftest.py fails the run if anything writes there).
+GOLDEN_POLICY = REPO / "tests" / "golden" / "rbac" / "policy"
+POLICY_FOLDERS = ("golden", "article", "org")
+
+
+def policy_folder(where: str) -> Path:
+    """The folder of `POLICY_FOLDERS` named `where`: the golden policy, or ../shared/spec/WHERE
+    (the test skips, with the reason, when ../shared is absent)."""
+    return GOLDEN_POLICY if where == "golden" else shared_path("spec", where)

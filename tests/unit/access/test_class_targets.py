@@ -17,14 +17,13 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, generated_org
-from helpers import graph_maker
+from helpers import POLICY_FOLDERS, graph_maker, policy_folder
 from policyc.access.authorizer import AccessModel
 from policyc.access.escalation import EscalationGraph, Identity, _Fan
 from policyc.access.objects import parse_binding
 from policyc.access.policy import everyone
 from policyc.k8s.yamlread import read_paths
 
-SPEC = REPO.parent / "shared" / "spec"
 REALWORLD = REPO / "tests" / "data" / "realworld"
 REALWORLD_NS = {
     "argo-cd": "argocd", "external-dns": "default", "flux2": "flux-system", "ingress-nginx": "ingress-nginx",
@@ -99,15 +98,9 @@ def test_targets_are_the_edges_targets_on_generated_shapes(tmp_path: Path, shape
     assert _compare(make, starts) > len(starts) // 2
 
 
-@pytest.mark.parametrize("where", ["golden", "article", "org"])
+@pytest.mark.parametrize("where", POLICY_FOLDERS)
 def test_targets_are_the_edges_targets_on_policies(where: str) -> None:
-    if where == "golden":
-        folder = REPO / "tests" / "golden" / "rbac" / "policy"
-    else:
-        folder = SPEC / where
-        if not folder.is_dir():
-            pytest.skip(f"{folder} is absent (../shared sits beside a developer's or CI's checkout only)")
-    make, starts = _program_graphs(folder)
+    make, starts = _program_graphs(policy_folder(where))
     assert _compare(make, starts) > 0
 
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SHARED, generated_org
-from helpers import graph_maker
+from conftest import generated_org
+from helpers import POLICY_FOLDERS, graph_maker, policy_folder
 from policyc.access.authorizer import AccessModel
 from policyc.access.escalation import EscalationGraph, Identity
 from policyc.access.guards import GuardSpec, _Breaks, _Forbidden, check_guard, cluster_scoped, first_violation
@@ -33,8 +33,6 @@ from policyc.access.policy import everyone
 from policyc.access.request import UserInfo, split_sa_username
 from policyc.check.access_guards import guard_range
 from policyc.model.rbac import RbacSubject
-
-SPEC = SHARED / "spec"  # compiled in memory only
 
 BREAKS = """
 forbid read secrets for everyone except team platform
@@ -240,16 +238,9 @@ def _compare_graph(make, idents: list[Identity], specs: list[GuardSpec]) -> int:
 
 
 
-@pytest.mark.parametrize("where", ["generated", "golden", "article", "org"])
+@pytest.mark.parametrize("where", ["generated", *POLICY_FOLDERS])
 def test_targets_verdicts_and_blocks_are_the_plain_ones(tmp_path: Path, where: str) -> None:
-    if where == "generated":
-        folder = generated_org(tmp_path, 30, BREAKS)
-    elif where == "golden":
-        folder = REPO / "tests" / "golden" / "rbac" / "policy"
-    else:
-        folder = SPEC / where
-        if not folder.is_dir():
-            pytest.skip(f"{folder} absent")
+    folder = generated_org(tmp_path, 30, BREAKS) if where == "generated" else policy_folder(where)
     program, make = graph_maker(folder)
     idents = everyone(program)
     graph = make()

@@ -22,18 +22,17 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SHARED, generated_org
+from conftest import generated_org
+from helpers import POLICY_FOLDERS, graph_maker, policy_folder
 from policyc.access.authorizer import AccessModel, Permission
 from policyc.access.escalation import EscalationGraph, Identity, Step, _step, expand, step_kind
 from policyc.access.escalation_rules import EscalationRule
 from policyc.access.guards import GuardSpec, _Forbidden, check_guard, cluster_scoped, first_violation
 from policyc.access.matching import Pattern
-from policyc.access.policy import everyone, graph_for, model_from_program
+from policyc.access.policy import everyone
 from policyc.check.access_guards import guard_range
 from policyc.diagnostics import render_text
 from policyc.pipeline import compile_path
-
-SPEC = SHARED / "spec"  # compiled in memory only
 
 BREAKS = """
 forbid read secrets for everyone except team platform
@@ -169,23 +168,13 @@ def test_fans_are_the_plain_steps_on_names_limited_grants(monkeypatch: pytest.Mo
     assert Identity.service_account("b", "default") not in reached
 
 
-@pytest.mark.parametrize("where", ["identity", "all", "guards", "golden", "article", "org"])
+SHAPES = ("identity", "all", "guards")
+
+
+@pytest.mark.parametrize("where", [*SHAPES, *POLICY_FOLDERS])
 def test_fans_are_the_plain_steps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
-    if where in ("identity", "all", "guards"):
-        folder = generated_org(tmp_path, 30, BREAKS, shape=where)
-    elif where == "golden":
-        folder = REPO / "tests" / "golden" / "rbac" / "policy"
-    else:
-        folder = SPEC / where
-        if not folder.is_dir():
-            pytest.skip(f"{folder} absent")
-    result = compile_path(folder)
-    assert result.program is not None and result.manifests
-    program = result.program
-
-    def make() -> EscalationGraph:
-        return graph_for(model_from_program(program, result.manifests), program)
-
+    folder = generated_org(tmp_path, 30, BREAKS, shape=where) if where in SHAPES else policy_folder(where)
+    program, make = graph_maker(folder)
     specs = [GuardSpec.of(g, program.release) for g in program.policy.guards] + _specs(program.release)
     assert _compare(make, everyone(program), specs, monkeypatch) > 0
     if where in ("identity", "all"):
