@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, generated_org
-from helpers import graph_maker
+from conftest import generated_org
+from helpers import POLICY_FOLDERS, graph_maker, policy_folder
 from policyc.access.escalation import EscalationGraph, Identity
 from policyc.access.guards import (
     GuardSpec,
@@ -37,8 +37,6 @@ from policyc.access.guards import (
 from policyc.access.matching import Pattern
 from policyc.access.policy import everyone
 from policyc.check.access_guards import guard_range
-
-SPEC = REPO.parent / "shared" / "spec"
 
 # Names every generated shape has: the support group creates pods in a namespace whose service
 # account reads secrets; a lead impersonates users; the support group may escalate and bind.
@@ -54,15 +52,11 @@ grant escalate, bind roles.rbac.authorization.k8s.io to group oidc:t000-logistic
 """
 
 
+SHAPES = ("identity", "all", "guards", "mixed")
+
+
 def _folder(tmp_path: Path, where: str) -> Path:
-    if where in ("identity", "all", "guards", "mixed"):
-        return generated_org(tmp_path, 40, BREAKS, where)
-    if where == "golden":
-        return REPO / "tests" / "golden" / "rbac" / "policy"
-    folder = SPEC / where
-    if not folder.is_dir():
-        pytest.skip(f"{folder} absent: ../shared (the language spec) is not beside the clone")
-    return folder
+    return generated_org(tmp_path, 40, BREAKS, where) if where in SHAPES else policy_folder(where)
 
 
 def _specs(graph: EscalationGraph, program) -> list[GuardSpec]:  # type: ignore[no-untyped-def]
@@ -78,14 +72,14 @@ def _specs(graph: EscalationGraph, program) -> list[GuardSpec]:  # type: ignore[
     ]
 
 
-@pytest.mark.parametrize("where", ["identity", "all", "guards", "mixed", "golden", "article", "org"])
+@pytest.mark.parametrize("where", [*SHAPES, *POLICY_FOLDERS])
 def test_identity_shortcuts_are_the_plain_walks(tmp_path: Path, where: str) -> None:
     program, make = graph_maker(_folder(tmp_path, where))
 
     fast, plain = make(), make()
     idents = everyone(program) + [Identity.superuser(), Identity.group("system:masters"), Identity.node("n1")]
     reached = list(dict.fromkeys(j for i in idents for j in plain.reach(i)))
-    assert any(j.acquired for j in reached) or where in ("golden", "article", "org")
+    assert any(j.acquired for j in reached) or where in POLICY_FOLDERS
 
     # Inert identities reach nothing: no step in the plain edges, nothing from a search of the rows.
     searched = make()
@@ -130,7 +124,7 @@ def test_identity_shortcuts_are_the_plain_walks(tmp_path: Path, where: str) -> N
         few, excepted = subjects[:4], frozenset(s.key for s in subjects[1:2])
         want = [v for s in few if s.key not in excepted and (v := first_violation(plain, s, spec)) is not None]
         assert check_guard(checked, spec, few, excepted) == want, g
-    assert broken or where in ("golden", "article", "org")
+    assert broken or where in POLICY_FOLDERS
 
 
 @pytest.mark.parametrize("where", ["identity", "all", "guards", "golden"])
