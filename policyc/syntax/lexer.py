@@ -4,7 +4,8 @@ Two reasons for a lexer of our own. Keywords: LALR merges the lookaheads of stat
 alike, so Lark's contextual lexer would read `groups` in `get groups` as the keyword of
 `user ... groups`. Here a bare word becomes a keyword only when the parser, after the
 reductions it would make, can actually shift that keyword; otherwise it stays a name.
-Speed: one compiled regex and a tight loop, instead of Lark's general-purpose lexer.
+Speed: one regex call cuts the whole text (`tokenize`), instead of Lark's general-purpose lexer;
+the parser reads the token list, with the keyword test in line.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from lark.exceptions import UnexpectedCharacters
@@ -19,17 +21,20 @@ from lark.lexer import Lexer, LexerState, Token
 from lark.parsers.lalr_analysis import Shift
 
 WORD_RE = r"[A-Za-z0-9/*][A-Za-z0-9._@:/=+*\-]*"
-# Blanks before a token are part of its match (one match per token, not two); `WS` is the blank
-# at the end of the text.
-_BLANKS = re.compile(r"[\t \f]*")
-_TOKEN = re.compile(
-    r"[\t \f]*(?:"
-    r"(?P<_NL>(?:\r?\n[\t \f]*(?:#[^\n]*)?)+)"
-    r"|(?P<COMMENT>#[^\n]*)"
-    rf"|(?P<WORD>{WORD_RE})"
-    r'|(?P<STRING>"(?:[^"\\\n]|\\[^\n])*")'
-    r"|(?P<PUNCT>!=|[{},!])"
-    r"|(?P<WS>\Z))"
+# One match per token, the blanks before it included (group 1). Exactly one of the other groups
+# is non-empty: a word, a line break (with the blank and comment lines after it), a punctuation
+# mark, a string, an end-of-line comment, or any other character, where no token starts (an
+# error, reported only when the parser reaches it). Blanks at the end of the text match nothing.
+# The alternatives start with different characters, so their order is only the commonest first;
+# nothing follows a repetition that could make it give characters back, so all are possessive.
+_TOKENS = re.compile(
+    r"([\t \f]*+)(?:"
+    rf"({WORD_RE}+)"
+    r"|((?:\r?\n[\t \f]*+(?:#[^\n]*+)?)++)"
+    r"|(!=|[{},!])"
+    r'|("(?:[^"\\\n]|\\[^\n])*+")'
+    r"|(#[^\n]*+)"
+    r"|([^\t \f]))"
 )
 _WORD_FULL = re.compile(WORD_RE + r"\Z")
 
@@ -86,62 +91,90 @@ def can_shift(table: dict[Any, dict[str, Action]], stack: list[Any], term: str) 
         pushed.append(state)
 
 
-# A raw token: (terminal, text, start offset, end offset, line, column, end line, end column).
-RawToken = tuple[str, str, int, int, int, int, int, int]
+# A token's positions, in the order of parser.SpanMeta and source.Span after the file name:
+# (line, column, end line, end column, start offset, end offset); lines and columns 1-based.
+Place = tuple[int, int, int, int, int, int]
+# A token: (terminal, text, place, the keyword terminal a bare word may be read as, or None).
+RawToken = tuple[str, str, Place, str | None]
+
+
+def tokenize(text: str, keywords: dict[str, str], punct: dict[str, str]) -> Tokens:
+    """Cut `text` into tokens in one pass (one regex call for the whole text), blanks and
+    end-of-line comments skipped; every bare word is a WORD, its keyword terminal beside it.
+
+    A character where no token starts ends the list: the error is `Tokens.error`, to be raised
+    when a consumer reaches it (a syntax error before it is reported first, as Lark would).
+    """
+    out: list[RawToken] = []
+    append = out.append
+    pos, line, line_start = 0, 1, 0
+    continues = False  # the last token was a `,`: a line break here may continue the statement
+    line_indent, at_line_start = 0, True  # indentation of the statement's first line
+    get_keyword = keywords.get
+    for blanks, word, newline, mark, string, comment, _other in _TOKENS.findall(text):
+        start = pos + len(blanks) if blanks else pos
+        if word:
+            end = start + len(word)
+            col = start - line_start + 1
+            if at_line_start:
+                line_indent, at_line_start = col - 1, False
+            append(("WORD", word, (line, col, line, col + end - start, start, end), get_keyword(word)))
+            continues = False
+        elif newline:
+            end = start + len(newline)
+            newlines = newline.count("\n")
+            col = start - line_start + 1
+            line_start = start + newline.rfind("\n") + 1
+            place = (line, col, line + newlines, end - line_start + 1, start, end)
+            line += newlines
+            # A line that ends with a comma goes on when the next line is indented deeper than
+            # the statement's first line (a long list, wrapped), with no comment or blank line
+            # in the break; otherwise the line ends there, as before.
+            if not (continues and newlines == 1 and "#" not in newline and end - line_start > line_indent):
+                at_line_start = True
+                append(("_NL", newline, place, None))
+            continues = False
+        elif mark or string:
+            value = mark or string
+            end = start + len(value)
+            col = start - line_start + 1
+            if at_line_start:
+                line_indent, at_line_start = col - 1, False
+            kind = punct[value] if mark else "STRING"
+            append((kind, value, (line, col, line, col + end - start, start, end), None))
+            continues = kind == "COMMA"
+        elif comment:
+            end = start + len(comment)
+            continues = False  # no comment inside a wrapped list: fmt keeps them
+        else:
+            return Tokens(out, UnexpectedCharacters(text, start, line, start - line_start + 1,
+                                                    allowed={"WORD", "STRING"}))
+        pos = end
+    return Tokens(out, None)
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """What `tokenize` cut: the tokens, and the error after the last of them (None: none)."""
+
+    tokens: list[RawToken]
+    error: UnexpectedCharacters | None
 
 
 def scan(
     text: str, keywords: dict[str, str], punct: dict[str, str], is_keyword: Callable[[str], bool]
-) -> Iterator[RawToken]:
-    """Tokenize `text`, blanks and end-of-line comments skipped.
-
-    A bare word in `keywords` becomes that keyword's terminal when `is_keyword(terminal)` says
-    the parser can shift it now; otherwise it stays a WORD. Raises UnexpectedCharacters.
+) -> Iterator[tuple[str, str, Place]]:
+    """The tokens of `text` (`tokenize`), each bare word in `keywords` read as that keyword's
+    terminal when `is_keyword(terminal)` says the parser can shift it now; otherwise it stays a
+    WORD. Raises UnexpectedCharacters where the text has a character no token starts with.
     """
-    pos, line, line_start = 0, 1, 0
-    end = len(text)
-    match = _TOKEN.match
-    continues = False  # the last token was a `,`: a line break here may continue the statement
-    line_indent, at_line_start = 0, True  # indentation of the statement's first line
-    while pos < end:
-        m = match(text, pos)
-        if m is None:
-            pos = _BLANKS.match(text, pos).end()  # type: ignore[union-attr]  (always matches)
-            raise UnexpectedCharacters(text, pos, line, pos - line_start + 1, allowed={"WORD", "STRING"})
-        kind = m.lastgroup
-        new_pos = m.end()
-        if kind == "WS":
-            break
-        value = m.group(kind)  # type: ignore[arg-type]
-        pos = new_pos - len(value)
-        if kind == "COMMENT":
-            continues = False  # no comment inside a wrapped list: fmt keeps them
-            pos = new_pos
-            continue
-        col = pos - line_start + 1
-        if kind == "_NL":
-            newlines = value.count("\n")
-            line_start = pos + value.rfind("\n") + 1
-            tok = ("_NL", value, pos, new_pos, line, col, line + newlines, new_pos - line_start + 1)
-            line += newlines
-            pos = new_pos
-            # A line that ends with a comma goes on when the next line is indented deeper than
-            # the statement's first line (a long list, wrapped), with no comment or blank line
-            # in the break; otherwise the line ends there, as before.
-            if not (continues and newlines == 1 and "#" not in value and new_pos - line_start > line_indent):
-                at_line_start = True
-                yield tok
-            continues = False
-            continue
-        if kind == "PUNCT":
-            kind = punct[value]
-        elif kind == "WORD" and value in keywords and is_keyword(keywords[value]):
-            kind = keywords[value]
-        continues = kind == "COMMA"
-        if at_line_start:
-            line_indent, at_line_start = col - 1, False
-        yield (kind, value, pos, new_pos, line, col, line, col + new_pos - pos)
-        pos = new_pos
+    cut = tokenize(text, keywords, punct)
+    for kind, value, place, keyword in cut.tokens:
+        if keyword is not None and is_keyword(keyword):
+            kind = keyword
+        yield kind, value, place
+    if cut.error is not None:
+        raise cut.error
 
 
 class PolicyLexer(Lexer):
@@ -167,7 +200,7 @@ class PolicyLexer(Lexer):
         def is_keyword(term: str) -> bool:
             return can_shift(table, parser_state.state_stack, term)
 
-        for kind, value, start, end, line, col, end_line, end_col in scan(
+        for kind, value, (line, col, end_line, end_col, start, end) in scan(
             lexer_state.text.text, self.keywords, self.punct, is_keyword
         ):
             yield Token(kind, value, start, line, col, end_line, end_col, end)

@@ -25,7 +25,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters
 from lark.parse_tree_builder import ChildFilterLALR_NoPlaceholders, ParseTreeBuilder
 
-from policyc.syntax.lexer import PolicyLexer, can_shift, compact_table, scan
+from policyc.syntax.lexer import PolicyLexer, can_shift, compact_table, tokenize
 
 
 @functools.cache
@@ -80,7 +80,7 @@ class _Tables:
 
 
 # The end-of-input token fed after the last one (never shifted, so its position is unused).
-_END = ("$END", "", 0, 0, 0, 0, 0, 0)
+_END = (("$END", "", (0, 0, 0, 0, 0, 0), None),)
 
 
 class _SyntaxError(Exception):
@@ -164,14 +164,13 @@ def _fast_parse(text: str) -> Tree:
     # for an empty node.
     spans: list[tuple | None] = []
 
-    def is_keyword(term: str) -> bool:
-        action = states[stack[-1]].get(term)  # can_shift's first step, without its call
-        if action is None or action[0] is not None:
-            return action is not None
-        return can_shift(states, stack, term)
-
-    tokens = scan(text, t.keywords, t.punct, is_keyword)
-    for kind, value, start, end, line, col, end_line, end_col in chain(tokens, [_END]):
+    cut = tokenize(text, t.keywords, t.punct)
+    # After a character no token starts with, no end of input: Lark's parser reports the error.
+    for kind, value, place, keyword in chain(cut.tokens, _END if cut.error is None else ()):
+        if keyword is not None:  # lexer.scan's keyword test, its first step in line (most words decide there)
+            action = states[stack[-1]].get(keyword)
+            if action is not None and (action[0] is not None or can_shift(states, stack, keyword)):
+                kind = keyword
         while True:
             action = states[stack[-1]].get(kind)
             if action is None:
@@ -181,12 +180,13 @@ def _fast_parse(text: str) -> Tree:
                 stack.append(target)
                 if kind in kept:
                     tok = new_token(Token, value)  # Token's own __new__ is two Python calls
-                    tok.type, tok.value, tok.start_pos, tok.end_pos = kind, value, start, end
-                    tok.line, tok.column, tok.end_line, tok.end_column = line, col, end_line, end_col
+                    tok.type = kind
+                    tok.value = value
+                    tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos = place
                     values.append(tok)
                 else:
                     values.append(None)
-                spans.append((line, col, end_line, end_col, start, end))
+                spans.append(place)
                 break
             name, include = build
             if size == 1:  # the commonest reduction (`name: WORD`): the node replaces its child in place

@@ -16,7 +16,7 @@ from lark.exceptions import UnexpectedInput
 from policyc.diagnostics import Diagnostic
 from policyc.source import SourceFile
 from policyc.syntax.errors import syntax_diagnostic
-from policyc.syntax.lexer import PolicyLexer, scan
+from policyc.syntax.lexer import PolicyLexer, tokenize
 from policyc.syntax.parser import parser
 
 __all__ = ["PolicySyntaxError", "Tok", "accepts", "keyword_terminals", "lex", "split"]
@@ -73,20 +73,15 @@ def split(text: str) -> list[Tok]:
     reads a bare word as a keyword (the parser's state decides) it stays `WORD` here, and nothing but
     the characters is checked. Raises PolicySyntaxError where a character starts no token.
 
-    Where tokens start and end does not depend on the parser (`scan` asks it only keyword or name),
-    so for a text that parses this is `lex` but for the kinds of keywords: enough for what reads the
-    layout of a text and not its words, at a tenth of the cost (importer/render.py, issue 19).
+    Where tokens start and end does not depend on the parser (it decides only keyword or name), so
+    for a text that parses this is `lex` but for the kinds of keywords (`lexer.tokenize`'s tokens):
+    enough for what reads the layout of a text and not its words, at a tenth of the cost (importer/render.py, issue 19).
     """
     lexer = _lexer()
-    try:
-        return [Tok(kind, value, start, end)
-                for kind, value, start, end, *_ in scan(with_newline(text), lexer.keywords, lexer.punct, _never)]
-    except UnexpectedInput as exc:
-        raise PolicySyntaxError(exc) from None
-
-
-def _never(_term: str) -> bool:
-    return False
+    cut = tokenize(with_newline(text), lexer.keywords, lexer.punct)
+    if cut.error is not None:
+        raise PolicySyntaxError(cut.error)
+    return [Tok(kind, value, place[4], place[5]) for kind, value, place, _ in cut.tokens]
 
 
 @functools.cache
