@@ -75,6 +75,9 @@ class _Tables:
     start: Any
     end: Any
     kept: frozenset[str]  # terminals that appear in trees (the others are filtered out)
+    # {state: (tree name, rule name)} for the states, entered by shifting a kept token, whose every
+    # action is one reduction of that token alone to a tree (`name: WORD`): see `_units`.
+    units: dict[Any, tuple[str, str]]
     keywords: dict[str, str]
     punct: dict[str, str]
 
@@ -128,9 +131,34 @@ def _tables() -> _Tables:
         table.start_states["start"],
         table.end_states["start"],
         kept,
+        _units(states),
         {k: str(v) for k, v in lexer.keywords.items()},
         {k: str(v) for k, v in lexer.punct.items()},
     )
+
+
+def _units(states: dict[Any, dict[str, tuple[Any, int, str, Build | None]]]) -> dict[Any, tuple[str, str]]:
+    """The states that reduce one symbol to a tree whatever comes next (`name: WORD`, a third of
+    all reductions), with that tree's name and the rule's.
+
+    The driver makes the reduction when it shifts the token, before reading the next one (a
+    "default reduction"). The next token is what this reduction's lookahead set admits, or the
+    text has a syntax error: the other actions of the state it goes to see it then, and parse_text
+    hands the text to Lark's parser. The keyword test of the next word gives the same answer on
+    both stacks: what `can_shift` finds after the goto is in the reduction's LALR lookahead set
+    (DeRemer and Pennello's lookaheads are what the LR(0) moves can shift after it), so the
+    reduction it simulates first on the other stack is the one made here.
+    """
+    units: dict[Any, tuple[str, str]] = {}
+    for state, row in states.items():
+        actions = set(row.values())
+        if len(actions) != 1:
+            continue
+        target, size, origin, build = actions.pop()
+        if target is None and size == 1 and build is not None and build[0] is not None and build[1] is None \
+                and origin != "start":
+            units[state] = (build[0], origin)
+    return units
 
 
 def _build(origin: str, callback: Any) -> Build:
@@ -155,7 +183,7 @@ def _build(origin: str, callback: Any) -> Build:
 def _fast_parse(text: str) -> Tree:
     """Parse `text` (ending in a newline) with the LALR table; _SyntaxError on bad input."""
     t = _tables()
-    states, gotos, kept, end_state = t.states, t.gotos, t.kept, t.end
+    states, gotos, kept, units, end_state = t.states, t.gotos, t.kept, t.units, t.end
     new_tree = object.__new__
     new_token = str.__new__
     stack: list[Any] = [t.start]
@@ -177,15 +205,24 @@ def _fast_parse(text: str) -> Tree:
                 raise _SyntaxError
             target, size, origin, build = action
             if target is not None:
-                stack.append(target)
                 if kind in kept:
                     tok = new_token(Token, value)  # Token's own __new__ is two Python calls
                     tok.type = kind
                     tok.value = value
                     tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos = place
+                    unit = units.get(target)
+                    if unit is not None:  # `name: WORD`, reduced now (`_units`): its node instead of the token
+                        node = new_tree(Tree)
+                        node_span = SpanMeta(place)  # a one-child node spans its child
+                        node.data, node.children, node._meta = unit[0], [tok], node_span
+                        stack.append(gotos[stack[-1]][unit[1]])
+                        values.append(node)
+                        spans.append(node_span)
+                        break
                     values.append(tok)
                 else:
                     values.append(None)
+                stack.append(target)
                 spans.append(place)
                 break
             name, include = build
