@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from lark import Token, Tree
@@ -237,8 +237,8 @@ class _Lowerer:
         span = self.span(node)
         for i, name in enumerate(names):
             # One block per name; the grants of a block for several names are lowered once, for all.
-            block = self._ns_body(body, name, span, [n.text for n in names] if i == 0 else None)
-            self.parts.namespaces.append(dataclasses.replace(block, cls=cls))
+            self.parts.namespaces.append(
+                self._ns_body(body, name, span, [n.text for n in names] if i == 0 else None, ns_class=cls))
 
     def _namespace_class_decl(self, node: Tree) -> None:
         name = self.word(node.children[0])
@@ -246,9 +246,10 @@ class _Lowerer:
         self.parts.classes.append(m.NamespaceClass(name, body, self.span(node)))
 
     def _ns_body(self, body: Tree | None, name: m.Word, span: Span, grant_places: list[str] | None,
-                 cls: str = "") -> m.Namespace:
+                 cls: str = "", ns_class: m.Word | None = None) -> m.Namespace:
         """The settings of a namespace (or class) block; its grants go to the parts when
-        `grant_places` (the namespaces they default to) is given or the block is a class."""
+        `grant_places` (the namespaces they default to) is given or the block is a class (`cls`).
+        `ns_class` is the class a namespace block names (`namespace N class C`)."""
         labels: list[tuple[m.Word, m.Word]] = []
         pod_security: list[m.PodSecurity] = []
         limits: list[m.LimitItem] = []
@@ -257,8 +258,8 @@ class _Lowerer:
         for item in body.children if body is not None else ():
             kind = item.data
             if kind == "labels":
-                for w in self.words(item.children[0]):
-                    labels.append(self._label(w))
+                label = self._label
+                labels += [label(n) for n in item.children[0].children]
             elif kind == "pod_security":
                 modes = []
                 for pm in item.children:
@@ -289,21 +290,27 @@ class _Lowerer:
             tuple(quota),
             quota_span,
             span,
+            ns_class,
         )
 
     def amount(self, node: Tree) -> m.Amount:
         res, qty = self.words(node)
         return m.Amount(res, qty, self.span(node))
 
-    def _label(self, w: m.Word) -> tuple[m.Word, m.Word]:
-        key, eq, value = w.text.partition("=")
+    def _label(self, node: Tree) -> tuple[m.Word, m.Word]:
+        """`key=value` (a `name` node): the key's and the value's words, columns inside the token.
+
+        The whole word is made only for PC010 (a label's word is not kept otherwise)."""
+        tok = node.children[0]
+        key, eq, value = _text(tok).partition("=")
         if not eq:
+            w = self.word(node)
             self.diags.append(
                 error("PC010", f"label `{w.text}` has no value", w.span, "write labels as `key=value`")
             )
-        s = w.span
-        value_span = Span(s.file, s.line, s.col + len(key) + 1, s.end_line, s.end_col, s.start + len(key) + 1, s.end)
-        key_span = Span(s.file, s.line, s.col, s.line, s.col + len(key), s.start, s.start + len(key))
+        name, line, col, start, n = self.name, tok.line, tok.column, tok.start_pos, len(key)
+        value_span = Span(name, line, col + n + 1, tok.end_line, tok.end_column, start + n + 1, tok.end_pos)
+        key_span = Span(name, line, col, line, col + n, start, start + n)
         return m.Word(key, key_span), m.Word(value, value_span)
 
     def _psp_decl(self, node: Tree) -> None:
@@ -313,11 +320,15 @@ class _Lowerer:
 
     def _grant(self, node: Tree, team: str = "", namespace: str = "", places: list[str] | None = None,
                namespace_class: str = "") -> None:
-        what = node.children[0]
+        what, *rest = node.children
         role = self.word(what.children[0]) if what.data == "grant_role" else None
         rule = self.rule(what) if what.data == "rule" else None
-        to = self.child(node, "grant_to")
-        where = self.child(node, "grant_in")
+        to = where = None
+        for c in rest:  # `to SUBJECTS`, then `in PLACES`, each optional
+            if c.data == "grant_to":
+                to = c
+            else:
+                where = c
         span = self.span(node)  # one (immutable) object for every use below
         subjects = self.subjects(to.children[0]) if to else ()
         if not subjects and team:
@@ -349,12 +360,11 @@ class _Lowerer:
             elif t.data == "selector_absent":
                 terms.append(m.SelectorTerm(self.word(t.children[0]), "!", None, span))
             else:
-                w = self.word(t.children[0])
-                if "=" in w.text:
-                    key, value = self._label(w)
+                if "=" in _text(t.children[0].children[0]):
+                    key, value = self._label(t.children[0])
                     terms.append(m.SelectorTerm(key, "=", value, span))
                 else:
-                    terms.append(m.SelectorTerm(w, "exists", None, span))
+                    terms.append(m.SelectorTerm(self.word(t.children[0]), "exists", None, span))
         return m.Selector(tuple(terms), self.span(node))
 
     def _expect(self, node: Tree) -> None:
@@ -404,10 +414,14 @@ def lower_file(src: SourceFile, parts: _Parts, diags: list[Diagnostic]) -> None:
         return
     lowerer = _Lowerer(src, parts, diags)
     for node in tree.children:
-        if node.data == "grant":
-            lowerer._grant(node)
-        else:
-            getattr(lowerer, f"_{node.data}")(node)
+        lower_decl = _DECLS.get(node.data)
+        if lower_decl is None:  # `grant_decl` -> _Lowerer._grant_decl, looked up once
+            lower_decl = _DECLS[node.data] = getattr(_Lowerer, f"_{node.data}")
+        lower_decl(lowerer, node)
+
+
+# The method of _Lowerer that lowers each kind of declaration, by the tree's name.
+_DECLS: dict[str, Callable[[_Lowerer, Tree], None]] = {}
 
 
 @gc_paused  # what it builds lives until it returns: see policyc/gcpause.py
