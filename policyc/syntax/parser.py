@@ -69,15 +69,13 @@ Build = tuple[str | None, tuple[tuple[int, bool], ...] | None]
 class _Tables:
     """What the fast driver needs from the Lark parser, computed once."""
 
-    # {state: {symbol: (state to shift to or None, symbols popped, rule name, how to build the node)}}
-    states: dict[Any, dict[str, tuple[Any, int, str, Build | None]]]
+    # {state: {symbol: action}}. A reduction: (None, symbols popped, rule name, how to build the
+    # node). A shift: (state to shift to, whether the token is kept in the tree (the others are
+    # filtered out), "", and for a kept token the reduction made at once (`_units`) or None).
+    states: dict[Any, dict[str, tuple[Any, int, str, Any]]]
     gotos: dict[Any, dict[str, Any]]  # {state: {rule name: state after reducing to it}}
     start: Any
     end: Any
-    kept: frozenset[str]  # terminals that appear in trees (the others are filtered out)
-    # {state: (tree name, rule name)} for the states, entered by shifting a kept token, whose every
-    # action is one reduction of that token alone to a tree (`name: WORD`): see `_units`.
-    units: dict[Any, tuple[str, str]]
     keywords: dict[str, str]
     punct: dict[str, str]
 
@@ -112,7 +110,7 @@ def _tables() -> _Tables:
     # The same tree shaping as `lark` (child filtering, `_rule` inlining), minus positions.
     builder = ParseTreeBuilder(lark.rules, Tree, propagate_positions=False, maybe_placeholders=False)
     builds = {rule: _build(str(rule.origin.name), cb) for rule, cb in builder.create_callback(None).items()}
-    states = {
+    reductions = {
         state: {
             sym: (target, size, origin, None if rule is None else builds[rule])
             for sym, (target, size, origin, rule) in row.items()
@@ -120,21 +118,30 @@ def _tables() -> _Tables:
         for state, row in compact_table(table).items()
     }
     gotos = {state: {sym: target for sym, (target, *_) in row.items() if target is not None}
-             for state, row in states.items()}
+             for state, row in reductions.items()}
     kept = frozenset(
         str(sym.name) for rule in lark.rules for sym in rule.expansion if sym.is_term and not sym.filter_out
     )
+    units = _units(reductions)
+    states = {
+        state: {sym: act if act[0] is None else _shift(act[0], sym in kept, units) for sym, act in row.items()}
+        for state, row in reductions.items()
+    }
     lexer = PolicyLexer(lark.lexer_conf)
     return _Tables(
         states,
         gotos,
         table.start_states["start"],
         table.end_states["start"],
-        kept,
-        _units(states),
         {k: str(v) for k, v in lexer.keywords.items()},
         {k: str(v) for k, v in lexer.punct.items()},
     )
+
+
+def _shift(target: Any, keep: bool, units: dict[Any, tuple[str, str]]) -> tuple[Any, bool, str, Any]:
+    """A shift action of `_Tables.states` (the driver reads these from the action, not from two more
+    lookups per token)."""
+    return target, keep, "", units.get(target) if keep else None
 
 
 def _units(states: dict[Any, dict[str, tuple[Any, int, str, Build | None]]]) -> dict[Any, tuple[str, str]]:
@@ -183,7 +190,7 @@ def _build(origin: str, callback: Any) -> Build:
 def _fast_parse(text: str) -> Tree:
     """Parse `text` (ending in a newline) with the LALR table; _SyntaxError on bad input."""
     t = _tables()
-    states, gotos, kept, units, end_state = t.states, t.gotos, t.kept, t.units, t.end
+    states, gotos, end_state = t.states, t.gotos, t.end
     new_tree = object.__new__
     new_token = str.__new__
     stack: list[Any] = [t.start]
@@ -204,18 +211,17 @@ def _fast_parse(text: str) -> Tree:
             if action is None:
                 raise _SyntaxError
             target, size, origin, build = action
-            if target is not None:
-                if kind in kept:
+            if target is not None:  # a shift: `size` says whether the token is kept, `build` is its unit
+                if size:
                     tok = new_token(Token, value)  # Token's own __new__ is two Python calls
                     tok.type = kind
                     tok.value = value
                     tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos = place
-                    unit = units.get(target)
-                    if unit is not None:  # `name: WORD`, reduced now (`_units`): its node instead of the token
+                    if build is not None:  # `name: WORD`, reduced now (`_units`): its node instead of the token
                         node = new_tree(Tree)
                         node_span = SpanMeta(place)  # a one-child node spans its child
-                        node.data, node.children, node._meta = unit[0], [tok], node_span
-                        stack.append(gotos[stack[-1]][unit[1]])
+                        node.data, node.children, node._meta = build[0], [tok], node_span
+                        stack.append(gotos[stack[-1]][build[1]])
                         values.append(node)
                         spans.append(node_span)
                         break
