@@ -1,9 +1,10 @@
 """The cached LALR parser over grammar/policy.lark, and a fast driver for its parse table.
 
 `parser()` is the Lark object (our lexer, positions propagated); interactive tools and the
-error path use it. `parse_text` runs the same LALR table with a lean loop of our own: the
-lexer is fed the live state stack directly, only the tokens the tree keeps become Token
-objects, trees are shaped as Lark's own tree-builder callbacks shape them (read once from
+error path use it. `parse_text` runs the same LALR table with a lean loop of our own: it reads
+the token list of the one scanner (`lexer.tokenize`) and decides keywords against its live state
+stack in line, `name: WORD` is reduced as the word is shifted (`_units`), only the tokens the tree
+keeps become Token objects, trees are shaped as Lark's own tree-builder callbacks shape them (read once from
 them, `_build`; `_rule` nodes are plain lists until their parent inlines them), and positions
 are carried on a side stack instead of Lark's position-propagation wrappers (which cost as much
 as the rest of the parse); a node's `meta` is a `SpanMeta` tuple. The tree, including every
