@@ -2,14 +2,14 @@
 
 `parser()` is the Lark object (our lexer, positions propagated); interactive tools and the
 error path use it. `parse_text` runs the same LALR table with a lean loop of our own: it reads
-the token list of the one scanner (`lexer.tokenize`) and decides keywords against its live state
-stack in line, `name: WORD` is reduced as the word is shifted (`_units`), only the tokens the tree
-keeps become Token objects, trees are shaped as Lark's own tree-builder callbacks shape them (read once from
-them, `_build`; `_rule` nodes are plain lists until their parent inlines them), and positions
-are carried on a side stack instead of Lark's position-propagation wrappers (which cost as much
-as the rest of the parse); a node's `meta` is a `SpanMeta` tuple. The tree, including every
-node's `meta` positions, is the one Lark builds; tests/unit/syntax/test_fast_parser.py compares
-the two. On any syntax error the text is handed to Lark's parser, so errors are exactly Lark's.
+the token list of the one scanner (`lexer.tokenize`) and decides keywords against its live
+state stack in line, `name: WORD` is reduced as the word is shifted (`_units`), only the tokens
+the tree keeps become Token objects, trees are shaped as Lark's own tree-builder callbacks shape
+them (read once from them, `_build`; `_rule` nodes are plain lists until their parent inlines
+them), and positions are carried on a side stack instead of Lark's position-propagation wrappers
+(which cost as much as the rest of the parse); a node's `meta` is a `SpanMeta` tuple. The tree,
+including every node's `meta` positions, is the one Lark builds; tests/unit/syntax/test_fast_parser.py
+compares the two. On any syntax error the text is handed to Lark's parser, so errors are exactly Lark's.
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ def _shift(target: Any, keep: bool, units: dict[Any, tuple[str, str]]) -> tuple[
 
 
 def _units(states: dict[Any, dict[str, tuple[Any, int, str, Build | None]]]) -> dict[Any, tuple[str, str]]:
-    """The states that reduce one symbol to a tree whatever comes next (`name: WORD`, a third of
+    """The states that reduce one symbol to a tree whatever comes next (`name: WORD`, a quarter of
     all reductions), with that tree's name and the rule's.
 
     The driver makes the reduction when it shifts the token, before reading the next one (a
