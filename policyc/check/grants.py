@@ -94,7 +94,11 @@ def owner_of(g: m.Grant) -> str:
 class _Acc:
     """Bindings and synthesized roles being assembled."""
 
-    subjects: dict[tuple, set[RbacSubject]] = field(default_factory=lambda: defaultdict(set))
+    # The subjects of each binding as the sets of its grants (`compile_grants`: one per grant, or the
+    # one set of every grant naming one subject): bindings whose grants name the same subjects
+    # share one sorted tuple (`_assemble`), and what is made of it later once per tuple (the emitted
+    # subject list and its YAML, the access model's index entries).
+    subjects: dict[tuple, list[frozenset[RbacSubject]]] = field(default_factory=lambda: defaultdict(list))
     grants: dict[tuple, list[m.Grant]] = field(default_factory=lambda: defaultdict(list))
     # The atoms of each inline grant of a binding, as `_Atoms.of` gives them (one tuple per rule
     # text, alive until the bindings are assembled: _assemble merges equal lists once).
@@ -241,12 +245,12 @@ def compile_grants(
                 "add `in NAMESPACE, ...` for RoleBindings or `in cluster` for a ClusterRoleBinding",
             )
             continue
-        subjects: set[RbacSubject] = set()
+        subjects: frozenset[RbacSubject] = frozenset()
         for s in g.subjects:
             expanded = expanded_by.get((s.kind, s.name))
             if expanded is None:
                 expanded = expanded_by[(s.kind, s.name)] = frozenset(rbac_subjects(s, members, oidc_users, prefix))
-            subjects |= expanded
+            subjects = expanded if not subjects else subjects | expanded  # one subject: its own set, shared
         owner = owner_of(g)
         scopes = [None] if g.cluster else [ns.text for ns in g.namespaces]
         if g.rule is not None:
@@ -254,7 +258,7 @@ def compile_grants(
             for scope in scopes:
                 key = (scope, "inline", owner)
                 acc.atoms[key].append(atoms)
-                acc.subjects[key] |= subjects
+                acc.subjects[key].append(subjects)
                 acc.grants[key].append(g)
             continue
         assert g.role is not None
@@ -263,7 +267,7 @@ def compile_grants(
             if role_kind is None:
                 continue
             key = (scope, role_kind, g.role.text, owner)
-            acc.subjects[key] |= subjects
+            acc.subjects[key].append(subjects)
             acc.grants[key].append(g)
     return _assemble(acc)
 
@@ -342,15 +346,32 @@ def _resolve_role(ctx: Context, g: m.Grant, scope: str | None, roles: dict) -> s
 
 
 
+def _sorted_subjects(parts: list[frozenset[RbacSubject]],
+                     ordered: dict[int, tuple[RbacSubject, ...]]) -> tuple[RbacSubject, ...]:
+    """The union of a binding's subject sets, sorted (RbacSubject's order, in C). Of one set (or one
+    set named by each grant), the one tuple of every binding of that set."""
+    first = parts[0]
+    if all(p is first for p in parts):
+        found = ordered.get(id(first))
+        if found is None:
+            found = ordered[id(first)] = tuple(sorted(first, key=SUBJECT_ORDER))
+        return found
+    return tuple(sorted(frozenset().union(*parts), key=SUBJECT_ORDER))
+
+
 def _assemble(acc: _Acc) -> tuple[list[CompiledRole], list[Binding]]:
     synthesized: list[CompiledRole] = []
     bindings: list[Binding] = []
     merged: dict[tuple[int, ...], tuple[PolicyRule, ...]] = {}
+    ordered: dict[int, tuple[RbacSubject, ...]] = {}  # by the set's identity (alive in `acc`)
     for key in sorted(acc.subjects, key=lambda k: tuple("" if x is None else x for x in k)):
         scope = key[0]
         grants = tuple(acc.grants[key])
-        sources = tuple(sorted({g.span.file for g in grants}))
-        subjects = tuple(sorted(acc.subjects[key], key=SUBJECT_ORDER))  # RbacSubject's order, in C
+        if len(grants) == 1:  # most bindings: one grant, one file
+            sources: tuple[str, ...] = (grants[0].span.file,)
+        else:
+            sources = tuple(sorted({g.span.file for g in grants}))
+        subjects = _sorted_subjects(acc.subjects[key], ordered)
         if key[1] == "inline":
             owner = key[2]
             name = safe_name(f"policyc:{owner}")
