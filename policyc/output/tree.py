@@ -21,7 +21,7 @@ from pathlib import Path
 
 from policyc.model.manifest import Manifest
 from policyc.output.atomic import BuildLockedError, locked_folder, read_regular
-from policyc.output.yaml import dump, dump_all
+from policyc.output.yaml import Memo, dump, dump_all
 
 __all__ = [
     "HEADER",
@@ -191,9 +191,10 @@ def layout(manifests: Iterable[Manifest], extra_files: Mapping[str, str] | None 
             members.append(m)
 
     files: dict[str, str] = {}
+    memo: Memo = {}  # lists shared by several bodies (a team's subjects), written once
     for path, members in groups.items():
         members.sort(key=lambda m: (m.kind != "ServiceAccount", m.name, m.api_version, m.kind))
-        files[path] = HEADER + dump_all(m.body for m in members)
+        files[path] = HEADER + dump_all((m.body for m in members), memo)
 
     resources = sorted(files)
     files[KUSTOMIZATION] = HEADER + dump(

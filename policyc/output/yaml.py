@@ -175,13 +175,19 @@ def _literal(s: str, ind: str) -> str:
     return header + "\n".join(lines) + "\n"
 
 
+# The text of a document's top-level list (a binding's subjects, a role's rules) by the list's
+# identity; each entry keeps its list, so the id is not reused while the memo lives.
+Memo = dict[int, tuple[list[Any], str]]
+
+
 class _Writer:
     """Appends the lines of one document to `out`. Recursion carries the indentation string."""
 
-    __slots__ = ("out",)
+    __slots__ = ("out", "memo")
 
-    def __init__(self) -> None:
+    def __init__(self, memo: Memo | None = None) -> None:
         self.out: list[str] = []
+        self.memo = memo
 
     def value_str(self, s: str, ind: str) -> str:
         """Text after ``key:`` or ``-`` for a string, including the leading space and newline."""
@@ -226,11 +232,14 @@ class _Writer:
                 else:
                     append(" {}\n")
             elif t is list:
-                if v:
+                if not v:
+                    append(" []\n")
+                elif not ind and self.memo is not None:
+                    append("\n")
+                    self.shared_sequence(v)
+                else:
                     append("\n")
                     self.sequence(v, ind, ind)
-                else:
-                    append(" []\n")
             elif v is None:
                 append(" null\n")
             elif v is True:
@@ -267,6 +276,23 @@ class _Writer:
                     append(" []\n")
             else:
                 self.rare(v, ind, in_sequence=True)
+
+    def shared_sequence(self, items: list[Any]) -> None:
+        """`sequence(items, "", "")` (a top-level key's list), written once per list object: the
+        emitted bindings of a team share one list of subjects (backends/rbac.py)."""
+        memo = self.memo
+        assert memo is not None
+        entry = memo.get(id(items))
+        if entry is not None and entry[0] is items:
+            self.out.append(entry[1])
+            return
+        out = self.out
+        start = len(out)
+        self.sequence(items, "", "")
+        text = "".join(out[start:])
+        del out[start:]
+        out.append(text)
+        memo[id(items)] = (items, text)
 
     def rare(self, v: Any, ind: str, in_sequence: bool) -> None:
         """Write any other value after ``key:`` or ``-``: tuples, other mappings, scalars."""
@@ -332,12 +358,14 @@ def dump(obj: Any) -> str:
     return "".join(writer.out)
 
 
-def dump_all(objs: Iterable[Any]) -> str:
+def dump_all(objs: Iterable[Any], memo: Memo | None = None) -> str:
     """Return the objects as a YAML stream, documents separated by ``---`` lines.
 
-    The first document has no leading separator; an empty iterable gives ``""``.
+    The first document has no leading separator; an empty iterable gives ``""``. `memo` (a dict
+    the caller keeps for several calls, while none of the objects changes) writes each list a
+    document's key holds once and reuses its text wherever the same list object recurs.
     """
-    writer = _Writer()
+    writer = _Writer(memo)
     out = writer.out
     first = True
     for obj in objs:
