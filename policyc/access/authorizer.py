@@ -249,6 +249,12 @@ class _IndexedRole:
 Ranked = tuple[int, BindingObj, RbacSubject]
 
 
+# Where `_index_bindings` puts one subject of a binding: its list by name, its table by scope, the
+# subject and its index in the binding's subjects.
+_Slot = tuple[list[tuple[BindingObj, RbacSubject]], dict[str | None, list[tuple[BindingObj, RbacSubject, int]]],
+              RbacSubject, int]
+
+
 def _ref_key(b: BindingObj) -> tuple[str, str, str]:
     ref = b.ref
     return (ref.kind, ref.namespace, ref.name)
@@ -315,28 +321,39 @@ class AccessModel:
     def _index_bindings(self) -> None:
         """The bindings by role and by subject (with and without scope). One pass over every
         subject of every binding (hundreds of thousands in a large policy): the indexes are locals
-        and a binding's scope is read once, not once per subject."""
-        by_role, by_user, by_group, by_sa = self._by_role, self._by_user, self._by_group, self._by_sa
-        scoped_user, scoped_group, scoped_sa = self._scoped_user, self._scoped_group, self._scoped_sa
+        and a binding's scope is read once, not once per subject. Where each subject of a tuple of
+        subjects goes is found once per tuple object: a compiled team's bindings share one
+        (check/grants.py `_sorted_subjects`)."""
+        by_role = self._by_role
+        plans: dict[int, tuple[tuple[RbacSubject, ...], list[_Slot]]] = {}
         for b in self.bindings:
             by_role[b.role].append(b)
             scope = b.scope
-            for k, s in enumerate(b.subjects):
-                kind = s.kind
-                if kind == "User":
-                    by_user[s.name].append((b, s))
-                    scoped = scoped_user.setdefault(s.name, {})
-                elif kind == "Group":
-                    by_group[s.name].append((b, s))
-                    scoped = scoped_group.setdefault(s.name, {})
-                else:
-                    key = (s.namespace, s.name)
-                    by_sa[key].append((b, s))
-                    scoped = scoped_sa.setdefault(key, {})
+            subjects = b.subjects
+            plan = plans.get(id(subjects))
+            if plan is None or plan[0] is not subjects:  # the entry keeps its tuple: ids are not reused
+                plan = plans[id(subjects)] = (subjects, self._slots(subjects))
+            for named, scoped, s, k in plan[1]:
+                named.append((b, s))
                 entries = scoped.get(scope)
                 if entries is None:
                     entries = scoped[scope] = []
                 entries.append((b, s, k))
+
+    def _slots(self, subjects: tuple[RbacSubject, ...]) -> list[_Slot]:
+        """Per subject, its list in `_by_user`, `_by_group` or `_by_sa`, its table in the scoped
+        index of the same kind, the subject and its index in the binding."""
+        out: list[_Slot] = []
+        for k, s in enumerate(subjects):
+            kind = s.kind
+            if kind == "User":
+                out.append((self._by_user[s.name], self._scoped_user.setdefault(s.name, {}), s, k))
+            elif kind == "Group":
+                out.append((self._by_group[s.name], self._scoped_group.setdefault(s.name, {}), s, k))
+            else:
+                key = (s.namespace, s.name)
+                out.append((self._by_sa[key], self._scoped_sa.setdefault(key, {}), s, k))
+        return out
 
     # ------------------------------------------------------------------ construction
 
@@ -364,6 +381,7 @@ class AccessModel:
                       if namespaced_bootstrap or o.get("kind") not in ("Role", "RoleBinding")]
         for o in objs:
             items.append(o if isinstance(o, tuple) else (o, ""))
+        rules_of: dict[int, tuple[Any, tuple[PolicyRule, ...]]] = {}  # `parse_role`'s, while `items` lives
         for obj, origin in items:
             if type(obj) is BindingObj:  # parsed already (access/policy.py `_model`: a compiled binding)
                 bindings[obj.ref] = obj
@@ -373,7 +391,7 @@ class AccessModel:
             kind = obj.get("kind")
             meta = obj.get("metadata") or {}
             if kind in ROLE_KINDS:
-                role = parse_role(obj, origin)
+                role = parse_role(obj, origin, rules_of)
                 roles[role.ref] = role
             elif kind in BINDING_KINDS:
                 binding = parse_binding(obj, origin)

@@ -138,11 +138,23 @@ def _rule(d: Any) -> PolicyRule | None:
     return PolicyRule.from_dict(d) if type(d) is dict or isinstance(d, Mapping) else None
 
 
-def parse_role(obj: Mapping[str, Any], origin: str = "") -> RoleObj:
-    """A Role or ClusterRole from its dict."""
+def parse_role(obj: Mapping[str, Any], origin: str = "",
+               rules_of: dict[int, tuple[Any, tuple[PolicyRule, ...]]] | None = None) -> RoleObj:
+    """A Role or ClusterRole from its dict.
+
+    `rules_of` (kept by the caller across calls, while no body changes) holds the rules parsed from
+    each `rules` list by the list's identity: synthesized roles of equal rules share one list
+    (backends/rbac.py); each entry keeps its list, so its id is not reused."""
     name, namespace, labels = _meta(obj)
     kind = str(obj["kind"])
-    rules = tuple(r for r in (_rule(d) for d in obj.get("rules") or ()) if r is not None)
+    written = obj.get("rules") or ()
+    entry = rules_of.get(id(written)) if rules_of is not None else None
+    if entry is not None and entry[0] is written:
+        rules = entry[1]
+    else:
+        rules = tuple(r for r in (_rule(d) for d in written) if r is not None)
+        if rules_of is not None:
+            rules_of[id(written)] = (written, rules)
     selectors = None
     agg = obj.get("aggregationRule")
     if kind == "ClusterRole" and isinstance(agg, Mapping):
@@ -196,7 +208,8 @@ def parse_binding(obj: Mapping[str, Any], origin: str = "") -> BindingObj:
     return BindingObj(ObjRef(kind, namespace, name), role, subjects, origin)
 
 
-def binding_of(b: Binding, origin: str = "") -> BindingObj:
+def binding_of(b: Binding, origin: str = "", as_parsed: dict[int, tuple[RbacSubject, ...]] | None = None,
+               ) -> BindingObj:
     """`parse_binding` of the body backends/rbac.py `binding_manifest` makes of `b`, without the body.
 
     The same fields as parsing that body gives: the namespace a RoleBinding's body names (none for
@@ -204,11 +217,18 @@ def binding_of(b: Binding, origin: str = "") -> BindingObj:
     service account without namespace takes the binding's, and is dropped without one; kinds other
     than User, Group and ServiceAccount are dropped). tests/unit/access/test_binding_of.py compares
     the two on every binding of the test policies.
+
+    `as_parsed` (kept by the caller across calls) holds, by identity, the subject tuples found to
+    be as parsing gives them: a team's bindings share one tuple (check/grants.py).
     """
     namespace = "" if b.kind == "ClusterRoleBinding" else (b.namespace or "")
     subjects = b.subjects
-    if not all(_as_parsed(s) for s in subjects):  # every compiled subject is (check/grants.py)
-        subjects = tuple([s for s in [_reparsed(s, namespace) for s in subjects] if s is not None])
+    if as_parsed is None or as_parsed.get(id(subjects)) is not subjects:
+        if all(_as_parsed(s) for s in subjects):  # every compiled subject is (check/grants.py)
+            if as_parsed is not None:
+                as_parsed[id(subjects)] = subjects  # the entry keeps the tuple: its id is not reused
+        else:
+            subjects = tuple([s for s in [_reparsed(s, namespace) for s in subjects] if s is not None])
     role = ObjRef(b.role_kind, namespace if b.role_kind == "Role" else "", b.role_name)
     return BindingObj(ObjRef(b.kind, namespace, b.name), role, subjects, origin)
 

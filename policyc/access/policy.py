@@ -189,9 +189,10 @@ def _model(manifests: Sequence[Manifest], release: tuple[int, int] | None) -> Ac
     # A binding the RBAC backend made from a compiled binding is read from that (`binding_of`, what
     # parsing its body gives) rather than parsed back from the body: a build's bindings name some
     # hundred thousand subjects (issue 19).
+    as_parsed: dict[int, tuple[RbacSubject, ...]] = {}  # the subject tuples `binding_of` keeps as they are
     objs: list[tuple[Any, str]] = [
-        (mf.body if mf.binding is None or mf.kind not in BINDING_KINDS else binding_of(mf.binding, "policy"),
-         "policy")
+        (mf.body if mf.binding is None or mf.kind not in BINDING_KINDS
+         else binding_of(mf.binding, "policy", as_parsed), "policy")
         for mf in manifests
     ]
     # The cluster-scoped defaults only: a policy cannot name kube-system's and kube-public's
@@ -352,8 +353,13 @@ def _everyone(program: Program) -> tuple[Identity, ...]:
                 subjects.add(found)
             else:
                 subjects.update(map(SUBJECT_ORDER, rbac_subjects_of(s, program)))
+    # Once per tuple of subjects: a team's bindings share one (check/grants.py); `program.bindings`
+    # keeps the tuples, so their ids are not reused.
+    added: set[int] = set()
     for b in program.bindings:
-        subjects.update(map(SUBJECT_ORDER, b.subjects))
+        if id(b.subjects) not in added:
+            added.add(id(b.subjects))
+            subjects.update(map(SUBJECT_ORDER, b.subjects))
     groups = {AUTHENTICATED, UNAUTHENTICATED, ALL_SERVICE_ACCOUNTS}
     for kind, name, ns in subjects:
         if kind == "User":
