@@ -263,7 +263,9 @@ class _GrantUse:
 
     grant: m.Grant
     scopes: list[str | None]
-    subjects: set[RbacSubject]
+    # Read only: a grant whose bindings name one tuple of subjects (most) shares its set with every
+    # grant of that tuple (`grant_uses`).
+    subjects: frozenset[RbacSubject]
     rules: tuple[PolicyRule, ...]
     places: set[str | None] = field(default_factory=set)  # `scopes` as a set, for membership tests
 
@@ -314,7 +316,13 @@ def grant_uses(program: Program, model: AccessModel) -> list[_GrantUse]:
     # rule or reference, once per grant otherwise. Each entry keeps its tuple, so its id is not reused.
     by_id: dict[int, tuple[tuple[PolicyRule, ...], tuple[PolicyRule, ...]]] = {}
     role_rules: dict[tuple[str, str, str], tuple[PolicyRule, ...]] = {}
+    # Each binding's subjects as a set once per tuple object: a team's bindings share one tuple
+    # (check/grants.py), so its grants share one set instead of each hashing every member into its own.
+    subject_sets: dict[int, tuple[tuple[RbacSubject, ...], frozenset[RbacSubject]]] = {}
     for b in program.bindings:
+        named = subject_sets.get(id(b.subjects))
+        if named is None or named[0] is not b.subjects:  # the entry keeps its tuple: ids are not reused
+            named = subject_sets[id(b.subjects)] = (b.subjects, frozenset(b.subjects))
         for g in b.grants:
             use = uses.get(id(g))
             if use is None:
@@ -328,10 +336,11 @@ def grant_uses(program: Program, model: AccessModel) -> list[_GrantUse]:
                 entry = by_id.get(id(rules))
                 if entry is None or entry[0] is not rules:
                     entry = by_id[id(rules)] = (rules, shared.setdefault(rules, rules))
-                use = uses[id(g)] = _GrantUse(g, [], set(), entry[1])
+                use = uses[id(g)] = _GrantUse(g, [], named[1], entry[1])
+            elif use.subjects is not named[1]:
+                use.subjects = use.subjects | named[1]
             use.scopes.append(b.namespace)
             use.places.add(b.namespace)
-            use.subjects.update(b.subjects)
     return sorted(uses.values(), key=lambda u: u.grant.span.sort_key)
 
 
@@ -361,6 +370,8 @@ class _Flagger:
         # By the identity of the rules: grants of one role share its tuple (hashing it is not free).
         self._met: dict[tuple[int, Need], bool] = {}
         self._plans: dict[tuple[int, bool], dict[str, _Plan]] = {}
+        # The lints with something of their concern in a plan, in `_LINTS`' order, by the plan's key.
+        self._concerned: dict[tuple[int, bool], list[_Lint]] = {}
         self._single: dict[tuple[Need, str], Need] = {}  # a need narrowed to one of its verbs
         # `_what`'s phrase by the lint, the grant's rules and scope kind and the needs (as `_plan`).
         self.phrases: dict[tuple, str] = {}
@@ -434,6 +445,16 @@ class _Flagger:
                 plan[lint.code] = ([n for n in lint.cis if self.met(use, n)], rows)
         return plan
 
+    def concerned(self, use: _GrantUse) -> list[_Lint]:
+        """The lints whose plan for the grant is not empty (most lints on most grants have nothing
+        of their concern in its rules): the same for every grant of one role and scope kind."""
+        key = (id(use.rules), None in use.places)
+        found = self._concerned.get(key)
+        if found is None:
+            plan = self._plan(use)
+            found = self._concerned[key] = [lint for lint in _LINTS if plan[lint.code][0] or plan[lint.code][1]]
+        return found
+
     def fire(self, lint: _Lint, use: _GrantUse) -> tuple[list[Need], list[_GrantUse]] | None:
         """The needs of the lint's concern the grant meets and the grants it needs besides, or None."""
         cis, rows = self._plan(use)[lint.code]
@@ -481,21 +502,18 @@ def _phrase(lint: _Lint, needs: list[Need], use: _GrantUse, flag: _Flagger) -> s
 def _cis_of(u: _GrantUse, flag: _Flagger) -> list[Diagnostic]:
     """PC501, PC502, PC504-PC512 on one grant."""
     out: list[Diagnostic] = []
-    g, where = u.grant, _places(u.scopes)
+    g = u.grant
     if (g.role is not None and g.role.text == "cluster-admin") or _is_everything(u.rules):
-        return [warning("PC501", f"{_granted(g)} gives every permission {where}", g.span, _HELP["PC501"])]
-    plan = flag._plan(u)
-    for lint in _LINTS:
-        cis, rows = plan[lint.code]
-        if not cis and not rows:
-            continue  # nothing of the lint's concern in the grant's rules (most lints on most grants)
+        return [warning("PC501", f"{_granted(g)} gives every permission {_places(u.scopes)}", g.span,
+                        _HELP["PC501"])]
+    for lint in flag.concerned(u):
         fired = flag.fire(lint, u)
         if fired is None:
             continue
         needs, companions = fired
         labels = [Label(o.grant.span, "together with this grant") for o in companions]
-        out.append(warning(lint.code, f"{_granted(g)} allows {_what(lint, needs, u, flag)} {where}", g.span,
-                           _HELP[lint.code], labels))
+        out.append(warning(lint.code, f"{_granted(g)} allows {_what(lint, needs, u, flag)} {_places(u.scopes)}",
+                           g.span, _HELP[lint.code], labels))
     # Sorted are only the default service accounts (sorting every grant's subjects to find them
     # compared RbacSubjects in Python, for every grant).
     for s in sorted([s for s in u.subjects if s.kind == "ServiceAccount" and s.name == "default"]):
@@ -508,9 +526,14 @@ def _cis_of(u: _GrantUse, flag: _Flagger) -> list[Diagnostic]:
 def _by_subject(uses: list[_GrantUse]) -> dict[RbacSubject, list[_GrantUse]]:
     """The grants binding each subject, in the order of `uses` (the lints' index; read only)."""
     out: dict[RbacSubject, list[_GrantUse]] = defaultdict(list)
+    # Each set's lists found once: the grants of a team share one set (`grant_uses`).
+    lists: dict[int, list[list[_GrantUse]]] = {}  # by the set's id (the uses keep their sets)
     for u in uses:
-        for s in u.subjects:
-            out[s].append(u)
+        found = lists.get(id(u.subjects))
+        if found is None:
+            found = lists[id(u.subjects)] = [out[s] for s in u.subjects]
+        for named in found:
+            named.append(u)
     return out
 
 
