@@ -266,6 +266,19 @@ def identity_of(s: RbacSubject, program: Program | None) -> Identity:
 
 def _identity_by(kind: str, name: str, namespace: str, program: Program | None) -> Identity:
     """`identity_of` of the RBAC subject with these fields."""
+    if program is not None and not _REUSE.enabled:
+        # One object per identity of a program (a value, a function of these fields and the program):
+        # `everyone` makes each one the policy names, and the guards' ranges (a team's members, per
+        # guard of the team) and the expectations ask for them again. Kept as `everyone` keeps its value.
+        made = program.__dict__.get("_identity_memo")
+        if made is None:
+            made = program.__dict__["_identity_memo"] = {}
+        key = (kind, name, namespace)
+        found = made.get(key)
+        if found is None:
+            groups = user_groups(program).get(name, ()) if kind == "User" else ()
+            found = made[key] = _identity(kind, name, namespace, groups)
+        return found
     groups = user_groups(program).get(name, ()) if program is not None and kind == "User" else ()
     if _REUSE.enabled:
         # The editor: one object per identity across analyses (an identity is a value, a function of

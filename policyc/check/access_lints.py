@@ -21,6 +21,7 @@ from policyc.access.authorizer import AccessModel
 from policyc.access.escalation import signer_allowed
 from policyc.access.escalation_rules import EscalationRule, Need
 from policyc.access.objects import ObjRef
+from policyc.check.grants import rule_text
 from policyc.diagnostics import Diagnostic, Label, warning
 from policyc.k8s.rules import PolicyRule, merge
 from policyc.model.program import Program
@@ -285,8 +286,7 @@ def _inline_rules(rule: m.Rule) -> tuple[PolicyRule, ...]:
     if entry is None or entry[0] is not rule:
         if len(_INLINE) > 100_000:
             _INLINE.clear()
-        text = (tuple(w.text for w in rule.verbs), tuple(w.text for w in rule.resources),
-                tuple(w.text for w in rule.names), rule.has_exclusion, rule.expansion)
+        text = rule_text(rule)
         merged = _BY_TEXT.get(text)
         if merged is None:
             if len(_BY_TEXT) > 100_000:

@@ -198,23 +198,45 @@ def check_declarations(ctx: Context, tables: dict[str, dict]) -> None:
                     "PC123", f"invalid label value `{value.text}`: it {reason}", value.span, "fix the label value"
                 )
     teams = tables["teams"]
+    # A subject or namespace reports nothing but at the words it is written with: one checked clean
+    # by its text is clean wherever it recurs (a team's name in every grant of the team, a namespace
+    # in every grant there), so only its first occurrence is checked. A faulty one is reported at
+    # every occurrence, as before.
+    clean_subjects: set[tuple[str, str]] = set()
+    clean_namespaces: set[str] = set()
+
+    def subject(s: m.Subject) -> None:
+        key = (s.kind, s.name)
+        if key not in clean_subjects:
+            before = len(ctx.diags)
+            check_subject(ctx, s, teams)
+            if len(ctx.diags) == before:
+                clean_subjects.add(key)
+
+    def namespace(word: m.Word) -> None:
+        if word.text not in clean_namespaces:
+            before = len(ctx.diags)
+            check_namespace_name(ctx, word)
+            if len(ctx.diags) == before:
+                clean_namespaces.add(word.text)
+
     for t in p.teams:
         for s in t.members:
-            check_subject(ctx, s, teams)
+            subject(s)
     for g in p.grants:
         for s in g.subjects:
-            check_subject(ctx, s, teams)
+            subject(s)
         for ns in g.namespaces:
-            check_namespace_name(ctx, ns)
+            namespace(ns)
     for guard in p.guards:
         for s in guard.subjects + guard.excepts:
-            check_subject(ctx, s, teams)
+            subject(s)
         for ns in guard.namespaces:
-            check_namespace_name(ctx, ns)
+            namespace(ns)
     for e in p.expectations:
-        check_subject(ctx, e.subject, teams)
+        subject(e.subject)
         for ns in e.namespaces:
-            check_namespace_name(ctx, ns)
+            namespace(ns)
 
 
 def check_psp_refs(ctx: Context, psps: dict) -> None:

@@ -46,7 +46,10 @@ class Program:
 
     def user_name(self, name: str) -> str:
         """The name the API server sees for user `name` (declared OIDC users get the prefix)."""
-        return rbac_subjects(Subject("user", name), {}, self._oidc_users, self.oidc_username_prefix)[0].name
+        # The user's one RBAC subject's name (`rbac_subjects` of the user), without making the subject.
+        fields = subject_fields("user", name, self._oidc_users, self.oidc_username_prefix)
+        assert fields is not None  # a user stands for one subject
+        return fields[1]
 
     @cached_property
     def user_groups(self) -> dict[str, tuple[str, ...]]:

@@ -117,14 +117,20 @@ def _file_kind(m: Manifest) -> str:
     return kind_plural(m.kind)
 
 
-def _check_manifest(m: Manifest) -> None:
-    """The body must agree with the fields the layout trusts (a backend bug otherwise)."""
+def _check_manifest(m: Manifest, namespaces: set[str] | None = None) -> None:
+    """The body must agree with the fields the layout trusts (a backend bug otherwise).
+
+    `namespaces`: names already found valid by the caller (a namespace holds several objects)."""
     if m.kind not in _VALID_KINDS:
         if not _KIND.fullmatch(m.kind):
             raise ValueError(f"invalid kind {m.kind!r} for object {m.name!r}")
         _VALID_KINDS.add(m.kind)
-    if m.namespace is not None and not _NAMESPACE.fullmatch(m.namespace):
-        raise ValueError(f"invalid namespace {m.namespace!r} for {m.kind} {m.name!r}")
+    namespace = m.namespace
+    if namespace is not None and (namespaces is None or namespace not in namespaces):
+        if not _NAMESPACE.fullmatch(namespace):
+            raise ValueError(f"invalid namespace {namespace!r} for {m.kind} {m.name!r}")
+        if namespaces is not None:
+            namespaces.add(namespace)
     meta = m.body.get("metadata") or {}
     found = (m.body.get("apiVersion"), m.body.get("kind"), meta.get("name"), meta.get("namespace"))
     wanted = (m.api_version, m.kind, m.name, m.namespace)
@@ -177,8 +183,9 @@ def layout(manifests: Iterable[Manifest], extra_files: Mapping[str, str] | None 
     """
     groups: dict[str, list[Manifest]] = {}
     seen: dict[tuple[str, str, str, str], Manifest] = {}
+    namespaces: set[str] = set()  # found valid
     for m in manifests:
-        _check_manifest(m)
+        _check_manifest(m, namespaces)
         key = m.key
         if key in seen:
             raise ValueError(f"two objects with the same identity {key!r}")
