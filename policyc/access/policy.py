@@ -270,9 +270,7 @@ def _identity_by(kind: str, name: str, namespace: str, program: Program | None) 
         # One object per identity of a program (a value, a function of these fields and the program):
         # `everyone` makes each one the policy names, and the guards' ranges (a team's members, per
         # guard of the team) and the expectations ask for them again. Kept as `everyone` keeps its value.
-        made = program.__dict__.get("_identity_memo")
-        if made is None:
-            made = program.__dict__["_identity_memo"] = {}
+        made = _identities_made(program)
         key = (kind, name, namespace)
         found = made.get(key)
         if found is None:
@@ -292,6 +290,14 @@ def _identity_by(kind: str, name: str, namespace: str, program: Program | None) 
             known = _REUSE.identities[key] = _identity(kind, name, namespace, groups)
         return known
     return _identity(kind, name, namespace, groups)
+
+
+def _identities_made(program: Program) -> dict[tuple[str, str, str], Identity]:
+    """The program's identities by their subject's (kind, name, namespace) (see `_identity_by`)."""
+    made = program.__dict__.get("_identity_memo")
+    if made is None:
+        made = program.__dict__["_identity_memo"] = {}
+    return made
 
 
 def _identity(kind: str, name: str, namespace: str, groups: tuple[str, ...]) -> Identity:
@@ -381,7 +387,18 @@ def _everyone(program: Program) -> tuple[Identity, ...]:
             groups.update(sa_groups(ns))
     subjects.update(("Group", g, "") for g in groups)
     # RbacSubject's order (kind, name, namespace) is the tuples' own.
-    return tuple(_identity_by(kind, name, ns, program) for kind, name, ns in sorted(subjects))
+    if _REUSE.enabled:
+        return tuple(_identity_by(kind, name, ns, program) for kind, name, ns in sorted(subjects))
+    # `_identity_by` in line, each subject's tuple the key of the program's identities.
+    made = _identities_made(program)
+    out: list[Identity] = []
+    for key in sorted(subjects):
+        found = made.get(key)
+        if found is None:
+            kind, name, ns = key
+            found = made[key] = _identity(kind, name, ns, declared.get(name, ()) if kind == "User" else ())
+        out.append(found)
+    return tuple(out)
 
 
 def graph_for(model: AccessModel, program: Program | None = None) -> EscalationGraph:
