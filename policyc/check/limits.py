@@ -8,6 +8,7 @@ the namespace's quota can never admit).
 from __future__ import annotations
 
 import difflib
+import functools
 
 from policyc import model as m
 from policyc.check.context import Context
@@ -79,10 +80,17 @@ def _hint(word: str, choices: list[str], fallback: str) -> str:
     return f"did you mean `{close[0]}`?" if close else fallback
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str) -> Quantity:
+    """`parse_quantity`, once per text: the same quota and limits are written in thousands of
+    namespaces (a Quantity is a frozen value; an invalid text raises each time, uncached)."""
+    return parse_quantity(text)
+
+
 def parse_quantity_word(ctx: Context, word: m.Word, what: str) -> Quantity | None:
     """PC182: a quantity in Kubernetes notation, or None after reporting why it is not one."""
     try:
-        return parse_quantity(word.text)
+        return _parsed(word.text)
     except QuantityError as exc:
         ctx.error(
             "PC182",
