@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from policyc.access import matching
@@ -260,6 +261,9 @@ def _ref_key(b: BindingObj) -> tuple[str, str, str]:
     return (ref.kind, ref.namespace, ref.name)
 
 
+_RANK = itemgetter(0)  # `_first` as a sort key called in C (a tuple of groups' part is sorted per tuple)
+
+
 def _first(entry: Ranked) -> int:
     return entry[0]
 
@@ -474,14 +478,25 @@ class AccessModel:
         if not own:
             return {}, ()
         gfound = self.group_part(user.groups)[0]
-        rank = self._rank()
+        by_id = self._rank_ids()
         mine: dict[int, Ranked] = {}
         for b, s in own:
-            r = rank[b.ref]
+            entry = by_id.get(id(b))
+            r = entry[1] if entry is not None and entry[0] is b else self._rank()[b.ref]
             prev = mine.get(r) or gfound.get(r)
             if prev is None or b.subjects.index(s) < b.subjects.index(prev[2]):
                 mine[r] = (r, b, s)
         return mine, tuple(sorted(mine))
+
+    def _rank_ids(self) -> dict[int, tuple[BindingObj, int]]:
+        """`_rank()` by the binding object's id, with the object (`own_ranked` and `one_group`
+        rank every binding naming each user and group; an ObjRef hashes in Python). The model
+        holds its bindings, so their ids are not reused."""
+        by_id: dict[int, tuple[BindingObj, int]] | None = self.__dict__.get("_rank_by_id")
+        if by_id is None:
+            rank = self._rank()
+            by_id = self.__dict__["_rank_by_id"] = {id(b): (b, rank[b.ref]) for b in self.bindings}
+        return by_id
 
     def _rank(self) -> dict[ObjRef, int]:
         if self._ranks is None:
@@ -506,7 +521,7 @@ class AccessModel:
                     prev = found.get(r)
                     if prev is None or e[1].subjects.index(e[2]) < e[1].subjects.index(prev[2]):
                         found[r] = e
-            part = self._by_groups[groups] = (found, sorted(found.values(), key=_first))
+            part = self._by_groups[groups] = (found, sorted(found.values(), key=_RANK))  # `_first`, in C
         return part
 
     def one_group(self, group: str) -> dict[int, Ranked]:
@@ -514,10 +529,11 @@ class AccessModel:
         do not change what is returned)."""
         out = self._by_group_rank.get(group)
         if out is None:
-            rank = self._rank()
+            by_id = self._rank_ids()
             out = {}
             for b, s in self._by_group.get(group, ()):
-                r = rank[b.ref]
+                entry = by_id.get(id(b))
+                r = entry[1] if entry is not None and entry[0] is b else self._rank()[b.ref]
                 prev = out.get(r)
                 if prev is None or b.subjects.index(s) < b.subjects.index(prev[2]):
                     out[r] = (r, b, s)

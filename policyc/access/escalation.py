@@ -407,12 +407,17 @@ class EscalationGraph:
             return out  # type: ignore[return-value]
         out = None
         if ident.kind != "superuser" and MASTERS not in ident.groups:
-            blocks = list(self.sets.user_blocks(ident.user_info))
-            if ident.is_node and (node := self.model.role(NODE_ROLE)) is not None:
-                blocks.append(self.sets.block(("node",), lambda: (self._node_segment(node),)))
-            for acq in ident.acquired:
-                blocks.append(self.sets.block(("acquired", acq), lambda acq=acq: self._acquired_segments(acq)))
-            out = tuple(blocks)
+            mine = self.sets.user_blocks(ident.user_info)
+            node = self.model.role(NODE_ROLE) if ident.is_node else None
+            if node is None and not ident.acquired:
+                out = mine  # the user's tuple itself (`present_in` keeps its answer by the tuple)
+            else:
+                blocks = list(mine)
+                if node is not None:
+                    blocks.append(self.sets.block(("node",), lambda: (self._node_segment(node),)))
+                for acq in ident.acquired:
+                    blocks.append(self.sets.block(("acquired", acq), lambda acq=acq: self._acquired_segments(acq)))
+                out = tuple(blocks)
         self._ident_blocks[ident] = out
         return out
 
@@ -735,21 +740,34 @@ class EscalationGraph:
         # deployments, jobs... in the same namespaces asks a dozen workload rows the same. Each
         # is computed once per identity (the identity is the same: `_gain`'s result too).
         done: dict[tuple[Any, tuple[int, ...]], list[tuple[Identity, ...] | Identity]] = {}
-        for row, effect, needs in self._row_plan():
-            if not present.issuperset(needs):
-                continue
-            fast = _TARGETS.get(row.effect)
+        for row, effect, fast, first in self._answered_rows(present):
             if fast is None:
                 out += [item.targets if type(item) is _Fan else item.target  # type: ignore[union-attr]
                         for item in effect(self, ident, row)]
-            elif fast in _BY_SCOPE:
-                key = (fast, tuple(map(id, parts.get(id(row.requires[0]), ()))))
+            elif first is not None:
+                key = (fast, tuple(map(id, parts.get(first, ()))))
                 got = done.get(key)
                 if got is None:
                     got = done[key] = fast(self, ident, row)
                 out += got
             else:
                 out += fast(self, ident, row)
+        return out
+
+    def _answered_rows(self, present: set[int]) -> list[tuple[EscalationRule, Callable[..., Any], Any, int | None]]:
+        """The rows of `_row_plan` whose requirements are all in `present` (an identity's answered
+        requirements), each with its effect, its targets' function (`_TARGETS`, or None) and,
+        for those that read one summary (`_BY_SCOPE`), the id of the requirement read; kept per
+        set of requirements (the classes of an organisation answer a few alike)."""
+        cache: dict[frozenset[int], list[tuple[EscalationRule, Callable[..., Any], Any, int | None]]] = (
+            self.__dict__.setdefault("_answered_cache", {}))
+        key = frozenset(present)
+        out = cache.get(key)
+        if out is None:
+            out = cache[key] = [
+                (row, effect, fast, id(row.requires[0]) if fast in _BY_SCOPE else None)
+                for row, effect, needs in self._row_plan() if present.issuperset(needs)
+                for fast in (_TARGETS.get(row.effect),)]
         return out
 
     def _parts(self, ident: Identity) -> dict[int, list[dict[str | None, frozenset[str] | None]]]:
@@ -846,25 +864,49 @@ class EscalationGraph:
         blocks a requirement draws on (`PermissionSets.relevant`) are in the key, so identities
         that differ in bindings no row can use (`view`, a configmap of their own) share too.
         """
-        if ident.kind == "superuser" or ident.is_node or MASTERS in ident.groups:
+        kind = ident.kind
+        if kind == "superuser" or ident.is_node or MASTERS in ident.groups:
             return None
-        if ident.kind == "serviceaccount":
-            own = RbacSubject("ServiceAccount", ident.name, ident.namespace)
-        elif ident.kind == "group":
-            own = RbacSubject("Group", ident.groups[0] if ident.groups else "")
+        if kind == "serviceaccount":
+            own_kind, own_name, own_ns = "ServiceAccount", ident.name, ident.namespace
+        elif kind == "group":
+            own_kind, own_name, own_ns = "Group", ident.groups[0] if ident.groups else "", ""
         else:
-            own = RbacSubject("User", ident.name)
-        if self._may_impersonate_users(ident):
+            own_kind, own_name, own_ns = "User", ident.name, ""
+        present = self._present_of(ident)
+        if present is not None:
+            # The identity's requirements, read once (`_may_impersonate_users` and
+            # `_reads_bindings` ask the same rows with the blocks' answers).
+            if self._answers_a_row(ident, present, self._impersonate_users):
+                return None
+            if not self._answers_a_row(ident, present, self._binding_rows):
+                # Only the blocks a requirement may draw on count (`relevant`): every answer, and
+                # so every step, comes from them; the identity's own block by its bindings (its
+                # subject equal to the identity's own, field by field).
+                return ("relevant", ident.acquired, tuple(
+                    ("own", blk.ranks) if (sub := blk.subject) is not None and sub.name == own_name
+                    and sub.kind == own_kind and sub.namespace == own_ns else blk
+                    for blk in self.relevant_blocks(ident)))  # type: ignore[union-attr]
+        elif self._may_impersonate_users(ident):
             return None
-        blocks = self.blocks(ident)
-        if blocks is not None and not self._reads_bindings(ident):
-            # Only the blocks a requirement may draw on count (`relevant`): every answer, and so
-            # every step, comes from them; the identity's own block by its bindings.
-            return ("relevant", ident.acquired, tuple(
-                ("own", blk.ranks) if blk.subject == own else blk
-                for blk in blocks if self.sets.relevant(blk)))
+        own = RbacSubject(own_kind, own_name, own_ns)
         bound = tuple((b.ref, None if s == own else s) for b, s in self.sets.bound(ident.user_info))
         return (ident.acquired, bound)
+
+    def _answers_a_row(self, ident: Identity, present: set[int], rows: list[EscalationRule]) -> bool:
+        """`any(self._has_all(ident, row) for row in rows)` for an identity with blocks, whose
+        blocks answer `present`: a row whose requirements are all the table's is answered when
+        `present` holds them all (a set test per row, made once per graph)."""
+        tests: dict[int, tuple[EscalationRule, frozenset[int] | None]] = self.__dict__.setdefault("_row_tests", {})
+        for row in rows:
+            test = tests.get(id(row))
+            if test is None or test[0] is not row:
+                asked = all(self.sets.asks(n) for n in row.requires)
+                test = tests[id(row)] = (row, frozenset(id(n) for n in row.requires) if asked else None)
+            ids = test[1]
+            if (present.issuperset(ids) if ids is not None else self._has_all(ident, row)):
+                return True
+        return False
 
     def _reads_bindings(self, ident: Identity) -> bool:
         """Whether a row that reads the bindings naming the identity (escalate, aggregated roles:
@@ -1366,14 +1408,16 @@ class EscalationGraph:
         # `User` subjects of its name.)
         return (ident.groups, self.sets.own(ident.user_info)[1])
 
-    def representative(self, ident: Identity) -> Identity | None:
+    def representative(self, ident: Identity, can_share: Callable[[Identity], bool] | None = None) -> Identity | None:
         """The first user seen with the same `share_key` whose reach, renamed, is this user's; None
         when the identity does not share (its own search is made).
 
         A class shares only when the representative's search never depends on its name: no
         identity it reaches is another user (impersonation lists users by name and leaves the
         impersonator out, and orders them by name), and it cannot impersonate users at all.
-        Otherwise every member is searched on its own, as before (issue 19).
+        Otherwise every member is searched on its own, as before (issue 19). `can_share` decides
+        that of a new representative in place of `_can_share` (the guards' walk knows who each
+        identity reaches).
         """
         if ident in self._rep_of:
             return self._rep_of[ident]
@@ -1383,29 +1427,32 @@ class EscalationGraph:
             rep = self._reps.setdefault(key, ident)
             ok = self._shareable.get(rep)
             if ok is None:
-                ok = self._shareable[rep] = self._can_share(rep)
+                ok = self._shareable[rep] = (can_share or self._can_share)(rep)
             rep = rep if ok else None
         self._rep_of[ident] = rep
         return rep
 
     def _can_share(self, rep: Identity) -> bool:
-        base = rep.base
-        impersonate_users = [row for row in self.rules if row.effect == "impersonate-user"]
         # The identities `_bfs(rep)` reaches (by `targets`, the same edges' targets), in any order.
         seen = {rep}
         todo = [rep]
         while todo:
             ident = todo.pop()
-            if ident.base == base:
-                if any(self._has_all(ident, row) for row in impersonate_users):
-                    return False
-            elif ident.kind == "user":
+            if not self.shares_past(rep, ident):
                 return False
             for t in self.walk_targets(ident):
                 if t not in seen:
                     seen.add(t)
                     todo.append(t)
         return True
+
+    def shares_past(self, rep: Identity, ident: Identity) -> bool:
+        """Whether `rep`'s class may share its search as far as an identity it reaches goes
+        (`representative`): not another user, nor the representative (or it holding more) able
+        to impersonate users."""
+        if ident.base == rep.base:
+            return not any(self._has_all(ident, row) for row in self._impersonate_users)
+        return ident.kind != "user"
 
     def effective_access(self, start: Identity) -> list[EffectiveGrant]:
         """Every permission `start` can use, directly or through escalation (shortest path first)."""
@@ -1524,7 +1571,8 @@ class _Class:
         self._counts: Counter[Identity] | None = None
         self._acquired_targets: list[Identity] = []
         self._gained: frozenset[Acquired] = frozenset()  # what those hold, together
-        self._every: tuple[Identity, ...] | None = None  # every target of `_counts`
+        # Every target of `_counts`, as a tuple and as a dict (copied per member that acquires).
+        self._every: tuple[tuple[Identity, ...], dict[Identity, None]] | None = None
         self._rep_blocks: Any = _UNSET  # `relevant_blocks(rep)`, asked once
         self._merged_gain: Any = _UNSET  # what the acquiring steps gain together, the representative's
 
@@ -1603,14 +1651,14 @@ class _Class:
         counts = self._target_counts(graph)
         # The acquiring steps: to the searcher holding more, and to the member itself.
         acquiring = self._acquired_targets + [base] * counts.get(base, 0)
+        every = self._every
+        if every is None:
+            every = self._every = (tuple(counts), dict.fromkeys(counts))
         if not acquiring:
             # Neither the member nor the member holding more is a target: the class's targets,
             # one tuple for every such member.
-            every = self._every
-            if every is None:
-                every = self._every = tuple(counts)
-            return every
-        out = dict.fromkeys(counts)
+            return every[0]
+        out = every[1].copy()  # `dict.fromkeys(counts)`: a copy keeps the hashes (identities hash in Python)
         out.pop(base, None)
         if len(acquiring) == 1:
             t = acquiring[0]

@@ -116,6 +116,7 @@ class GuardSpec:
 
 
 _UNSET = object()
+_MANY_USERS = object()  # `_users_below`: users of two bases or more
 
 
 @dataclass(frozen=True)
@@ -278,6 +279,7 @@ class _Condensation:
         self._holders: _Holders | None = None
         # Per guard spec: what its verdicts need (`judge`); equal guards share them.
         self._judges: dict[GuardSpec, tuple[_Forbidden, _Breaks]] = {}
+        self._users: dict[int, Any] = {}  # per component (`_users_below`)
 
     @staticmethod
     def of(graph: EscalationGraph) -> _Condensation:
@@ -365,10 +367,11 @@ class _Condensation:
         if out is None:
             graph, comp_of = self.graph, self.comp_of
             out = []
+            can_share = self.can_share
             for s in subjects:
                 if s.key in excepted:
                     continue
-                rep = graph.representative(s)
+                rep = graph.representative(s, can_share)
                 probe = s if rep is None else rep
                 c = comp_of.get(probe)
                 out.append((s, c if c is not None else self.component(probe)))
@@ -376,6 +379,50 @@ class _Condensation:
                 self._plans.clear()
             self._plans[key] = out
         return out
+
+    def can_share(self, rep: Identity) -> bool:
+        """`EscalationGraph._can_share(rep)` from the components: `shares_past` of every identity
+        `rep` reaches, which fails at any user but `rep` (and it holding more). The users below
+        each component are summarized once per component (`_users_below`), not walked again per
+        representative (issue 19)."""
+        c = self.comp_of.get(rep)
+        below = self._users_below(c if c is not None else self.component(rep))
+        if below is None:
+            return True
+        if below is _MANY_USERS or below[0] != rep.base:
+            return False
+        shares_past = self.graph.shares_past
+        return all(shares_past(rep, u) for u in below[1])
+
+    def _users_below(self, c: int) -> tuple[Identity, frozenset[Identity]] | object | None:
+        """The users among the members of component `c` and of every component it leads to:
+        None for none, else their one base identity (`Identity.base`) and themselves, or
+        `_MANY_USERS` when they are of two bases or more (no representative shares past them)."""
+        memo, succ, members = self._users, self.succ, self.members
+        todo = [c]
+        while todo:
+            x = todo[-1]
+            if x in memo:
+                todo.pop()
+                continue
+            pending = [y for y in succ[x] if y not in memo]
+            if pending:
+                todo += pending
+                continue
+            todo.pop()
+            below = [u for y in succ[x] if (u := memo[y]) is not None]
+            users = [m for m in members[x] if m.kind == "user"]
+            if not users and len(below) <= 1:
+                memo[x] = below[0] if below else None
+            elif any(u is _MANY_USERS for u in below):
+                memo[x] = _MANY_USERS
+            else:
+                found = set(users)
+                for _base, more in below:  # type: ignore[misc]
+                    found |= more
+                bases = {u.base for u in found}
+                memo[x] = (bases.pop(), frozenset(found)) if len(bases) == 1 else _MANY_USERS
+        return memo[c]
 
     def judge(self, spec: GuardSpec) -> tuple[_Forbidden, _Breaks]:
         """The guard's forbidden permissions per identity and block (`_Forbidden`) and its verdicts

@@ -17,6 +17,7 @@ rule alone (issue 19).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from policyc.access import matching
@@ -43,8 +44,8 @@ def signer_allowed(rule: PolicyRule, names: tuple[str, ...]) -> bool:
     return bool(set(rule.resource_names) & (set(names) | wild))
 
 
-def _first_rank(entry: tuple[int, Block]) -> int:
-    return entry[0]
+# An entry's rank (`entry[0]`), as a sort key called in C: blocks are sorted per user (issue 19).
+_first_rank = itemgetter(0)
 
 
 class Block:
@@ -78,6 +79,10 @@ class Block:
         return [p for _scope, _rules, perms in self.segments for p in perms]
 
 
+# What a tuple of groups gives: its blocks, each with its first binding's rank; their ranks; the blocks.
+_GroupCut = tuple[list[tuple[int, Block]], frozenset[int], tuple[Block, ...]]
+
+
 class PermissionSets:
     """Blocks and per-block answers over one AccessModel (see the module's docstring).
 
@@ -91,7 +96,8 @@ class PermissionSets:
         self._need_ids = frozenset(id(n) for n in self.needs)  # the tuple keeps them alive
         self._ranked: dict[UserInfo, tuple[list[Ranked], tuple[int, ...]]] = {}
         self._bound: dict[UserInfo, list[tuple[BindingObj, RbacSubject]]] = {}
-        self._group_blocks: dict[tuple[str, ...], tuple[list[tuple[int, Block]], frozenset[int]]] = {}
+        # Per tuple of groups: their blocks with each first rank, the ranks, the blocks alone.
+        self._group_blocks: dict[tuple[str, ...], _GroupCut] = {}
         self._user_blocks: dict[UserInfo, tuple[Block, ...]] = {}
         self._own: dict[UserInfo, tuple[dict[int, Ranked], tuple[int, ...]]] = {}
         self._one_group_cut: dict[str, list[tuple[int, Block]]] = {}
@@ -155,17 +161,18 @@ class PermissionSets:
         group = self._group_blocks.get(user.groups)
         if group is None:
             group = self._group_blocks[user.groups] = self._group_cut(user.groups)
-        if not mine:
-            cut = group[0]
-        elif group[1].isdisjoint(mine):
+        if not mine:  # its groups' blocks alone: one tuple for every such user of the groups
+            out = self._user_blocks[user] = group[2]
+            return out
+        if group[1].isdisjoint(mine):
             cut = sorted([*group[0], *self._cut([own[r] for r in mine])], key=_first_rank)
         else:
             cut = self._cut(self.ranked(user)[0])
-        out = self._user_blocks[user] = tuple(blk for _rank, blk in cut)
+        out = self._user_blocks[user] = tuple([blk for _rank, blk in cut])
         return out
 
-    def _group_cut(self, groups: tuple[str, ...]) -> tuple[list[tuple[int, Block]], frozenset[int]]:
-        """`_cut` of what a tuple of groups gives (`AccessModel.group_part`) and its ranks. A
+    def _group_cut(self, groups: tuple[str, ...]) -> _GroupCut:
+        """`_cut` of what a tuple of groups gives (`AccessModel.group_part`), its ranks and its blocks. A
         block holds one subject's bindings and a group's entries all name the group, so when no
         binding is in two groups' parts the tuple's blocks are its groups' own, each cut once
         (`system:authenticated`'s is in every tuple): the same keys, so the same blocks."""
@@ -181,7 +188,7 @@ class PermissionSets:
             cut.sort(key=_first_rank)
         else:
             cut = self._cut(glist)
-        return cut, frozenset(gfound)
+        return cut, frozenset(gfound), tuple([blk for _rank, blk in cut])
 
     def _cut(self, entries: list[Ranked]) -> list[tuple[int, Block]]:
         """Blocks of ranked bindings, one per subject, each with the rank of its first binding."""
@@ -194,11 +201,13 @@ class PermissionSets:
             blk = self._blocks.get(key)
             if blk is None:
                 segments = []
+                granted_of = self.model.granted
                 for _rank, b, _s in es:
-                    granted = self.model.granted(b, s)
-                    role = self.model.roles.get(b.role)
-                    if granted and role is not None:  # the role's own tuple: its hits are shared
-                        segments.append((b.scope, role.rules, granted))
+                    granted = granted_of(b, s)
+                    # Not empty (`Granted.rules`, without a Python-level `len`): the role's own
+                    # tuple of rules, whose hits are shared.
+                    if granted is not None and granted.rules:
+                        segments.append((b.scope, granted.rules, granted))
                 blk = self._blocks[key] = Block(tuple(segments), s, tuple(e[1].ref for e in es), key[2])
             out.append((es[0][0], blk))
         return out
