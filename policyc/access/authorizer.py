@@ -514,6 +514,12 @@ class AccessModel:
         merged first does not matter)."""
         part = self._by_groups.get(groups)
         if part is None:
+            # Groups no binding names add nothing (a namespace's `system:serviceaccounts:NS`,
+            # most often): the tuple of the others gives the same, so every such tuple shares it.
+            named = tuple([g for g in groups if self.one_group(g)])
+            if named != groups:
+                part = self._by_groups[groups] = self.group_part(named)
+                return part
             parts = sorted((self.one_group(g) for g in groups), key=len, reverse=True)
             found = dict(parts[0]) if parts else {}
             for other in parts[1:]:

@@ -347,6 +347,7 @@ class EscalationGraph:
         self.sets = PermissionSets(model, (*(n for row in self.rules for n in row.requires), _IMPERSONATE_USERS,
                                            _IMPERSONATE_SAS))
         self._ident_blocks: dict[Identity, tuple[Block, ...] | None] = {}
+        self._acquired_blocks: dict[int, tuple[Acquired, Block]] = {}  # `blocks`, by the acquired object
         self._present: dict[Identity, set[int] | None] = {}
         self._relevant: dict[Identity, list[Block] | None] = {}
         self._sa_idents: dict[tuple[str, str], Identity] = {}
@@ -415,8 +416,14 @@ class EscalationGraph:
                 blocks = list(mine)
                 if node is not None:
                     blocks.append(self.sets.block(("node",), lambda: (self._node_segment(node),)))
+                acquired_blocks = self._acquired_blocks
                 for acq in ident.acquired:
-                    blocks.append(self.sets.block(("acquired", acq), lambda acq=acq: self._acquired_segments(acq)))
+                    # By the object first (acquired roles are shared by the identities holding them).
+                    entry = acquired_blocks.get(id(acq))
+                    if entry is None or entry[0] is not acq:
+                        entry = acquired_blocks[id(acq)] = (acq, self.sets.block(
+                            ("acquired", acq), lambda acq=acq: self._acquired_segments(acq)))
+                    blocks.append(entry[1])
                 out = tuple(blocks)
         self._ident_blocks[ident] = out
         return out

@@ -176,6 +176,14 @@ class PermissionSets:
         block holds one subject's bindings and a group's entries all name the group, so when no
         binding is in two groups' parts the tuple's blocks are its groups' own, each cut once
         (`system:authenticated`'s is in every tuple): the same keys, so the same blocks."""
+        # Groups no binding names add no block (`AccessModel.group_part` leaves them out too):
+        # the tuples alike but for those share one cut, and its tuple of blocks.
+        named = tuple([g for g in groups if self.model.one_group(g)])
+        if named != groups:
+            out = self._group_blocks.get(named)
+            if out is None:
+                out = self._group_blocks[named] = self._group_cut(named)
+            return out
         gfound, glist = self.model.group_part(groups)
         parts = [self.model.one_group(g) for g in groups]
         if sum(map(len, parts)) == len(gfound):
@@ -192,12 +200,19 @@ class PermissionSets:
 
     def _cut(self, entries: list[Ranked]) -> list[tuple[int, Block]]:
         """Blocks of ranked bindings, one per subject, each with the rank of its first binding."""
-        by_subject: dict[RbacSubject, list[Ranked]] = {}
-        for e in entries:
-            by_subject.setdefault(e[2], []).append(e)
+        if not entries:
+            return []
+        first = entries[0][2]
+        by_subject: dict[RbacSubject, list[Ranked]]
+        if all(e[2] is first for e in entries):  # one subject (a user's own bindings, mostly)
+            by_subject = {first: entries}
+        else:
+            by_subject = {}
+            for e in entries:
+                by_subject.setdefault(e[2], []).append(e)
         out = []
         for s, es in by_subject.items():
-            key = ("bound", s, tuple(e[0] for e in es))
+            key = ("bound", s, tuple([e[0] for e in es]))
             blk = self._blocks.get(key)
             if blk is None:
                 segments = []
@@ -205,10 +220,10 @@ class PermissionSets:
                 for _rank, b, _s in es:
                     granted = granted_of(b, s)
                     # Not empty (`Granted.rules`, without a Python-level `len`): the role's own
-                    # tuple of rules, whose hits are shared.
+                    # tuple of rules, whose hits are shared; `Granted.scope` is the binding's.
                     if granted is not None and granted.rules:
-                        segments.append((b.scope, granted.rules, granted))
-                blk = self._blocks[key] = Block(tuple(segments), s, tuple(e[1].ref for e in es), key[2])
+                        segments.append((granted.scope, granted.rules, granted))
+                blk = self._blocks[key] = Block(tuple(segments), s, tuple([e[1].ref for e in es]), key[2])
             out.append((es[0][0], blk))
         return out
 
