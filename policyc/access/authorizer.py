@@ -314,7 +314,7 @@ class AccessModel:
         self._permissions: dict[UserInfo, tuple[Permission, ...]] = {}
         # The permissions one binding gives through one of its subjects, shared by every user
         # that subject matches (a group's members): made once, not once per user (issue 19).
-        self._granted: dict[tuple[ObjRef, RbacSubject], Granted] = {}
+        self._granted: dict[tuple[str, str, str, RbacSubject], Granted] = {}
         # `bindings_for`'s order as numbers, and what each tuple of groups gives (made when asked).
         self._ranks: dict[ObjRef, int] | None = None
         self._by_groups: dict[tuple[str, ...], tuple[dict[int, Ranked], list[Ranked]]] = {}
@@ -622,12 +622,16 @@ class AccessModel:
         """The permissions binding `b` gives through its subject `s`, one per rule of its role in
         the role's order (the same objects for every user `s` matches, each made when first read:
         `Granted`); None when the role does not exist."""
-        granted = self._granted.get((b.ref, s))
+        # Keyed by the reference's fields (what ObjRef's equality compares), hashed in C: an
+        # ObjRef hashes in Python, and each (binding, subject) of a block is asked once.
+        ref = b.ref
+        key = (ref.kind, ref.namespace, ref.name, s)
+        granted = self._granted.get(key)
         if granted is None:
             role = self.roles.get(b.role)
             if role is None:
                 return None
-            granted = self._granted[(b.ref, s)] = Granted(b, role, s)
+            granted = self._granted[key] = Granted(b, role, s)
         return granted
 
     def who_can(self, request: Request) -> list[WhoCan]:
