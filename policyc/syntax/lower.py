@@ -6,7 +6,6 @@ import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from lark import Token, Tree
 from lark.exceptions import UnexpectedInput
 
 from policyc import model as m
@@ -16,7 +15,8 @@ from policyc.rules import ERROR, Rule, register
 from policyc.source import SourceFile, Span
 from policyc.syntax.errors import syntax_diagnostic
 from policyc.syntax.escapes import EscapedWord
-from policyc.syntax.parser import SpanMeta, parse_text
+from policyc.syntax.lexer import RawToken
+from policyc.syntax.parser import Node, parse_text
 
 # The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
 RULES = register(
@@ -43,9 +43,9 @@ def unquote(raw: str) -> str:
     return "".join(out)
 
 
-def _text(tok: Token) -> str:
-    """The text of a WORD or STRING token."""
-    return unquote(tok.value) if tok.type == "STRING" else tok.value
+def _text(tok: RawToken) -> str:
+    """The text of a WORD or STRING token (a `name` node)."""
+    return unquote(tok[1]) if tok[0] == "STRING" else tok[1]
 
 
 @dataclass
@@ -78,48 +78,40 @@ class _Lowerer:
 
     # -- helpers --------------------------------------------------------------
     # Spans come from the line and column the lexer gave each token and node (the same figures
-    # SourceFile.span computes from offsets), which saves two searches per span.
-    def span(self, node: Tree | Token) -> Span:
-        if type(node) is Tree:  # the common case first: a node of parse_text's tree
-            meta = node._meta
-            if type(meta) is SpanMeta:
-                return Span(self.name, *meta)
-        if isinstance(node, Token):
-            return Span(self.name, node.line, node.column, node.end_line, node.end_column, node.start_pos, node.end_pos)
-        meta = node._meta
-        if type(meta) is SpanMeta:  # what parse_text makes: Span's fields after the file name
-            return Span(self.name, *meta)
+    # SourceFile.span computes from offsets), which saves two searches per span. A node's
+    # `meta` and a token's place hold Span's fields after the file name, in its order.
+    def span(self, node: Node) -> Span:
         meta = node.meta
-        if getattr(meta, "empty", True):
+        if meta is None:  # a node without tokens
             return self.src.span(0, 0)
-        return Span(self.name, meta.line, meta.column, meta.end_line, meta.end_column, meta.start_pos, meta.end_pos)
+        return Span(self.name, *meta)
 
-    def word(self, node: Tree) -> m.Word:
-        tok = node.children[0]
-        span = Span(self.name, tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos)
-        if tok.type != "STRING":  # `_text` in line: a WORD is its text
-            return m.Word(tok.value, span)
-        if "\\" in tok.value:  # positions in the value differ from the source's
-            return EscapedWord(unquote(tok.value), span, tok.value)
-        return m.Word(unquote(tok.value), span)
+    def word(self, tok: RawToken) -> m.Word:
+        """The word of a `name` node (its token)."""
+        kind, value, place, _ = tok
+        span = Span(self.name, *place)
+        if kind != "STRING":  # `_text` in line: a WORD is its text
+            return m.Word(value, span)
+        if "\\" in value:  # positions in the value differ from the source's
+            return EscapedWord(unquote(value), span, value)
+        return m.Word(unquote(value), span)
 
-    def words(self, node: Tree) -> tuple[m.Word, ...]:
+    def words(self, node: Node) -> tuple[m.Word, ...]:
         word = self.word
         return tuple([word(c) for c in node.children])
 
-    def setting(self, node: Tree) -> m.Setting:
+    def setting(self, node: Node) -> m.Setting:
         return m.Setting(tuple(self.words(g) for g in node.children), self.span(node))
 
-    def subjects(self, node: Tree) -> tuple[m.Subject, ...]:
+    def subjects(self, node: Node) -> tuple[m.Subject, ...]:
         out = []
         for sub in node.children:
-            kind_tok = sub.children[0]
-            kind = kind_tok.value
-            name = _text(sub.children[1].children[0]) if len(sub.children) > 1 else ""
+            kind = sub.children[0][1]  # the keyword token's text
+            name = _text(sub.children[1]) if len(sub.children) > 1 else ""
             out.append(m.Subject(kind, name, self.span(sub)))
         return tuple(out)
 
-    def rule(self, node: Tree) -> m.Rule:
+    def rule(self, node: Node) -> m.Rule:
         lists: list[tuple[m.Word, ...]] = []
         except_verbs: tuple[m.Word, ...] = ()
         except_resources: tuple[m.Word, ...] = ()
@@ -137,21 +129,17 @@ class _Lowerer:
         return m.Rule(verbs, resources, names, self.span(node), except_verbs, except_resources)
 
     @staticmethod
-    def child(node: Tree, data: str) -> Tree | None:
+    def child(node: Node, data: str) -> Node | None:
         for c in node.children:
-            if isinstance(c, Tree) and c.data == data:
+            if type(c) is Node and c.data == data:
                 return c
         return None
 
     # -- declarations ------------------------------------------------------------
-    def lower(self, tree: Tree) -> None:
-        for node in tree.children:
-            getattr(self, f"_{node.data}")(node)
-
-    def _kubernetes_decl(self, node: Tree) -> None:
+    def _kubernetes_decl(self, node: Node) -> None:
         self.parts.kubernetes.append(self.word(node.children[0]))
 
-    def _cluster_decl(self, node: Tree) -> None:
+    def _cluster_decl(self, node: Node) -> None:
         authz: tuple[m.Word | m.AuthzWebhookRef, ...] = ()
         admission: tuple[m.Word, ...] = ()
         authz_span = admission_span = None
@@ -177,14 +165,14 @@ class _Lowerer:
                       tuple(webhooks))
         )
 
-    def _authorizers(self, node: Tree) -> tuple[m.Word | m.AuthzWebhookRef, ...]:
+    def _authorizers(self, node: Node) -> tuple[m.Word | m.AuthzWebhookRef, ...]:
         """`Node, RBAC, webhook NAME`: mode words, and references to `webhook NAME { }` blocks."""
         return tuple(
-            m.AuthzWebhookRef(self.word(c.children[0]), self.span(c)) if c.data == "authz_webhook_ref" else self.word(c)
+            m.AuthzWebhookRef(self.word(c.children[0]), self.span(c)) if type(c) is Node else self.word(c)
             for c in node.children
         )
 
-    def _user_decl(self, node: Tree) -> None:
+    def _user_decl(self, node: Node) -> None:
         name, auth, *rest = node.children
         groups: tuple[m.Word, ...] = ()
         options = []
@@ -195,13 +183,13 @@ class _Lowerer:
                 options.append((self.word(item.children[0]), self.word(item.children[1])))
         self.parts.users.append(m.User(self.word(name), self.word(auth), groups, tuple(options), self.span(node)))
 
-    def _serviceaccount_decl(self, node: Tree) -> None:
+    def _serviceaccount_decl(self, node: Node) -> None:
         ref, *opts = node.children
         self.parts.serviceaccounts.append(
             m.ServiceAccount(self.word(ref), tuple(self.word(o) for o in opts), self.span(node))
         )
 
-    def _team_decl(self, node: Tree) -> None:
+    def _team_decl(self, node: Node) -> None:
         name = self.word(node.children[0])
         members: tuple[m.Subject, ...] = ()
         for item in node.children[1:]:
@@ -211,7 +199,7 @@ class _Lowerer:
                 self._grant(item, team=name.text)
         self.parts.teams.append(m.Team(name, members, self.span(node)))
 
-    def _role_decl(self, node: Tree) -> None:
+    def _role_decl(self, node: Node) -> None:
         name = self.word(node.children[0])
         scope = self.child(node, "role_scope")
         aggregates = self.child(node, "aggregates")
@@ -229,8 +217,8 @@ class _Lowerer:
             )
         )
 
-    def _namespace_decl(self, node: Tree) -> None:
-        names = [self.word(c) for c in node.children if c.data == "name"]
+    def _namespace_decl(self, node: Node) -> None:
+        names = [self.word(c) for c in node.children if type(c) is tuple]  # `name` nodes are tokens
         cls_node = self.child(node, "ns_class")
         cls = self.word(cls_node.children[0]) if cls_node is not None else None
         body = self.child(node, "ns_body")
@@ -240,12 +228,12 @@ class _Lowerer:
             self.parts.namespaces.append(
                 self._ns_body(body, name, span, [n.text for n in names] if i == 0 else None, ns_class=cls))
 
-    def _namespace_class_decl(self, node: Tree) -> None:
+    def _namespace_class_decl(self, node: Node) -> None:
         name = self.word(node.children[0])
         body = self._ns_body(node.children[1], name, self.span(node), None, cls=name.text)
         self.parts.classes.append(m.NamespaceClass(name, body, self.span(node)))
 
-    def _ns_body(self, body: Tree | None, name: m.Word, span: Span, grant_places: list[str] | None,
+    def _ns_body(self, body: Node | None, name: m.Word, span: Span, grant_places: list[str] | None,
                  cls: str = "", ns_class: m.Word | None = None) -> m.Namespace:
         """The settings of a namespace (or class) block; its grants go to the parts when
         `grant_places` (the namespaces they default to) is given or the block is a class (`cls`).
@@ -293,32 +281,32 @@ class _Lowerer:
             ns_class,
         )
 
-    def amount(self, node: Tree) -> m.Amount:
+    def amount(self, node: Node) -> m.Amount:
         res, qty = self.words(node)
         return m.Amount(res, qty, self.span(node))
 
-    def _label(self, node: Tree) -> tuple[m.Word, m.Word]:
+    def _label(self, node: Node) -> tuple[m.Word, m.Word]:
         """`key=value` (a `name` node): the key's and the value's words, columns inside the token.
 
         The whole word is made only for PC010 (a label's word is not kept otherwise)."""
-        tok = node.children[0]
-        key, eq, value = _text(tok).partition("=")
+        key, eq, value = _text(node).partition("=")
         if not eq:
             w = self.word(node)
             self.diags.append(
                 error("PC010", f"label `{w.text}` has no value", w.span, "write labels as `key=value`")
             )
-        name, line, col, start, n = self.name, tok.line, tok.column, tok.start_pos, len(key)
-        value_span = Span(name, line, col + n + 1, tok.end_line, tok.end_column, start + n + 1, tok.end_pos)
+        line, col, end_line, end_col, start, end = node[2]
+        name, n = self.name, len(key)
+        value_span = Span(name, line, col + n + 1, end_line, end_col, start + n + 1, end)
         key_span = Span(name, line, col, line, col + n, start, start + n)
         return m.Word(key, key_span), m.Word(value, value_span)
 
-    def _psp_decl(self, node: Tree) -> None:
+    def _psp_decl(self, node: Node) -> None:
         name = self.word(node.children[0])
         settings = tuple(self.setting(s) for s in node.children[1:])
         self.parts.psps.append(m.PodSecurityPolicy(name, settings, self.span(node)))
 
-    def _grant(self, node: Tree, team: str = "", namespace: str = "", places: list[str] | None = None,
+    def _grant(self, node: Node, team: str = "", namespace: str = "", places: list[str] | None = None,
                namespace_class: str = "") -> None:
         what, *rest = node.children
         role = self.word(what.children[0]) if what.data == "grant_role" else None
@@ -341,7 +329,7 @@ class _Lowerer:
                     namespace_class if where is None else "")
         )
 
-    def _place(self, where: Tree | None) -> tuple[tuple[m.Word, ...], bool, m.Selector | None]:
+    def _place(self, where: Node | None) -> tuple[tuple[m.Word, ...], bool, m.Selector | None]:
         if where is None:
             return (), False, None
         target = where.children[0]
@@ -351,7 +339,7 @@ class _Lowerer:
             return (), False, self.selector(target)
         return self.words(target), False, None
 
-    def selector(self, node: Tree) -> m.Selector:
+    def selector(self, node: Node) -> m.Selector:
         terms = []
         for t in node.children:
             span = self.span(t)
@@ -360,15 +348,15 @@ class _Lowerer:
             elif t.data == "selector_absent":
                 terms.append(m.SelectorTerm(self.word(t.children[0]), "!", None, span))
             else:
-                if "=" in _text(t.children[0].children[0]):
+                if "=" in _text(t.children[0]):
                     key, value = self._label(t.children[0])
                     terms.append(m.SelectorTerm(key, "=", value, span))
                 else:
                     terms.append(m.SelectorTerm(self.word(t.children[0]), "exists", None, span))
         return m.Selector(tuple(terms), self.span(node))
 
-    def _expect(self, node: Tree) -> None:
-        subject = self.subjects(Tree("subjects", [node.children[0]]))[0]
+    def _expect(self, node: Node) -> None:
+        subject = self.subjects(Node("subjects", [node.children[0]]))[0]
         can = node.children[1].data == "expect_can"
         rule = self.rule(node.children[2])
         namespaces, cluster, selector = self._place(self.child(node, "grant_in"))
@@ -376,12 +364,12 @@ class _Lowerer:
             m.Expectation(subject, can, rule, namespaces, cluster, selector, self.span(node))
         )
 
-    def _allow_decl(self, node: Tree) -> None:
+    def _allow_decl(self, node: Node) -> None:
         codes = self.words(node.children[0])
         reason = self.word(node.children[1].children[0]) if len(node.children) > 1 else None
         self.parts.allowances.append(m.Allowance(codes, reason, self.span(node)))
 
-    def _forbid(self, node: Tree) -> None:
+    def _forbid(self, node: Node) -> None:
         verbs = self.words(node.children[0])
         resources: tuple[m.Word, ...] = ()
         subjects: tuple[m.Subject, ...] = ()
@@ -421,7 +409,7 @@ def lower_file(src: SourceFile, parts: _Parts, diags: list[Diagnostic]) -> None:
 
 
 # The method of _Lowerer that lowers each kind of declaration, by the tree's name.
-_DECLS: dict[str, Callable[[_Lowerer, Tree], None]] = {}
+_DECLS: dict[str, Callable[[_Lowerer, Node], None]] = {}
 
 
 @gc_paused  # what it builds lives until it returns: see policyc/gcpause.py

@@ -19,14 +19,12 @@ import hashlib
 from dataclasses import dataclass
 from importlib import resources
 from itertools import chain
-from operator import itemgetter
 from typing import Any
 
 from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedCharacters
 from lark.parse_tree_builder import ChildFilterLALR_NoPlaceholders, ParseTreeBuilder
 
-from policyc.syntax.lexer import PolicyLexer, can_shift, compact_table, tokenize
+from policyc.syntax.lexer import Place, PolicyLexer, RawToken, can_shift, compact_table, tokenize
 
 
 @functools.cache
@@ -89,25 +87,55 @@ class _SyntaxError(Exception):
     """The fast driver met input it cannot parse: Lark's parser reports it."""
 
 
-class SpanMeta(tuple):
-    """A node's positions, read as Lark's `Meta` has them: one tuple made in C instead of a Meta
-    object and seven attribute stores per node. The order is `Span`'s after the file name
-    (line, column, end line, end column, start offset, end offset)."""
+class Node:
+    """A node of `parse_text`'s tree: what Lark's `Tree` holds, without its methods or `Meta` object.
 
-    __slots__ = ()
-    empty = False
-    line = property(itemgetter(0))
-    column = property(itemgetter(1))
-    end_line = property(itemgetter(2))
-    end_column = property(itemgetter(3))
-    start_pos = property(itemgetter(4))
-    end_pos = property(itemgetter(5))
+    `data` is the rule's name, `children` the kept children, `meta` the node's positions in
+    `Place` order (line, column, end line, end column, start offset, end offset: `Span`'s fields
+    after the file name), or None for a node without tokens (an empty file's `start`). A token
+    in the tree is the scanner's own tuple (`RawToken`: terminal, text, place); a `name` node
+    (`name: WORD | STRING`) is its one token, the tuple itself. `to_lark` gives Lark's tree.
+    """
+
+    __slots__ = ("data", "children", "meta")
+
+    def __init__(self, data: str, children: list[Any], meta: Place | None = None) -> None:
+        self.data = data
+        self.children = children
+        self.meta = meta
+
+
+# The rule whose node is its one token (`name: WORD | STRING`): half of all nodes, made by no
+# allocation at all. `_tables` checks the grammar still says so.
+NAME = "name"
+NAME_TERMINALS = frozenset({"WORD", "STRING"})
+
+
+def to_lark(node: Node | RawToken) -> Tree | Token:
+    """The Lark tree `parser()` builds for the same text, positions included (Lark's `Meta`
+    fields; `propagate_positions` sets a one-token node's from its token)."""
+    if type(node) is tuple:
+        kind, value, (line, col, end_line, end_col, start, end), _ = node
+        tok = Token(kind, value, start, line, col, end_line, end_col, end)
+        if kind not in NAME_TERMINALS:
+            return tok
+        tree = Tree(NAME, [tok])
+        node_meta: Place | None = node[2]
+    else:
+        tree = Tree(node.data, [to_lark(child) for child in node.children])
+        node_meta = node.meta
+    if node_meta is not None:
+        meta = tree.meta
+        meta.line, meta.column, meta.end_line, meta.end_column, meta.start_pos, meta.end_pos = node_meta
+        meta.empty = False
+    return tree
 
 
 @functools.cache
 def _tables() -> _Tables:
     lark = parser()
     table = lark.parser.parser.parser.parse_table
+    _check_name_rule(lark)
     # The same tree shaping as `lark` (child filtering, `_rule` inlining), minus positions.
     builder = ParseTreeBuilder(lark.rules, Tree, propagate_positions=False, maybe_placeholders=False)
     builds = {rule: _build(str(rule.origin.name), cb) for rule, cb in builder.create_callback(None).items()}
@@ -125,7 +153,8 @@ def _tables() -> _Tables:
     )
     units = _units(reductions)
     states = {
-        state: {sym: act if act[0] is None else _shift(act[0], sym in kept, units) for sym, act in row.items()}
+        state: {sym: act if act[0] is None else _shift(act[0], sym in kept, units, gotos[state])
+                for sym, act in row.items()}
         for state, row in reductions.items()
     }
     lexer = PolicyLexer(lark.lexer_conf)
@@ -139,10 +168,30 @@ def _tables() -> _Tables:
     )
 
 
-def _shift(target: Any, keep: bool, units: dict[Any, tuple[str, str]]) -> tuple[Any, bool, str, Any]:
-    """A shift action of `_Tables.states` (the driver reads these from the action, not from two more
-    lookups per token)."""
-    return target, keep, "", units.get(target) if keep else None
+def _check_name_rule(lark: Lark) -> None:
+    """The tree makes a `name` node of its token alone: true while `name: WORD | STRING` is the
+    only rule those terminals appear in (a grammar change breaks here, not in the tree)."""
+    uses = {(str(rule.origin.name), tuple(str(sym.name) for sym in rule.expansion))
+            for rule in lark.rules if any(str(sym.name) in NAME_TERMINALS for sym in rule.expansion)}
+    if uses != {(NAME, (term,)) for term in NAME_TERMINALS}:
+        raise TypeError(f"the grammar uses WORD or STRING outside `name: WORD | STRING`: {sorted(uses)}")
+
+
+# What a shift does with its token (the `size` place of a shift action).
+DROP, KEEP, NAME_UNIT, UNIT = 0, 1, 2, 3
+
+
+def _shift(target: Any, keep: bool, units: dict[Any, tuple[str, str]], gotos: dict[str, Any]
+           ) -> tuple[Any, int, str | None, Any]:
+    """A shift action of `_Tables.states`: (state, what to do with the token (DROP, KEEP, or one
+    of the units, made at once: NAME_UNIT's node is the token, UNIT's a node of it), the unit's
+    tree name, None). For a unit the state is the goto after its reduction (from the state that
+    shifts), so the unit's own state is never pushed."""
+    unit = units.get(target) if keep else None
+    if unit is None:
+        return target, KEEP if keep else DROP, None, None
+    tree, origin = unit
+    return gotos[origin], NAME_UNIT if tree == NAME else UNIT, tree, None
 
 
 def _units(states: dict[Any, dict[str, tuple[Any, int, str, Build | None]]]) -> dict[Any, tuple[str, str]]:
@@ -188,21 +237,20 @@ def _build(origin: str, callback: Any) -> Build:
     return (None if origin.startswith("_") else str(callback.args[0])), include
 
 
-def _fast_parse(text: str) -> Tree:
+def _fast_parse(text: str) -> Node:
     """Parse `text` (ending in a newline) with the LALR table; _SyntaxError on bad input."""
     t = _tables()
     states, gotos, end_state = t.states, t.gotos, t.end
-    new_tree = object.__new__
-    new_token = str.__new__
+    new_node = object.__new__
     stack: list[Any] = [t.start]
     values: list[Any] = []
-    # One entry per stack value: SpanMeta order (line, col, end_line, end_col, start, end), or None
-    # for an empty node.
+    # One entry per stack value: its positions (`Place`), or None for an empty node.
     spans: list[tuple | None] = []
 
     cut = tokenize(text, t.keywords, t.punct)
     # After a character no token starts with, no end of input: Lark's parser reports the error.
-    for kind, value, place, keyword in chain(cut.tokens, _END if cut.error is None else ()):
+    for tok in chain(cut.tokens, _END if cut.error is None else ()):
+        kind, value, place, keyword = tok
         if keyword is not None:  # lexer.scan's keyword test, its first step in line (most words decide there)
             action = states[stack[-1]].get(keyword)
             if action is not None and (action[0] is not None or can_shift(states, stack, keyword)):
@@ -212,31 +260,23 @@ def _fast_parse(text: str) -> Tree:
             if action is None:
                 raise _SyntaxError
             target, size, origin, build = action
-            if target is not None:  # a shift: `size` says whether the token is kept, `build` is its unit
-                if size:
-                    tok = new_token(Token, value)  # Token's own __new__ is two Python calls
-                    tok.type = kind
-                    tok.value = value
-                    tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos = place
-                    if build is not None:  # `name: WORD`, reduced now (`_units`): its node instead of the token
-                        node = new_tree(Tree)
-                        node_span = SpanMeta(place)  # a one-child node spans its child
-                        node.data, node.children, node._meta = build[0], [tok], node_span
-                        stack.append(gotos[stack[-1]][build[1]])
-                        values.append(node)
-                        spans.append(node_span)
-                        break
+            if target is not None:  # a shift: `size` says what becomes of the token (DROP, KEEP, a unit)
+                if size == NAME_UNIT:  # `name: WORD`, reduced now: the node is the token
                     values.append(tok)
-                else:
+                elif size == DROP:
                     values.append(None)
+                elif size == KEEP:
+                    values.append((kind, value, place, None))
+                else:  # another unit (`subject: EVERYONE`): a node of the token
+                    node = new_node(Node)
+                    node.data, node.children, node.meta = origin, [(kind, value, place, None)], place
+                    values.append(node)
                 stack.append(target)
                 spans.append(place)
                 break
             name, include = build
-            if size == 1:  # the commonest reduction (`name: WORD`): the node replaces its child in place
+            if size == 1:  # a one-child node spans its child
                 node_span = spans[-1]
-                if name is not None and node_span is not None and type(node_span) is not SpanMeta:
-                    node_span = SpanMeta(node_span)  # a one-child node spans its child
                 children = values[-1:]
                 del stack[-1]
             elif size:
@@ -248,8 +288,7 @@ def _fast_parse(text: str) -> Tree:
                     first = next((s for s in child_spans if s is not None), None)
                     last = next((s for s in reversed(child_spans) if s is not None), None)
                 # From the node's first token to its last, filtered tokens included (as Lark does).
-                node_span = None if first is None else SpanMeta(
-                    (first[0], first[1], last[2], last[3], first[4], last[5]))
+                node_span = None if first is None else (first[0], first[1], last[2], last[3], first[4], last[5])
             else:
                 children = []
                 node_span = None
@@ -268,8 +307,8 @@ def _fast_parse(text: str) -> Tree:
             if name is None:
                 node = children
             else:
-                node = new_tree(Tree)  # Tree.__init__ would be a Python call per node
-                node.data, node.children, node._meta = name, children, node_span
+                node = new_node(Node)  # Node.__init__ would be a Python call per node
+                node.data, node.children, node.meta = name, children, node_span
             new_state = gotos[stack[-1]][origin]
             if new_state == end_state and kind == "$END":
                 return node
@@ -279,11 +318,13 @@ def _fast_parse(text: str) -> Tree:
     raise _SyntaxError
 
 
-def parse_text(text: str) -> Tree:
-    """Parse one file's text into a syntax tree; raises lark's exceptions on bad input."""
+def parse_text(text: str) -> Node:
+    """Parse one file's text into a syntax tree (`Node`); raises lark's exceptions on bad input."""
     if not text.endswith("\n"):
         text += "\n"
     try:
         return _fast_parse(text)
-    except (_SyntaxError, UnexpectedCharacters):
-        return parser().parse(text)
+    except _SyntaxError:
+        pass
+    parser().parse(text)  # raises Lark's own error for the text
+    raise AssertionError("the fast parser rejected a text Lark's parser accepts")  # test_fast_parser.py

@@ -9,7 +9,7 @@ from lark import Tree
 from policyc.pipeline import compile_sources
 from policyc.source import SourceFile
 from policyc.syntax.lower import lower
-from policyc.syntax.parser import parse_text
+from policyc.syntax.parser import parse_text, to_lark
 
 _STRING = re.compile(r'"(?:[^"\\\n]|\\[^\n])*"')
 
@@ -40,4 +40,4 @@ def meaning(text: str) -> tuple:
 
 def constructs(text: str) -> set[str]:
     """The grammar rules a text uses (the names of its syntax tree nodes)."""
-    return {str(t.data) for t in parse_text(text).iter_subtrees() if isinstance(t, Tree)}
+    return {str(t.data) for t in to_lark(parse_text(text)).iter_subtrees() if isinstance(t, Tree)}

@@ -14,10 +14,10 @@ from conftest import REPO
 
 CODE = (
     "from pathlib import Path\n"
-    "from policyc.syntax.parser import parse_text\n"
+    "from policyc.syntax.parser import parse_text, to_lark\n"
     "from policyc.syntax import parser\n"
     "for p in sorted(Path(sys.argv[1]).rglob('*.policy')):\n"
-    "    print(p.name, parse_text(p.read_text(encoding='utf-8')).pretty())\n"
+    "    print(p.name, to_lark(parse_text(p.read_text(encoding='utf-8'))).pretty())\n"
     "print('lark', parser.parser().options.cache)\n"
 )
 
