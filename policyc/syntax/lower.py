@@ -97,18 +97,22 @@ class _Lowerer:
         return m.Word(unquote(value), span)
 
     def words(self, node: Node) -> tuple[m.Word, ...]:
-        word = self.word
-        return tuple([word(c) for c in node.children])
+        """The words of a list of `name` nodes; a bare WORD's in line (`word` is a call per word)."""
+        file, word, new_word = self.name, self.word, m.Word
+        return tuple([new_word(tok[1], Span(file, *tok[2])) if tok[0] == "WORD" else word(tok)
+                      for tok in node.children])
 
     def setting(self, node: Node) -> m.Setting:
         return m.Setting(tuple(self.words(g) for g in node.children), self.span(node))
 
     def subjects(self, node: Node) -> tuple[m.Subject, ...]:
         out = []
+        file = self.name
         for sub in node.children:
-            kind = sub.children[0][1]  # the keyword token's text
-            name = _text(sub.children[1]) if len(sub.children) > 1 else ""
-            out.append(m.Subject(kind, name, self.span(sub)))
+            children = sub.children
+            kind = children[0][1]  # the keyword token's text
+            name = _text(children[1]) if len(children) > 1 else ""
+            out.append(m.Subject(kind, name, Span(file, *sub.meta)))  # `span` in line: a subject has tokens
         return tuple(out)
 
     def rule(self, node: Node) -> m.Rule:

@@ -251,12 +251,15 @@ def _fast_parse(text: str) -> Node:
     # After a character no token starts with, no end of input: Lark's parser reports the error.
     for tok in chain(cut.tokens, _END if cut.error is None else ()):
         kind, value, place, keyword = tok
-        if keyword is not None:  # lexer.scan's keyword test, its first step in line (most words decide there)
-            action = states[stack[-1]].get(keyword)
-            if action is not None and (action[0] is not None or can_shift(states, stack, keyword)):
-                kind = keyword
+        row = states[stack[-1]]
+        # lexer.scan's keyword test, its first step in line (most words decide there); a keyword's
+        # action is the one looked up to decide it
+        if keyword is not None and (action := row.get(keyword)) is not None and (
+                action[0] is not None or can_shift(states, stack, keyword)):
+            kind = keyword
+        else:
+            action = row.get(kind)
         while True:
-            action = states[stack[-1]].get(kind)
             if action is None:
                 raise _SyntaxError
             target, size, origin, build = action
@@ -281,12 +284,12 @@ def _fast_parse(text: str) -> Node:
                 del stack[-1]
             elif size:
                 children = values[-size:]
-                child_spans = spans[-size:]
-                del stack[-size:], values[-size + 1:], spans[-size + 1:]
-                first, last = child_spans[0], child_spans[-1]
-                if first is None or last is None:
+                first, last = spans[-size], spans[-1]
+                if first is None or last is None:  # an empty child at an end: the nearest with tokens
+                    child_spans = spans[-size:]
                     first = next((s for s in child_spans if s is not None), None)
                     last = next((s for s in reversed(child_spans) if s is not None), None)
+                del stack[-size:], values[-size + 1:], spans[-size + 1:]
                 # From the node's first token to its last, filtered tokens included (as Lark does).
                 node_span = None if first is None else (first[0], first[1], last[2], last[3], first[4], last[5])
             else:
@@ -315,6 +318,7 @@ def _fast_parse(text: str) -> Node:
             stack.append(new_state)
             values[-1] = node
             spans[-1] = node_span
+            action = states[new_state].get(kind)
     raise _SyntaxError
 
 
