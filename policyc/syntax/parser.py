@@ -3,12 +3,13 @@
 `parser()` is the Lark object (our lexer, positions propagated); interactive tools and the
 error path use it. `parse_text` runs the same LALR table with a lean loop of our own: it reads
 the token list of the one scanner (`lexer.tokenize`) and decides keywords against its live
-state stack in line, `name: WORD` is reduced as the word is shifted (`_units`), only the tokens
-the tree keeps become Token objects, trees are shaped as Lark's own tree-builder callbacks shape
-them (read once from them, `_build`; `_rule` nodes are plain lists until their parent inlines
-them), and positions are carried on a side stack instead of Lark's position-propagation wrappers
-(which cost as much as the rest of the parse); a node's `meta` is a `SpanMeta` tuple. The tree,
-including every node's `meta` positions, is the one Lark builds; tests/unit/syntax/test_fast_parser.py
+state stack in line, `name: WORD` is reduced as the word is shifted (`_units`), trees are shaped
+as Lark's own tree-builder callbacks shape them (read once from them, `_build`; `_rule` nodes are
+plain lists until their parent inlines them), and positions are carried on a side stack instead
+of Lark's position-propagation wrappers (which cost as much as the rest of the parse). The tree
+is lighter than Lark's (`Node`): a node's positions are one plain tuple, a token is the scanner's
+own tuple, and a `name` node is its token, so a word costs no allocation at all. It is the tree
+Lark builds, every position included, read through `to_lark`; tests/unit/syntax/test_fast_parser.py
 compares the two. On any syntax error the text is handed to Lark's parser, so errors are exactly Lark's.
 """
 
@@ -69,8 +70,7 @@ class _Tables:
     """What the fast driver needs from the Lark parser, computed once."""
 
     # {state: {symbol: action}}. A reduction: (None, symbols popped, rule name, how to build the
-    # node). A shift: (state to shift to, whether the token is kept in the tree (the others are
-    # filtered out), "", and for a kept token the reduction made at once (`_units`) or None).
+    # node). A shift: `_shift` (the state to push, what becomes of the token, a unit's tree name).
     states: dict[Any, dict[str, tuple[Any, int, str, Any]]]
     gotos: dict[Any, dict[str, Any]]  # {state: {rule name: state after reducing to it}}
     start: Any
