@@ -23,18 +23,18 @@ from lark.parsers.lalr_analysis import Shift
 WORD_RE = r"[A-Za-z0-9/*][A-Za-z0-9._@:/=+*\-]*"
 # One match per token, the blanks before it included (group 1). Exactly one of the other groups
 # is non-empty: a word, a line break (with the blank and comment lines after it), a punctuation
-# mark, a string, an end-of-line comment, or any other character, where no token starts (an
-# error, reported only when the parser reaches it). Blanks at the end of the text match nothing.
-# The alternatives start with different characters, so their order is only the commonest first;
-# nothing follows a repetition that could make it give characters back, so all are possessive.
+# mark or a string (a mark is in `punct`, a string never), or the rest: an end-of-line comment
+# (from `#`) or any other character, where no token starts (an error, reported only when the
+# parser reaches it). Blanks at the end of the text match nothing. Fewer groups, fewer strings
+# per match. The alternatives start with different characters, so their order is only the
+# commonest first; nothing follows a repetition that could make it give characters back, so all
+# are possessive.
 _TOKENS = re.compile(
     r"([\t \f]*+)(?:"
     rf"({WORD_RE}+)"
     r"|((?:\r?\n[\t \f]*+(?:#[^\n]*+)?)++)"
-    r"|(!=|[{},!])"
-    r'|("(?:[^"\\\n]|\\[^\n])*+")'
-    r"|(#[^\n]*+)"
-    r"|([^\t \f]))"
+    r'|(!=|[{},!]|"(?:[^"\\\n]|\\[^\n])*+")'
+    r"|(#[^\n]*+|[^\t \f]))"
 )
 _WORD_FULL = re.compile(WORD_RE + r"\Z")
 
@@ -111,14 +111,15 @@ def tokenize(text: str, keywords: dict[str, str], punct: dict[str, str]) -> Toke
     continues = False  # the last token was a `,`: a line break here may continue the statement
     line_indent, at_line_start = 0, True  # indentation of the statement's first line
     get_keyword = keywords.get
-    for blanks, word, newline, mark, string, comment, _other in _TOKENS.findall(text):
+    for blanks, word, newline, mark, rest in _TOKENS.findall(text):
         start = pos + len(blanks) if blanks else pos
         if word:
-            end = start + len(word)
+            n = len(word)
+            end = start + n
             col = start - line_start + 1
             if at_line_start:
                 line_indent, at_line_start = col - 1, False
-            append(("WORD", word, (line, col, line, col + end - start, start, end), get_keyword(word)))
+            append(("WORD", word, (line, col, line, col + n, start, end), get_keyword(word)))
             continues = False
         elif newline:
             end = start + len(newline)
@@ -134,17 +135,17 @@ def tokenize(text: str, keywords: dict[str, str], punct: dict[str, str]) -> Toke
                 at_line_start = True
                 append(("_NL", newline, place, None))
             continues = False
-        elif mark or string:
-            value = mark or string
-            end = start + len(value)
+        elif mark:
+            n = len(mark)
+            end = start + n
             col = start - line_start + 1
             if at_line_start:
                 line_indent, at_line_start = col - 1, False
-            kind = punct[value] if mark else "STRING"
-            append((kind, value, (line, col, line, col + end - start, start, end), None))
+            kind = punct.get(mark, "STRING")
+            append((kind, mark, (line, col, line, col + n, start, end), None))
             continues = kind == "COMMA"
-        elif comment:
-            end = start + len(comment)
+        elif rest[0] == "#":  # an end-of-line comment
+            end = start + len(rest)
             continues = False  # no comment inside a wrapped list: fmt keeps them
         else:
             return Tokens(out, UnexpectedCharacters(text, start, line, start - line_start + 1,
