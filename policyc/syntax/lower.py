@@ -289,8 +289,8 @@ class _Lowerer:
         res, qty = self.words(node)
         return m.Amount(res, qty, self.span(node))
 
-    def _label(self, node: Node) -> tuple[m.Word, m.Word]:
-        """`key=value` (a `name` node): the key's and the value's words, columns inside the token.
+    def _label(self, node: RawToken) -> tuple[m.Word, m.Word]:
+        """`key=value` (a `name` node, its token): the key's and the value's words, columns inside the token.
 
         The whole word is made only for PC010 (a label's word is not kept otherwise)."""
         key, eq, value = _text(node).partition("=")

@@ -93,8 +93,9 @@ class Node:
     `data` is the rule's name, `children` the kept children, `meta` the node's positions in
     `Place` order (line, column, end line, end column, start offset, end offset: `Span`'s fields
     after the file name), or None for a node without tokens (an empty file's `start`). A token
-    in the tree is the scanner's own tuple (`RawToken`: terminal, text, place); a `name` node
-    (`name: WORD | STRING`) is its one token, the tuple itself. `to_lark` gives Lark's tree.
+    in the tree is a `RawToken` tuple (terminal, text, place; the keyword candidate is not read);
+    a `name` node (`name: WORD | STRING`) is its one token, the scanner's tuple itself. `to_lark`
+    gives Lark's tree.
     """
 
     __slots__ = ("data", "children", "meta")
@@ -105,7 +106,7 @@ class Node:
         self.meta = meta
 
 
-# The rule whose node is its one token (`name: WORD | STRING`): half of all nodes, made by no
+# The rule whose node is its one token (`name: WORD | STRING`): nearly half of all nodes, made by no
 # allocation at all. `_tables` checks the grammar still says so.
 NAME = "name"
 NAME_TERMINALS = frozenset({"WORD", "STRING"})
