@@ -146,14 +146,34 @@ def check_rule(ctx: Context, rule: m.Rule, namespaced: bool, what: str) -> None:
             )
 
 
+def _rule_key(rule: m.Rule, namespaced: bool, what: str) -> tuple:
+    """All that `check_rule` reads of a rule but its spans: the texts of its words, and its place."""
+    return (tuple([w.text for w in rule.verbs]), tuple([w.text for w in rule.resources]),
+            tuple([w.text for w in rule.names]), tuple([w.text for w in rule.except_verbs]),
+            tuple([w.text for w in rule.except_resources]), namespaced, what)
+
+
 def check_all_rules(ctx: Context) -> None:
     """Rules of roles and inline grants, and the verbs and resources of guards."""
+    # A rule reports nothing but at its own words and span: one checked clean by its texts and place
+    # is clean wherever it recurs (the same inline rule in every team, the same rule in every
+    # generated role), so it is checked once. A faulty one is reported at every occurrence, as before.
+    clean: set[tuple] = set()
+
+    def once(rule: m.Rule, namespaced: bool, what: str) -> None:
+        key = _rule_key(rule, namespaced, what)
+        if key not in clean:
+            before = len(ctx.diags)
+            check_rule(ctx, rule, namespaced, what)
+            if len(ctx.diags) == before:
+                clean.add(key)
+
     for role in ctx.policy.roles:
         for rule in role.rules:
-            check_rule(ctx, rule, role.namespace is not None, "role")
+            once(rule, role.namespace is not None, "role")
     for g in ctx.policy.grants:
         if g.rule is not None:
-            check_rule(ctx, g.rule, not g.cluster, "grant")
+            once(g.rule, not g.cluster, "grant")
     for guard in ctx.policy.guards:
         check_verbs(ctx, guard.verbs, guard.resources)
         check_targets(ctx, guard.resources)
