@@ -37,7 +37,7 @@ from policyc.access.reuse import carry
 from policyc.k8s.bootstrap import bootstrap_objects
 from policyc.k8s.rules import Atom, PolicyRule
 from policyc.model.program import Program
-from policyc.model.rbac import SUBJECT_ORDER, Binding, CompiledRole, RbacSubject
+from policyc.model.rbac import SUBJECT_ORDER, Binding, CompiledRole, RbacSubject, subject_fields
 from policyc.source import Span
 
 if TYPE_CHECKING:
@@ -363,28 +363,33 @@ def _everyone(program: Program) -> tuple[Identity, ...]:
     # tuple (`Program.subject_fields`, which `rbac_subjects_of` makes its RbacSubject of).
     named = {(s.kind, s.name): s for s in _named_subjects(program)}
     members = program.team_members
+    # Once per tuple of subjects: a team's bindings share one tuple with its member list
+    # (check/grants.py `SubjectSets`); `program` keeps the tuples, so their ids are not reused.
+    added: set[int] = set()
+    oidc_users, prefix = program._oidc_users, program.oidc_username_prefix  # as `Program.subject_fields` reads them
     for (kind, name), s in named.items():
         if kind == "team":
-            subjects.update(map(SUBJECT_ORDER, members.get(name, ())))
+            team = members.get(name, ())
+            if id(team) not in added:
+                added.add(id(team))
+                subjects.update(map(SUBJECT_ORDER, team))
         elif kind != "everyone":
-            found = program.subject_fields(kind, name)
+            found = subject_fields(kind, name, oidc_users, prefix)
             if found is not None:
                 subjects.add(found)
             else:
                 subjects.update(map(SUBJECT_ORDER, rbac_subjects_of(s, program)))
-    # Once per tuple of subjects: a team's bindings share one (check/grants.py); `program.bindings`
-    # keeps the tuples, so their ids are not reused.
-    added: set[int] = set()
     for b in program.bindings:
         if id(b.subjects) not in added:
             added.add(id(b.subjects))
             subjects.update(map(SUBJECT_ORDER, b.subjects))
     groups = {AUTHENTICATED, UNAUTHENTICATED, ALL_SERVICE_ACCOUNTS}
-    for kind, name, ns in subjects:
-        if kind == "User":
-            groups.update(declared.get(name, ()))
-        elif kind == "ServiceAccount":
-            groups.update(sa_groups(ns))
+    # The groups of the users and service accounts: every declared user is a subject (above), and
+    # only declared users have groups of their own; a service account's groups are its namespace's.
+    for declared_groups in declared.values():
+        groups.update(declared_groups)
+    for ns in {ns for kind, _, ns in subjects if kind == "ServiceAccount"}:
+        groups.update(sa_groups(ns))
     subjects.update(("Group", g, "") for g in groups)
     # RbacSubject's order (kind, name, namespace) is the tuples' own.
     if _REUSE.enabled:
