@@ -317,12 +317,14 @@ def rbac_subjects_of(subject: m.Subject, program: Program) -> list[RbacSubject]:
     return program.rbac_subjects(subject)
 
 
-def _named_subjects(program: Program) -> Iterable[m.Subject]:
+def _named_subjects(program: Program, teams_and_grants: bool = True) -> Iterable[m.Subject]:
+    """Every subject the policy names (its teams' members and grants' subjects only with `teams_and_grants`)."""
     p = program.policy
-    for t in p.teams:
-        yield from t.members
-    for g in p.grants:
-        yield from g.subjects
+    if teams_and_grants:
+        for t in p.teams:
+            yield from t.members
+        for g in p.grants:
+            yield from g.subjects
     for guard in p.guards:
         yield from guard.subjects
         yield from guard.excepts
@@ -361,7 +363,16 @@ def _everyone(program: Program) -> tuple[Identity, ...]:
     # What a subject stands for depends on its kind and name only: a team named by a hundred
     # grants is expanded once, and a user, group or service account is made straight into its
     # tuple (`Program.subject_fields`, which `rbac_subjects_of` makes its RbacSubject of).
-    named = {(s.kind, s.name): s for s in _named_subjects(program)}
+    named: dict[tuple[str, str], m.Subject] = {}
+    p = program.policy
+    for t in p.teams:  # `_named_subjects`, without a generator's resumption per subject
+        for s in t.members:
+            named[s.kind, s.name] = s
+    for g in p.grants:
+        for s in g.subjects:
+            named[s.kind, s.name] = s
+    for s in _named_subjects(program, teams_and_grants=False):  # the few of guards and expectations
+        named[s.kind, s.name] = s
     members = program.team_members
     # Once per tuple of subjects: a team's bindings share one tuple with its member list
     # (check/grants.py `SubjectSets`); `program` keeps the tuples, so their ids are not reused.

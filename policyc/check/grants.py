@@ -143,8 +143,9 @@ class SubjectSets:
 def rule_text(rule: m.Rule) -> tuple:
     """What `Rule.atoms()` reads of a rule: rules equal in it (the same rule written in every
     team, with its own spans) have equal atoms."""
+    names = rule.names
     return (tuple([w.text for w in rule.verbs]), tuple([w.text for w in rule.resources]),
-            tuple([w.text for w in rule.names]), rule.has_exclusion, rule.expansion)
+            tuple([w.text for w in names]) if names else (), rule.has_exclusion, rule.expansion)
 
 
 class _Atoms:

@@ -188,12 +188,21 @@ def check_declarations(ctx: Context, tables: dict[str, dict]) -> None:
             check_group_name(ctx, g.text, g.span)
     for sa in p.serviceaccounts:
         check_serviceaccount_ref(ctx, sa.ref.text, sa.ref.span)
+    # A label key's or value's verdict by its text (the same few keys and values on every namespace).
+    key_reasons: dict[str, str | None] = {}
+    value_reasons: dict[str, str | None] = {}
     for ns in p.namespaces:
         check_namespace_name(ctx, ns.name)
         for key, value in ns.labels:
-            if reason := names.label_key(key.text):
+            reason = key_reasons.get(key.text, "")
+            if reason == "":
+                reason = key_reasons[key.text] = names.label_key(key.text)
+            if reason:
                 ctx.error("PC123", f"invalid label key `{key.text}`: it {reason}", key.span, "fix the label key")
-            if reason := names.label_value(value.text):
+            reason = value_reasons.get(value.text, "")
+            if reason == "":
+                reason = value_reasons[value.text] = names.label_value(value.text)
+            if reason:
                 ctx.error(
                     "PC123", f"invalid label value `{value.text}`: it {reason}", value.span, "fix the label value"
                 )
@@ -222,12 +231,15 @@ def check_declarations(ctx: Context, tables: dict[str, dict]) -> None:
 
     for t in p.teams:
         for s in t.members:
-            subject(s)
+            if (s.kind, s.name) not in clean_subjects:  # `subject`'s test, without a call per subject
+                subject(s)
     for g in p.grants:
         for s in g.subjects:
-            subject(s)
+            if (s.kind, s.name) not in clean_subjects:
+                subject(s)
         for ns in g.namespaces:
-            namespace(ns)
+            if ns.text not in clean_namespaces:
+                namespace(ns)
     for guard in p.guards:
         for s in guard.subjects + guard.excepts:
             subject(s)

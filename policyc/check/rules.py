@@ -148,9 +148,11 @@ def check_rule(ctx: Context, rule: m.Rule, namespaced: bool, what: str) -> None:
 
 def _rule_key(rule: m.Rule, namespaced: bool, what: str) -> tuple:
     """All that `check_rule` reads of a rule but its spans: the texts of its words, and its place."""
+    names, except_verbs, except_resources = rule.names, rule.except_verbs, rule.except_resources
     return (tuple([w.text for w in rule.verbs]), tuple([w.text for w in rule.resources]),
-            tuple([w.text for w in rule.names]), tuple([w.text for w in rule.except_verbs]),
-            tuple([w.text for w in rule.except_resources]), namespaced, what)
+            tuple([w.text for w in names]) if names else (),  # mostly empty: no list made
+            tuple([w.text for w in except_verbs]) if except_verbs else (),
+            tuple([w.text for w in except_resources]) if except_resources else (), namespaced, what)
 
 
 def check_all_rules(ctx: Context) -> None:

@@ -27,3 +27,22 @@ def test_each_fault_is_reported_where_it_is_written() -> None:
     assert found.count("PC130") == 2
     lines = sorted(d.span.line for d in result.diagnostics if d.code == "PC102")
     assert lines == [5, 6, 9]
+
+
+LABELS = """
+namespace a {
+  labels team=web, Bad_P/key=x, env=dev_
+}
+namespace b {
+  labels team=web, Bad_P/key=x, env=dev_
+}
+"""
+
+
+def test_each_faulty_label_is_reported_on_every_namespace() -> None:
+    """A label key's or value's verdict is kept by its text; the error is still reported at each place."""
+    result = compile_text(LABELS)
+    found = sorted((d.span.line, d.message) for d in result.diagnostics if d.code == "PC123")
+    assert [line for line, _ in found] == [3, 3, 6, 6]
+    assert sum("label key `Bad_P/key`" in message for _, message in found) == 2
+    assert sum("label value `dev_`" in message for _, message in found) == 2
