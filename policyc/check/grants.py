@@ -76,17 +76,20 @@ def safe_name(name: str) -> str:
 
 def owner_of(g: m.Grant) -> str:
     """Who a grant's binding belongs to: its team, or its subjects."""
-    if g.team and all(s.kind == "team" and s.name == g.team for s in g.subjects):
-        return f"team:{g.team}"
-    if len(g.subjects) == 1:
-        s = g.subjects[0]
-        if s.kind == "everyone":
-            return "everyone"
-        if s.kind == "serviceaccount":
-            return f"serviceaccount:{s.namespace}:{s.sa_name}"
-        return f"{s.kind}:{s.name}"
-    key = ",".join(sorted(str(s) for s in g.subjects))
-    return f"subjects:{_short_hash(key)}"
+    subjects, team = g.subjects, g.team
+    if len(subjects) != 1:
+        if team and all(s.kind == "team" and s.name == team for s in subjects):
+            return f"team:{team}"
+        key = ",".join(sorted(str(s) for s in subjects))
+        return f"subjects:{_short_hash(key)}"
+    s = subjects[0]  # most grants: one subject
+    if team and s.kind == "team" and s.name == team:
+        return f"team:{team}"
+    if s.kind == "everyone":
+        return "everyone"
+    if s.kind == "serviceaccount":
+        return f"serviceaccount:{s.namespace}:{s.sa_name}"
+    return f"{s.kind}:{s.name}"
 
 
 class _Entry:
@@ -246,8 +249,15 @@ def compile_roles(ctx: Context, roles: dict[tuple[str, str], m.Role]) -> list[Co
     return out
 
 
-def _has_urls(role: m.Role) -> bool:
-    return any(r.is_nonresource for r in role.rules)
+def _has_urls(role: m.Role, known: dict[int, tuple[m.Role, bool]] | None = None) -> bool:
+    """Whether a role has a non-resource URL rule; kept in `known` by the role's identity (a role
+    granted in every namespace of a team is asked once)."""
+    if known is None:
+        return any(r.is_nonresource for r in role.rules)
+    entry = known.get(id(role))
+    if entry is None or entry[0] is not role:  # the entry keeps its role: its id is not reused
+        entry = known[id(role)] = (role, any(r.is_nonresource for r in role.rules))
+    return entry[1]
 
 
 def compile_grants(
@@ -262,6 +272,7 @@ def compile_grants(
     sets = members if isinstance(members, SubjectSets) else SubjectSets(members, oidc_users or set(), prefix)
     acc: dict[tuple, _Entry] = {}
     rules_of = _Atoms()
+    urls: dict[int, tuple[m.Role, bool]] = {}
     for g in ctx.policy.grants:
         if not g.subjects:
             ctx.error(
@@ -298,7 +309,7 @@ def compile_grants(
             continue
         assert g.role is not None
         for scope in scopes:
-            role_kind = _resolve_role(ctx, g, scope, roles)
+            role_kind = _resolve_role(ctx, g, scope, roles, urls)
             if role_kind is None:
                 continue
             key = (scope, role_kind, g.role.text, owner)
@@ -331,8 +342,10 @@ def _release_range(having: tuple[tuple[int, int], ...]) -> str:
     return f"up to {last}" if having[0] == OLDEST else f"on {first} to {last}"
 
 
-def _resolve_role(ctx: Context, g: m.Grant, scope: str | None, roles: dict) -> str | None:
-    """`Role` or `ClusterRole` for a granted role in a scope; None (and a diagnostic) if invalid."""
+def _resolve_role(ctx: Context, g: m.Grant, scope: str | None, roles: dict,
+                  urls: dict[int, tuple[m.Role, bool]] | None = None) -> str | None:
+    """`Role` or `ClusterRole` for a granted role in a scope; None (and a diagnostic) if invalid.
+    `urls`: `_has_urls`' answers, kept by the caller."""
     assert g.role is not None
     name = g.role.text
     key = declared_role(name, scope, roles)
@@ -340,7 +353,7 @@ def _resolve_role(ctx: Context, g: m.Grant, scope: str | None, roles: dict) -> s
         return "Role"
     if key is not None:
         declared = roles[key]
-        if scope is not None and _has_urls(declared):
+        if scope is not None and _has_urls(declared, urls):
             ctx.error(
                 "PC141",
                 f"role `{name}` holds non-resource URLs but is granted in namespace `{scope}`",
