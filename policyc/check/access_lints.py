@@ -488,10 +488,11 @@ class _Flagger:
             if others is None:
                 continue
             needs += mine
-            companions.update((id(o), o) for o in others)
+            if others:
+                companions.update((id(o), o) for o in others)
         if not needs:
             return None
-        return needs, sorted(companions.values(), key=lambda o: o.grant.span.sort_key)
+        return needs, sorted(companions.values(), key=lambda o: o.grant.span.sort_key) if companions else []
 
 
 def _what(lint: _Lint, needs: list[Need], use: _GrantUse, flag: _Flagger) -> str:

@@ -108,6 +108,11 @@ class _Entry:
         self.atoms: list[tuple[Atom, ...]] = []
 
 
+def _in_order(subjects: frozenset[RbacSubject]) -> tuple[RbacSubject, ...]:
+    """A set's subjects in RbacSubject's order (compared in C); a set of one as it is (most grants')."""
+    return tuple(subjects) if len(subjects) < 2 else tuple(sorted(subjects, key=SUBJECT_ORDER))
+
+
 class SubjectSets:
     """The RBAC subjects of language subjects, each (kind, name) expanded once, as a frozenset, and
     each set's sorted tuple made once: the grants' bindings and the teams' member lists
@@ -139,16 +144,29 @@ class SubjectSets:
         """The set's subjects in RbacSubject's order (compared in C), one tuple per set."""
         entry = self.ordered.get(id(subjects))
         if entry is None or entry[0] is not subjects:
-            entry = self.ordered[id(subjects)] = (subjects, tuple(sorted(subjects, key=SUBJECT_ORDER)))
+            entry = self.ordered[id(subjects)] = (subjects, _in_order(subjects))
         return entry[1]
+
+
+# `rule_text` by the rule's identity: the rule checks (check/rules.py), the compilation and the
+# access lints each ask for every rule's. The entry keeps its rule (a frozen node), so its id is not
+# reused. Cleared when large.
+_TEXTS: dict[int, tuple[m.Rule, tuple]] = {}
 
 
 def rule_text(rule: m.Rule) -> tuple:
     """What `Rule.atoms()` reads of a rule: rules equal in it (the same rule written in every
     team, with its own spans) have equal atoms."""
+    entry = _TEXTS.get(id(rule))
+    if entry is not None and entry[0] is rule:
+        return entry[1]
     names = rule.names
-    return (tuple([w.text for w in rule.verbs]), tuple([w.text for w in rule.resources]),
+    text = (tuple([w.text for w in rule.verbs]), tuple([w.text for w in rule.resources]),
             tuple([w.text for w in names]) if names else (), rule.has_exclusion, rule.expansion)
+    if len(_TEXTS) > 100_000:
+        _TEXTS.clear()
+    _TEXTS[id(rule)] = (rule, text)
+    return text
 
 
 class _Atoms:
@@ -405,7 +423,7 @@ def _sorted_subjects(parts: list[frozenset[RbacSubject]], ordered: dict[int, tup
     if len(parts) == 1 or all(p is first for p in parts):
         entry = ordered.get(id(first))
         if entry is None or entry[0] is not first:  # the entry keeps its set: its id is not reused
-            entry = ordered[id(first)] = (first, tuple(sorted(first, key=SUBJECT_ORDER)))
+            entry = ordered[id(first)] = (first, _in_order(first))
         return entry[1]  # type: ignore[no-any-return]
     return tuple(sorted(frozenset().union(*parts), key=SUBJECT_ORDER))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from policyc import model as m
 from policyc.check.context import Context
+from policyc.check.grants import rule_text
 from policyc.k8s import releases
 from policyc.k8s.rules import VERB_ALIASES
 from policyc.rules import ERROR, WARNING, Rule, register
@@ -147,11 +148,11 @@ def check_rule(ctx: Context, rule: m.Rule, namespaced: bool, what: str) -> None:
 
 
 def _rule_key(rule: m.Rule, namespaced: bool, what: str) -> tuple:
-    """All that `check_rule` reads of a rule but its spans: the texts of its words, and its place."""
-    names, except_verbs, except_resources = rule.names, rule.except_verbs, rule.except_resources
-    return (tuple([w.text for w in rule.verbs]), tuple([w.text for w in rule.resources]),
-            tuple([w.text for w in names]) if names else (),  # mostly empty: no list made
-            tuple([w.text for w in except_verbs]) if except_verbs else (),
+    """All that `check_rule` reads of a rule but its spans: the texts of its words (`rule_text`, which
+    the compilation and the lints ask for again), and its place."""
+    except_verbs, except_resources = rule.except_verbs, rule.except_resources
+    return (rule_text(rule),
+            tuple([w.text for w in except_verbs]) if except_verbs else (),  # mostly empty: no list made
             tuple([w.text for w in except_resources]) if except_resources else (), namespaced, what)
 
 

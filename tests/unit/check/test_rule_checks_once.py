@@ -60,3 +60,24 @@ def test_a_role_with_urls_is_reported_at_every_namespaced_grant() -> None:
         (11, "role `health` holds non-resource URLs but is granted in namespace `b`"),
     ]
     assert [d.code for d in result.diagnostics if d.is_error] == ["PC141", "PC141"]
+
+
+def test_kept_rule_texts_are_each_rules_own(tmp_path) -> None:  # noqa: ANN001
+    """`rule_text` keeps its answer by the rule's identity: after a build has asked for every rule's
+    (rule checks, compilation, lints), each answer is still that rule's own."""
+    from conftest import equivalence_folders
+    from policyc.check.grants import rule_text
+    from policyc.pipeline import compile_path
+
+    checked = 0
+    for folder in equivalence_folders(tmp_path, ""):
+        result = compile_path(folder, lints=True)
+        assert result.program is not None
+        policy = result.program.policy  # the checked rules (exclusions expanded) the memo was filled with
+        rules = [r for role in policy.roles for r in role.rules] + [g.rule for g in policy.grants if g.rule]
+        for r in rules:
+            plain = (tuple(w.text for w in r.verbs), tuple(w.text for w in r.resources),
+                     tuple(w.text for w in r.names), r.has_exclusion, r.expansion)
+            assert rule_text(r) == plain
+            checked += 1
+    assert checked > 100
