@@ -122,6 +122,8 @@ def apply_suppressions(
     kept: list[Diagnostic] = []
     suppressed: list[Diagnostic] = []
     allowed = _policy_allowances(policy)
+    if not allowed and not any(_NO_MARK in src.text for src in sources.values()):
+        return list(diags), suppressed  # nothing can suppress a warning (most builds)
     marked: dict[str, bool] = {}  # by file: whether it has a suppression comment at all (`_NO_MARK`)
     for d in diags:
         allowance = allowed.get(d.code) if d.severity is Severity.WARNING else None

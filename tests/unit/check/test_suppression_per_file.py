@@ -21,3 +21,14 @@ def test_comments_suppress_in_their_own_file_only() -> None:
     assert kept == [("PC501", "a.policy", 2), ("PC501", "b.policy", 4), ("PC501", "c.policy", 2),
                     ("PC530", "b.policy", 3)]
     assert [(d.code, d.span.file, d.span.line) for d in result.suppressed] == [("PC501", "b.policy", 2)]
+
+
+def test_a_policy_wide_allow_suppresses_without_any_comment() -> None:
+    """No file has a suppression comment: a policy-wide `allow` still moves its warnings aside."""
+    sources = [
+        SourceFile("a.policy", GRANT.format(n=1) + 'allow PC501 because "break-glass groups, audited"\n'),
+        SourceFile("b.policy", GRANT.format(n=2)),
+    ]
+    result = compile_sources(sources, lints=True)
+    assert [d.code for d in result.diagnostics if d.code == "PC501"] == []
+    assert sorted((d.code, d.span.file) for d in result.suppressed) == [("PC501", "a.policy"), ("PC501", "b.policy")]
