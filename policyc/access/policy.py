@@ -37,7 +37,7 @@ from policyc.access.reuse import carry
 from policyc.k8s.bootstrap import bootstrap_objects
 from policyc.k8s.rules import Atom, PolicyRule
 from policyc.model.program import Program
-from policyc.model.rbac import SUBJECT_ORDER, Binding, CompiledRole, RbacSubject
+from policyc.model.rbac import SUBJECT_ORDER, Binding, CompiledRole, RbacSubject, subject_fields
 from policyc.source import Span
 
 if TYPE_CHECKING:
@@ -317,12 +317,14 @@ def rbac_subjects_of(subject: m.Subject, program: Program) -> list[RbacSubject]:
     return program.rbac_subjects(subject)
 
 
-def _named_subjects(program: Program) -> Iterable[m.Subject]:
+def _named_subjects(program: Program, teams_and_grants: bool = True) -> Iterable[m.Subject]:
+    """Every subject the policy names (its teams' members and grants' subjects only with `teams_and_grants`)."""
     p = program.policy
-    for t in p.teams:
-        yield from t.members
-    for g in p.grants:
-        yield from g.subjects
+    if teams_and_grants:
+        for t in p.teams:
+            yield from t.members
+        for g in p.grants:
+            yield from g.subjects
     for guard in p.guards:
         yield from guard.subjects
         yield from guard.excepts
@@ -361,30 +363,44 @@ def _everyone(program: Program) -> tuple[Identity, ...]:
     # What a subject stands for depends on its kind and name only: a team named by a hundred
     # grants is expanded once, and a user, group or service account is made straight into its
     # tuple (`Program.subject_fields`, which `rbac_subjects_of` makes its RbacSubject of).
-    named = {(s.kind, s.name): s for s in _named_subjects(program)}
+    named: dict[tuple[str, str], m.Subject] = {}
+    p = program.policy
+    for t in p.teams:  # `_named_subjects`, without a generator's resumption per subject
+        for s in t.members:
+            named[s.kind, s.name] = s
+    for g in p.grants:
+        for s in g.subjects:
+            named[s.kind, s.name] = s
+    for s in _named_subjects(program, teams_and_grants=False):  # the few of guards and expectations
+        named[s.kind, s.name] = s
     members = program.team_members
+    # Once per tuple of subjects: a team's bindings share one tuple with its member list
+    # (check/grants.py `SubjectSets`); `program` keeps the tuples, so their ids are not reused.
+    added: set[int] = set()
+    oidc_users, prefix = program._oidc_users, program.oidc_username_prefix  # as `Program.subject_fields` reads them
     for (kind, name), s in named.items():
         if kind == "team":
-            subjects.update(map(SUBJECT_ORDER, members.get(name, ())))
+            team = members.get(name, ())
+            if id(team) not in added:
+                added.add(id(team))
+                subjects.update(map(SUBJECT_ORDER, team))
         elif kind != "everyone":
-            found = program.subject_fields(kind, name)
+            found = subject_fields(kind, name, oidc_users, prefix)
             if found is not None:
                 subjects.add(found)
             else:
                 subjects.update(map(SUBJECT_ORDER, rbac_subjects_of(s, program)))
-    # Once per tuple of subjects: a team's bindings share one (check/grants.py); `program.bindings`
-    # keeps the tuples, so their ids are not reused.
-    added: set[int] = set()
     for b in program.bindings:
         if id(b.subjects) not in added:
             added.add(id(b.subjects))
             subjects.update(map(SUBJECT_ORDER, b.subjects))
     groups = {AUTHENTICATED, UNAUTHENTICATED, ALL_SERVICE_ACCOUNTS}
-    for kind, name, ns in subjects:
-        if kind == "User":
-            groups.update(declared.get(name, ()))
-        elif kind == "ServiceAccount":
-            groups.update(sa_groups(ns))
+    # The groups of the users and service accounts: every declared user is a subject (above), and
+    # only declared users have groups of their own; a service account's groups are its namespace's.
+    for declared_groups in declared.values():
+        groups.update(declared_groups)
+    for ns in {ns for kind, _, ns in subjects if kind == "ServiceAccount"}:
+        groups.update(sa_groups(ns))
     subjects.update(("Group", g, "") for g in groups)
     # RbacSubject's order (kind, name, namespace) is the tuples' own.
     if _REUSE.enabled:

@@ -20,7 +20,6 @@ from policyc.check.versions import resolve_release
 from policyc.diagnostics import Diagnostic, sort_diagnostics
 from policyc.k8s.releases import load_release
 from policyc.model.program import Program
-from policyc.model.rbac import SUBJECT_ORDER, rbac_subjects
 from policyc.rules import cite
 
 
@@ -45,15 +44,14 @@ def check(policy: m.Policy, kubernetes: str | None = None) -> tuple[Program | No
     prefix = settings.oidc.effective_username_prefix() if settings is not None and settings.oidc is not None else ""
     oidc_users = {u.name.text for u in policy.users if u.auth.text == "oidc"}
     compiled = grants.compile_roles(ctx, tables["roles"])
-    synthesized, bindings = grants.compile_grants(ctx, tables["roles"], members, oidc_users, prefix)
+    # One expansion of each subject, and one sorted tuple of each set, for the bindings and the teams'
+    # member lists: a team's bindings and its member list are the same tuple.
+    subject_sets = grants.SubjectSets(members, oidc_users, prefix)
+    synthesized, bindings = grants.compile_grants(ctx, tables["roles"], subject_sets)
     namespaces: dict[str, list[m.Namespace]] = defaultdict(list)
     for ns in policy.namespaces:
         namespaces[ns.name.text].append(ns)
-    team_members = {
-        name: tuple(sorted({s for mem in subs for s in rbac_subjects(mem, members, oidc_users, prefix)},
-                           key=SUBJECT_ORDER))  # RbacSubject's order, compared in C
-        for name, subs in members.items()
-    }
+    team_members = {name: subject_sets.sorted(subject_sets.of("team", name)) for name in members}
     program = Program(
         policy=policy,
         release=version,

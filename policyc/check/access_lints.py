@@ -380,6 +380,24 @@ class _Flagger:
         self._single: dict[tuple[Need, str], Need] = {}  # a need narrowed to one of its verbs
         # `_what`'s phrase by the lint, the grant's rules and scope kind and the needs (as `_plan`).
         self.phrases: dict[tuple, str] = {}
+        self._everything: dict[int, tuple[tuple[PolicyRule, ...], bool]] = {}
+        self._defaults: dict[int, tuple[frozenset[RbacSubject], list[RbacSubject]]] = {}
+
+    def everything(self, rules: tuple[PolicyRule, ...]) -> bool:
+        """`_is_everything(rules)`, once per tuple (grants of one role share theirs: `grant_uses`)."""
+        entry = self._everything.get(id(rules))
+        if entry is None or entry[0] is not rules:  # the entry keeps its tuple: its id is not reused
+            entry = self._everything[id(rules)] = (rules, _is_everything(rules))
+        return entry[1]
+
+    def default_accounts(self, subjects: frozenset[RbacSubject]) -> list[RbacSubject]:
+        """The `default` service accounts of a grant's subjects, sorted; once per set (a team's grants
+        share one: `grant_uses`)."""
+        entry = self._defaults.get(id(subjects))
+        if entry is None or entry[0] is not subjects:  # the entry keeps its set: its id is not reused
+            found = sorted([s for s in subjects if s.kind == "ServiceAccount" and s.name == "default"])
+            entry = self._defaults[id(subjects)] = (subjects, found)
+        return entry[1]
 
     def one_verb(self, need: Need, verb: str) -> Need:
         """`need` accepting `verb` alone (one object per pair: `replace` is slow and `met` caches by need)."""
@@ -470,10 +488,11 @@ class _Flagger:
             if others is None:
                 continue
             needs += mine
-            companions.update((id(o), o) for o in others)
+            if others:
+                companions.update((id(o), o) for o in others)
         if not needs:
             return None
-        return needs, sorted(companions.values(), key=lambda o: o.grant.span.sort_key)
+        return needs, sorted(companions.values(), key=lambda o: o.grant.span.sort_key) if companions else []
 
 
 def _what(lint: _Lint, needs: list[Need], use: _GrantUse, flag: _Flagger) -> str:
@@ -508,20 +527,22 @@ def _cis_of(u: _GrantUse, flag: _Flagger) -> list[Diagnostic]:
     """PC501, PC502, PC504-PC512 on one grant."""
     out: list[Diagnostic] = []
     g = u.grant
-    if (g.role is not None and g.role.text == "cluster-admin") or _is_everything(u.rules):
+    if (g.role is not None and g.role.text == "cluster-admin") or flag.everything(u.rules):
         return [warning("PC501", f"{_granted(g)} gives every permission {_places(u.scopes)}", g.span,
                         _HELP["PC501"])]
+    places = ""  # `_places(u.scopes)`, made when a first lint fires (several often fire on one grant)
     for lint in flag.concerned(u):
         fired = flag.fire(lint, u)
         if fired is None:
             continue
         needs, companions = fired
         labels = [Label(o.grant.span, "together with this grant") for o in companions]
-        out.append(warning(lint.code, f"{_granted(g)} allows {_what(lint, needs, u, flag)} {_places(u.scopes)}",
+        places = places or _places(u.scopes)
+        out.append(warning(lint.code, f"{_granted(g)} allows {_what(lint, needs, u, flag)} {places}",
                            g.span, _HELP[lint.code], labels))
     # Sorted are only the default service accounts (sorting every grant's subjects to find them
     # compared RbacSubjects in Python, for every grant).
-    for s in sorted([s for s in u.subjects if s.kind == "ServiceAccount" and s.name == "default"]):
+    for s in flag.default_accounts(u.subjects):
         out.append(warning(
             "PC505", f"{_granted(g)} gives rights to the `default` service account of `{s.namespace}`",
             g.span, _HELP["PC505"]))

@@ -15,7 +15,6 @@ import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from policyc import model as m
 from policyc.check.context import Context
@@ -24,7 +23,7 @@ from policyc.k8s.bootstrap import AGGREGATE_LABELS, builtin_cluster_roles, is_bu
 from policyc.k8s.names import path_segment
 from policyc.k8s.releases import NEWEST, OLDEST, format_version
 from policyc.k8s.rules import Atom, PolicyRule, merge
-from policyc.model.rbac import SUBJECT_ORDER, Binding, CompiledRole, RbacSubject, rbac_subjects
+from policyc.model.rbac import SUBJECT_ORDER, Binding, CompiledRole, RbacSubject, subject_fields
 from policyc.rules import ERROR, WARNING, Rule, register
 
 # The diagnostics this module reports (policyc/rules.py: docs/diagnostics.md and SARIF come from here).
@@ -77,39 +76,97 @@ def safe_name(name: str) -> str:
 
 def owner_of(g: m.Grant) -> str:
     """Who a grant's binding belongs to: its team, or its subjects."""
-    if g.team and all(s.kind == "team" and s.name == g.team for s in g.subjects):
-        return f"team:{g.team}"
-    if len(g.subjects) == 1:
-        s = g.subjects[0]
-        if s.kind == "everyone":
-            return "everyone"
-        if s.kind == "serviceaccount":
-            return f"serviceaccount:{s.namespace}:{s.sa_name}"
-        return f"{s.kind}:{s.name}"
-    key = ",".join(sorted(str(s) for s in g.subjects))
-    return f"subjects:{_short_hash(key)}"
+    subjects, team = g.subjects, g.team
+    if len(subjects) != 1:
+        if team and all(s.kind == "team" and s.name == team for s in subjects):
+            return f"team:{team}"
+        key = ",".join(sorted(str(s) for s in subjects))
+        return f"subjects:{_short_hash(key)}"
+    s = subjects[0]  # most grants: one subject
+    if team and s.kind == "team" and s.name == team:
+        return f"team:{team}"
+    if s.kind == "everyone":
+        return "everyone"
+    if s.kind == "serviceaccount":
+        return f"serviceaccount:{s.namespace}:{s.sa_name}"
+    return f"{s.kind}:{s.name}"
 
 
-@dataclass
-class _Acc:
-    """Bindings and synthesized roles being assembled."""
+class _Entry:
+    """One binding being assembled: the subjects as the sets of its grants (`compile_grants`: one per
+    grant, or the one set of every grant naming one subject), its grants, and the atoms of each of
+    its inline grants (`_Atoms.of`: one tuple per rule text; `_assemble` merges equal lists once).
+    Bindings whose grants name the same subjects share one sorted tuple (`_assemble`), and what is
+    made of it later once per tuple (the emitted subject list and its YAML, the access model's
+    index entries)."""
 
-    # The subjects of each binding as the sets of its grants (`compile_grants`: one per grant, or the
-    # one set of every grant naming one subject): bindings whose grants name the same subjects
-    # share one sorted tuple (`_assemble`), and what is made of it later once per tuple (the emitted
-    # subject list and its YAML, the access model's index entries).
-    subjects: dict[tuple, list[frozenset[RbacSubject]]] = field(default_factory=lambda: defaultdict(list))
-    grants: dict[tuple, list[m.Grant]] = field(default_factory=lambda: defaultdict(list))
-    # The atoms of each inline grant of a binding, as `_Atoms.of` gives them (one tuple per rule
-    # text, alive until the bindings are assembled: _assemble merges equal lists once).
-    atoms: dict[tuple, list[tuple[Atom, ...]]] = field(default_factory=lambda: defaultdict(list))
+    __slots__ = ("atoms", "grants", "subjects")
+
+    def __init__(self) -> None:
+        self.subjects: list[frozenset[RbacSubject]] = []
+        self.grants: list[m.Grant] = []
+        self.atoms: list[tuple[Atom, ...]] = []
+
+
+def _in_order(subjects: frozenset[RbacSubject]) -> tuple[RbacSubject, ...]:
+    """A set's subjects in RbacSubject's order (compared in C); a set of one as it is (most grants')."""
+    return tuple(subjects) if len(subjects) < 2 else tuple(sorted(subjects, key=SUBJECT_ORDER))
+
+
+class SubjectSets:
+    """The RBAC subjects of language subjects, each (kind, name) expanded once, as a frozenset, and
+    each set's sorted tuple made once: the grants' bindings and the teams' member lists
+    (`check`'s `team_members`) share them. A user, group or service account is one RbacSubject
+    object wherever it is named (a team's member and a grant's subject); a team is the union of its
+    members' sets (`rbac_subjects`: the members `expand_members` flattened). Adding a set to a
+    grant's set reuses the hashes it holds (RbacSubject's hash is a Python-level call)."""
+
+    def __init__(self, members: Mapping[str, tuple[m.Subject, ...]], oidc_users: set[str], prefix: str) -> None:
+        self.members, self.oidc_users, self.prefix = members, oidc_users, prefix
+        self._sets: dict[tuple[str, str], frozenset[RbacSubject]] = {}
+        # By the set's identity; the entry keeps its set, so its id is not reused while it lives.
+        self.ordered: dict[int, tuple[frozenset[RbacSubject], tuple[RbacSubject, ...]]] = {}
+
+    def of(self, kind: str, name: str) -> frozenset[RbacSubject]:
+        """`frozenset(rbac_subjects(subject))` of a subject of this kind and name."""
+        key = (kind, name)
+        found = self._sets.get(key)
+        if found is None:
+            fields = subject_fields(kind, name, self.oidc_users, self.prefix)
+            if fields is not None:
+                found = frozenset((RbacSubject(*fields),))
+            else:  # a team: its members (rbac_subjects reads nothing else of a subject)
+                found = frozenset().union(*[self.of(s.kind, s.name) for s in self.members.get(name, ())])
+            self._sets[key] = found
+        return found
+
+    def sorted(self, subjects: frozenset[RbacSubject]) -> tuple[RbacSubject, ...]:
+        """The set's subjects in RbacSubject's order (compared in C), one tuple per set."""
+        entry = self.ordered.get(id(subjects))
+        if entry is None or entry[0] is not subjects:
+            entry = self.ordered[id(subjects)] = (subjects, _in_order(subjects))
+        return entry[1]
+
+
+# `rule_text` by the rule's identity: the rule checks (check/rules.py), the compilation and the
+# access lints each ask for every rule's. The entry keeps its rule (a frozen node), so its id is not
+# reused. Cleared when large.
+_TEXTS: dict[int, tuple[m.Rule, tuple]] = {}
 
 
 def rule_text(rule: m.Rule) -> tuple:
     """What `Rule.atoms()` reads of a rule: rules equal in it (the same rule written in every
     team, with its own spans) have equal atoms."""
-    return (tuple([w.text for w in rule.verbs]), tuple([w.text for w in rule.resources]),
-            tuple([w.text for w in rule.names]), rule.has_exclusion, rule.expansion)
+    entry = _TEXTS.get(id(rule))
+    if entry is not None and entry[0] is rule:
+        return entry[1]
+    names = rule.names
+    text = (tuple([w.text for w in rule.verbs]), tuple([w.text for w in rule.resources]),
+            tuple([w.text for w in names]) if names else (), rule.has_exclusion, rule.expansion)
+    if len(_TEXTS) > 100_000:
+        _TEXTS.clear()
+    _TEXTS[id(rule)] = (rule, text)
+    return text
 
 
 class _Atoms:
@@ -210,24 +267,30 @@ def compile_roles(ctx: Context, roles: dict[tuple[str, str], m.Role]) -> list[Co
     return out
 
 
-def _has_urls(role: m.Role) -> bool:
-    return any(r.is_nonresource for r in role.rules)
+def _has_urls(role: m.Role, known: dict[int, tuple[m.Role, bool]] | None = None) -> bool:
+    """Whether a role has a non-resource URL rule; kept in `known` by the role's identity (a role
+    granted in every namespace of a team is asked once)."""
+    if known is None:
+        return any(r.is_nonresource for r in role.rules)
+    entry = known.get(id(role))
+    if entry is None or entry[0] is not role:  # the entry keeps its role: its id is not reused
+        entry = known[id(role)] = (role, any(r.is_nonresource for r in role.rules))
+    return entry[1]
 
 
 def compile_grants(
     ctx: Context,
     roles: dict[tuple[str, str], m.Role],
-    members: dict[str, tuple[m.Subject, ...]],
-    oidc_users: set[str],
-    prefix: str,
+    members: dict[str, tuple[m.Subject, ...]] | SubjectSets,
+    oidc_users: set[str] | None = None,
+    prefix: str = "",
 ) -> tuple[list[CompiledRole], list[Binding]]:
-    """Grants as bindings (one per role, scope and owner) and roles synthesized for inline rules."""
-    acc = _Acc()
+    """Grants as bindings (one per role, scope and owner) and roles synthesized for inline rules.
+    `members`: the teams' expanded members, or the `SubjectSets` made of them (kept by the caller)."""
+    sets = members if isinstance(members, SubjectSets) else SubjectSets(members, oidc_users or set(), prefix)
+    acc: dict[tuple, _Entry] = {}
     rules_of = _Atoms()
-    # Each subject expanded once per (kind, name), not once per grant naming it (a team's members, a
-    # user's OIDC name: `rbac_subjects` reads nothing else of a subject), as a frozenset: adding it
-    # to a grant's set reuses the hashes it holds (RbacSubject's hash is a Python-level call).
-    expanded_by: dict[tuple[str, str], frozenset[RbacSubject]] = {}
+    urls: dict[int, tuple[m.Role, bool]] = {}
     for g in ctx.policy.grants:
         if not g.subjects:
             ctx.error(
@@ -247,9 +310,7 @@ def compile_grants(
             continue
         subjects: frozenset[RbacSubject] = frozenset()
         for s in g.subjects:
-            expanded = expanded_by.get((s.kind, s.name))
-            if expanded is None:
-                expanded = expanded_by[(s.kind, s.name)] = frozenset(rbac_subjects(s, members, oidc_users, prefix))
+            expanded = sets.of(s.kind, s.name)
             subjects = expanded if not subjects else subjects | expanded  # one subject: its own set, shared
         owner = owner_of(g)
         scopes = [None] if g.cluster else [ns.text for ns in g.namespaces]
@@ -257,19 +318,25 @@ def compile_grants(
             atoms = rules_of.of(g.rule)
             for scope in scopes:
                 key = (scope, "inline", owner)
-                acc.atoms[key].append(atoms)
-                acc.subjects[key].append(subjects)
-                acc.grants[key].append(g)
+                entry = acc.get(key)
+                if entry is None:
+                    entry = acc[key] = _Entry()
+                entry.atoms.append(atoms)
+                entry.subjects.append(subjects)
+                entry.grants.append(g)
             continue
         assert g.role is not None
         for scope in scopes:
-            role_kind = _resolve_role(ctx, g, scope, roles)
+            role_kind = _resolve_role(ctx, g, scope, roles, urls)
             if role_kind is None:
                 continue
             key = (scope, role_kind, g.role.text, owner)
-            acc.subjects[key].append(subjects)
-            acc.grants[key].append(g)
-    return _assemble(acc)
+            entry = acc.get(key)
+            if entry is None:
+                entry = acc[key] = _Entry()
+            entry.subjects.append(subjects)
+            entry.grants.append(g)
+    return _assemble(acc, sets)
 
 
 def declared_role(name: str, scope: str | None, roles: Mapping[tuple[str, str], object]) -> tuple[str, str] | None:
@@ -293,8 +360,10 @@ def _release_range(having: tuple[tuple[int, int], ...]) -> str:
     return f"up to {last}" if having[0] == OLDEST else f"on {first} to {last}"
 
 
-def _resolve_role(ctx: Context, g: m.Grant, scope: str | None, roles: dict) -> str | None:
-    """`Role` or `ClusterRole` for a granted role in a scope; None (and a diagnostic) if invalid."""
+def _resolve_role(ctx: Context, g: m.Grant, scope: str | None, roles: dict,
+                  urls: dict[int, tuple[m.Role, bool]] | None = None) -> str | None:
+    """`Role` or `ClusterRole` for a granted role in a scope; None (and a diagnostic) if invalid.
+    `urls`: `_has_urls`' answers, kept by the caller."""
     assert g.role is not None
     name = g.role.text
     key = declared_role(name, scope, roles)
@@ -302,7 +371,7 @@ def _resolve_role(ctx: Context, g: m.Grant, scope: str | None, roles: dict) -> s
         return "Role"
     if key is not None:
         declared = roles[key]
-        if scope is not None and _has_urls(declared):
+        if scope is not None and _has_urls(declared, urls):
             ctx.error(
                 "PC141",
                 f"role `{name}` holds non-resource URLs but is granted in namespace `{scope}`",
@@ -346,37 +415,43 @@ def _resolve_role(ctx: Context, g: m.Grant, scope: str | None, roles: dict) -> s
 
 
 
-def _sorted_subjects(parts: list[frozenset[RbacSubject]],
-                     ordered: dict[int, tuple[RbacSubject, ...]]) -> tuple[RbacSubject, ...]:
+def _sorted_subjects(parts: list[frozenset[RbacSubject]], ordered: dict[int, tuple]) -> tuple[RbacSubject, ...]:
     """The union of a binding's subject sets, sorted (RbacSubject's order, in C). Of one set (or one
-    set named by each grant), the one tuple of every binding of that set."""
+    set named by each grant), the one tuple of every binding of that set (`ordered`, by the set's
+    identity: `SubjectSets.ordered`)."""
     first = parts[0]
-    if all(p is first for p in parts):
-        found = ordered.get(id(first))
-        if found is None:
-            found = ordered[id(first)] = tuple(sorted(first, key=SUBJECT_ORDER))
-        return found
+    if len(parts) == 1 or all(p is first for p in parts):
+        entry = ordered.get(id(first))
+        if entry is None or entry[0] is not first:  # the entry keeps its set: its id is not reused
+            entry = ordered[id(first)] = (first, _in_order(first))
+        return entry[1]  # type: ignore[no-any-return]
     return tuple(sorted(frozenset().union(*parts), key=SUBJECT_ORDER))
 
 
-def _assemble(acc: _Acc) -> tuple[list[CompiledRole], list[Binding]]:
+def _binding_order(key: tuple) -> tuple:
+    """A binding key with the cluster (None) first, as "" (every other part is a string)."""
+    return (key[0] or "", *key[1:])
+
+
+def _assemble(acc: dict[tuple, _Entry], sets: SubjectSets) -> tuple[list[CompiledRole], list[Binding]]:
     synthesized: list[CompiledRole] = []
     bindings: list[Binding] = []
     merged: dict[tuple[int, ...], tuple[PolicyRule, ...]] = {}
-    ordered: dict[int, tuple[RbacSubject, ...]] = {}  # by the set's identity (alive in `acc`)
-    for key in sorted(acc.subjects, key=lambda k: tuple("" if x is None else x for x in k)):
+    ordered = sets.ordered
+    for key in sorted(acc, key=_binding_order):
+        entry = acc[key]
         scope = key[0]
-        grants = tuple(acc.grants[key])
+        grants = tuple(entry.grants)
         if len(grants) == 1:  # most bindings: one grant, one file
             sources: tuple[str, ...] = (grants[0].span.file,)
         else:
             sources = tuple(sorted({g.span.file for g in grants}))
-        subjects = _sorted_subjects(acc.subjects[key], ordered)
+        subjects = _sorted_subjects(entry.subjects, ordered)
         if key[1] == "inline":
             owner = key[2]
             name = safe_name(f"policyc:{owner}")
             role_kind = "ClusterRole" if scope is None else "Role"
-            parts = acc.atoms[key]
+            parts = entry.atoms
             same = tuple(map(id, parts))
             rules = merged.get(same)
             if rules is None:

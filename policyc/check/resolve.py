@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from policyc import model as m
 from policyc.check.context import Context
@@ -182,28 +182,45 @@ def _did_you_mean(name: str, candidates: Iterable[str], fallback: str) -> str:
 def check_declarations(ctx: Context, tables: dict[str, dict]) -> None:
     """Names of declared users, service accounts and namespaces; subjects everywhere."""
     p = ctx.policy
+    # A subject or namespace reports nothing but at the words it is written with: one checked clean
+    # by its text is clean wherever it recurs (a team's name in every grant of the team, a namespace
+    # in every grant there, a declared user or service account named as a subject), so only its
+    # first occurrence is checked. A faulty one is reported at every occurrence, as before.
+    clean_subjects: set[tuple[str, str]] = set()
+    clean_namespaces: set[str] = set()
+
+    def declared(kind: str, check: Callable[[Context, str, Span], None], word: m.Word) -> None:
+        """A declared name checked as a subject of `kind` is (`check_subject` calls `check` for it)."""
+        before = len(ctx.diags)
+        check(ctx, word.text, word.span)
+        if len(ctx.diags) == before:
+            clean_subjects.add((kind, word.text))
+
     for u in p.users:
-        check_user_name(ctx, u.name.text, u.name.span)
+        declared("user", check_user_name, u.name)
         for g in u.groups:
-            check_group_name(ctx, g.text, g.span)
+            declared("group", check_group_name, g)
     for sa in p.serviceaccounts:
-        check_serviceaccount_ref(ctx, sa.ref.text, sa.ref.span)
+        declared("serviceaccount", check_serviceaccount_ref, sa.ref)
+    # A label key's or value's verdict by its text (the same few keys and values on every namespace).
+    key_reasons: dict[str, str | None] = {}
+    value_reasons: dict[str, str | None] = {}
     for ns in p.namespaces:
         check_namespace_name(ctx, ns.name)
         for key, value in ns.labels:
-            if reason := names.label_key(key.text):
+            reason = key_reasons.get(key.text, "")
+            if reason == "":
+                reason = key_reasons[key.text] = names.label_key(key.text)
+            if reason:
                 ctx.error("PC123", f"invalid label key `{key.text}`: it {reason}", key.span, "fix the label key")
-            if reason := names.label_value(value.text):
+            reason = value_reasons.get(value.text, "")
+            if reason == "":
+                reason = value_reasons[value.text] = names.label_value(value.text)
+            if reason:
                 ctx.error(
                     "PC123", f"invalid label value `{value.text}`: it {reason}", value.span, "fix the label value"
                 )
     teams = tables["teams"]
-    # A subject or namespace reports nothing but at the words it is written with: one checked clean
-    # by its text is clean wherever it recurs (a team's name in every grant of the team, a namespace
-    # in every grant there), so only its first occurrence is checked. A faulty one is reported at
-    # every occurrence, as before.
-    clean_subjects: set[tuple[str, str]] = set()
-    clean_namespaces: set[str] = set()
 
     def subject(s: m.Subject) -> None:
         key = (s.kind, s.name)
@@ -222,12 +239,15 @@ def check_declarations(ctx: Context, tables: dict[str, dict]) -> None:
 
     for t in p.teams:
         for s in t.members:
-            subject(s)
+            if (s.kind, s.name) not in clean_subjects:  # `subject`'s test, without a call per subject
+                subject(s)
     for g in p.grants:
         for s in g.subjects:
-            subject(s)
+            if (s.kind, s.name) not in clean_subjects:
+                subject(s)
         for ns in g.namespaces:
-            namespace(ns)
+            if ns.text not in clean_namespaces:
+                namespace(ns)
     for guard in p.guards:
         for s in guard.subjects + guard.excepts:
             subject(s)

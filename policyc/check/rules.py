@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from policyc import model as m
 from policyc.check.context import Context
+from policyc.check.grants import rule_text
 from policyc.k8s import releases
 from policyc.k8s.rules import VERB_ALIASES
 from policyc.rules import ERROR, WARNING, Rule, register
@@ -146,14 +147,36 @@ def check_rule(ctx: Context, rule: m.Rule, namespaced: bool, what: str) -> None:
             )
 
 
+def _rule_key(rule: m.Rule, namespaced: bool, what: str) -> tuple:
+    """All that `check_rule` reads of a rule but its spans: the texts of its words (`rule_text`, which
+    the compilation and the lints ask for again), and its place."""
+    except_verbs, except_resources = rule.except_verbs, rule.except_resources
+    return (rule_text(rule),
+            tuple([w.text for w in except_verbs]) if except_verbs else (),  # mostly empty: no list made
+            tuple([w.text for w in except_resources]) if except_resources else (), namespaced, what)
+
+
 def check_all_rules(ctx: Context) -> None:
     """Rules of roles and inline grants, and the verbs and resources of guards."""
+    # A rule reports nothing but at its own words and span: one checked clean by its texts and place
+    # is clean wherever it recurs (the same inline rule in every team, the same rule in every
+    # generated role), so it is checked once. A faulty one is reported at every occurrence, as before.
+    clean: set[tuple] = set()
+
+    def once(rule: m.Rule, namespaced: bool, what: str) -> None:
+        key = _rule_key(rule, namespaced, what)
+        if key not in clean:
+            before = len(ctx.diags)
+            check_rule(ctx, rule, namespaced, what)
+            if len(ctx.diags) == before:
+                clean.add(key)
+
     for role in ctx.policy.roles:
         for rule in role.rules:
-            check_rule(ctx, rule, role.namespace is not None, "role")
+            once(rule, role.namespace is not None, "role")
     for g in ctx.policy.grants:
         if g.rule is not None:
-            check_rule(ctx, g.rule, not g.cluster, "grant")
+            once(g.rule, not g.cluster, "grant")
     for guard in ctx.policy.guards:
         check_verbs(ctx, guard.verbs, guard.resources)
         check_targets(ctx, guard.resources)

@@ -65,6 +65,8 @@ def _policy_allowances(policy: m.Policy | None) -> dict[str, m.Allowance]:
     return out
 
 _MARK = re.compile(r"#\s*policyc:\s*allow\b(?P<rest>.*)$")
+# What every match of `_MARK` contains: a file without it has no suppression comment.
+_NO_MARK = "policyc:"
 _CODES = re.compile(r"\s*(?P<codes>PC\d{3}(?:\s*,\s*PC\d{3})*)(?P<reason>.*)$")
 
 
@@ -90,6 +92,8 @@ def malformed(sources: Mapping[str, SourceFile]) -> list[Diagnostic]:
     """PC530: `# policyc: allow` comments that name no code or give no reason."""
     out = []
     for _name, src in sorted(sources.items()):
+        if _NO_MARK not in src.text:
+            continue  # no comment of the file can match `_MARK` (most files of a policy)
         offset = 0
         for raw in src.text.split("\n"):
             col = raw.find("#")
@@ -118,6 +122,9 @@ def apply_suppressions(
     kept: list[Diagnostic] = []
     suppressed: list[Diagnostic] = []
     allowed = _policy_allowances(policy)
+    if not allowed and not any(_NO_MARK in src.text for src in sources.values()):
+        return list(diags), suppressed  # nothing can suppress a warning (most builds)
+    marked: dict[str, bool] = {}  # by file: whether it has a suppression comment at all (`_NO_MARK`)
     for d in diags:
         allowance = allowed.get(d.code) if d.severity is Severity.WARNING else None
         if allowance is not None:
@@ -125,7 +132,13 @@ def apply_suppressions(
             suppressed.append(replace(d, labels=(*d.labels, Label(allowance.span, SUPPRESSED + allowance.reason.text))))
             continue
         src = sources.get(d.span.file)
-        found = _suppressions(src, d.span.line).get(d.code) if src is not None and d.span.line > 1 else None
+        if src is not None and d.severity is Severity.WARNING and d.span.line > 1:
+            has = marked.get(d.span.file)
+            if has is None:
+                has = marked[d.span.file] = _NO_MARK in src.text
+            found = _suppressions(src, d.span.line).get(d.code) if has else None
+        else:
+            found = None  # only warnings are suppressed, by a comment above their line
         if d.severity is Severity.WARNING and found is not None:
             reason, line = found
             text = src.line_text(line) if src is not None else ""

@@ -27,3 +27,46 @@ def test_each_fault_is_reported_where_it_is_written() -> None:
     assert found.count("PC130") == 2
     lines = sorted(d.span.line for d in result.diagnostics if d.code == "PC102")
     assert lines == [5, 6, 9]
+
+
+LABELS = """
+namespace a {
+  labels team=web, Bad_P/key=x, env=dev_
+}
+namespace b {
+  labels team=web, Bad_P/key=x, env=dev_
+}
+"""
+
+
+def test_each_faulty_label_is_reported_on_every_namespace() -> None:
+    """A label key's or value's verdict is kept by its text; the error is still reported at each place."""
+    result = compile_text(LABELS)
+    found = sorted((d.span.line, d.message) for d in result.diagnostics if d.code == "PC123")
+    assert [line for line, _ in found] == [3, 3, 6, 6]
+    assert sum("label key `Bad_P/key`" in message for _, message in found) == 2
+    assert sum("label value `dev_`" in message for _, message in found) == 2
+
+
+DECLARED = """
+user system:x auth certificate
+user ann auth certificate groups system:masters
+serviceaccount Bad_NS/ci
+serviceaccount a/ok
+grant role view to user system:x, serviceaccount Bad_NS/ci, serviceaccount a/ok in a
+grant role edit to user system:x, group system:masters, serviceaccount Bad_NS/ci in a
+namespace a {}
+"""
+
+
+def test_a_faulty_declaration_is_reported_again_where_it_is_a_subject() -> None:
+    """A declared user, group or service account found clean is not checked again as a subject; a
+    faulty one is reported at its declaration and at every grant naming it."""
+    result = compile_text(DECLARED)
+
+    def lines(code: str) -> list[int]:
+        return sorted(d.span.line for d in result.diagnostics if d.code == code)
+
+    assert lines("PC130") == [2, 6, 7]
+    assert lines("PC131") == [3, 7]
+    assert lines("PC120") == [4, 6, 7]  # the service account's namespace

@@ -88,6 +88,17 @@ def test_pc322_expectation_contradicts_a_guard() -> None:
     assert d.labels[0].span.line == 7
 
 
+def test_pc322_is_found_behind_cannot_expectations() -> None:
+    """`contradictions` skips the guards' ranges only when no expectation says `can`."""
+    text = BASE.format(release="1.30") + (
+        "forbid create pods/exec for group web-devs\n"
+        "expect group auditors cannot get secrets\n"
+        "expect group web-devs can create pods/exec in web-prod\n"
+    )
+    [d] = [d for d in compile_text(text).diagnostics if d.code == "PC322"]
+    assert d.span.line == 9 and d.labels[0].span.line == 7
+
+
 def test_expectation_with_a_selector_and_a_team() -> None:
     text = """\
 kubernetes 1.30
