@@ -1130,12 +1130,14 @@ class EscalationGraph:
         return entry[1]
 
     def _held(self, ident: Identity) -> frozenset[Acquired]:
-        """`set(ident.acquired)`, once per identity."""
-        cache: dict[Identity, frozenset[Acquired]] = self.__dict__.setdefault("_held_cache", {})
-        out = cache.get(ident)
-        if out is None:
-            out = cache[ident] = frozenset(ident.acquired)
-        return out
+        """`set(ident.acquired)`, once per tuple of acquired roles (kept with the tuple: an id is
+        not reused; the members of a class share their representative's tuple)."""
+        acquired = ident.acquired
+        cache: dict[int, tuple[tuple[Acquired, ...], frozenset[Acquired]]] = self.__dict__.setdefault("_held_cache", {})
+        entry = cache.get(id(acquired))
+        if entry is None or entry[0] is not acquired:
+            entry = cache[id(acquired)] = (acquired, frozenset(acquired))
+        return entry[1]
 
     # -- effects: one function per `effect` of the table ------------------------------------
 

@@ -330,8 +330,16 @@ class PermissionSets:
                         where[scope] = None if was is None or names is None else was | names
                     else:
                         where[scope] = names
+            # Interned: a summary of one scope (most) by its pair, hashed in C; others by their items.
+            single = self.__dict__.setdefault("_scope_singles", {})
             interned = self.__dict__.setdefault("_scope_summaries", {})
-            out = blk.scopes = {k: interned.setdefault(frozenset(where.items()), where) for k, where in acc.items()}
+            out = blk.scopes = {}
+            for k, where in acc.items():
+                if len(where) == 1:
+                    pair = next(iter(where.items()))
+                    out[k] = single.setdefault(pair, where)
+                else:
+                    out[k] = interned.setdefault(frozenset(where.items()), where)
         return out
 
     def _rule_names(self, rules: tuple[PolicyRule, ...], cluster: bool) -> dict[int, frozenset[str] | None]:
