@@ -7,6 +7,8 @@
   per tuple of roles) and its requirements (the user's, then the roles') against the plain
   construction, block by block;
 - `_gain_of`'s sorted union, kept per pair of sets, against the union sorted anew;
+- the ranks and blocks of a tuple of groups without merging their parts (`_group_cut`), and
+  with it when a binding names two of them, against the cut of the whole list;
 - `Identity`'s own constructor (the hash of acquired roles kept per tuple, `base` and
   `user_info` made once): equality, hashing, ordering, immutability, copies and pickles as a
   frozen dataclass's;
@@ -26,8 +28,10 @@ import pytest
 
 from conftest import REPO, generated_org
 from helpers import graph_maker
+from policyc.access.authorizer import AccessModel
 from policyc.access.escalation import NODE_ROLE, Acquired, EscalationGraph, Identity, _acq_key
 from policyc.access.guards import _Condensation
+from policyc.access.permsets import PermissionSets
 from policyc.access.policy import everyone
 from policyc.access.request import UserInfo, sa_username
 
@@ -152,3 +156,30 @@ def test_identity_is_a_frozen_dataclass_hashed_once() -> None:
         "system:serviceaccounts", "system:serviceaccounts:ns1", "system:authenticated")
     for c in (copy.copy(a), copy.deepcopy(a), pickle.loads(pickle.dumps(a))):
         assert c == a and hash(c) == hash(a) and c.base == a.base
+
+
+def _binding(kind: str, name: str, namespace: str, role: str, groups: list[str]) -> dict:
+    meta = {"name": name, **({"namespace": namespace} if namespace else {})}
+    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": meta,
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+            "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": g} for g in groups]}
+
+
+def test_groups_cut_without_their_merged_part_unless_a_binding_names_two() -> None:
+    """`_group_cut` takes the groups' ranks as the union of their parts' and cuts each group on
+    its own when no binding is in two parts; a binding naming two of the user's groups is cut
+    from the merged part (`group_part`): the blocks and ranks of the whole list either way."""
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "r"},
+            "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}
+    objs = [role, _binding("RoleBinding", "both", "ns1", "r", ["g2", "g1"]),
+            _binding("RoleBinding", "two", "ns1", "r", ["g2"]), _binding("ClusterRoleBinding", "one", "", "r", ["g1"]),
+            _binding("RoleBinding", "three", "ns2", "r", ["g3"])]
+    model = AccessModel.from_objects(objs, bootstrap=False)
+    for groups in [("g1", "g2"), ("g2", "g1"), ("g1", "g3"), ("g3", "g2", "g1"), ("g1", "unnamed", "g2"), ()]:
+        user = UserInfo("u", groups)
+        sets = PermissionSets(model, ())
+        got = sets.user_blocks(user)
+        plain = PermissionSets(model, ())._cut(model.bindings_ranked(user)[0])
+        assert [(b.subject, b.refs, b.ranks) for b in got] == [(b.subject, b.refs, b.ranks) for _r, b in plain], groups
+        named = tuple(g for g in groups if model.one_group(g))
+        assert sets._group_blocks[named][1] == frozenset(model.group_part(groups)[0]), groups
