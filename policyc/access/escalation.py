@@ -28,7 +28,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from policyc.access import matching
 from policyc.access.authorizer import EVERYTHING, AccessModel, Permission, Reason, RuleIndex, group_member
@@ -157,6 +157,10 @@ class Identity:
     namespace: str = ""
     groups: tuple[str, ...] = ()
     acquired: tuple[Acquired, ...] = ()
+    # Made when first asked (`base`, `user_info`), then set on the instance: until then the class's
+    # None is read (no assignment per identity made; not fields: ClassVar).
+    _base: ClassVar[Identity | None] = None
+    _user_info: ClassVar[UserInfo | None] = None
 
     def __init__(self, kind: str, name: str = "", namespace: str = "", groups: tuple[str, ...] = (),
                  acquired: tuple[Acquired, ...] = ()) -> None:
@@ -171,8 +175,6 @@ class Identity:
         setattr_(self, "groups", groups)
         setattr_(self, "acquired", acquired)
         setattr_(self, "_hash", hash((kind, name, namespace, groups, _acquired_hash(acquired) if acquired else ())))
-        setattr_(self, "_base", None)  # `base`, made when first asked (an identity holding acquired roles)
-        setattr_(self, "_user_info", None)  # `user_info`, made when first asked
 
     def __hash__(self) -> int:
         return self._hash  # type: ignore[attr-defined,no-any-return]
@@ -225,7 +227,7 @@ class Identity:
     @property
     def user_info(self) -> UserInfo:
         """What the authorizer sees (made once: the walk asks it for blocks and search keys)."""
-        out: UserInfo | None = self._user_info  # type: ignore[has-type]
+        out = self._user_info
         if out is None:
             if self.kind == "serviceaccount":
                 out = UserInfo(sa_username(self.namespace, self.name), self.groups)
@@ -244,7 +246,7 @@ class Identity:
         """The identity without acquired roles (made once)."""
         if not self.acquired:
             return self
-        out: Identity | None = self._base  # type: ignore[has-type]
+        out = self._base
         if out is None:
             out = Identity(self.kind, self.name, self.namespace, self.groups)
             _SETATTR(self, "_base", out)
