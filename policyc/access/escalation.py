@@ -28,7 +28,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from policyc.access import matching
 from policyc.access.authorizer import EVERYTHING, AccessModel, Permission, Reason, RuleIndex, group_member
@@ -45,9 +45,11 @@ from policyc.access.permsets import (
     signer_allowed,
 )
 from policyc.access.request import (
+    AUTHENTICATED,
     MASTERS,
     Request,
     UserInfo,
+    sa_groups,
     sa_username,
 )
 from policyc.k8s.rules import PolicyRule
@@ -106,13 +108,14 @@ class Acquired:
     def __lt__(self, other: Acquired) -> bool:
         return _acq_key(self) < _acq_key(other)
 
+    def __post_init__(self) -> None:
+        # Sets of acquired roles are made per step (`_gain`) and identities hash their tuples: the
+        # hash (rules included) is computed once, when made (an attribute set as the fields are:
+        # reading `__dict__` would make every later read of the fields slower).
+        object.__setattr__(self, "_hash", hash((self.scope, self.role, self.rules, self.why)))
+
     def __hash__(self) -> int:
-        # Sets of acquired roles are made per step (`_gain`): the hash (rules included) is kept.
-        h = self.__dict__.get("_hash")
-        if h is None:
-            h = hash((self.scope, self.role, self.rules, self.why))
-            object.__setattr__(self, "_hash", h)
-        return h
+        return self._hash  # type: ignore[attr-defined,no-any-return]
 
     def __str__(self) -> str:
         where = f"in namespace `{self.scope}`" if self.scope else "cluster-wide"
@@ -123,7 +126,26 @@ class Acquired:
         return f"{what} {where}"
 
 
-@dataclass(frozen=True, order=True)
+# hash(acquired) per tuple object (kept with the tuple, so an id is not reused). Hashing a
+# tuple of acquired roles calls `Acquired.__hash__` (Python) once per role; the members of a
+# class are renamed from one identity's tuple (`_Class.targets`, `_merged`), so most identities
+# holding acquired roles are made of a tuple hashed before. Cleared when large (the editor).
+_ACQUIRED_HASHES: dict[int, tuple[tuple[Acquired, ...], int]] = {}
+_SETATTR = object.__setattr__
+
+
+def _acquired_hash(acquired: tuple[Acquired, ...]) -> int:
+    entry = _ACQUIRED_HASHES.get(id(acquired))
+    if entry is not None and entry[0] is acquired:
+        return entry[1]
+    if len(_ACQUIRED_HASHES) >= 1 << 16:
+        _ACQUIRED_HASHES.clear()
+    h = hash(acquired)
+    _ACQUIRED_HASHES[id(acquired)] = (acquired, h)
+    return h
+
+
+@dataclass(frozen=True, order=True, init=False)
 class Identity:
     """Someone requests can be made as: a user, a group member, a service account, or the superuser.
 
@@ -135,11 +157,24 @@ class Identity:
     namespace: str = ""
     groups: tuple[str, ...] = ()
     acquired: tuple[Acquired, ...] = ()
+    # Made when first asked (`base`, `user_info`), then set on the instance: until then the class's
+    # None is read (no assignment per identity made; not fields: ClassVar).
+    _base: ClassVar[Identity | None] = None
+    _user_info: ClassVar[UserInfo | None] = None
 
-    def __post_init__(self) -> None:
+    def __init__(self, kind: str, name: str = "", namespace: str = "", groups: tuple[str, ...] = (),
+                 acquired: tuple[Acquired, ...] = ()) -> None:
         # Identities key every cache of the search and the guards' walks (millions of lookups):
-        # their hash (acquired rules included) is computed once, when made.
-        object.__setattr__(self, "_hash", hash((self.kind, self.name, self.namespace, self.groups, self.acquired)))
+        # their hash is computed once, here, the acquired roles' by their tuple
+        # (`_acquired_hash`). Fields are set through object.__setattr__ as the frozen
+        # dataclass's __init__ does (writing `__dict__` would make every later read slower).
+        setattr_ = _SETATTR
+        setattr_(self, "kind", kind)
+        setattr_(self, "name", name)
+        setattr_(self, "namespace", namespace)
+        setattr_(self, "groups", groups)
+        setattr_(self, "acquired", acquired)
+        setattr_(self, "_hash", hash((kind, name, namespace, groups, _acquired_hash(acquired) if acquired else ())))
 
     def __hash__(self) -> int:
         return self._hash  # type: ignore[attr-defined,no-any-return]
@@ -172,7 +207,8 @@ class Identity:
     @classmethod
     def service_account(cls, namespace: str, name: str) -> Identity:
         """A service account (its token or a pod running as it)."""
-        return cls("serviceaccount", name, namespace, UserInfo.service_account(namespace, name).groups)
+        # `UserInfo.service_account(namespace, name).groups`, without making the user.
+        return cls("serviceaccount", name, namespace, (*sa_groups(namespace), AUTHENTICATED))
 
     @classmethod
     def superuser(cls) -> Identity:
@@ -190,10 +226,15 @@ class Identity:
 
     @property
     def user_info(self) -> UserInfo:
-        """What the authorizer sees."""
-        if self.kind == "serviceaccount":
-            return UserInfo(sa_username(self.namespace, self.name), self.groups)
-        return UserInfo(self.name if self.kind == "user" else "", self.groups)
+        """What the authorizer sees (made once: the walk asks it for blocks and search keys)."""
+        out = self._user_info
+        if out is None:
+            if self.kind == "serviceaccount":
+                out = UserInfo(sa_username(self.namespace, self.name), self.groups)
+            else:
+                out = UserInfo(self.name if self.kind == "user" else "", self.groups)
+            _SETATTR(self, "_user_info", out)
+        return out
 
     @property
     def is_node(self) -> bool:
@@ -205,10 +246,10 @@ class Identity:
         """The identity without acquired roles (made once)."""
         if not self.acquired:
             return self
-        out = self.__dict__.get("_base")
+        out = self._base
         if out is None:
             out = Identity(self.kind, self.name, self.namespace, self.groups)
-            object.__setattr__(self, "_base", out)
+            _SETATTR(self, "_base", out)
         return out
 
     @property
@@ -348,6 +389,7 @@ class EscalationGraph:
                                            _IMPERSONATE_SAS))
         self._ident_blocks: dict[Identity, tuple[Block, ...] | None] = {}
         self._acquired_blocks: dict[int, tuple[Acquired, Block]] = {}  # `blocks`, by the acquired object
+        self._acquired_parts: dict[int, tuple[tuple[Acquired, ...], tuple[tuple[Block, ...], set[int]]]] = {}
         self._present: dict[Identity, set[int] | None] = {}
         self._relevant: dict[Identity, list[Block] | None] = {}
         self._sa_idents: dict[tuple[str, str], Identity] = {}
@@ -413,20 +455,31 @@ class EscalationGraph:
             if node is None and not ident.acquired:
                 out = mine  # the user's tuple itself (`present_in` keeps its answer by the tuple)
             else:
-                blocks = list(mine)
                 if node is not None:
-                    blocks.append(self.sets.block(("node",), lambda: (self._node_segment(node),)))
-                acquired_blocks = self._acquired_blocks
-                for acq in ident.acquired:
-                    # By the object first (acquired roles are shared by the identities holding them).
-                    entry = acquired_blocks.get(id(acq))
-                    if entry is None or entry[0] is not acq:
-                        entry = acquired_blocks[id(acq)] = (acq, self.sets.block(
-                            ("acquired", acq), lambda acq=acq: self._acquired_segments(acq)))
-                    blocks.append(entry[1])
-                out = tuple(blocks)
+                    mine += (self.sets.block(("node",), lambda: (self._node_segment(node),)),)
+                out = mine + self._acquired_part(ident.acquired)[0] if ident.acquired else mine
         self._ident_blocks[ident] = out
         return out
+
+    def _acquired_part(self, acquired: tuple[Acquired, ...]) -> tuple[tuple[Block, ...], set[int]]:
+        """The blocks of acquired roles, one per role in order, and the requirements they answer
+        (`PermissionSets.present_in`); kept per tuple object (with the tuple: an id is not
+        reused), which the members of a class and the classes of a team share (`_gain_of`)."""
+        entry = self._acquired_parts.get(id(acquired))
+        if entry is not None and entry[0] is acquired:
+            return entry[1]
+        acquired_blocks = self._acquired_blocks
+        blocks = []
+        for acq in acquired:
+            # By the object first (acquired roles are shared by the identities holding them).
+            found = acquired_blocks.get(id(acq))
+            if found is None or found[0] is not acq:
+                found = acquired_blocks[id(acq)] = (acq, self.sets.block(
+                    ("acquired", acq), lambda acq=acq: self._acquired_segments(acq)))
+            blocks.append(found[1])
+        part = (tuple(blocks), self.sets.present_in(blocks))
+        self._acquired_parts[id(acquired)] = (acquired, part)
+        return part
 
     def perm_pairs(self, a: Identity, b: Identity) -> dict[int, Permission] | None:
         """Identities whose permissions line up (the same `search_key` or `share_key`): a's
@@ -939,7 +992,16 @@ class EscalationGraph:
         out = self._present.get(ident, _UNSET)
         if out is _UNSET:
             blocks = self.blocks(ident)
-            out = self._present[ident] = None if blocks is None else self.sets.present_in(blocks)
+            if blocks is None:
+                out = None
+            elif ident.acquired and not ident.is_node:
+                # Its user's blocks' (kept per tuple), then its acquired roles' (per tuple of roles):
+                # one union, not one per block (`blocks`: the user's, then the acquired part).
+                out = self.sets.present_in(self.sets.user_blocks(ident.user_info)) | self._acquired_part(
+                    ident.acquired)[1]
+            else:
+                out = self.sets.present_in(blocks)
+            self._present[ident] = out
         return out  # type: ignore[return-value]
 
     def relevant_blocks(self, ident: Identity) -> list[Block] | None:
@@ -1036,8 +1098,15 @@ class EscalationGraph:
             held = self._held(ident)
             if held.issuperset(gains):
                 return None
-            return Identity(ident.kind, ident.name, ident.namespace, ident.groups,
-                            tuple(sorted(held.union(gains), key=_acq_key)))
+            # The sorted union, once per pair of sets (frozensets: their hashes are kept): the
+            # classes of a team gain its namespaces' mounts alike, holding the same or nothing.
+            unions: dict[tuple[frozenset[Acquired], AbstractSet[Acquired]], tuple[Acquired, ...]] = (
+                self.__dict__.setdefault("_unions", {}))
+            key = (held, gains if type(gains) is frozenset else frozenset(gains))
+            merged = unions.get(key)
+            if merged is None:
+                merged = unions[key] = tuple(sorted(held.union(gains), key=_acq_key))
+            return Identity(ident.kind, ident.name, ident.namespace, ident.groups, merged)
         if None in plain:  # everything cluster-wide
             return Identity.superuser()
         held = set(ident.acquired)
@@ -1063,12 +1132,14 @@ class EscalationGraph:
         return entry[1]
 
     def _held(self, ident: Identity) -> frozenset[Acquired]:
-        """`set(ident.acquired)`, once per identity."""
-        cache: dict[Identity, frozenset[Acquired]] = self.__dict__.setdefault("_held_cache", {})
-        out = cache.get(ident)
-        if out is None:
-            out = cache[ident] = frozenset(ident.acquired)
-        return out
+        """`set(ident.acquired)`, once per tuple of acquired roles (kept with the tuple: an id is
+        not reused; the members of a class share their representative's tuple)."""
+        acquired = ident.acquired
+        cache: dict[int, tuple[tuple[Acquired, ...], frozenset[Acquired]]] = self.__dict__.setdefault("_held_cache", {})
+        entry = cache.get(id(acquired))
+        if entry is None or entry[0] is not acquired:
+            entry = cache[id(acquired)] = (acquired, frozenset(acquired))
+        return entry[1]
 
     # -- effects: one function per `effect` of the table ------------------------------------
 

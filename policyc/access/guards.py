@@ -295,6 +295,7 @@ class _Condensation:
             return done
         # `walk_targets`: `targets`, with identities that answer no requirement not searched.
         targets, comp_of, members, pred = self.graph.walk_targets, self.comp_of, self.members, self.pred
+        inert, succs, known = self.graph.inert, self.succ, self.graph._targets
         index: dict[Identity, int] = {start: 0}
         # By index (identities are hashed in Python: each target is looked up once or twice):
         low = [0]
@@ -315,6 +316,15 @@ class _Condensation:
                     leads[i][y] = None
                     continue
                 j = index.get(t)
+                if j is None and t not in known and inert(t):
+                    # Reaches no one (`inert`: half the identities of an organisation): its own
+                    # component, numbered now, as walking it would (pushed, then made at once).
+                    y = comp_of[t] = len(members)
+                    members.append([t])
+                    succs.append(())
+                    pred.append([])
+                    leads[i][y] = None
+                    continue
                 if j is None:  # walked next; this frame resumes after it
                     j = index[t] = len(low)
                     low.append(j)

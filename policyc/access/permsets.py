@@ -184,9 +184,11 @@ class PermissionSets:
             if out is None:
                 out = self._group_blocks[named] = self._group_cut(named)
             return out
-        gfound, glist = self.model.group_part(groups)
         parts = [self.model.one_group(g) for g in groups]
-        if sum(map(len, parts)) == len(gfound):
+        # The ranks the groups give (`group_part`'s keys): their parts' keys, unioned in C; the
+        # parts are merged (`group_part`) only when a binding is in two of them.
+        ranks = frozenset().union(*parts)
+        if sum(map(len, parts)) == len(ranks):
             cut = []
             for g, part in zip(groups, parts, strict=True):
                 one = self._one_group_cut.get(g)
@@ -195,8 +197,8 @@ class PermissionSets:
                 cut += one
             cut.sort(key=_first_rank)
         else:
-            cut = self._cut(glist)
-        return cut, frozenset(gfound), tuple([blk for _rank, blk in cut])
+            cut = self._cut(self.model.group_part(groups)[1])
+        return cut, ranks, tuple([blk for _rank, blk in cut])
 
     def _cut(self, entries: list[Ranked]) -> list[tuple[int, Block]]:
         """Blocks of ranked bindings, one per subject, each with the rank of its first binding."""
@@ -330,8 +332,16 @@ class PermissionSets:
                         where[scope] = None if was is None or names is None else was | names
                     else:
                         where[scope] = names
+            # Interned: a summary of one scope (most) by its pair, hashed in C; others by their items.
+            single = self.__dict__.setdefault("_scope_singles", {})
             interned = self.__dict__.setdefault("_scope_summaries", {})
-            out = blk.scopes = {k: interned.setdefault(frozenset(where.items()), where) for k, where in acc.items()}
+            out = blk.scopes = {}
+            for k, where in acc.items():
+                if len(where) == 1:
+                    pair = next(iter(where.items()))
+                    out[k] = single.setdefault(pair, where)
+                else:
+                    out[k] = interned.setdefault(frozenset(where.items()), where)
         return out
 
     def _rule_names(self, rules: tuple[PolicyRule, ...], cluster: bool) -> dict[int, frozenset[str] | None]:
