@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import REPO, shared_path
+from conftest import REPO, generated_org, shared_path
 from policyc.diagnostics import Diagnostic, render_text
 from policyc.pipeline import Options, Result, compile_sources, run
 from policyc.source import SourceFile
@@ -105,3 +105,14 @@ def policy_folder(where: str) -> Path:
     """The folder of `POLICY_FOLDERS` named `where`: the golden policy, or ../shared/spec/WHERE
     (the test skips, with the reason, when ../shared is absent)."""
     return GOLDEN_POLICY if where == "golden" else shared_path("spec", where)
+
+
+GENERATED_SHAPES = ("identity", "all", "mixed")
+
+
+def folder_with_breaks(tmp_path: Path, where: str, breaks: str) -> Path:
+    """A generated organisation of 30 namespaces in one of `GENERATED_SHAPES` with the policy
+    lines `breaks` added, or the folder of `POLICY_FOLDERS` named `where` (`policy_folder`)."""
+    if where in GENERATED_SHAPES:
+        return generated_org(tmp_path, 30, breaks, where)
+    return policy_folder(where)

@@ -18,15 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, generated_org
-from helpers import graph_maker
+from helpers import folder_with_breaks, graph_maker
 from policyc.access.authorizer import AccessModel
 from policyc.access.escalation import Identity
 from policyc.access.guards import _Condensation
 from policyc.access.policy import everyone
 from policyc.access.request import UserInfo, split_sa_username
-
-SPEC = REPO.parent / "shared" / "spec"
 
 # Users that reach other users: the pods of t000-logistics-api-dev (where the team's users create
 # pods) run as a service account that may impersonate one user, who reaches nothing back; a lead
@@ -39,14 +36,7 @@ grant escalate, bind roles.rbac.authorization.k8s.io to group oidc:t000-logistic
 
 
 def _folder(tmp_path: Path, where: str) -> Path:
-    if where in ("identity", "all", "mixed"):
-        return generated_org(tmp_path, 30, BREAKS, where)
-    if where == "golden":
-        return REPO / "tests" / "golden" / "rbac" / "policy"
-    folder = SPEC / where
-    if not folder.is_dir():
-        pytest.skip(f"{folder} absent: ../shared (the language spec) is not beside the clone")
-    return folder
+    return folder_with_breaks(tmp_path, where, BREAKS)
 
 
 @pytest.mark.parametrize("where", ["identity", "all", "mixed", "golden", "article", "org"])

@@ -26,16 +26,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, generated_org
-from helpers import graph_maker
+from helpers import folder_with_breaks, graph_maker
 from policyc.access.authorizer import AccessModel
 from policyc.access.escalation import NODE_ROLE, Acquired, EscalationGraph, Identity, _acq_key
 from policyc.access.guards import _Condensation
 from policyc.access.permsets import PermissionSets
 from policyc.access.policy import everyone
 from policyc.access.request import UserInfo, sa_username
-
-SPEC = REPO.parent / "shared" / "spec"
 
 # Identities that acquire roles and reach others: a group that escalates in a namespace, a lead
 # that impersonates every user, a service account that may bind roles.
@@ -47,14 +44,7 @@ grant bind roles.rbac.authorization.k8s.io to serviceaccount t001-finance-web-de
 
 
 def _folder(tmp_path: Path, where: str) -> Path:
-    if where in ("identity", "all", "mixed"):
-        return generated_org(tmp_path, 30, BREAKS, where)
-    if where == "golden":
-        return REPO / "tests" / "golden" / "rbac" / "policy"
-    folder = SPEC / where
-    if not folder.is_dir():
-        pytest.skip(f"{folder} absent: ../shared (the language spec) is not beside the clone")
-    return folder
+    return folder_with_breaks(tmp_path, where, BREAKS)
 
 
 WHERE = ["identity", "all", "mixed", "golden", "article", "org"]
