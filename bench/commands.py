@@ -85,12 +85,14 @@ gen_org = _module("gen_org")
 
 
 def _clock(fn: Callable[[], Any]) -> tuple[float, float]:
-    """Wall and CPU time (user + system, this process) of an in-process call."""
+    """Wall and CPU time (user + system, this process) of an in-process call. CPU from
+    `time.process_time` (CLOCK_PROCESS_CPUTIME_ID, nanoseconds): `os.times` counts in clock ticks
+    of 10 ms, 5 % of a 0.2 s build at 300 namespaces and so of its growth."""
     gc.collect()
-    c0, t0 = os.times(), time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     fn()
-    wall, c1 = time.perf_counter() - t0, os.times()
-    return wall, (c1.user - c0.user) + (c1.system - c0.system)
+    wall, c1 = time.perf_counter() - t0, time.process_time()
+    return wall, c1 - c0
 
 
 def _proc(cmd: list[str], stdin: bytes | None = None, ok: tuple[int, ...] = (0, 1)) -> tuple[float, float, bytes]:
