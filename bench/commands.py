@@ -27,10 +27,12 @@ and 10N namespaces), this builds the organisation and times, side by side in the
 
 Each figure is the median of `--repeat` runs; each ratio is the median of the ratios of
 pairs run one after the other (command, then its floor), which cancels most of the load of a
-shared machine. Growth is time at 10N / time at N: wall clock, and for build and check also
-the CPU time of the process (user + system: the write's included), on which the build's growth
-verdict is given (a build of 0.4 s at N moves with other jobs' load). Then the start-up of `policyc can-i --from`
-on one binding against the bare interpreter (median of `--startup-runs` runs, wall and CPU).
+shared machine. With more than one shape, each shape is measured by a new process of this
+script (`isolated`), so that no shape runs on the heap another left. Growth is time at 10N /
+time at N: wall clock, and for build and check also the CPU time of the process (user +
+system: the write's included), on which the build's growth verdict is given (a build of 0.4 s
+at N moves with other jobs' load). Then the start-up of `policyc can-i --from` on one binding
+against the bare interpreter (median of `--startup-runs` runs, wall and CPU).
 
 Usage: .venv/bin/python bench/commands.py [--quick] [--shapes mixed,identity] [--namespaces N]
        [--repeat R] [--json PATH] [--skip lsp,import,...]
@@ -497,6 +499,41 @@ def verdicts(results: dict[str, Any]) -> list[str]:
     return out
 
 
+def measure_shape(root: Path, shape: str, n: int, repeat: int, skip: set[str]) -> tuple[dict[str, Any], Org]:
+    """Every command on one shape at N and 10N; the figures, and the organisation at 10N."""
+    figures: dict[str, Any] = {}
+    for size in (n, 10 * n):
+        t0 = time.perf_counter()
+        org = Org(root, shape, size)
+        commands = measure_org(org, repeat, skip)
+        figures[str(size)] = {"lines": org.lines, "objects": org.objects, "access_objects": org.access_objects,
+                              "rules": org.rules, "commands": commands, "pid": os.getpid()}
+        print(f"measured {shape} at {size} namespaces ({org.lines} lines, {org.objects} objects) in "
+              f"{time.perf_counter() - t0:.0f} s: " + ", ".join(
+                  f"{c} {r['time']:.2f} s ({r['ratio']:.2f}x)" for c, r in commands.items()), flush=True)
+    return figures, org
+
+
+def isolated(root: Path, shapes: list[str], n: int, repeat: int, skip: str) -> dict[str, Any]:
+    """Each shape measured by a new process of this script (`--shape-json`), one after the other.
+
+    In one process, the shapes measured first leave a heap of gigabytes (their organisations and
+    what the builds' arenas kept), and every later build allocates among it: `identity` measured
+    last of 14 built in 0.44 s at 300 namespaces and 4.6 s at 3,000, alone in 0.31 s and 3.6 s.
+    A new process per shape measures each the way `policyc build` runs, whatever the order.
+    The outputs stay under `root` until the end (see `main`)."""
+    out: dict[str, Any] = {}
+    for shape in shapes:
+        path = root / f"{shape}.json"
+        done = subprocess.run([sys.executable, __file__, "--shapes", shape, "--namespaces", str(n), "--repeat",
+                               str(repeat), "--skip", skip, "--root", str(root), "--shape-json", str(path)],
+                              check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"measuring {shape} exited {done.returncode}")
+        out.update(json.loads(path.read_text("utf-8")))
+    return out
+
+
 def finish(results: dict[str, Any], json_path: Path | None, repeat: int) -> None:
     """Print the tables and verdicts, and write the JSON when asked: before any clean-up (`clean`)."""
     print()
@@ -532,6 +569,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rules", type=int, default=None, help="rules of the can-i/who-can --from measurement "
                     "(bench/gen_rbac.py; default 100,000, --quick 10,000)")
     ap.add_argument("--json", type=Path, default=None, help="also write every figure as JSON")
+    ap.add_argument("--root", type=Path, default=None, help=argparse.SUPPRESS)  # `isolated`: the parent's folder
+    ap.add_argument("--shape-json", type=Path, default=None, help=argparse.SUPPRESS)  # `isolated`: write figures
     args = ap.parse_args(argv)
     quick = args.quick
     shapes = (args.shapes.split(",") if args.shapes else (["mixed", "identity"] if quick else list(gen_org.SHAPES)))
@@ -546,23 +585,23 @@ def main(argv: list[str] | None = None) -> int:
     # kept until then too (Org.fresh): removing one just before the next write makes ext4's inode
     # allocation skip the inodes it freed (`recently_deleted`), and the measurements after it
     # (LSP, start-up) would pay for it.
-    root = Path(tempfile.mkdtemp(prefix="policyc-commands-"))
-    try:
-        orgs: dict[tuple[str, int], Org] = {}
+    root = args.root or Path(tempfile.mkdtemp(prefix="policyc-commands-"))
+    if args.shape_json:  # a child of `isolated`: these shapes only, then the figures as JSON
+        shapes_of: dict[str, Any] = {}
         for shape in shapes:
-            results["shapes"][shape] = {}
-            for size in (n, 10 * n):
-                t0 = time.perf_counter()
-                org = orgs[(shape, size)] = Org(root, shape, size)
-                commands = measure_org(org, repeat, skip)
-                results["shapes"][shape][str(size)] = {
-                    "lines": org.lines, "objects": org.objects, "access_objects": org.access_objects,
-                    "rules": org.rules, "commands": commands}
-                print(f"measured {shape} at {size} namespaces ({org.lines} lines, {org.objects} objects) in "
-                      f"{time.perf_counter() - t0:.0f} s: " + ", ".join(
-                          f"{c} {r['time']:.2f} s ({r['ratio']:.2f}x)" for c, r in commands.items()), flush=True)
-        largest = orgs.get(("mixed", 10 * n)) or orgs[(shapes[0], 10 * n)]
+            shapes_of[shape], _ = measure_shape(root, shape, n, repeat, skip)
+        args.shape_json.write_text(json.dumps(shapes_of) + "\n", encoding="utf-8")
+        return 0
+    try:
+        largest: Org | None = None
+        if len(shapes) == 1:
+            results["shapes"][shapes[0]], largest = measure_shape(root, shapes[0], n, repeat, skip)
+        else:
+            results["shapes"] = isolated(root, shapes, n, repeat, args.skip)
         if "batch" not in skip:
+            if largest is None:  # the shapes were measured by children: build it again, in a folder of its own
+                (root / "batch").mkdir()
+                largest = Org(root / "batch", "mixed" if "mixed" in shapes else shapes[0], 10 * n)
             if has_batch():
                 access = str(largest.access_yaml / "access.yaml")
                 results["batch"] = batch_rate(access, lambda k: questions(largest, k), 10_000, repeat)

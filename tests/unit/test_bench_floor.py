@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -54,3 +55,18 @@ def test_the_table_and_json_are_out_before_the_folder_is_removed(tmp_path: Path,
     assert seen["json"] and seen["files"]
     assert "machine:" in seen["printed"] and f"wrote {out}" in seen["printed"]
     assert not seen["root"].exists()
+
+
+def test_each_shape_is_measured_by_a_process_of_its_own(tmp_path: Path) -> None:
+    """With several shapes, no shape is measured on the heap another one left (`isolated`)."""
+    commands = bench_module("commands")
+    out = tmp_path / "bench.json"
+    skip = "check,can-i,who-can,explain,diff,import,lsp,batch,rules,startup,verify"
+    assert commands.main(["--shapes", "mixed,teams", "--namespaces", "10", "--repeat", "1", "--skip", skip,
+                          "--json", str(out)]) == 0
+    shapes = json.loads(out.read_text("utf-8"))["shapes"]
+    assert sorted(shapes) == ["mixed", "teams"]
+    pids = {shape: {sizes[n]["pid"] for n in ("10", "100")} for shape, sizes in shapes.items()}
+    assert all(len(p) == 1 for p in pids.values())  # both sizes of a shape in one child
+    assert pids["mixed"] != pids["teams"] and os.getpid() not in pids["mixed"] | pids["teams"]
+    assert all(shapes[s]["100"]["commands"]["build"]["time"] > 0 for s in shapes)
