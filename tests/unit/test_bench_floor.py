@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
+import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from conftest import bench_module
@@ -70,3 +73,15 @@ def test_each_shape_is_measured_by_a_process_of_its_own(tmp_path: Path) -> None:
     assert all(len(p) == 1 for p in pids.values())  # both sizes of a shape in one child
     assert pids["mixed"] != pids["teams"] and os.getpid() not in pids["mixed"] | pids["teams"]
     assert all(shapes[s]["100"]["commands"]["build"]["time"] > 0 for s in shapes)
+
+
+def test_on_tmpfs_agrees_with_df() -> None:
+    """`isolated` removes a shape's outputs when they are memory (tmpfs); `df -t tmpfs` is the oracle."""
+    if shutil.which("df") is None:
+        pytest.skip("no `df` on this machine to compare with")
+    commands = bench_module("commands")
+    for path in (Path("/dev/shm"), Path("/proc/self"), Path.cwd()):
+        if not path.exists():
+            continue
+        df = subprocess.run(["df", "-t", "tmpfs", str(path)], capture_output=True, check=False)
+        assert commands.on_tmpfs(path) == (df.returncode == 0), path
