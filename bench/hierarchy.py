@@ -20,13 +20,14 @@ Usage: .venv/bin/python bench/hierarchy.py [--objects N] [--repeat R] [--json PA
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import random
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from policyc.gcpause import paused_gc
 
 
 class Node:
@@ -93,13 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None, help="also write the figures as JSON")
     args = ap.parse_args(argv)
     n = args.objects
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():  # as the build's stages run (policyc/gcpause.py)
         figures = {str(size): measure(size, args.repeat) for size in (n, 10 * n)}
-    finally:
-        if enabled:
-            gc.enable()
     small, large = figures[str(n)], figures[str(10 * n)]
     print(f"workload | ns per object at {n:,} | at {10 * n:,} | growth for 10x the objects")
     print("---|---:|---:|---:")
