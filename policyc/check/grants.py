@@ -336,7 +336,7 @@ def compile_grants(
                 entry = acc[key] = _Entry()
             entry.subjects.append(subjects)
             entry.grants.append(g)
-    return _assemble(_in_output_order(acc), sets)
+    return _assemble(acc, sets)
 
 
 def declared_role(name: str, scope: str | None, roles: Mapping[tuple[str, str], object]) -> tuple[str, str] | None:
@@ -433,36 +433,13 @@ def _binding_order(key: tuple) -> tuple:
     return (key[0] or "", *key[1:])
 
 
-def _pair_order(pair: tuple[tuple, _Entry]) -> tuple:
-    return _binding_order(pair[0])
-
-
-def _in_output_order(acc: dict[tuple, _Entry]) -> list[tuple[tuple, _Entry]]:
-    """The (key, entry) pairs in `_binding_order` of their keys (the bindings' output order), sorted
-    scope by scope: one sort of the scopes and a small sort in each, not one sort of every binding
-    (n log n comparisons, each chasing two key tuples scattered in a large heap: 13x for 10x
-    bindings), and each entry at hand, not looked up again by its key in the table of all bindings.
-    `groups`: the pairs by `_binding_order`'s first part, each list in the order the keys were made,
-    so ties (None and "" in the "" group) keep that order, as one stable sort of all keys did."""
-    groups: dict[str, list[tuple[tuple, _Entry]]] = defaultdict(list)
-    for pair in acc.items():  # in the order the keys were made
-        groups[pair[0][0] or ""].append(pair)
-    out: list[tuple[tuple, _Entry]] = []
-    for scope in sorted(groups):
-        pairs = groups[scope]
-        # A namespace's keys share their first part and differ in another (they are a dict's keys):
-        # the pairs compare as their keys do, in C, without a key tuple made for each.
-        out += sorted(pairs, key=_pair_order) if not scope else sorted(pairs)
-    return out
-
-
-def _assemble(pairs: list[tuple[tuple, _Entry]], sets: SubjectSets) -> tuple[list[CompiledRole], list[Binding]]:
-    """The bindings (and inline roles) of the entries, in the order of `pairs` (`_in_output_order`)."""
+def _assemble(acc: dict[tuple, _Entry], sets: SubjectSets) -> tuple[list[CompiledRole], list[Binding]]:
     synthesized: list[CompiledRole] = []
     bindings: list[Binding] = []
     merged: dict[tuple[int, ...], tuple[PolicyRule, ...]] = {}
     ordered = sets.ordered
-    for key, entry in pairs:
+    for key in sorted(acc, key=_binding_order):
+        entry = acc[key]
         scope = key[0]
         grants = tuple(entry.grants)
         if len(grants) == 1:  # most bindings: one grant, one file

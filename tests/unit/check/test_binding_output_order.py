@@ -1,4 +1,4 @@
-"""The bindings' order (check/grants.py `_in_output_order`): by scope (the cluster as ""), then kind of
+"""The bindings' order (check/grants.py `compile_grants`, `_binding_order`): by scope (the cluster as ""), then kind of
 role (or `inline`), role and owner, whatever order the grants are written in; the cluster and a
 namespace written `""` (an error, PC120, yet the program is built) tie and keep the grants' order."""
 
