@@ -349,8 +349,9 @@ def check_admission(ctx: Context, program: Program) -> AdmissionPlan:
             profiles.check_profile(ctx, decl)
     used: dict[str, list[str]] = {}
     namespaces: dict[str, NamespaceAdmission] = {}
+    declared_psps = set(program.psps)  # once, not once per namespace
     for name, blocks in sorted(program.namespaces.items()):
-        ask = _ask(ctx, name, blocks, set(program.psps))
+        ask = _ask(ctx, name, blocks, declared_psps)
         limits = check_namespace_limits(ctx, name, blocks)
         psa_ok = _release_rules(ctx, name, ask, psp) if ask.any else False
         levels = {mode: lvl for mode, (lvl, _) in ask.levels.items()}

@@ -38,8 +38,10 @@ def custom_resources(policy: m.Policy) -> list[str]:
     rules = [r for role in policy.roles for r in role.rules]
     rules += [g.rule for g in policy.grants if g.rule is not None]
     rules += [e.rule for e in policy.expectations]
-    names = [t.text for r in rules for t in r.resources + r.except_resources]
-    names += [t.text for g in policy.guards for t in g.resources]
+    # A set of the texts, without a concatenated tuple per rule (most have no `except`): the same few
+    # resources recur in every team, and each is parsed once, not once per rule naming it.
+    names = {t.text for r in rules for t in (r.resources + r.except_resources if r.except_resources else r.resources)}
+    names.update([t.text for g in policy.guards for t in g.resources])
     out = []
     for n in names:
         if n.startswith("/"):
@@ -50,7 +52,7 @@ def custom_resources(policy: m.Policy) -> list[str]:
             continue
         if "*" not in (ref.group, ref.resource):
             out.append(n)
-    return sorted(set(out))
+    return sorted(out)  # `names` is a set: each once
 
 
 def _known(ctx: Context, text: str) -> bool:
