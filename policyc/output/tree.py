@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
 
+from policyc.gcpause import gc_paused
 from policyc.model.manifest import Manifest
 from policyc.output.atomic import BuildLockedError, locked_folder, read_regular
 from policyc.output.yaml import Memo, dump, dump_all
@@ -208,6 +209,7 @@ def _check_unique(entries: list[_Entry]) -> None:
         previous = name
 
 
+@gc_paused
 def layout(manifests: Iterable[Manifest], extra_files: Mapping[str, str] | None = None) -> dict[str, str]:
     """Arrange manifests as files: `{relative path: text}`, keys sorted.
 
@@ -219,6 +221,10 @@ def layout(manifests: Iterable[Manifest], extra_files: Mapping[str, str] | None 
 
     Raises ValueError for two manifests with the same identity, a body that disagrees with its
     manifest, or an extra path that is unsafe or collides with a generated one.
+
+    The cyclic collector is paused (policyc/gcpause.py): the sort keys, one tuple per object,
+    would otherwise start a full collection over the whole compiled program (0.5 s at 3,000
+    namespaces); they form no cycles and reference counting frees them on return.
     """
     # One pass touches each manifest, while it is in cache, for everything the layout needs of it:
     # its checks, its file and its sort key. At 3,000 namespaces the objects lie in a heap ten
