@@ -7,7 +7,6 @@ from typing import Any
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "policyc"}
 SOURCE_ANNOTATION = "policyc.dev/source"
-((_MANAGED_BY_KEY, _MANAGED_BY_VALUE),) = MANAGED_BY.items()
 
 
 def metadata(
@@ -20,15 +19,6 @@ def metadata(
 
     Source files, not lines: line numbers would change the output on every unrelated edit.
     """
-    if namespace and not labels and type(sources) is tuple and len(sources) == 1:
-        # Most objects (every binding, most roles): one dict display, no dict grown key by key
-        # nor copied, for the build's every object (issue 19).
-        return {
-            "name": name,
-            "namespace": namespace,
-            "labels": {_MANAGED_BY_KEY: _MANAGED_BY_VALUE},
-            "annotations": {SOURCE_ANNOTATION: sources[0]},
-        }
     meta: dict[str, Any] = {"name": name}
     if namespace:
         meta["namespace"] = namespace
