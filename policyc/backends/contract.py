@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 
 from policyc.diagnostics import Diagnostic
 from policyc.model.manifest import ConfigFile, Manifest
@@ -41,10 +42,11 @@ class Emitted:
     def join(parts: Iterable[Emitted]) -> Emitted:
         """Everything of `parts`, in order."""
         parts = list(parts)
+        # chain in C, not a generator resumed per object: the manifests are every object of the build.
         return Emitted(
-            tuple(m for p in parts for m in p.manifests),
-            tuple(f for p in parts for f in p.files),
-            tuple(d for p in parts for d in p.diagnostics),
+            tuple(chain.from_iterable(p.manifests for p in parts)),
+            tuple(chain.from_iterable(p.files for p in parts)),
+            tuple(chain.from_iterable(p.diagnostics for p in parts)),
         )
 
 

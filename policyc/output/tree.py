@@ -17,8 +17,10 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 
+from policyc.gcpause import gc_paused
 from policyc.model.manifest import Manifest
 from policyc.output.atomic import BuildLockedError, locked_folder, read_regular
 from policyc.output.yaml import Memo, dump, dump_all
@@ -131,6 +133,11 @@ def _check_manifest(m: Manifest, namespaces: set[str] | None = None) -> None:
             raise ValueError(f"invalid namespace {namespace!r} for {m.kind} {m.name!r}")
         if namespaces is not None:
             namespaces.add(namespace)
+    _check_body(m)
+
+
+def _check_body(m: Manifest) -> None:
+    """The body names the object its manifest does (what `_check_manifest` checks of every one)."""
     meta = m.body.get("metadata") or {}
     found = (m.body.get("apiVersion"), m.body.get("kind"), meta.get("name"), meta.get("namespace"))
     wanted = (m.api_version, m.kind, m.name, m.namespace)
@@ -169,6 +176,40 @@ def file_of(m: Manifest) -> str:
     return f"cluster/{plural}.yaml" if m.namespace is None else f"namespaces/{m.namespace}/{plural}.yaml"
 
 
+# A manifest in its file with its sort key: ServiceAccounts first, then by name, apiVersion, kind.
+# The key is made while the layout reads the manifest anyway, not read back from it by the sort.
+_Entry = tuple[tuple[bool, str, str, str], Manifest]
+_sort_key = itemgetter(0)
+
+
+def _check_new(m: Manifest, seen: dict[tuple[str, str, str, str], Manifest]) -> None:
+    key = m.key
+    if key in seen:
+        raise ValueError(f"two objects with the same identity {key!r}")
+    seen[key] = m
+
+
+def _check_unique(entries: list[_Entry]) -> None:
+    """No two objects of one file (sorted by `_sort_key`) have the same identity.
+
+    Every object of a file has the file's namespace; two objects of one identity (namespace,
+    kind, group, name) share a file (but Secrets: `layout` checks those apart) and, sorted, sit
+    in a run of one name. Only such runs, rare, need a table of identities; the rest is one
+    comparison of names already in the sort keys (no hash of every object, issue 19).
+    """
+    previous = checked = None
+    for key, _m in entries:
+        name = key[1]
+        if name == previous and name != checked:
+            seen: dict[tuple[str, str, str, str], Manifest] = {}
+            for other_key, other in entries:
+                if other_key[1] == name:
+                    _check_new(other, seen)
+            checked = name
+        previous = name
+
+
+@gc_paused
 def layout(manifests: Iterable[Manifest], extra_files: Mapping[str, str] | None = None) -> dict[str, str]:
     """Arrange manifests as files: `{relative path: text}`, keys sorted.
 
@@ -180,28 +221,41 @@ def layout(manifests: Iterable[Manifest], extra_files: Mapping[str, str] | None 
 
     Raises ValueError for two manifests with the same identity, a body that disagrees with its
     manifest, or an extra path that is unsafe or collides with a generated one.
+
+    The cyclic collector is paused (policyc/gcpause.py): the sort keys, two tuples per object,
+    would otherwise start a full collection over the whole compiled program (a build's `write`
+    at 3,000 namespaces took 0.92 s instead of 0.44); they form no cycles and reference
+    counting frees them on return.
     """
-    groups: dict[str, list[Manifest]] = {}
-    seen: dict[tuple[str, str, str, str], Manifest] = {}
+    # One pass touches each manifest, while it is in cache, for everything the layout needs of it:
+    # its checks, its file and its sort key. At 3,000 namespaces the objects lie in a heap ten
+    # times past the L2 cache, so each further pass over them (a sort key read back from the
+    # objects, a table of every identity) costs a cache miss per object (issue 19).
+    groups: dict[str, list[_Entry]] = {}
     namespaces: set[str] = set()  # found valid
+    secrets: dict[tuple[str, str, str, str], Manifest] = {}  # the one kind split over two files
+    last: tuple[str, str | None] | None = None
+    members: list[_Entry] = []
     for m in manifests:
-        _check_manifest(m, namespaces)
-        key = m.key
-        if key in seen:
-            raise ValueError(f"two objects with the same identity {key!r}")
-        seen[key] = m
-        path = file_of(m)
-        members = groups.get(path)
-        if members is None:
-            groups[path] = [m]
+        kind, namespace, name = m.kind, m.namespace, m.name
+        # Emitters produce runs of one kind in one namespace: one file, looked up once a run.
+        if last is None or kind != last[0] or namespace != last[1] or kind == "Secret":
+            _check_manifest(m, namespaces)
+            path = file_of(m)
+            members = groups.setdefault(path, [])
+            last = (kind, namespace)
+            if kind == "Secret":
+                _check_new(m, secrets)
         else:
-            members.append(m)
+            _check_body(m)
+        members.append(((kind != "ServiceAccount", name, m.api_version, kind), m))
 
     files: dict[str, str] = {}
     memo: Memo = {}  # lists shared by several bodies (a team's subjects), written once
-    for path, members in groups.items():
-        members.sort(key=lambda m: (m.kind != "ServiceAccount", m.name, m.api_version, m.kind))
-        files[path] = HEADER + dump_all((m.body for m in members), memo)
+    for path, entries in groups.items():
+        entries.sort(key=_sort_key)
+        _check_unique(entries)
+        files[path] = HEADER + dump_all((m.body for _, m in entries), memo)
 
     resources = sorted(files)
     files[KUSTOMIZATION] = HEADER + dump(

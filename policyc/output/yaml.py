@@ -209,15 +209,17 @@ class _Writer:
         inner = ind + "  "
         key_cache = _key_cache
         for k, v in d.items():
+            # The cache holds simple keys only, so a key found needs no further test (one less
+            # operation per key of every object, issue 19).
             ktext = key_cache.get(k) if type(k) is str else None
             if ktext is None:
                 ktext = _key(k)
-                if type(k) is str:
+                if ktext[-1] == "\n":  # explicit key: "? key\n" then ":" on its own line
+                    ktext = ktext + ind + ":"
+                elif type(k) is str:
                     if len(key_cache) >= _CACHE_LIMIT:
                         key_cache.clear()
                     key_cache[k] = ktext
-            if ktext[-1] == "\n":  # explicit key: "? key\n" then ":" on its own line
-                ktext = ktext + ind + ":"
             append(lead)
             lead = ind
             append(ktext)
