@@ -195,18 +195,17 @@ def _check_unique(entries: list[_Entry]) -> None:
     Every object of a file has the file's namespace; two objects of one identity (namespace,
     kind, group, name) share a file (but Secrets: `layout` checks those apart) and, sorted, sit
     in a run of one name. Only such runs, rare, need a table of identities; the rest is one
-    comparison of names already in the sort keys (no hash of every object, issue 19).
+    comparison of names already in the sort keys (no hash of every object, issue 19). A run is
+    compared alone, so many repeated names cost no scan of the whole file each.
     """
-    previous = checked = None
-    for key, _m in entries:
-        name = key[1]
-        if name == previous and name != checked:
-            seen: dict[tuple[str, str, str, str], Manifest] = {}
-            for other_key, other in entries:
-                if other_key[1] == name:
-                    _check_new(other, seen)
-            checked = name
-        previous = name
+    start, run_name = 0, None
+    for i, (key, _m) in enumerate([*entries, ((True, None, "", ""), None)]):  # a sentinel ends the last run
+        if key[1] != run_name:
+            if i - start > 1:
+                seen: dict[tuple[str, str, str, str], Manifest] = {}
+                for _, m in entries[start:i]:
+                    _check_new(m, seen)
+            start, run_name = i, key[1]
 
 
 @gc_paused
