@@ -32,6 +32,7 @@ from policyc.syntax.lower import lower
 if TYPE_CHECKING:
     from policyc.output.credentials import IssueReport
     from policyc.output.secrets import SecretsError
+    from policyc.output.tree import WriteResult
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Result:
     credentials: Credentials = NO_CREDENTIALS  # what the backends put into objects (CSR PEMs)
     issued: IssueReport | None = None  # the secrets folder: what was (or will be) written and kept
     issue_error: SecretsError | None = None  # issuing failed; the write stage raises it
+    written: WriteResult | None = None  # write: the tree written to Options.out (what the CLI reports)
     emitted: bool = False  # the emit stage ran (the program had no error)
     stopped: bool = False  # a stage found what stops the ones after it
 
@@ -181,7 +183,7 @@ def _write(result: Result, options: Options) -> None:
     if options.out is not None:
         from policyc.output.tree import layout, write_tree
 
-        write_tree(options.out, layout(result.manifests, result.files))
+        result.written = write_tree(options.out, layout(result.manifests, result.files))
 
 
 STAGES: tuple[Stage, ...] = (

@@ -61,8 +61,10 @@ def build(
     except OSError as exc:
         raise fail_usage(f"cannot write {out}: {exc.strerror or exc}") from None
     store.announce_if_created()
-    files = layout(result.manifests, result.files)
-    typer.echo(f"wrote {len(result.manifests)} objects in {len(files)} files to {shown_path(out)}/ "
+    # The count comes from the write stage: laying the tree out again serialised every object a
+    # second time (0.3 s of the command's 3.9 s of CPU at 3,000 namespaces, issue 19).
+    assert result.written is not None
+    typer.echo(f"wrote {len(result.manifests)} objects in {len(result.written.written)} files to {shown_path(out)}/ "
                f"(apply with `kubectl apply -k {shown_path(out)}`)")
     issued = result.issued
     if result.program is not None and issued is not None and (issued.written or issued.kept):

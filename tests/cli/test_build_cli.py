@@ -159,6 +159,17 @@ def test_unknown_command_is_a_usage_error(policyc: list[str]) -> None:
     assert r.returncode == 2
 
 
+def test_build_reports_the_files_it_wrote(policyc: list[str], tmp_path: Path) -> None:
+    # The count comes from the write stage (issue 19: the command no longer lays the tree out twice).
+    out = tmp_path / "out"
+    r = run([*policyc, "build", str(ARTICLE), "-o", str(out), "--secrets", str(tmp_path / "secrets")])
+    assert r.returncode == 0, r.stderr
+    written = [p for p in out.rglob("*") if p.is_file() and p.name != ".policyc-files"]
+    objects = sum(p.read_text().count("\nkind: ") + p.read_text().startswith("kind: ") for p in written
+                  if p.name != "kustomization.yaml" and p.suffix == ".yaml")
+    assert f"wrote {objects} objects in {len(written)} files to " in r.stdout, r.stdout
+
+
 def test_check_and_build_count_the_same_objects(policyc: list[str], tmp_path: Path) -> None:
     # Issue 20: `check` said 48 objects where `build` said 49 (the CSR of a certificate user is made by build).
     folder = tmp_path / "policies"
