@@ -4,14 +4,15 @@
 For each shape of bench/gen_org.py (one dimension heavy, `identity`, `all`) and each size (N
 and 10N namespaces), this builds the organisation and times, side by side in the same run:
 
-- build: the `policyc build` command in this process, after start-up (`build_command`: the
+- build: the `policyc build` command in this process, after start-up (`in_process`: the
   pipeline with the access lints on, the write, and the report of every diagnostic, written to
   /dev/null as to a terminal), against the FLOOR: PyYAML's C dumper writing the same objects into the
   same files (`yaml.dump_all(bodies_of_the_file, Dumper=yaml.CSafeDumper)` per file of the
   build's layout, each written to a new file in a new folder per namespace, `write_floor`):
   creating some 10,000 files costs the kernel time that varies from run to run on ext4 (inode
   allocation skipping recently deleted inodes), and both sides of a pair pay it;
-- check: the same without the write, against the C dumper to memory (`dump_floor`);
+- check: the `policyc check` command the same way (no write), against the C dumper to memory
+  (`dump_floor`);
 - can-i, who-can, explain (console script, a new process, `--from` the built YAML), against
   the floor of the access commands: a new interpreter loading the same YAML files with
   PyYAML's C loader (`yaml.load_all(..., Loader=yaml.CSafeLoader)`), so start-up is on both
@@ -110,29 +111,28 @@ def _proc(cmd: list[str], stdin: bytes | None = None, ok: tuple[int, ...] = (0, 
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), done.stdout
 
 
-def build_command() -> Callable[[Path, Path, Path], None]:
-    """`policyc build POLICY -o OUT --secrets SECRETS` as the console script runs it after start-up:
-    the command's click object is made once (it is start-up), each call parses the arguments and
-    runs the command, its standard output and error going to /dev/null. Timing `pipeline.run`
-    alone missed what the command does around it: it laid the tree out a second time to count
-    its files (0.3 s of 3.9 s at `grants` 3,000, mended), and it renders every warning."""
+def in_process(name: str) -> Callable[[list[str]], None]:
+    """`policyc NAME ARGS...` as the console script runs it after start-up: the command's click
+    object is made once (that is start-up), each call parses the arguments and runs the command,
+    its standard output and error going to /dev/null. Timing `pipeline.run` alone missed what the
+    commands do around it: `build` laid the tree out a second time to count its files (0.3 s of
+    3.9 s at `grants` 3,000, mended), and both render every warning."""
     import contextlib
 
     import typer
 
     from policyc.cli.main import make_app
 
-    command = typer.main.get_command(make_app("build"))
+    command = typer.main.get_command(make_app(name))
 
-    def build(policy: Path, out: Path, secrets: Path) -> None:
+    def call(args: list[str]) -> None:
         with open(os.devnull, "w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink), \
                 contextlib.redirect_stderr(sink):
-            code = command.main(["build", str(policy), "-o", str(out), "--secrets", str(secrets)],
-                                prog_name="policyc", standalone_mode=False)
+            code = command.main([name, *args], prog_name="policyc", standalone_mode=False)
         if code:
-            raise RuntimeError(f"policyc build {policy} exited {code}")
+            raise RuntimeError(f"policyc {name} {' '.join(args)} exited {code}")
 
-    return build
+    return call
 
 
 def paired(repeat: int, command: Callable[[], Any], floor: Callable[[], Any]) -> dict[str, float]:
@@ -240,21 +240,19 @@ class Org:
 
 def measure_org(org: Org, repeat: int, skip: set[str]) -> dict[str, Any]:
     """Every command on one organisation."""
-    from policyc.pipeline import compile_path
-
     rows: dict[str, Any] = {}
     access = [str(org.access_yaml / "access.yaml")]
 
-    command = build_command()
+    build_command, check_command = in_process("build"), in_process("check")
 
     def build() -> tuple[float, float]:
-        out = org.fresh()
-        return _clock(lambda: command(org.policy, out, org.scratch / "secrets"))
+        args = [str(org.policy), "-o", str(org.fresh()), "--secrets", str(org.scratch / "secrets")]
+        return _clock(lambda: build_command(args))
 
     if "build" not in skip:
         rows["build"] = paired(repeat, build, org.write_floor)
     if "check" not in skip:
-        rows["check"] = paired(repeat, lambda: _clock(lambda: compile_path(org.policy, lints=True)), org.dump_floor)
+        rows["check"] = paired(repeat, lambda: _clock(lambda: check_command([str(org.policy)])), org.dump_floor)
     team = gen_org.generate(org.namespaces, 1, org.shape)  # the first team's name, for explain
     first_team = sorted(p for p in team if p.startswith("teams/"))[0][len("teams/"):-len(".policy")]
     ns = f"{first_team}-{gen_org.APPS[0]}-dev"

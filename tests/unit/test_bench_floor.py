@@ -37,19 +37,21 @@ def test_write_floor_writes_the_builds_files(tmp_path: Path) -> None:
     assert stat.S_IMODE(os.stat(floor / sorted(written)[0]).st_mode) == 0o600
 
 
-def test_build_is_measured_as_the_command_runs(tmp_path: Path, capfd) -> None:
+def test_build_and_check_are_measured_as_the_commands_run(tmp_path: Path, capfd) -> None:
     # The command's tree (the one the floor copies) and its messages: to /dev/null, not to the table.
     commands = bench_module("commands")
     org = commands.Org(tmp_path, "mixed", 10)
-    build = commands.build_command()
+    build, check = commands.in_process("build"), commands.in_process("check")
     out = tmp_path / "cmd-out"
-    build(org.policy, out, tmp_path / "secrets")
+    build([str(org.policy), "-o", str(out), "--secrets", str(tmp_path / "secrets")])
+    check([str(org.policy)])
     assert _docs(out) == _docs(org.out)
     assert capfd.readouterr() == ("", "")
     bad = tmp_path / "bad.policy"
     bad.write_text("namespace {\n", encoding="utf-8")
-    with pytest.raises(RuntimeError, match="exited 1"):
-        build(bad, tmp_path / "bad-out", tmp_path / "secrets")
+    for command, args in ((build, ["-o", str(tmp_path / "bad-out")]), (check, [])):
+        with pytest.raises(RuntimeError, match="exited 1"):
+            command([str(bad), *args])
 
 
 def test_the_table_and_json_are_out_before_the_folder_is_removed(tmp_path: Path, monkeypatch, capsys) -> None:
