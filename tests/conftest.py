@@ -134,7 +134,13 @@ def equivalence_folders(tmp_path: Path, extra: str) -> list[Path]:
     `article` and `org` when ../shared is beside the clone."""
     spec = SHARED / "spec"  # compiled in memory only: nothing is written beside it
     out = [generated_org(tmp_path, 30, extra), REPO / "tests" / "golden" / "rbac" / "policy"]
-    return out + [spec / name for name in ("article", "org") if (spec / name).is_dir()]
+    if not spec.is_dir():
+        return out  # a clone without ../shared: the two inputs above
+    folders = [spec / name for name in ("article", "org")]
+    missing = [str(f) for f in folders if not f.is_dir()]
+    assert not missing, f"the spec beside the clone lacks {', '.join(missing)}: the comparison would omit it"
+    return out + folders
+
 
 def policyc_command() -> list[str]:
     """The installed console script (the real entry point users run)."""
