@@ -37,6 +37,7 @@ _TOKENS = re.compile(
     r"|(#[^\n]*+|[^\t \f]))"
 )
 _WORD_FULL = re.compile(WORD_RE + r"\Z")
+_BLANKS = re.compile(r"[\t \f]*+")
 
 
 # One action of a compact parse table: (state to shift to, or None to reduce; for a reduction,
@@ -122,7 +123,7 @@ def tokenize(text: str, keywords: dict[str, str], punct: dict[str, str]) -> Toke
     continues = False  # the last token was a `,`: a line break here may continue the statement
     # The indentation of the statement's first line: the blanks the text starts with, then the
     # blanks a line break token ends with (the next token starts right after it).
-    line_indent = len(text) - len(text.lstrip("\t \f"))
+    line_indent = _BLANKS.match(text).end()  # type: ignore[union-attr]  (it matches the empty string)
     get_keyword = keywords.get
     for blanks, word, newline, mark, rest in _TOKENS.findall(text):
         start = pos + len(blanks) if blanks else pos
