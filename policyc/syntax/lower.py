@@ -320,7 +320,9 @@ class _Lowerer:
                 to = c
             else:
                 where = c
-        span = self.span(node)  # one (immutable) object for every use below
+        # One (immutable) object for every use below, made whole: the access lints sort every
+        # grant by its line and column (check/access_lints.py `grant_uses`), in every build.
+        span = Span(self.name, *node.meta)
         subjects = self.subjects(to.children[0]) if to else ()
         if not subjects and team:
             subjects = (m.Subject("team", team, span),)
