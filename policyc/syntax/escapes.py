@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from policyc import model as m
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class EscapedWord(m.Word):
     """A STRING word whose token has a backslash escape: `raw` is the token as written, quotes included.
 

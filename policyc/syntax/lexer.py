@@ -37,6 +37,7 @@ _TOKENS = re.compile(
     r"|(#[^\n]*+|[^\t \f]))"
 )
 _WORD_FULL = re.compile(WORD_RE + r"\Z")
+_BLANKS = re.compile(r"[\t \f]*+")
 
 
 # One action of a compact parse table: (state to shift to, or None to reduce; for a reduction,
@@ -68,25 +69,36 @@ def can_shift(table: dict[Any, dict[str, Action]], stack: list[Any], term: str) 
     `table` is a `compact_table`. The reductions are simulated on a small overlay, so the
     stack itself is neither copied nor changed.
     """
+    return shift_reach(table, stack, term)[0]
+
+
+def shift_reach(table: dict[Any, dict[str, Action]], stack: list[Any], term: str) -> tuple[bool, int]:
+    """`can_shift`, and how many states from the top of `stack` its answer read (the answer is
+    the same for any stack that ends with those states)."""
     depth = len(stack)  # the simulated stack is stack[:depth] + pushed
+    reach = 1  # the top state is read first
     pushed: list[Any] = []
     state = stack[-1]
     while True:
         action = table[state].get(term)
         if action is None:
-            return False
+            return False, reach
         target, size, origin, _ = action
         if target is not None:
-            return True
+            return True, reach
         if size >= len(pushed):
             depth -= size - len(pushed)
             pushed.clear()
         elif size:
             del pushed[-size:]
-        top = pushed[-1] if pushed else stack[depth - 1]
+        if pushed:
+            top = pushed[-1]
+        else:
+            top = stack[depth - 1]
+            reach = max(reach, len(stack) - depth + 1)
         goto = table[top].get(origin)
         if goto is None:
-            return False
+            return False, reach
         state = goto[0]
         pushed.append(state)
 
@@ -107,48 +119,42 @@ def tokenize(text: str, keywords: dict[str, str], punct: dict[str, str]) -> Toke
     """
     out: list[RawToken] = []
     append = out.append
-    pos, line, line_start = 0, 1, 0
+    pos, line, base = 0, 1, -1  # `base`: the offset before the line's first character (a column is offset - base)
     continues = False  # the last token was a `,`: a line break here may continue the statement
-    line_indent, at_line_start = 0, True  # indentation of the statement's first line
+    # The indentation of the statement's first line: the blanks the text starts with, then the
+    # blanks a line break token ends with (the next token starts right after it).
+    line_indent = _BLANKS.match(text).end()  # type: ignore[union-attr]  (it matches the empty string)
     get_keyword = keywords.get
     for blanks, word, newline, mark, rest in _TOKENS.findall(text):
         start = pos + len(blanks) if blanks else pos
         if word:
-            n = len(word)
-            end = start + n
-            col = start - line_start + 1
-            if at_line_start:
-                line_indent, at_line_start = col - 1, False
-            append(("WORD", word, (line, col, line, col + n, start, end), get_keyword(word)))
+            end = start + len(word)
+            append(("WORD", word, (line, start - base, line, end - base, start, end), get_keyword(word)))
             continues = False
         elif newline:
             end = start + len(newline)
             newlines = newline.count("\n")
-            col = start - line_start + 1
-            line_start = start + newline.rfind("\n") + 1
-            place = (line, col, line + newlines, end - line_start + 1, start, end)
+            col = start - base
+            base = start + newline.rfind("\n")
+            place = (line, col, line + newlines, end - base, start, end)
             line += newlines
             # A line that ends with a comma goes on when the next line is indented deeper than
             # the statement's first line (a long list, wrapped), with no comment or blank line
             # in the break; otherwise the line ends there, as before.
-            if not (continues and newlines == 1 and "#" not in newline and end - line_start > line_indent):
-                at_line_start = True
+            if not (continues and newlines == 1 and "#" not in newline and end - base > line_indent + 1):
+                line_indent = end - base - 1
                 append(("_NL", newline, place, None))
             continues = False
         elif mark:
-            n = len(mark)
-            end = start + n
-            col = start - line_start + 1
-            if at_line_start:
-                line_indent, at_line_start = col - 1, False
+            end = start + len(mark)
             kind = punct.get(mark, "STRING")
-            append((kind, mark, (line, col, line, col + n, start, end), None))
+            append((kind, mark, (line, start - base, line, end - base, start, end), None))
             continues = kind == "COMMA"
         elif rest[0] == "#":  # an end-of-line comment
             end = start + len(rest)
             continues = False  # no comment inside a wrapped list: fmt keeps them
         else:
-            return Tokens(out, UnexpectedCharacters(text, start, line, start - line_start + 1,
+            return Tokens(out, UnexpectedCharacters(text, start, line, start - base,
                                                     allowed={"WORD", "STRING"}))
         pos = end
     return Tokens(out, None)

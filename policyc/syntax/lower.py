@@ -11,8 +11,9 @@ from lark.exceptions import UnexpectedInput
 from policyc import model as m
 from policyc.diagnostics import Diagnostic, error
 from policyc.gcpause import gc_paused
+from policyc.model.nodes import placed_word
 from policyc.rules import ERROR, Rule, register
-from policyc.source import SourceFile, Span
+from policyc.source import SourceFile, Span, span_at
 from policyc.syntax.errors import syntax_diagnostic
 from policyc.syntax.escapes import EscapedWord
 from policyc.syntax.lexer import RawToken
@@ -84,22 +85,21 @@ class _Lowerer:
         meta = node.meta
         if meta is None:  # a node without tokens
             return self.src.span(0, 0)
-        return Span(self.name, *meta)
+        return span_at(self.name, meta)
 
     def word(self, tok: RawToken) -> m.Word:
-        """The word of a `name` node (its token)."""
+        """The word of a `name` node (its token); its Span is made when first read (`placed_word`)."""
         kind, value, place, _ = tok
-        span = Span(self.name, *place)
         if kind != "STRING":  # `_text` in line: a WORD is its text
-            return m.Word(value, span)
+            return placed_word(value, self.name, place)
         if "\\" in value:  # positions in the value differ from the source's
-            return EscapedWord(unquote(value), span, value)
-        return m.Word(unquote(value), span)
+            return EscapedWord(unquote(value), span_at(self.name, place), value)
+        return placed_word(unquote(value), self.name, place)
 
     def words(self, node: Node) -> tuple[m.Word, ...]:
         """The words of a list of `name` nodes; a bare WORD's in line (`word` is a call per word)."""
-        file, word, new_word = self.name, self.word, m.Word
-        return tuple([new_word(tok[1], Span(file, *tok[2])) if tok[0] == "WORD" else word(tok)
+        file, word = self.name, self.word
+        return tuple([placed_word(tok[1], file, tok[2]) if tok[0] == "WORD" else word(tok)
                       for tok in node.children])
 
     def setting(self, node: Node) -> m.Setting:
@@ -112,7 +112,7 @@ class _Lowerer:
             children = sub.children
             kind = children[0][1]  # the keyword token's text
             name = _text(children[1]) if len(children) > 1 else ""
-            out.append(m.Subject(kind, name, Span(file, *sub.meta)))  # `span` in line: a subject has tokens
+            out.append(m.Subject(kind, name, span_at(file, sub.meta)))  # `span` in line: a subject has tokens
         return tuple(out)
 
     def rule(self, node: Node) -> m.Rule:
@@ -301,9 +301,8 @@ class _Lowerer:
             )
         line, col, end_line, end_col, start, end = node[2]
         name, n = self.name, len(key)
-        value_span = Span(name, line, col + n + 1, end_line, end_col, start + n + 1, end)
-        key_span = Span(name, line, col, line, col + n, start, start + n)
-        return m.Word(key, key_span), m.Word(value, value_span)
+        return (placed_word(key, name, (line, col, line, col + n, start, start + n)),
+                placed_word(value, name, (line, col + n + 1, end_line, end_col, start + n + 1, end)))
 
     def _psp_decl(self, node: Node) -> None:
         name = self.word(node.children[0])
@@ -321,7 +320,9 @@ class _Lowerer:
                 to = c
             else:
                 where = c
-        span = self.span(node)  # one (immutable) object for every use below
+        # One (immutable) object for every use below, made whole: the access lints sort every
+        # grant by its line and column (check/access_lints.py `grant_uses`), in every build.
+        span = Span(self.name, *node.meta)
         subjects = self.subjects(to.children[0]) if to else ()
         if not subjects and team:
             subjects = (m.Subject("team", team, span),)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from itertools import chain
 from typing import Any
@@ -25,7 +25,7 @@ from typing import Any
 from lark import Lark, Token, Tree
 from lark.parse_tree_builder import ChildFilterLALR_NoPlaceholders, ParseTreeBuilder
 
-from policyc.syntax.lexer import Place, PolicyLexer, RawToken, can_shift, compact_table, tokenize
+from policyc.syntax.lexer import Place, PolicyLexer, RawToken, compact_table, shift_reach, tokenize
 
 
 @functools.cache
@@ -77,6 +77,7 @@ class _Tables:
     end: Any
     keywords: dict[str, str]
     punct: dict[str, str]
+    shifts_memo: dict[tuple[Any, ...], bool] = field(default_factory=dict)  # `_keyword_shifts`' answers
 
 
 # The end-of-input token fed after the last one (never shifted, so its position is unused).
@@ -238,10 +239,28 @@ def _build(origin: str, callback: Any) -> Build:
     return (None if origin.startswith("_") else str(callback.args[0])), include
 
 
+_REACH = 6  # `_keyword_shifts` remembers answers that read at most this many states
+_MEMO_SIZE = 4096  # and never more of them than this (a pathological text only simulates each time)
+
+
+def _keyword_shifts(memo: dict[tuple[Any, ...], bool], states: dict[Any, dict[str, Any]], stack: list[Any],
+                    keyword: str) -> bool:
+    """`lexer.can_shift` (the keyword test when the keyword's action reduces), remembered in `memo`
+    by the keyword and the top states the answer read: a few dozen keys in a whole organisation,
+    for tens of thousands of questions (a simulation costs about 0.5 us, a lookup a fifth of that)."""
+    key = (keyword, *stack[-_REACH:])
+    known = memo.get(key)
+    if known is None:
+        known, reach = shift_reach(states, stack, keyword)
+        if reach <= _REACH and len(memo) < _MEMO_SIZE:
+            memo[key] = known
+    return known
+
+
 def _fast_parse(text: str) -> Node:
     """Parse `text` (ending in a newline) with the LALR table; _SyntaxError on bad input."""
     t = _tables()
-    states, gotos, end_state = t.states, t.gotos, t.end
+    states, gotos, end_state, shifts_memo = t.states, t.gotos, t.end, t.shifts_memo
     new_node = object.__new__
     stack: list[Any] = [t.start]
     values: list[Any] = []
@@ -256,7 +275,7 @@ def _fast_parse(text: str) -> Node:
         # lexer.scan's keyword test, its first step in line (most words decide there); a keyword's
         # action is the one looked up to decide it
         if keyword is not None and (action := row.get(keyword)) is not None and (
-                action[0] is not None or can_shift(states, stack, keyword)):
+                action[0] is not None or _keyword_shifts(shifts_memo, states, stack, keyword)):
             kind = keyword
         else:
             action = row.get(kind)
