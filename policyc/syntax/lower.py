@@ -299,10 +299,17 @@ class _Lowerer:
             self.diags.append(
                 error("PC010", f"label `{w.text}` has no value", w.span, "write labels as `key=value`")
             )
-        line, col, end_line, end_col, start, end = node[2]
+        kind, written, place, _ = node
         name, n = self.name, len(key)
+        if kind == "STRING" and "\\" in written:
+            # Escapes: a column of the value is not a column of the source; both words point at
+            # the whole quoted label rather than at a wrong part of it.
+            return placed_word(key, name, place), placed_word(value, name, place)
+        line, col, end_line, end_col, start, end = place
+        quote = 1 if kind == "STRING" else 0  # the key starts after the opening quote, the value ends before the last
+        col, start = col + quote, start + quote
         return (placed_word(key, name, (line, col, line, col + n, start, start + n)),
-                placed_word(value, name, (line, col + n + 1, end_line, end_col, start + n + 1, end)))
+                placed_word(value, name, (line, col + n + 1, end_line, end_col - quote, start + n + 1, end - quote)))
 
     def _psp_decl(self, node: Node) -> None:
         name = self.word(node.children[0])
