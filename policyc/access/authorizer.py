@@ -628,11 +628,23 @@ class AccessModel:
         key = (ref.kind, ref.namespace, ref.name, s)
         granted = self._granted.get(key)
         if granted is None:
-            role = self.roles.get(b.role)
+            rr = b.role
+            role = self._roles_by_fields().get((rr.kind, rr.namespace, rr.name))
             if role is None:
                 return None
             granted = self._granted[key] = Granted(b, role, s)
         return granted
+
+    def _roles_by_fields(self) -> dict[tuple[str, str, str], RoleObj]:
+        """`self.roles` keyed by each reference's fields (what ObjRef's equality compares), hashed
+        and compared in C: a binding's role reference is another ObjRef than the role's own, so
+        `roles.get(b.role)` hashes and compares in Python (once per binding and subject; issue 19).
+        Made once per `roles` dict (kept with it)."""
+        entry = self.__dict__.get("_roles_fields")
+        if entry is None or entry[0] is not self.roles:
+            entry = self.__dict__["_roles_fields"] = (
+                self.roles, {(ref.kind, ref.namespace, ref.name): role for ref, role in self.roles.items()})
+        return entry[1]  # type: ignore[no-any-return]
 
     def who_can(self, request: Request) -> list[WhoCan]:
         """Every subject of a binding that allows the request, with the reason (sorted).
@@ -686,12 +698,17 @@ def group_member(group: str) -> UserInfo:
     Members of any group but `system:unauthenticated` are authenticated; members of a service
     account group are service accounts and so also in `system:serviceaccounts`.
     """
+    return UserInfo("", member_groups(group))
+
+
+def member_groups(group: str) -> tuple[str, ...]:
+    """`group_member(group).groups`, without making the user (the groups of `everyone`)."""
     groups = [group]
     if group.startswith(ALL_SERVICE_ACCOUNTS + ":"):
         groups.append(ALL_SERVICE_ACCOUNTS)
     if group != UNAUTHENTICATED:
         groups.append(AUTHENTICATED)
-    return UserInfo("", tuple(dict.fromkeys(groups)))
+    return tuple(dict.fromkeys(groups))
 
 
 __all__ = [
@@ -703,6 +720,7 @@ __all__ = [
     "RuleIndex",
     "WhoCan",
     "group_member",
+    "member_groups",
     "name_key",
     "superuser_reason",
 ]

@@ -515,7 +515,9 @@ def blocks_line_up(mine: tuple[Block, ...] | list[Block], theirs: tuple[Block, .
             continue
         if len(a.segments) != len(b.segments):
             return False
-        for (sa, _ra, pa), (sb, _rb, pb) in zip(a.segments, b.segments, strict=True):
-            if sa != sb or len(pa) != len(pb):
+        # A segment holds one permission per rule (`Segment`): the rules' tuples are counted, in
+        # C, rather than the permissions (a binding's `Granted` counts in Python).
+        for (sa, ra, _pa), (sb, rb, _pb) in zip(a.segments, b.segments, strict=True):
+            if sa != sb or len(ra) != len(rb):
                 return False
     return True
