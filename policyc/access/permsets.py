@@ -323,25 +323,40 @@ class PermissionSets:
         may key what they derive from them by id."""
         out = blk.scopes
         if out is None:
+            # Interned: a summary of one scope (most) by its pair, hashed in C; others by their items.
+            single: dict[tuple[str | None, frozenset[str] | None], dict[str | None, frozenset[str] | None]] = (
+                self.__dict__.setdefault("_scope_singles", {}))
+            interned = self.__dict__.setdefault("_scope_summaries", {})
+            segments = blk.segments
+            out = {}
+            if len(segments) == 1:
+                # One scope: every summary is a single (the dict made only for a pair not met yet).
+                scope, rules, _perms = segments[0]
+                for k, names in self._rule_names(rules, scope is None).items():
+                    found = single.get((scope, names))
+                    if found is None:
+                        found = single[scope, names] = {scope: names}
+                    out[k] = found
+                blk.scopes = out
+                return out
             acc: dict[int, dict[str | None, frozenset[str] | None]] = {}
-            for scope, rules, _perms in blk.segments:
+            for scope, rules, _perms in segments:
                 for need_id, names in self._rule_names(rules, scope is None).items():
-                    where = acc.setdefault(need_id, {})
-                    if scope in where:
+                    where = acc.get(need_id)
+                    if where is None:
+                        acc[need_id] = {scope: names}
+                    elif scope in where:
                         was = where[scope]
                         where[scope] = None if was is None or names is None else was | names
                     else:
                         where[scope] = names
-            # Interned: a summary of one scope (most) by its pair, hashed in C; others by their items.
-            single = self.__dict__.setdefault("_scope_singles", {})
-            interned = self.__dict__.setdefault("_scope_summaries", {})
-            out = blk.scopes = {}
             for k, where in acc.items():
                 if len(where) == 1:
                     pair = next(iter(where.items()))
                     out[k] = single.setdefault(pair, where)
                 else:
                     out[k] = interned.setdefault(frozenset(where.items()), where)
+            blk.scopes = out
         return out
 
     def _rule_names(self, rules: tuple[PolicyRule, ...], cluster: bool) -> dict[int, frozenset[str] | None]:
