@@ -98,8 +98,9 @@ class PermissionSets:
         self._bound: dict[UserInfo, list[tuple[BindingObj, RbacSubject]]] = {}
         # Per tuple of groups: their blocks with each first rank, the ranks, the blocks alone.
         self._group_blocks: dict[tuple[str, ...], _GroupCut] = {}
-        self._user_blocks: dict[UserInfo, tuple[Block, ...]] = {}
-        self._own: dict[UserInfo, tuple[dict[int, Ranked], tuple[int, ...]]] = {}
+        # By the user's (name, groups): UserInfo's fields, hashed in C.
+        self._user_blocks: dict[tuple[str, tuple[str, ...]], tuple[Block, ...]] = {}
+        self._own: dict[tuple[str, tuple[str, ...]], tuple[dict[int, Ranked], tuple[int, ...]]] = {}
         self._one_group_cut: dict[str, list[tuple[int, Block]]] = {}
         self._blocks: dict[Any, Block] = {}
         # Requirements by the resources a rule must name to satisfy them: `*`, the resource (with
@@ -131,9 +132,14 @@ class PermissionSets:
     def own(self, user: UserInfo) -> tuple[dict[int, Ranked], tuple[int, ...]]:
         """`AccessModel.own_ranked`, once per user (do not change what is returned): the ranks
         are `ranked(user)[1]`, without merging the user's bindings with its groups'."""
-        out = self._own.get(user)
+        return self._own_of(user, (user.name, user.groups))
+
+    def _own_of(self, user: UserInfo, key: tuple[str, tuple[str, ...]]) -> tuple[dict[int, Ranked], tuple[int, ...]]:
+        # By the user's fields (what UserInfo's equality compares), hashed in C: a UserInfo hashes
+        # in Python, and every identity's user is looked up here and in `user_blocks`.
+        out = self._own.get(key)
         if out is None:
-            out = self._own[user] = self.model.own_ranked(user)
+            out = self._own[key] = self.model.own_ranked(user)
         return out
 
     def bound(self, user: UserInfo) -> list[tuple[BindingObj, RbacSubject]]:
@@ -154,21 +160,22 @@ class PermissionSets:
         binding's rank, unless one of them took a binding from a group (a binding that names
         both, the user first): then the whole list is cut again (issue 19).
         """
-        out = self._user_blocks.get(user)
+        key = (user.name, user.groups)  # the user's fields (`_own_of`)
+        out = self._user_blocks.get(key)
         if out is not None:
             return out
-        own, mine = self.own(user)
+        own, mine = self._own_of(user, key)
         group = self._group_blocks.get(user.groups)
         if group is None:
             group = self._group_blocks[user.groups] = self._group_cut(user.groups)
         if not mine:  # its groups' blocks alone: one tuple for every such user of the groups
-            out = self._user_blocks[user] = group[2]
+            out = self._user_blocks[key] = group[2]
             return out
         if group[1].isdisjoint(mine):
             cut = sorted([*group[0], *self._cut([own[r] for r in mine])], key=_first_rank)
         else:
             cut = self._cut(self.ranked(user)[0])
-        out = self._user_blocks[user] = tuple([blk for _rank, blk in cut])
+        out = self._user_blocks[key] = tuple([blk for _rank, blk in cut])
         return out
 
     def _group_cut(self, groups: tuple[str, ...]) -> _GroupCut:
@@ -205,20 +212,21 @@ class PermissionSets:
         if not entries:
             return []
         first = entries[0][2]
-        by_subject: dict[RbacSubject, list[Ranked]]
+        runs: Any
         if all(e[2] is first for e in entries):  # one subject (a user's own bindings, mostly)
-            by_subject = {first: entries}
+            runs = ((first, entries),)  # as the dict below would give, without hashing the subject
         else:
-            by_subject = {}
+            by_subject: dict[RbacSubject, list[Ranked]] = {}
             for e in entries:
                 by_subject.setdefault(e[2], []).append(e)
+            runs = by_subject.items()
         out = []
-        for s, es in by_subject.items():
+        granted_of = self.model.granted
+        for s, es in runs:
             key = ("bound", s, tuple([e[0] for e in es]))
             blk = self._blocks.get(key)
             if blk is None:
                 segments = []
-                granted_of = self.model.granted
                 for _rank, b, _s in es:
                     granted = granted_of(b, s)
                     # Not empty (`Granted.rules`, without a Python-level `len`): the role's own
