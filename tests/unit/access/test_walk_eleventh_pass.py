@@ -8,7 +8,9 @@
 - `blocks_line_up` counts a segment's rules rather than its permissions (one per rule);
 - a guard's plan leaves out exactly the excepted keys (its names tested first): a subject of
   another kind of the same name stays;
-- a class's target counts (a plain dict counted in C) are those `Counter` gives, in its order.
+- a class's target counts (a plain dict counted in C) are those `Counter` gives, in its order;
+- the model's bindings by subject and scope (what `authorize` reads) are made when first asked,
+  every binding's subjects in order.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from policyc.access.guards import _Condensation
 from policyc.access.objects import ObjRef
 from policyc.access.permsets import Block, blocks_line_up
 from policyc.access.policy import everyone
-from policyc.access.request import UserInfo
+from policyc.access.request import Request, UserInfo
 from policyc.k8s.rules import PolicyRule
 
 AUTH, UNAUTH, SAS = "system:authenticated", "system:unauthenticated", "system:serviceaccounts"
@@ -191,3 +193,33 @@ def test_class_target_counts_are_counters(tmp_path: Path) -> None:
                 want[item] += 1  # type: ignore[index]
         assert list(cls._counts.items()) == list(want.items()), cls.rep
         assert not any(type(i) is _Fan for i in items)
+
+
+def test_scoped_tables_made_when_asked_are_every_binding_by_subject_and_scope() -> None:
+    objs = [
+        {"kind": "ClusterRole", "metadata": {"name": "r"}, "rules": [{"apiGroups": [""], "resources": ["pods"],
+                                                                      "verbs": ["get"]}]},
+        {"kind": "ClusterRoleBinding", "metadata": {"name": "crb"}, "roleRef": {"kind": "ClusterRole", "name": "r"},
+         "subjects": [{"kind": "Group", "name": "devs"}, {"kind": "User", "name": "alice"}]},
+        {"kind": "RoleBinding", "metadata": {"name": "rb", "namespace": "ns1"},
+         "roleRef": {"kind": "ClusterRole", "name": "r"},
+         "subjects": [{"kind": "User", "name": "alice"}, {"kind": "ServiceAccount", "name": "app"},
+                      {"kind": "User", "name": "alice"}]},
+        {"kind": "RoleBinding", "metadata": {"name": "rb2", "namespace": "ns2"},
+         "roleRef": {"kind": "ClusterRole", "name": "r"}, "subjects": [{"kind": "Group", "name": "devs"}]},
+    ]
+    model = AccessModel.from_objects(objs, bootstrap=False)
+    assert model._scoped is None  # not made by the model itself
+    want: tuple[dict, dict, dict] = ({}, {}, {})
+    for b in model.bindings:
+        for k, s in enumerate(b.subjects):
+            which, key = ((0, s.name) if s.kind == "User" else (1, s.name) if s.kind == "Group"
+                          else (2, (s.namespace, s.name)))
+            want[which].setdefault(key, {}).setdefault(b.scope, []).append((b, s, k))
+    assert (model._scoped_user, model._scoped_group, model._scoped_sa) == want
+    assert list(model._scoped_user["alice"]) == [None, "ns1"]
+    assert [k for _b, _s, k in model._scoped_user["alice"]["ns1"]] == [0, 2]
+    # What `authorize` reads: alice may get pods everywhere (cluster-wide); the account in ns1 only.
+    pods = Request("get", "", "pods", "", "", "ns2")
+    assert model.authorize(UserInfo("alice", ()), pods).allowed
+    assert not model.authorize(UserInfo("system:serviceaccount:ns1:app", ()), pods).allowed
