@@ -292,7 +292,7 @@ class AccessModel:
         self._by_user: dict[str, list[tuple[BindingObj, RbacSubject]]] = defaultdict(list)
         self._by_group: dict[str, list[tuple[BindingObj, RbacSubject]]] = defaultdict(list)
         self._by_sa: dict[tuple[str, str], list[tuple[BindingObj, RbacSubject]]] = defaultdict(list)
-        self._by_role: dict[ObjRef, list[BindingObj]] = defaultdict(list)
+        self._role_bindings: dict[ObjRef, list[BindingObj]] | None = None  # `_by_role`, made when asked
         # The same by scope (`_scoped_user`, `_scoped_group`, `_scoped_sa`) are made when `authorize`
         # first asks (a build's guards and lints never do).
         self._scoped: _ScopedTables | None = None
@@ -322,15 +322,13 @@ class AccessModel:
         self.provenance: Any = None
 
     def _index_bindings(self) -> None:
-        """The bindings by role and by subject. One pass over every subject of every binding
+        """The bindings by subject. One pass over every subject of every binding
         (hundreds of thousands in a large policy): the indexes are locals. Where each subject of a
         tuple of subjects goes is found once per tuple object: a compiled team's bindings share one
         (check/grants.py `_sorted_subjects`)."""
-        by_role = self._by_role
         plans: dict[int, tuple[tuple[RbacSubject, ...], list[tuple[list[tuple[BindingObj, RbacSubject]],
                                                                      RbacSubject]]]] = {}
         for b in self.bindings:
-            by_role[b.role].append(b)
             subjects = b.subjects
             plan = plans.get(id(subjects))
             if plan is None or plan[0] is not subjects:  # the entry keeps its tuple: ids are not reused
@@ -382,6 +380,18 @@ class AccessModel:
                         entries = scoped[scope] = []
                     entries.append((b, s, k))
             out = self._scoped = (users, groups, sas)
+        return out
+
+    @property
+    def _by_role(self) -> dict[ObjRef, list[BindingObj]]:
+        """The bindings of each role, in `bindings` order (made on the first question: keyed by
+        ObjRef, which hashes and compares in Python, and only the editor and `who-can` ask)."""
+        out = self._role_bindings
+        if out is None:
+            out = defaultdict(list)
+            for b in self.bindings:
+                out[b.role].append(b)
+            self._role_bindings = out
         return out
 
     @property

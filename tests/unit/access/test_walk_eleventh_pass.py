@@ -9,8 +9,8 @@
 - a guard's plan leaves out exactly the excepted keys (its names tested first): a subject of
   another kind of the same name stays;
 - a class's target counts (a plain dict counted in C) are those `Counter` gives, in its order;
-- the model's bindings by subject and scope (what `authorize` reads) are made when first asked,
-  every binding's subjects in order.
+- the model's bindings by subject and scope (what `authorize` reads) and by role are made when
+  first asked, every binding's subjects in order.
 """
 
 from __future__ import annotations
@@ -209,7 +209,13 @@ def test_scoped_tables_made_when_asked_are_every_binding_by_subject_and_scope() 
          "roleRef": {"kind": "ClusterRole", "name": "r"}, "subjects": [{"kind": "Group", "name": "devs"}]},
     ]
     model = AccessModel.from_objects(objs, bootstrap=False)
-    assert model._scoped is None  # not made by the model itself
+    assert model._scoped is None and model._role_bindings is None  # not made by the model itself
+    roles: dict = {}
+    for b in model.bindings:
+        roles.setdefault(b.role, []).append(b)
+    assert model._by_role == roles and [b.ref.name for b in model.bindings_of_role(ObjRef("ClusterRole", "", "r"))] \
+        == ["crb", "rb", "rb2"]
+    assert model.bindings_of_role(ObjRef("ClusterRole", "", "other")) == []
     want: tuple[dict, dict, dict] = ({}, {}, {})
     for b in model.bindings:
         for k, s in enumerate(b.subjects):
