@@ -292,10 +292,11 @@ class AccessModel:
         self._by_user: dict[str, list[tuple[BindingObj, RbacSubject]]] = defaultdict(list)
         self._by_group: dict[str, list[tuple[BindingObj, RbacSubject]]] = defaultdict(list)
         self._by_sa: dict[tuple[str, str], list[tuple[BindingObj, RbacSubject]]] = defaultdict(list)
-        self._role_bindings: dict[ObjRef, list[BindingObj]] | None = None  # `_by_role`, made when asked
+        # Indexes made when first asked (`_by_role`, `_scoped_tables`), in a dict that the model's
+        # copies share (policy.py's reused models), as they share the indexes made here.
+        self._lazy: dict[str, Any] = {}
         # The same by scope (`_scoped_user`, `_scoped_group`, `_scoped_sa`) are made when `authorize`
         # first asks (a build's guards and lints never do).
-        self._scoped: _ScopedTables | None = None
         self._index_bindings()
         self._who_index: RuleIndex | None = None  # every rule, for who_can: built on its first question
         sas = set(serviceaccounts)
@@ -355,7 +356,7 @@ class AccessModel:
         its index in the binding: by user name, group name and service account, in the order of
         `_index_bindings`' pass (made on the first question: the same pass, each binding's scope
         read once and each tuple of subjects planned once)."""
-        out = self._scoped
+        out: _ScopedTables | None = self._lazy.get("scoped")
         if out is None:
             users: dict[str, dict[str | None, list[tuple[BindingObj, RbacSubject, int]]]] = {}
             groups: dict[str, dict[str | None, list[tuple[BindingObj, RbacSubject, int]]]] = {}
@@ -379,19 +380,19 @@ class AccessModel:
                     if entries is None:
                         entries = scoped[scope] = []
                     entries.append((b, s, k))
-            out = self._scoped = (users, groups, sas)
+            out = self._lazy["scoped"] = (users, groups, sas)
         return out
 
     @property
     def _by_role(self) -> dict[ObjRef, list[BindingObj]]:
         """The bindings of each role, in `bindings` order (made on the first question: keyed by
         ObjRef, which hashes and compares in Python, and only the editor and `who-can` ask)."""
-        out = self._role_bindings
+        out: dict[ObjRef, list[BindingObj]] | None = self._lazy.get("by_role")
         if out is None:
             out = defaultdict(list)
             for b in self.bindings:
                 out[b.role].append(b)
-            self._role_bindings = out
+            self._lazy["by_role"] = out
         return out
 
     @property

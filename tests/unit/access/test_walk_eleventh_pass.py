@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from pathlib import Path
 
@@ -209,7 +210,8 @@ def test_scoped_tables_made_when_asked_are_every_binding_by_subject_and_scope() 
          "roleRef": {"kind": "ClusterRole", "name": "r"}, "subjects": [{"kind": "Group", "name": "devs"}]},
     ]
     model = AccessModel.from_objects(objs, bootstrap=False)
-    assert model._scoped is None and model._role_bindings is None  # not made by the model itself
+    assert not model._lazy  # not made by the model itself
+    copied = copy.copy(model)  # a reused model's copy (access/policy.py) shares what either makes
     roles: dict = {}
     for b in model.bindings:
         roles.setdefault(b.role, []).append(b)
@@ -223,6 +225,7 @@ def test_scoped_tables_made_when_asked_are_every_binding_by_subject_and_scope() 
                           else (2, (s.namespace, s.name)))
             want[which].setdefault(key, {}).setdefault(b.scope, []).append((b, s, k))
     assert (model._scoped_user, model._scoped_group, model._scoped_sa) == want
+    assert copied._scoped_user is model._scoped_user and copied._by_role is model._by_role
     assert list(model._scoped_user["alice"]) == [None, "ns1"]
     assert [k for _b, _s, k in model._scoped_user["alice"]["ns1"]] == [0, 2]
     # What `authorize` reads: alice may get pods everywhere (cluster-wide); the account in ns1 only.
