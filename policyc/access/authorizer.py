@@ -687,10 +687,10 @@ class AccessModel:
         """`self.roles` keyed by each reference's fields (what ObjRef's equality compares), hashed
         and compared in C: a binding's role reference is another ObjRef than the role's own, so
         `roles.get(b.role)` hashes and compares in Python (once per binding and subject; issue 19).
-        Made once per `roles` dict (kept with it)."""
-        entry = self.__dict__.get("_roles_fields")
+        Made once per `roles` dict (kept with it, where the model's copies share it: `_lazy`)."""
+        entry = self._lazy.get("roles_fields")
         if entry is None or entry[0] is not self.roles:
-            entry = self.__dict__["_roles_fields"] = (
+            entry = self._lazy["roles_fields"] = (
                 self.roles, {(ref.kind, ref.namespace, ref.name): role for ref, role in self.roles.items()})
         return entry[1]  # type: ignore[no-any-return]
 
