@@ -250,10 +250,10 @@ class _IndexedRole:
 Ranked = tuple[int, BindingObj, RbacSubject]
 
 
-# Where `_index_bindings` puts one subject of a binding: its list by name, its table by scope, the
-# subject and its index in the binding's subjects.
-_Slot = tuple[list[tuple[BindingObj, RbacSubject]], dict[str | None, list[tuple[BindingObj, RbacSubject, int]]],
-              RbacSubject, int]
+# The bindings by scope per user name, group name and service account (`AccessModel._scoped_tables`).
+_ScopedTables = tuple[dict[str, dict[str | None, list[tuple[BindingObj, RbacSubject, int]]]],
+                      dict[str, dict[str | None, list[tuple[BindingObj, RbacSubject, int]]]],
+                      dict[tuple[str, str], dict[str | None, list[tuple[BindingObj, RbacSubject, int]]]]]
 
 
 def _ref_key(b: BindingObj) -> tuple[str, str, str]:
@@ -292,11 +292,11 @@ class AccessModel:
         self._by_user: dict[str, list[tuple[BindingObj, RbacSubject]]] = defaultdict(list)
         self._by_group: dict[str, list[tuple[BindingObj, RbacSubject]]] = defaultdict(list)
         self._by_sa: dict[tuple[str, str], list[tuple[BindingObj, RbacSubject]]] = defaultdict(list)
-        self._by_role: dict[ObjRef, list[BindingObj]] = defaultdict(list)
-        # The same, by scope (None: ClusterRoleBindings), with the subject's index in the binding.
-        self._scoped_user: dict[str, dict[str | None, list[tuple[BindingObj, RbacSubject, int]]]] = {}
-        self._scoped_group: dict[str, dict[str | None, list[tuple[BindingObj, RbacSubject, int]]]] = {}
-        self._scoped_sa: dict[tuple[str, str], dict[str | None, list[tuple[BindingObj, RbacSubject, int]]]] = {}
+        # Indexes made when first asked (`_by_role`, `_scoped_tables`), in a dict that the model's
+        # copies share (policy.py's reused models), as they share the indexes made here.
+        self._lazy: dict[str, Any] = {}
+        # The same by scope (`_scoped_user`, `_scoped_group`, `_scoped_sa`) are made when `authorize`
+        # first asks (a build's guards and lints never do).
         self._index_bindings()
         self._who_index: RuleIndex | None = None  # every rule, for who_can: built on its first question
         sas = set(serviceaccounts)
@@ -323,41 +323,89 @@ class AccessModel:
         self.provenance: Any = None
 
     def _index_bindings(self) -> None:
-        """The bindings by role and by subject (with and without scope). One pass over every
-        subject of every binding (hundreds of thousands in a large policy): the indexes are locals
-        and a binding's scope is read once, not once per subject. Where each subject of a tuple of
-        subjects goes is found once per tuple object: a compiled team's bindings share one
+        """The bindings by subject. One pass over every subject of every binding
+        (hundreds of thousands in a large policy): the indexes are locals. Where each subject of a
+        tuple of subjects goes is found once per tuple object: a compiled team's bindings share one
         (check/grants.py `_sorted_subjects`)."""
-        by_role = self._by_role
-        plans: dict[int, tuple[tuple[RbacSubject, ...], list[_Slot]]] = {}
+        plans: dict[int, tuple[tuple[RbacSubject, ...], list[tuple[list[tuple[BindingObj, RbacSubject]],
+                                                                     RbacSubject]]]] = {}
         for b in self.bindings:
-            by_role[b.role].append(b)
-            scope = b.scope
             subjects = b.subjects
             plan = plans.get(id(subjects))
             if plan is None or plan[0] is not subjects:  # the entry keeps its tuple: ids are not reused
                 plan = plans[id(subjects)] = (subjects, self._slots(subjects))
-            for named, scoped, s, k in plan[1]:
+            for named, s in plan[1]:
                 named.append((b, s))
-                entries = scoped.get(scope)
-                if entries is None:
-                    entries = scoped[scope] = []
-                entries.append((b, s, k))
 
-    def _slots(self, subjects: tuple[RbacSubject, ...]) -> list[_Slot]:
-        """Per subject, its list in `_by_user`, `_by_group` or `_by_sa`, its table in the scoped
-        index of the same kind, the subject and its index in the binding."""
-        out: list[_Slot] = []
-        for k, s in enumerate(subjects):
+    def _slots(self, subjects: tuple[RbacSubject, ...]) -> list[tuple[list[tuple[BindingObj, RbacSubject]],
+                                                                      RbacSubject]]:
+        """Per subject, its list in `_by_user`, `_by_group` or `_by_sa`, and the subject."""
+        out: list[tuple[list[tuple[BindingObj, RbacSubject]], RbacSubject]] = []
+        for s in subjects:
             kind = s.kind
             if kind == "User":
-                out.append((self._by_user[s.name], self._scoped_user.setdefault(s.name, {}), s, k))
+                out.append((self._by_user[s.name], s))
             elif kind == "Group":
-                out.append((self._by_group[s.name], self._scoped_group.setdefault(s.name, {}), s, k))
+                out.append((self._by_group[s.name], s))
             else:
-                key = (s.namespace, s.name)
-                out.append((self._by_sa[key], self._scoped_sa.setdefault(key, {}), s, k))
+                out.append((self._by_sa[(s.namespace, s.name)], s))
         return out
+
+    def _scoped_tables(self) -> _ScopedTables:
+        """The bindings by subject and scope (None: ClusterRoleBindings), each with the subject and
+        its index in the binding: by user name, group name and service account, in the order of
+        `_index_bindings`' pass (made on the first question: the same pass, each binding's scope
+        read once and each tuple of subjects planned once)."""
+        out: _ScopedTables | None = self._lazy.get("scoped")
+        if out is None:
+            users: dict[str, dict[str | None, list[tuple[BindingObj, RbacSubject, int]]]] = {}
+            groups: dict[str, dict[str | None, list[tuple[BindingObj, RbacSubject, int]]]] = {}
+            sas: dict[tuple[str, str], dict[str | None, list[tuple[BindingObj, RbacSubject, int]]]] = {}
+            plans: dict[int, tuple[tuple[RbacSubject, ...], list[tuple[dict[str | None, Any], RbacSubject, int]]]] = {}
+            for b in self.bindings:
+                scope = b.scope
+                subjects = b.subjects
+                plan = plans.get(id(subjects))
+                if plan is None or plan[0] is not subjects:
+                    slots: list[tuple[dict[str | None, Any], RbacSubject, int]] = []
+                    for k, s in enumerate(subjects):
+                        kind = s.kind
+                        table = (users.setdefault(s.name, {}) if kind == "User" else
+                                 groups.setdefault(s.name, {}) if kind == "Group" else
+                                 sas.setdefault((s.namespace, s.name), {}))
+                        slots.append((table, s, k))
+                    plan = plans[id(subjects)] = (subjects, slots)
+                for scoped, s, k in plan[1]:
+                    entries = scoped.get(scope)
+                    if entries is None:
+                        entries = scoped[scope] = []
+                    entries.append((b, s, k))
+            out = self._lazy["scoped"] = (users, groups, sas)
+        return out
+
+    @property
+    def _by_role(self) -> dict[ObjRef, list[BindingObj]]:
+        """The bindings of each role, in `bindings` order (made on the first question: keyed by
+        ObjRef, which hashes and compares in Python, and only the editor and `who-can` ask)."""
+        out: dict[ObjRef, list[BindingObj]] | None = self._lazy.get("by_role")
+        if out is None:
+            out = defaultdict(list)
+            for b in self.bindings:
+                out[b.role].append(b)
+            self._lazy["by_role"] = out
+        return out
+
+    @property
+    def _scoped_user(self) -> dict[str, dict[str | None, list[tuple[BindingObj, RbacSubject, int]]]]:
+        return self._scoped_tables()[0]
+
+    @property
+    def _scoped_group(self) -> dict[str, dict[str | None, list[tuple[BindingObj, RbacSubject, int]]]]:
+        return self._scoped_tables()[1]
+
+    @property
+    def _scoped_sa(self) -> dict[tuple[str, str], dict[str | None, list[tuple[BindingObj, RbacSubject, int]]]]:
+        return self._scoped_tables()[2]
 
     # ------------------------------------------------------------------ construction
 
@@ -628,11 +676,23 @@ class AccessModel:
         key = (ref.kind, ref.namespace, ref.name, s)
         granted = self._granted.get(key)
         if granted is None:
-            role = self.roles.get(b.role)
+            rr = b.role
+            role = self._roles_by_fields().get((rr.kind, rr.namespace, rr.name))
             if role is None:
                 return None
             granted = self._granted[key] = Granted(b, role, s)
         return granted
+
+    def _roles_by_fields(self) -> dict[tuple[str, str, str], RoleObj]:
+        """`self.roles` keyed by each reference's fields (what ObjRef's equality compares), hashed
+        and compared in C: a binding's role reference is another ObjRef than the role's own, so
+        `roles.get(b.role)` hashes and compares in Python (once per binding and subject; issue 19).
+        Made once per `roles` dict (kept with it, where the model's copies share it: `_lazy`)."""
+        entry = self._lazy.get("roles_fields")
+        if entry is None or entry[0] is not self.roles:
+            entry = self._lazy["roles_fields"] = (
+                self.roles, {(ref.kind, ref.namespace, ref.name): role for ref, role in self.roles.items()})
+        return entry[1]  # type: ignore[no-any-return]
 
     def who_can(self, request: Request) -> list[WhoCan]:
         """Every subject of a binding that allows the request, with the reason (sorted).
@@ -686,12 +746,17 @@ def group_member(group: str) -> UserInfo:
     Members of any group but `system:unauthenticated` are authenticated; members of a service
     account group are service accounts and so also in `system:serviceaccounts`.
     """
+    return UserInfo("", member_groups(group))
+
+
+def member_groups(group: str) -> tuple[str, ...]:
+    """`group_member(group).groups`, without making the user (the groups of `everyone`)."""
     groups = [group]
     if group.startswith(ALL_SERVICE_ACCOUNTS + ":"):
         groups.append(ALL_SERVICE_ACCOUNTS)
     if group != UNAUTHENTICATED:
         groups.append(AUTHENTICATED)
-    return UserInfo("", tuple(dict.fromkeys(groups)))
+    return tuple(dict.fromkeys(groups))
 
 
 __all__ = [
@@ -703,6 +768,7 @@ __all__ = [
     "RuleIndex",
     "WhoCan",
     "group_member",
+    "member_groups",
     "name_key",
     "superuser_reason",
 ]

@@ -24,14 +24,15 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from collections import Counter, deque
+from _collections import _count_elements  # type: ignore[import-not-found]  # Counter.update's, in C
+from collections import deque
 from collections.abc import Callable, Collection, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from policyc.access import matching
-from policyc.access.authorizer import EVERYTHING, AccessModel, Permission, Reason, RuleIndex, group_member
+from policyc.access.authorizer import EVERYTHING, AccessModel, Permission, Reason, RuleIndex, member_groups
 from policyc.access.describe import rule_text
 from policyc.access.escalation_rules import EscalationRule, Need, rules_for
 from policyc.access.objects import ObjRef, RoleObj
@@ -47,8 +48,10 @@ from policyc.access.permsets import (
 from policyc.access.request import (
     AUTHENTICATED,
     MASTERS,
+    SA_PREFIX,
     Request,
     UserInfo,
+    authenticated_groups,
     sa_groups,
     sa_username,
 )
@@ -182,6 +185,9 @@ class Identity:
     @classmethod
     def user(cls, name: str, groups: Iterable[str] = ()) -> Identity:
         """An authenticated user with the groups its authenticator reports."""
+        if not name.startswith(SA_PREFIX):  # not a service account (`split_sa_username` is None):
+            # `UserInfo.authenticated`'s groups, without making the UserInfo (everyone's users).
+            return cls("user", name, "", authenticated_groups(name, tuple(groups)))
         info = UserInfo.authenticated(name, tuple(groups))
         if (sa := info.service_account_ref) is not None:
             return cls.service_account(*sa)
@@ -202,7 +208,7 @@ class Identity:
         """A member of a group whose other bindings are unknown."""
         if name == MASTERS:
             return cls.superuser()
-        return cls("group", name, "", group_member(name).groups)
+        return cls("group", name, "", member_groups(name))
 
     @classmethod
     def service_account(cls, namespace: str, name: str) -> Identity:
@@ -1009,8 +1015,10 @@ class EscalationGraph:
         out = self._relevant.get(ident, _UNSET)
         if out is _UNSET:
             blocks = self.blocks(ident)
-            out = self._relevant[ident] = (None if blocks is None
-                                           else [blk for blk in blocks if self.sets.relevant(blk)])
+            # `sets.relevant(blk)` in line (some 5 blocks per identity).
+            present = self.sets.present
+            out = self._relevant[ident] = (None if blocks is None else [
+                blk for blk in blocks if (blk.present if blk.present is not None else present(blk))])
         return out  # type: ignore[return-value]
 
     def _may_impersonate_users(self, ident: Identity) -> bool:
@@ -1497,8 +1505,9 @@ class EscalationGraph:
         that of a new representative in place of `_can_share` (the guards' walk knows who each
         identity reaches).
         """
-        if ident in self._rep_of:
-            return self._rep_of[ident]
+        done = self._rep_of.get(ident, _UNSET)  # one lookup: every guard's plan asks each subject
+        if done is not _UNSET:
+            return done  # type: ignore[return-value]
         key = self.share_key(ident)
         rep: Identity | None = None
         if key is not None:
@@ -1646,7 +1655,7 @@ class _Class:
         # Made on the first `targets`: how many steps go to each target that holds nothing
         # acquired (fans counted target by target; 2 stands for 2 or more), and the targets
         # that do (only `_gain` makes them: the searcher holding more), one per step.
-        self._counts: Counter[Identity] | None = None
+        self._counts: dict[Identity, int] | None = None
         self._acquired_targets: list[Identity] = []
         self._gained: frozenset[Acquired] = frozenset()  # what those hold, together
         # Every target of `_counts`, as a tuple and as a dict (copied per member that acquires).
@@ -1680,7 +1689,7 @@ class _Class:
         self._keys = [key for key, _i, _st in ordered]
         return firsts
 
-    def _target_counts(self, graph: EscalationGraph) -> Counter[Identity]:
+    def _target_counts(self, graph: EscalationGraph) -> dict[Identity, int]:
         counts = self._counts
         if counts is None:
             found = (graph._row_targets(self.rep) if self._raw is None
@@ -1697,17 +1706,20 @@ class _Class:
                         fans[id(item)] = [item, 1]
                     else:
                         entry[1] += 1
-            counts = Counter()
+            # A plain dict counted in C (`Counter.update`'s own helper; `Counter` would add a
+            # Python-level call per fan and per missing key), in the same insertion order.
+            counts = {}
             for fan, times in fans.values():
-                counts.update(fan)
+                _count_elements(counts, fan)
                 if times > 1:
-                    counts.update(fan)
+                    _count_elements(counts, fan)
+            get = counts.get
             for t in found:
                 if type(t) is not tuple:
                     if t.acquired:  # type: ignore[union-attr]
                         self._acquired_targets.append(t)
                     else:
-                        counts[t] += 1
+                        counts[t] = get(t, 0) + 1  # type: ignore[index]
             self._gained = frozenset(a for t in self._acquired_targets for a in t.acquired)
             self._counts = counts
         return counts

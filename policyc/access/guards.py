@@ -296,6 +296,14 @@ class _Condensation:
         # `walk_targets`: `targets`, with identities that answer no requirement not searched.
         targets, comp_of, members, pred = self.graph.walk_targets, self.comp_of, self.members, self.pred
         inert, succs, known = self.graph.inert, self.succ, self.graph._targets
+        if start not in known and inert(start):
+            # Reaches no one (a subject holding only `view`, most groups of `everyone`): its own
+            # component, as the walk below would make it, without the walk's frames.
+            c = comp_of[start] = len(members)
+            members.append([start])
+            succs.append(())
+            pred.append([])
+            return c
         index: dict[Identity, int] = {start: 0}
         # By index (identities are hashed in Python: each target is looked up once or twice):
         low = [0]
@@ -378,8 +386,9 @@ class _Condensation:
             graph, comp_of = self.graph, self.comp_of
             out = []
             can_share = self.can_share
+            names = {key[2] for key in excepted}  # `s.key` (a new tuple) made only for these names
             for s in subjects:
-                if s.key in excepted:
+                if s.name in names and s.key in excepted:
                     continue
                 rep = graph.representative(s, can_share)
                 probe = s if rep is None else rep

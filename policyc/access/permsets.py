@@ -98,8 +98,9 @@ class PermissionSets:
         self._bound: dict[UserInfo, list[tuple[BindingObj, RbacSubject]]] = {}
         # Per tuple of groups: their blocks with each first rank, the ranks, the blocks alone.
         self._group_blocks: dict[tuple[str, ...], _GroupCut] = {}
-        self._user_blocks: dict[UserInfo, tuple[Block, ...]] = {}
-        self._own: dict[UserInfo, tuple[dict[int, Ranked], tuple[int, ...]]] = {}
+        # By the user's (name, groups): UserInfo's fields, hashed in C.
+        self._user_blocks: dict[tuple[str, tuple[str, ...]], tuple[Block, ...]] = {}
+        self._own: dict[tuple[str, tuple[str, ...]], tuple[dict[int, Ranked], tuple[int, ...]]] = {}
         self._one_group_cut: dict[str, list[tuple[int, Block]]] = {}
         self._blocks: dict[Any, Block] = {}
         # Requirements by the resources a rule must name to satisfy them: `*`, the resource (with
@@ -131,9 +132,14 @@ class PermissionSets:
     def own(self, user: UserInfo) -> tuple[dict[int, Ranked], tuple[int, ...]]:
         """`AccessModel.own_ranked`, once per user (do not change what is returned): the ranks
         are `ranked(user)[1]`, without merging the user's bindings with its groups'."""
-        out = self._own.get(user)
+        return self._own_of(user, (user.name, user.groups))
+
+    def _own_of(self, user: UserInfo, key: tuple[str, tuple[str, ...]]) -> tuple[dict[int, Ranked], tuple[int, ...]]:
+        # By the user's fields (what UserInfo's equality compares), hashed in C: a UserInfo hashes
+        # in Python, and every identity's user is looked up here and in `user_blocks`.
+        out = self._own.get(key)
         if out is None:
-            out = self._own[user] = self.model.own_ranked(user)
+            out = self._own[key] = self.model.own_ranked(user)
         return out
 
     def bound(self, user: UserInfo) -> list[tuple[BindingObj, RbacSubject]]:
@@ -154,21 +160,22 @@ class PermissionSets:
         binding's rank, unless one of them took a binding from a group (a binding that names
         both, the user first): then the whole list is cut again (issue 19).
         """
-        out = self._user_blocks.get(user)
+        key = (user.name, user.groups)  # the user's fields (`_own_of`)
+        out = self._user_blocks.get(key)
         if out is not None:
             return out
-        own, mine = self.own(user)
+        own, mine = self._own_of(user, key)
         group = self._group_blocks.get(user.groups)
         if group is None:
             group = self._group_blocks[user.groups] = self._group_cut(user.groups)
         if not mine:  # its groups' blocks alone: one tuple for every such user of the groups
-            out = self._user_blocks[user] = group[2]
+            out = self._user_blocks[key] = group[2]
             return out
         if group[1].isdisjoint(mine):
             cut = sorted([*group[0], *self._cut([own[r] for r in mine])], key=_first_rank)
         else:
             cut = self._cut(self.ranked(user)[0])
-        out = self._user_blocks[user] = tuple([blk for _rank, blk in cut])
+        out = self._user_blocks[key] = tuple([blk for _rank, blk in cut])
         return out
 
     def _group_cut(self, groups: tuple[str, ...]) -> _GroupCut:
@@ -205,20 +212,21 @@ class PermissionSets:
         if not entries:
             return []
         first = entries[0][2]
-        by_subject: dict[RbacSubject, list[Ranked]]
+        runs: Any
         if all(e[2] is first for e in entries):  # one subject (a user's own bindings, mostly)
-            by_subject = {first: entries}
+            runs = ((first, entries),)  # as the dict below would give, without hashing the subject
         else:
-            by_subject = {}
+            by_subject: dict[RbacSubject, list[Ranked]] = {}
             for e in entries:
                 by_subject.setdefault(e[2], []).append(e)
+            runs = by_subject.items()
         out = []
-        for s, es in by_subject.items():
+        granted_of = self.model.granted
+        for s, es in runs:
             key = ("bound", s, tuple([e[0] for e in es]))
             blk = self._blocks.get(key)
             if blk is None:
                 segments = []
-                granted_of = self.model.granted
                 for _rank, b, _s in es:
                     granted = granted_of(b, s)
                     # Not empty (`Granted.rules`, without a Python-level `len`): the role's own
@@ -323,25 +331,40 @@ class PermissionSets:
         may key what they derive from them by id."""
         out = blk.scopes
         if out is None:
+            # Interned: a summary of one scope (most) by its pair, hashed in C; others by their items.
+            single: dict[tuple[str | None, frozenset[str] | None], dict[str | None, frozenset[str] | None]] = (
+                self.__dict__.setdefault("_scope_singles", {}))
+            interned = self.__dict__.setdefault("_scope_summaries", {})
+            segments = blk.segments
+            out = {}
+            if len(segments) == 1:
+                # One scope: every summary is a single (the dict made only for a pair not met yet).
+                scope, rules, _perms = segments[0]
+                for k, names in self._rule_names(rules, scope is None).items():
+                    found = single.get((scope, names))
+                    if found is None:
+                        found = single[scope, names] = {scope: names}
+                    out[k] = found
+                blk.scopes = out
+                return out
             acc: dict[int, dict[str | None, frozenset[str] | None]] = {}
-            for scope, rules, _perms in blk.segments:
+            for scope, rules, _perms in segments:
                 for need_id, names in self._rule_names(rules, scope is None).items():
-                    where = acc.setdefault(need_id, {})
-                    if scope in where:
+                    where = acc.get(need_id)
+                    if where is None:
+                        acc[need_id] = {scope: names}
+                    elif scope in where:
                         was = where[scope]
                         where[scope] = None if was is None or names is None else was | names
                     else:
                         where[scope] = names
-            # Interned: a summary of one scope (most) by its pair, hashed in C; others by their items.
-            single = self.__dict__.setdefault("_scope_singles", {})
-            interned = self.__dict__.setdefault("_scope_summaries", {})
-            out = blk.scopes = {}
             for k, where in acc.items():
                 if len(where) == 1:
                     pair = next(iter(where.items()))
                     out[k] = single.setdefault(pair, where)
                 else:
                     out[k] = interned.setdefault(frozenset(where.items()), where)
+            blk.scopes = out
         return out
 
     def _rule_names(self, rules: tuple[PolicyRule, ...], cluster: bool) -> dict[int, frozenset[str] | None]:
@@ -515,7 +538,9 @@ def blocks_line_up(mine: tuple[Block, ...] | list[Block], theirs: tuple[Block, .
             continue
         if len(a.segments) != len(b.segments):
             return False
-        for (sa, _ra, pa), (sb, _rb, pb) in zip(a.segments, b.segments, strict=True):
-            if sa != sb or len(pa) != len(pb):
+        # A segment holds one permission per rule (`Segment`): the rules' tuples are counted, in
+        # C, rather than the permissions (a binding's `Granted` counts in Python).
+        for (sa, ra, _pa), (sb, rb, _pb) in zip(a.segments, b.segments, strict=True):
+            if sa != sb or len(ra) != len(rb):
                 return False
     return True

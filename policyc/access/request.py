@@ -66,6 +66,14 @@ def _dedupe(items: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
+def authenticated_groups(name: str, groups: tuple[str, ...]) -> tuple[str, ...]:
+    """The groups `UserInfo.authenticated(name, groups)` gives, once a service account's fixed groups
+    are in `groups`: deduplicated, with `system:authenticated` added (the adder leaves the anonymous
+    user alone)."""
+    gs = _dedupe(groups)
+    return gs if name == ANONYMOUS else _with_authenticated(name, gs)
+
+
 @dataclass(frozen=True, order=True)
 class UserInfo:
     """A user as the authorizer sees it: a name and groups (user.Info)."""
@@ -78,10 +86,7 @@ class UserInfo:
         """A user as an authenticator reports it, after the authenticated-group adder."""
         if name != ANONYMOUS and (sa := split_sa_username(name)) is not None and not groups:
             groups = sa_groups(sa[0])
-        gs = _dedupe(tuple(groups))
-        if name == ANONYMOUS:
-            return cls(name, gs)  # the adder leaves the anonymous user alone
-        return cls(name, _with_authenticated(name, gs))
+        return cls(name, authenticated_groups(name, tuple(groups)))
 
     @classmethod
     def service_account(cls, namespace: str, name: str) -> UserInfo:
