@@ -46,23 +46,12 @@ class Span(_Pending):
         # object.__setattr__; slot descriptors bypass the frozen __setattr__ (assignment still
         # raises FrozenInstanceError).
         _set_file(self, file)
-        _set_line(self, line)
-        _set_col(self, col)
-        _set_end_line(self, end_line)
-        _set_end_col(self, end_col)
-        _set_start(self, start)
-        _set_end(self, end)
+        _fill(self, line, col, end_line, end_col, start, end)
 
     def __getattr__(self, name: str) -> int:
         if name not in _LAZY_FIELDS:
             raise AttributeError(f"'Span' object has no attribute '{name}'")
-        line, col, end_line, end_col, start, end = self._place
-        _set_line(self, line)
-        _set_col(self, col)
-        _set_end_line(self, end_line)
-        _set_end_col(self, end_col)
-        _set_start(self, start)
-        _set_end(self, end)
+        _fill(self, *self._place)
         return _LAZY_FIELDS[name](self)
 
     def __str__(self) -> str:
@@ -91,6 +80,18 @@ _set_end_line = Span.end_line.__set__  # type: ignore[attr-defined]
 _set_end_col = Span.end_col.__set__  # type: ignore[attr-defined]
 _set_start = Span.start.__set__  # type: ignore[attr-defined]
 _set_end = Span.end.__set__  # type: ignore[attr-defined]
+
+
+def _fill(span: Span, line: int, col: int, end_line: int, end_col: int, start: int, end: int) -> None:
+    """Set a span's fields after its file (its constructor, or its first read of a lazy field)."""
+    _set_line(span, line)
+    _set_col(span, col)
+    _set_end_line(span, end_line)
+    _set_end_col(span, end_col)
+    _set_start(span, start)
+    _set_end(span, end)
+
+
 # The fields filled from the position when one is first read, each with its slot's getter.
 _LAZY_FIELDS = {name: getattr(Span, name).__get__ for name in ("line", "col", "end_line", "end_col", "start", "end")}
 _new = object.__new__
