@@ -24,7 +24,6 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from _collections import _count_elements  # type: ignore[import-not-found]  # Counter.update's, in C
 from collections import deque
 from collections.abc import Callable, Collection, Iterable
 from collections.abc import Set as AbstractSet
@@ -57,6 +56,15 @@ from policyc.access.request import (
 )
 from policyc.k8s.rules import PolicyRule
 from policyc.model.rbac import RbacSubject
+
+try:
+    from _collections import _count_elements  # type: ignore[import-not-found]  # Counter.update's, in C
+except ImportError:  # an interpreter without it: what Counter itself falls back to
+
+    def _count_elements(mapping: dict[Any, int], iterable: Iterable[Any]) -> None:
+        get = mapping.get
+        for elem in iterable:
+            mapping[elem] = get(elem, 0) + 1
 
 ALL = "*"
 NODES = "system:nodes"

@@ -15,7 +15,9 @@ guards (docs/language.md, "Intent and reuse"):
 from __future__ import annotations
 
 import difflib
+import functools
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
@@ -191,29 +193,14 @@ def _typos(ctx: Context, words: tuple[m.Word, ...], declared: set[str]) -> None:
             )
 
 
-class _Labels:
-    """`namespace_labels` of the namespaces, made when a selector first asks: a policy without
-    selectors (most) never pays for a pass over every namespace's label words, which are scattered
-    in a large heap (a cache miss per word at thousands of namespaces: the pass grew 12x for 10x)."""
-
-    def __init__(self, namespaces: tuple[m.Namespace, ...]) -> None:
-        self._namespaces = namespaces
-        self._labels: dict[str, dict[str, str]] | None = None
-
-    def get(self) -> dict[str, dict[str, str]]:
-        if self._labels is None:
-            self._labels = namespace_labels(self._namespaces)
-        return self._labels
-
-
-def _placed(ctx: Context, item: T, labels: _Labels, declared: set[str]) -> T | None:
+def _placed(ctx: Context, item: T, labels: Callable[[], dict[str, dict[str, str]]], declared: set[str]) -> T | None:
     """A grant, guard or expectation with its selector resolved to namespaces; None when the
     selector matches none (it then applies nowhere: a guard holds vacuously, never "every
     namespace"). Without a selector its places are checked for typos."""
     if item.selector is None:
         _typos(ctx, item.namespaces, declared)
         return item
-    found = resolve_selector(ctx, item.selector, labels.get())
+    found = resolve_selector(ctx, item.selector, labels())
     return replace(item, namespaces=found) if found else None
 
 
@@ -222,7 +209,10 @@ def apply_intent(ctx: Context) -> m.Policy:
     p = ctx.policy
     derived, members = _classes(ctx)
     namespaces = p.namespaces + tuple(derived)
-    labels = _Labels(namespaces)
+    # `namespace_labels`, made when a selector first asks: a policy without selectors (most) never
+    # pays for a pass over every namespace's label words, scattered in a large heap (a cache miss
+    # per word at thousands of namespaces: the pass grew 12x for 10x).
+    labels = functools.cache(functools.partial(namespace_labels, namespaces))
     declared = {ns.name.text for ns in namespaces}  # `namespace_labels`' keys
 
     grants = []
