@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -156,15 +156,23 @@ def _snippet(span: Span, sources: Mapping[str, SourceFile]) -> list[str]:
     ]
 
 
-def render_text(diags: Iterable[Diagnostic], sources: Mapping[str, SourceFile]) -> str:
-    """Render diagnostics as rustc/ruff do: location, message, source line with a caret, help."""
+def render_text(diags: Iterable[Diagnostic], sources: Mapping[str, SourceFile],
+                name: Callable[[str], str] | None = None) -> str:
+    """Render diagnostics as rustc/ruff do: location, message, source line with a caret, help.
+
+    `name` gives the name to print for a span's file (`sources` are keyed by the spans' own
+    names); without it, the span's own name is printed."""
+
+    def where(span: Span) -> str:
+        return printable(f"{name(span.file)}:{span.line}:{span.col}" if name is not None else str(span))
+
     blocks = []
     for d in diags:
         cis = f" [{d.cis_citation}]" if d.cis else ""
-        lines = [f"{printable(str(d.span))}: {d.severity.value}[{d.code}]: {printable(d.message)}{cis}"]
+        lines = [f"{where(d.span)}: {d.severity.value}[{d.code}]: {printable(d.message)}{cis}"]
         lines += _snippet(d.span, sources)
         for label in d.labels:
-            lines.append(f"  = note: {printable(label.message)} at {printable(str(label.span))}")
+            lines.append(f"  = note: {printable(label.message)} at {where(label.span)}")
         if d.help:
             lines.append(f"  = help: {printable(d.help)}")
         blocks.append("\n".join(lines))

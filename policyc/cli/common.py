@@ -66,10 +66,9 @@ def report(result: Result, fmt: Format = Format.text, stream=None, base: Path | 
     upload from the repository root lands on the file (policyc/cli/paths.py).
     """
     diagnostics, suppressed, sources = result.diagnostics, result.suppressed, result.sources
-    if base is not None:
-        where = Relocator(base, sources)
+    where = Relocator(base, sources) if base is not None else None
+    if where is not None and fmt is not Format.text:
         diagnostics, suppressed = where.diagnostics(diagnostics), where.diagnostics(suppressed)
-        sources = where.sources(sources)
     if fmt is Format.json:
         sys.stdout.write(render_json(diagnostics))
         return
@@ -84,7 +83,9 @@ def report(result: Result, fmt: Format = Format.text, stream=None, base: Path | 
         sys.stdout.write(render_github(diagnostics))
         return
     out = stream or sys.stderr
-    text = render_text(diagnostics, sources)
+    # The text names each file as it prints it: no renamed copy of every diagnostic (0.1 s of a
+    # build's report at 11,000 warnings, issue 19).
+    text = render_text(diagnostics, sources, where.file if where is not None else None)
     if text:
         out.write(text + "\n")
     if diagnostics or suppressed:
