@@ -145,8 +145,11 @@ def _snippet(span: Span, sources: Mapping[str, SourceFile]) -> list[str]:
         raw = raw[first : first + SNIPPET_WIDTH]
         start, end = start - first, min(end - first, len(raw) + 3)
     # The caret is measured on the escaped text, so it still points at what it underlines.
-    lead, marked = head + printable(raw[:start]), printable(raw[start:end])
-    text = head + printable(raw) + tail
+    if raw.isascii() and raw.isprintable():  # so is every part of it: nothing to escape (most lines)
+        lead, marked, text = head + raw[:start], raw[start:end], head + raw + tail
+    else:
+        lead, marked = head + printable(raw[:start]), printable(raw[start:end])
+        text = head + printable(raw) + tail
     gutter = str(span.line)
     pad = " " * len(gutter)
     return [
