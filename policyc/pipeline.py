@@ -125,7 +125,7 @@ def _issue_credentials(result: Result, options: Options) -> None:
     """Users' credentials, before emit: the CSR objects carry the requests (never the keys)."""
     if options.secrets is None or not _emits(result):
         return
-    from policyc.output.credentials import plan_credentials, requests_in_tree  # cryptography: only here
+    from policyc.output.credentials import plan_credentials, requests_in_tree
     from policyc.output.secrets import SecretsError, SecretStore, check_apart
 
     assert result.program is not None

@@ -23,11 +23,7 @@ import io
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+from typing import TYPE_CHECKING
 
 from policyc.backends.authn import USER_ANNOTATION
 from policyc.k8s import credfile
@@ -37,6 +33,13 @@ from policyc.model.program import Program
 from policyc.output.atomic import read_regular
 from policyc.output.secrets import SecretsError, SecretStore, file_component
 from policyc.output.tree import kind_plural
+
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+# `cryptography` (about 28 ms to import) is imported by the functions that make or read keys and
+# certificate requests: a build whose policy has no certificate user never needs it.
 
 __all__ = [
     "BASIC_AUTH_FILE",
@@ -108,12 +111,18 @@ def _new_secret(method: str) -> bytes:
 
 def csr_subject(cred: UserCredential) -> x509.Name:
     """CN=<user>, then one O= per group: how the API server reads a client certificate's identity."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
     attrs = [x509.NameAttribute(NameOID.COMMON_NAME, cred.name)]
     attrs += [x509.NameAttribute(NameOID.ORGANIZATION_NAME, g) for g in cred.groups]
     return x509.Name(attrs)
 
 
 def _new_key(size: int) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     key = rsa.generate_private_key(public_exponent=65537, key_size=size)
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -121,6 +130,9 @@ def _new_key(size: int) -> bytes:
 
 
 def _load_key(store: SecretStore, rel: str, user: str, data: bytes) -> rsa.RSAPrivateKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError):
@@ -133,6 +145,9 @@ def _load_key(store: SecretStore, rel: str, user: str, data: bytes) -> rsa.RSAPr
 
 
 def _csr_matches(pem: bytes, key: rsa.RSAPrivateKey, cred: UserCredential) -> bool:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
     try:
         csr = x509.load_pem_x509_csr(pem)
     except ValueError:
@@ -144,6 +159,9 @@ def _csr_matches(pem: bytes, key: rsa.RSAPrivateKey, cred: UserCredential) -> bo
 
 
 def _new_csr(key: rsa.RSAPrivateKey, cred: UserCredential) -> bytes:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+
     csr = x509.CertificateSigningRequestBuilder().subject_name(csr_subject(cred)).sign(key, hashes.SHA256())
     return csr.public_bytes(serialization.Encoding.PEM)
 
@@ -334,6 +352,8 @@ def requests_in_tree(out_dir: str | Path, program: Program) -> dict[str, str]:
         return {}
     if problems:  # not the tree policyc wrote (the one reader refuses it within its bounds): nothing to reuse
         return {}
+    from cryptography import x509
+
     found: dict[str, str] = {}
     for doc in docs:
         try:
