@@ -128,6 +128,10 @@ class Acquired:
     def __hash__(self) -> int:
         return self._hash  # type: ignore[attr-defined,no-any-return]
 
+    def __reduce__(self) -> tuple:
+        # Made again from its fields, its hash with them (`RbacSubject.__reduce__`).
+        return (Acquired, (self.scope, self.role, self.rules, self.why))
+
     def __str__(self) -> str:
         where = f"in namespace `{self.scope}`" if self.scope else "cluster-wide"
         if self.rules:
@@ -189,6 +193,11 @@ class Identity:
 
     def __hash__(self) -> int:
         return self._hash  # type: ignore[attr-defined,no-any-return]
+
+    def __reduce__(self) -> tuple:
+        # Made again from its fields, its hash with them (`RbacSubject.__reduce__`); what it
+        # caches (`_base`, `_user_info`) is made again when asked.
+        return (Identity, (self.kind, self.name, self.namespace, self.groups, self.acquired))
 
     @classmethod
     def user(cls, name: str, groups: Iterable[str] = ()) -> Identity:

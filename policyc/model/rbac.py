@@ -31,6 +31,11 @@ class RbacSubject:
     def __hash__(self) -> int:
         return self._hash  # type: ignore[attr-defined,no-any-return]
 
+    def __reduce__(self) -> tuple:
+        # Made again from its fields: a pickled `_hash` would be stale in another interpreter
+        # (str hashes are salted per process), and the subject never found in a set there.
+        return (RbacSubject, (self.kind, self.name, self.namespace))
+
     def to_dict(self) -> dict[str, str]:
         """The subject as it appears in a binding."""
         if self.kind == "ServiceAccount":
