@@ -642,8 +642,9 @@ class AccessModel:
         if MASTERS in user.groups:
             reasons.append(superuser_reason())
         keys, url = _index_keys(request)
+        indexed = self._roles
         for b, s in self._bindings_in_scope(user, request.namespace):
-            ir = self._roles.get(b.role)
+            ir = indexed.get(b.role)
             if ir is None:
                 continue
             table = ir.index._url if url else ir.index._resource
