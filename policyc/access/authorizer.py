@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from policyc.access import matching
@@ -256,9 +256,9 @@ _ScopedTables = tuple[dict[str, dict[str | None, list[tuple[BindingObj, RbacSubj
                       dict[tuple[str, str], dict[str | None, list[tuple[BindingObj, RbacSubject, int]]]]]
 
 
-def _ref_key(b: BindingObj) -> tuple[str, str, str]:
-    ref = b.ref
-    return (ref.kind, ref.namespace, ref.name)
+# A binding's reference as a tuple (ObjRef's order, its fields in turn), read in C: the key of the
+# sort of every binding (a Python function per binding, and ObjRef's own __lt__, cost more).
+_REF_KEY = attrgetter("ref.kind", "ref.namespace", "ref.name")
 
 
 _RANK = itemgetter(0)  # `_first` as a sort key called in C (a tuple of groups' part is sorted per tuple)
@@ -282,13 +282,17 @@ class AccessModel:
         serviceaccounts: Iterable[tuple[str, str]] = (),
         namespaces: Iterable[str] = (),
         release: tuple[int, int] | None = None,
+        *,
+        sorted_bindings: bool = False,
     ) -> None:
-        """Index the given objects; aggregated ClusterRoles are computed here."""
+        """Index the given objects; aggregated ClusterRoles are computed here. `sorted_bindings`: the
+        caller gives `bindings` as a list sorted by reference (ObjRef's order), no reference twice
+        (policy.py `_model` sorts their fields in C; sorting them again read every binding once more)."""
         self.release = release
         self.roles: dict[ObjRef, RoleObj] = aggregate(roles)
         # ObjRef's order (its fields in turn) as a tuple key: no Python-level __lt__ per comparison.
-        self.bindings: list[BindingObj] = sorted(bindings, key=_ref_key)
-        self._roles = {ref: _IndexedRole(r) for ref, r in self.roles.items()}  # indexed when asked
+        self.bindings: list[BindingObj] = (bindings if sorted_bindings and type(bindings) is list
+                                           else sorted(bindings, key=_REF_KEY))
         self._by_user: dict[str, list[tuple[BindingObj, RbacSubject]]] = defaultdict(list)
         self._by_group: dict[str, list[tuple[BindingObj, RbacSubject]]] = defaultdict(list)
         self._by_sa: dict[tuple[str, str], list[tuple[BindingObj, RbacSubject]]] = defaultdict(list)
@@ -297,19 +301,16 @@ class AccessModel:
         self._lazy: dict[str, Any] = {}
         # The same by scope (`_scoped_user`, `_scoped_group`, `_scoped_sa`) are made when `authorize`
         # first asks (a build's guards and lints never do).
-        self._index_bindings()
+        spaces = self._index_bindings()
         self._who_index: RuleIndex | None = None  # every rule, for who_can: built on its first question
         sas = set(serviceaccounts)
-        sas.update(k for k in self._by_sa)
+        sas.update(self._by_sa)
         self.serviceaccounts: frozenset[tuple[str, str]] = frozenset(sas)
-        # Indexed once: escalation asks for one namespace's service accounts per step (issue 19).
-        self._sa_by_ns: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for sa in sorted(sas):
-            self._sa_by_ns[sa[0]].append(sa)
         ns = set(namespaces)
-        ns.update(b.ref.namespace for b in self.bindings if b.ref.namespace)
-        ns.update(r.namespace for r in self.roles if r.namespace)
-        ns.update(n for n, _ in sas)
+        spaces.update([r.namespace for r in self.roles])
+        spaces.discard("")  # cluster-scoped objects name none
+        ns.update(spaces)
+        ns.update([n for n, _ in sas])
         self.namespaces: frozenset[str] = frozenset(ns)
         self._permissions: dict[UserInfo, tuple[Permission, ...]] = {}
         # The permissions one binding gives through one of its subjects, shared by every user
@@ -322,20 +323,26 @@ class AccessModel:
         # Set by policyc.access.policy when the objects come from a compiled policy.
         self.provenance: Any = None
 
-    def _index_bindings(self) -> None:
-        """The bindings by subject. One pass over every subject of every binding
-        (hundreds of thousands in a large policy): the indexes are locals. Where each subject of a
-        tuple of subjects goes is found once per tuple object: a compiled team's bindings share one
-        (check/grants.py `_sorted_subjects`)."""
+    def _index_bindings(self) -> set[str]:
+        """The bindings by subject, and the namespaces of the bindings (`""` included: cluster-scoped).
+        One pass over every subject of every binding (hundreds of thousands in a large policy): the
+        indexes are locals, and each binding is read once while it is at hand (a second pass for
+        the namespaces read 15,000 bindings again, spread over a heap larger than the cache: issue 19).
+        Where each subject of a tuple of subjects goes is found once per tuple object: a compiled
+        team's bindings share one (check/grants.py `_sorted_subjects`)."""
         plans: dict[int, tuple[tuple[RbacSubject, ...], list[tuple[list[tuple[BindingObj, RbacSubject]],
                                                                      RbacSubject]]]] = {}
+        spaces: set[str] = set()
+        add_space = spaces.add
         for b in self.bindings:
+            add_space(b.ref.namespace)
             subjects = b.subjects
             plan = plans.get(id(subjects))
             if plan is None or plan[0] is not subjects:  # the entry keeps its tuple: ids are not reused
                 plan = plans[id(subjects)] = (subjects, self._slots(subjects))
             for named, s in plan[1]:
                 named.append((b, s))
+        return spaces
 
     def _slots(self, subjects: tuple[RbacSubject, ...]) -> list[tuple[list[tuple[BindingObj, RbacSubject]],
                                                                       RbacSubject]]:
@@ -382,6 +389,16 @@ class AccessModel:
                     entries.append((b, s, k))
             out = self._lazy["scoped"] = (users, groups, sas)
         return out
+
+    @property
+    def _roles(self) -> dict[ObjRef, _IndexedRole]:
+        """Each role with its rule index (itself made on the role's first question), made on the
+        first question that reaches a role (`authorize`, `who_can`: a build asks none). Kept with
+        `roles`, where the model's copies share it (`_lazy`)."""
+        entry = self._lazy.get("indexed_roles")
+        if entry is None or entry[0] is not self.roles:
+            entry = self._lazy["indexed_roles"] = (self.roles, {ref: _IndexedRole(r) for ref, r in self.roles.items()})
+        return entry[1]  # type: ignore[no-any-return]
 
     @property
     def _by_role(self) -> dict[ObjRef, list[BindingObj]]:
@@ -474,10 +491,24 @@ class AccessModel:
 
     def serviceaccounts_in(self, namespace: str) -> list[tuple[str, str]]:
         """Known service accounts of a namespace, always including its `default`."""
-        out = self._sa_by_ns.get(namespace, [])
+        out = self._sa_by_ns().get(namespace, [])
         if (namespace, "default") in self.serviceaccounts:
             return list(out)
         return sorted([*out, (namespace, "default")])
+
+    def _sa_by_ns(self) -> dict[str, list[tuple[str, str]]]:
+        """The service accounts of each namespace, sorted: made on the first question (the escalation
+        graph indexes its own), each namespace's few sorted rather than every one of them together.
+        Kept with `serviceaccounts`, where the model's copies share it (`_lazy`)."""
+        entry = self._lazy.get("sa_by_ns")
+        if entry is None or entry[0] is not self.serviceaccounts:
+            by_ns: dict[str, list[tuple[str, str]]] = defaultdict(list)
+            for sa in self.serviceaccounts:
+                by_ns[sa[0]].append(sa)
+            for names in by_ns.values():
+                names.sort()
+            entry = self._lazy["sa_by_ns"] = (self.serviceaccounts, by_ns)
+        return entry[1]  # type: ignore[no-any-return]
 
     def named_by(self, user: UserInfo) -> list[tuple[tuple[str, ...], list[tuple[BindingObj, RbacSubject]]]]:
         """The bindings naming the user, per name it goes by: its user name, each of its groups and
@@ -611,8 +642,9 @@ class AccessModel:
         if MASTERS in user.groups:
             reasons.append(superuser_reason())
         keys, url = _index_keys(request)
+        indexed = self._roles
         for b, s in self._bindings_in_scope(user, request.namespace):
-            ir = self._roles.get(b.role)
+            ir = indexed.get(b.role)
             if ir is None:
                 continue
             table = ir.index._url if url else ir.index._resource

@@ -186,19 +186,52 @@ def _body_bytes(body: object) -> bytes:
 
 
 def _model(manifests: Sequence[Manifest], release: tuple[int, int] | None) -> AccessModel:
-    # A binding the RBAC backend made from a compiled binding is read from that (`binding_of`, what
-    # parsing its body gives) rather than parsed back from the body: a build's bindings name some
-    # hundred thousand subjects (issue 19).
+    """`AccessModel.from_objects` of the manifests with the cluster-scoped defaults, in one pass over
+    the manifests (tests/unit/access/test_model_one_pass.py compares the two models).
+
+    A binding the RBAC backend made from a compiled binding is read from that (`binding_of`, what
+    parsing its body gives) rather than parsed back from the body: a build's bindings name some
+    hundred thousand subjects (issue 19). The cluster-scoped defaults only: a policy cannot name
+    kube-system's and kube-public's bootstrap Roles, and its reviews (diff, guards) stay about the
+    namespaces it names. `--from` YAML models them (Session.of_objects)."""
+    boot_roles, boot_bindings = _bootstrap_parsed(release)
+    roles: dict[ObjRef, RoleObj] = dict(boot_roles)
+    # By the reference's fields (what ObjRef's equality compares; a later object replaces an
+    # earlier one, as in `from_objects`), hashed and sorted in C: the model's order is theirs.
+    bindings: dict[tuple[str, str, str], BindingObj] = {
+        (ref.kind, ref.namespace, ref.name): b for ref, b in boot_bindings.items()}
+    sas: set[tuple[str, str]] = set()
+    namespaces: set[str] = set()
     as_parsed: dict[int, tuple[RbacSubject, ...]] = {}  # the subject tuples `binding_of` keeps as they are
-    objs: list[tuple[Any, str]] = [
-        (mf.body if mf.binding is None or mf.kind not in BINDING_KINDS
-         else binding_of(mf.binding, "policy", as_parsed), "policy")
-        for mf in manifests
-    ]
-    # The cluster-scoped defaults only: a policy cannot name kube-system's and kube-public's
-    # bootstrap Roles, and its reviews (diff, guards) stay about the namespaces it names.
-    # `--from` YAML models them (Session.of_objects).
-    return AccessModel.from_objects(objs, release, namespaced_bootstrap=False)
+    rules_of: dict[int, tuple[Any, tuple[PolicyRule, ...]]] = {}  # `parse_role`'s, while the bodies live
+    role_refs: dict[tuple[str, str, str], ObjRef] = {}  # `binding_of`'s role references
+    for mf in manifests:
+        obj = mf.body
+        if mf.binding is not None and mf.kind in BINDING_KINDS:
+            obj = binding_of(mf.binding, "policy", as_parsed, role_refs)
+        if type(obj) is BindingObj:  # as `from_objects` takes one
+            ref = obj.ref
+            bindings[ref.kind, ref.namespace, ref.name] = obj
+            continue
+        if type(obj) is not dict and not isinstance(obj, Mapping):  # a dict's test first: the ABC's is slow
+            continue
+        kind = obj.get("kind")
+        if kind in ROLE_KINDS:
+            role = parse_role(obj, "policy", rules_of)
+            roles[role.ref] = role
+        elif kind in BINDING_KINDS:
+            binding = parse_binding(obj, "policy")
+            ref = binding.ref
+            bindings[ref.kind, ref.namespace, ref.name] = binding
+        elif kind == "ServiceAccount" or kind == "Namespace":
+            meta = obj.get("metadata") or {}
+            if kind == "Namespace":
+                if meta.get("name"):
+                    namespaces.add(str(meta["name"]))
+            elif meta.get("namespace") and meta.get("name"):
+                sas.add((str(meta["namespace"]), str(meta["name"])))
+    return AccessModel(roles, [bindings[key] for key in sorted(bindings)], sas, namespaces, release,
+                       sorted_bindings=True)
 
 
 @functools.cache
