@@ -171,11 +171,15 @@ class SubjectSets:
 # access lints each ask for every rule's. The entry keeps its rule (a frozen node), so its id is not
 # reused. Cleared when large.
 _TEXTS: dict[int, tuple[m.Rule, tuple]] = {}
+# One tuple per distinct text (`rule_text`), cleared with `_TEXTS`.
+_ONE_TEXT: dict[tuple, tuple] = {}
 
 
 def rule_text(rule: m.Rule) -> tuple:
     """What `Rule.atoms()` reads of a rule: rules equal in it (the same rule written in every
-    team, with its own spans) have equal atoms."""
+    team, with its own spans) have equal atoms, and one text tuple: what is keyed by a text can
+    be keyed by its identity (`_Atoms.of`), not by hashing its words again when they are long
+    out of the cache."""
     entry = _TEXTS.get(id(rule))
     if entry is not None and entry[0] is rule:
         return entry[1]
@@ -184,6 +188,8 @@ def rule_text(rule: m.Rule) -> tuple:
             tuple([w.text for w in names]) if names else (), rule.has_exclusion, rule.expansion)
     if len(_TEXTS) > 100_000:
         _TEXTS.clear()
+        _ONE_TEXT.clear()
+    text = _ONE_TEXT.setdefault(text, text)
     _TEXTS[id(rule)] = (rule, text)
     return text
 
@@ -193,15 +199,16 @@ class _Atoms:
     one compile, so nothing outlives the policy it was computed from."""
 
     def __init__(self) -> None:
-        self._atoms: dict[tuple, tuple[Atom, ...]] = {}
+        # By the text's identity (`rule_text`: one tuple per text); the entry keeps its text.
+        self._atoms: dict[int, tuple[tuple, tuple[Atom, ...]]] = {}
         self._merged: dict[tuple, tuple[PolicyRule, ...]] = {}
 
     def of(self, rule: m.Rule) -> tuple[Atom, ...]:
-        key = rule_text(rule)
-        found = self._atoms.get(key)
-        if found is None:
-            found = self._atoms[key] = tuple(rule.atoms())
-        return found
+        text = rule_text(rule)
+        found = self._atoms.get(id(text))
+        if found is None or found[0] is not text:  # a text made after `_ONE_TEXT` was cleared
+            found = self._atoms[id(text)] = (text, tuple(rule.atoms()))
+        return found[1]
 
     def merged(self, role: m.Role) -> tuple[PolicyRule, ...]:
         """`merge` of the atoms of the role's rules."""
