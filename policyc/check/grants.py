@@ -320,7 +320,7 @@ def compile_grants(
     # The cluster (None) and a namespace written "" (PC120) share a scope keyed by None, their keys
     # ending in the scope (`_assemble`: they tie as "").
     scoped: dict[str | None, dict[tuple, _Entry]] = {}
-    last: str | None | object = _NO_SCOPE
+    last: str | None | object = _UNSEEN
     bucket: dict[tuple, _Entry] = {}
     rules_of = _Atoms()
     urls: dict[int, tuple[m.Role, bool]] = {}
@@ -370,8 +370,8 @@ def compile_grants(
             continue
         assert g.role is not None
         name = g.role.text
-        fixed = fixed_kinds.get(name, _NO_SCOPE)
-        if fixed is _NO_SCOPE:
+        fixed = fixed_kinds.get(name, _UNSEEN)
+        if fixed is _UNSEEN:
             fixed = fixed_kinds[name] = _everywhere_cluster_role(name, roles, namespaced, builtin, urls)
         for scope in scopes:
             role_kind = fixed or _resolve_role(ctx, g, scope, roles, urls)
@@ -388,8 +388,9 @@ def compile_grants(
     return _assemble(scoped, sets)
 
 
-# No scope yet (None is the cluster's); no role name looked at yet (None: resolved per scope).
-_NO_SCOPE: object = object()
+# Not seen yet: no scope before the first grant (None is the cluster's), a role name not looked at
+# yet (None: resolved per scope).
+_UNSEEN: object = object()
 
 
 def _scope_bucket(scoped: dict[str | None, dict[tuple, _Entry]], scope: str | None) -> dict[tuple, _Entry]:
@@ -403,7 +404,7 @@ def _scope_bucket(scoped: dict[str | None, dict[tuple, _Entry]], scope: str | No
 
 def _everywhere_cluster_role(name: str, roles: Mapping[tuple[str, str], m.Role], namespaced: set[str],
                              builtin: Mapping[str, object], urls: dict[int, tuple[m.Role, bool]]) -> str | None:
-    """"ClusterRole" when every grant of role `name` binds the ClusterRole of that name without a
+    """The kind "ClusterRole" when every grant of role `name` binds the ClusterRole of that name without a
     diagnostic in any scope (`_resolve_role`'s answer, known once per name): no Role of that name
     is declared in any namespace, and it is a declared ClusterRole without non-resource URLs, or
     (undeclared) a ClusterRole of the target release's bootstrap policy. Else None."""
@@ -510,9 +511,9 @@ def _sorted_set(subjects: frozenset[RbacSubject], ordered: dict[int, tuple]) -> 
 
 
 def _in_binding_order(scoped: dict[str | None, dict[tuple, _Entry]]) -> Iterator[tuple[str | None, tuple, _Entry]]:
-    """(scope, key, entry) of every binding `compile_grants` gathered, in the order of the one sort of
-    every binding key `(scope, *key)` by `_binding_order` that it replaces: the scopes sorted (the
-    cluster first, as ""), then each scope's keys, all strings compared in C. The cluster's bucket
+    """(scope, key, entry) of every binding `compile_grants` gathered, in the order of the one stable
+    sort of every binding key `(scope, *key)`, the cluster (None) as "", that it replaces: the scopes
+    sorted (the cluster first), then each scope's few keys, all strings compared in C. The cluster's bucket
     (a namespace written "" is there too, its key ending in the scope) sorts by the key without the
     scope; the sort is stable, so the two keep the grants' order when they tie."""
     cluster = scoped.get(None)
