@@ -53,7 +53,7 @@ class Diagnostic:
 
     @property
     def sort_key(self) -> tuple:
-        """Order diagnostics by file, line, column, then code."""
+        """Order diagnostics by file, line, column, then code (`sort_diagnostics`: `_sort_key`)."""
         return (self.span.file, self.span.line, self.span.col, self.code, self.message)
 
     @property
@@ -87,15 +87,30 @@ def suppression_reason(d: Diagnostic) -> str:
 
 
 def sort_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
-    """Diagnostics sorted by file, line, column and code, without exact duplicates."""
-    seen: set[tuple] = set()
+    """Diagnostics sorted by file, line, column and code, without exact duplicates.
+
+    Each diagnostic's `sort_key` is made once (the diagnostics of a build come as a few hundred
+    sorted runs, one per stage and lint, that the sort merges) and serves as its identity too: it
+    holds the five fields that make two diagnostics duplicates, so the duplicates of one are
+    next to it once sorted, and the first of them (the sort is stable) is kept, without hashing
+    every message into a set.
+    """
+    items = list(diags)
+    keys = [_sort_key(d) for d in items]
     out = []
-    for d in sorted(diags, key=lambda d: d.sort_key):
-        key = (d.code, d.message, d.span.file, d.span.line, d.span.col)
-        if key not in seen:
-            seen.add(key)
-            out.append(d)
+    last: tuple | None = None
+    for i in sorted(range(len(items)), key=keys.__getitem__):
+        key = keys[i]
+        if key != last:
+            out.append(items[i])
+            last = key
     return out
+
+
+def _sort_key(d: Diagnostic) -> tuple:
+    """`Diagnostic.sort_key`, without the property's call."""
+    span = d.span
+    return (span.file, span.line, span.col, d.code, d.message)
 
 
 # What a terminal, a CI log or a web page could act on or hide instead of showing: control

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from policyc import model as m
 from policyc.check.context import Context
@@ -82,30 +82,43 @@ def owner_of(g: m.Grant) -> str:
             return f"team:{team}"
         key = ",".join(sorted(str(s) for s in subjects))
         return f"subjects:{_short_hash(key)}"
-    s = subjects[0]  # most grants: one subject
-    if team and s.kind == "team" and s.name == team:
-        return f"team:{team}"
-    if s.kind == "everyone":
+    s = subjects[0]  # most grants: one subject (its team's, `team:T`, is named as any other subject)
+    return subject_owner(s.kind, s.name)
+
+
+def subject_owner(kind: str, name: str) -> str:
+    """The owner of a grant to one subject (`owner_of`): `everyone`, `serviceaccount:NS:NAME`, `KIND:NAME`."""
+    if kind == "everyone":
         return "everyone"
-    if s.kind == "serviceaccount":
-        return f"serviceaccount:{s.namespace}:{s.sa_name}"
-    return f"{s.kind}:{s.name}"
+    if kind == "serviceaccount":  # Subject.namespace and Subject.sa_name
+        ns, slash, sa = name.partition("/")
+        return f"serviceaccount:{ns}:{sa}" if slash else f"serviceaccount::{name}"
+    return f"{kind}:{name}"
 
 
 class _Entry:
-    """One binding being assembled: the subjects as the sets of its grants (`compile_grants`: one per
-    grant, or the one set of every grant naming one subject), its grants, and the atoms of each of
-    its inline grants (`_Atoms.of`: one tuple per rule text; `_assemble` merges equal lists once).
-    Bindings whose grants name the same subjects share one sorted tuple (`_assemble`), and what is
-    made of it later once per tuple (the emitted subject list and its YAML, the access model's
-    index entries)."""
+    """One binding being assembled: its name (`safe_name`, made with the entry while the strings it is
+    made of were just read), its first grant with that grant's subject set (`SubjectSets`) and, for an
+    inline grant, atoms (`_Atoms.of`: one tuple per rule text; `_assemble` merges equal lists once),
+    and the same of each further grant (`more`). Most bindings have one grant: their entry is one
+    object, no lists. Bindings whose grants name the same subjects share one sorted tuple
+    (`_assemble`), and what is made of it later once per tuple (the emitted subject list and its
+    YAML, the access model's index entries)."""
 
-    __slots__ = ("atoms", "grants", "subjects")
+    __slots__ = ("atoms", "grant", "more", "name", "subjects")
 
-    def __init__(self) -> None:
-        self.subjects: list[frozenset[RbacSubject]] = []
-        self.grants: list[m.Grant] = []
-        self.atoms: list[tuple[Atom, ...]] = []
+    def __init__(self, name: str, grant: m.Grant, subjects: frozenset[RbacSubject], atoms: tuple[Atom, ...]) -> None:
+        self.name = name
+        self.grant = grant
+        self.subjects = subjects
+        self.atoms = atoms
+        self.more: list[tuple[m.Grant, frozenset[RbacSubject], tuple[Atom, ...]]] | None = None
+
+    def add(self, grant: m.Grant, subjects: frozenset[RbacSubject], atoms: tuple[Atom, ...]) -> None:
+        """A further grant of this binding."""
+        if self.more is None:
+            self.more = []
+        self.more.append((grant, subjects, atoms))
 
 
 def _in_order(subjects: frozenset[RbacSubject]) -> tuple[RbacSubject, ...]:
@@ -123,22 +136,28 @@ class SubjectSets:
 
     def __init__(self, members: Mapping[str, tuple[m.Subject, ...]], oidc_users: set[str], prefix: str) -> None:
         self.members, self.oidc_users, self.prefix = members, oidc_users, prefix
-        self._sets: dict[tuple[str, str], frozenset[RbacSubject]] = {}
+        self._sets: dict[tuple[str, str], tuple[frozenset[RbacSubject], str]] = {}
         # By the set's identity; the entry keeps its set, so its id is not reused while it lives.
         self.ordered: dict[int, tuple[frozenset[RbacSubject], tuple[RbacSubject, ...]]] = {}
 
     def of(self, kind: str, name: str) -> frozenset[RbacSubject]:
         """`frozenset(rbac_subjects(subject))` of a subject of this kind and name."""
-        key = (kind, name)
-        found = self._sets.get(key)
-        if found is None:
-            fields = subject_fields(kind, name, self.oidc_users, self.prefix)
-            if fields is not None:
-                found = frozenset((RbacSubject(*fields),))
-            else:  # a team: its members (rbac_subjects reads nothing else of a subject)
-                found = frozenset().union(*[self.of(s.kind, s.name) for s in self.members.get(name, ())])
-            self._sets[key] = found
-        return found
+        found = self._sets.get((kind, name))
+        return (found or self._add(kind, name))[0]
+
+    def owned(self, kind: str, name: str) -> tuple[frozenset[RbacSubject], str]:
+        """`of(kind, name)`, and the owner of a grant to that one subject (`subject_owner`, made once:
+        the bindings' keys share the string, its hash kept), in one lookup."""
+        return self._sets.get((kind, name)) or self._add(kind, name)
+
+    def _add(self, kind: str, name: str) -> tuple[frozenset[RbacSubject], str]:
+        fields = subject_fields(kind, name, self.oidc_users, self.prefix)
+        if fields is not None:
+            found = frozenset((RbacSubject(*fields),))
+        else:  # a team: its members (rbac_subjects reads nothing else of a subject)
+            found = frozenset().union(*[self.of(s.kind, s.name) for s in self.members.get(name, ())])
+        entry = self._sets[(kind, name)] = (found, subject_owner(kind, name))
+        return entry
 
     def sorted(self, subjects: frozenset[RbacSubject]) -> tuple[RbacSubject, ...]:
         """The set's subjects in RbacSubject's order (compared in C), one tuple per set."""
@@ -152,11 +171,15 @@ class SubjectSets:
 # access lints each ask for every rule's. The entry keeps its rule (a frozen node), so its id is not
 # reused. Cleared when large.
 _TEXTS: dict[int, tuple[m.Rule, tuple]] = {}
+# One tuple per distinct text (`rule_text`), cleared with `_TEXTS`.
+_ONE_TEXT: dict[tuple, tuple] = {}
 
 
 def rule_text(rule: m.Rule) -> tuple:
     """What `Rule.atoms()` reads of a rule: rules equal in it (the same rule written in every
-    team, with its own spans) have equal atoms."""
+    team, with its own spans) have equal atoms, and one text tuple: what is keyed by a text can
+    be keyed by its identity (`_Atoms.of`), not by hashing its words again when they are long
+    out of the cache."""
     entry = _TEXTS.get(id(rule))
     if entry is not None and entry[0] is rule:
         return entry[1]
@@ -165,6 +188,8 @@ def rule_text(rule: m.Rule) -> tuple:
             tuple([w.text for w in names]) if names else (), rule.has_exclusion, rule.expansion)
     if len(_TEXTS) > 100_000:
         _TEXTS.clear()
+        _ONE_TEXT.clear()
+    text = _ONE_TEXT.setdefault(text, text)
     _TEXTS[id(rule)] = (rule, text)
     return text
 
@@ -174,15 +199,16 @@ class _Atoms:
     one compile, so nothing outlives the policy it was computed from."""
 
     def __init__(self) -> None:
-        self._atoms: dict[tuple, tuple[Atom, ...]] = {}
+        # By the text's identity (`rule_text`: one tuple per text); the entry keeps its text.
+        self._atoms: dict[int, tuple[tuple, tuple[Atom, ...]]] = {}
         self._merged: dict[tuple, tuple[PolicyRule, ...]] = {}
 
     def of(self, rule: m.Rule) -> tuple[Atom, ...]:
-        key = rule_text(rule)
-        found = self._atoms.get(key)
-        if found is None:
-            found = self._atoms[key] = tuple(rule.atoms())
-        return found
+        text = rule_text(rule)
+        found = self._atoms.get(id(text))
+        if found is None or found[0] is not text:  # a text made after `_ONE_TEXT` was cleared
+            found = self._atoms[id(text)] = (text, tuple(rule.atoms()))
+        return found[1]
 
     def merged(self, role: m.Role) -> tuple[PolicyRule, ...]:
         """`merge` of the atoms of the role's rules."""
@@ -288,9 +314,21 @@ def compile_grants(
     """Grants as bindings (one per role, scope and owner) and roles synthesized for inline rules.
     `members`: the teams' expanded members, or the `SubjectSets` made of them (kept by the caller)."""
     sets = members if isinstance(members, SubjectSets) else SubjectSets(members, oidc_users or set(), prefix)
-    acc: dict[tuple, _Entry] = {}
+    # The bindings by scope, each scope's by (role kind, role, owner) or ("inline", owner): grants
+    # come file by file, so the next grant's scope is mostly the last one's (no lookup), and
+    # `_assemble` sorts the scopes and each scope's few bindings, not every binding of the program.
+    # The cluster (None) and a namespace written "" (PC120) share a scope keyed by None, their keys
+    # ending in the scope (`_assemble`: they tie as "").
+    scoped: dict[str | None, dict[tuple, _Entry]] = {}
+    last: str | None | object = _UNSEEN
+    bucket: dict[tuple, _Entry] = {}
     rules_of = _Atoms()
     urls: dict[int, tuple[m.Role, bool]] = {}
+    # Per role name: "ClusterRole" when every grant of it binds that without a diagnostic, whatever
+    # the scope (`_everywhere_cluster_role`); None: resolved per scope (`_resolve_role`).
+    fixed_kinds: dict[str, str | None] = {}
+    namespaced = {n for (ns, n) in roles if ns}
+    builtin = builtin_cluster_roles(ctx.release.version)
     for g in ctx.policy.grants:
         if not g.subjects:
             ctx.error(
@@ -308,35 +346,74 @@ def compile_grants(
                 "add `in NAMESPACE, ...` for RoleBindings or `in cluster` for a ClusterRoleBinding",
             )
             continue
-        subjects: frozenset[RbacSubject] = frozenset()
-        for s in g.subjects:
-            expanded = sets.of(s.kind, s.name)
-            subjects = expanded if not subjects else subjects | expanded  # one subject: its own set, shared
-        owner = owner_of(g)
+        if len(g.subjects) == 1:  # most grants: the subject's set and owner, made once
+            s = g.subjects[0]
+            subjects, owner = sets.owned(s.kind, s.name)
+        else:
+            subjects = frozenset()
+            for s in g.subjects:
+                expanded = sets.of(s.kind, s.name)
+                subjects = expanded if not subjects else subjects | expanded
+            owner = owner_of(g)
         scopes = [None] if g.cluster else [ns.text for ns in g.namespaces]
         if g.rule is not None:
             atoms = rules_of.of(g.rule)
             for scope in scopes:
-                key = (scope, "inline", owner)
-                entry = acc.get(key)
+                if scope != last:
+                    bucket, last = _scope_bucket(scoped, scope), scope
+                key = ("inline", owner) if scope else ("inline", owner, scope)
+                entry = bucket.get(key)
                 if entry is None:
-                    entry = acc[key] = _Entry()
-                entry.atoms.append(atoms)
-                entry.subjects.append(subjects)
-                entry.grants.append(g)
+                    bucket[key] = _Entry(safe_name(f"policyc:{owner}"), g, subjects, atoms)
+                else:
+                    entry.add(g, subjects, atoms)
             continue
         assert g.role is not None
+        name = g.role.text
+        fixed = fixed_kinds.get(name, _UNSEEN)
+        if fixed is _UNSEEN:
+            fixed = fixed_kinds[name] = _everywhere_cluster_role(name, roles, namespaced, builtin, urls)
         for scope in scopes:
-            role_kind = _resolve_role(ctx, g, scope, roles, urls)
+            role_kind = fixed or _resolve_role(ctx, g, scope, roles, urls)
             if role_kind is None:
                 continue
-            key = (scope, role_kind, g.role.text, owner)
-            entry = acc.get(key)
+            if scope != last:
+                bucket, last = _scope_bucket(scoped, scope), scope
+            key = (role_kind, name, owner) if scope else (role_kind, name, owner, scope)
+            entry = bucket.get(key)
             if entry is None:
-                entry = acc[key] = _Entry()
-            entry.subjects.append(subjects)
-            entry.grants.append(g)
-    return _assemble(acc, sets)
+                bucket[key] = _Entry(safe_name(f"policyc:{owner}:{name}"), g, subjects, ())
+            else:
+                entry.add(g, subjects, ())
+    return _assemble(scoped, sets)
+
+
+# Not seen yet: no scope before the first grant (None is the cluster's), a role name not looked at
+# yet (None: resolved per scope).
+_UNSEEN: object = object()
+
+
+def _scope_bucket(scoped: dict[str | None, dict[tuple, _Entry]], scope: str | None) -> dict[tuple, _Entry]:
+    """The bindings of a scope being assembled (`compile_grants`); the cluster's hold a namespace `""`."""
+    key = scope or None
+    bucket = scoped.get(key)
+    if bucket is None:
+        bucket = scoped[key] = {}
+    return bucket
+
+
+def _everywhere_cluster_role(name: str, roles: Mapping[tuple[str, str], m.Role], namespaced: set[str],
+                             builtin: Mapping[str, object], urls: dict[int, tuple[m.Role, bool]]) -> str | None:
+    """The kind "ClusterRole" when every grant of role `name` binds the ClusterRole of that name without a
+    diagnostic in any scope (`_resolve_role`'s answer, known once per name): no Role of that name
+    is declared in any namespace, and it is a declared ClusterRole without non-resource URLs, or
+    (undeclared) a ClusterRole of the target release's bootstrap policy. Else None."""
+    if name in namespaced:
+        return None
+    declared = roles.get(("", name))
+    if declared is not None:
+        return None if _has_urls(declared, urls) else "ClusterRole"
+    return "ClusterRole" if is_builtin_role(name) and name in builtin else None
 
 
 def declared_role(name: str, scope: str | None, roles: Mapping[tuple[str, str], object]) -> tuple[str, str] | None:
@@ -417,41 +494,63 @@ def _resolve_role(ctx: Context, g: m.Grant, scope: str | None, roles: dict,
 
 def _sorted_subjects(parts: list[frozenset[RbacSubject]], ordered: dict[int, tuple]) -> tuple[RbacSubject, ...]:
     """The union of a binding's subject sets, sorted (RbacSubject's order, in C). Of one set (or one
-    set named by each grant), the one tuple of every binding of that set (`ordered`, by the set's
-    identity: `SubjectSets.ordered`)."""
+    set named by each grant), that set's one tuple (`_sorted_set`)."""
     first = parts[0]
-    if len(parts) == 1 or all(p is first for p in parts):
-        entry = ordered.get(id(first))
-        if entry is None or entry[0] is not first:  # the entry keeps its set: its id is not reused
-            entry = ordered[id(first)] = (first, _in_order(first))
-        return entry[1]  # type: ignore[no-any-return]
+    if all(p is first for p in parts):
+        return _sorted_set(first, ordered)
     return tuple(sorted(frozenset().union(*parts), key=SUBJECT_ORDER))
 
 
-def _binding_order(key: tuple) -> tuple:
-    """A binding key with the cluster (None) first, as "" (every other part is a string)."""
-    return (key[0] or "", *key[1:])
+def _sorted_set(subjects: frozenset[RbacSubject], ordered: dict[int, tuple]) -> tuple[RbacSubject, ...]:
+    """The one sorted tuple of every binding of this set (`ordered`, by the set's identity:
+    `SubjectSets.ordered`)."""
+    entry = ordered.get(id(subjects))
+    if entry is None or entry[0] is not subjects:  # the entry keeps its set: its id is not reused
+        entry = ordered[id(subjects)] = (subjects, _in_order(subjects))
+    return entry[1]  # type: ignore[no-any-return]
 
 
-def _assemble(acc: dict[tuple, _Entry], sets: SubjectSets) -> tuple[list[CompiledRole], list[Binding]]:
+def _in_binding_order(scoped: dict[str | None, dict[tuple, _Entry]]) -> Iterator[tuple[str | None, tuple, _Entry]]:
+    """(scope, key, entry) of every binding `compile_grants` gathered, in the order of the one stable
+    sort of every binding key `(scope, *key)`, the cluster (None) as "", that it replaces: the scopes
+    sorted (the cluster first), then each scope's few keys, all strings compared in C. The cluster's bucket
+    (a namespace written "" is there too, its key ending in the scope) sorts by the key without the
+    scope; the sort is stable, so the two keep the grants' order when they tie."""
+    cluster = scoped.get(None)
+    if cluster is not None:
+        for key in sorted(cluster, key=_without_scope):
+            yield key[-1], key[:-1], cluster[key]
+    for scope in sorted([s for s in scoped if s is not None]):
+        bucket = scoped[scope]
+        for key in sorted(bucket):
+            yield scope, key, bucket[key]
+
+
+def _without_scope(key: tuple) -> tuple:
+    return key[:-1]
+
+
+def _assemble(scoped: dict[str | None, dict[tuple, _Entry]],
+              sets: SubjectSets) -> tuple[list[CompiledRole], list[Binding]]:
     synthesized: list[CompiledRole] = []
     bindings: list[Binding] = []
     merged: dict[tuple[int, ...], tuple[PolicyRule, ...]] = {}
     ordered = sets.ordered
-    for key in sorted(acc, key=_binding_order):
-        entry = acc[key]
-        scope = key[0]
-        grants = tuple(entry.grants)
-        if len(grants) == 1:  # most bindings: one grant, one file
-            sources: tuple[str, ...] = (grants[0].span.file,)
+    for scope, key, entry in _in_binding_order(scoped):
+        first, more = entry.grant, entry.more
+        if more is None:  # most bindings: one grant, one file, one subject set
+            grants: tuple[m.Grant, ...] = (first,)
+            sources: tuple[str, ...] = (first.span.file,)
+            subjects = _sorted_set(entry.subjects, ordered)
         else:
+            grants = (first, *[g for g, _, _ in more])
             sources = tuple(sorted({g.span.file for g in grants}))
-        subjects = _sorted_subjects(entry.subjects, ordered)
-        if key[1] == "inline":
-            owner = key[2]
-            name = safe_name(f"policyc:{owner}")
+            subjects = _sorted_subjects([entry.subjects, *[s for _, s, _ in more]], ordered)
+        name = entry.name
+        if key[0] == "inline":
+            owner = key[1]
             role_kind = "ClusterRole" if scope is None else "Role"
-            parts = entry.atoms
+            parts = [entry.atoms] if more is None else [entry.atoms, *[a for _, _, a in more]]
             same = tuple(map(id, parts))
             rules = merged.get(same)
             if rules is None:
@@ -459,8 +558,7 @@ def _assemble(acc: dict[tuple, _Entry], sets: SubjectSets) -> tuple[list[Compile
             synthesized.append(CompiledRole(role_kind, name, scope, rules, sources=sources))
             role_name = name
         else:
-            role_kind, role_name, owner = key[1], key[2], key[3]
-            name = safe_name(f"policyc:{owner}:{role_name}")
+            role_kind, role_name, owner = key
         kind = "ClusterRoleBinding" if scope is None else "RoleBinding"
         bindings.append(Binding(kind, name, scope, role_kind, role_name, subjects, owner, grants, sources))
     return synthesized, bindings

@@ -184,8 +184,9 @@ def check_declarations(ctx: Context, tables: dict[str, dict]) -> None:
     p = ctx.policy
     # A subject or namespace reports nothing but at the words it is written with: one checked clean
     # by its text is clean wherever it recurs (a team's name in every grant of the team, a namespace
-    # in every grant there, a declared user or service account named as a subject), so only its
-    # first occurrence is checked. A faulty one is reported at every occurrence, as before.
+    # declared and named in every grant there, a declared user or service account named as a
+    # subject), so only its first occurrence is checked. A faulty one is reported at every
+    # occurrence, as before.
     clean_subjects: set[tuple[str, str]] = set()
     clean_namespaces: set[str] = set()
 
@@ -195,6 +196,13 @@ def check_declarations(ctx: Context, tables: dict[str, dict]) -> None:
         check(ctx, word.text, word.span)
         if len(ctx.diags) == before:
             clean_subjects.add((kind, word.text))
+
+    def namespace(word: m.Word) -> None:
+        if word.text not in clean_namespaces:
+            before = len(ctx.diags)
+            check_namespace_name(ctx, word)
+            if len(ctx.diags) == before:
+                clean_namespaces.add(word.text)
 
     for u in p.users:
         declared("user", check_user_name, u.name)
@@ -206,7 +214,8 @@ def check_declarations(ctx: Context, tables: dict[str, dict]) -> None:
     key_reasons: dict[str, str | None] = {}
     value_reasons: dict[str, str | None] = {}
     for ns in p.namespaces:
-        check_namespace_name(ctx, ns.name)
+        if ns.name.text not in clean_namespaces:  # a declared namespace's name is checked here first
+            namespace(ns.name)
         for key, value in ns.labels:
             reason = key_reasons.get(key.text, "")
             if reason == "":
@@ -229,13 +238,6 @@ def check_declarations(ctx: Context, tables: dict[str, dict]) -> None:
             check_subject(ctx, s, teams)
             if len(ctx.diags) == before:
                 clean_subjects.add(key)
-
-    def namespace(word: m.Word) -> None:
-        if word.text not in clean_namespaces:
-            before = len(ctx.diags)
-            check_namespace_name(ctx, word)
-            if len(ctx.diags) == before:
-                clean_namespaces.add(word.text)
 
     for t in p.teams:
         for s in t.members:

@@ -1,6 +1,7 @@
-"""The bindings' order (check/grants.py `compile_grants`, `_binding_order`): by scope (the cluster as ""), then kind of
-role (or `inline`), role and owner, whatever order the grants are written in; the cluster and a
-namespace written `""` (an error, PC120, yet the program is built) tie and keep the grants' order."""
+"""The bindings' order (check/grants.py `compile_grants`, `_in_binding_order`): by scope (the
+cluster as ""), then kind of role (or `inline`), role and owner, whatever order the grants are
+written in; the cluster and a namespace written `""` (an error, PC120, yet the program is built)
+tie and keep the grants' order."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ grant get secrets to user bob in a
 
 
 def _key(b: Binding) -> tuple:
-    """The binding's sort key as `compile_grants` makes it (`_binding_order`)."""
+    """The binding's sort key as `compile_grants` orders by it (`_in_binding_order`)."""
     scope = b.namespace or ""
     if b.grants[0].rule is not None:
         return (scope, "inline", b.owner)
