@@ -24,7 +24,7 @@ _ITEM_FIELDS = ("max", "min", "default", "defaultRequest", "maxLimitRequestRatio
 
 
 def namespace_manifest(name: str, labels: dict[str, str], sources: tuple[str, ...]) -> Manifest:
-    """A Namespace with its labels."""
+    """A Namespace with its labels (in any order: the body has them sorted)."""
     body = {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata(name, None, sources, labels)}
     return Manifest("v1", "Namespace", name, None, body, sources)
 
@@ -83,7 +83,8 @@ def emit(program: Program, credentials: Credentials) -> Emitted:
         return Emitted(tuple(_namespaces_without_plan(program)))
     out: list[Manifest] = []
     for ns in plan.namespaces.values():
-        labels = dict(sorted({**ns.labels, **psa.labels(ns, program.release)}.items()))
+        # Unsorted: `metadata` sorts them with the managed-by label (one sort, not two).
+        labels = {**ns.labels, **psa.labels(ns, program.release)}
         out.append(namespace_manifest(ns.name, labels, ns.sources))
         out.extend(m for m in (limit_range_manifest(ns), resource_quota_manifest(ns)) if m is not None)
     return Emitted(tuple(out))

@@ -1,5 +1,6 @@
 """`metadata` (backends/meta.py) skips sorting for the common object (no labels of its own, one
-source file): the result is the plain computation's, key order included."""
+source file): the result is the plain computation's, key order included (which dicts are shared:
+test_metadata_shared_dicts.py)."""
 
 from __future__ import annotations
 
@@ -29,8 +30,3 @@ def test_same_as_plain(sources: Any, labels: dict[str, str] | None, namespace: s
     plain = _plain("n", namespace, sources, labels)
     assert made == plain
     assert list(made) == list(plain) and list(made["labels"]) == list(plain["labels"])
-
-
-def test_labels_are_a_new_dict_each_time() -> None:
-    a, b = metadata("a", None, ("x",)), metadata("b", None, ("x",))
-    assert a["labels"] is not b["labels"] and a["labels"] is not MANAGED_BY
