@@ -15,6 +15,7 @@ from policyc.backends import psa
 from policyc.backends.contract import Backend, Credentials, Emitted
 from policyc.backends.meta import metadata
 from policyc.k8s.limitrange import LIMIT_TYPES
+from policyc.k8s.quantity import Quantity
 from policyc.model.admission import AdmissionPlan, NamespaceAdmission
 from policyc.model.manifest import Manifest
 from policyc.model.program import Program
@@ -24,22 +25,47 @@ _ITEM_FIELDS = ("max", "min", "default", "defaultRequest", "maxLimitRequestRatio
 
 
 def namespace_manifest(name: str, labels: dict[str, str], sources: tuple[str, ...]) -> Manifest:
-    """A Namespace with its labels."""
+    """A Namespace with its labels (in any order: the body has them sorted)."""
     body = {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata(name, None, sources, labels)}
     return Manifest("v1", "Namespace", name, None, body, sources)
 
 
-def limit_range_manifest(ns: NamespaceAdmission) -> Manifest | None:
-    """The namespace's LimitRange `limits`: one item per type, quantities in canonical form."""
+# The limit types in the order their items are written (LimitRange `spec.limits`).
+_LIMIT_TYPES = tuple(sorted(LIMIT_TYPES.values()))
+
+# Canonical strings of quantities by (exact decimal text, format): `Quantity.canonical` is Decimal
+# arithmetic (about 2 us), and a policy repeats a few quantities in every namespace (issue 19).
+# `str` of a Decimal keeps its exponent (1.0 is not 1), so equal keys are the same computation.
+Canonicals = dict[tuple[str, str], str]
+
+
+def _canonical(q: Quantity, canonicals: Canonicals) -> str:
+    key = (str(q.value), q.format)
+    text = canonicals.get(key)
+    if text is None:
+        text = canonicals[key] = q.canonical()
+    return text
+
+
+def limit_range_manifest(ns: NamespaceAdmission, canonicals: Canonicals | None = None) -> Manifest | None:
+    """The namespace's LimitRange `limits`: one item per type, quantities in canonical form.
+
+    `canonicals`: quantities already written in canonical form (see `_canonical`), kept across calls.
+    """
+    canonicals = {} if canonicals is None else canonicals
+    # One pass over the cells for every type (`NamespaceLimits.limit_values` scans them per type).
+    by_type: dict[str, dict[str, dict[str, Quantity]]] = {}
+    for (api_type, kind, res), cell in ns.limits.cells.items():
+        by_type.setdefault(api_type, {}).setdefault(kind, {})[res] = cell.quantity
     items = []
-    for api_type in sorted(LIMIT_TYPES.values()):
-        values = ns.limits.limit_values(api_type)
+    for api_type in _LIMIT_TYPES:
+        values = by_type.get(api_type)
         if not values:
             continue
         item: dict[str, Any] = {"type": api_type}
         for kind in _ITEM_FIELDS:
             if kind in values:
-                item[kind] = {res: q.canonical() for res, q in sorted(values[kind].items())}
+                item[kind] = {res: _canonical(q, canonicals) for res, q in sorted(values[kind].items())}
         items.append(item)
     if not items:
         return None
@@ -52,11 +78,12 @@ def limit_range_manifest(ns: NamespaceAdmission) -> Manifest | None:
     return Manifest("v1", "LimitRange", "limits", ns.name, body, ns.limit_sources)
 
 
-def resource_quota_manifest(ns: NamespaceAdmission) -> Manifest | None:
+def resource_quota_manifest(ns: NamespaceAdmission, canonicals: Canonicals | None = None) -> Manifest | None:
     """The namespace's ResourceQuota `quota` (`spec.hard`, keys sorted, canonical quantities)."""
     if not ns.limits.quota:
         return None
-    hard = {key: q.canonical() for key, (q, _) in sorted(ns.limits.quota.items())}
+    canonicals = {} if canonicals is None else canonicals
+    hard = {key: _canonical(q, canonicals) for key, (q, _) in sorted(ns.limits.quota.items())}
     body = {
         "apiVersion": "v1",
         "kind": "ResourceQuota",
@@ -82,10 +109,13 @@ def emit(program: Program, credentials: Credentials) -> Emitted:
     if plan is None:
         return Emitted(tuple(_namespaces_without_plan(program)))
     out: list[Manifest] = []
+    canonicals: Canonicals = {}
     for ns in plan.namespaces.values():
-        labels = dict(sorted({**ns.labels, **psa.labels(ns, program.release)}.items()))
+        # Unsorted: `metadata` sorts them with the managed-by label (one sort, not two).
+        labels = {**ns.labels, **psa.labels(ns, program.release)}
         out.append(namespace_manifest(ns.name, labels, ns.sources))
-        out.extend(m for m in (limit_range_manifest(ns), resource_quota_manifest(ns)) if m is not None)
+        out.extend(m for m in (limit_range_manifest(ns, canonicals), resource_quota_manifest(ns, canonicals))
+                   if m is not None)
     return Emitted(tuple(out))
 
 

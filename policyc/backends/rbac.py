@@ -63,13 +63,15 @@ def emit(program: Program, credentials: Credentials) -> Emitted:
     """
     out: list[Manifest] = []
     for _ref, sa in sorted(program.serviceaccounts.items()):
+        # `sa.namespace` and `sa.name` split the ref again at each read: one split, two strings.
+        namespace, _, name = sa.ref.text.partition("/")
         sources = (sa.span.file,)
         body = {
             "apiVersion": "v1",
             "kind": "ServiceAccount",
-            "metadata": metadata(sa.name, sa.namespace, sources),
+            "metadata": metadata(name, namespace, sources),
         }
-        out.append(Manifest("v1", "ServiceAccount", sa.name, sa.namespace, body, sources))
+        out.append(Manifest("v1", "ServiceAccount", name, namespace, body, sources))
     lists: Lists = {}
     out.extend(role_manifest(r, lists) for r in program.compiled_roles)
     out.extend(binding_manifest(b, lists) for b in program.bindings)

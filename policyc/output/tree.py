@@ -123,6 +123,12 @@ def _check_manifest(m: Manifest, namespaces: set[str] | None = None) -> None:
     """The body must agree with the fields the layout trusts (a backend bug otherwise).
 
     `namespaces`: names already found valid by the caller (a namespace holds several objects)."""
+    _check_fields(m, namespaces)
+    _check_body(m)
+
+
+def _check_fields(m: Manifest, namespaces: set[str] | None = None) -> None:
+    """The kind and the namespace are safe in a path (what `_check_manifest` checks besides the body)."""
     if m.kind not in _VALID_KINDS:
         if not _KIND.fullmatch(m.kind):
             raise ValueError(f"invalid kind {m.kind!r} for object {m.name!r}")
@@ -133,7 +139,6 @@ def _check_manifest(m: Manifest, namespaces: set[str] | None = None) -> None:
             raise ValueError(f"invalid namespace {namespace!r} for {m.kind} {m.name!r}")
         if namespaces is not None:
             namespaces.add(namespace)
-    _check_body(m)
 
 
 def _check_body(m: Manifest) -> None:
@@ -229,7 +234,8 @@ def layout(manifests: Iterable[Manifest], extra_files: Mapping[str, str] | None 
     # One pass touches each manifest, while it is in cache, for everything the layout needs of it:
     # its checks, its file and its sort key. At 3,000 namespaces the objects lie in a heap ten
     # times past the L2 cache, so each further pass over them (a sort key read back from the
-    # objects, a table of every identity) costs a cache miss per object (issue 19).
+    # objects, a table of every identity) costs a cache miss per object (issue 19). Its body is
+    # read once, too: checked just before the writer reads it (below), not in this pass.
     groups: dict[str, list[_Entry]] = {}
     namespaces: set[str] = set()  # found valid
     secrets: dict[tuple[str, str, str, str], Manifest] = {}  # the one kind split over two files
@@ -239,20 +245,20 @@ def layout(manifests: Iterable[Manifest], extra_files: Mapping[str, str] | None 
         kind, namespace, name = m.kind, m.namespace, m.name
         # Emitters produce runs of one kind in one namespace: one file, looked up once a run.
         if last is None or kind != last[0] or namespace != last[1] or kind == "Secret":
-            _check_manifest(m, namespaces)
+            _check_fields(m, namespaces)
             path = file_of(m)
             members = groups.setdefault(path, [])
             last = (kind, namespace)
             if kind == "Secret":
                 _check_new(m, secrets)
-        else:
-            _check_body(m)
         members.append(((kind != "ServiceAccount", name, m.api_version, kind), m))
 
     files: dict[str, str] = {}
     memo: Memo = {}  # lists shared by several bodies (a team's subjects), written once
     for path, entries in groups.items():
         entries.sort(key=_sort_key)
+        for _, m in entries:
+            _check_body(m)  # the body and its metadata are in cache for the writer, a moment later
         _check_unique(entries)
         files[path] = HEADER + dump_all((m.body for _, m in entries), memo)
 
@@ -265,13 +271,26 @@ def layout(manifests: Iterable[Manifest], extra_files: Mapping[str, str] | None 
         }
     )
 
-    for path, text in (extra_files or {}).items():
+    extra = extra_files or {}
+    for path, text in extra.items():
         _check_relpath(path)
         if path in files:
             raise ValueError(f"extra file {path!r} collides with a generated file")
         files[path] = text
     _check_no_file_dir_clash(files)
-    return dict(sorted(files.items()))
+    return _sorted_files(files, resources, [KUSTOMIZATION, *extra])
+
+
+def _sorted_files(files: dict[str, str], ordered: list[str], others: list[str]) -> dict[str, str]:
+    """`dict(sorted(files.items()))`, where `ordered` (sorted) and `others` are the keys of `files`.
+
+    The objects' files are sorted once, for the kustomization; Timsort finds that run and merges
+    the few others (the kustomization, the extra files) into it in linear time, where sorting
+    every (path, text) pair again was a second n log n sort of the build's files (issue 19).
+    """
+    order = ordered + others
+    order.sort()
+    return {path: files[path] for path in order}
 
 
 def _check_no_file_dir_clash(files: Iterable[str]) -> None:
