@@ -20,7 +20,7 @@ keys (the exact values and `*`); it never scans every rule of the cluster.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter, itemgetter
 from typing import Any
@@ -268,6 +268,23 @@ def _first(entry: Ranked) -> int:
     return entry[0]
 
 
+def _indexed_roles(roles: Mapping[ObjRef, RoleObj]) -> dict[ObjRef, _IndexedRole]:
+    return {ref: _IndexedRole(r) for ref, r in roles.items()}
+
+
+def _by_fields(roles: Mapping[ObjRef, RoleObj]) -> dict[tuple[str, str, str], RoleObj]:
+    return {(ref.kind, ref.namespace, ref.name): role for ref, role in roles.items()}
+
+
+def _by_namespace(serviceaccounts: Iterable[tuple[str, str]]) -> dict[str, list[tuple[str, str]]]:
+    by_ns: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for sa in serviceaccounts:
+        by_ns[sa[0]].append(sa)
+    for names in by_ns.values():
+        names.sort()
+    return by_ns
+
+
 class AccessModel:
     """Roles, bindings, service accounts and namespaces of a cluster, indexed.
 
@@ -395,10 +412,7 @@ class AccessModel:
         """Each role with its rule index (itself made on the role's first question), made on the
         first question that reaches a role (`authorize`, `who_can`: a build asks none). Kept with
         `roles`, where the model's copies share it (`_lazy`)."""
-        entry = self._lazy.get("indexed_roles")
-        if entry is None or entry[0] is not self.roles:
-            entry = self._lazy["indexed_roles"] = (self.roles, {ref: _IndexedRole(r) for ref, r in self.roles.items()})
-        return entry[1]  # type: ignore[no-any-return]
+        return self._kept("indexed_roles", self.roles, _indexed_roles)  # type: ignore[no-any-return]
 
     @property
     def _by_role(self) -> dict[ObjRef, list[BindingObj]]:
@@ -500,15 +514,15 @@ class AccessModel:
         """The service accounts of each namespace, sorted: made on the first question (the escalation
         graph indexes its own), each namespace's few sorted rather than every one of them together.
         Kept with `serviceaccounts`, where the model's copies share it (`_lazy`)."""
-        entry = self._lazy.get("sa_by_ns")
-        if entry is None or entry[0] is not self.serviceaccounts:
-            by_ns: dict[str, list[tuple[str, str]]] = defaultdict(list)
-            for sa in self.serviceaccounts:
-                by_ns[sa[0]].append(sa)
-            for names in by_ns.values():
-                names.sort()
-            entry = self._lazy["sa_by_ns"] = (self.serviceaccounts, by_ns)
-        return entry[1]  # type: ignore[no-any-return]
+        return self._kept("sa_by_ns", self.serviceaccounts, _by_namespace)  # type: ignore[no-any-return]
+
+    def _kept(self, key: str, source: Any, make: Callable[[Any], Any]) -> Any:
+        """`make(source)`, made on the first call and kept in `_lazy` (which the model's copies share)
+        for as long as `source` is the object the model holds."""
+        entry = self._lazy.get(key)
+        if entry is None or entry[0] is not source:
+            entry = self._lazy[key] = (source, make(source))
+        return entry[1]
 
     def named_by(self, user: UserInfo) -> list[tuple[tuple[str, ...], list[tuple[BindingObj, RbacSubject]]]]:
         """The bindings naming the user, per name it goes by: its user name, each of its groups and
@@ -720,11 +734,7 @@ class AccessModel:
         and compared in C: a binding's role reference is another ObjRef than the role's own, so
         `roles.get(b.role)` hashes and compares in Python (once per binding and subject; issue 19).
         Made once per `roles` dict (kept with it, where the model's copies share it: `_lazy`)."""
-        entry = self._lazy.get("roles_fields")
-        if entry is None or entry[0] is not self.roles:
-            entry = self._lazy["roles_fields"] = (
-                self.roles, {(ref.kind, ref.namespace, ref.name): role for ref, role in self.roles.items()})
-        return entry[1]  # type: ignore[no-any-return]
+        return self._kept("roles_fields", self.roles, _by_fields)  # type: ignore[no-any-return]
 
     def who_can(self, request: Request) -> list[WhoCan]:
         """Every subject of a binding that allows the request, with the reason (sorted).

@@ -90,9 +90,9 @@ def subject_owner(kind: str, name: str) -> str:
     """The owner of a grant to one subject (`owner_of`): `everyone`, `serviceaccount:NS:NAME`, `KIND:NAME`."""
     if kind == "everyone":
         return "everyone"
-    if kind == "serviceaccount":  # Subject.namespace and Subject.sa_name
-        ns, slash, sa = name.partition("/")
-        return f"serviceaccount:{ns}:{sa}" if slash else f"serviceaccount::{name}"
+    if kind == "serviceaccount":  # the subject's own reading of `NS/NAME` (made once per subject: `SubjectSets`)
+        s = m.Subject(kind, name)
+        return f"serviceaccount:{s.namespace}:{s.sa_name}"
     return f"{kind}:{name}"
 
 
