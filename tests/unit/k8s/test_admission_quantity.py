@@ -156,3 +156,16 @@ def test_limit_request_ratio_in_thousandths() -> None:
     assert (ratio, limit) == (1.5, 1.5)
     _, limit = limit_request_ratio(parse_quantity("2"), parse_quantity("1"), parse_quantity("0"))
     assert limit == float("inf")
+
+
+def test_the_emitters_shared_canonical_table_gives_apimachinerys_forms() -> None:
+    """backends/admission.py keeps canonical strings in a table shared by every namespace of a build,
+    keyed by the exact value and the format: equal values in other formats (`1000M` and `1e9`,
+    `1000m` and `1.08`...) meet in one table here, in both orders, and each keeps its own form."""
+    from policyc.backends.admission import _canonical
+
+    for rows in (CANONICAL, CANONICAL[::-1]):
+        table: dict[tuple[str, str], str] = {}
+        for _round in range(2):  # made, then read back from the table
+            for text, canonical in rows:
+                assert _canonical(parse_quantity(text), table) == canonical, text
