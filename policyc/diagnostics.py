@@ -197,14 +197,15 @@ def render_text(diags: Iterable[Diagnostic], sources: Mapping[str, SourceFile],
     return "\n\n".join(blocks) + ("\n" if blocks else "")
 
 
-def to_json(d: Diagnostic) -> dict:
+def to_json(d: Diagnostic, name: Callable[[str], str] | None = None) -> dict:
     """A diagnostic as a JSON-ready dict (the schema documented in docs/diagnostics.md).
 
-    Texts and file names are escaped as in every other format (`printable`).
+    Texts and file names are escaped as in every other format (`printable`); `name` gives the
+    name to print for a span's file (as `render_text`'s).
     """
     def loc(s: Span) -> dict:
-        return {"file": printable(s.file), "line": s.line, "col": s.col, "end_line": s.end_line,
-                "end_col": s.end_col}
+        return {"file": printable(name(s.file) if name is not None else s.file), "line": s.line, "col": s.col,
+                "end_line": s.end_line, "end_col": s.end_col}
 
     out = {"code": d.code, "severity": d.severity.value, "message": printable(d.message), **loc(d.span),
            "help": printable(d.help)}
@@ -217,11 +218,11 @@ def to_json(d: Diagnostic) -> dict:
     return out
 
 
-def render_json(diags: Iterable[Diagnostic]) -> str:
+def render_json(diags: Iterable[Diagnostic], name: Callable[[str], str] | None = None) -> str:
     """Render diagnostics as a JSON document: {"diagnostics": [...], "errors": N, "warnings": N}."""
     items = list(diags)
     doc = {
-        "diagnostics": [to_json(d) for d in items],
+        "diagnostics": [to_json(d, name) for d in items],
         "errors": sum(d.is_error for d in items),
         "warnings": sum(d.severity is Severity.WARNING for d in items),
     }

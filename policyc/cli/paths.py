@@ -11,10 +11,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from policyc.diagnostics import Diagnostic, Label
 from policyc.source import Span
-
-_new = object.__new__
 
 
 def shown_path(path: str | os.PathLike[str]) -> str:
@@ -57,19 +54,3 @@ class Relocator:
     def where(self, span: Span) -> str:
         """`file:line:col` as printed."""
         return str(self.span(span))
-
-    def diagnostic(self, d: Diagnostic) -> Diagnostic:
-        """The diagnostic with its span and its labels' spans renamed. A copy of its fields with two
-        replaced: `dataclasses.replace` calls the constructor by keyword (7 us a diagnostic, 0.1 s
-        of a build's report at 11,000 warnings)."""
-        moved = _new(Diagnostic)
-        fields = moved.__dict__
-        fields.update(d.__dict__)
-        fields["span"] = self.span(d.span)
-        if d.labels:
-            fields["labels"] = tuple(Label(self.span(lb.span), lb.message) for lb in d.labels)
-        return moved
-
-    def diagnostics(self, diags: Iterable[Diagnostic]) -> list[Diagnostic]:
-        """Every diagnostic renamed."""
-        return [self.diagnostic(d) for d in diags]

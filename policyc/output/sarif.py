@@ -16,7 +16,7 @@ properties).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -63,9 +63,13 @@ def _region(span: Span) -> dict[str, int]:
     return region
 
 
-def _location(span: Span, base: str) -> dict[str, Any]:
+def _same(file: str) -> str:
+    return file
+
+
+def _location(span: Span, base: str, name: Callable[[str], str]) -> dict[str, Any]:
     return {"physicalLocation": {
-        "artifactLocation": {"uri": artifact_uri(span.file, base), "uriBaseId": "%SRCROOT%"},
+        "artifactLocation": {"uri": artifact_uri(name(span.file), base), "uriBaseId": "%SRCROOT%"},
         "region": _region(span),
     }}
 
@@ -93,11 +97,16 @@ def _rule(d: Diagnostic) -> dict[str, Any]:
 
 
 def to_sarif(
-    diags: Iterable[Diagnostic], suppressed: Iterable[Diagnostic] = (), base: str = "", version: str = ""
+    diags: Iterable[Diagnostic], suppressed: Iterable[Diagnostic] = (), base: str = "", version: str = "",
+    name: Callable[[str], str] | None = None,
 ) -> dict[str, Any]:
-    """A SARIF 2.1.0 log of the diagnostics (suppressed ones included, marked as such)."""
+    """A SARIF 2.1.0 log of the diagnostics (suppressed ones included, marked as such).
+
+    `name` gives the name to print for a span's file (the commands': relative to the working
+    directory); results are in the order of the printed names, lines and columns."""
+    name = name if name is not None else _same
     items = [(d, None) for d in diags] + [(d, suppression_reason(d)) for d in suppressed]
-    items.sort(key=lambda it: it[0].sort_key)
+    items.sort(key=lambda it: (name(it[0].span.file), *it[0].sort_key[1:]))
     descriptors: dict[str, dict[str, Any]] = {}
     for d, _ in items:
         if d.code not in descriptors:
@@ -114,11 +123,11 @@ def to_sarif(
             "message": {"text": message},
         }
         if _has_location(d.span):
-            result["locations"] = [_location(d.span, base)]
+            result["locations"] = [_location(d.span, base, name)]
         related = [lb for lb in d.labels if _has_location(lb.span)]
         if related:
             result["relatedLocations"] = [
-                {"id": i, **_location(lb.span, base), "message": {"text": printable(lb.message)}}
+                {"id": i, **_location(lb.span, base, name), "message": {"text": printable(lb.message)}}
                 for i, lb in enumerate(related, 1)
             ]
         if d.cis:
@@ -137,11 +146,17 @@ def to_sarif(
     }
 
 
-def render_sarif(diags: Iterable[Diagnostic], suppressed: Iterable[Diagnostic] = (), base: str = "") -> str:
+def render_sarif(diags: Iterable[Diagnostic], suppressed: Iterable[Diagnostic] = (), base: str = "",
+                 name: Callable[[str], str] | None = None) -> str:
     """The SARIF log as deterministic JSON text."""
     from policyc import __version__
 
-    return json.dumps(to_sarif(diags, suppressed, base, __version__), indent=2) + "\n"
+    return json.dumps(to_sarif(diags, suppressed, base, __version__, name), indent=2) + "\n"
+
+
+def _where(span: Span, name: Callable[[str], str]) -> str:
+    """`file:line:col` as `str(span)` gives it, the file named by `name`."""
+    return f"{name(span.file)}:{span.line}:{span.col}"
 
 
 def _escape_data(text: str) -> str:
@@ -152,14 +167,15 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render_github(diags: Iterable[Diagnostic], base: str = "") -> str:
-    """GitHub Actions workflow commands, one annotation per diagnostic."""
+def render_github(diags: Iterable[Diagnostic], base: str = "", name: Callable[[str], str] | None = None) -> str:
+    """GitHub Actions workflow commands, one annotation per diagnostic (`name`: as `to_sarif`'s)."""
+    name = name if name is not None else _same
     command = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
     lines = []
     for d in diags:
         props: Mapping[str, object] = {}
         if _has_location(d.span):
-            props = {"file": artifact_uri(d.span.file, base), "line": d.span.line,
+            props = {"file": artifact_uri(name(d.span.file), base), "line": d.span.line,
                      "endLine": max(d.span.line, d.span.end_line), "col": max(1, d.span.col)}
             if d.span.end_line == d.span.line and d.span.end_col > d.span.col:
                 props = {**props, "endColumn": d.span.end_col}
@@ -167,7 +183,7 @@ def render_github(diags: Iterable[Diagnostic], base: str = "") -> str:
         # Names are escaped first (`printable`): a bidi override or an ESC in a team name must not
         # reach the annotation; then the workflow-command escapes turn the real line breaks into %0A.
         text = printable(d.message) + (f"\nhelp: {printable(d.help)}" if d.help else "")
-        text += "".join(f"\nnote: {printable(lb.message)} at {printable(str(lb.span))}" for lb in d.labels)
+        text += "".join(f"\nnote: {printable(lb.message)} at {printable(_where(lb.span, name))}" for lb in d.labels)
         prop_text = ",".join(f"{k}={_escape_property(str(v))}" for k, v in props.items())
         lines.append(f"::{command[d.severity]} {prop_text}::{_escape_data(text)}")
     return "\n".join(lines) + ("\n" if lines else "")

@@ -72,29 +72,10 @@ def test_other_names_are_unchanged(tree: Path) -> None:
     assert where.span(span) is span
 
 
-@pytest.mark.parametrize("lazy", [False, True])
-def test_a_diagnostic_changes_only_its_file_names(tree: Path, lazy: bool) -> None:
-    span = span_at("teams/payments.policy", (3, 5, 3, 9, 40, 44)) if lazy else Span(
-        "teams/payments.policy", 3, 5, 3, 9, 40, 44)
-    other = Span("main.policy", 1, 1, 1, 4, 0, 3)
-    d = Diagnostic("PC101", Severity.ERROR, "undefined role `x`", span, "declare it", (Label(other, "here"),),
-                   cis="5.1.1", benchmark="cis-1.24")
-    moved = Relocator(Path("policies"), ["teams/payments.policy", "main.policy"]).diagnostic(d)
-    expected = replace(
-        d,
-        span=Span("policies/teams/payments.policy", 3, 5, 3, 9, 40, 44),
-        labels=(Label(Span("policies/main.policy", 1, 1, 1, 4, 0, 3), "here"),),
-    )
-    assert moved == expected
-    assert type(moved) is Diagnostic and moved is not d
-    assert d.span.file == "teams/payments.policy"  # the original is untouched
-    assert str(moved.span) == f"policies{os.sep}teams/payments.policy:3:5"
-
-
-def test_a_diagnostic_without_labels_keeps_them_empty(tree: Path) -> None:
-    d = Diagnostic("PC501", Severity.WARNING, "m", Span("main.policy", 1, 1, 1, 2))
-    moved = Relocator(Path("policies"), ["main.policy"]).diagnostic(d)
-    assert moved.labels == () and moved.span.file == "policies/main.policy"
+def _renamed(d: Diagnostic, where: Relocator) -> Diagnostic:
+    """The diagnostic as the commands printed it before every format named files as it prints them:
+    a copy with its span's and its labels' files renamed."""
+    return replace(d, span=where.span(d.span), labels=tuple(Label(where.span(lb.span), lb.message) for lb in d.labels))
 
 
 def test_the_text_report_names_files_as_the_relocated_diagnostics_do(tree: Path) -> None:
@@ -120,7 +101,41 @@ def test_the_text_report_names_files_as_the_relocated_diagnostics_do(tree: Path)
     report(result, stream=out, base=Path("policies"))
     where = Relocator(Path("policies"), sources)
     moved = {where.file(k): v for k, v in sources.items()}
-    assert out.getvalue() == render_text(where.diagnostics(diags), moved) + "\n" + "1 error, 1 warning\n"
+    assert out.getvalue() == render_text([_renamed(d, where) for d in diags], moved) + "\n" + "1 error, 1 warning\n"
     assert "policies/teams/payments.policy:2:3: error[PC101]" in out.getvalue()
     assert "at policies/main.policy:1:1" in out.getvalue()
     assert "2 |   members: user alice" in out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "github"])
+def test_the_machine_formats_name_files_as_renamed_copies_did(tree: Path, fmt: str,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """JSON, SARIF and GitHub annotations name each file through `Relocator.file` as they print it;
+    the output is the one of renamed copies of the diagnostics (the mechanism before), labels and
+    suppressed warnings included, and SARIF orders its results by the printed names: a name that is
+    not plain (`teams/../a.policy`, printed `policies/a.policy`) sorts first once printed, last before."""
+    from policyc.cli.common import Format, report
+    from policyc.diagnostics import render_json
+    from policyc.output.sarif import render_github, render_sarif
+    from policyc.pipeline import Result
+    from policyc.source import SourceFile
+
+    sources = {n: SourceFile(n, "cluster {}\n") for n in ("main.policy", "teams/payments.policy", "teams/../a.policy")}
+    diags = [
+        Diagnostic("PC101", Severity.ERROR, "undefined role `x`", Span("teams/payments.policy", 2, 3, 2, 10, 18, 25),
+                   "declare it", (Label(Span("main.policy", 1, 1, 1, 8, 0, 7), "declared here"),)),
+        Diagnostic("PC501", Severity.WARNING, "cluster-admin is granted", Span("main.policy", 1, 1, 1, 8, 0, 7)),
+        Diagnostic("PC502", Severity.WARNING, "not plain", Span("teams/../a.policy", 1, 1, 1, 2, 0, 1)),
+        Diagnostic("PC503", Severity.WARNING, "stdin", Span("<stdin>", 1, 1, 1, 2, 0, 1)),
+    ]
+    suppressed = [Diagnostic("PC504", Severity.WARNING, "allowed", Span("main.policy", 1, 2, 1, 3, 1, 2),
+                             "# policyc: allow PC504 reviewed")]
+    report(Result(sources=sources, diagnostics=diags, suppressed=suppressed), Format(fmt), base=Path("policies"))
+    where = Relocator(Path("policies"), sources)
+    moved, moved_suppressed = [_renamed(d, where) for d in diags], [_renamed(d, where) for d in suppressed]
+    expected = {"json": lambda: render_json(moved), "sarif": lambda: render_sarif(moved, moved_suppressed),
+                "github": lambda: render_github(moved)}[fmt]()
+    printed = capsys.readouterr().out
+    assert printed == expected
+    assert "policies/teams/payments.policy" in printed and "teams/payments.policy" not in printed.replace(
+        "policies/teams/payments.policy", "")
