@@ -444,11 +444,15 @@ def psa_labels(levels: dict[str, str], release: tuple[int, int], latest: Iterabl
     version = f"v{release[0]}.{release[1]}"
     latest = set(latest)
     out: dict[str, str] = {}
-    for mode in MODES:
+    for mode, level_label, version_label in _MODE_LABELS:
         if mode in levels:
-            out[f"{PSA_LABEL_PREFIX}{mode}"] = levels[mode]
-            out[f"{PSA_LABEL_PREFIX}{mode}-version"] = "latest" if mode in latest else version
+            out[level_label] = levels[mode]
+            out[version_label] = "latest" if mode in latest else version
     return out
+
+
+# Each mode's two label names, made once: every namespace's labels share them (issue 19).
+_MODE_LABELS = tuple((mode, f"{PSA_LABEL_PREFIX}{mode}", f"{PSA_LABEL_PREFIX}{mode}-version") for mode in MODES)
 
 
 # --------------------------------------------------------------------------------------
