@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
 
+from policyc.slotted import frozen_slots
 from policyc.source import SourceFile, Span
 
 
@@ -23,7 +24,7 @@ class Severity(StrEnum):
     NOTE = "note"
 
 
-@dataclass(frozen=True)
+@frozen_slots
 class Label:
     """A secondary location, such as the other declaration of a duplicate."""
 
@@ -31,7 +32,7 @@ class Label:
     message: str
 
 
-@dataclass(frozen=True)
+@frozen_slots
 class Diagnostic:
     """One problem found in a policy."""
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from policyc.slotted import frozen_slots
+
 if TYPE_CHECKING:
     from policyc.model.rbac import Binding
 
 
-@dataclass(frozen=True)
+@frozen_slots
 class Manifest:
     """One Kubernetes object to emit.
 

@@ -9,6 +9,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from policyc.k8s.rules import PolicyRule
+from policyc.slotted import frozen_slots
 
 if TYPE_CHECKING:  # annotations only: the access commands import this module alone (start-up, issue 19)
     from policyc.model.nodes import Grant, Role, Subject
@@ -53,7 +54,7 @@ class RbacSubject:
 SUBJECT_ORDER = attrgetter(*(f.name for f in fields(RbacSubject)))
 
 
-@dataclass(frozen=True)
+@frozen_slots
 class CompiledRole:
     """A Role or ClusterRole policyc emits: declared, or synthesized for inline grants."""
 
@@ -67,7 +68,7 @@ class CompiledRole:
     sources: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen_slots
 class Binding:
     """A RoleBinding or ClusterRoleBinding: one per role, scope and owner (team or subjects)."""
 

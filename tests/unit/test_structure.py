@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "policyc"
 
 # Layers from the bottom up (docs/contributing.md): a module imports from its own layer or below.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("source", "diagnostics", "gcpause", "docblocks"),
+    ("source", "diagnostics", "gcpause", "docblocks", "slotted"),
     ("k8s", "rules"),  # rules.py: the rule registry, declared into from every layer above
     ("model",),
     ("syntax", "loader"),

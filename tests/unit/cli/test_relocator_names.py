@@ -8,7 +8,6 @@ in its file names.
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 
 from policyc.cli.paths import Relocator, shown_path
 from policyc.diagnostics import Diagnostic, Label, Severity
-from policyc.source import Span, span_at
+from policyc.source import Span
 
 NAMES = [
     "main.policy",

@@ -59,3 +59,11 @@ def test_only_plain_fields_are_accepted() -> None:
         @nodes.node
         class Bad:
             items: tuple = dataclasses.field(default_factory=tuple)
+
+    with pytest.raises(TypeError):
+        @nodes.node
+        class Checked:
+            name: str
+
+            def __post_init__(self) -> None:  # the fast constructor would skip it
+                pass
