@@ -32,12 +32,20 @@ RULES = register(
 )
 
 
-def custom_resources(policy: m.Policy) -> list[str]:
-    """Every resource the policy names in a rule, guard or expectation (the expansion keeps
-    those of groups the release does not build in: custom resources)."""
+def _rules(policy: m.Policy) -> list[m.Rule]:
+    """The rules of the roles, of the inline grants and of the expectations."""
     rules = [r for role in policy.roles for r in role.rules]
     rules += [g.rule for g in policy.grants if g.rule is not None]
     rules += [e.rule for e in policy.expectations]
+    return rules
+
+
+def custom_resources(policy: m.Policy, rules: list[m.Rule] | None = None) -> list[str]:
+    """Every resource the policy names in a rule, guard or expectation (the expansion keeps
+    those of groups the release does not build in: custom resources). `rules`: `_rules(policy)`,
+    when the caller has them."""
+    if rules is None:
+        rules = _rules(policy)
     # A set of the texts, without a concatenated tuple per rule (most have no `except`): the same few
     # resources recur in every team, and each is parsed once, not once per rule naming it.
     names = {t.text for r in rules for t in (r.resources + r.except_resources if r.except_resources else r.resources)}
@@ -112,7 +120,12 @@ def expand_rule(ctx: Context, rule: m.Rule, custom: list[str], namespaced_only: 
 
 def expand_all(ctx: Context, policy: m.Policy) -> m.Policy:
     """Every rule of roles, inline grants and expectations with its exclusion expanded."""
-    custom = custom_resources(policy)
+    rules = _rules(policy)
+    if not any(r.has_exclusion for r in rules):
+        # Nothing to expand (most policies): no set of every resource named, no second pass
+        # over every grant and role to rebuild their tuples (issue 19).
+        return policy
+    custom = custom_resources(policy, rules)
     roles = tuple(
         replace(r, rules=tuple(expand_rule(ctx, x, custom, r.namespace is not None) for x in r.rules))
         if any(x.has_exclusion for x in r.rules) else r

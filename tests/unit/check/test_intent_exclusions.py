@@ -121,3 +121,36 @@ def test_no_pc144_without_a_wildcard() -> None:
     result = compile_text("kubernetes 1.30\ngrant read except watch pods to group g in cluster\n")
     assert "PC144" not in codes(result)
     assert _granted(_rules(result, "ClusterRole", "policyc:group:g")) == {"pods": {"get", "list"}}
+
+
+def _expanded(text: str):
+    """The policy `expand_all` returns for `text` (lowered, intent applied), and the one it was given."""
+    from policyc.check import exclusions, intent
+    from policyc.check.context import Context
+    from policyc.k8s.releases import load_release
+    from policyc.source import SourceFile
+    from policyc.syntax.lower import lower
+
+    policy, diags = lower([SourceFile("test.policy", text)])
+    assert not diags
+    ctx = Context(policy, load_release((1, 30)), [])
+    given = ctx.policy = intent.apply_intent(ctx)
+    return exclusions.expand_all(ctx, given), given
+
+
+def test_a_policy_without_exclusions_is_returned_as_it_is() -> None:
+    """No rule says `except`: nothing is rebuilt (issue 19: no set of every resource, no second
+    pass over every grant and role); one `except` anywhere still expands it."""
+    plain = "role r { read pods }\ngrant role r to group a in app\ngrant read secrets to group b in app\n"
+    out, given = _expanded(plain)
+    assert out is given
+    for extra in ("grant read * except secrets to group c in cluster\n",
+                  "role x { read * except secrets }\n",
+                  "expect group a cannot read * except pods in app\n"):
+        out, given = _expanded(plain + extra)
+        assert out is not given and any(r.expansion for r in _all_rules(out)), extra
+
+
+def _all_rules(policy):
+    return ([r for role in policy.roles for r in role.rules] + [g.rule for g in policy.grants if g.rule]
+            + [e.rule for e in policy.expectations])
