@@ -318,7 +318,9 @@ class AccessModel:
         self._lazy: dict[str, Any] = {}
         # The same by scope (`_scoped_user`, `_scoped_group`, `_scoped_sa`) are made when `authorize`
         # first asks (a build's guards and lints never do).
-        spaces = self._index_bindings()
+        # `sorted_bindings` promises no reference twice: a binding's rank (`_rank`) is then its place,
+        # recorded in the pass that indexes the bindings (`_index_bindings`) rather than in one more.
+        spaces = self._index_bindings(ranked=sorted_bindings and type(bindings) is list)
         self._who_index: RuleIndex | None = None  # every rule, for who_can: built on its first question
         sas = set(serviceaccounts)
         sas.update(self._by_sa)
@@ -340,25 +342,34 @@ class AccessModel:
         # Set by policyc.access.policy when the objects come from a compiled policy.
         self.provenance: Any = None
 
-    def _index_bindings(self) -> set[str]:
+    def _index_bindings(self, ranked: bool = False) -> set[str]:
         """The bindings by subject, and the namespaces of the bindings (`""` included: cluster-scoped).
         One pass over every subject of every binding (hundreds of thousands in a large policy): the
         indexes are locals, and each binding is read once while it is at hand (a second pass for
         the namespaces read 15,000 bindings again, spread over a heap larger than the cache: issue 19).
         Where each subject of a tuple of subjects goes is found once per tuple object: a compiled
-        team's bindings share one (check/grants.py `_sorted_subjects`)."""
+        team's bindings share one (check/grants.py `_sorted_subjects`).
+
+        With `ranked` (no reference twice in `bindings`), `_rank_ids` too: each binding's place, its
+        rank, while the binding is at hand (made later, it read every binding and hashed its
+        reference again: two more passes over 15,000 bindings that have left the cache)."""
         plans: dict[int, tuple[tuple[RbacSubject, ...], list[tuple[list[tuple[BindingObj, RbacSubject]],
                                                                      RbacSubject]]]] = {}
         spaces: set[str] = set()
         add_space = spaces.add
-        for b in self.bindings:
+        ranks: dict[int, tuple[BindingObj, int]] = {}
+        for i, b in enumerate(self.bindings):
             add_space(b.ref.namespace)
+            if ranked:
+                ranks[id(b)] = (b, i)
             subjects = b.subjects
             plan = plans.get(id(subjects))
             if plan is None or plan[0] is not subjects:  # the entry keeps its tuple: ids are not reused
                 plan = plans[id(subjects)] = (subjects, self._slots(subjects))
             for named, s in plan[1]:
                 named.append((b, s))
+        if ranked:
+            self.__dict__["_rank_by_id"] = ranks
         return spaces
 
     def _slots(self, subjects: tuple[RbacSubject, ...]) -> list[tuple[list[tuple[BindingObj, RbacSubject]],
