@@ -318,9 +318,10 @@ class AccessModel:
         self._lazy: dict[str, Any] = {}
         # The same by scope (`_scoped_user`, `_scoped_group`, `_scoped_sa`) are made when `authorize`
         # first asks (a build's guards and lints never do).
-        # `sorted_bindings` promises no reference twice: a binding's rank (`_rank`) is then its place,
-        # recorded in the pass that indexes the bindings (`_index_bindings`) rather than in one more.
-        spaces = self._index_bindings(ranked=sorted_bindings and type(bindings) is list)
+        # `sorted_bindings` promises no reference twice: a binding's rank (`_rank`) is then its place
+        # (`_rank_ids` reads no binding's reference).
+        self._unique_refs = sorted_bindings and type(bindings) is list
+        spaces = self._index_bindings()
         self._who_index: RuleIndex | None = None  # every rule, for who_can: built on its first question
         sas = set(serviceaccounts)
         sas.update(self._by_sa)
@@ -342,34 +343,25 @@ class AccessModel:
         # Set by policyc.access.policy when the objects come from a compiled policy.
         self.provenance: Any = None
 
-    def _index_bindings(self, ranked: bool = False) -> set[str]:
+    def _index_bindings(self) -> set[str]:
         """The bindings by subject, and the namespaces of the bindings (`""` included: cluster-scoped).
         One pass over every subject of every binding (hundreds of thousands in a large policy): the
         indexes are locals, and each binding is read once while it is at hand (a second pass for
         the namespaces read 15,000 bindings again, spread over a heap larger than the cache: issue 19).
         Where each subject of a tuple of subjects goes is found once per tuple object: a compiled
-        team's bindings share one (check/grants.py `_sorted_subjects`).
-
-        With `ranked` (no reference twice in `bindings`), `_rank_ids` too: each binding's place, its
-        rank, while the binding is at hand (made later, it read every binding and hashed its
-        reference again: two more passes over 15,000 bindings that have left the cache)."""
+        team's bindings share one (check/grants.py `_sorted_subjects`)."""
         plans: dict[int, tuple[tuple[RbacSubject, ...], list[tuple[list[tuple[BindingObj, RbacSubject]],
                                                                      RbacSubject]]]] = {}
         spaces: set[str] = set()
         add_space = spaces.add
-        ranks: dict[int, tuple[BindingObj, int]] = {}
-        for i, b in enumerate(self.bindings):
+        for b in self.bindings:
             add_space(b.ref.namespace)
-            if ranked:
-                ranks[id(b)] = (b, i)
             subjects = b.subjects
             plan = plans.get(id(subjects))
             if plan is None or plan[0] is not subjects:  # the entry keeps its tuple: ids are not reused
                 plan = plans[id(subjects)] = (subjects, self._slots(subjects))
             for named, s in plan[1]:
                 named.append((b, s))
-        if ranked:
-            self.__dict__["_rank_by_id"] = ranks
         return spaces
 
     def _slots(self, subjects: tuple[RbacSubject, ...]) -> list[tuple[list[tuple[BindingObj, RbacSubject]],
@@ -598,8 +590,12 @@ class AccessModel:
         holds its bindings, so their ids are not reused."""
         by_id: dict[int, tuple[BindingObj, int]] | None = self.__dict__.get("_rank_by_id")
         if by_id is None:
-            rank = self._rank()
-            by_id = self.__dict__["_rank_by_id"] = {id(b): (b, rank[b.ref]) for b in self.bindings}
+            if self._unique_refs:  # each binding's rank is its place: no reference read or hashed
+                by_id = {id(b): (b, i) for i, b in enumerate(self.bindings)}
+            else:
+                rank = self._rank()
+                by_id = {id(b): (b, rank[b.ref]) for b in self.bindings}
+            self.__dict__["_rank_by_id"] = by_id
         return by_id
 
     def _rank(self) -> dict[ObjRef, int]:
