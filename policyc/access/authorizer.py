@@ -318,6 +318,9 @@ class AccessModel:
         self._lazy: dict[str, Any] = {}
         # The same by scope (`_scoped_user`, `_scoped_group`, `_scoped_sa`) are made when `authorize`
         # first asks (a build's guards and lints never do).
+        # `sorted_bindings` promises no reference twice: a binding's rank (`_rank`) is then its place
+        # (`_rank_ids` reads no binding's reference).
+        self._unique_refs = sorted_bindings and type(bindings) is list
         spaces = self._index_bindings()
         self._who_index: RuleIndex | None = None  # every rule, for who_can: built on its first question
         sas = set(serviceaccounts)
@@ -587,8 +590,12 @@ class AccessModel:
         holds its bindings, so their ids are not reused."""
         by_id: dict[int, tuple[BindingObj, int]] | None = self.__dict__.get("_rank_by_id")
         if by_id is None:
-            rank = self._rank()
-            by_id = self.__dict__["_rank_by_id"] = {id(b): (b, rank[b.ref]) for b in self.bindings}
+            if self._unique_refs:  # each binding's rank is its place: no reference read or hashed
+                by_id = {id(b): (b, i) for i, b in enumerate(self.bindings)}
+            else:
+                rank = self._rank()
+                by_id = {id(b): (b, rank[b.ref]) for b in self.bindings}
+            self.__dict__["_rank_by_id"] = by_id
         return by_id
 
     def _rank(self) -> dict[ObjRef, int]:
