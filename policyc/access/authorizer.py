@@ -318,9 +318,6 @@ class AccessModel:
         self._lazy: dict[str, Any] = {}
         # The same by scope (`_scoped_user`, `_scoped_group`, `_scoped_sa`) are made when `authorize`
         # first asks (a build's guards and lints never do).
-        # `sorted_bindings` promises no reference twice: a binding's rank (`_rank`) is then its place
-        # (`_rank_ids` reads no binding's reference).
-        self._unique_refs = sorted_bindings and type(bindings) is list
         spaces = self._index_bindings()
         self._who_index: RuleIndex | None = None  # every rule, for who_can: built on its first question
         sas = set(serviceaccounts)
@@ -338,6 +335,9 @@ class AccessModel:
         self._granted: dict[tuple[str, str, str, RbacSubject], Granted] = {}
         # `bindings_for`'s order as numbers, and what each tuple of groups gives (made when asked).
         self._ranks: dict[ObjRef, int] | None = None
+        # `sorted_bindings` promises no reference twice: a binding's rank (`_rank`) is then its place
+        # (`_rank_ids` reads no binding's reference).
+        self._unique_refs = sorted_bindings and type(bindings) is list
         self._by_groups: dict[tuple[str, ...], tuple[dict[int, Ranked], list[Ranked]]] = {}
         self._by_group_rank: dict[str, dict[int, Ranked]] = {}
         # Set by policyc.access.policy when the objects come from a compiled policy.
