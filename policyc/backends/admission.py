@@ -53,10 +53,7 @@ def limit_range_manifest(ns: NamespaceAdmission, canonicals: Canonicals | None =
     `canonicals`: quantities already written in canonical form (see `_canonical`), kept across calls.
     """
     canonicals = {} if canonicals is None else canonicals
-    # One pass over the cells for every type (`NamespaceLimits.limit_values` scans them per type).
-    by_type: dict[str, dict[str, dict[str, Quantity]]] = {}
-    for (api_type, kind, res), cell in ns.limits.cells.items():
-        by_type.setdefault(api_type, {}).setdefault(kind, {})[res] = cell.quantity
+    by_type = ns.limits.limit_values_by_type()  # one pass over the cells, not one per type
     items = []
     for api_type in _LIMIT_TYPES:
         values = by_type.get(api_type)

@@ -63,8 +63,7 @@ def emit(program: Program, credentials: Credentials) -> Emitted:
     """
     out: list[Manifest] = []
     for _ref, sa in sorted(program.serviceaccounts.items()):
-        # `sa.namespace` and `sa.name` split the ref again at each read: one split, two strings.
-        namespace, _, name = sa.ref.text.partition("/")
+        namespace, name = sa.namespace, sa.name
         sources = (sa.span.file,)
         body = {
             "apiVersion": "v1",

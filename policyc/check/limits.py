@@ -154,8 +154,9 @@ def check_namespace_limits(ctx: Context, name: str, blocks: tuple[m.Namespace, .
                 )
         for amount in block.quota:
             _quota_entry(ctx, name, amount, out)
+    by_type = out.limit_values_by_type()
     for api_type, word in ((v, k) for k, v in lr.LIMIT_TYPES.items()):
-        values = out.limit_values(api_type)
+        values = by_type.get(api_type)
         if not values:
             continue
         for problem in lr.validate_limit_item(api_type, values, word):

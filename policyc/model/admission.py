@@ -34,10 +34,13 @@ class NamespaceLimits:
 
     def limit_values(self, limit_type: str) -> dict[str, dict[str, Quantity]]:
         """field -> resource -> quantity for one LimitRange type."""
-        out: dict[str, dict[str, Quantity]] = {}
+        return self.limit_values_by_type().get(limit_type, {})
+
+    def limit_values_by_type(self) -> dict[str, dict[str, dict[str, Quantity]]]:
+        """`limit_values` of every type that has a value, from one pass over the cells."""
+        out: dict[str, dict[str, dict[str, Quantity]]] = {}
         for (t, kind, res), cell in self.cells.items():
-            if t == limit_type:
-                out.setdefault(kind, {})[res] = cell.quantity
+            out.setdefault(t, {}).setdefault(kind, {})[res] = cell.quantity
         return out
 
 

@@ -1,6 +1,6 @@
 """The admission backend writes LimitRanges and ResourceQuotas with one pass over a namespace's cells and
 a table of canonical quantities kept across namespaces (backends/admission.py, issue 19): the bodies
-are the ones of the plain computation (`NamespaceLimits.limit_values` per type, `Quantity.canonical` per
+are the ones of the plain computation (a scan of the cells per type, `Quantity.canonical` per
 value), on hand-made limits and on a generated organisation."""
 
 from __future__ import annotations
@@ -23,10 +23,21 @@ TEXTS = ["1", "1.0", "1000m", "1k", "1Ki", "1024", "1Gi", "1024Mi", "0.5", "500m
          "100M", "0.1", "12345678901234567890", "2e-3", "1.10"]
 
 
+def _scan(limits: NamespaceLimits, limit_type: str) -> dict[str, dict[str, Any]]:
+    """field -> resource -> quantity of one type, by a scan of every cell (independent of the model's
+    `limit_values`, which reads its one-pass table)."""
+    out: dict[str, dict[str, Any]] = {}
+    for (t, kind, res), cell in limits.cells.items():
+        if t == limit_type:
+            out.setdefault(kind, {})[res] = cell.quantity
+    return out
+
+
 def _plain_limit_range(ns: NamespaceAdmission) -> list[dict[str, Any]]:
     items = []
     for api_type in sorted(LIMIT_TYPES.values()):
-        values = ns.limits.limit_values(api_type)
+        values = _scan(ns.limits, api_type)
+        assert ns.limits.limit_values(api_type) == values  # the model's reading, per type
         if not values:
             continue
         item: dict[str, Any] = {"type": api_type}
