@@ -29,8 +29,10 @@ and 10N namespaces), this builds the organisation and times, side by side in the
 
 Each figure is the median of `--repeat` runs; each ratio is the median of the ratios of
 pairs run one after the other (command, then its floor), which cancels most of the load of a
-shared machine. With more than one shape, each shape is measured by a new process of this
-script (`isolated`), so that no shape runs on the heap another left. Growth is time at 10N /
+shared machine. Each size of each shape is measured by a new process of this script
+(`SizeWorker`), so that no shape or size runs on the heap another left, and build and check are
+timed in turns between the two sizes' processes (a pair at N, a pair at 10N; `measure_shape`), so
+that both medians of a growth see the same minutes of the machine. Growth is time at 10N /
 time at N: wall clock, and for build and check also the CPU time of the process (user +
 system: the write's included), on which the build's growth verdict is given (a build of 0.4 s
 at N moves with other jobs' load). Then the start-up of `policyc can-i --from` on one binding
@@ -142,10 +144,14 @@ def in_process(name: str) -> Callable[[list[str]], None]:
 def paired(repeat: int, command: Callable[[], Any], floor: Callable[[], Any]) -> dict[str, float]:
     """Medians of the command, of its floor, and of the ratio of each pair run back to back (wall
     clock); with `cpu` and `floor_cpu` too when both return (wall, CPU) (`_clock`)."""
+    return summarise([(command(), floor()) for _ in range(repeat)])
+
+
+def summarise(pairs: list[tuple[Any, Any]]) -> dict[str, float]:
+    """`paired`'s figures from its (command, floor) pairs: each a wall time or a (wall, CPU) pair."""
     cmd, flo, ratio, cpu, flo_cpu = [], [], [], [], []
-    for _ in range(repeat):
-        c, f = command(), floor()
-        if isinstance(c, tuple) and isinstance(f, tuple):
+    for c, f in pairs:
+        if isinstance(c, (tuple, list)) and isinstance(f, (tuple, list)):
             cpu.append(c[1])
             flo_cpu.append(f[1])
             c, f = c[0], f[0]
@@ -242,21 +248,28 @@ class Org:
         return _proc([sys.executable, "-c", code, *files])[0]
 
 
-def measure_org(org: Org, repeat: int, skip: set[str]) -> dict[str, Any]:
-    """Every command on one organisation."""
-    rows: dict[str, Any] = {}
-    access = [str(org.access_yaml / "access.yaml")]
+IN_PROCESS = ("build", "check")  # timed in the measuring process, CPU and wall (`in_process_pairs`)
 
+
+def in_process_pairs(org: Org) -> dict[str, tuple[Callable[[], Any], Callable[[], Any]]]:
+    """The commands timed in process, each with its floor: one call of each times one pair."""
     build_command, check_command = in_process("build"), in_process("check")
 
     def build() -> tuple[float, float]:
         args = [str(org.policy), "-o", str(org.fresh()), "--secrets", str(org.scratch / "secrets")]
         return _clock(lambda: build_command(args))
 
-    if "build" not in skip:
-        rows["build"] = paired(repeat, build, org.write_floor)
-    if "check" not in skip:
-        rows["check"] = paired(repeat, lambda: _clock(lambda: check_command([str(org.policy)])), org.dump_floor)
+    return {"build": (build, org.write_floor),
+            "check": (lambda: _clock(lambda: check_command([str(org.policy)])), org.dump_floor)}
+
+
+def measure_org(org: Org, repeat: int, skip: set[str]) -> dict[str, Any]:
+    """Every command on one organisation."""
+    rows: dict[str, Any] = {}
+    access = [str(org.access_yaml / "access.yaml")]
+    for name, (command, floor) in in_process_pairs(org).items():
+        if name not in skip:
+            rows[name] = paired(repeat, command, floor)
     team = gen_org.generate(org.namespaces, 1, org.shape)  # the first team's name, for explain
     first_team = sorted(p for p in team if p.startswith("teams/"))[0][len("teams/"):-len(".policy")]
     ns = f"{first_team}-{gen_org.APPS[0]}-dev"
@@ -529,43 +542,118 @@ def verdicts(results: dict[str, Any]) -> list[str]:
     return out
 
 
-def measure_shape(root: Path, shape: str, n: int, repeat: int, skip: set[str]) -> tuple[dict[str, Any], Org]:
-    """Every command on one shape at N and 10N; the figures, and the organisation at 10N."""
+class SizeWorker:
+    """One size of one shape, measured by a process of its own (`serve`, this script with `--serve`)
+    that holds the organisation and answers one line of JSON per request: `build` or `check` (one
+    pair of the command and its floor, `in_process_pairs`), `rest` (the other commands,
+    `measure_org`)."""
+
+    def __init__(self, root: Path, shape: str, size: int, repeat: int, skip: set[str]) -> None:
+        self.size = size
+        cmd = [sys.executable, __file__, "--serve", shape, "--namespaces", str(size), "--repeat", str(repeat),
+               "--skip", ",".join(sorted(skip)), "--root", str(root)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.info: dict[str, Any] = self._reply()  # the organisation's size, once it is built
+
+    def ask(self, request: str) -> Any:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(request + "\n")
+        self.proc.stdin.flush()
+        return self._reply()
+
+    def _reply(self) -> Any:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"measuring {self.size} namespaces exited {self.proc.wait()}")
+        return json.loads(line)
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        if code := self.proc.wait():
+            raise RuntimeError(f"measuring {self.size} namespaces exited {code}")
+
+
+def serve(root: Path, shape: str, size: int, repeat: int, skip: set[str]) -> int:
+    """`SizeWorker`'s process: build the organisation, then answer requests from standard input."""
+    replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # anything else printed goes to standard error, not among the replies
+    sys.stdout = sys.stderr
+
+    def reply(value: Any) -> None:
+        replies.write(json.dumps(value) + "\n")
+        replies.flush()
+
+    root.mkdir(parents=True, exist_ok=True)
+    org = Org(root, shape, size)
+    pairs = in_process_pairs(org)
+    reply({"lines": org.lines, "objects": org.objects, "access_objects": org.access_objects, "rules": org.rules,
+           "pid": os.getpid()})
+    for line in sys.stdin:
+        request = line.strip()
+        if request in pairs:
+            command, floor = pairs[request]
+            reply([command(), floor()])
+        elif request == "rest":
+            reply(measure_org(org, repeat, skip | set(pairs)))
+        else:
+            raise ValueError(f"unknown request {request!r}")
+    return 0
+
+
+def measure_shape(root: Path, shape: str, n: int, repeat: int, skip: set[str], rounds: int = 1) -> dict[str, Any]:
+    """Every command on one shape at N and 10N, each size measured by processes of its own.
+
+    Build and check (whose growth is a verdict) are timed in turns: a pair at N, a pair at 10N,
+    then 10N before N in the next repeat. Growth is a ratio of two medians; timed one size after
+    the other, each size's minute had its own load of the machine. Each size runs in a process of
+    its own, as `policyc build` runs: the 10N builds do not allocate among what the N organisation
+    left. With `rounds` > 1, new processes for both sizes each round, the pairs of all rounds in
+    the medians: a process's own layout (the salt of its string hashes, where its heap lies) moved
+    a 300-namespace build by up to 15 % from one process to the next, which one process per size
+    could not average out. The other commands are measured once, by the last round's processes."""
+    timed = [name for name in IN_PROCESS if name not in skip]
+    pairs: dict[tuple[int, str], list[Any]] = {(size, name): [] for size in (n, 10 * n) for name in timed}
+    pids: dict[int, list[int]] = {n: [], 10 * n: []}
+    for k in range(rounds):
+        workers = [SizeWorker(root / f"round-{k}", shape, size, repeat, skip) for size in (n, 10 * n)]
+        for r in range(repeat):
+            for name in timed:
+                for w in workers if r % 2 == 0 else workers[::-1]:
+                    pairs[w.size, name].append(w.ask(name))
+        for w in workers:
+            pids[w.size].append(w.info["pid"])
+            if k < rounds - 1:
+                w.close()
+        if k < rounds - 1 and on_tmpfs(root):  # its outputs are memory (`measure_shapes`)
+            shutil.rmtree(root / f"round-{k}")
     figures: dict[str, Any] = {}
-    for size in (n, 10 * n):
+    for w in workers:
         t0 = time.perf_counter()
-        org = Org(root, shape, size)
-        commands = measure_org(org, repeat, skip)
-        figures[str(size)] = {"lines": org.lines, "objects": org.objects, "access_objects": org.access_objects,
-                              "rules": org.rules, "commands": commands, "pid": os.getpid()}
-        print(f"measured {shape} at {size} namespaces ({org.lines} lines, {org.objects} objects) in "
-              f"{time.perf_counter() - t0:.0f} s: " + ", ".join(
-                  f"{c} {r['time']:.2f} s ({r['ratio']:.2f}x)" for c, r in commands.items()), flush=True)
-    return figures, org
+        commands = {name: {**summarise(pairs[w.size, name]), "pairs": pairs[w.size, name]} for name in timed}
+        commands.update(w.ask("rest"))
+        w.close()
+        figures[str(w.size)] = {**w.info, "pid": pids[w.size], "commands": commands}
+        print(f"measured {shape} at {w.size} namespaces ({w.info['lines']} lines, {w.info['objects']} objects; "
+              f"the other commands in {time.perf_counter() - t0:.0f} s): " + ", ".join(
+                  f"{c} {x['time']:.2f} s ({x['ratio']:.2f}x)" for c, x in commands.items()), flush=True)
+    return figures
 
 
-def isolated(root: Path, shapes: list[str], n: int, repeat: int, skip: str) -> dict[str, Any]:
-    """Each shape measured by a new process of this script (`--shape-json`), one after the other.
-
-    In one process, the shapes measured first leave a heap of gigabytes (their organisations and
-    what the builds' arenas kept), and every later build allocates among it: `identity` measured
-    13th of 14 built in 0.44 s at 300 namespaces and 4.6 s at 3,000, alone in 0.31 s and 3.6 s.
-    A new process per shape measures each the way `policyc build` runs, whatever the order.
-    On a disk, a shape's outputs stay under `root` until the end (see `main`); on tmpfs they are
-    memory, gigabytes over 14 shapes, and the builds of the last shapes ran 15 % slower beside
-    them (`users` at 3,000: 1.74 s measured 4th after 3 others, 1.52 s alone), so they go with
-    their shape."""
+def measure_shapes(root: Path, shapes: list[str], n: int, repeat: int, skip: set[str],
+                   rounds: int = 1) -> dict[str, Any]:
+    """Each shape in turn (`measure_shape`: each size by a process of its own, so that no shape
+    runs on the heap another left: measured 13th of 14 in one process, `identity` built in 0.44 s
+    at 300 namespaces and 4.6 s at 3,000, alone in 0.31 s and 3.6 s). On a disk, a shape's outputs
+    stay under `root` until the end (see `main`); on tmpfs they are memory, gigabytes over 14
+    shapes, and the builds of the last shapes ran 15 % slower beside them (`users` at 3,000: 1.74 s
+    measured 4th after 3 others, 1.52 s alone), so they go with their shape."""
     out: dict[str, Any] = {}
     for shape in shapes:
         folder = root / shape
         folder.mkdir()
-        path = root / f"{shape}.json"
-        done = subprocess.run([sys.executable, __file__, "--shapes", shape, "--namespaces", str(n), "--repeat",
-                               str(repeat), "--skip", skip, "--root", str(folder), "--shape-json", str(path)],
-                              check=False)
-        if done.returncode != 0:
-            raise RuntimeError(f"measuring {shape} exited {done.returncode}")
-        out.update(json.loads(path.read_text("utf-8")))
+        out[shape] = measure_shape(folder, shape, n, repeat, skip, rounds)
         if on_tmpfs(folder):
             shutil.rmtree(folder)
     return out
@@ -613,6 +701,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shapes", default=None, help=f"comma-separated, of: {', '.join(gen_org.SHAPES)}")
     ap.add_argument("--namespaces", type=int, default=None, help="the small size N (the large one is 10N)")
     ap.add_argument("--repeat", type=int, default=None, help="runs per figure (median)")
+    ap.add_argument("--rounds", type=int, default=1, help="new processes per size for build and check, each "
+                    "timing --repeat pairs; the figures are the medians of all (default 1)")
     ap.add_argument("--skip", default="", help="comma-separated: commands (build, check, can-i, who-can, explain, "
                     "diff, import), or lsp, batch, rules (100,000 rules), startup, verify")
     ap.add_argument("--lsp-lines", type=int, default=None, help="LSP workspace sizes L and 10L (default 500)")
@@ -620,8 +710,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rules", type=int, default=None, help="rules of the can-i/who-can --from measurement "
                     "(bench/gen_rbac.py; default 100,000, --quick 10,000)")
     ap.add_argument("--json", type=Path, default=None, help="also write every figure as JSON")
-    ap.add_argument("--root", type=Path, default=None, help=argparse.SUPPRESS)  # `isolated`: the parent's folder
-    ap.add_argument("--shape-json", type=Path, default=None, help=argparse.SUPPRESS)  # `isolated`: write figures
+    ap.add_argument("--root", type=Path, default=None, help=argparse.SUPPRESS)  # `SizeWorker`: the parent's folder
+    ap.add_argument("--serve", default=None, help=argparse.SUPPRESS)  # `SizeWorker`: this shape at --namespaces
     args = ap.parse_args(argv)
     quick = args.quick
     shapes = (args.shapes.split(",") if args.shapes else (["mixed", "identity"] if quick else list(gen_org.SHAPES)))
@@ -629,30 +719,24 @@ def main(argv: list[str] | None = None) -> int:
     repeat = args.repeat or (1 if quick else 3)
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     lsp_lines = args.lsp_lines or (300 if quick else 500)
-    results: dict[str, Any] = {"sizes": [n, 10 * n], "repeat": repeat, "load_before": os.getloadavg(),
-                               "cores": os.cpu_count(), "python": sys.version.split()[0], "shapes": {}}
+    results: dict[str, Any] = {"sizes": [n, 10 * n], "repeat": repeat, "rounds": args.rounds,
+                               "load_before": os.getloadavg(), "cores": os.cpu_count(),
+                               "python": sys.version.split()[0], "shapes": {}}
     # The organisations' folders (millions of files with every shape) are removed after the table
     # and the JSON are out: removing them takes minutes, and nothing waits on it. Every output is
     # kept until then too (Org.fresh): removing one just before the next write makes ext4's inode
     # allocation skip the inodes it freed (`recently_deleted`), and the measurements after it
     # (LSP, start-up) would pay for it.
     root = args.root or Path(tempfile.mkdtemp(prefix="policyc-commands-"))
-    if args.shape_json:  # a child of `isolated`: these shapes only, then the figures as JSON
-        shapes_of: dict[str, Any] = {}
-        for shape in shapes:
-            shapes_of[shape], _ = measure_shape(root, shape, n, repeat, skip)
-        args.shape_json.write_text(json.dumps(shapes_of) + "\n", encoding="utf-8")
-        return 0
+    if args.serve:  # a `SizeWorker`: one shape at one size
+        assert args.root is not None
+        return serve(args.root, args.serve, n, repeat, skip)
     try:
-        largest: Org | None = None
-        if len(shapes) == 1:
-            results["shapes"][shapes[0]], largest = measure_shape(root, shapes[0], n, repeat, skip)
-        else:
-            results["shapes"] = isolated(root, shapes, n, repeat, args.skip)
+        results["shapes"] = measure_shapes(root, shapes, n, repeat, skip, args.rounds)
         if "batch" not in skip:
-            if largest is None:  # the shapes were measured by children: build it again, in a folder of its own
-                (root / "batch").mkdir()
-                largest = Org(root / "batch", "mixed" if "mixed" in shapes else shapes[0], 10 * n)
+            # The shapes were measured by other processes: the largest organisation built again here.
+            (root / "batch").mkdir()
+            largest = Org(root / "batch", "mixed" if "mixed" in shapes else shapes[0], 10 * n)
             if has_batch():
                 access = str(largest.access_yaml / "access.yaml")
                 results["batch"] = batch_rate(access, lambda k: questions(largest, k), BATCH_QUESTIONS, repeat)

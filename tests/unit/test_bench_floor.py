@@ -77,19 +77,62 @@ def test_the_table_and_json_are_out_before_the_folder_is_removed(tmp_path: Path,
     assert not seen["root"].exists()
 
 
-def test_each_shape_is_measured_by_a_process_of_its_own(tmp_path: Path) -> None:
-    """With several shapes, no shape is measured on the heap another one left (`isolated`)."""
+def test_each_size_of_each_shape_is_measured_by_a_process_of_its_own(tmp_path: Path) -> None:
+    """No shape or size is measured on the heap another one left (`SizeWorker`), and the builds of
+    the two sizes are timed in turns (`measure_shape`)."""
     commands = bench_module("commands")
     out = tmp_path / "bench.json"
     skip = "check,can-i,who-can,explain,diff,import,lsp,batch,rules,startup,verify"
-    assert commands.main(["--shapes", "mixed,teams", "--namespaces", "10", "--repeat", "1", "--skip", skip,
-                          "--json", str(out)]) == 0
+    assert commands.main(["--shapes", "mixed,teams", "--namespaces", "10", "--repeat", "2", "--rounds", "2",
+                          "--skip", skip, "--json", str(out)]) == 0
     shapes = json.loads(out.read_text("utf-8"))["shapes"]
     assert sorted(shapes) == ["mixed", "teams"]
-    pids = {shape: {sizes[n]["pid"] for n in ("10", "100")} for shape, sizes in shapes.items()}
-    assert all(len(p) == 1 for p in pids.values())  # both sizes of a shape in one child
-    assert pids["mixed"] != pids["teams"] and os.getpid() not in pids["mixed"] | pids["teams"]
-    assert all(shapes[s]["100"]["commands"]["build"]["time"] > 0 for s in shapes)
+    pids = [pid for sizes in shapes.values() for n in ("10", "100") for pid in sizes[n]["pid"]]
+    assert len(set(pids)) == 8 and os.getpid() not in pids  # new processes each round
+    build = [shapes[s][n]["commands"]["build"] for s in shapes for n in ("10", "100")]
+    assert all(b["cpu"] > 0 and len(b["pairs"]) == 4 for b in build)  # both rounds' pairs in the medians
+    assert shapes["teams"]["100"]["objects"] > 5 * shapes["teams"]["10"]["objects"]
+
+
+def test_the_two_sizes_are_timed_in_turns(tmp_path: Path, monkeypatch) -> None:
+    """A pair at N, a pair at 10N, then 10N first: each growth's medians see the same minutes."""
+    commands = bench_module("commands")
+    asked: list[tuple[int, str]] = []
+
+    class Worker:
+        def __init__(self, root: Path, shape: str, size: int, repeat: int, skip: set[str]) -> None:
+            self.size, self.info = size, {"pid": size, "lines": size, "objects": size}
+
+        def ask(self, request: str) -> object:
+            asked.append((self.size, request))
+            return {} if request == "rest" else [(1.0, float(self.size)), (1.0, 1.0)]
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(commands, "SizeWorker", Worker)
+    figures = commands.measure_shape(tmp_path, "mixed", 3, 3, {"check"})
+    assert asked == [(3, "build"), (30, "build"), (30, "build"), (3, "build"), (3, "build"), (30, "build"),
+                     (3, "rest"), (30, "rest")]
+    asked.clear()
+    commands.measure_shape(tmp_path, "mixed", 3, 1, {"check"}, rounds=2)
+    assert asked == [(3, "build"), (30, "build"), (3, "build"), (30, "build"), (3, "rest"), (30, "rest")]
+    assert figures["30"]["commands"]["build"]["cpu"] / figures["3"]["commands"]["build"]["cpu"] == 10
+
+
+def test_a_size_worker_answers_each_request_with_one_line(tmp_path: Path) -> None:
+    """The real worker process: the organisation's size, one pair per request, the rest as figures;
+    nothing the commands print gets among the replies."""
+    commands = bench_module("commands")
+    skip = {"can-i", "who-can", "explain", "diff", "import"}
+    worker = commands.SizeWorker(tmp_path, "mixed", 10, 1, skip)
+    assert worker.info["objects"] > 10 and worker.info["pid"] != os.getpid()
+    (build_wall, build_cpu), (floor_wall, floor_cpu) = worker.ask("build")
+    assert build_wall > 0 and build_cpu > 0 and floor_wall > 0
+    assert set(worker.ask("rest")) == set()  # build and check are the pairs', the rest skipped
+    with pytest.raises(RuntimeError, match="exited"):
+        worker.ask("nonsense")  # the worker stops on a request it does not know, and says so
+    worker.proc.wait()
 
 
 def test_on_tmpfs_agrees_with_df() -> None:
