@@ -32,6 +32,7 @@ class RbacSubject:
     kind: str  # User | Group | ServiceAccount
     name: str
     namespace: str
+    _hash: int  # hash((kind, name, namespace))
 
     def __init__(self, kind: str, name: str, namespace: str = "") -> None:
         # Stored through the slots' descriptors (bypassing the frozen __setattr__, as
