@@ -4,7 +4,7 @@ turns a language subject into the RBAC subjects the API server sees."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import FrozenInstanceError, field
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
@@ -15,22 +15,71 @@ if TYPE_CHECKING:  # annotations only: the access commands import this module al
     from policyc.model.nodes import Grant, Role, Subject
 
 
-@dataclass(frozen=True, order=True)
 class RbacSubject:
-    """A subject as RBAC bindings name it."""
+    """A subject as RBAC bindings name it.
+
+    The value `@dataclass(frozen=True, order=True)` made (fields kind, name, namespace; its
+    equality, order, hash, repr and frozenness), written out with slots: about 17,000 are made at
+    `teams` 3,000 and they key the lints' indexes, the access model's and `everyone`'s sets (issue
+    19). No instance dict, and the hash computed once, when made, in a slot (`__post_init__` is
+    not possible with `frozen_slots`). tests/unit/model/test_rbac_subject_value.py holds it to the
+    dataclass's behaviour.
+    """
+
+    __slots__ = ("kind", "name", "namespace", "_hash")
+    __match_args__ = ("kind", "name", "namespace")
 
     kind: str  # User | Group | ServiceAccount
     name: str
-    namespace: str = ""
+    namespace: str
+    _hash: int  # hash((kind, name, namespace))
 
-    def __post_init__(self) -> None:
-        # Subjects key the lints' indexes, the access model's and `everyone`'s sets (hundreds of
-        # thousands of lookups in a build): the dataclass's own hash (of the fields' tuple), computed
-        # once, when made, instead of a tuple built and hashed per lookup.
-        object.__setattr__(self, "_hash", hash((self.kind, self.name, self.namespace)))
+    def __init__(self, kind: str, name: str, namespace: str = "") -> None:
+        # Stored through the slots' descriptors (bypassing the frozen __setattr__, as
+        # `frozen_slots` does); the hash is the dataclass's, of the fields' tuple.
+        _set_kind(self, kind)
+        _set_name(self, name)
+        _set_namespace(self, namespace)
+        _set_hash(self, hash((kind, name, namespace)))
 
     def __hash__(self) -> int:
-        return self._hash  # type: ignore[attr-defined,no-any-return]
+        return self._hash
+
+    # Equality and order as the dataclass's: the fields' tuples, only with the very same class
+    # (written out as it writes them: no call per comparison).
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return (self.kind, self.name, self.namespace) == (other.kind, other.name, other.namespace)  # type: ignore[attr-defined]
+        return NotImplemented
+
+    def __lt__(self, other: RbacSubject) -> bool:
+        if other.__class__ is self.__class__:
+            return (self.kind, self.name, self.namespace) < (other.kind, other.name, other.namespace)
+        return NotImplemented
+
+    def __le__(self, other: RbacSubject) -> bool:
+        if other.__class__ is self.__class__:
+            return (self.kind, self.name, self.namespace) <= (other.kind, other.name, other.namespace)
+        return NotImplemented
+
+    def __gt__(self, other: RbacSubject) -> bool:
+        if other.__class__ is self.__class__:
+            return (self.kind, self.name, self.namespace) > (other.kind, other.name, other.namespace)
+        return NotImplemented
+
+    def __ge__(self, other: RbacSubject) -> bool:
+        if other.__class__ is self.__class__:
+            return (self.kind, self.name, self.namespace) >= (other.kind, other.name, other.namespace)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__qualname__}(kind={self.kind!r}, name={self.name!r}, namespace={self.namespace!r})"
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
 
     def __reduce__(self) -> tuple:
         # Made again from its fields: a pickled `_hash` would be stale in another interpreter
@@ -49,9 +98,14 @@ class RbacSubject:
         return f"{self.kind.lower()} {self.name}"
 
 
-# A sort key giving RbacSubject's dataclass order (`order=True`: its fields in order) without a
-# Python-level __lt__ per comparison: sorting thousands of subjects is a hot path (issue 19).
-SUBJECT_ORDER = attrgetter(*(f.name for f in fields(RbacSubject)))
+_set_kind = RbacSubject.kind.__set__  # type: ignore[attr-defined]
+_set_name = RbacSubject.name.__set__  # type: ignore[attr-defined]
+_set_namespace = RbacSubject.namespace.__set__  # type: ignore[attr-defined]
+_set_hash = RbacSubject._hash.__set__  # type: ignore[attr-defined]
+
+# A sort key giving RbacSubject's order (its fields' tuple) without a Python-level __lt__ per
+# comparison: sorting thousands of subjects is a hot path (issue 19).
+SUBJECT_ORDER = attrgetter("kind", "name", "namespace")
 
 
 @frozen_slots
