@@ -32,12 +32,9 @@ class NamespaceLimits:
     cells: dict[tuple[str, str, str], LimitCell] = field(default_factory=dict)
     quota: dict[str, tuple[Quantity, Amount]] = field(default_factory=dict)
 
-    def limit_values(self, limit_type: str) -> dict[str, dict[str, Quantity]]:
-        """field -> resource -> quantity for one LimitRange type."""
-        return self.limit_values_by_type().get(limit_type, {})
-
     def limit_values_by_type(self) -> dict[str, dict[str, dict[str, Quantity]]]:
-        """`limit_values` of every type that has a value, from one pass over the cells."""
+        """LimitRange type -> field -> resource -> quantity, for every type that has a value, from one
+        pass over the cells (the backend and the check stage read every type)."""
         out: dict[str, dict[str, dict[str, Quantity]]] = {}
         for (t, kind, res), cell in self.cells.items():
             out.setdefault(t, {}).setdefault(kind, {})[res] = cell.quantity

@@ -3,9 +3,9 @@ turns a language subject into the RBAC subjects the API server sees."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import operator
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import FrozenInstanceError, field
-from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from policyc.k8s.rules import PolicyRule
@@ -13,6 +13,19 @@ from policyc.slotted import frozen_slots
 
 if TYPE_CHECKING:  # annotations only: the access commands import this module alone (start-up, issue 19)
     from policyc.model.nodes import Grant, Role, Subject
+
+
+def _compare(op: Callable[[tuple, tuple], bool]) -> Callable[[RbacSubject, object], bool]:
+    """A comparison of RbacSubjects as `@dataclass(order=True)` writes it: `op` on the fields'
+    tuples when both are of the very same class, NotImplemented otherwise (written out, not through
+    a key function: no Python call per comparison beyond the method itself)."""
+
+    def compare(self: RbacSubject, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return op((self.kind, self.name, self.namespace), (other.kind, other.name, other.namespace))  # type: ignore[attr-defined]
+        return NotImplemented
+
+    return compare
 
 
 class RbacSubject:
@@ -45,32 +58,13 @@ class RbacSubject:
     def __hash__(self) -> int:
         return self._hash
 
-    # Equality and order as the dataclass's: the fields' tuples, only with the very same class
-    # (written out as it writes them: no call per comparison).
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            return (self.kind, self.name, self.namespace) == (other.kind, other.name, other.namespace)  # type: ignore[attr-defined]
-        return NotImplemented
-
-    def __lt__(self, other: RbacSubject) -> bool:
-        if other.__class__ is self.__class__:
-            return (self.kind, self.name, self.namespace) < (other.kind, other.name, other.namespace)
-        return NotImplemented
-
-    def __le__(self, other: RbacSubject) -> bool:
-        if other.__class__ is self.__class__:
-            return (self.kind, self.name, self.namespace) <= (other.kind, other.name, other.namespace)
-        return NotImplemented
-
-    def __gt__(self, other: RbacSubject) -> bool:
-        if other.__class__ is self.__class__:
-            return (self.kind, self.name, self.namespace) > (other.kind, other.name, other.namespace)
-        return NotImplemented
-
-    def __ge__(self, other: RbacSubject) -> bool:
-        if other.__class__ is self.__class__:
-            return (self.kind, self.name, self.namespace) >= (other.kind, other.name, other.namespace)
-        return NotImplemented
+    # Equality and order as the dataclass's (`_compare`): the fields' tuples, only with the very
+    # same class.
+    __eq__ = _compare(operator.eq)
+    __lt__ = _compare(operator.lt)
+    __le__ = _compare(operator.le)
+    __gt__ = _compare(operator.gt)
+    __ge__ = _compare(operator.ge)
 
     def __repr__(self) -> str:
         return f"{self.__class__.__qualname__}(kind={self.kind!r}, name={self.name!r}, namespace={self.namespace!r})"
@@ -105,7 +99,7 @@ _set_hash = RbacSubject._hash.__set__  # type: ignore[attr-defined]
 
 # A sort key giving RbacSubject's order (its fields' tuple) without a Python-level __lt__ per
 # comparison: sorting thousands of subjects is a hot path (issue 19).
-SUBJECT_ORDER = attrgetter("kind", "name", "namespace")
+SUBJECT_ORDER = operator.attrgetter("kind", "name", "namespace")
 
 
 @frozen_slots

@@ -25,7 +25,7 @@ TEXTS = ["1", "1.0", "1000m", "1k", "1Ki", "1024", "1Gi", "1024Mi", "0.5", "500m
 
 def _scan(limits: NamespaceLimits, limit_type: str) -> dict[str, dict[str, Any]]:
     """field -> resource -> quantity of one type, by a scan of every cell (independent of the model's
-    `limit_values`, which reads its one-pass table)."""
+    `limit_values_by_type`, which the backend reads)."""
     out: dict[str, dict[str, Any]] = {}
     for (t, kind, res), cell in limits.cells.items():
         if t == limit_type:
@@ -37,7 +37,7 @@ def _plain_limit_range(ns: NamespaceAdmission) -> list[dict[str, Any]]:
     items = []
     for api_type in sorted(LIMIT_TYPES.values()):
         values = _scan(ns.limits, api_type)
-        assert ns.limits.limit_values(api_type) == values  # the model's reading, per type
+        assert ns.limits.limit_values_by_type().get(api_type, {}) == values  # the model's reading
         if not values:
             continue
         item: dict[str, Any] = {"type": api_type}
