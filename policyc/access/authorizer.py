@@ -584,6 +584,30 @@ class AccessModel:
                 mine[r] = (r, b, s)
         return mine, tuple(sorted(mine))
 
+    def own_ranks(self, name: str, groups: tuple[str, ...]) -> tuple[int, ...]:
+        """`own_ranked(UserInfo(name, groups))[1]` for a name that is no service account's: the
+        ranks alone, without the UserInfo, the entries and the dict of them (`EscalationGraph.share_key`
+        asks it once for each user of an organisation, and keeps only the ranks). A rank is kept
+        as `own_ranked` keeps its entry: the first time a binding naming the user is met, unless
+        the groups' part holds it with a subject earlier in the binding."""
+        if name.startswith(SA_PREFIX) and split_sa_username(name) is not None:
+            return self.own_ranked(UserInfo(name, groups))[1]
+        own = self._by_user.get(name)
+        if not own:
+            return ()
+        gfound = self.group_part(groups)[0]
+        by_id = self._rank_ids()
+        ranks: dict[int, None] = {}
+        for b, s in own:
+            entry = by_id.get(id(b))
+            r = entry[1] if entry is not None and entry[0] is b else self._rank()[b.ref]
+            if r in ranks:  # `own_ranked` may replace its entry, never remove it
+                continue
+            prev = gfound.get(r)
+            if prev is None or b.subjects.index(s) < b.subjects.index(prev[2]):
+                ranks[r] = None
+        return tuple(sorted(ranks))
+
     def _rank_ids(self) -> dict[int, tuple[BindingObj, int]]:
         """`_rank()` by the binding object's id, with the object (`own_ranked` and `one_group`
         rank every binding naming each user and group; an ObjRef hashes in Python). The model

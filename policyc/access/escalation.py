@@ -1509,7 +1509,8 @@ class EscalationGraph:
         # matched it by name in place: the ranks of those are the rest of the key. (A user name
         # is not a service account's: `system:` names do not share; so its own subjects are all
         # `User` subjects of its name.)
-        return (ident.groups, self.sets.own(ident.user_info)[1])
+        # `sets.own(ident.user_info)[1]`, without making the user (its fields are the identity's).
+        return (ident.groups, self.sets.own_ranks(ident.name, ident.groups))
 
     def representative(self, ident: Identity, can_share: Callable[[Identity], bool] | None = None) -> Identity | None:
         """The first user seen with the same `share_key` whose reach, renamed, is this user's; None

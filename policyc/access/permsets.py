@@ -134,6 +134,16 @@ class PermissionSets:
         are `ranked(user)[1]`, without merging the user's bindings with its groups'."""
         return self._own_of(user, (user.name, user.groups))
 
+    def own_ranks(self, name: str, groups: tuple[str, ...]) -> tuple[int, ...]:
+        """`own(UserInfo(name, groups))[1]`: from what `own` keeps, else made without the entries
+        and not kept (`AccessModel.own_ranks`): most users of an organisation are asked only
+        this (`EscalationGraph.share_key`, once per user), and only their class's representative
+        its blocks."""
+        out = self._own.get((name, groups))
+        if out is not None:
+            return out[1]
+        return self.model.own_ranks(name, groups)
+
     def _own_of(self, user: UserInfo, key: tuple[str, tuple[str, ...]]) -> tuple[dict[int, Ranked], tuple[int, ...]]:
         # By the user's fields (what UserInfo's equality compares), hashed in C: a UserInfo hashes
         # in Python, and every identity's user is looked up here and in `user_blocks`.

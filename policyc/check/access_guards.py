@@ -92,10 +92,13 @@ def _range(g: m.Guard, program: Program) -> list[Identity]:
     subjects = _identities(g.subjects, program) if g.subjects else everyone(program)
     excepted = _identities(g.excepts, program)
     keys = {i.key for i in excepted}
+    names = {key[2] for key in keys}  # `s.key` (a new tuple) made only for these names
     groups = {i.groups[0] for i in excepted if i.kind == "group" and i.groups}
+    # One pass over the subjects (everyone's, most often), with no set or tuple made per subject.
     return [
         s for s in subjects
-        if s.key not in keys and not (s.kind in ("user", "serviceaccount") and groups & set(s.groups))
+        if not (s.name in names and s.key in keys)
+        and not (groups and s.kind in ("user", "serviceaccount") and not groups.isdisjoint(s.groups))
     ]
 
 
