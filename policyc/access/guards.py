@@ -11,7 +11,7 @@ through them.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Set
+from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -244,10 +244,33 @@ def first_violation(graph: EscalationGraph, start: Identity, spec: GuardSpec,
     return None
 
 
-def check_guard(graph: EscalationGraph, spec: GuardSpec, subjects: list[Identity],
+class Subjects(tuple):  # type: ignore[type-arg]
+    """A guard's range kept as a tuple that hashes once (`check.access_guards` keeps one per
+    range): the verdicts and the plans of a range are kept by its subjects, and an identity
+    hashes in Python, so a plain tuple of an organisation's 28,000 subjects would be hashed,
+    each subject read again, twice per guard (issue 19). Equal to, and hashed as, the plain
+    tuple of the same subjects: either finds what the other keeps."""
+
+    _hash: int
+
+    def __new__(cls, subjects: Iterable[Identity]) -> Subjects:
+        self = super().__new__(cls, subjects)
+        self._hash = tuple.__hash__(self)
+        return self
+
+    def __hash__(self) -> int:
+        return self._hash
+
+
+def _subjects_key(subjects: Sequence[Identity]) -> tuple[Identity, ...]:
+    """The subjects as a key: a `Subjects` as it is (hashed once), others as a new tuple."""
+    return subjects if type(subjects) is Subjects else tuple(subjects)  # type: ignore[return-value]
+
+
+def check_guard(graph: EscalationGraph, spec: GuardSpec, subjects: Sequence[Identity],
                 excepted: Set[tuple[str, str, str]] = frozenset()) -> list[Violation]:
     """Every violation of one guard by the subjects in range (excepted keys skipped)."""
-    key = (spec, tuple(subjects), frozenset(excepted))
+    key = (spec, _subjects_key(subjects), frozenset(excepted))
     done = graph.verdicts.get(key)
     if done is None:
         # The editor's next model may carry an earlier model's verdicts (policyc/access/reuse.py).
@@ -374,13 +397,13 @@ class _Condensation:
                         leads[p][made[i]] = None
         return comp_of[start]
 
-    def plan(self, subjects: list[Identity], excepted: Set[tuple[str, str, str]]) -> list[tuple[Identity, int]]:
+    def plan(self, subjects: Sequence[Identity], excepted: Set[tuple[str, str, str]]) -> list[tuple[Identity, int]]:
         """The subjects not excepted, in order, each with the component whose verdict is its own:
         its representative's (`EscalationGraph.representative`: users that share a search reach
         the same rules in the same places, so when the representative holds a guard so does
         every member), else its own. Made once per subjects and exceptions: the guards of a
         range ask the same (issue 19)."""
-        key = (tuple(subjects), frozenset(excepted))
+        key = (_subjects_key(subjects), frozenset(excepted))
         out = self._plans.get(key)
         if out is None:
             graph, comp_of = self.graph, self.comp_of
@@ -605,7 +628,7 @@ class _Breaks:
         return bad[c]
 
 
-def _check_guard(graph: EscalationGraph, spec: GuardSpec, subjects: list[Identity],
+def _check_guard(graph: EscalationGraph, spec: GuardSpec, subjects: Sequence[Identity],
                  excepted: Set[tuple[str, str, str]]) -> list[Violation]:
     out = []
     cond = _Condensation.of(graph)

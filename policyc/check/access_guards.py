@@ -16,7 +16,7 @@ from policyc import model as m
 from policyc.access.authorizer import AccessModel, Permission
 from policyc.access.describe import narrow, rule_text, scope_text
 from policyc.access.escalation import EscalationGraph, Identity, Step
-from policyc.access.guards import GuardSpec, Violation, check_guard
+from policyc.access.guards import GuardSpec, Subjects, Violation, check_guard
 from policyc.access.matching import rule_overlaps
 from policyc.access.policy import everyone, identity_of, rbac_subjects_of
 from policyc.diagnostics import Diagnostic, Label, error
@@ -80,12 +80,18 @@ def guard_range(g: m.Guard, program: Program) -> list[Identity]:
     Kept per program by the kinds and names of the guard's subjects and excepts, all that the
     range reads of the guard (`rbac_subjects_of`): guards mostly share one range (`for everyone
     except team platform`), and the guards and the expectations each ask for every guard's."""
+    return list(_kept_range(g, program))
+
+
+def _kept_range(g: m.Guard, program: Program) -> Subjects:
+    """`guard_range`'s subjects as kept: one tuple per range, hashed once (`Subjects`), which
+    `check_guards` hands to every guard of the range."""
     key = (tuple((s.kind, s.name) for s in g.subjects), tuple((s.kind, s.name) for s in g.excepts))
     ranges = program.__dict__.setdefault("_guard_ranges", {})  # as `everyone` keeps its value
     cached = ranges.get(key)
     if cached is None:
-        cached = ranges[key] = tuple(_range(g, program))
-    return list(cached)
+        cached = ranges[key] = Subjects(_range(g, program))
+    return cached  # type: ignore[no-any-return]
 
 
 def _range(g: m.Guard, program: Program) -> list[Identity]:
@@ -166,7 +172,7 @@ def check_guards(program: Program, model: AccessModel, graph: EscalationGraph) -
     out: list[Diagnostic] = []
     for g in program.policy.guards:
         spec = GuardSpec.of(g, program.release)
-        violations = check_guard(graph, spec, guard_range(g, program))
+        violations = check_guard(graph, spec, _kept_range(g, program))
         grouped: dict[tuple, list[Violation]] = defaultdict(list)
         for v in violations:
             p = v.permission

@@ -81,3 +81,17 @@ def test_guard_range_keeps_what_the_former_filter_kept(tmp_path: Path) -> None:
     assert len(guards) >= 4
     for g in guards:
         assert access_guards._range(g, result.program) == _old_range(g, result.program), g
+
+
+def test_a_kept_range_is_its_plain_tuple_as_a_key() -> None:
+    import pickle
+
+    from policyc.access.guards import Subjects
+
+    idents = [Identity.user("ann", ("devs",)), Identity.service_account("a", "robot"), Identity.group("ops")]
+    kept = Subjects(idents)
+    assert kept == tuple(idents) and hash(kept) == hash(tuple(idents))
+    assert {kept: 1}[tuple(idents)] == 1 and {tuple(idents): 2}[kept] == 2
+    again = pickle.loads(pickle.dumps(kept))
+    assert type(again) is Subjects and again == kept and hash(again) == hash(kept)
+    assert Subjects([]) == () and hash(Subjects([])) == hash(())
