@@ -261,6 +261,11 @@ class Subjects(tuple):  # type: ignore[type-arg]
     def __hash__(self) -> int:
         return self._hash
 
+    def __reduce__(self) -> tuple:
+        # Made again from its subjects, its hash with them (`RbacSubject.__reduce__`): a pickled
+        # `_hash` would be stale in an interpreter with another string-hash seed.
+        return (Subjects, (tuple(self),))
+
 
 def _subjects_key(subjects: Sequence[Identity]) -> tuple[Identity, ...]:
     """The subjects as a key: a `Subjects` as it is (hashed once), others as a new tuple."""

@@ -4,6 +4,7 @@ subjects the former filter kept (issue 19)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from rbac_fixtures import cr, crb, rb, rule
@@ -95,3 +96,20 @@ def test_a_kept_range_is_its_plain_tuple_as_a_key() -> None:
     again = pickle.loads(pickle.dumps(kept))
     assert type(again) is Subjects and again == kept and hash(again) == hash(kept)
     assert Subjects([]) == () and hash(Subjects([])) == hash(())
+
+
+def test_a_kept_range_unpickled_elsewhere_hashes_as_its_tuple_there() -> None:
+    # Another interpreter hashes strings with another seed: the range's hash is made again there.
+    import pickle
+    import subprocess
+    import sys
+
+    from policyc.access.guards import Subjects
+
+    data = pickle.dumps(Subjects([Identity.user("ann", ("devs",)), Identity.group("ops")]))
+    code = ("import pickle, sys; r = pickle.loads(sys.stdin.buffer.read()); "
+            "print(type(r).__name__, hash(r) == hash(tuple(r)))")
+    for seed in ("1", "2"):
+        out = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed}).stdout.decode().split()
+        assert out == ["Subjects", "True"], out
