@@ -113,3 +113,38 @@ def test_a_kept_range_unpickled_elsewhere_hashes_as_its_tuple_there() -> None:
         out = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True, check=True,
                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout.decode().split()
         assert out == ["Subjects", "True"], out
+
+
+REALWORLD = Path(__file__).resolve().parents[2] / "data" / "realworld"
+
+
+def test_own_ranks_are_own_rankeds_on_real_projects_rbac() -> None:
+    # Bindings nobody here wrote (tests/data/realworld, SOURCES.md): every user, service account and
+    # group they name, with no groups, each group alone, and all of them. These projects bind service
+    # accounts and groups, no user: this covers the service-account path (its subjects are kept under
+    # their own kind, not under the user name) on real input; the users' rule, the hand-made cases above.
+    from policyc.k8s.yamlread import read_paths
+
+    names_seen = groups_seen = 0
+    for rbac in sorted(REALWORLD.glob("*/rbac.yaml")):
+        docs, _sources, diags = read_paths([str(rbac)])
+        assert not [d for d in diags if d.is_error], diags
+        objs = [d.obj for d in docs]
+        model = AccessModel.from_objects(objs, (1, 33))
+        names, groups = {"nobody"}, set()
+        for obj in objs:
+            ns = (obj.get("metadata") or {}).get("namespace") or "default"
+            for s in obj.get("subjects") or ():
+                if s.get("kind") == "User":
+                    names.add(s["name"])
+                elif s.get("kind") == "ServiceAccount":
+                    names.add(f"system:serviceaccount:{s.get('namespace') or ns}:{s['name']}")
+                elif s.get("kind") == "Group":
+                    groups.add(s["name"])
+        names_seen += len(names) - 1
+        groups_seen += len(groups)
+        tuples = [(), *((g,) for g in sorted(groups)), tuple(sorted(groups))]
+        for name in sorted(names):
+            for gs in tuples:
+                assert model.own_ranks(name, gs) == _old(model, name, gs), (rbac.parent.name, name, gs)
+    assert names_seen > 20 and groups_seen > 0, (names_seen, groups_seen)
