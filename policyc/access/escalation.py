@@ -372,6 +372,22 @@ class EffectiveGrant:
 __all__ = ["signer_allowed"]  # re-exported (access_lints); defined beside the blocks that use it
 
 
+class _Facts:
+    """What an EscalationGraph keeps of one identity's blocks: `blocks`, then, when first asked,
+    `_present_of` (`present`), `relevant_blocks` (`relevant`) and `inert` (`_UNSET` / None until
+    then). One record reached by one dict lookup, where four dicts were: the guards' walk asks
+    these of each of some 28,000 identities at 3,000 namespaces, one after the other, and each
+    dict's slot for an identity was a cold read of its own (issue 19)."""
+
+    __slots__ = ("blocks", "present", "relevant", "inert")
+
+    def __init__(self, blocks: tuple[Block, ...] | None) -> None:
+        self.blocks = blocks
+        self.present: set[int] | None | object = _UNSET
+        self.relevant: list[Block] | None | object = _UNSET
+        self.inert: bool | None = None
+
+
 class EscalationGraph:
     """Identities, their permissions and escalation edges over one AccessModel (cached)."""
 
@@ -410,11 +426,11 @@ class EscalationGraph:
         # impersonation filter's) answered once per block.
         self.sets = PermissionSets(model, (*(n for row in self.rules for n in row.requires), _IMPERSONATE_USERS,
                                            _IMPERSONATE_SAS))
-        self._ident_blocks: dict[Identity, tuple[Block, ...] | None] = {}
+        # Per identity, what its blocks decide (`blocks`, `_present_of`, `relevant_blocks`, `inert`):
+        # one record in one dict, not four dicts (see `_Facts`).
+        self._facts: dict[Identity, _Facts] = {}
         self._acquired_blocks: dict[int, tuple[Acquired, Block]] = {}  # `blocks`, by the acquired object
         self._acquired_parts: dict[int, tuple[tuple[Acquired, ...], tuple[tuple[Block, ...], set[int]]]] = {}
-        self._present: dict[Identity, set[int] | None] = {}
-        self._relevant: dict[Identity, list[Block] | None] = {}
         self._sa_idents: dict[tuple[str, str], Identity] = {}
         self._sa_lists: dict[str, list[tuple[str, Identity]]] = {}
         self._sa_tuples: dict[str, tuple[Identity, ...]] = {}
@@ -426,7 +442,6 @@ class EscalationGraph:
         # Every row that steps requires something the blocks answer (`inert`); kept per identity.
         self._rows_require = all(row.requires and all(self.sets.asks(n) for n in row.requires)
                                  for row in self.rules if row.effect in _EFFECTS)
-        self._inert: dict[Identity, bool] = {}
 
     def sharing(self, model: AccessModel) -> EscalationGraph:
         """A graph over `model`, made of the same objects as this graph's model, that shares this
@@ -468,9 +483,20 @@ class EscalationGraph:
         """The identity's permissions as shared blocks (permsets.py): its bindings' per subject,
         then the node's, then one per acquired role, as `permissions` lists them; None for the
         superuser and members of `system:masters` (their permissions are listed whole)."""
-        out = self._ident_blocks.get(ident, _UNSET)
-        if out is not _UNSET:
-            return out  # type: ignore[return-value]
+        facts = self._facts.get(ident)
+        if facts is None:
+            facts = self._facts[ident] = _Facts(self._blocks_of(ident))
+        return facts.blocks
+
+    def _facts_of(self, ident: Identity) -> _Facts:
+        """The identity's record (made with its blocks on the first ask)."""
+        facts = self._facts.get(ident)
+        if facts is None:
+            facts = self._facts[ident] = _Facts(self._blocks_of(ident))
+        return facts
+
+    def _blocks_of(self, ident: Identity) -> tuple[Block, ...] | None:
+        """`blocks(ident)`, made (kept by `blocks` in the identity's `_Facts`)."""
         out = None
         if ident.kind != "superuser" and MASTERS not in ident.groups:
             mine = self.sets.user_blocks(ident.user_info)
@@ -481,7 +507,6 @@ class EscalationGraph:
                 if node is not None:
                     mine += (self.sets.block(("node",), lambda: (self._node_segment(node),)),)
                 out = mine + self._acquired_part(ident.acquired)[0] if ident.acquired else mine
-        self._ident_blocks[ident] = out
         return out
 
     def _acquired_part(self, acquired: tuple[Acquired, ...]) -> tuple[tuple[Block, ...], set[int]]:
@@ -746,10 +771,11 @@ class EscalationGraph:
         checked once per graph), and its blocks answer none of them (acquired and node blocks
         included), so each effect's `_all_needs` is None and its search yields nothing. False
         for the superuser and `system:masters`, whose permissions are listed whole."""
-        done = self._inert.get(ident)
+        facts = self._facts_of(ident)
+        done = facts.inert
         if done is None:
             present = self._present_of(ident) if self._rows_require else None
-            done = self._inert[ident] = present is not None and not present
+            done = facts.inert = present is not None and not present
         return done
 
     def _search(self, ident: Identity) -> tuple[Step, ...]:
@@ -1012,9 +1038,10 @@ class EscalationGraph:
     def _present_of(self, ident: Identity) -> set[int] | None:
         """The ids of the requirements the identity's blocks answer (`PermissionSets.present`),
         once per identity (None: see `blocks`)."""
-        out = self._present.get(ident, _UNSET)
+        facts = self._facts_of(ident)
+        out = facts.present
         if out is _UNSET:
-            blocks = self.blocks(ident)
+            blocks = facts.blocks
             if blocks is None:
                 out = None
             elif ident.acquired and not ident.is_node:
@@ -1024,17 +1051,18 @@ class EscalationGraph:
                     ident.acquired)[1]
             else:
                 out = self.sets.present_in(blocks)
-            self._present[ident] = out
+            facts.present = out
         return out  # type: ignore[return-value]
 
     def relevant_blocks(self, ident: Identity) -> list[Block] | None:
         """The identity's blocks a requirement of the table may draw on (None: see `blocks`)."""
-        out = self._relevant.get(ident, _UNSET)
+        facts = self._facts_of(ident)
+        out = facts.relevant
         if out is _UNSET:
-            blocks = self.blocks(ident)
+            blocks = facts.blocks
             # `sets.relevant(blk)` in line (some 5 blocks per identity).
             present = self.sets.present
-            out = self._relevant[ident] = (None if blocks is None else [
+            out = facts.relevant = (None if blocks is None else [
                 blk for blk in blocks if (blk.present if blk.present is not None else present(blk))])
         return out  # type: ignore[return-value]
 

@@ -321,8 +321,11 @@ class _Condensation:
         done = self.comp_of.get(start)
         if done is not None:
             return done
-        # `walk_targets`: `targets`, with identities that answer no requirement not searched.
-        targets, comp_of, members, pred = self.graph.walk_targets, self.comp_of, self.members, self.pred
+        # `walk_targets`: `targets`, with identities that answer no requirement not searched. In
+        # the walk below, in line: `known` (`_targets`) read once per identity, and `targets`
+        # asked of an identity found not inert (not `_targets` and `inert` looked up again).
+        walk_targets, targets = self.graph.walk_targets, self.graph.targets
+        comp_of, members, pred = self.comp_of, self.members, self.pred
         inert, succs, known = self.graph.inert, self.succ, self.graph._targets
         if start not in known and inert(start):
             # Reaches no one (a subject holding only `view`, most groups of `everyone`): its own
@@ -343,7 +346,7 @@ class _Condensation:
         leads: list[dict[int, None]] = [{}]
         stack: list[tuple[Identity, int]] = [(start, 0)]
         # Frames: the identity's index and the targets still to look at.
-        work: list[tuple[int, Iterator[Identity]]] = [(0, iter(targets(start)))]
+        work: list[tuple[int, Iterator[Identity]]] = [(0, iter(walk_targets(start)))]
         while work:
             i, ts = work[-1]
             for t in ts:
@@ -352,23 +355,25 @@ class _Condensation:
                     leads[i][y] = None
                     continue
                 j = index.get(t)
-                if j is None and t not in known and inert(t):
-                    # Reaches no one (`inert`: half the identities of an organisation): its own
-                    # component, numbered now, as walking it would (pushed, then made at once).
-                    y = comp_of[t] = len(members)
-                    members.append([t])
-                    succs.append(())
-                    pred.append([])
-                    leads[i][y] = None
-                    continue
-                if j is None:  # walked next; this frame resumes after it
+                if j is None:
+                    found = known.get(t)
+                    if found is None and inert(t):
+                        # Reaches no one (`inert`: half the identities of an organisation): its own
+                        # component, numbered now, as walking it would (pushed, then made at once).
+                        y = comp_of[t] = len(members)
+                        members.append([t])
+                        succs.append(())
+                        pred.append([])
+                        leads[i][y] = None
+                        continue
+                    # Walked next; this frame resumes after it.
                     j = index[t] = len(low)
                     low.append(j)
                     on_stack.append(True)
                     made.append(-1)
                     leads.append({})
                     stack.append((t, j))
-                    work.append((j, iter(targets(t))))
+                    work.append((j, iter(targets(t) if found is None else found)))
                     break
                 if j < low[i]:  # on the stack: every identity met and not in a component is
                     low[i] = j

@@ -103,7 +103,7 @@ def _work(tmp_path: Path, namespaces: int) -> tuple[int, int, int]:
     summarized = sum(1 for blk in graph.sets._blocks.values() if blk.answers is None and blk.scopes is not None)
     # Identities whose edges were made, or only their targets (guards' verdicts walk targets),
     # or decided to reach nothing without a search (`inert`).
-    inert = {i for i, yes in graph._inert.items() if yes}
+    inert = {i for i, facts in graph._facts.items() if facts.inert}
     return graph.searches, graph.sets.lookups + summarized, len(set(graph._edges) | set(graph._targets) | inert)
 
 
