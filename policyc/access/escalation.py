@@ -483,6 +483,7 @@ class EscalationGraph:
         """The identity's permissions as shared blocks (permsets.py): its bindings' per subject,
         then the node's, then one per acquired role, as `permissions` lists them; None for the
         superuser and members of `system:masters` (their permissions are listed whole)."""
+        # `_facts_of(ident).blocks` in line: asked some 70,000 times at 3,000 namespaces.
         facts = self._facts.get(ident)
         if facts is None:
             facts = self._facts[ident] = _Facts(self._blocks_of(ident))
