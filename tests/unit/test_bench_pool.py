@@ -71,3 +71,13 @@ def test_the_script_prints_a_verdict_per_shape(tmp_path: Path, capsys: pytest.Ca
     out = capsys.readouterr().out
     assert "identity          10.50x" in out and out.splitlines()[1].endswith("met")
     assert "all               11.50x" in out and out.splitlines()[2].endswith("not shown")
+
+
+def test_one_run_pooled_is_the_growth_commands_py_reports() -> None:
+    # The growth of one run is the ratio of the CPU medians bench/commands.py's `summarise` keeps.
+    commands = bench_module("commands")
+    run = _run({"teams": {300: [[0.19, 0.21, 0.2], [0.18, 0.25, 0.22]], 3000: [[2.0, 2.3, 2.1], [1.9, 2.6, 2.2]]}},
+               repeat=3)
+    by_size = {size: commands.summarise(run["shapes"]["teams"][size]["commands"]["build"]["pairs"])["cpu"]
+               for size in ("300", "3000")}
+    assert pool.pool([run])["teams"]["growth"] == pytest.approx(by_size["3000"] / by_size["300"])
